@@ -1,0 +1,11 @@
+/**
+ * The list of AWS service providers the gateway serves. To add a service:
+ * generate its model (scripts/gen-aws-models.py), write
+ * src/aws/<service>/provider.ts exporting a factory, and add it here.
+ */
+import type { AwsDeps } from './core/deps.ts';
+import type { AwsProvider } from './core/types.ts';
+
+export function createProviders(_deps: AwsDeps): AwsProvider[] {
+  return [];
+}

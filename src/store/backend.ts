@@ -1,0 +1,219 @@
+/**
+ * The revisioned key/value store every part of localeks keeps its state in.
+ *
+ * The model is kine's (k3s-io/kine) and etcd's: a log of rows, each with a
+ * global revision. A key's current value is its newest row; a delete is a row
+ * with the deleted flag. Every write gets a new, strictly increasing revision.
+ * Readers can read at the latest or at any revision not yet compacted, and
+ * watchers receive every event after a revision, in revision order, each
+ * exactly once.
+ *
+ * Kubernetes resourceVersions are these revisions (see kube/api/versioner.ts,
+ * the only place a revision becomes a resourceVersion).
+ *
+ * Values are strings (UTF-8 text, almost always JSON).
+ */
+
+/** One key's state at some revision. */
+export interface KeyValue {
+  key: string;
+  value: string;
+  /** Revision of the write that created this incarnation of the key. */
+  createRevision: number;
+  /** Revision of the newest write to the key (this row). */
+  modRevision: number;
+  /** Number of writes since creation; 1 after create (etcd's `version`). */
+  version: number;
+  /** Lease id the key is attached to; 0 for none. */
+  lease: number;
+}
+
+/** A change to a key, as watchers see it. */
+export interface WatchEvent {
+  type: 'put' | 'delete';
+  /** For put: the new state. For delete: the key with value of the deleted row and modRevision = the delete revision. */
+  kv: KeyValue;
+  /** The state before this event; absent for a create. */
+  prevKv?: KeyValue;
+}
+
+export type StoreErrorCode =
+  /** Create of a key that exists. */
+  | 'KeyExists'
+  /** Update or delete of a key that does not exist. */
+  | 'KeyNotFound'
+  /** Update or delete whose expected mod revision is not the key's current one. */
+  | 'Conflict'
+  /** Read or watch at a revision older than the compaction point. */
+  | 'Compacted'
+  /** Read at a revision newer than the store's current revision. */
+  | 'FutureRevision'
+  /** The backend cannot serve the request now (closed, lost its connection). */
+  | 'Unavailable'
+  /** The lease does not exist or has expired. */
+  | 'LeaseNotFound';
+
+/** The only error type a Backend throws on purpose. */
+export class StoreError extends Error {
+  readonly code: StoreErrorCode;
+  /** For Conflict and KeyExists: the key's current state. */
+  readonly current?: KeyValue;
+  /** For Compacted: the oldest revision still readable. */
+  readonly compactRevision?: number;
+
+  constructor(code: StoreErrorCode, message: string, extra: { current?: KeyValue; compactRevision?: number } = {}) {
+    super(message);
+    this.name = 'StoreError';
+    this.code = code;
+    this.current = extra.current;
+    this.compactRevision = extra.compactRevision;
+  }
+}
+
+/** isStoreError tells whether e is a StoreError, optionally of one code. */
+export function isStoreError(e: unknown, code?: StoreErrorCode): e is StoreError {
+  return e instanceof StoreError && (code === undefined || e.code === code);
+}
+
+export interface RangeOptions {
+  /** Every key starting with this prefix. */
+  prefix: string;
+  /** Read as of this revision (0 or absent = latest). Compacted revisions throw Compacted. */
+  revision?: number;
+  /** Start strictly after this key (continuation); keys are ordered bytewise. */
+  after?: string;
+  /** At most this many keys (0 or absent = no limit). */
+  limit?: number;
+  /** Only count the matching keys; kvs is empty. */
+  countOnly?: boolean;
+}
+
+export interface RangeResult {
+  /** The revision the range was read at (the store's current revision for latest reads). */
+  revision: number;
+  kvs: KeyValue[];
+  /** True when keys beyond `limit` exist. */
+  more: boolean;
+  /** Number of keys matching prefix/after at that revision, before limit. */
+  count: number;
+}
+
+export interface GetResult {
+  revision: number;
+  kv?: KeyValue;
+}
+
+export interface WriteResult {
+  /** The revision of this write. */
+  revision: number;
+  kv: KeyValue;
+  /** The state before the write (absent for create). */
+  prevKv?: KeyValue;
+}
+
+/**
+ * One operation in a transaction. Each operation carries its own condition:
+ *  - create: the key must not exist;
+ *  - update: the key must exist and, when expectedModRevision is given, be at it;
+ *  - delete: likewise;
+ *  - put: unconditional create-or-replace.
+ */
+export type TxnOp =
+  | { op: 'create'; key: string; value: string; lease?: number }
+  | { op: 'update'; key: string; value: string; expectedModRevision?: number; lease?: number }
+  | { op: 'put'; key: string; value: string; lease?: number }
+  | { op: 'delete'; key: string; expectedModRevision?: number };
+
+export interface TxnResult {
+  /** The revision of the last write of the transaction. */
+  revision: number;
+  /** One result per operation, in order. */
+  results: WriteResult[];
+}
+
+export interface WatchOptions {
+  /** Deliver every event with revision > afterRevision. 0 = only future events. */
+  afterRevision?: number;
+}
+
+/**
+ * A running watch. Events arrive through the onEvents callback given to
+ * watch(), in batches, in strictly increasing revision order, never twice.
+ * A watch ends by cancel() or by onError (after which no event follows).
+ */
+export interface Watcher {
+  cancel(): void;
+}
+
+export interface WatchCallbacks {
+  onEvents(events: WatchEvent[]): void;
+  /** Called at most once; Compacted when afterRevision is older than the compaction point. */
+  onError(err: StoreError): void;
+}
+
+/**
+ * Backend is the store interface; sqlite, memory and etcd implement it, and the
+ * conformance suite (conformance.ts) holds them to one contract.
+ *
+ * Every promise of a write resolves only once the write is durable (for sqlite:
+ * committed and synced; for etcd: acknowledged by the cluster).
+ */
+export interface Backend {
+  /** Backend kind, for health and metrics: 'sqlite' | 'memory' | 'etcd'. */
+  readonly kind: string;
+
+  /** The newest revision written (0 for an empty store). */
+  currentRevision(): Promise<number>;
+  /** The oldest revision still readable after compaction (0 if never compacted). */
+  compactRevision(): Promise<number>;
+
+  /** The key at the latest revision or at opts.revision; kv absent when not present. */
+  get(key: string, opts?: { revision?: number }): Promise<GetResult>;
+  /** Keys under a prefix, ordered by key. */
+  range(opts: RangeOptions): Promise<RangeResult>;
+
+  /** Creates key; throws KeyExists (with current) if it exists. */
+  create(key: string, value: string, opts?: { lease?: number }): Promise<WriteResult>;
+  /**
+   * Replaces key's value. Throws KeyNotFound if absent, Conflict (with current)
+   * if expectedModRevision is given and differs from the key's mod revision.
+   */
+  update(key: string, value: string, opts?: { expectedModRevision?: number; lease?: number }): Promise<WriteResult>;
+  /** Creates or replaces key unconditionally. */
+  put(key: string, value: string, opts?: { lease?: number }): Promise<WriteResult>;
+  /** Deletes key. Throws KeyNotFound if absent, Conflict if expectedModRevision differs. */
+  delete(key: string, opts?: { expectedModRevision?: number }): Promise<WriteResult>;
+  /**
+   * Applies all operations atomically or none: if any condition fails, throws
+   * that operation's StoreError and nothing is written. Watchers see the
+   * events in operation order.
+   */
+  txn(ops: TxnOp[]): Promise<TxnResult>;
+
+  /** Watches keys with a prefix. See Watcher. */
+  watch(prefix: string, opts: WatchOptions, cb: WatchCallbacks): Watcher;
+
+  /** Forgets history before revision (keys' latest values are kept). */
+  compact(revision: number): Promise<void>;
+
+  /** Grants a lease of ttlSeconds; keys attached to it are deleted when it expires. */
+  grantLease(ttlSeconds: number): Promise<number>;
+  /** Extends a lease by its TTL; throws LeaseNotFound. */
+  keepAliveLease(id: number): Promise<void>;
+  /** Revokes a lease now, deleting its keys. */
+  revokeLease(id: number): Promise<void>;
+
+  /** Stops accepting calls, waits for in-flight writes, releases resources. */
+  close(): Promise<void>;
+}
+
+/**
+ * prefixEnd returns the smallest string greater than every string with the
+ * given prefix (etcd's range_end for a prefix), for backends that range by
+ * [start, end).
+ */
+export function prefixEnd(prefix: string): string {
+  if (prefix === '') return '\u{10FFFF}';
+  const last = prefix.charCodeAt(prefix.length - 1);
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
