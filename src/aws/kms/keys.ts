@@ -1,0 +1,140 @@
+/**
+ * Key lookup and the symmetric ciphertext format.
+ *
+ * A ciphertext blob is: version byte 0x01, u16 length + UTF-8 key ARN, 12-byte
+ * IV, 16-byte GCM tag, then the AES-256-GCM ciphertext. The additional
+ * authenticated data binds the key ARN and the encryption context (sorted
+ * key=value pairs), so a blob decrypts only under the same key and context,
+ * and any changed byte fails authentication.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { AwsState } from '../core/state.ts';
+import { awsError } from '../core/types.ts';
+import { aliasKey, keyKey, type AliasDoc, type KeyDoc } from './model.ts';
+
+const KEY_ID_RE = /^(?:mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const KEY_ARN_RE = /^arn:aws[\w-]*:kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/;
+const ALIAS_ARN_RE = /^arn:aws[\w-]*:kms:([a-z0-9-]+):(\d{12}):(alias\/.+)$/;
+
+/** aliasArn builds an alias ARN. */
+export function aliasArnOf(accountId: string, region: string, aliasName: string): string {
+  return `arn:aws:kms:${region}:${accountId}:${aliasName}`;
+}
+
+/** keyArnOf builds a key ARN. */
+export function keyArnOf(accountId: string, region: string, keyId: string): string {
+  return `arn:aws:kms:${region}:${accountId}:key/${keyId}`;
+}
+
+/** resolveKey finds a key by id, key ARN, alias name or alias ARN; undefined when none. */
+export function resolveKey(state: AwsState, accountId: string, region: string, ref: string): KeyDoc | undefined {
+  let m = KEY_ARN_RE.exec(ref);
+  if (m) return state.get<KeyDoc>(keyKey(m[2]!, m[1]!, m[3]!));
+  m = ALIAS_ARN_RE.exec(ref);
+  if (m) {
+    const a = state.get<AliasDoc>(aliasKey(m[2]!, m[1]!, m[3]!));
+    return a?.TargetKeyId ? state.get<KeyDoc>(keyKey(m[2]!, m[1]!, a.TargetKeyId)) : undefined;
+  }
+  if (ref.startsWith('alias/')) {
+    const a = state.get<AliasDoc>(aliasKey(accountId, region, ref));
+    return a?.TargetKeyId ? state.get<KeyDoc>(keyKey(accountId, region, a.TargetKeyId)) : undefined;
+  }
+  return state.get<KeyDoc>(keyKey(accountId, region, ref));
+}
+
+/** requireKey resolves a key reference or throws KMS's NotFoundException. */
+export function requireKey(state: AwsState, accountId: string, region: string, ref: string): KeyDoc {
+  const key = resolveKey(state, accountId, region, ref);
+  if (key) return key;
+  if (ALIAS_ARN_RE.test(ref)) throw awsError('NotFoundException', `Alias ${ref} is not found.`);
+  if (ref.startsWith('alias/')) throw awsError('NotFoundException', `Alias ${aliasArnOf(accountId, region, ref)} is not found.`);
+  if (KEY_ARN_RE.test(ref)) throw awsError('NotFoundException', `Key '${ref}' does not exist`);
+  if (!KEY_ID_RE.test(ref)) throw awsError('NotFoundException', `Invalid keyId ${ref}`);
+  throw awsError('NotFoundException', `Key '${keyArnOf(accountId, region, ref)}' does not exist`);
+}
+
+/** assertUsable throws DisabledException / KMSInvalidStateException unless the key is Enabled. */
+export function assertUsable(key: KeyDoc): void {
+  if (key.KeyState === 'Enabled') return;
+  if (key.KeyState === 'Disabled') throw awsError('DisabledException', `${key.Arn} is disabled.`);
+  if (key.KeyState === 'PendingDeletion') throw awsError('KMSInvalidStateException', `${key.Arn} is pending deletion.`);
+  throw awsError('KMSInvalidStateException', `${key.Arn} is ${key.KeyState.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()}.`);
+}
+
+/** usableKey resolves a key that must be an enabled symmetric ENCRYPT_DECRYPT key. */
+export function usableKey(state: AwsState, accountId: string, region: string, ref: string): KeyDoc {
+  const key = requireKey(state, accountId, region, ref);
+  assertUsable(key);
+  if (key.KeyUsage !== 'ENCRYPT_DECRYPT' || !key._secret) {
+    throw awsError('InvalidKeyUsageException', `${key.Arn} key usage is ${key.KeyUsage} which is not valid for this operation.`);
+  }
+  return key;
+}
+
+function aad(keyArn: string, context: Record<string, string>): Buffer {
+  const pairs = Object.keys(context)
+    .sort()
+    .map((k) => `${k.length}:${k}=${String(context[k]).length}:${context[k]}`);
+  return Buffer.from(`${keyArn}\n${pairs.join('\n')}`, 'utf8');
+}
+
+/** encryptBlob encrypts plaintext under a symmetric key, binding the encryption context. */
+export function encryptBlob(key: KeyDoc, plaintext: Buffer, context: Record<string, string> = {}): Buffer {
+  const secret = Buffer.from(key._secret!, 'base64');
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', secret, iv);
+  cipher.setAAD(aad(key.Arn, context));
+  const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  const arn = Buffer.from(key.Arn, 'utf8');
+  const head = Buffer.alloc(3);
+  head[0] = 1;
+  head.writeUInt16BE(arn.length, 1);
+  return Buffer.concat([head, arn, iv, cipher.getAuthTag(), body]);
+}
+
+/** blobKeyArn reads the key ARN a ciphertext blob names, or undefined if the blob is not ours. */
+export function blobKeyArn(blob: Buffer): string | undefined {
+  if (blob.length < 3 + 28 || blob[0] !== 1) return undefined;
+  const n = blob.readUInt16BE(1);
+  if (blob.length < 3 + n + 28) return undefined;
+  const arn = blob.subarray(3, 3 + n).toString('utf8');
+  return KEY_ARN_RE.test(arn) ? arn : undefined;
+}
+
+/**
+ * decryptBlob opens a blob made by encryptBlob. Malformed blobs, tampering
+ * and a wrong encryption context all give InvalidCiphertextException; the
+ * key must exist and be usable.
+ */
+export function decryptBlob(
+  state: AwsState,
+  accountId: string,
+  region: string,
+  blob: Buffer,
+  context: Record<string, string> = {},
+  expectedKeyRef?: string,
+): { KeyId: string; Plaintext: Buffer } {
+  const arn = blobKeyArn(blob);
+  if (!arn) throw awsError('InvalidCiphertextException', '');
+  const key = state.get<KeyDoc>(keyKey(KEY_ARN_RE.exec(arn)![2]!, KEY_ARN_RE.exec(arn)![1]!, KEY_ARN_RE.exec(arn)![3]!));
+  if (!key || !key._secret) throw awsError('InvalidCiphertextException', '');
+  if (expectedKeyRef !== undefined) {
+    const want = requireKey(state, accountId, region, expectedKeyRef);
+    if (want.Arn !== key.Arn) {
+      throw awsError('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+    }
+  }
+  assertUsable(key);
+  const n = blob.readUInt16BE(1);
+  const iv = blob.subarray(3 + n, 3 + n + 12);
+  const tag = blob.subarray(3 + n + 12, 3 + n + 28);
+  const body = blob.subarray(3 + n + 28);
+  try {
+    const d = createDecipheriv('aes-256-gcm', Buffer.from(key._secret, 'base64'), iv);
+    d.setAAD(aad(key.Arn, context));
+    d.setAuthTag(tag);
+    return { KeyId: key.Arn, Plaintext: Buffer.concat([d.update(body), d.final()]) };
+  } catch {
+    throw awsError('InvalidCiphertextException', '');
+  }
+}
