@@ -1,2 +1,96 @@
-// The localeks command line (see issue: foundation; serve lands first).
-console.log('localeks: no commands yet');
+/**
+ * The localeks command line: `localeks serve` (flags from SERVE_OPTIONS, each
+ * with its LOCALEKS_* variable) and `localeks version`.
+ *
+ * `serve` prints exactly one line on stdout when both endpoints are ready:
+ *   localeks ready: aws http://127.0.0.1:4566 kubernetes https://127.0.0.1:6443 (store sqlite .localeks)
+ * Logs go to stderr. SIGINT/SIGTERM stop it cleanly (exit 0); a second signal
+ * exits at once (exit 130/143). A bad flag or variable exits 2 with a message.
+ */
+import { Command, Option } from 'commander';
+import { ConfigError, resolveServeConfig, SERVE_OPTIONS, type ServeConfig } from '../server/config.ts';
+import { LOCALEKS_VERSION } from '../server/version.ts';
+
+/** readyLine is the one line `serve` prints when it is ready. */
+export function readyLine(s: { awsEndpoint: string; kubeEndpoint: string; config: Pick<ServeConfig, 'store' | 'dataDir'> }): string {
+  const store = s.config.store === 'sqlite' ? `sqlite ${s.config.dataDir}` : s.config.store;
+  return `localeks ready: aws ${s.awsEndpoint} kubernetes ${s.kubeEndpoint} (store ${store})`;
+}
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`localeks: ${message}\n`);
+  process.exit(code);
+}
+
+/** buildProgram returns the commander program (exported for tests of --help). */
+export function buildProgram(): Command {
+  const program = new Command('localeks')
+    .description('Amazon EKS on one machine: the EKS API, the AWS services EKS stacks need, and a Kubernetes API per cluster')
+    .version(LOCALEKS_VERSION, '-V, --version', 'print the version')
+    .showHelpAfterError();
+
+  const serve = program.command('serve').description('run the AWS endpoint (HTTP) and the Kubernetes endpoint (HTTPS)');
+  const byAttr = new Map<string, (typeof SERVE_OPTIONS)[number]>();
+  for (const o of SERVE_OPTIONS) {
+    const dflt = Array.isArray(o.default) ? '' : o.boolean === 'disable' ? '' : `, default: ${String(o.default)}`;
+    const flags = o.boolean === 'disable' ? `--no-${o.flag}` : o.boolean === 'enable' ? `--${o.flag}` : `--${o.flag} ${o.arg}`;
+    const opt = new Option(flags, `${o.description} (env: ${o.env}${dflt})`);
+    if (o.repeatable) opt.argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v]);
+    serve.addOption(opt);
+    byAttr.set(opt.attributeName(), o);
+  }
+  serve.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    const flags: Record<string, string | string[] | boolean> = {};
+    for (const [attr, o] of byAttr) {
+      if (cmd.getOptionValueSource(attr) !== 'cli') continue;
+      flags[o.key] = opts[attr] as string | string[] | boolean;
+    }
+    await serveCommand(flags);
+  });
+
+  program
+    .command('version')
+    .description('print the version')
+    .action(() => {
+      process.stdout.write(`localeks ${LOCALEKS_VERSION}\n`);
+    });
+  return program;
+}
+
+async function serveCommand(flags: Record<string, string | string[] | boolean>): Promise<void> {
+  let config: ServeConfig;
+  try {
+    config = resolveServeConfig(flags, process.env);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  const { startServer } = await import('../server/start.ts');
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    fail(`cannot start: ${(e as Error).message}`, 1);
+  }
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      process.stderr.write(`localeks: ${signal} again, exiting now\n`);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    }
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        process.stderr.write(`localeks: shutdown failed: ${(e as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.write(readyLine(server) + '\n');
+}
+
+await buildProgram().parseAsync(process.argv);

@@ -1,0 +1,211 @@
+/**
+ * The instance's TLS material: a certificate authority generated on first
+ * start and a serving certificate for the Kubernetes endpoint that it signs.
+ *
+ * Files, under `<dataDir>/tls/` (keys are written with mode 0600):
+ *   ca.crt       the CA certificate (PEM); kubeconfigs and EKS's
+ *                certificateAuthority.data (base64 of this PEM) point here
+ *   ca.key       its private key (PKCS#8 PEM)
+ *   serving.crt  the serving certificate, for 127.0.0.1, ::1, localhost and
+ *                every --hostname
+ *   serving.key  its private key
+ *
+ * The CA is kept across restarts; the serving certificate is regenerated when
+ * the hostname set changes, when it was not signed by the current CA, or when
+ * it expires within 30 days. Certificates are ECDSA P-256 with SHA-256.
+ * Validity uses real time (TLS clients check it against their own clock).
+ */
+import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill loaded first
+import { webcrypto, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+import { isIp } from './config.ts';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+const DAY_MS = 86_400_000;
+const CA_VALIDITY_DAYS = 3650;
+const SERVING_VALIDITY_DAYS = 825;
+const RENEW_BEFORE_DAYS = 30;
+
+/** Names every serving certificate covers. */
+export const DEFAULT_SERVING_NAMES = ['127.0.0.1', '::1', 'localhost'];
+
+/** PEM material for the HTTPS listener and for clients. */
+export interface TlsMaterial {
+  caCertPem: string;
+  caKeyPem: string;
+  certPem: string;
+  keyPem: string;
+  /** Absolute or data-dir-relative path of ca.crt (for kubeconfigs); '' when kept in memory only. */
+  caCertPath: string;
+  /** The names the serving certificate covers (sorted). */
+  servingNames: string[];
+  /** True when this call created a new CA. */
+  createdCa: boolean;
+  /** True when this call issued a new serving certificate. */
+  issuedServing: boolean;
+}
+
+export interface EnsureTlsOptions {
+  /** Folder holding tls/; undefined keeps everything in memory (nothing written). */
+  dataDir?: string;
+  /** Extra names (DNS or IP) beyond DEFAULT_SERVING_NAMES. */
+  hostnames: string[];
+  /** Real time now, for validity (tests inject it). */
+  now?: Date;
+}
+
+/**
+ * ensureTls loads or creates the CA and the serving certificate as described
+ * above and returns them. Throws if the files exist but cannot be parsed
+ * (a corrupt CA must not be replaced silently: kubeconfigs trust it).
+ */
+export async function ensureTls(opts: EnsureTlsOptions): Promise<TlsMaterial> {
+  const now = opts.now ?? new Date();
+  const names = servingNames(opts.hostnames);
+  const dir = opts.dataDir === undefined ? undefined : join(opts.dataDir, 'tls');
+  if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const file = (n: string) => join(dir!, n);
+
+  let createdCa = false;
+  let ca: { cert: x509.X509Certificate; certPem: string; keyPem: string; key: CryptoKey };
+  if (dir && existsSync(file('ca.crt')) && existsSync(file('ca.key'))) {
+    const certPem = readFileSync(file('ca.crt'), 'utf8');
+    const keyPem = readFileSync(file('ca.key'), 'utf8');
+    ca = { cert: new x509.X509Certificate(certPem), certPem, keyPem, key: await importKey(keyPem) };
+  } else {
+    ca = await createCa(now);
+    createdCa = true;
+    if (dir) {
+      writeAtomic(file('ca.key'), ca.keyPem, 0o600);
+      writeAtomic(file('ca.crt'), ca.certPem, 0o644);
+    }
+  }
+
+  let issuedServing = false;
+  let serving: { certPem: string; keyPem: string } | undefined;
+  if (dir && !createdCa && existsSync(file('serving.crt')) && existsSync(file('serving.key'))) {
+    const certPem = readFileSync(file('serving.crt'), 'utf8');
+    if (await servingStillGood(certPem, ca.cert, names, now)) serving = { certPem, keyPem: readFileSync(file('serving.key'), 'utf8') };
+  }
+  if (!serving) {
+    serving = await issueServing(ca, names, now);
+    issuedServing = true;
+    if (dir) {
+      writeAtomic(file('serving.key'), serving.keyPem, 0o600);
+      writeAtomic(file('serving.crt'), serving.certPem, 0o644);
+    }
+  }
+  return {
+    caCertPem: ca.certPem,
+    caKeyPem: ca.keyPem,
+    certPem: serving.certPem,
+    keyPem: serving.keyPem,
+    caCertPath: dir ? file('ca.crt') : '',
+    servingNames: names,
+    createdCa,
+    issuedServing,
+  };
+}
+
+/** servingNames is the sorted, deduplicated name set a serving certificate must cover. */
+export function servingNames(hostnames: string[]): string[] {
+  return [...new Set([...DEFAULT_SERVING_NAMES, ...hostnames].map((n) => (isIp(n) ? n : n.toLowerCase())))].sort();
+}
+
+async function createCa(now: Date) {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=localeks-ca-${randomBytes(4).toString('hex')}, O=localeks`,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(now.getTime() + CA_VALIDITY_DAYS * DAY_MS),
+    signingAlgorithm: ALG,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert, certPem: cert.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey), key: keys.privateKey };
+}
+
+async function issueServing(ca: { cert: x509.X509Certificate; key: CryptoKey }, names: string[], now: Date) {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const notAfter = Math.min(now.getTime() + SERVING_VALIDITY_DAYS * DAY_MS, ca.cert.notAfter.getTime());
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject: 'CN=localeks, O=localeks',
+    issuer: ca.cert.subject,
+    notBefore: new Date(now.getTime() - 60_000),
+    notAfter: new Date(notAfter),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: ca.key,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(names.map((n) => (isIp(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }))),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+    ],
+  });
+  return { certPem: cert.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey) };
+}
+
+async function servingStillGood(certPem: string, ca: x509.X509Certificate, names: string[], now: Date): Promise<boolean> {
+  try {
+    const cert = new x509.X509Certificate(certPem);
+    if (cert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS) return false;
+    if (!(await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }))) return false;
+    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
+    if (!san) return false;
+    const have = san.names.items.map((n) => (n.type === 'ip' ? normalizeIp(n.value) : n.value.toLowerCase())).sort();
+    const want = names.map((n) => (isIp(n) ? normalizeIp(n) : n)).sort();
+    return have.length === want.length && have.every((v, i) => v === want[i]);
+  } catch {
+    return false;
+  }
+}
+
+/** Canonical IPv6 text so '::1' and '0:0:0:0:0:0:0:1' compare equal. */
+function normalizeIp(ip: string): string {
+  if (!ip.includes(':')) return ip;
+  try {
+    return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
+  } catch {
+    return ip.toLowerCase();
+  }
+}
+
+async function exportKey(key: CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', key));
+  const b64 = der.toString('base64').replace(/.{1,64}/g, '$&\n');
+  return `-----BEGIN PRIVATE KEY-----\n${b64}-----END PRIVATE KEY-----\n`;
+}
+
+async function importKey(pem: string): Promise<CryptoKey> {
+  const b64 = pem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, '').replace(/\s+/g, '');
+  return webcrypto.subtle.importKey('pkcs8', Buffer.from(b64, 'base64'), ALG, true, ['sign']) as Promise<CryptoKey>;
+}
+
+function serial(): string {
+  const b = randomBytes(16);
+  b[0] = b[0]! & 0x7f; // positive
+  return b.toString('hex');
+}
+
+function writeAtomic(path: string, data: string, mode: number): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, data, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, path);
+}
