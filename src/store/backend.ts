@@ -125,21 +125,37 @@ export type TxnOp =
   | { op: 'delete'; key: string; expectedModRevision?: number };
 
 export interface TxnResult {
-  /** The revision of the last write of the transaction. */
+  /**
+   * The revision of the last write of the transaction. Backends differ in how
+   * they number the writes of one transaction: memory and sqlite give each
+   * operation its own revision (in operation order), etcd gives every
+   * operation of a transaction the same revision. Callers may rely only on
+   * results' revisions being non-decreasing in operation order, greater than
+   * any revision acknowledged before the txn was sent, and `revision` being
+   * the greatest.
+   */
   revision: number;
   /** One result per operation, in order. */
   results: WriteResult[];
 }
 
 export interface WatchOptions {
-  /** Deliver every event with revision > afterRevision. 0 = only future events. */
+  /**
+   * Deliver every event with revision > afterRevision. 0 = only future events.
+   * afterRevision >= compactRevision() always works; afterRevision <
+   * compactRevision() - 1 always fails with Compacted (through onError). At
+   * exactly compactRevision() - 1 etcd still serves the watch and the
+   * in-process backends report Compacted.
+   */
   afterRevision?: number;
 }
 
 /**
  * A running watch. Events arrive through the onEvents callback given to
- * watch(), in batches, in strictly increasing revision order, never twice.
- * A watch ends by cancel() or by onError (after which no event follows).
+ * watch(), in batches, in revision order (non-decreasing: the events of one
+ * etcd transaction share a revision and arrive in operation order), each
+ * exactly once. A watch ends by cancel() or by onError (after which no event
+ * follows).
  */
 export interface Watcher {
   cancel(): void;
@@ -186,24 +202,37 @@ export interface Backend {
   /**
    * Applies all operations atomically or none: if any condition fails, throws
    * that operation's StoreError and nothing is written. Watchers see the
-   * events in operation order.
+   * events in operation order. A transaction names each key at most once
+   * (etcd's rule); a repeated key throws a TypeError and writes nothing.
    */
   txn(ops: TxnOp[]): Promise<TxnResult>;
 
   /** Watches keys with a prefix. See Watcher. */
   watch(prefix: string, opts: WatchOptions, cb: WatchCallbacks): Watcher;
 
-  /** Forgets history before revision (keys' latest values are kept). */
+  /**
+   * Forgets history before revision: afterwards reads at revisions older than
+   * `revision` throw Compacted, reads at `revision` or newer still work (keys'
+   * latest values are kept). Compacting to an already compacted revision is a
+   * no-op; a revision newer than the current one throws FutureRevision.
+   */
   compact(revision: number): Promise<void>;
 
-  /** Grants a lease of ttlSeconds; keys attached to it are deleted when it expires. */
+  /**
+   * Grants a lease of ttlSeconds (at least 1; etcd may round small TTLs up to
+   * its minimum); keys attached to it are deleted, as ordinary delete events,
+   * some time after it expires. Lease ids are positive safe integers.
+   */
   grantLease(ttlSeconds: number): Promise<number>;
   /** Extends a lease by its TTL; throws LeaseNotFound. */
   keepAliveLease(id: number): Promise<void>;
   /** Revokes a lease now, deleting its keys. */
   revokeLease(id: number): Promise<void>;
 
-  /** Stops accepting calls, waits for in-flight writes, releases resources. */
+  /**
+   * Stops accepting calls (they throw Unavailable), waits for in-flight
+   * writes, ends every watcher with an Unavailable onError, releases resources.
+   */
   close(): Promise<void>;
 }
 
@@ -216,4 +245,14 @@ export function prefixEnd(prefix: string): string {
   if (prefix === '') return '\u{10FFFF}';
   const last = prefix.charCodeAt(prefix.length - 1);
   return prefix.slice(0, -1) + String.fromCharCode(last + 1);
+}
+
+/** assertDistinctKeys throws the TypeError Backend.txn promises when ops name a key twice. */
+export function assertDistinctKeys(ops: readonly TxnOp[]): void {
+  if (ops.length < 2) return;
+  const seen = new Set<string>();
+  for (const op of ops) {
+    if (seen.has(op.key)) throw new TypeError(`txn names key ${op.key} more than once`);
+    seen.add(op.key);
+  }
 }

@@ -1,9 +1,11 @@
 /**
- * LeaseKeeper tracks leases for backends that implement them in process
- * (memory, sqlite): ids, TTLs, attached keys, and expiry. Expired leases are
- * found by one periodic sweep (never one timer per lease); their keys are
- * handed to the backend's expire callback, which deletes them as ordinary
- * writes so that watchers see the deletions.
+ * LeaseKeeper tracks leases for the memory backend, which keeps everything in
+ * process: ids, TTLs, attached keys, and expiry. Expired leases are found by
+ * one periodic sweep (never one timer per lease); their keys are handed to the
+ * backend's expire callback, which deletes them as ordinary writes so that
+ * watchers see the deletions. A lease past its expiry is gone for every
+ * caller (has/keepAlive) even before the sweep deletes its keys, as in etcd.
+ * (The sqlite backend keeps leases in its own table; etcd has its own.)
  */
 import { StoreError } from './backend.ts';
 
@@ -36,13 +38,15 @@ export class LeaseKeeper {
     return leaseId;
   }
 
+  /** has tells whether the lease exists and has not expired. */
   has(id: number): boolean {
-    return this.leases.has(id);
+    const l = this.leases.get(id);
+    return l !== undefined && l.expiresAt > this.now();
   }
 
   keepAlive(id: number): void {
     const l = this.leases.get(id);
-    if (!l) throw new StoreError('LeaseNotFound', `lease ${id} not found`);
+    if (!l || l.expiresAt <= this.now()) throw new StoreError('LeaseNotFound', `lease ${id} not found`);
     l.expiresAt = this.now() + l.ttlMs;
   }
 

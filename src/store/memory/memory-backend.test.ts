@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { isStoreError } from '../backend.ts';
+import { runBackendSuite } from '../conformance.ts';
 import { MemoryBackend } from './memory-backend.ts';
+
+runBackendSuite('memory', async () => new MemoryBackend({ leaseSweepMs: 50, compaction: false }));
 
 test('memory backend: create, CAS update, watch', async () => {
   const b = new MemoryBackend();

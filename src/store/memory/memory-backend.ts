@@ -8,6 +8,7 @@
  * revision scan the log backwards.
  */
 import {
+  assertDistinctKeys,
   type Backend,
   type GetResult,
   type KeyValue,
@@ -23,7 +24,15 @@ import {
   type WriteResult,
 } from '../backend.ts';
 import { Broadcaster } from '../broadcaster.ts';
+import { type CompactionOptions, Compactor } from '../compactor.ts';
 import { LeaseKeeper } from '../leases.ts';
+
+export interface MemoryBackendOptions {
+  /** How often expired leases are looked for, in ms (default 500). */
+  leaseSweepMs?: number;
+  /** Periodic compaction; false turns it off (default: on, see Compactor). */
+  compaction?: CompactionOptions | false;
+}
 
 interface Row {
   revision: number;
@@ -38,7 +47,13 @@ export class MemoryBackend implements Backend {
   private latest = new Map<string, KeyValue>();
   private closed = false;
   private readonly broadcaster = new Broadcaster((after, prefix) => this.history(after, prefix));
-  private readonly leases = new LeaseKeeper((keys) => this.expireKeys(keys));
+  private readonly leases: LeaseKeeper;
+  private readonly compactor?: Compactor;
+
+  constructor(opts: MemoryBackendOptions = {}) {
+    this.leases = new LeaseKeeper((keys) => this.expireKeys(keys), opts.leaseSweepMs);
+    if (opts.compaction !== false) this.compactor = new Compactor(this, opts.compaction);
+  }
 
   async currentRevision(): Promise<number> {
     return this.revision;
@@ -91,6 +106,7 @@ export class MemoryBackend implements Backend {
 
   async txn(ops: TxnOp[]): Promise<TxnResult> {
     this.check();
+    assertDistinctKeys(ops);
     // Check every condition against the state as the earlier ops of this
     // transaction leave it, before writing anything.
     const view = new Map<string, KeyValue | undefined>();
@@ -140,6 +156,10 @@ export class MemoryBackend implements Backend {
   }
 
   watch(prefix: string, opts: WatchOptions, cb: WatchCallbacks): Watcher {
+    if (this.closed) {
+      queueMicrotask(() => cb.onError(new StoreError('Unavailable', 'store is closed')));
+      return { cancel() {} };
+    }
     return this.broadcaster.subscribe(prefix, opts.afterRevision ?? 0, this.revision, cb);
   }
 
@@ -187,6 +207,7 @@ export class MemoryBackend implements Backend {
   async close(): Promise<void> {
     this.closed = true;
     this.leases.close();
+    this.compactor?.close();
     this.broadcaster.close();
   }
 
