@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { ensureTls, servingNames } from './tls.ts';
+
+describe('instance TLS', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'localeks-tls-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates a CA and a serving certificate it signs, for the default names and --hostname', async () => {
+    const t = await ensureTls({ dataDir: dir, hostnames: ['eks.example.test', '192.0.2.7'] });
+    assert.equal(t.createdCa, true);
+    assert.equal(t.issuedServing, true);
+    const ca = new X509Certificate(t.caCertPem);
+    const cert = new X509Certificate(t.certPem);
+    assert.equal(ca.ca, true);
+    assert.equal(cert.ca, false);
+    assert.ok(cert.verify(ca.publicKey));
+    assert.ok(cert.checkIssued(ca));
+    for (const ip of ['127.0.0.1', '::1', '192.0.2.7']) assert.ok(cert.checkIP(ip), ip);
+    for (const h of ['localhost', 'eks.example.test']) assert.ok(cert.checkHost(h), h);
+    assert.equal(cert.checkHost('other.example.test'), undefined);
+    assert.equal(statSync(join(dir, 'tls', 'ca.key')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'tls', 'serving.key')).mode & 0o777, 0o600);
+    assert.equal(readFileSync(join(dir, 'tls', 'ca.crt'), 'utf8'), t.caCertPem);
+  });
+
+  it('reuses both on restart with the same names (in any order or case)', async () => {
+    const before = readFileSync(join(dir, 'tls', 'serving.crt'), 'utf8');
+    const t = await ensureTls({ dataDir: dir, hostnames: ['192.0.2.7', 'EKS.example.test'] });
+    assert.equal(t.createdCa, false);
+    assert.equal(t.issuedServing, false);
+    assert.equal(t.certPem, before);
+  });
+
+  it('reissues the serving certificate, with the same CA, when the names change', async () => {
+    const ca = readFileSync(join(dir, 'tls', 'ca.crt'), 'utf8');
+    const t = await ensureTls({ dataDir: dir, hostnames: [] });
+    assert.equal(t.createdCa, false);
+    assert.equal(t.issuedServing, true);
+    assert.equal(t.caCertPem, ca);
+    const cert = new X509Certificate(t.certPem);
+    assert.equal(cert.checkHost('eks.example.test'), undefined);
+    assert.ok(cert.verify(new X509Certificate(ca).publicKey));
+  });
+
+  it('reissues a serving certificate that is near expiry or not from this CA', async () => {
+    const later = new Date(Date.now() + 800 * 86_400_000);
+    assert.equal((await ensureTls({ dataDir: dir, hostnames: [], now: later })).issuedServing, true);
+    const other = mkdtempSync(join(tmpdir(), 'localeks-tls-other-'));
+    try {
+      const foreign = await ensureTls({ dataDir: other, hostnames: [] });
+      writeFileSync(join(dir, 'tls', 'serving.crt'), foreign.certPem);
+      assert.equal((await ensureTls({ dataDir: dir, hostnames: [] })).issuedServing, true);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps everything in memory without a data dir', async () => {
+    const t = await ensureTls({ hostnames: [] });
+    assert.equal(t.caCertPath, '');
+    assert.ok(new X509Certificate(t.certPem).verify(new X509Certificate(t.caCertPem).publicKey));
+  });
+
+  it('normalizes the name set', () => {
+    assert.deepEqual(servingNames(['B.test', 'localhost']), ['127.0.0.1', '::1', 'b.test', 'localhost']);
+  });
+});
