@@ -5,7 +5,10 @@
  */
 import type { AwsDeps } from './core/deps.ts';
 import type { AwsProvider } from './core/types.ts';
+import { createIamProvider } from './iam/provider.ts';
 
-export function createProviders(_deps: AwsDeps): AwsProvider[] {
-  return [];
+export function createProviders(deps: AwsDeps): AwsProvider[] {
+  return [
+    createIamProvider(deps),
+  ];
 }

@@ -1,0 +1,213 @@
+/**
+ * Helpers shared by the IAM handlers: errors with IAM's codes and statuses,
+ * Marker/MaxItems pagination, tag edits, and rendering stored documents
+ * (ISO strings) as model outputs (Date).
+ */
+import type { AwsState } from '../core/state.ts';
+import { awsError, type AwsServiceError, type RequestContext } from '../core/types.ts';
+import { awsManagedPolicies } from './aws-managed-policies.ts';
+import {
+  iamCollection,
+  type GroupDoc,
+  type InstanceProfileDoc,
+  type PolicyDoc,
+  type RoleDoc,
+  type Tag,
+  type UserDoc,
+} from './model.ts';
+
+const STATUS: Record<string, number> = {
+  NoSuchEntity: 404,
+  EntityAlreadyExists: 409,
+  DeleteConflict: 409,
+  LimitExceeded: 409,
+  MalformedPolicyDocument: 400,
+  InvalidInput: 400,
+  ValidationError: 400,
+  UnmodifiableEntity: 400,
+  ConcurrentModification: 409,
+  AccessDenied: 403,
+  ServiceFailure: 500,
+};
+
+/** iamError builds an error with IAM's status for its code. */
+export function iamError(code: string, message: string): AwsServiceError {
+  return awsError(code, message, STATUS[code] ?? 400);
+}
+
+export function noSuchEntity(message: string): AwsServiceError {
+  return iamError('NoSuchEntity', message);
+}
+
+export function d(iso: string | undefined): Date | undefined {
+  return iso === undefined ? undefined : new Date(iso);
+}
+
+export function nowIso(ctx: RequestContext): string {
+  return ctx.now().toISOString();
+}
+
+/** paginate applies Marker/MaxItems (default 100) and returns the page fields IAM answers with. */
+export function paginate<T>(items: T[], input: { Marker?: string; MaxItems?: number }): { page: T[]; IsTruncated: boolean; Marker?: string } {
+  let start = 0;
+  if (input.Marker) {
+    const n = Number.parseInt(Buffer.from(input.Marker, 'base64').toString('utf8'), 10);
+    if (!Number.isInteger(n) || n < 0) throw iamError('InvalidInput', 'Invalid Marker.');
+    start = n;
+  }
+  const max = input.MaxItems ?? 100;
+  const page = items.slice(start, start + max);
+  const end = start + page.length;
+  if (end < items.length) return { page, IsTruncated: true, Marker: Buffer.from(String(end)).toString('base64') };
+  return { page, IsTruncated: false };
+}
+
+/** validateTags checks a tag list as IAM does (50 at most, keys unique case-insensitively). */
+export function validateTags(tags: Tag[] | undefined): void {
+  if (!tags) return;
+  if (tags.length > 50) {
+    throw iamError('LimitExceeded', 'Cannot exceed quota for TagsPerEntity: 50');
+  }
+  const seen = new Set<string>();
+  for (const t of tags) {
+    const k = t.Key.toLowerCase();
+    if (seen.has(k)) throw iamError('InvalidInput', 'Duplicate tag keys found. Please note that Tag keys are case insensitive.');
+    seen.add(k);
+  }
+}
+
+/** mergeTags adds or replaces tags (keys compared case-insensitively, as IAM does). */
+export function mergeTags(current: Tag[] | undefined, add: Tag[]): Tag[] {
+  validateTags(add);
+  const out = [...(current ?? [])];
+  for (const t of add) {
+    const i = out.findIndex((x) => x.Key.toLowerCase() === t.Key.toLowerCase());
+    if (i >= 0) out[i] = { Key: t.Key, Value: t.Value };
+    else out.push({ Key: t.Key, Value: t.Value });
+  }
+  if (out.length > 50) throw iamError('LimitExceeded', 'Cannot exceed quota for TagsPerEntity: 50');
+  return out;
+}
+
+export function removeTags(current: Tag[] | undefined, keys: string[]): Tag[] {
+  const drop = new Set(keys.map((k) => k.toLowerCase()));
+  return (current ?? []).filter((t) => !drop.has(t.Key.toLowerCase()));
+}
+
+export function tagsOut(tags: Tag[] | undefined): Tag[] | undefined {
+  return tags && tags.length > 0 ? tags : undefined;
+}
+
+/** normalizePath defaults a path to "/". */
+export function normalizePath(path: string | undefined): string {
+  return path ?? '/';
+}
+
+export function byPathPrefix<T extends { Path: string }>(items: T[], prefix: string | undefined): T[] {
+  return prefix ? items.filter((x) => x.Path.startsWith(prefix)) : items;
+}
+
+export function renderRole(r: RoleDoc, full = true): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    Path: r.Path,
+    RoleName: r.RoleName,
+    RoleId: r.RoleId,
+    Arn: r.Arn,
+    CreateDate: d(r.CreateDate),
+    AssumeRolePolicyDocument: r.AssumeRolePolicyDocument,
+    Description: r.Description,
+    MaxSessionDuration: r.MaxSessionDuration,
+  };
+  if (full) {
+    out.PermissionsBoundary = r.PermissionsBoundary;
+    out.Tags = tagsOut(r.Tags);
+    out.RoleLastUsed = r.RoleLastUsed ? { LastUsedDate: d(r.RoleLastUsed.LastUsedDate), Region: r.RoleLastUsed.Region } : {};
+  }
+  return out;
+}
+
+export function renderUser(u: UserDoc, full = true): Record<string, unknown> {
+  return {
+    Path: u.Path,
+    UserName: u.UserName,
+    UserId: u.UserId,
+    Arn: u.Arn,
+    CreateDate: d(u.CreateDate),
+    ...(full ? { PermissionsBoundary: u.PermissionsBoundary, Tags: tagsOut(u.Tags) } : {}),
+  };
+}
+
+export function renderGroup(g: GroupDoc): Record<string, unknown> {
+  return { Path: g.Path, GroupName: g.GroupName, GroupId: g.GroupId, Arn: g.Arn, CreateDate: d(g.CreateDate) };
+}
+
+export function renderInstanceProfile(state: AwsState, accountId: string, p: InstanceProfileDoc): Record<string, unknown> {
+  const roles = p._roles
+    .map((n) => state.get<RoleDoc>(`${iamCollection(accountId, 'role')}${encodeURIComponent(n)}`))
+    .filter((r): r is RoleDoc => r !== undefined)
+    .map((r) => renderRole(r, false));
+  return {
+    Path: p.Path,
+    InstanceProfileName: p.InstanceProfileName,
+    InstanceProfileId: p.InstanceProfileId,
+    Arn: p.Arn,
+    CreateDate: d(p.CreateDate),
+    Roles: roles,
+    Tags: tagsOut(p.Tags),
+  };
+}
+
+/** Principals of an account that can have managed policies attached. */
+export function attachablePrincipals(state: AwsState, accountId: string): { roles: RoleDoc[]; users: UserDoc[]; groups: GroupDoc[] } {
+  return {
+    roles: state.list<RoleDoc>(iamCollection(accountId, 'role')),
+    users: state.list<UserDoc>(iamCollection(accountId, 'user')),
+    groups: state.list<GroupDoc>(iamCollection(accountId, 'group')),
+  };
+}
+
+/** attachmentCount counts the principals of the account a policy is attached to (and boundary uses). */
+export function attachmentCounts(state: AwsState, accountId: string, arn: string): { attach: number; boundary: number } {
+  const { roles, users, groups } = attachablePrincipals(state, accountId);
+  let attach = 0;
+  let boundary = 0;
+  for (const p of [...roles, ...users, ...groups]) if (p._attached.includes(arn)) attach++;
+  for (const p of [...roles, ...users]) if (p.PermissionsBoundary?.PermissionsBoundaryArn === arn) boundary++;
+  return { attach, boundary };
+}
+
+export function renderPolicy(state: AwsState, accountId: string, p: PolicyDoc, withTags = true): Record<string, unknown> {
+  const c = attachmentCounts(state, accountId, p.Arn);
+  return {
+    PolicyName: p.PolicyName,
+    PolicyId: p.PolicyId,
+    Arn: p.Arn,
+    Path: p.Path,
+    DefaultVersionId: p.DefaultVersionId,
+    AttachmentCount: c.attach,
+    PermissionsBoundaryUsageCount: c.boundary,
+    IsAttachable: p.IsAttachable,
+    Description: p.Description,
+    CreateDate: d(p.CreateDate),
+    UpdateDate: d(p.UpdateDate),
+    ...(withTags ? { Tags: tagsOut(p.Tags) } : {}),
+  };
+}
+
+/** customerPolicies lists the account's own managed policies. */
+export function customerPolicies(state: AwsState, accountId: string): PolicyDoc[] {
+  return state.list<PolicyDoc>(iamCollection(accountId, 'policy'));
+}
+
+export { awsManagedPolicies };
+
+/** validArn checks the general shape of a policy ARN for Attach*Policy. */
+export function checkPolicyArn(arn: string): void {
+  if (!/^arn:aws[\w-]*:iam::(\d{12}|aws):policy\/.+/.test(arn)) throw iamError('InvalidInput', `ARN ${arn} is not valid.`);
+}
+
+/** The name of the IAM user a caller ARN names (arn:aws:iam::<acct>:user/<path>/<name>), if any. */
+export function callerUserName(ctx: RequestContext): string | undefined {
+  const m = /^arn:aws[\w-]*:iam::\d{12}:user\/(?:.*\/)?([^/]+)$/.exec(ctx.callerArn ?? '');
+  return m?.[1];
+}

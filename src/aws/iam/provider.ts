@@ -1,0 +1,78 @@
+/**
+ * The IAM provider (query protocol, global: every entity lives in region
+ * `global` of the caller's account). Handlers are grouped by entity in
+ * roles.ts, users-groups.ts, policies.ts, principal-policies.ts,
+ * instance-profiles.ts and oidc-providers.ts.
+ */
+import type { AwsDeps } from '../core/deps.ts';
+import type { AwsProvider, OperationHandler } from '../core/types.ts';
+import { attachablePrincipals, customerPolicies, d, renderGroup, renderInstanceProfile, renderPolicy, renderRole, renderUser } from './common.ts';
+import { instanceProfileOperations } from './instance-profiles.ts';
+import { iamCollection, type InstanceProfileDoc, type PolicyDoc } from './model.ts';
+import { oidcProviderOperations } from './oidc-providers.ts';
+import { policyOperations } from './policies.ts';
+import { principalPolicyOperations } from './principal-policies.ts';
+import { roleOperations } from './roles.ts';
+import { getPolicy } from './shared.ts';
+import { userGroupOperations } from './users-groups.ts';
+
+function accountOperations(deps: AwsDeps): Record<string, OperationHandler> {
+  const { state } = deps;
+  const inline = (m: Record<string, string>) => Object.entries(m).map(([PolicyName, PolicyDocument]) => ({ PolicyName, PolicyDocument }));
+  const attached = (arns: string[]) => arns.map((a) => ({ PolicyName: a.slice(a.lastIndexOf('/') + 1), PolicyArn: a }));
+  return {
+    GetAccountAuthorizationDetails: (input, ctx) => {
+      const filter: string[] = input.Filter ?? [];
+      const want = (f: string) => filter.length === 0 || filter.includes(f);
+      const { roles, users, groups } = attachablePrincipals(state, ctx.accountId);
+      const profiles = state.list<InstanceProfileDoc>(iamCollection(ctx.accountId, 'instance-profile'));
+      const used = new Set([...roles, ...users, ...groups].flatMap((x) => x._attached));
+      const policies: PolicyDoc[] = [...customerPolicies(state, ctx.accountId)];
+      for (const arn of used) {
+        const p = getPolicy(state, arn);
+        if (p && arn.includes(':aws:policy/')) policies.push(p);
+      }
+      return {
+        UserDetailList: want('User')
+          ? users.map((u) => ({ ...renderUser(u), GroupList: u._groups, AttachedManagedPolicies: attached(u._attached), UserPolicyList: inline(u._inline) }))
+          : [],
+        GroupDetailList: want('Group') ? groups.map((g) => ({ ...renderGroup(g), AttachedManagedPolicies: attached(g._attached), GroupPolicyList: inline(g._inline) })) : [],
+        RoleDetailList:
+          want('Role')
+            ? roles.map((r) => ({
+                ...renderRole(r),
+                InstanceProfileList: profiles.filter((p) => p._roles.includes(r.RoleName)).map((p) => renderInstanceProfile(state, ctx.accountId, p)),
+                AttachedManagedPolicies: attached(r._attached),
+                RolePolicyList: inline(r._inline),
+              }))
+            : [],
+        Policies: policies
+          .filter((p) => (p.Arn.includes(':aws:policy/') ? want('AWSManagedPolicy') : want('LocalManagedPolicy')))
+          .map((p) => ({
+            ...renderPolicy(state, ctx.accountId, p, false),
+            PolicyVersionList: p._versions.map((v) => ({ Document: v.Document, VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: d(v.CreateDate) })),
+          })),
+        IsTruncated: false,
+      };
+    },
+    ListAccountAliases: () => ({ AccountAliases: [], IsTruncated: false }),
+  };
+}
+
+/** createIamProvider builds the IAM provider. */
+export function createIamProvider(deps: AwsDeps): AwsProvider {
+  return {
+    service: 'iam',
+    operations: {
+      ...roleOperations(deps),
+      ...userGroupOperations(deps),
+      ...policyOperations(deps),
+      ...principalPolicyOperations(deps, 'Role'),
+      ...principalPolicyOperations(deps, 'User'),
+      ...principalPolicyOperations(deps, 'Group'),
+      ...instanceProfileOperations(deps),
+      ...oidcProviderOperations(deps),
+      ...accountOperations(deps),
+    },
+  };
+}
