@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ConfigError, defaultServeConfig, parseStoreSpec, resolveServeConfig, SERVE_OPTIONS, validateServeConfig } from './config.ts';
 
@@ -71,6 +72,14 @@ describe('serve config', () => {
     assert.throws(() => validateServeConfig({ ...defaultServeConfig(), awsPort: '1' as unknown as number }), /expected a number/);
     assert.throws(() => validateServeConfig({ ...defaultServeConfig(), enforceIam: 'yes' as unknown as boolean }), /expected a boolean/);
     assert.deepEqual(validateServeConfig({ ...defaultServeConfig(), hostnames: ['x.test', 'x.test'] }).hostnames, ['x.test']);
+  });
+
+  it('is documented in the README flag table', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const o of SERVE_OPTIONS) {
+      const flag = o.boolean === 'disable' ? `--no-${o.flag}` : `--${o.flag}`;
+      assert.match(readme, new RegExp(`^\\| \`${flag}[ \`].*\\| \`${o.env}`, 'm'), `${flag} / ${o.env}`);
+    }
   });
 
   it('accepts the three store kinds', () => {
