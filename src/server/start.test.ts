@@ -33,6 +33,7 @@ describe('startServer', () => {
   let backendClosed = false;
   let releaseSlow: () => void = () => {};
   let apiClosed = false;
+  let healthWhileStarting: { status: number; body: Record<string, unknown> } | undefined;
 
   before(async () => {
     const backend = new MemoryBackend();
@@ -45,8 +46,11 @@ describe('startServer', () => {
       { awsPort: 0, kubePort: 0, store: 'memory', logLevel: 'silent' },
       {
         backend,
-        clusterDirectory: (ctx) => {
+        clusterDirectory: async (ctx) => {
           assert.equal(ctx.config.store, 'memory');
+          // The listeners are up but startup is not finished: health must say so.
+          const r = await fetch(`${ctx.deps.config.awsEndpoint}/_localeks/health`);
+          healthWhileStarting = { status: r.status, body: (await r.json()) as Record<string, unknown> };
           return { lookup: (id) => (id === 'demo' ? info : undefined), all: () => [info] };
         },
         clusterApi: {
@@ -82,6 +86,14 @@ describe('startServer', () => {
     assert.equal(s.deps.config.caCertPem, s.tls.caCertPem);
     assert.equal(s.deps.config.kubeEndpoint, s.kubeEndpoint);
     assert.equal(s.tls.caCertPath, '', 'memory store without a data dir writes nothing');
+  });
+
+  it('answers health 503 while starting and 200 once ready', async () => {
+    assert.equal(healthWhileStarting?.status, 503);
+    assert.equal(healthWhileStarting?.body.status, 'starting');
+    const r = await fetch(`${s.awsEndpoint}/_localeks/health`);
+    assert.equal(r.status, 200);
+    assert.equal(((await r.json()) as { status: string }).status, 'ready');
   });
 
   it('serves injected admin routes, 404 for unknown ones and 405 for the wrong method', async () => {
