@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+import { authenticateEksToken, type ClusterAuthSource, type ResolvedCaller } from './authenticator.ts';
+
+function cliToken(cluster: string, key: string, secret: string, sessionToken?: string): string {
+  const env: Record<string, string> = { ...process.env, AWS_ACCESS_KEY_ID: key, AWS_SECRET_ACCESS_KEY: secret, AWS_DEFAULT_REGION: 'eu-west-2' } as Record<string, string>;
+  if (sessionToken) env.AWS_SESSION_TOKEN = sessionToken;
+  else delete env.AWS_SESSION_TOKEN;
+  return JSON.parse(execFileSync('aws', ['eks', 'get-token', '--cluster-name', cluster], { env }).toString()).status.token;
+}
+
+const callers: Record<string, ResolvedCaller> = {
+  test: { accountId: '000000000000', arn: 'arn:aws:iam::000000000000:root', userId: '000000000000', secret: 'test', known: true },
+  ASIADEVSESSION: { accountId: '111122223333', arn: 'arn:aws:sts::111122223333:assumed-role/dev/jane', userId: 'AROADEV:jane', secret: 's3cret', sessionToken: 'tok', known: true },
+  AKIANODE: { accountId: '111122223333', arn: 'arn:aws:sts::111122223333:assumed-role/NodeRole/i-0abc', userId: 'AROANODE:i-0abc', secret: 'n', known: true },
+};
+const resolveCaller = (k: string): ResolvedCaller => callers[k] ?? { accountId: '000000000000', arn: 'arn:aws:iam::000000000000:root', userId: '000000000000', known: false };
+
+function source(mode: string, extra: Partial<ClusterAuthSource> = {}): ClusterAuthSource {
+  return {
+    clusterName: 'demo',
+    accountId: '111122223333',
+    authenticationMode: mode,
+    awsAuthData: () => ({ mapRoles: '- rolearn: arn:aws:iam::111122223333:role/dev\n  username: dev:{{SessionName}}\n  groups: [devs]\n' }),
+    accessEntries: () => [
+      { principalArn: 'arn:aws:iam::111122223333:role/platform/NodeRole', type: 'EC2_LINUX', username: 'system:node:{{EC2PrivateDNSName}}', kubernetesGroups: [], policies: [] },
+    ],
+    ec2PrivateDnsName: (id) => (id === 'i-0abc' ? 'ip-10-0-1-5.eu-west-2.compute.internal' : undefined),
+    ...extra,
+  };
+}
+
+const deps = { resolveCaller, now: () => new Date(), enforceIam: false };
+
+test('aws-auth mapping in CONFIG_MAP and API_AND_CONFIG_MAP; not in API mode', () => {
+  const token = cliToken('demo', 'ASIADEVSESSION', 's3cret', 'tok');
+  for (const mode of ['CONFIG_MAP', 'API_AND_CONFIG_MAP']) {
+    const r = authenticateEksToken(token, source(mode), deps);
+    assert.ok(r.ok, mode);
+    assert.equal(r.user.name, 'dev:jane');
+    assert.deepEqual(r.user.groups, ['devs', 'system:authenticated']);
+  }
+  const api = authenticateEksToken(token, source('API'), deps);
+  assert.equal(api.ok, false);
+});
+
+test('access entries: node role with a path matches its sessions; groups added by type', () => {
+  const r = authenticateEksToken(cliToken('demo', 'AKIANODE', 'n'), source('API'), deps);
+  assert.ok(r.ok);
+  assert.equal(r.user.name, 'system:node:ip-10-0-1-5.eu-west-2.compute.internal');
+  assert.deepEqual(r.user.groups, ['system:nodes', 'system:authenticated']);
+  assert.equal(r.user.via, 'access-entry');
+});
+
+test('a token for another cluster, a wrong secret or a wrong session token fails', () => {
+  assert.equal(authenticateEksToken(cliToken('other', 'ASIADEVSESSION', 's3cret', 'tok'), source('CONFIG_MAP'), deps).ok, false);
+  assert.equal(authenticateEksToken(cliToken('demo', 'ASIADEVSESSION', 'nope', 'tok'), source('CONFIG_MAP'), deps).ok, false);
+  const wrongTok = authenticateEksToken(cliToken('demo', 'ASIADEVSESSION', 's3cret', 'forged'), source('CONFIG_MAP'), deps);
+  assert.ok(!wrongTok.ok && /security token/.test(wrongTok.reason));
+});
+
+test('cluster creator is an implicit admin in CONFIG_MAP mode only', () => {
+  const src = source('CONFIG_MAP', { creatorArn: 'arn:aws:iam::000000000000:root', creatorAdmin: true });
+  const r = authenticateEksToken(cliToken('demo', 'test', 'test'), src, deps);
+  assert.ok(r.ok);
+  assert.equal(r.user.name, 'kubernetes-admin');
+  assert.deepEqual(r.user.groups, ['system:masters', 'system:authenticated']);
+  assert.equal(authenticateEksToken(cliToken('demo', 'test', 'test'), { ...src, creatorAdmin: false }, deps).ok, false);
+});
+
+test('unknown keys are refused under IAM enforcement; malformed aws-auth warns', () => {
+  const tok = cliToken('demo', 'AKIAUNKNOWN', 'x');
+  assert.equal(authenticateEksToken(tok, source('CONFIG_MAP'), { ...deps, enforceIam: true }).ok, false);
+  const bad = authenticateEksToken(cliToken('demo', 'ASIADEVSESSION', 's3cret', 'tok'), source('API_AND_CONFIG_MAP', { awsAuthData: () => ({ mapRoles: 'rolearn: [' }) }), deps);
+  assert.equal(bad.ok, false);
+});

@@ -1,0 +1,175 @@
+/**
+ * Authenticating a request to a cluster's Kubernetes API, as EKS does:
+ *
+ *  1. Bearer tokens starting "k8s-aws-v1." are EKS tokens: the presigned STS
+ *     URL is checked (eks-token.ts), its signature verified with the caller's
+ *     secret over `x-k8s-aws-id: <cluster name>` whenever the secret is known
+ *     (always under IAM enforcement, and for the default test/test keys), and
+ *     the caller's identity resolved as STS GetCallerIdentity would.
+ *  2. The IAM identity is mapped to a Kubernetes user by the cluster's
+ *     authentication mode: API (access entries only), API_AND_CONFIG_MAP
+ *     (access entries first, then aws-auth), CONFIG_MAP (aws-auth only). In
+ *     CONFIG_MAP mode the cluster creator is an implicit system:masters
+ *     admin when bootstrapClusterCreatorAdminPermissions was true, as on EKS.
+ *  3. Other bearer tokens are service account tokens (JWTs) signed by the
+ *     cluster's key.
+ *
+ * Failures produce a 401 reason that never echoes the token.
+ */
+import { mapIdentity, parseAwsAuth, renderTemplate, canonicalizeArn, type CallerIdentity } from './aws-auth.ts';
+import { parseToken, TOKEN_PREFIX, TokenError, verifyTokenSignature } from './eks-token.ts';
+import type { PolicyAssociation } from '../authz/access-policies.ts';
+
+/** The caller behind an access key, as the AWS side resolves it (aws/core/identity.ts resolveCaller). */
+export interface ResolvedCaller {
+  accountId: string;
+  arn: string;
+  userId: string;
+  /** The secret to verify with; undefined when unknown (accepted only without IAM enforcement). */
+  secret?: string;
+  sessionToken?: string;
+  expiresAtMs?: number;
+  known: boolean;
+  inactive?: boolean;
+}
+
+/** An EKS access entry as the authenticator needs it. */
+export interface AccessEntryView {
+  principalArn: string;
+  type: string;
+  username: string;
+  kubernetesGroups: string[];
+  policies: PolicyAssociation[];
+}
+
+/** What the authenticator reads about one cluster. */
+export interface ClusterAuthSource {
+  clusterName: string;
+  accountId: string;
+  authenticationMode: 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API' | string;
+  /** The IAM principal that created the cluster and whether it got admin (bootstrapClusterCreatorAdminPermissions). */
+  creatorArn?: string;
+  creatorAdmin?: boolean;
+  /** data of kube-system/aws-auth, or undefined when absent. */
+  awsAuthData(): Record<string, string> | undefined;
+  /** The access entry for a principal ARN (IAM role or user ARN as stored). */
+  accessEntries(): AccessEntryView[];
+  /** Private DNS name of an EC2 instance, for {{EC2PrivateDNSName}}. */
+  ec2PrivateDnsName(instanceId: string): string | undefined;
+}
+
+export interface AuthenticatedUser {
+  name: string;
+  groups: string[];
+  uid?: string;
+  extra: Record<string, string[]>;
+  /** EKS access policies that apply on top of RBAC (access entries). */
+  policies: PolicyAssociation[];
+  /** How the user was mapped, for logs and `kubectl auth whoami`. */
+  via: 'access-entry' | 'aws-auth' | 'cluster-creator' | 'service-account' | 'static-token';
+}
+
+export type AuthnResult = { ok: true; user: AuthenticatedUser; warnings: string[] } | { ok: false; reason: string };
+
+export interface EksTokenAuthDeps {
+  resolveCaller(accessKeyId: string): ResolvedCaller;
+  now(): Date;
+  enforceIam: boolean;
+}
+
+/** roleName strips an IAM role ARN's path: arn:aws:iam::1:role/a/b/name -> name (with account). */
+function roleKey(arn: string): string | undefined {
+  const m = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(arn);
+  return m ? `${m[1]}:${m[2]!.toLowerCase()}` : undefined;
+}
+
+/** findAccessEntry matches the caller's canonical ARN against entries (roles by account and name, since sessions carry no path). */
+export function findAccessEntry(entries: AccessEntryView[], canonicalArn: string): AccessEntryView | undefined {
+  const rk = roleKey(canonicalArn);
+  return entries.find((e) => {
+    if (rk) return roleKey(e.principalArn) === rk;
+    return e.principalArn.toLowerCase() === canonicalArn.toLowerCase();
+  });
+}
+
+function withAuthenticated(groups: string[]): string[] {
+  return groups.includes('system:authenticated') ? groups : [...groups, 'system:authenticated'];
+}
+
+/** authenticateEksToken runs steps 1 and 2 for a "k8s-aws-v1." bearer token. */
+export function authenticateEksToken(token: string, src: ClusterAuthSource, deps: EksTokenAuthDeps): AuthnResult {
+  let parsed;
+  try {
+    parsed = parseToken(token, deps.now());
+  } catch (e) {
+    return { ok: false, reason: e instanceof TokenError ? e.message : 'invalid token' };
+  }
+  const caller = deps.resolveCaller(parsed.accessKeyId);
+  if (deps.enforceIam && !caller.known) return { ok: false, reason: 'STS: The security token included in the request is invalid.' };
+  if (caller.inactive) return { ok: false, reason: 'STS: The security token included in the request is invalid.' };
+  if (caller.secret !== undefined && !verifyTokenSignature(parsed, src.clusterName, caller.secret)) {
+    return { ok: false, reason: 'STS: The request signature we calculated does not match the signature you provided.' };
+  }
+  if (caller.sessionToken !== undefined && parsed.sessionToken !== caller.sessionToken) {
+    return { ok: false, reason: 'STS: The security token included in the request is invalid.' };
+  }
+  if (caller.expiresAtMs !== undefined && deps.now().getTime() > caller.expiresAtMs) {
+    return { ok: false, reason: 'STS: The security token included in the request is expired' };
+  }
+  const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.accessKeyId };
+  return mapCaller(identity, src);
+}
+
+/** mapCaller applies the cluster's authentication mode to an IAM identity. */
+export function mapCaller(identity: CallerIdentity, src: ClusterAuthSource): AuthnResult {
+  let canon;
+  try {
+    canon = canonicalizeArn(identity.arn);
+  } catch {
+    return { ok: false, reason: 'unrecognized identity ARN' };
+  }
+  const warnings: string[] = [];
+  const mode = src.authenticationMode;
+  const extra: Record<string, string[]> = {
+    arn: [identity.arn],
+    canonicalArn: [canon.canonicalArn],
+    accessKeyId: [identity.accessKeyId],
+    principalId: [identity.userId.split(':')[0]!],
+  };
+  if (canon.sessionName !== undefined) extra.sessionName = [canon.sessionName];
+
+  if (mode === 'API' || mode === 'API_AND_CONFIG_MAP') {
+    const entry = findAccessEntry(src.accessEntries(), canon.canonicalArn);
+    if (entry) {
+      const name = renderTemplate(entry.username, identity, canon, { ec2PrivateDnsName: (id) => src.ec2PrivateDnsName(id) });
+      if (name === undefined) return { ok: false, reason: 'access entry username template could not be resolved' };
+      const groups = [...entry.kubernetesGroups];
+      if (entry.type === 'EC2_LINUX' || entry.type === 'EC2_WINDOWS' || entry.type === 'HYBRID_LINUX') groups.push('system:nodes');
+      if (entry.type === 'FARGATE_LINUX') groups.push('system:nodes', 'system:node-proxier');
+      return { ok: true, warnings, user: { name, groups: withAuthenticated(groups), extra, policies: entry.policies, via: 'access-entry' } };
+    }
+  }
+  if (mode === 'CONFIG_MAP' || mode === 'API_AND_CONFIG_MAP') {
+    if (mode === 'CONFIG_MAP' && src.creatorAdmin && src.creatorArn && canonicalizeSafe(src.creatorArn) === canon.canonicalArn.toLowerCase()) {
+      return { ok: true, warnings, user: { name: 'kubernetes-admin', groups: withAuthenticated(['system:masters']), extra, policies: [], via: 'cluster-creator' } };
+    }
+    const cfg = parseAwsAuth(src.awsAuthData());
+    for (const e of cfg.errors) warnings.push(`aws-auth ConfigMap: ${e}`);
+    const mapped = mapIdentity(cfg, identity, { ec2PrivateDnsName: (id) => src.ec2PrivateDnsName(id) });
+    if (mapped) return { ok: true, warnings, user: { name: mapped.username, groups: withAuthenticated(mapped.groups), extra, policies: [], via: 'aws-auth' } };
+  }
+  return { ok: false, reason: `identity ${canon.canonicalArn} is not mapped in this cluster (authentication mode ${mode})` };
+}
+
+function canonicalizeSafe(arn: string): string | undefined {
+  try {
+    return canonicalizeArn(arn).canonicalArn.toLowerCase();
+  } catch {
+    return undefined;
+  }
+}
+
+/** isEksToken tells whether a bearer token is in the EKS format. */
+export function isEksToken(token: string): boolean {
+  return token.startsWith(TOKEN_PREFIX);
+}
