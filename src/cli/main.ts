@@ -66,13 +66,9 @@ async function serveCommand(flags: Record<string, string | string[] | boolean>):
     throw e;
   }
   const { startServer } = await import('../server/start.ts');
-  let server: Awaited<ReturnType<typeof startServer>>;
-  try {
-    server = await startServer(config);
-  } catch (e) {
-    if (e instanceof ConfigError) fail(e.message);
-    fail(`cannot start: ${(e as Error).message}`, 1);
-  }
+  // Signals are handled from the start: one that arrives during startup stops
+  // the server as soon as startup completes (exit 0, no ready line).
+  let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) {
@@ -80,6 +76,7 @@ async function serveCommand(flags: Record<string, string | string[] | boolean>):
       process.exit(signal === 'SIGINT' ? 130 : 143);
     }
     stopping = true;
+    if (!server) return; // handled once startServer returns
     server.close().then(
       () => process.exit(0),
       (e: unknown) => {
@@ -90,6 +87,16 @@ async function serveCommand(flags: Record<string, string | string[] | boolean>):
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  try {
+    server = await startServer(config);
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    fail(`cannot start: ${(e as Error).message}`, 1);
+  }
+  if (stopping) {
+    await server.close();
+    process.exit(0);
+  }
   process.stdout.write(readyLine(server) + '\n');
 }
 

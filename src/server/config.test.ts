@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { ConfigError, defaultServeConfig, parseStoreSpec, resolveServeConfig, SERVE_OPTIONS, validateServeConfig } from './config.ts';
+import { advertisedHost, ConfigError, defaultServeConfig, parseStoreSpec, resolveServeConfig, SERVE_OPTIONS, validateServeConfig } from './config.ts';
 
 describe('serve config', () => {
   it('has the documented defaults', () => {
@@ -80,6 +80,13 @@ describe('serve config', () => {
       const flag = o.boolean === 'disable' ? `--no-${o.flag}` : `--${o.flag}`;
       assert.match(readme, new RegExp(`^\\| \`${flag}[ \`].*\\| \`${o.env}`, 'm'), `${flag} / ${o.env}`);
     }
+  });
+
+  it('advertises the bind address, or for a wildcard bind the first --hostname', () => {
+    assert.equal(advertisedHost({ host: '127.0.0.1', hostnames: ['x.test'] }), '127.0.0.1');
+    assert.equal(advertisedHost({ host: '0.0.0.0', hostnames: [] }), '127.0.0.1');
+    assert.equal(advertisedHost({ host: '0.0.0.0', hostnames: ['localeks', 'y'] }), 'localeks');
+    assert.equal(advertisedHost({ host: '::1', hostnames: [] }), '::1');
   });
 
   it('accepts the three store kinds', () => {

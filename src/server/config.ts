@@ -273,10 +273,14 @@ export function validateServeConfig(config: ServeConfig): ServeConfig {
   return c;
 }
 
-/** advertisedHost is the host name to put in endpoint URLs for a bind address. */
+/**
+ * advertisedHost is the host to put in endpoint URLs (the ready line, EKS
+ * cluster endpoints): the bind address, or for a wildcard bind (0.0.0.0, ::)
+ * the first --hostname (e.g. a container's service name), else 127.0.0.1.
+ */
 export function advertisedHost(config: Pick<ServeConfig, 'host' | 'hostnames'>): string {
   const h = config.host;
-  if (h === '0.0.0.0' || h === '::' || h === '') return '127.0.0.1';
+  if (h === '0.0.0.0' || h === '::' || h === '') return config.hostnames[0] ?? '127.0.0.1';
   return h;
 }
 
