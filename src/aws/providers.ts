@@ -6,9 +6,11 @@
 import type { AwsDeps } from './core/deps.ts';
 import type { AwsProvider } from './core/types.ts';
 import { createIamProvider } from './iam/provider.ts';
+import { createStsProvider } from './sts/provider.ts';
 
 export function createProviders(deps: AwsDeps): AwsProvider[] {
   return [
     createIamProvider(deps),
+    createStsProvider(deps),
   ];
 }

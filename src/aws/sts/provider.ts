@@ -1,0 +1,185 @@
+/**
+ * AWS STS: caller identity and temporary credentials.
+ *
+ * - GetCallerIdentity answers the identity the gateway resolved (root, IAM
+ *   user, assumed-role session).
+ * - AssumeRole / AssumeRoleWithWebIdentity issue ASIA... credentials for a
+ *   role that exists in IAM state, stored as sessions (see core/identity.ts)
+ *   so later requests signed with them act as
+ *   `arn:aws:sts::<acct>:assumed-role/<role>/<session>`; expiry is measured
+ *   on the simulated clock.
+ * - GetSessionToken issues credentials standing for the caller itself.
+ * - GetAccessKeyInfo names the account an access key belongs to.
+ *
+ * Trust policies are not evaluated yet (that comes with IAM enforcement);
+ * web identity tokens are checked for shape, issuer (a registered IAM OIDC
+ * provider), audience (its client id list) and expiry, not for signature.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AwsDeps } from '../core/deps.ts';
+import { type AccessKeyDoc, accessKeyKey, type SessionDoc, sessionKey } from '../core/identity.ts';
+import { getOidcProviderByUrl, getRoleByArn } from '../iam/shared.ts';
+import { type AwsProvider, awsError, type RequestContext } from '../core/types.ts';
+
+/** The IAM Role document fields STS reads (the model's Role shape). */
+interface RoleDoc {
+  RoleName: string;
+  RoleId: string;
+  Arn: string;
+  MaxSessionDuration?: number;
+}
+
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function randomId(prefix: string, n: number): string {
+  const b = randomBytes(n);
+  let s = prefix;
+  for (let i = 0; i < n; i++) s += KEY_ALPHABET[b[i]! & 31];
+  return s;
+}
+
+function randomSecret(): string {
+  return randomBytes(30).toString('base64').replace(/[+/]/g, (c) => (c === '+' ? 'A' : 'B'));
+}
+
+function randomSessionToken(): string {
+  return `IQoJb3JpZ2luX2VjE${randomBytes(270).toString('base64')}`;
+}
+
+/** parseRoleArn splits arn:aws:iam::<account>:role/<path/><name>; undefined when it is not a role ARN. */
+export function parseRoleArn(arn: string): { accountId: string; roleName: string } | undefined {
+  const m = /^arn:aws[\w-]*:iam::(\d{12}):role\/(?:[\u0021-\u007E]*\/)?([\w+=,.@-]+)$/.exec(arn);
+  return m ? { accountId: m[1]!, roleName: m[2]! } : undefined;
+}
+
+function b64urlJson(part: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function createStsProvider(deps: AwsDeps): AwsProvider {
+  const { state, clock } = deps;
+
+  function role(arn: string, action: string, ctx: RequestContext): RoleDoc & { accountId: string } {
+    const parsed = parseRoleArn(arn);
+    if (!parsed) throw awsError('ValidationError', `${arn} is invalid`, 400);
+    const doc = getRoleByArn(state, arn);
+    if (!doc) {
+      const who = action === 'sts:AssumeRole' ? `User: ${ctx.callerArn} is not authorized` : 'Not authorized';
+      throw awsError('AccessDenied', `${who} to perform: ${action} on resource: ${arn}`, 403);
+    }
+    return { ...doc, accountId: parsed.accountId };
+  }
+
+  async function issueForRole(r: RoleDoc & { accountId: string }, sessionName: string, durationSeconds: number | undefined) {
+    const max = r.MaxSessionDuration ?? 3600;
+    const duration = durationSeconds ?? 3600;
+    if (duration > max) {
+      throw awsError(
+        'ValidationError',
+        `The requested DurationSeconds exceeds the MaxSessionDuration set for this role.`,
+        400,
+      );
+    }
+    const doc: SessionDoc = {
+      AccessKeyId: randomId('ASIA', 16),
+      SecretAccessKey: randomSecret(),
+      SessionToken: randomSessionToken(),
+      Expiration: new Date(clock.nowMs() + duration * 1000).toISOString(),
+      AccountId: r.accountId,
+      Arn: `arn:aws:sts::${r.accountId}:assumed-role/${r.RoleName}/${sessionName}`,
+      AssumedRoleId: `${r.RoleId}:${sessionName}`,
+      RoleArn: r.Arn,
+    };
+    await state.commit([{ op: 'create', key: sessionKey(doc.AccessKeyId), doc }]);
+    return {
+      Credentials: { AccessKeyId: doc.AccessKeyId, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.SessionToken, Expiration: new Date(doc.Expiration) },
+      AssumedRoleUser: { AssumedRoleId: doc.AssumedRoleId, Arn: doc.Arn },
+      PackedPolicySize: 0,
+    };
+  }
+
+  return {
+    service: 'sts',
+    operations: {
+      GetCallerIdentity(_input: unknown, ctx: RequestContext) {
+        return { UserId: ctx.callerUserId, Account: ctx.accountId, Arn: ctx.callerArn };
+      },
+
+      async AssumeRole(input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number }, ctx: RequestContext) {
+        const r = role(input.RoleArn, 'sts:AssumeRole', ctx);
+        return issueForRole(r, input.RoleSessionName, input.DurationSeconds);
+      },
+
+      async AssumeRoleWithWebIdentity(
+        input: { RoleArn: string; RoleSessionName: string; WebIdentityToken: string; DurationSeconds?: number },
+        ctx: RequestContext,
+      ) {
+        const parts = input.WebIdentityToken.split('.');
+        const header = parts.length === 3 ? b64urlJson(parts[0]!) : undefined;
+        const claims = parts.length === 3 ? b64urlJson(parts[1]!) : undefined;
+        if (!header || !claims || typeof claims.iss !== 'string') {
+          throw awsError('InvalidIdentityToken', 'Couldn\'t parse the web identity token', 400);
+        }
+        const iss = claims.iss;
+        const parsed = parseRoleArn(input.RoleArn);
+        const accountId = parsed?.accountId ?? ctx.accountId;
+        const providerId = iss.replace(/^https:\/\//, '');
+        const provider = getOidcProviderByUrl(state, accountId, iss);
+        if (!provider) throw awsError('InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${iss}`, 400);
+        const aud = Array.isArray(claims.aud) ? (claims.aud as unknown[]).map(String) : claims.aud === undefined ? [] : [String(claims.aud)];
+        if (provider.ClientIDList && provider.ClientIDList.length > 0 && !aud.some((a) => provider.ClientIDList!.includes(a))) {
+          throw awsError('InvalidIdentityToken', 'Incorrect token audience', 400);
+        }
+        const nowS = clock.nowMs() / 1000;
+        if (typeof claims.exp === 'number' && claims.exp <= nowS) {
+          throw awsError('ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time.', 400);
+        }
+        const r = role(input.RoleArn, 'sts:AssumeRoleWithWebIdentity', ctx);
+        const out = await issueForRole(r, input.RoleSessionName, input.DurationSeconds);
+        return {
+          ...out,
+          SubjectFromWebIdentityToken: typeof claims.sub === 'string' ? claims.sub : undefined,
+          Audience: aud[0],
+          Provider: providerId,
+        };
+      },
+
+      async GetSessionToken(input: { DurationSeconds?: number }, ctx: RequestContext) {
+        if (ctx.accessKeyId && state.get<SessionDoc>(sessionKey(ctx.accessKeyId))) {
+          throw awsError('AccessDenied', 'Cannot call GetSessionToken with session credentials', 403);
+        }
+        const isRoot = ctx.callerArn.endsWith(':root');
+        const duration = input.DurationSeconds ?? (isRoot ? 3600 : 43200);
+        if (isRoot && duration > 3600) {
+          throw awsError('ValidationError', 'Root users cannot request a DurationSeconds longer than 3600 seconds.', 400);
+        }
+        const doc: SessionDoc = {
+          AccessKeyId: randomId('ASIA', 16),
+          SecretAccessKey: randomSecret(),
+          SessionToken: randomSessionToken(),
+          Expiration: new Date(clock.nowMs() + duration * 1000).toISOString(),
+          AccountId: ctx.accountId,
+          Arn: ctx.callerArn,
+          AssumedRoleId: ctx.callerUserId,
+          RoleArn: '',
+        };
+        await state.commit([{ op: 'create', key: sessionKey(doc.AccessKeyId), doc }]);
+        return { Credentials: { AccessKeyId: doc.AccessKeyId, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.SessionToken, Expiration: new Date(doc.Expiration) } };
+      },
+
+      GetAccessKeyInfo(input: { AccessKeyId: string }) {
+        const id = input.AccessKeyId;
+        const session = state.get<SessionDoc>(sessionKey(id));
+        if (session) return { Account: session.AccountId };
+        const key = state.get<AccessKeyDoc>(accessKeyKey(id));
+        if (key) return { Account: key.AccountId };
+        return { Account: /^\d{12}$/.test(id) ? id : deps.config.defaultAccountId };
+      },
+    },
+  };
+}
