@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { etcdMissing, startEtcd } from '../../src/store/etcd/etcd-server.ts';
 import { openBackend } from '../../src/store/open.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -274,5 +275,26 @@ describe('localeks serve', () => {
     assert.match(npm.stdout, /--aws-port <port>/);
     const v = await run(join(ROOT, 'bin/localeks'), ['version']);
     assert.equal(v.stdout.trim(), `localeks ${(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version}`);
+  });
+});
+
+describe('localeks serve --store etcd://', { skip: etcdMissing() }, () => {
+  it('serves on an etcd store and shuts down cleanly', async () => {
+    const etcd = await startEtcd();
+    const dataDir = mkdtempSync(join(tmpdir(), 'localeks-serve-etcd-'));
+    try {
+      const spec = `etcd://${etcd.host}`;
+      const s = await serve(['--data-dir', dataDir, '--store', spec]);
+      try {
+        assert.equal(s.storeText, spec);
+        const body = (await (await fetch(`${s.aws}/_localeks/health`)).json()) as { store: string; status: string };
+        assert.deepEqual([body.status, body.store], ['ready', 'etcd']);
+      } finally {
+        assert.equal(await stop(s), 0, s.stderr());
+      }
+    } finally {
+      await etcd.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
