@@ -5,6 +5,7 @@
  */
 import type { AwsDeps } from './core/deps.ts';
 import type { AwsProvider } from './core/types.ts';
+import { createAutoScalingProvider } from './autoscaling/provider.ts';
 import { createIamProvider } from './iam/provider.ts';
 import { createStsProvider } from './sts/provider.ts';
 
@@ -12,5 +13,6 @@ export function createProviders(deps: AwsDeps): AwsProvider[] {
   return [
     createIamProvider(deps),
     createStsProvider(deps),
+    createAutoScalingProvider(deps),
   ];
 }

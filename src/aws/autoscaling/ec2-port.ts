@@ -4,7 +4,8 @@
  * instance's state. The default implementation calls src/aws/ec2/shared.ts;
  * unit tests inject a fake.
  */
-import type { AwsState, Scope } from '../core/state.ts';
+import type { AwsDeps } from '../core/deps.ts';
+import type { Scope } from '../core/state.ts';
 
 export interface SubnetInfo {
   SubnetId: string;
@@ -53,7 +54,8 @@ export interface Ec2Port {
 type AnyMod = Record<string, any>;
 
 /** createEc2Port binds the port to EC2's shared module (loaded lazily so the files can land in any order). */
-export function createEc2Port(state: AwsState): Ec2Port {
+export function createEc2Port(deps: AwsDeps): Ec2Port {
+  const state = deps.state;
   let mod: AnyMod | undefined;
   const loading = import(new URL('../ec2/shared.ts', import.meta.url).href).then(
     (m: AnyMod) => {
@@ -101,7 +103,7 @@ export function createEc2Port(state: AwsState): Ec2Port {
       };
       if (spec.InstanceType) input.InstanceType = spec.InstanceType;
       if (spec.Market === 'spot') input.InstanceMarketOptions = { MarketType: 'spot' };
-      const r = await m.runInstances(state, scope, input);
+      const r = await m.runInstances(deps, scope, input);
       const inst = (Array.isArray(r) ? r[0] : (r?.Instances?.[0] ?? r)) as AnyMod;
       return {
         InstanceId: inst.InstanceId,
@@ -113,9 +115,11 @@ export function createEc2Port(state: AwsState): Ec2Port {
     async terminateInstances(scope, ids) {
       if (ids.length === 0) return;
       const m = await ec2();
-      await m.terminateInstances(state, scope, ids);
+      await m.terminateInstances(deps, scope, ids);
     },
     instanceState(scope, id) {
+      // EC2 computes an instance's state from the clock, so ask it (the module is loaded by the first launch).
+      if (mod?.describeInstance) return mod.describeInstance(deps, scope, id)?.State?.Name;
       const doc = state.get<AnyMod>(`/aws/ec2/${scope.accountId}/${scope.region}/instance/${encodeURIComponent(id)}`);
       return doc?.State?.Name;
     },

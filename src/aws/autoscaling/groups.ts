@@ -15,8 +15,8 @@ import {
   countsTowardCapacity,
   type GroupDoc,
   groupArn,
-  groupsPrefix,
   type LifecycleHookDoc,
+  METRICS,
   PROCESS_NAMES,
   type TagDoc,
 } from './model.ts';
@@ -468,5 +468,22 @@ export async function completeLifecycleAction(engine: AutoScalingEngine, scope: 
     i._hookResult = input.LifecycleActionResult;
     await engine.write(scope, name, rev, g);
     engine.kick(scope, name);
+  });
+}
+
+/** setMetrics is Enable/DisableMetricsCollection (no list = every group metric). */
+export async function setMetrics(engine: AutoScalingEngine, scope: Scope, name: string, metrics: string[] | undefined, granularity: string | undefined, enable: boolean): Promise<void> {
+  if (enable && granularity !== '1Minute') throw validation(`Invalid granularity: ${granularity}. Valid granularity is 1Minute.`);
+  for (const m of metrics ?? []) if (!METRICS.includes(m)) throw validation(`Invalid metric name: ${m}.`);
+  await engine.withGroup(scope, name, async () => {
+    const cur = engine.getGroup(scope, name);
+    if (!cur) throw E.groupNotFound();
+    const rev = groupRevision(engine, scope, name);
+    const g = structuredClone(cur);
+    const names = metrics && metrics.length > 0 ? metrics : METRICS;
+    const list = (g.EnabledMetrics as { Metric: string; Granularity: string }[]).filter((m) => !names.includes(m.Metric));
+    if (enable) for (const m of names) list.push({ Metric: m, Granularity: '1Minute' });
+    g.EnabledMetrics = list;
+    await engine.write(scope, name, rev, g);
   });
 }

@@ -178,3 +178,27 @@ export function groupOut(g: GroupDoc, includeInstances = true): Record<string, u
   o.Tags = g.Tags.map((t) => ({ ...t }));
   return o;
 }
+
+/** Group metrics EnableMetricsCollection accepts (DescribeMetricCollectionTypes). */
+export const METRICS = [
+  'GroupMinSize',
+  'GroupMaxSize',
+  'GroupDesiredCapacity',
+  'GroupInServiceInstances',
+  'GroupPendingInstances',
+  'GroupStandbyInstances',
+  'GroupTerminatingInstances',
+  'GroupTotalInstances',
+  'GroupInServiceCapacity',
+  'GroupPendingCapacity',
+  'GroupStandbyCapacity',
+  'GroupTerminatingCapacity',
+  'GroupTotalCapacity',
+  'WarmPoolDesiredCapacity',
+  'WarmPoolWarmedCapacity',
+  'WarmPoolPendingCapacity',
+  'WarmPoolTerminatingCapacity',
+  'WarmPoolTotalCapacity',
+  'GroupAndWarmPoolDesiredCapacity',
+  'GroupAndWarmPoolTotalCapacity',
+];
