@@ -7,11 +7,13 @@ import type { AwsDeps } from './core/deps.ts';
 import type { AwsProvider } from './core/types.ts';
 import { createAutoScalingProvider } from './autoscaling/provider.ts';
 import { createIamProvider } from './iam/provider.ts';
+import { createKmsProvider } from './kms/provider.ts';
 import { createStsProvider } from './sts/provider.ts';
 
 export function createProviders(deps: AwsDeps): AwsProvider[] {
   return [
     createIamProvider(deps),
+    createKmsProvider(deps),
     createStsProvider(deps),
     createAutoScalingProvider(deps),
   ];

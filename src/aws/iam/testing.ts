@@ -46,7 +46,7 @@ export async function providerHarness(make: (deps: AwsDeps) => AwsProvider, serv
     const h = provider.operations[op];
     if (!h) throw new Error(`${service} has no handler for ${op}`);
     t += 1000;
-    return await h(structuredClone(input), {
+    return await h(input, {
       accountId: '000000000000',
       region: 'us-east-1',
       requestId: 'req-1',

@@ -94,6 +94,7 @@ export function encryptBlob(key: KeyDoc, plaintext: Buffer, context: Record<stri
 
 /** blobKeyArn reads the key ARN a ciphertext blob names, or undefined if the blob is not ours. */
 export function blobKeyArn(blob: Buffer): string | undefined {
+  if (!Buffer.isBuffer(blob)) return undefined;
   if (blob.length < 3 + 28 || blob[0] !== 1) return undefined;
   const n = blob.readUInt16BE(1);
   if (blob.length < 3 + n + 28) return undefined;
@@ -114,9 +115,11 @@ export function decryptBlob(
   context: Record<string, string> = {},
   expectedKeyRef?: string,
 ): { KeyId: string; Plaintext: Buffer } {
+  if (!Buffer.isBuffer(blob)) blob = Buffer.from(blob as Uint8Array);
   const arn = blobKeyArn(blob);
   if (!arn) throw awsError('InvalidCiphertextException', '');
-  const key = state.get<KeyDoc>(keyKey(KEY_ARN_RE.exec(arn)![2]!, KEY_ARN_RE.exec(arn)![1]!, KEY_ARN_RE.exec(arn)![3]!));
+  const [, blobRegion, blobAccount, blobKeyId] = KEY_ARN_RE.exec(arn)!;
+  const key = state.get<KeyDoc>(keyKey(blobAccount!, blobRegion!, blobKeyId!));
   if (!key || !key._secret) throw awsError('InvalidCiphertextException', '');
   if (expectedKeyRef !== undefined) {
     const want = requireKey(state, accountId, region, expectedKeyRef);
