@@ -10,44 +10,41 @@
  *   // ... runAws(srv.awsEndpoint, ['ec2', 'describe-vpcs'])
  */
 
+import type { ServeConfig } from '../../src/server/config.ts';
+import { type RunningServer, type ServerParts, startServer } from '../../src/server/start.ts';
+
 /** A running in-process localeks. */
 export interface TestServer {
   /** e.g. http://127.0.0.1:40123 */
   awsEndpoint: string;
   /** e.g. https://127.0.0.1:40124 */
   kubeEndpoint: string;
-  /** The object startServer returned (for tests that need more of it). */
-  server: any;
+  /** The running server (state, clock, deps, ...) for tests that need more. */
+  server: RunningServer;
   /** Stops the server; safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** Config overrides passed through to startServer (e.g. { timingProfile: 'instant' }). */
-export type TestServerOverrides = Record<string, unknown>;
-
-// Imported by a computed path so this helper typechecks before, and
-// independently of, the server's config type.
-const START_MODULE = '../../src/server/start.ts';
-
-/** startTestServer resolves once both endpoints answer. */
-export async function startTestServer(overrides: TestServerOverrides = {}): Promise<TestServer> {
-  const mod: { startServer: (config: any) => Promise<any> } = await import(START_MODULE);
-  const config = {
-    store: 'memory',
-    awsPort: 0,
-    kubePort: 0,
-    host: '127.0.0.1',
-    timingProfile: 'fast',
-    logLevel: 'silent',
-    ...overrides,
-  };
-  const server = await mod.startServer(config);
+/** startTestServer resolves once both endpoints answer. Overrides go to startServer's config; parts as startServer takes them. */
+export async function startTestServer(overrides: Partial<ServeConfig> = {}, parts: ServerParts = {}): Promise<TestServer> {
+  const server = await startServer(
+    {
+      store: 'memory',
+      awsPort: 0,
+      kubePort: 0,
+      host: '127.0.0.1',
+      timingProfile: 'fast',
+      logLevel: 'silent',
+      ...overrides,
+    },
+    parts,
+  );
   let stopped: Promise<void> | undefined;
   return {
     awsEndpoint: server.awsEndpoint,
     kubeEndpoint: server.kubeEndpoint,
     server,
-    stop: () => (stopped ??= Promise.resolve(server.close()).then(() => undefined)),
+    stop: () => (stopped ??= server.close()),
   };
 }
 
