@@ -4,8 +4,10 @@
  * MemoryBackend, AwsState and a SimClock, with a silent pino logger.
  */
 import { spawn } from 'node:child_process';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { pino } from 'pino';
 import type { AwsConfig, AwsDeps } from '../../src/aws/core/deps.ts';
 import { createAwsGateway } from '../../src/aws/core/gateway.ts';
@@ -94,4 +96,76 @@ export function run(cmd: string, args: string[], env: Record<string, string> = {
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     p.stdin.end(input ?? '');
   });
+}
+
+class NodeSha256 {
+  private h: Hash | Hmac;
+  private readonly secret: Buffer | undefined;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.secret = secret === undefined ? undefined : toBuf(secret);
+    this.h = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.h.update(toBuf(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.h.digest());
+  }
+  reset(): void {
+    this.h = this.fresh();
+  }
+}
+
+function toBuf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof d === 'string') return Buffer.from(d, 'utf8');
+  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  return Buffer.from(d);
+}
+
+export interface SignedRequestSpec {
+  service: string;
+  region?: string;
+  method?: string;
+  path?: string;
+  query?: Record<string, string>;
+  headers?: Record<string, string>;
+  body?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  signingDate?: Date;
+  /** Presign (query-string signature) instead of an Authorization header. */
+  presign?: boolean;
+}
+
+/** signedFetch signs a request with @smithy/signature-v4 (the SDK's signer) and sends it. */
+export async function signedFetch(baseUrl: string, spec: SignedRequestSpec): Promise<{ status: number; headers: Headers; body: string }> {
+  const u = new URL(baseUrl);
+  const signer = new SignatureV4({
+    service: spec.service,
+    region: spec.region ?? 'us-east-1',
+    credentials: { accessKeyId: spec.accessKeyId ?? 'test', secretAccessKey: spec.secretAccessKey ?? 'test', sessionToken: spec.sessionToken },
+    sha256: NodeSha256,
+  });
+  const request = {
+    method: spec.method ?? 'POST',
+    protocol: 'http:',
+    hostname: u.hostname,
+    port: Number(u.port),
+    path: spec.path ?? '/',
+    query: spec.query ?? {},
+    headers: { host: u.host, ...(spec.headers ?? {}) },
+    body: spec.body,
+  };
+  const signed = spec.presign
+    ? await signer.presign(request, { signingDate: spec.signingDate, expiresIn: 900 })
+    : await signer.sign(request, { signingDate: spec.signingDate });
+  const qs = new URLSearchParams(signed.query as Record<string, string>).toString();
+  const headers = { ...signed.headers };
+  delete headers.host;
+  const res = await fetch(`${baseUrl}${signed.path}${qs ? `?${qs}` : ''}`, { method: signed.method, headers, body: signed.body });
+  return { status: res.status, headers: res.headers, body: await res.text() };
 }

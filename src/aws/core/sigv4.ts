@@ -202,11 +202,16 @@ export function signatureFor(req: SignedRequest, info: SigV4Info, secret: string
  */
 export function verifySigV4(req: SignedRequest, info: SigV4Info, secret: string): boolean {
   const candidates: string[] = [];
+  const bodyHash = createHash('sha256').update(req.body).digest('hex');
   for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-    if (req.rawHeaders[i]!.toLowerCase() === 'x-amz-content-sha256') candidates.push(req.rawHeaders[i + 1]!);
+    if (req.rawHeaders[i]!.toLowerCase() !== 'x-amz-content-sha256') continue;
+    const claimed = req.rawHeaders[i + 1]!;
+    // A claimed body hash must be the body's (UNSIGNED-PAYLOAD and streaming markers are not hashes).
+    if (/^[0-9a-f]{64}$/i.test(claimed) && claimed.toLowerCase() !== bodyHash) return false;
+    candidates.push(claimed);
   }
   if (info.presigned) candidates.push('UNSIGNED-PAYLOAD');
-  candidates.push(createHash('sha256').update(req.body).digest('hex'));
+  candidates.push(bodyHash);
   const given = Buffer.from(info.signature, 'utf8');
   for (const hash of new Set(candidates)) {
     const want = Buffer.from(signatureFor(req, info, secret, hash), 'utf8');

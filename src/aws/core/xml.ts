@@ -4,11 +4,11 @@
  * ChangeResourceRecordSets). No DTDs, no namespaces beyond ignoring prefixes.
  */
 
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;', '\n': '&#10;' };
+const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', '\r': '&#13;' };
 
-/** xmlEscape escapes text content and attribute values. */
+/** xmlEscape escapes text content and double-quoted attribute values (&, <, >, ", and CR so it survives parsing). */
 export function xmlEscape(s: string): string {
-  return /[&<>"'\r\n]/.test(s) ? s.replace(/[&<>"'\r\n]/g, (c) => ESC[c]!) : s;
+  return /[&<>"\r]/.test(s) ? s.replace(/[&<>"\r]/g, (c) => ESC[c]!) : s;
 }
 
 /** A parsed element: name without namespace prefix, children in order, and text content. */
