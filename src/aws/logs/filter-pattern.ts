@@ -410,7 +410,8 @@ function compileSpaceDelimited(p: string): LogEventPredicate {
     if (!parser.done()) throw invalid();
     return { ellipsis: false, name: first.v, cond };
   });
-  const conds = slots.filter((s): s is Extract<Slot, { ellipsis: false }> => !s.ellipsis && s.cond !== undefined).map((s) => s.cond!);
+  const conds: Node[] = [];
+  for (const s of slots) if (!s.ellipsis && s.cond) conds.push(s.cond);
   return (m) => {
     const fields = splitFields(m);
     const bound = new Map<string, string>();
