@@ -331,10 +331,12 @@ function compileJson(p: string): LogEventPredicate {
   if (!parser.done()) throw invalid();
   const paths = new Map<string, (string | number)[]>();
   const collect = (n: Node): void => {
-    if (n.k === 'and' || n.k === 'or') {
-      collect(n.a);
-      collect(n.b);
-    } else if (!paths.has(n.field)) paths.set(n.field, selectorPath(n.field));
+    if (n.k === 'cmp' || n.k === 'is') {
+      if (!paths.has(n.field)) paths.set(n.field, selectorPath(n.field));
+      return;
+    }
+    collect(n.a);
+    collect(n.b);
   };
   collect(tree);
   return (m) => {
