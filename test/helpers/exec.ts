@@ -26,11 +26,11 @@ export interface RunProcessOptions {
 /** runProcess resolves once the child exits; it never rejects for a non-zero exit. */
 export function runProcess(command: string, args: string[], opts: RunProcessOptions = {}): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
     child.on('error', (e) => {
       clearTimeout(timer);
@@ -44,7 +44,11 @@ export function runProcess(command: string, args: string[], opts: RunProcessOpti
         stderr: Buffer.concat(err).toString('utf8'),
       });
     });
-    child.stdin.end(opts.input ?? '');
+    if (child.stdin) {
+      // A child that exits without reading its input must not crash us with EPIPE.
+      child.stdin.on('error', () => {});
+      child.stdin.end(opts.input);
+    }
   });
 }
 
