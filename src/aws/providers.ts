@@ -6,6 +6,7 @@
 import type { AwsDeps } from './core/deps.ts';
 import type { AwsProvider } from './core/types.ts';
 import { createAutoScalingProvider } from './autoscaling/provider.ts';
+import { createEksProvider } from './eks/provider.ts';
 import { createIamProvider } from './iam/provider.ts';
 import { createKmsProvider } from './kms/provider.ts';
 import { createStsProvider } from './sts/provider.ts';
@@ -16,5 +17,6 @@ export function createProviders(deps: AwsDeps): AwsProvider[] {
     createKmsProvider(deps),
     createStsProvider(deps),
     createAutoScalingProvider(deps),
+    createEksProvider(deps),
   ];
 }
