@@ -234,7 +234,7 @@ test('unsigned requests: MissingAuthenticationToken, except operations AWS allow
   assert.match(await q.text(), /<Code>MissingAuthenticationToken<\/Code><Message>Request is missing Authentication Token<\/Message>/);
   const j = await fetch(h.url, { method: 'POST', headers: { 'x-amz-target': 'TrentService.ListKeys', 'content-type': 'application/x-amz-json-1.1' }, body: '{}' });
   assert.equal(j.status, 403);
-  assert.equal((await j.json()).__type, 'MissingAuthenticationTokenException');
+  assert.equal(((await j.json()) as { __type: string }).__type, 'MissingAuthenticationTokenException');
   const web = await fetch(h.url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A000000000000%3Arole%2Fr&RoleSessionName=s1&WebIdentityToken=abcd' });
   assert.equal(web.status, 400);
   assert.match(await web.text(), /<Code>InvalidIdentityToken<\/Code>/);
