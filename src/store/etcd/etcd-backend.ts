@@ -111,7 +111,11 @@ export class EtcdBackend implements Backend {
   }
 
   private constructor(opts: EtcdBackendOptions) {
-    this.client = new Etcd3({ hosts: opts.hosts.map((h) => (h.includes('://') ? h : `http://${h}`)) });
+    this.client = new Etcd3({
+      hosts: opts.hosts.map((h) => (h.includes('://') ? h : `http://${h}`)),
+      // Unpaginated ranges over many keys exceed gRPC's default 4 MiB.
+      grpcOptions: { 'grpc.max_receive_message_length': 1 << 30 },
+    });
     if (opts.compaction !== false) this.compactor = new Compactor(this, opts.compaction);
   }
 
