@@ -1,5 +1,6 @@
-import { after, before } from 'node:test';
-import { runBackendSuite } from '../conformance.ts';
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { record, runBackendSuite, uniquePrefix, waitFor } from '../conformance.ts';
 import { EtcdBackend } from './etcd-backend.ts';
 import { type EtcdServer, etcdMissing, startEtcd } from './etcd-server.ts';
 
@@ -12,5 +13,35 @@ before(async () => {
 after(async () => {
   await server?.stop();
 });
+const open = () => EtcdBackend.open({ hosts: [server!.host], compaction: false });
 
-runBackendSuite('etcd', () => EtcdBackend.open({ hosts: [server!.host], compaction: false }), { skip: missing ?? false });
+runBackendSuite('etcd', open, { skip: missing ?? false });
+
+test('etcd: a watch from now on an idle client survives compaction by another client', { skip: missing ?? false }, async () => {
+  const idle = await open();
+  const busy = await open();
+  const p = uniquePrefix();
+  for (let i = 0; i < 5; i++) await busy.put(p + 'k', String(i));
+  await busy.compact(await busy.currentRevision());
+  const w = record(idle, p);
+  await waitFor('the watch to be established', async () => {
+    await busy.put(p + 'probe', 'x');
+    return w.events.length > 0 || w.errors.length > 0;
+  });
+  assert.deepEqual(w.errors, []);
+  const r = await busy.put(p + 'k', 'after');
+  await waitFor('the event', () => w.events.some((e) => e.kv.modRevision === r.revision));
+  w.cancel();
+  await idle.close();
+  await busy.close();
+});
+
+test('etcd: a range larger than gRPC default message size', { skip: missing ?? false }, async () => {
+  const b = await open();
+  const p = uniquePrefix();
+  const big = 'x'.repeat(100_000);
+  for (let i = 0; i < 6; i++) await b.txn(Array.from({ length: 10 }, (_, j) => ({ op: 'put' as const, key: `${p}${i}-${j}`, value: big })));
+  const r = await b.range({ prefix: p });
+  assert.equal(r.kvs.length, 60);
+  await b.close();
+});

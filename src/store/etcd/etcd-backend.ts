@@ -237,43 +237,60 @@ export class EtcdBackend implements Backend {
       return { cancel() {} };
     }
     this.watchers.add(handle);
-    const after = opts.afterRevision || this.seen;
     const p = enc(prefix);
-    let last = after;
-    w = this.client.watch().inRange({ start: p, end: rangeEnd(p) }).withPreviousKV().startRevision(String(after + 1)).watcher();
-    w.on('data', (res) => {
-      if (done || res.events.length === 0) return;
-      const events: WatchEvent[] = [];
-      for (const ev of res.events) {
-        const rev = Number(ev.kv.mod_revision);
-        if (rev < last) continue; // replayed after a reconnect
-        last = rev;
-        const prevKv = ev.prev_kv ? toKv(ev.prev_kv) : undefined;
-        if (ev.type === 'Delete') {
-          const kv = prevKv ? { ...prevKv, modRevision: rev } : { ...toKv(ev.kv), modRevision: rev };
-          events.push({ type: 'delete', kv, prevKv });
-        } else {
-          events.push(prevKv ? { type: 'put', kv: toKv(ev.kv), prevKv } : { type: 'put', kv: toKv(ev.kv) });
+    let last = opts.afterRevision || this.seen;
+    let delivered = false;
+    const start = (after: number) => {
+      w = this.client.watch().inRange({ start: p, end: rangeEnd(p) }).withPreviousKV().startRevision(String(after + 1)).watcher();
+      w.on('data', (res) => {
+        if (done || res.events.length === 0) return;
+        const events: WatchEvent[] = [];
+        for (const ev of res.events) {
+          const rev = Number(ev.kv.mod_revision);
+          if (rev < last) continue; // replayed after a reconnect
+          last = rev;
+          const prevKv = ev.prev_kv ? toKv(ev.prev_kv) : undefined;
+          if (ev.type === 'Delete') {
+            const kv = prevKv ? { ...prevKv, modRevision: rev } : { ...toKv(ev.kv), modRevision: rev };
+            events.push({ type: 'delete', kv, prevKv });
+          } else {
+            events.push(prevKv ? { type: 'put', kv: toKv(ev.kv), prevKv } : { type: 'put', kv: toKv(ev.kv) });
+          }
         }
-      }
-      this.observe(res.header.revision);
-      if (events.length > 0) cb.onEvents(events);
-    });
-    w.on('error', (err) => {
-      // etcd cancels a watch from a compacted revision with compact_revision
-      // set and (in 3.4) no reason text, which the etcd3 client drops: ask
-      // etcd for its compaction revision to tell that case apart.
-      this.compacted = undefined;
-      void this.compactRevision()
-        .catch(() => 0)
-        .then((cr) =>
-          handle.end(
-            isCompacted(err) || last + 1 < cr
-              ? new StoreError('Compacted', `revision ${last} has been compacted`, { compactRevision: cr })
-              : new StoreError('Unavailable', `etcd watch failed: ${err.message}`),
-          ),
-        );
-    });
+        this.observe(res.header.revision);
+        if (events.length > 0) {
+          delivered = true;
+          cb.onEvents(events);
+        }
+      });
+      w.on('error', (err) => {
+        // etcd cancels a watch from a compacted revision with compact_revision
+        // set and (in 3.4) no reason text, which the etcd3 client drops: ask
+        // etcd for its compaction revision to tell that case apart.
+        this.compacted = undefined;
+        void this.compactRevision()
+          .catch(() => 0)
+          .then((cr) => {
+            if (done) return;
+            const compacted = isCompacted(err) || last + 1 < cr;
+            if (compacted && !opts.afterRevision && !delivered) {
+              // A watch "from now" started from the newest revision this
+              // client had seen, which compaction has passed since. Revisions
+              // that old predate the watch() call (unless a compaction raced
+              // it), so start again at the compaction point.
+              last = cr - 1;
+              start(last);
+              return;
+            }
+            handle.end(
+              compacted
+                ? new StoreError('Compacted', `revision ${last} has been compacted`, { compactRevision: cr })
+                : new StoreError('Unavailable', `etcd watch failed: ${err.message}`),
+            );
+          });
+      });
+    };
+    start(last);
     return {
       cancel: () => {
         if (done) return;
