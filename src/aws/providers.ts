@@ -9,12 +9,14 @@ import { createAutoScalingProvider } from './autoscaling/provider.ts';
 import { createEksProvider } from './eks/provider.ts';
 import { createIamProvider } from './iam/provider.ts';
 import { createKmsProvider } from './kms/provider.ts';
+import { createLogsProvider } from './logs/provider.ts';
 import { createStsProvider } from './sts/provider.ts';
 
 export function createProviders(deps: AwsDeps): AwsProvider[] {
   return [
     createIamProvider(deps),
     createKmsProvider(deps),
+    createLogsProvider(deps),
     createStsProvider(deps),
     createAutoScalingProvider(deps),
     createEksProvider(deps),

@@ -28,6 +28,7 @@ export interface LogGroupDoc {
   kmsKeyId?: string;
   logGroupClass: string;
   dataProtectionStatus?: string;
+  deletionProtectionEnabled?: boolean;
   _tags: Record<string, string>;
   _metricFilters: Record<string, unknown>[];
   _subscriptionFilters: Record<string, unknown>[];

@@ -1,0 +1,463 @@
+/**
+ * The CloudWatch Logs provider (JSON 1.1): log groups (retention, KMS key,
+ * tags), log streams, PutLogEvents / GetLogEvents / FilterLogEvents with
+ * filter patterns, metric filters and subscription filters.
+ */
+import { isStoreError } from '../../store/backend.ts';
+import type { AwsDeps } from '../core/deps.ts';
+import { awsError, type AwsProvider, type OperationHandler, type RequestContext } from '../core/types.ts';
+import { getKey } from '../kms/shared.ts';
+import { compileFilterPattern } from './filter-pattern.ts';
+import {
+  appendEvents,
+  deleteStreamOps,
+  getLogGroup,
+  groupNotFound,
+  invalidParameter,
+  newLogGroup,
+  newLogStream,
+  RETENTION_DAYS,
+  streamEvents,
+  streamNotFound,
+} from './log-store.ts';
+import { groupCollection, groupKey, streamCollection, streamKey, type LogGroupDoc, type LogStreamDoc } from './model.ts';
+
+const MAX_SUBSCRIPTION_FILTERS = 2;
+const MAX_METRIC_FILTERS = 100;
+
+function renderGroup(g: LogGroupDoc): Record<string, unknown> {
+  return {
+    logGroupName: g.logGroupName,
+    creationTime: g.creationTime,
+    retentionInDays: g.retentionInDays,
+    metricFilterCount: g._metricFilters.length,
+    arn: g.arn,
+    logGroupArn: g.logGroupArn,
+    storedBytes: g.storedBytes,
+    kmsKeyId: g.kmsKeyId,
+    logGroupClass: g.logGroupClass,
+    deletionProtectionEnabled: g.deletionProtectionEnabled,
+  };
+}
+
+function renderStream(s: LogStreamDoc): Record<string, unknown> {
+  return {
+    logStreamName: s.logStreamName,
+    creationTime: s.creationTime,
+    firstEventTimestamp: s.firstEventTimestamp,
+    lastEventTimestamp: s.lastEventTimestamp,
+    lastIngestionTime: s.lastIngestionTime,
+    uploadSequenceToken: s.uploadSequenceToken,
+    arn: s.arn,
+    storedBytes: 0,
+  };
+}
+
+/** Opaque offset tokens for Describe* and FilterLogEvents. */
+function offsetToken(n: number): string {
+  return Buffer.from(JSON.stringify({ o: n })).toString('base64');
+}
+
+function readOffset(token: string | undefined): number {
+  if (!token) return 0;
+  try {
+    const o = JSON.parse(Buffer.from(token, 'base64').toString()).o;
+    if (Number.isInteger(o) && o >= 0) return o;
+  } catch {
+    // fall through
+  }
+  throw invalidParameter('The specified nextToken is invalid.');
+}
+
+function limitCheck(limit: number | undefined, max: number, dflt: number): number {
+  if (limit === undefined) return dflt;
+  if (limit > max) throw invalidParameter(`1 validation error detected: Value '${limit}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to ${max}`);
+  return limit;
+}
+
+/** The log group name a request names by logGroupName or logGroupIdentifier (name or ARN). */
+function groupNameOf(input: { logGroupName?: string; logGroupIdentifier?: string }): string {
+  if (input.logGroupName && input.logGroupIdentifier) {
+    throw invalidParameter('LogGroup name and LogGroup ARN are mutually exclusive parameters.');
+  }
+  const id = input.logGroupName ?? input.logGroupIdentifier;
+  if (!id) throw invalidParameter('Either the parameter logGroupName or logGroupIdentifier must be specified.');
+  const m = /^arn:aws[\w-]*:logs:[^:]+:\d{12}:log-group:(.+?)(:\*)?$/.exec(id);
+  return m ? m[1]! : id;
+}
+
+function groupNameFromArn(arn: string): string {
+  const m = /^arn:aws[\w-]*:logs:[^:]+:\d{12}:log-group:(.+?)(:\*)?$/.exec(arn);
+  if (!m) throw invalidParameter(`Invalid resource arn: ${arn}`);
+  return m[1]!;
+}
+
+export function createLogsProvider(deps: AwsDeps): AwsProvider {
+  const { state, config } = deps;
+  const now = (ctx: RequestContext) => ctx.now().getTime();
+  const load = (ctx: RequestContext, name: string): LogGroupDoc => {
+    const g = getLogGroup(state, ctx.accountId, ctx.region, name);
+    if (!g) throw groupNotFound();
+    return g;
+  };
+  const update = async (ctx: RequestContext, name: string, fn: (g: LogGroupDoc) => void): Promise<void> => {
+    await state.mutate<LogGroupDoc>(groupKey(ctx.accountId, ctx.region, name), (cur) => {
+      if (!cur) throw groupNotFound();
+      fn(cur);
+      return cur;
+    });
+  };
+  const checkKmsKey = (ctx: RequestContext, kmsKeyId: string, groupName: string) => {
+    if (!/^arn:aws[\w-]*:kms:/.test(kmsKeyId)) {
+      throw invalidParameter(`Specified KMS key ${kmsKeyId} is not a valid key ARN.`);
+    }
+    if (config.referenceChecks && !getKey(state, ctx.accountId, ctx.region, kmsKeyId)) {
+      throw invalidParameter(
+        `The specified KMS key does not exist or is not allowed to be used with LogGroup 'arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${groupName}'`,
+      );
+    }
+  };
+  const checkTags = (tags: Record<string, string> | undefined, current: Record<string, string> = {}) => {
+    if (!tags) return;
+    for (const k of Object.keys(tags)) if (k.startsWith('aws:')) throw invalidParameter('Tags beginning with aws: are reserved.');
+    if (Object.keys({ ...current, ...tags }).length > 50) throw awsError('TooManyTagsException', 'A resource can have no more than 50 tags.', 400);
+  };
+  const streamsOf = (ctx: RequestContext, group: string): LogStreamDoc[] =>
+    state.list<LogStreamDoc>(streamCollection(ctx.accountId, ctx.region)).filter((s) => s._group === group);
+
+  const operations: Record<string, OperationHandler> = {
+    CreateLogGroup: async (input, ctx) => {
+      const name: string = input.logGroupName;
+      if (input.kmsKeyId) checkKmsKey(ctx, input.kmsKeyId, name);
+      checkTags(input.tags);
+      const key = groupKey(ctx.accountId, ctx.region, name);
+      const exists = () => awsError('ResourceAlreadyExistsException', 'The specified log group already exists', 400);
+      if (state.get(key)) throw exists();
+      const doc = newLogGroup(ctx.accountId, ctx.region, name, now(ctx), {
+        kmsKeyId: input.kmsKeyId,
+        logGroupClass: input.logGroupClass ?? 'STANDARD',
+        _tags: { ...(input.tags ?? {}) },
+      });
+      if (input.deletionProtectionEnabled !== undefined) doc.deletionProtectionEnabled = input.deletionProtectionEnabled;
+      try {
+        await state.commit([{ op: 'create', key, doc }]);
+      } catch (e) {
+        if (isStoreError(e, 'KeyExists')) throw exists();
+        throw e;
+      }
+      return {};
+    },
+    DeleteLogGroup: async (input, ctx) => {
+      const g = load(ctx, input.logGroupName);
+      if (g.deletionProtectionEnabled) {
+        throw awsError('ValidationException', 'Log group deletion protection is enabled. Disable it before deleting the log group.', 400);
+      }
+      const ops: Parameters<typeof state.commit>[0] = [{ op: 'delete', key: groupKey(ctx.accountId, ctx.region, g.logGroupName) }];
+      for (const s of streamsOf(ctx, g.logGroupName)) ops.push(...deleteStreamOps(state, ctx.accountId, ctx.region, g.logGroupName, s.logStreamName));
+      await state.commit(ops);
+      return {};
+    },
+    DescribeLogGroups: (input, ctx) => {
+      if (input.logGroupNamePrefix && input.logGroupNamePattern) {
+        throw invalidParameter('LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.');
+      }
+      const limit = limitCheck(input.limit, 50, 50);
+      let groups = state.list<LogGroupDoc>(groupCollection(ctx.accountId, ctx.region));
+      groups.sort((a, b) => (a.logGroupName < b.logGroupName ? -1 : a.logGroupName > b.logGroupName ? 1 : 0));
+      if (input.logGroupNamePrefix) groups = groups.filter((g) => g.logGroupName.startsWith(input.logGroupNamePrefix));
+      if (input.logGroupNamePattern) {
+        const p = String(input.logGroupNamePattern).toLowerCase();
+        groups = groups.filter((g) => g.logGroupName.toLowerCase().includes(p));
+      }
+      if (input.logGroupClass) groups = groups.filter((g) => g.logGroupClass === input.logGroupClass);
+      if (input.logGroupIdentifiers) {
+        const want = new Set((input.logGroupIdentifiers as string[]).map((x) => groupNameOf({ logGroupIdentifier: x })));
+        groups = groups.filter((g) => want.has(g.logGroupName));
+      }
+      const start = readOffset(input.nextToken);
+      const page = groups.slice(start, start + limit);
+      return { logGroups: page.map(renderGroup), nextToken: start + page.length < groups.length ? offsetToken(start + page.length) : undefined };
+    },
+    PutRetentionPolicy: async (input, ctx) => {
+      const days: number = input.retentionInDays;
+      if (!RETENTION_DAYS.includes(days)) {
+        throw invalidParameter(
+          `1 validation error detected: Value '${days}' at 'retentionInDays' failed to satisfy constraint: Member must satisfy enum value set: [${RETENTION_DAYS.join(', ')}]`,
+        );
+      }
+      await update(ctx, input.logGroupName, (g) => {
+        g.retentionInDays = days;
+      });
+      return {};
+    },
+    DeleteRetentionPolicy: async (input, ctx) => {
+      await update(ctx, input.logGroupName, (g) => {
+        delete g.retentionInDays;
+      });
+      return {};
+    },
+    AssociateKmsKey: async (input, ctx) => {
+      const name = input.logGroupName ?? (input.resourceIdentifier ? groupNameFromArn(input.resourceIdentifier) : undefined);
+      if (!name) throw invalidParameter('Either the parameter logGroupName or resourceIdentifier must be specified.');
+      load(ctx, name);
+      checkKmsKey(ctx, input.kmsKeyId, name);
+      await update(ctx, name, (g) => {
+        g.kmsKeyId = input.kmsKeyId;
+      });
+      return {};
+    },
+    DisassociateKmsKey: async (input, ctx) => {
+      const name = input.logGroupName ?? (input.resourceIdentifier ? groupNameFromArn(input.resourceIdentifier) : undefined);
+      if (!name) throw invalidParameter('Either the parameter logGroupName or resourceIdentifier must be specified.');
+      await update(ctx, name, (g) => {
+        delete g.kmsKeyId;
+      });
+      return {};
+    },
+    PutLogGroupDeletionProtection: async (input, ctx) => {
+      await update(ctx, groupNameOf(input), (g) => {
+        g.deletionProtectionEnabled = input.deletionProtectionEnabled;
+      });
+      return {};
+    },
+
+    TagResource: async (input, ctx) => {
+      const name = groupNameFromArn(input.resourceArn);
+      const g = load(ctx, name);
+      checkTags(input.tags, g._tags);
+      await update(ctx, name, (cur) => {
+        Object.assign(cur._tags, input.tags);
+      });
+      return {};
+    },
+    UntagResource: async (input, ctx) => {
+      await update(ctx, groupNameFromArn(input.resourceArn), (g) => {
+        for (const k of input.tagKeys as string[]) delete g._tags[k];
+      });
+      return {};
+    },
+    ListTagsForResource: (input, ctx) => ({ tags: { ...load(ctx, groupNameFromArn(input.resourceArn))._tags } }),
+    TagLogGroup: async (input, ctx) => {
+      const g = load(ctx, input.logGroupName);
+      checkTags(input.tags, g._tags);
+      await update(ctx, input.logGroupName, (cur) => {
+        Object.assign(cur._tags, input.tags);
+      });
+      return {};
+    },
+    UntagLogGroup: async (input, ctx) => {
+      await update(ctx, input.logGroupName, (g) => {
+        for (const k of input.tags as string[]) delete g._tags[k];
+      });
+      return {};
+    },
+    ListTagsLogGroup: (input, ctx) => ({ tags: { ...load(ctx, input.logGroupName)._tags } }),
+
+    CreateLogStream: async (input, ctx) => {
+      load(ctx, input.logGroupName);
+      const key = streamKey(ctx.accountId, ctx.region, input.logGroupName, input.logStreamName);
+      const exists = () => awsError('ResourceAlreadyExistsException', 'The specified log stream already exists', 400);
+      if (state.get(key)) throw exists();
+      try {
+        await state.commit([{ op: 'create', key, doc: newLogStream(ctx.accountId, ctx.region, input.logGroupName, input.logStreamName, now(ctx)) }]);
+      } catch (e) {
+        if (isStoreError(e, 'KeyExists')) throw exists();
+        throw e;
+      }
+      return {};
+    },
+    DeleteLogStream: async (input, ctx) => {
+      load(ctx, input.logGroupName);
+      if (!state.get(streamKey(ctx.accountId, ctx.region, input.logGroupName, input.logStreamName))) throw streamNotFound();
+      await state.commit(deleteStreamOps(state, ctx.accountId, ctx.region, input.logGroupName, input.logStreamName));
+      return {};
+    },
+    DescribeLogStreams: (input, ctx) => {
+      const name = groupNameOf(input);
+      load(ctx, name);
+      const limit = limitCheck(input.limit, 50, 50);
+      const orderBy: string = input.orderBy ?? 'LogStreamName';
+      if (orderBy === 'LastEventTime' && input.logStreamNamePrefix) {
+        throw invalidParameter('Cannot order by LastEventTime with a logStreamNamePrefix.');
+      }
+      let streams = streamsOf(ctx, name);
+      if (input.logStreamNamePrefix) streams = streams.filter((s) => s.logStreamName.startsWith(input.logStreamNamePrefix));
+      if (orderBy === 'LastEventTime') {
+        streams.sort((a, b) => (a.lastEventTimestamp ?? 0) - (b.lastEventTimestamp ?? 0) || (a.logStreamName < b.logStreamName ? -1 : 1));
+      } else {
+        streams.sort((a, b) => (a.logStreamName < b.logStreamName ? -1 : a.logStreamName > b.logStreamName ? 1 : 0));
+      }
+      if (input.descending) streams.reverse();
+      const start = readOffset(input.nextToken);
+      const page = streams.slice(start, start + limit);
+      return { logStreams: page.map(renderStream), nextToken: start + page.length < streams.length ? offsetToken(start + page.length) : undefined };
+    },
+
+    PutLogEvents: async (input, ctx) => {
+      const events = (input.logEvents as { timestamp: number; message: string }[]).map((e) => ({ timestamp: Number(e.timestamp), message: e.message }));
+      const r = await appendEvents(state, ctx.accountId, ctx.region, input.logGroupName, input.logStreamName, events, now(ctx));
+      return { nextSequenceToken: r.nextSequenceToken, rejectedLogEventsInfo: r.rejectedLogEventsInfo };
+    },
+    GetLogEvents: (input, ctx) => {
+      const name = groupNameOf(input);
+      const g = load(ctx, name);
+      if (!state.get(streamKey(ctx.accountId, ctx.region, name, input.logStreamName))) throw streamNotFound();
+      const limit = limitCheck(input.limit, 10000, 10000);
+      let events = streamEvents(state, ctx.accountId, ctx.region, g, input.logStreamName, now(ctx));
+      if (input.startTime !== undefined) events = events.filter((e) => e.timestamp >= input.startTime);
+      if (input.endTime !== undefined) events = events.filter((e) => e.timestamp < input.endTime);
+      let from: number;
+      let to: number;
+      const token: string | undefined = input.nextToken;
+      if (token) {
+        const m = /^([fb])\/(\d{1,56})$/.exec(token);
+        if (!m) throw invalidParameter('The specified nextToken is invalid.');
+        const n = Math.min(Number(m[2]), events.length);
+        if (m[1] === 'f') {
+          from = n;
+          to = Math.min(events.length, n + limit);
+        } else {
+          to = n;
+          from = Math.max(0, n - limit);
+        }
+      } else if (input.startFromHead) {
+        from = 0;
+        to = Math.min(events.length, limit);
+      } else {
+        to = events.length;
+        from = Math.max(0, to - limit);
+      }
+      const tok = (d: 'f' | 'b', n: number) => `${d}/${String(n).padStart(56, '0')}`;
+      return {
+        events: events.slice(from, to).map((e) => ({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime })),
+        nextForwardToken: tok('f', to),
+        nextBackwardToken: tok('b', from),
+      };
+    },
+    FilterLogEvents: (input, ctx) => {
+      const name = groupNameOf(input);
+      const g = load(ctx, name);
+      if (input.logStreamNames && input.logStreamNamePrefix) {
+        throw invalidParameter('Cannot specify both logStreamNames and logStreamNamePrefix.');
+      }
+      const match = compileFilterPattern(input.filterPattern);
+      const limit = limitCheck(input.limit, 10000, 10000);
+      let streams = streamsOf(ctx, name);
+      if (input.logStreamNames) {
+        const want = new Set(input.logStreamNames as string[]);
+        streams = streams.filter((s) => want.has(s.logStreamName));
+      }
+      if (input.logStreamNamePrefix) streams = streams.filter((s) => s.logStreamName.startsWith(input.logStreamNamePrefix));
+      const all = streams
+        .flatMap((s) => streamEvents(state, ctx.accountId, ctx.region, g, s.logStreamName, now(ctx)))
+        .filter((e) => (input.startTime === undefined || e.timestamp >= input.startTime) && (input.endTime === undefined || e.timestamp <= input.endTime))
+        .filter((e) => match(e.message))
+        .sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
+      const start = readOffset(input.nextToken);
+      const page = all.slice(start, start + limit);
+      return {
+        events: page.map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId: e.eventId })),
+        searchedLogStreams: streams.map((s) => ({ logStreamName: s.logStreamName, searchedCompletely: true })),
+        nextToken: start + page.length < all.length ? offsetToken(start + page.length) : undefined,
+      };
+    },
+
+    PutMetricFilter: async (input, ctx) => {
+      compileFilterPattern(input.filterPattern);
+      const g = load(ctx, input.logGroupName);
+      if (!g._metricFilters.some((f) => f.filterName === input.filterName) && g._metricFilters.length >= MAX_METRIC_FILTERS) {
+        throw awsError('LimitExceededException', 'Resource limit exceeded.', 400);
+      }
+      await update(ctx, input.logGroupName, (cur) => {
+        const f = {
+          filterName: input.filterName,
+          filterPattern: input.filterPattern,
+          metricTransformations: input.metricTransformations,
+          creationTime: now(ctx),
+          logGroupName: input.logGroupName,
+          applyOnTransformedLogs: input.applyOnTransformedLogs ?? false,
+        };
+        const i = cur._metricFilters.findIndex((x) => x.filterName === input.filterName);
+        if (i >= 0) cur._metricFilters[i] = f;
+        else cur._metricFilters.push(f);
+      });
+      return {};
+    },
+    DescribeMetricFilters: (input, ctx) => {
+      let filters: Record<string, unknown>[];
+      if (input.logGroupName) filters = [...load(ctx, input.logGroupName)._metricFilters];
+      else filters = state.list<LogGroupDoc>(groupCollection(ctx.accountId, ctx.region)).flatMap((g) => g._metricFilters);
+      if (input.filterNamePrefix) filters = filters.filter((f) => String(f.filterName).startsWith(input.filterNamePrefix));
+      if (input.metricName || input.metricNamespace) {
+        filters = filters.filter((f) =>
+          (f.metricTransformations as { metricName: string; metricNamespace: string }[]).some(
+            (t) => (!input.metricName || t.metricName === input.metricName) && (!input.metricNamespace || t.metricNamespace === input.metricNamespace),
+          ),
+        );
+      }
+      const limit = limitCheck(input.limit, 50, 50);
+      const start = readOffset(input.nextToken);
+      const page = filters.slice(start, start + limit);
+      return { metricFilters: page, nextToken: start + page.length < filters.length ? offsetToken(start + page.length) : undefined };
+    },
+    DeleteMetricFilter: async (input, ctx) => {
+      const g = load(ctx, input.logGroupName);
+      if (!g._metricFilters.some((f) => f.filterName === input.filterName)) {
+        throw awsError('ResourceNotFoundException', 'The specified metric filter does not exist.', 400);
+      }
+      await update(ctx, input.logGroupName, (cur) => {
+        cur._metricFilters = cur._metricFilters.filter((f) => f.filterName !== input.filterName);
+      });
+      return {};
+    },
+    TestMetricFilter: (input) => {
+      const match = compileFilterPattern(input.filterPattern);
+      const messages = input.logEventMessages as string[];
+      return {
+        matches: messages.flatMap((m, i) => (match(m) ? [{ eventNumber: i + 1, eventMessage: m, extractedValues: {} }] : [])),
+      };
+    },
+    PutSubscriptionFilter: async (input, ctx) => {
+      compileFilterPattern(input.filterPattern);
+      const g = load(ctx, input.logGroupName);
+      if (!g._subscriptionFilters.some((f) => f.filterName === input.filterName) && g._subscriptionFilters.length >= MAX_SUBSCRIPTION_FILTERS) {
+        throw awsError('LimitExceededException', 'Resource limit exceeded.', 400);
+      }
+      await update(ctx, input.logGroupName, (cur) => {
+        const f = {
+          filterName: input.filterName,
+          logGroupName: input.logGroupName,
+          filterPattern: input.filterPattern,
+          destinationArn: input.destinationArn,
+          roleArn: input.roleArn,
+          distribution: input.distribution ?? 'ByLogStream',
+          applyOnTransformedLogs: input.applyOnTransformedLogs ?? false,
+          creationTime: now(ctx),
+        };
+        const i = cur._subscriptionFilters.findIndex((x) => x.filterName === input.filterName);
+        if (i >= 0) cur._subscriptionFilters[i] = f;
+        else cur._subscriptionFilters.push(f);
+      });
+      return {};
+    },
+    DescribeSubscriptionFilters: (input, ctx) => {
+      let filters = [...load(ctx, input.logGroupName)._subscriptionFilters];
+      if (input.filterNamePrefix) filters = filters.filter((f) => String(f.filterName).startsWith(input.filterNamePrefix));
+      const limit = limitCheck(input.limit, 50, 50);
+      const start = readOffset(input.nextToken);
+      const page = filters.slice(start, start + limit);
+      return { subscriptionFilters: page, nextToken: start + page.length < filters.length ? offsetToken(start + page.length) : undefined };
+    },
+    DeleteSubscriptionFilter: async (input, ctx) => {
+      const g = load(ctx, input.logGroupName);
+      if (!g._subscriptionFilters.some((f) => f.filterName === input.filterName)) {
+        throw awsError('ResourceNotFoundException', 'The specified subscription filter does not exist.', 400);
+      }
+      await update(ctx, input.logGroupName, (cur) => {
+        cur._subscriptionFilters = cur._subscriptionFilters.filter((f) => f.filterName !== input.filterName);
+      });
+      return {};
+    },
+  };
+  return { service: 'logs', operations };
+}
