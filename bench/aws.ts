@@ -1,0 +1,282 @@
+/**
+ * bench:aws — the same EC2 workload against localeks and against moto_server,
+ * through the same client (EC2 query API over keep-alive HTTP, SigV4-signed
+ * with @smithy/signature-v4), each server in its own process on a free
+ * loopback port:
+ *
+ *   1. create 200 VPCs (tagged) with 4 subnets each          (1,000 writes)
+ *   2. 5,000 describes with filters: DescribeSubnets by vpc-id and
+ *      DescribeVpcs by tag:Name, alternating                   (5,000 reads)
+ *   3. delete every subnet and VPC                             (1,000 writes)
+ *
+ * Every response is checked (status 200 and the expected count), so both
+ * servers do the same, correct work. Prints ops/s per phase and overall, and
+ * the localeks/moto ratio (target: >= 10x).
+ *
+ * Usage: npm run bench:aws [-- --vpcs 200 --describes 5000 --concurrency 8 --store memory]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+};
+const VPCS = Number(arg('vpcs', '200'));
+const SUBNETS_PER_VPC = 4;
+const DESCRIBES = Number(arg('describes', '5000'));
+const CONCURRENCY = Number(arg('concurrency', '8'));
+const STORE = arg('store', 'memory');
+const ONLY = arg('only', '');
+const REGION = 'us-east-1';
+
+class Sha256 {
+  private h: Hash | Hmac;
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.h = this.fresh();
+  }
+  private fresh() {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
+  }
+  update(d: string | ArrayBuffer | ArrayBufferView) {
+    this.h.update(buf(d));
+  }
+  async digest() {
+    return new Uint8Array(this.h.digest());
+  }
+  reset() {
+    this.h = this.fresh();
+  }
+}
+function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof d === 'string') return Buffer.from(d);
+  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
+}
+
+/** A minimal EC2 query client: one keep-alive agent, signed POSTs, raw XML back. */
+class Ec2Client {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  private readonly signer = new SignatureV4({ service: 'ec2', region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
+  private readonly url: URL;
+  constructor(endpoint: string) {
+    this.url = new URL(endpoint);
+  }
+
+  async call(action: string, params: Record<string, string | number>): Promise<string> {
+    const body = new URLSearchParams({ Action: action, Version: '2016-11-15', ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) }).toString();
+    const signed = await this.signer.sign({
+      method: 'POST',
+      protocol: 'http:',
+      hostname: this.url.hostname,
+      port: Number(this.url.port),
+      path: '/',
+      headers: { host: this.url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body,
+    });
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        { agent: this.agent, host: this.url.hostname, port: this.url.port, method: 'POST', path: '/', headers: { ...signed.headers, 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) reject(new Error(`${action} -> ${res.statusCode}: ${text.slice(0, 300)}`));
+            else resolve(text);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+const first = (xml: string, tag: string): string => {
+  const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
+  if (!m) throw new Error(`no <${tag}> in ${xml.slice(0, 300)}`);
+  return m[1]!;
+};
+const count = (xml: string, tag: string): number => xml.split(`<${tag}>`).length - 1;
+
+/** Runs tasks with at most CONCURRENCY in flight. */
+async function pool<T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      out[i] = await task(i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+interface PhaseResult {
+  name: string;
+  ops: number;
+  seconds: number;
+}
+
+async function workload(endpoint: string): Promise<PhaseResult[]> {
+  const c = new Ec2Client(endpoint);
+  const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
+  const phases: PhaseResult[] = [];
+  const timed = async (name: string, ops: number, fn: () => Promise<void>) => {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    phases.push({ name, ops, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+  };
+  // Unique per run so a warm server (or a rerun) does not collide.
+  const run = Math.random().toString(36).slice(2, 8);
+  const vpcIds: string[] = new Array(VPCS);
+  const subnetIds: string[][] = Array.from({ length: VPCS }, () => []);
+
+  await timed('create', VPCS * (1 + SUBNETS_PER_VPC), async () => {
+    await pool(VPCS, async (i) => {
+      const x = await c.call('CreateVpc', {
+        CidrBlock: `10.${i % 256}.0.0/16`,
+        'TagSpecification.1.ResourceType': 'vpc',
+        'TagSpecification.1.Tag.1.Key': 'Name',
+        'TagSpecification.1.Tag.1.Value': `bench-${run}-${i}`,
+      });
+      vpcIds[i] = first(x, 'vpcId');
+      for (let s = 0; s < SUBNETS_PER_VPC; s++) {
+        const y = await c.call('CreateSubnet', { VpcId: vpcIds[i]!, CidrBlock: `10.${i % 256}.${s}.0/24`, AvailabilityZone: zones[s % zones.length]! });
+        subnetIds[i]!.push(first(y, 'subnetId'));
+      }
+    });
+  });
+
+  await timed('describe', DESCRIBES, async () => {
+    await pool(DESCRIBES, async (k) => {
+      const i = (k * 7919) % VPCS;
+      if (k % 2 === 0) {
+        const x = await c.call('DescribeSubnets', { 'Filter.1.Name': 'vpc-id', 'Filter.1.Value.1': vpcIds[i]! });
+        if (count(x, 'subnetId') !== SUBNETS_PER_VPC) throw new Error(`DescribeSubnets(vpc-id=${vpcIds[i]}) returned ${count(x, 'subnetId')} subnets`);
+      } else {
+        const x = await c.call('DescribeVpcs', { 'Filter.1.Name': 'tag:Name', 'Filter.1.Value.1': `bench-${run}-${i}` });
+        if (count(x, 'vpcId') !== 1) throw new Error(`DescribeVpcs(tag:Name=bench-${run}-${i}) returned ${count(x, 'vpcId')} VPCs`);
+      }
+    });
+  });
+
+  await timed('delete', VPCS * (1 + SUBNETS_PER_VPC), async () => {
+    await pool(VPCS, async (i) => {
+      for (const s of subnetIds[i]!) await c.call('DeleteSubnet', { SubnetId: s });
+      await c.call('DeleteVpc', { VpcId: vpcIds[i]! });
+    });
+  });
+  c.close();
+  return phases;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Starts a child and resolves with the endpoint once `ready` matches its output. */
+function startChild(cmd: string, args: string[], ready: RegExp, endpointOf: (m: RegExpExecArray) => string): Promise<{ child: ChildProcess; endpoint: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOCALEKS_LOG_LEVEL: 'error' } });
+    let out = '';
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve({ child, endpoint: endpointOf(m) });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before it was ready:\n${out.slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`${cmd} not ready after 60 s:\n${out.slice(-2000)}`)), 60_000).unref();
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
+function report(label: string, phases: PhaseResult[]): number {
+  const ops = phases.reduce((a, p) => a + p.ops, 0);
+  const secs = phases.reduce((a, p) => a + p.seconds, 0);
+  const cols = phases.map((p) => `${p.name} ${(p.ops / p.seconds).toFixed(0)} ops/s`).join(', ');
+  console.log(`${label.padEnd(9)} ${ops} ops in ${secs.toFixed(2)} s = ${(ops / secs).toFixed(0)} ops/s  (${cols})`);
+  return ops / secs;
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:aws  ${VPCS} VPCs x ${SUBNETS_PER_VPC} subnets, ${DESCRIBES} filtered describes, delete all; concurrency ${CONCURRENCY}; localeks store ${STORE}`);
+  let localeksRate: number | undefined;
+  let motoRate: number | undefined;
+
+  if (ONLY !== 'moto') {
+    const bin = fileURLToPath(new URL('../bin/localeks', import.meta.url));
+    const { child, endpoint } = await startChild(
+      process.execPath,
+      [bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', STORE, '--log-level', 'error', ...(STORE === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-${process.pid}`] : [])],
+      /aws (http:\/\/[^\s]+)/,
+      (m) => m[1]!,
+    );
+    try {
+      localeksRate = report('localeks', await workload(endpoint));
+    } finally {
+      await stopChild(child);
+    }
+  }
+
+  if (ONLY !== 'localeks') {
+    const port = await freePort();
+    let moto: { child: ChildProcess; endpoint: string } | undefined;
+    try {
+      moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`);
+    } catch (e) {
+      console.log(`moto     not run: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (moto) {
+      try {
+        motoRate = report('moto', await workload(moto.endpoint));
+      } finally {
+        await stopChild(moto.child);
+      }
+    }
+  }
+
+  if (localeksRate !== undefined && motoRate !== undefined) {
+    const ratio = localeksRate / motoRate;
+    console.log(`ratio     localeks/moto = ${ratio.toFixed(1)}x (target >= 10x: ${ratio >= 10 ? 'met' : 'NOT met'})`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
