@@ -181,6 +181,19 @@ export function runBackendSuite(name: string, makeBackend: () => Promise<Backend
       w.cancel();
     });
 
+    it('a txn of 500 operations applies as one', async (b, p) => {
+      const w = record(b, p);
+      const t = await b.txn(Array.from({ length: 500 }, (_, i) => ({ op: 'create' as const, key: `${p}${String(i).padStart(3, '0')}`, value: 'x'.repeat(200) })));
+      assert.equal(t.results.length, 500);
+      assert.equal((await b.range({ prefix: p, countOnly: true })).count, 500);
+      await waitFor('500 events', () => w.events.length >= 500);
+      assert.deepEqual(
+        w.events.map((e) => e.kv.key),
+        t.results.map((r) => r.kv.key),
+      );
+      w.cancel();
+    });
+
     it('range: prefix, key order, limit, continuation, count, deleted keys', async (b, p) => {
       const names = Array.from({ length: 25 }, (_, i) => `k${String(i).padStart(2, '0')}`);
       const shuffled = [...names].sort(() => Math.random() - 0.5);

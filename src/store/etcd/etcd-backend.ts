@@ -22,6 +22,11 @@
  *                   JavaScript numbers; etcd's own are 63-bit); keep-alives
  *                   share one LeaseKeepAlive stream
  *
+ * etcd bounds a transaction by --max-txn-ops (default 128) and a request by
+ * --max-request-bytes (default 1.5 MiB); localeks' own transactions can be
+ * larger (snapshot restores), so run etcd with higher limits (see
+ * etcd-server.ts for the flags the tests use).
+ *
  * A watch with afterRevision 0 starts after the newest revision this client
  * has seen (any response header), so a watch opened after a write returned
  * never misses the writes that follow it.

@@ -53,6 +53,10 @@ export async function startEtcd(): Promise<EtcdServer> {
         // Short raft timers: fast startup, and a 1 s minimum lease TTL.
         '--heartbeat-interval=10',
         '--election-timeout=50',
+        // Whole-world snapshot restores and big list pages: raise etcd's
+        // defaults of 128 operations per txn and 1.5 MiB per request.
+        '--max-txn-ops=100000',
+        '--max-request-bytes=67108864',
         '--logger=zap',
         '--log-level=error',
       ],

@@ -75,6 +75,11 @@ export class MemoryBackend implements Backend {
     const rev = this.readRevision(opts.revision);
     const match = (k: string) => k.startsWith(opts.prefix) && (opts.after === undefined || k > opts.after);
     let kvs: KeyValue[];
+    if (rev === this.revision && opts.countOnly) {
+      let count = 0;
+      for (const k of this.latest.keys()) if (match(k)) count++;
+      return { revision: rev, kvs: [], more: false, count };
+    }
     if (rev === this.revision) {
       kvs = [];
       for (const [k, kv] of this.latest) if (match(k)) kvs.push(kv);
