@@ -119,3 +119,19 @@ test('sqlite: periodic compaction keeps the configured window', async () => {
   assert.equal((await b.get('/p/k')).kv?.value, '29');
   await b.close();
 });
+
+test('sqlite: a lease that expired while the store was closed deletes its keys after reopen', async () => {
+  const dir = freshDir();
+  let b = await SqliteBackend.open({ dir, compaction: false });
+  const lease = await b.grantLease(1);
+  await b.create('/l/a', 'x', { lease });
+  await b.create('/l/b', 'y');
+  await b.close();
+  const expired = Date.now() + 1000;
+  await waitFor('the lease TTL to pass', () => Date.now() > expired, 5000);
+  b = await SqliteBackend.open({ dir, compaction: false, leaseSweepMs: 20 });
+  await waitFor('the leased key to go', async () => (await b.get('/l/a')).kv === undefined);
+  assert.equal((await b.get('/l/b')).kv?.value, 'y');
+  await assert.rejects(b.keepAliveLease(lease), (e) => isStoreError(e, 'LeaseNotFound'));
+  await b.close();
+});
