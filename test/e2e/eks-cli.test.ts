@@ -32,12 +32,16 @@ describe('eks with the aws CLI and boto3', () => {
   });
 
   it('aws eks create-cluster, describe, wait cluster-active, update-kubeconfig', async () => {
-    const r = await aws('eks', 'create-cluster', '--name', 'cli', '--kubernetes-version', '1.33', '--role-arn', role, '--resources-vpc-config', 'subnetIds=subnet-1,subnet-2,endpointPrivateAccess=true');
+    const r = await aws('eks', 'create-cluster', '--name', 'cli', '--kubernetes-version', '1.33', '--role-arn', role, '--resources-vpc-config', 'subnetIds=subnet-1,subnet-2,endpointPrivateAccess=true', '--logging', JSON.stringify({ clusterLogging: [{ types: ['api', 'audit'], enabled: true }] }));
     assert.equal(r.cluster.status, 'CREATING');
     assert.equal(r.cluster.resourcesVpcConfig.endpointPrivateAccess, true);
     await waitFor(async () => (await aws('eks', 'describe-cluster', '--name', 'cli')).cluster.status === 'ACTIVE', { what: 'cluster ACTIVE' });
     const w = await runAws(ep, ['eks', 'wait', 'cluster-active', '--name', 'cli']);
     assert.equal(w.code, 0, w.stderr);
+    const groups = await aws('logs', 'describe-log-groups', '--log-group-name-prefix', '/aws/eks/cli/');
+    assert.deepEqual(groups.logGroups.map((g: any) => g.logGroupName), ['/aws/eks/cli/cluster']);
+    const streams = await aws('logs', 'describe-log-streams', '--log-group-name', '/aws/eks/cli/cluster');
+    assert.deepEqual(streams.logStreams.map((s: any) => s.logStreamName.replace(/-[0-9a-f]{32}$/, '')).sort(), ['kube-apiserver', 'kube-apiserver-audit']);
     const kc = join(tmp, 'kubeconfig');
     const u = await runAws(ep, ['eks', 'update-kubeconfig', '--name', 'cli', '--kubeconfig', kc]);
     assert.equal(u.code, 0, u.stderr);

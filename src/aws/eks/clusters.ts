@@ -557,9 +557,11 @@ async function completeCluster(e: EksContext, key: string, doc: any, tx: Tx): Pr
           : `sg-${hex(17)}`,
       };
     }
+    await e.refs.ensureControlPlaneLogs(scope, doc.name, [...enabledLogTypes(doc.logging)], doc._uid.replace(/-/g, '').slice(0, 32));
     return [{ op: 'put', key, doc: next }];
   }
   if (tx.op === 'update') {
+    if (tx.patch?.logging && !tx.fail) await e.refs.ensureControlPlaneLogs(scope, doc.name, [...enabledLogTypes(tx.patch.logging)], doc._uid.replace(/-/g, '').slice(0, 32));
     const idp = tx.patch?._idp as { name: string; action: string } | undefined;
     const ops = finishUpdateOps(e, key, doc, tx, 'ACTIVE', (d) => delete d._idp);
     if (idp) ops.push(...idpCompletionOps(e, key, doc.name, idp, !!tx.fail));

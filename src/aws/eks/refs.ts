@@ -137,6 +137,34 @@ export class Refs {
     }
   }
 
+  /**
+   * ensureControlPlaneLogs creates the CloudWatch Logs group
+   * /aws/eks/<cluster>/cluster and one stream per enabled log type, as EKS
+   * does when control plane logging is on.
+   */
+  async ensureControlPlaneLogs(scope: Scope, clusterName: string, types: string[], streamSuffix: string): Promise<void> {
+    if (types.length === 0) return;
+    const logs = await load('../logs/shared.ts');
+    if (!logs?.ensureLogGroup) return;
+    const group = `/aws/eks/${clusterName}/cluster`;
+    const now = this.deps.clock.nowMs();
+    const prefix: Record<string, string> = {
+      api: 'kube-apiserver',
+      audit: 'kube-apiserver-audit',
+      authenticator: 'authenticator',
+      controllerManager: 'kube-controller-manager',
+      scheduler: 'kube-scheduler',
+    };
+    try {
+      await logs.ensureLogGroup(this.deps.state, scope.accountId, scope.region, group, now);
+      if (logs.ensureLogStream) {
+        for (const t of types) await logs.ensureLogStream(this.deps.state, scope.accountId, scope.region, group, `${prefix[t] ?? t}-${streamSuffix}`, now);
+      }
+    } catch (e) {
+      this.deps.log.warn({ err: e }, 'eks: could not create the control plane log group');
+    }
+  }
+
   /** createNodegroupAsg makes the node group's Auto Scaling group; returns its name. */
   async createNodegroupAsg(scope: Scope, p: { name: string; min: number; max: number; desired: number; subnets: string[]; tags: Record<string, string>; launchTemplate?: { id: string; version: string } }): Promise<string> {
     const asg = await load('../autoscaling/shared.ts');
