@@ -135,3 +135,26 @@ test('sqlite: a lease that expired while the store was closed deletes its keys a
   await assert.rejects(b.keepAliveLease(lease), (e) => isStoreError(e, 'LeaseNotFound'));
   await b.close();
 });
+
+test('sqlite: a write that fails inside SQLite fails alone; the rest of its batch commits', async () => {
+  const b = await SqliteBackend.open({ dir: freshDir(), compaction: false });
+  const r0 = await b.currentRevision();
+  const w = record(b, '/f/');
+  const bad = b.put('/f/bad', {} as unknown as string); // better-sqlite3 refuses to bind an object
+  const good = Array.from({ length: 5 }, (_, i) => b.put(`/f/g${i}`, String(i)));
+  await assert.rejects(bad);
+  const results = await Promise.all(good);
+  assert.deepEqual(
+    results.map((r) => r.revision),
+    [r0 + 1, r0 + 2, r0 + 3, r0 + 4, r0 + 5],
+  );
+  assert.equal(await b.currentRevision(), r0 + 5);
+  assert.equal((await b.get('/f/bad')).kv, undefined);
+  await waitFor('five events', () => w.events.length >= 5);
+  assert.deepEqual(
+    w.events.map((e) => e.kv.modRevision),
+    [r0 + 1, r0 + 2, r0 + 3, r0 + 4, r0 + 5],
+  );
+  w.cancel();
+  await b.close();
+});

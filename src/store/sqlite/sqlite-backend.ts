@@ -181,10 +181,10 @@ export class SqliteBackend implements Backend {
         try {
           results.push({ ok: true, v: job.run(events) });
         } catch (e) {
-          // Jobs check every condition before writing, so a StoreError or a
-          // TypeError (bad call) leaves nothing behind; anything else (an
-          // SQLite error mid-write) aborts the whole batch.
-          if (!(e instanceof StoreError) && !(e instanceof TypeError)) throw e;
+          // Jobs check every condition before writing, so a StoreError
+          // leaves nothing behind; anything else (an SQLite error mid-write)
+          // aborts the whole batch.
+          if (!(e instanceof StoreError)) throw e;
           results.push({ ok: false, v: e });
         }
       }
@@ -253,8 +253,12 @@ export class SqliteBackend implements Backend {
   }
 
   txn(ops: TxnOp[]): Promise<TxnResult> {
-    return this.enqueue((events) => {
+    try {
       assertDistinctKeys(ops);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue((events) => {
       // Check phase: nothing is written unless every condition holds.
       const now = Date.now();
       const prevs = ops.map((op) => {
