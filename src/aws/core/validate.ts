@@ -18,7 +18,15 @@ export interface Problem {
   constraint: string;
 }
 
-type Validator = (value: unknown, path: (string | number)[], out: Problem[]) => void;
+/** A path as a linked list from the leaf up, so valid input allocates no arrays. */
+type Path = { up: Path; key: string | number } | undefined;
+type Validator = (value: unknown, path: Path, out: Problem[]) => void;
+
+function materialize(p: Path): (string | number)[] {
+  const a: (string | number)[] = [];
+  for (let x = p; x; x = x.up) a.push(x.key);
+  return a.reverse();
+}
 
 const caches = new WeakMap<ServiceModel, Map<string, Validator | null>>();
 const noop: Validator = () => {};
@@ -27,7 +35,7 @@ const noop: Validator = () => {};
 export function validateInput(model: ServiceModel, shapeName: string | undefined, input: unknown): Problem[] {
   if (!shapeName) return [];
   const out: Problem[] = [];
-  validatorFor(model, shapeName)(input, [], out);
+  validatorFor(model, shapeName)(input, undefined, out);
   return out;
 }
 
@@ -79,11 +87,11 @@ function compile(model: ServiceModel, s: Shape, _name: string): Validator | unde
         if (v === null || typeof v !== 'object') return;
         const o = v as Record<string, unknown>;
         for (const r of required) {
-          if (o[r] === undefined || o[r] === null) out.push({ path: [...path, r], value: undefined, kind: 'required', constraint: 'Member must not be null' });
+          if (o[r] === undefined || o[r] === null) out.push({ path: materialize({ up: path, key: r }), value: undefined, kind: 'required', constraint: 'Member must not be null' });
         }
         for (const [m, val] of members) {
           const x = o[m];
-          if (x !== undefined && x !== null && val !== noop) val(x, [...path, m], out);
+          if (x !== undefined && x !== null && val !== noop) val(x, { up: path, key: m }, out);
         }
       };
     }
@@ -93,7 +101,7 @@ function compile(model: ServiceModel, s: Shape, _name: string): Validator | unde
       return (v, path, out) => {
         if (!Array.isArray(v)) return;
         size?.(v.length, v, path, out);
-        if (item !== noop) v.forEach((x, i) => x !== undefined && x !== null && item(x, [...path, i + 1], out));
+        if (item !== noop) v.forEach((x, i) => x !== undefined && x !== null && item(x, { up: path, key: i + 1 }, out));
       };
     }
     case 'map': {
@@ -106,7 +114,7 @@ function compile(model: ServiceModel, s: Shape, _name: string): Validator | unde
         size?.(entries.length, v, path, out);
         for (const [k, x] of entries) {
           key(k, path, out);
-          if (x !== undefined && x !== null) value(x, [...path, k], out);
+          if (x !== undefined && x !== null) value(x, { up: path, key: k }, out);
         }
       };
     }
@@ -118,9 +126,9 @@ function compile(model: ServiceModel, s: Shape, _name: string): Validator | unde
       if (!en && !size && !re) return undefined;
       return (v, path, out) => {
         if (typeof v !== 'string') return;
-        if (en && !en.has(v)) out.push({ path, value: v, kind: 'enum', constraint: enumText });
+        if (en && !en.has(v)) out.push({ path: materialize(path), value: v, kind: 'enum', constraint: enumText });
         size?.(v.length, v, path, out);
-        if (re && !re.test(v)) out.push({ path, value: v, kind: 'pattern', constraint: `Member must satisfy regular expression pattern: ${s.pattern}` });
+        if (re && !re.test(v)) out.push({ path: materialize(path), value: v, kind: 'pattern', constraint: `Member must satisfy regular expression pattern: ${s.pattern}` });
       };
     }
     case 'blob': {
@@ -137,8 +145,8 @@ function compile(model: ServiceModel, s: Shape, _name: string): Validator | unde
       if (s.min === undefined && s.max === undefined) return undefined;
       return (v, path, out) => {
         if (typeof v !== 'number') return;
-        if (s.min !== undefined && v < s.min) out.push({ path, value: v, kind: 'range', constraint: `Member must have value greater than or equal to ${s.min}` });
-        if (s.max !== undefined && v > s.max) out.push({ path, value: v, kind: 'range', constraint: `Member must have value less than or equal to ${s.max}` });
+        if (s.min !== undefined && v < s.min) out.push({ path: materialize(path), value: v, kind: 'range', constraint: `Member must have value greater than or equal to ${s.min}` });
+        if (s.max !== undefined && v > s.max) out.push({ path: materialize(path), value: v, kind: 'range', constraint: `Member must have value less than or equal to ${s.max}` });
       };
     }
     default:
@@ -146,10 +154,10 @@ function compile(model: ServiceModel, s: Shape, _name: string): Validator | unde
   }
 }
 
-function sizeCheck(s: Shape): ((n: number, v: unknown, path: (string | number)[], out: Problem[]) => void) | undefined {
+function sizeCheck(s: Shape): ((n: number, v: unknown, path: Path, out: Problem[]) => void) | undefined {
   if (s.min === undefined && s.max === undefined) return undefined;
   return (n, v, path, out) => {
-    if (s.min !== undefined && n < s.min) out.push({ path, value: v, kind: 'length', constraint: `Member must have length greater than or equal to ${s.min}` });
-    if (s.max !== undefined && n > s.max) out.push({ path, value: v, kind: 'length', constraint: `Member must have length less than or equal to ${s.max}` });
+    if (s.min !== undefined && n < s.min) out.push({ path: materialize(path), value: v, kind: 'length', constraint: `Member must have length greater than or equal to ${s.min}` });
+    if (s.max !== undefined && n > s.max) out.push({ path: materialize(path), value: v, kind: 'length', constraint: `Member must have length less than or equal to ${s.max}` });
   };
 }

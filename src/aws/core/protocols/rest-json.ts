@@ -29,7 +29,7 @@ export function createRestJsonProtocol(model: ServiceModel): Protocol {
       return decodeOrSerializationError(() => {
         const body = parseJsonBody(req.body);
         const fromBody = codec.read(op.input!.shape, body) as Record<string, unknown>;
-        return { ...fromBody, ...readBindings(model, shape, req, req.route?.labels ?? {}) };
+        return Object.assign(fromBody, readBindings(model, shape, req, req.route?.labels ?? {}));
       });
     },
     serializeOutput(op: Operation, output: unknown, requestId: string): WireResponse {

@@ -39,7 +39,7 @@ export function createRestXmlProtocol(model: ServiceModel): Protocol {
         }
         fromBody = xml.read(op.input.shape, root) as Record<string, unknown>;
       }
-      return { ...fromBody, ...readBindings(model, shape, req, req.route?.labels ?? {}) };
+      return Object.assign(fromBody, readBindings(model, shape, req, req.route?.labels ?? {}));
     },
     serializeOutput(op: Operation, output: unknown, requestId: string): WireResponse {
       const h: Record<string, string> = headers(requestId);
