@@ -1,0 +1,100 @@
+/**
+ * Cluster bootstrap objects, as a fresh EKS cluster has them: the namespaces
+ * default, kube-system, kube-public, kube-node-lease; the `kubernetes`
+ * Service (first IP of the service CIDR) with its Endpoints and
+ * EndpointSlice; default ServiceAccounts; the system PriorityClasses; and the
+ * upstream bootstrap ClusterRoles and ClusterRoleBindings.
+ *
+ * bootstrapCluster is idempotent: objects that exist are left as they are.
+ */
+import type { Backend } from '../../store/backend.ts';
+import { type Clock, SimClock } from '../../sim/clock.ts';
+import type { ClusterInfo } from '../types.ts';
+import { Scheme } from '../api/scheme.ts';
+import type { KObject } from '../api/types.ts';
+import { isStatusError } from './errors.ts';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.ts';
+import { ClusterRegistry } from './registry/generic-store.ts';
+import { nthIp } from './registry/service-allocator.ts';
+
+export const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+/** Addresses the `kubernetes` Endpoints list (the control plane's ENIs in a real cluster). */
+export const API_ENDPOINT_IPS = ['172.16.0.10', '172.16.1.10'];
+
+function objects(cluster: ClusterInfo): Array<[string, string, string, KObject]> {
+  const out: Array<[string, string, string, KObject]> = [];
+  for (const ns of BOOTSTRAP_NAMESPACES) out.push(['', 'namespaces', '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }]);
+  for (const ns of BOOTSTRAP_NAMESPACES) out.push(['', 'serviceaccounts', ns, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } }]);
+  out.push([
+    '',
+    'services',
+    'default',
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+      spec: { type: 'ClusterIP', clusterIP: nthIp(cluster.serviceIpv4Cidr || '10.100.0.0/16', 1), ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 443 }], sessionAffinity: 'None' },
+    },
+  ]);
+  out.push([
+    '',
+    'endpoints',
+    'default',
+    {
+      apiVersion: 'v1',
+      kind: 'Endpoints',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+      subsets: [{ addresses: API_ENDPOINT_IPS.map((ip) => ({ ip })), ports: [{ name: 'https', port: 443, protocol: 'TCP' }] }],
+    },
+  ]);
+  out.push([
+    'discovery.k8s.io',
+    'endpointslices',
+    'default',
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+      addressType: 'IPv4',
+      endpoints: API_ENDPOINT_IPS.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+      ports: [{ name: 'https', port: 443, protocol: 'TCP' }],
+    },
+  ]);
+  for (const [name, value] of [
+    ['system-node-critical', 2000001000],
+    ['system-cluster-critical', 2000000000],
+  ] as const) {
+    out.push([
+      'scheduling.k8s.io',
+      'priorityclasses',
+      '',
+      { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, globalDefault: false, preemptionPolicy: 'PreemptLowerPriority', description: `Used for system critical pods that must not be moved from their current node.` },
+    ]);
+  }
+  for (const o of bootstrapClusterRoles()) out.push(['rbac.authorization.k8s.io', 'clusterroles', '', o]);
+  for (const o of bootstrapClusterRoleBindings()) out.push(['rbac.authorization.k8s.io', 'clusterrolebindings', '', o]);
+  return out;
+}
+
+/**
+ * Creates the bootstrap objects of a cluster that do not exist yet, through
+ * the registry (so they are defaulted and validated like any other write).
+ */
+export async function bootstrapCluster(backend: Backend, cluster: ClusterInfo, clock: Clock = new SimClock()): Promise<void> {
+  const scheme = new Scheme();
+  const reg = new ClusterRegistry({ backend, clock, cluster, scheme });
+  try {
+    for (const [group, resource, ns, obj] of objects(cluster)) {
+      const r = scheme.preferred(group, resource)!;
+      if (await reg.getFromStore(r, ns, obj.metadata!.name!)) continue;
+      try {
+        await reg.create(r, ns, structuredClone(obj), { fieldManager: 'kube-apiserver' });
+      } catch (e) {
+        if (!isStatusError(e, 'AlreadyExists')) throw e;
+      }
+    }
+  } finally {
+    reg.cache.close();
+  }
+}

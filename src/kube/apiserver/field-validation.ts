@@ -1,0 +1,79 @@
+/**
+ * Unknown-field detection for fieldValidation=Strict|Warn (what upstream's
+ * strict decoder reports as `unknown field "spec.foo"`), from field lists of
+ * the main built-in types. Types without a list here are not checked below
+ * their top level; custom resources are not checked here.
+ */
+import type { Resource } from '../api/scheme.ts';
+import type { KObject } from '../api/types.ts';
+
+type Shape = { [field: string]: Shape | 'leaf' | ['list', Shape] | 'map' };
+
+const L = 'leaf' as const;
+const leafs = (...names: string[]): Shape => Object.fromEntries(names.map((n) => [n, L]));
+
+const META: Shape = leafs('name', 'generateName', 'namespace', 'selfLink', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields');
+
+const CONTAINER: Shape = leafs('name', 'image', 'command', 'args', 'workingDir', 'ports', 'envFrom', 'env', 'resources', 'resizePolicy', 'restartPolicy', 'volumeMounts', 'volumeDevices', 'livenessProbe', 'readinessProbe', 'startupProbe', 'lifecycle', 'terminationMessagePath', 'terminationMessagePolicy', 'imagePullPolicy', 'securityContext', 'stdin', 'stdinOnce', 'tty', 'targetContainerName');
+
+const POD_SPEC: Shape = {
+  ...leafs('volumes', 'restartPolicy', 'terminationGracePeriodSeconds', 'activeDeadlineSeconds', 'dnsPolicy', 'nodeSelector', 'serviceAccountName', 'serviceAccount', 'automountServiceAccountToken', 'nodeName', 'hostNetwork', 'hostPID', 'hostIPC', 'shareProcessNamespace', 'securityContext', 'imagePullSecrets', 'hostname', 'subdomain', 'affinity', 'schedulerName', 'tolerations', 'hostAliases', 'priorityClassName', 'priority', 'dnsConfig', 'readinessGates', 'runtimeClassName', 'enableServiceLinks', 'preemptionPolicy', 'overhead', 'topologySpreadConstraints', 'setHostnameAsFQDN', 'os', 'hostUsers', 'schedulingGates', 'resourceClaims', 'resources'),
+  containers: ['list', CONTAINER],
+  initContainers: ['list', CONTAINER],
+  ephemeralContainers: ['list', CONTAINER],
+};
+
+const TEMPLATE: Shape = { metadata: META, spec: POD_SPEC };
+
+const TOP: Record<string, Shape> = {
+  Pod: { spec: POD_SPEC, status: L } as Shape,
+  PodTemplate: { template: TEMPLATE },
+  Deployment: { spec: { ...leafs('replicas', 'selector', 'strategy', 'minReadySeconds', 'revisionHistoryLimit', 'paused', 'progressDeadlineSeconds'), template: TEMPLATE }, status: L },
+  ReplicaSet: { spec: { ...leafs('replicas', 'selector', 'minReadySeconds'), template: TEMPLATE }, status: L },
+  StatefulSet: { spec: { ...leafs('replicas', 'selector', 'serviceName', 'volumeClaimTemplates', 'podManagementPolicy', 'updateStrategy', 'revisionHistoryLimit', 'minReadySeconds', 'persistentVolumeClaimRetentionPolicy', 'ordinals'), template: TEMPLATE }, status: L },
+  DaemonSet: { spec: { ...leafs('selector', 'updateStrategy', 'minReadySeconds', 'revisionHistoryLimit'), template: TEMPLATE }, status: L },
+  Job: { spec: { ...leafs('parallelism', 'completions', 'activeDeadlineSeconds', 'podFailurePolicy', 'successPolicy', 'backoffLimit', 'backoffLimitPerIndex', 'maxFailedIndexes', 'selector', 'manualSelector', 'ttlSecondsAfterFinished', 'completionMode', 'suspend', 'podReplacementPolicy', 'managedBy'), template: TEMPLATE }, status: L },
+  Service: { spec: leafs('ports', 'selector', 'clusterIP', 'clusterIPs', 'type', 'externalIPs', 'sessionAffinity', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalName', 'externalTrafficPolicy', 'healthCheckNodePort', 'publishNotReadyAddresses', 'sessionAffinityConfig', 'ipFamilies', 'ipFamilyPolicy', 'allocateLoadBalancerNodePorts', 'loadBalancerClass', 'internalTrafficPolicy', 'trafficDistribution'), status: L },
+  ConfigMap: leafs('data', 'binaryData', 'immutable'),
+  Secret: leafs('data', 'stringData', 'type', 'immutable'),
+  ServiceAccount: leafs('secrets', 'imagePullSecrets', 'automountServiceAccountToken'),
+  Endpoints: leafs('subsets'),
+  EndpointSlice: leafs('addressType', 'endpoints', 'ports'),
+  Event: leafs('involvedObject', 'reason', 'message', 'source', 'firstTimestamp', 'lastTimestamp', 'count', 'type', 'eventTime', 'series', 'action', 'related', 'reportingComponent', 'reportingInstance', 'regarding', 'note', 'reportingController', 'deprecatedSource', 'deprecatedFirstTimestamp', 'deprecatedLastTimestamp', 'deprecatedCount'),
+  Role: leafs('rules'),
+  ClusterRole: leafs('rules', 'aggregationRule'),
+  RoleBinding: leafs('subjects', 'roleRef'),
+  ClusterRoleBinding: leafs('subjects', 'roleRef'),
+  PriorityClass: leafs('value', 'globalDefault', 'description', 'preemptionPolicy'),
+  StorageClass: leafs('provisioner', 'parameters', 'reclaimPolicy', 'mountOptions', 'allowVolumeExpansion', 'volumeBindingMode', 'allowedTopologies'),
+  RuntimeClass: leafs('handler', 'overhead', 'scheduling'),
+  MutatingWebhookConfiguration: leafs('webhooks'),
+  ValidatingWebhookConfiguration: leafs('webhooks'),
+  ControllerRevision: leafs('data', 'revision'),
+  CSIStorageCapacity: leafs('nodeTopology', 'storageClassName', 'capacity', 'maximumVolumeSize'),
+  Binding: leafs('target'),
+  ComponentStatus: leafs('conditions'),
+};
+
+function walk(shape: Shape, v: unknown, path: string, out: string[]): void {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    const s = shape[k];
+    const p = path ? `${path}.${k}` : k;
+    if (s === undefined) out.push(p);
+    else if (s === 'leaf' || s === 'map') continue;
+    else if (Array.isArray(s)) {
+      if (Array.isArray(x)) x.forEach((it, i) => walk(s[1], it, `${p}[${i}]`, out));
+    } else walk(s, x, p, out);
+  }
+}
+
+/** Paths of fields the type does not have ("spec.containers[0].imagee"). */
+export function unknownFields(r: Resource, obj: KObject, prefix = ''): string[] {
+  if (r.crd) return [];
+  const own = TOP[r.kind] ?? leafs('spec', 'status');
+  const shape: Shape = { apiVersion: L, kind: L, metadata: META, ...own };
+  const out: string[] = [];
+  walk(shape, obj, prefix, out);
+  return out;
+}

@@ -1,0 +1,137 @@
+/**
+ * Server-side apply (apply-patch+yaml): merges a manager's applied
+ * configuration into the live object, detects conflicts with fields other
+ * managers own (409 unless force=true), removes fields the manager applied
+ * before and no longer applies (unless someone else owns them), and records
+ * the manager's Apply entry in managedFields.
+ */
+import type { KObject } from '../../api/types.ts';
+import { StatusError } from '../errors.ts';
+import { fromFieldsV1, leaves, toFieldsV1 } from '../registry/managed-fields.ts';
+import { applyStrategicMergePatch } from './patch.ts';
+
+const SEP = '\u0001';
+const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** ".spec.containers[name=\"x\"].image" from a field-set path. */
+export function printPath(p: string): string {
+  let s = '';
+  for (const el of p.split(SEP)) {
+    if (el === '.') continue;
+    if (el.startsWith('f:')) s += `.${el.slice(2)}`;
+    else if (el.startsWith('k:')) {
+      const k = JSON.parse(el.slice(2)) as Record<string, unknown>;
+      s += `[${Object.entries(k).map(([a, b]) => `${a}=${JSON.stringify(b)}`).join(',')}]`;
+    } else if (el.startsWith('v:')) s += `[=${el.slice(2)}]`;
+  }
+  return s;
+}
+
+function removePath(obj: any, els: string[]): void {
+  if (els.length === 0 || obj === undefined || obj === null) return;
+  const [el, ...rest] = els;
+  const last = rest.length === 0 || (rest.length === 1 && rest[0] === '.');
+  if (el!.startsWith('f:') && isObj(obj)) {
+    const k = el!.slice(2);
+    if (last) delete obj[k];
+    else {
+      removePath(obj[k], rest);
+      if (isObj(obj[k]) && Object.keys(obj[k]).length === 0 && rest[rest.length - 1] !== '.') delete obj[k];
+    }
+  } else if (el!.startsWith('k:') && Array.isArray(obj)) {
+    const key = JSON.parse(el!.slice(2)) as Record<string, unknown>;
+    const idx = obj.findIndex((it) => isObj(it) && Object.entries(key).every(([a, b]) => it[a] === b));
+    if (idx < 0) return;
+    if (last) obj.splice(idx, 1);
+    else removePath(obj[idx], rest);
+  } else if (el!.startsWith('v:') && Array.isArray(obj)) {
+    const v = JSON.parse(el!.slice(2));
+    const idx = obj.findIndex((it) => JSON.stringify(it) === JSON.stringify(v));
+    if (idx >= 0) obj.splice(idx, 1);
+  }
+}
+
+export interface ApplyOptions {
+  manager: string;
+  force: boolean;
+  time: string;
+  /** Subresource ('' or 'status'). */
+  subresource?: string;
+}
+
+/**
+ * Computes the object after `manager` applies `applied` to `live` (undefined
+ * when the object does not exist yet). Throws a 409 Conflict StatusError
+ * listing conflicting fields unless opts.force.
+ */
+export function serverSideApply(live: KObject | undefined, applied: KObject, opts: ApplyOptions, gr: { group: string; resource: string }): KObject {
+  const appliedLeaves = leaves(applied);
+  const entries: Array<Record<string, any>> = structuredClone(live?.metadata?.managedFields ?? []);
+  const sub = opts.subresource ?? '';
+  const isMine = (e: Record<string, any>) => e.manager === opts.manager && e.operation === 'Apply' && (e.subresource ?? '') === sub;
+  const forcedAway = new Set<string>();
+  if (live) {
+    const liveLeaves = leaves(live);
+    const conflicts: Array<{ manager: string; apiVersion: string; path: string; op: string }> = [];
+    for (const e of entries) {
+      if (isMine(e)) continue;
+      const set = fromFieldsV1(e.fieldsV1);
+      for (const [p, v] of appliedLeaves) {
+        if (p.endsWith('.') || !set.has(p)) continue;
+        if (JSON.stringify(liveLeaves.get(p)) !== JSON.stringify(v)) {
+          if (opts.force) forcedAway.add(p);
+          else conflicts.push({ manager: e.manager, apiVersion: e.apiVersion, path: p, op: e.operation });
+        }
+      }
+    }
+    if (conflicts.length > 0) {
+      const n = conflicts.length;
+      const lines = conflicts.map((c) => `conflict with "${c.manager}"${c.op === 'Update' ? ` using ${c.apiVersion}` : ''}: ${printPath(c.path)}`);
+      const msg = n === 1 ? `Apply failed with 1 conflict: ${lines[0]}` : `Apply failed with ${n} conflicts: ${lines.join('\n')}`;
+      throw new StatusError({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: msg,
+        reason: 'Conflict',
+        details: {
+          name: live.metadata?.name,
+          group: gr.group || undefined,
+          kind: gr.resource,
+          causes: conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}"${c.op === 'Update' ? ` using ${c.apiVersion}` : ''}`, field: printPath(c.path) })),
+        },
+        code: 409,
+      });
+    }
+  }
+  const { metadata: am, ...rest } = applied;
+  const patch: KObject = { ...rest, metadata: { ...(am?.labels ? { labels: am.labels } : {}), ...(am?.annotations ? { annotations: am.annotations } : {}), ...(am?.finalizers ? { finalizers: am.finalizers } : {}), ...(am?.ownerReferences ? { ownerReferences: am.ownerReferences } : {}) } };
+  const base: KObject = live ? structuredClone(live) : { apiVersion: applied.apiVersion, kind: applied.kind, metadata: { ...(am ?? {}) } };
+  const merged = applyStrategicMergePatch(base, patch);
+  // Fields this manager applied before and no longer applies, owned by no one else, are removed.
+  const mine = entries.find(isMine);
+  if (mine && live) {
+    const prev = fromFieldsV1(mine.fieldsV1);
+    const others = new Set<string>();
+    for (const e of entries) if (!isMine(e)) for (const p of fromFieldsV1(e.fieldsV1)) others.add(p);
+    const removed = [...prev].filter((p) => !appliedLeaves.has(p) && !others.has(p)).sort((a, b) => b.length - a.length);
+    for (const p of removed) removePath(merged, p.split(SEP));
+  }
+  // Ownership: the manager owns exactly what it applied; forced fields leave other managers.
+  const next: Array<Record<string, any>> = [];
+  for (const e of entries) {
+    if (isMine(e)) continue;
+    if (forcedAway.size > 0) {
+      const set = [...fromFieldsV1(e.fieldsV1)].filter((p) => !forcedAway.has(p));
+      e.fieldsV1 = toFieldsV1(set);
+    }
+    if (Object.keys(e.fieldsV1 ?? {}).length > 0) next.push(e);
+  }
+  const entry: Record<string, any> = { manager: opts.manager, operation: 'Apply', apiVersion: applied.apiVersion, time: opts.time, fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(appliedLeaves.keys()) };
+  if (sub) entry.subresource = sub;
+  next.push(entry);
+  merged.metadata ??= {};
+  merged.metadata.managedFields = next;
+  return merged;
+}

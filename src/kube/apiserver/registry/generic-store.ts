@@ -1,0 +1,664 @@
+/**
+ * The generic registry of one cluster (apiserver's registry/generic/registry
+ * Store): create, get, list, update (guaranteedUpdate with optimistic
+ * concurrency), delete (finalizers, graceful deletion, preconditions) for any
+ * resource, with the per-resource Strategy supplying defaults and validation.
+ *
+ * Objects are stored as JSON without resourceVersion under
+ * `/k8s/<uid>/registry/<group/>resource/<ns>/<name>`; the store revision of
+ * the last write is the resourceVersion. Reads come from the watch cache.
+ */
+import { randomUUID } from 'node:crypto';
+import { type Backend, type KeyValue, isStoreError } from '../../../store/backend.ts';
+import type { Clock } from '../../../sim/clock.ts';
+import { type ClusterInfo, storePrefix } from '../../types.ts';
+import { type Resource, type Scheme, apiVersionOf } from '../../api/scheme.ts';
+import type { KObject, Status } from '../../api/types.ts';
+import { parseResourceVersion } from '../../api/versioner.ts';
+import {
+  type FieldError,
+  type StatusError,
+  OBJECT_MODIFIED,
+  fieldErr,
+  interpretStoreError,
+  newAlreadyExists,
+  newBadRequest,
+  newConflict,
+  newForbidden,
+  newInvalid,
+  newNotFound,
+  newResourceExpired,
+  newTimeout,
+  successStatus,
+} from '../errors.ts';
+import { type FieldSelector, type LabelSelector, matchFields, matchLabels } from '../selectors.ts';
+import { validateObjectMeta } from '../validation.ts';
+import { type CacheEntry, WatchCache, encodedJson } from './watch-cache.ts';
+import { ServiceAllocator } from './service-allocator.ts';
+import { selectableFields, strategyFor } from './strategies.ts';
+import { recordManagedFields } from './managed-fields.ts';
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  /** 'Update' | 'Apply' (managedFields operation). */
+  operation?: 'Update' | 'Apply';
+  /** Subresource being written ('status', 'scale', ...), '' for the main resource. */
+  subresource?: string;
+}
+
+export interface ListOptions {
+  labelSelector?: LabelSelector;
+  fieldSelector?: FieldSelector;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+}
+
+export interface ListResult {
+  items: CacheEntry[];
+  revision: number;
+  continue?: string;
+  remainingItemCount?: number;
+}
+
+/** metav1.DeleteOptions (the fields the registry reads). */
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  orphanDependents?: boolean;
+  dryRun?: string[];
+}
+
+export interface DeleteResult {
+  /** The object (deleted, or marked for deletion) or a Success Status. */
+  body: KObject | Status;
+  /** True when the key was removed from the store. */
+  deleted: boolean;
+  obj: KObject;
+}
+
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** Upstream's SimpleNameGenerator: base + 5 random characters. */
+export function generateName(base: string): string {
+  const b = base.length > 58 ? base.slice(0, 58) : base;
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return b + s;
+}
+
+/** RFC 3339 timestamp with second precision, as metav1.Time serializes. */
+export function timestamp(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Deep equality of JSON values. */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== typeof b || a === null || b === null || typeof a !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ka = Object.keys(a as object).filter((k) => (a as any)[k] !== undefined);
+  const kb = Object.keys(b as object).filter((k) => (b as any)[k] !== undefined);
+  if (ka.length !== kb.length) return false;
+  for (const k of ka) if (!jsonEqual((a as any)[k], (b as any)[k])) return false;
+  return true;
+}
+
+function decode(kv: KeyValue, rev = kv.modRevision): KObject {
+  const o = JSON.parse(kv.value) as KObject;
+  o.metadata ??= {};
+  o.metadata.resourceVersion = String(rev);
+  return o;
+}
+
+function encode(obj: KObject): string {
+  const rv = obj.metadata?.resourceVersion;
+  if (rv === undefined) return JSON.stringify(obj);
+  delete obj.metadata!.resourceVersion;
+  const s = JSON.stringify(obj);
+  obj.metadata!.resourceVersion = rv;
+  return s;
+}
+
+function withoutVolatile(o: KObject): KObject {
+  const c = { ...o, metadata: { ...o.metadata } };
+  delete c.metadata.resourceVersion;
+  delete c.metadata.managedFields;
+  return c;
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const j = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (j.v !== 'meta.k8s.io/v1' || typeof j.rv !== 'number' || typeof j.start !== 'string') throw new Error('bad');
+    return { rv: j.rv, start: j.start };
+  } catch {
+    throw newBadRequest(`continue key is not valid: ${s}`);
+  }
+}
+
+const EXPIRED_CONTINUE =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+export interface RegistryDeps {
+  backend: Backend;
+  clock: Clock;
+  cluster: ClusterInfo;
+  scheme: Scheme;
+}
+
+/** Hooks other parts of the API server install (admission, controllers). */
+export interface RegistryHooks {
+  /** Validating admission run before every create/update (throw a StatusError to reject). */
+  admit?(op: 'create' | 'update', res: Resource, obj: KObject, old?: KObject): Promise<void> | void;
+}
+
+export class ClusterRegistry {
+  readonly backend: Backend;
+  readonly clock: Clock;
+  readonly cluster: ClusterInfo;
+  readonly scheme: Scheme;
+  /** `/k8s/<uid>/registry/` */
+  readonly prefix: string;
+  readonly cache: WatchCache;
+  readonly services: ServiceAllocator;
+  hooks: RegistryHooks = {};
+  /** Revision of the newest write this registry made (reads wait for the cache to reach it). */
+  lastWrite = 0;
+
+  constructor(deps: RegistryDeps) {
+    this.backend = deps.backend;
+    this.clock = deps.clock;
+    this.cluster = deps.cluster;
+    this.scheme = deps.scheme;
+    this.prefix = `${storePrefix(deps.cluster)}registry/`;
+    this.cache = new WatchCache(deps.backend, this.prefix);
+    this.services = new ServiceAllocator(deps.cluster.serviceIpv4Cidr, () => this.cache.list('services', '').map((e) => e.obj));
+  }
+
+  keyFor(res: Resource, ns: string, name: string): string {
+    return res.namespaced ? `${this.prefix}${res.storageResource}/${ns}/${name}` : `${this.prefix}${res.storageResource}/${name}`;
+  }
+
+  listPrefix(res: Resource, ns: string): string {
+    return res.namespaced && ns ? `${this.prefix}${res.storageResource}/${ns}/` : `${this.prefix}${res.storageResource}/`;
+  }
+
+  private noteWrite(rev: number): void {
+    if (rev > this.lastWrite) this.lastWrite = rev;
+  }
+
+  /** Waits until the cache reflects every write this registry made. */
+  async fresh(): Promise<void> {
+    await this.cache.ready();
+    if (this.cache.rev < this.lastWrite) await this.cache.waitFor(this.lastWrite);
+  }
+
+  /** Object for a request's version (apiVersion rewritten when versions share storage). */
+  private forVersion(res: Resource, obj: KObject): KObject {
+    const av = apiVersionOf(res.group, res.version);
+    if (obj.apiVersion === av && obj.kind === res.kind) return obj;
+    return { ...obj, apiVersion: av, kind: res.kind };
+  }
+
+  /** JSON of an entry for a request's version (cached serialization when versions agree). */
+  entryJson(res: Resource, e: CacheEntry): string {
+    const av = apiVersionOf(res.group, res.version);
+    if (e.obj.apiVersion === av && e.obj.kind === res.kind) return encodedJson(e);
+    return JSON.stringify(this.forVersion(res, e.obj));
+  }
+
+  // ------------------------------------------------------------------ reads
+
+  /** get: from the cache (consistent with our writes) or, with rv, at least that revision. */
+  async get(res: Resource, ns: string, name: string, resourceVersion?: string): Promise<CacheEntry> {
+    const rv = parseResourceVersion(resourceVersion);
+    if (rv === undefined) throw newBadRequest(`invalid resource version: ${resourceVersion}`);
+    await this.fresh();
+    if (rv > this.cache.rev) {
+      if (!(await this.cache.waitFor(rv))) throw newTimeout(`Too large resource version: ${rv}, current: ${this.cache.rev}`, 1);
+    }
+    const e = this.cache.get(this.keyFor(res, ns, name));
+    if (!e) throw newNotFound(res, name);
+    return e;
+  }
+
+  /** Reads one object from the store (the source of truth), undefined when absent. */
+  async getFromStore(res: Resource, ns: string, name: string): Promise<{ obj: KObject; kv: KeyValue } | undefined> {
+    const g = await this.backend.get(this.keyFor(res, ns, name));
+    return g.kv ? { obj: decode(g.kv), kv: g.kv } : undefined;
+  }
+
+  private matcher(res: Resource, opts: ListOptions): ((o: KObject) => boolean) | null {
+    const ls = opts.labelSelector ?? [];
+    const fs = opts.fieldSelector ?? [];
+    if (ls.length === 0 && fs.length === 0) return null;
+    return (o) => matchLabels(ls, o.metadata?.labels) && (fs.length === 0 || matchFields(fs, selectableFields(res, o)));
+  }
+
+  /** list with upstream resourceVersion / resourceVersionMatch / limit / continue semantics. */
+  async list(res: Resource, ns: string, opts: ListOptions): Promise<ListResult> {
+    const match = this.matcher(res, opts);
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+    const rvMatch = opts.resourceVersionMatch ?? '';
+    const rvStr = opts.resourceVersion ?? '';
+    if (rvMatch && rvMatch !== 'Exact' && rvMatch !== 'NotOlderThan') {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [fieldErr.notSupported('resourceVersionMatch', rvMatch, ['Exact', 'NotOlderThan'])]);
+    }
+    const rv = parseResourceVersion(rvStr);
+    if (rv === undefined) throw newBadRequest(`invalid resource version: ${rvStr}`);
+    if (rvMatch && rvStr === '') {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided')]);
+    }
+    if (opts.continue) {
+      if (rvStr !== '' ) throw newBadRequest('specifying resource version is not allowed when using continue');
+      const t = decodeContinue(opts.continue);
+      return this.storeList(res, ns, match, limit, t.rv, t.start);
+    }
+    if (rvMatch === 'Exact') {
+      if (rv === 0) throw newInvalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"')]);
+      return this.storeList(res, ns, match, limit, rv, '');
+    }
+    if (limit > 0 && rvStr === '') return this.storeList(res, ns, match, limit, 0, '');
+    if (limit > 0 && rv > 0 && rvMatch === '') return this.storeList(res, ns, match, limit, rv, '');
+    // Served from the watch cache.
+    if (rvStr === '') await this.fresh();
+    else await this.cache.ready();
+    if (rv > this.cache.rev && !(await this.cache.waitFor(rv))) throw newTimeout(`Too large resource version: ${rv}, current: ${this.cache.rev}`, 1);
+    const items: CacheEntry[] = [];
+    for (const e of this.cache.list(res.storageResource, res.namespaced ? ns : '')) if (!match || match(e.obj)) items.push(e);
+    return { items, revision: this.cache.rev };
+  }
+
+  private async storeList(res: Resource, ns: string, match: ((o: KObject) => boolean) | null, limit: number, rev: number, start: string): Promise<ListResult> {
+    const prefix = this.listPrefix(res, ns);
+    let after: string | undefined = start ? prefix + (start.endsWith('\0') ? start.slice(0, -1) : start) : undefined;
+    const items: CacheEntry[] = [];
+    let revision = rev;
+    let more = false;
+    let remaining: number | undefined;
+    const noFilter = match === null;
+    for (;;) {
+      let r;
+      try {
+        r = await this.backend.range({ prefix, after, limit: limit > 0 ? Math.max(limit - items.length, noFilter ? 0 : 100) : 0, revision: revision || undefined });
+      } catch (e) {
+        if (isStoreError(e, 'Compacted')) {
+          if (start) throw newResourceExpired(EXPIRED_CONTINUE);
+          throw newResourceExpired(`The resourceVersion for the provided list is too old.`);
+        }
+        if (isStoreError(e, 'FutureRevision')) throw newTimeout(`Too large resource version: ${revision}, current: ${await this.backend.currentRevision()}`, 1);
+        throw interpretStoreError(e, res, '');
+      }
+      revision = r.revision;
+      let i = 0;
+      for (; i < r.kvs.length; i++) {
+        const kv = r.kvs[i]!;
+        after = kv.key;
+        const obj = decode(kv);
+        if (match && !match(obj)) continue;
+        items.push({ key: kv.key, rev: kv.modRevision, obj });
+        if (limit > 0 && items.length >= limit) break;
+      }
+      if (limit > 0 && items.length >= limit) {
+        more = i < r.kvs.length - 1 || r.more;
+        if (more && noFilter) remaining = r.count - (i + 1);
+        break;
+      }
+      if (!r.more) break;
+    }
+    const out: ListResult = { items, revision };
+    if (more && after !== undefined) {
+      out.continue = encodeContinue({ rv: revision, start: after.slice(prefix.length) + '\0' });
+      if (remaining !== undefined && remaining > 0) out.remainingItemCount = remaining;
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ create
+
+  private checkKind(res: Resource, obj: KObject, allowOtherVersions = false): void {
+    const want = apiVersionOf(res.group, res.version);
+    if (obj.kind === undefined || obj.kind === '') obj.kind = res.kind;
+    if (obj.apiVersion === undefined || obj.apiVersion === '') obj.apiVersion = want;
+    if (obj.kind !== res.kind) {
+      throw newBadRequest(`the object provided is unrecognized (${obj.kind}) for the resource (${res.resource})`);
+    }
+    if (obj.apiVersion !== want) {
+      const g = obj.apiVersion.includes('/') ? obj.apiVersion.split('/')[0] : '';
+      if (!allowOtherVersions || g !== res.group) {
+        throw newBadRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${want})`);
+      }
+      obj.apiVersion = want;
+    }
+  }
+
+  private async namespaceLifecycle(res: Resource, ns: string, name: string): Promise<void> {
+    if (!res.namespaced) return;
+    await this.fresh();
+    const nsRes = this.scheme.get('', 'v1', 'namespaces')!;
+    let nsObj = this.cache.get(this.keyFor(nsRes, '', ns))?.obj;
+    if (!nsObj) nsObj = (await this.getFromStore(nsRes, '', ns))?.obj;
+    if (!nsObj) throw newNotFound({ group: '', resource: 'namespaces' }, ns);
+    if (nsObj.status?.phase === 'Terminating' || nsObj.metadata?.deletionTimestamp) {
+      throw newForbidden(res, name, `unable to create new content in namespace ${ns} because it is being terminated`);
+    }
+  }
+
+  private validate(res: Resource, obj: KObject, old?: KObject): void {
+    const st = strategyFor(res);
+    const errs: FieldError[] = validateObjectMeta(obj.metadata ?? {}, res.namespaced, st.name);
+    if (old) {
+      if (old.metadata?.deletionTimestamp) {
+        const oldF = new Set(old.metadata.finalizers ?? []);
+        for (const f of obj.metadata?.finalizers ?? []) {
+          if (!oldF.has(f)) {
+            errs.push(fieldErr.forbidden('metadata.finalizers', `no new finalizers can be added if the object is being deleted, found new finalizers []string{"${f}"}`));
+            break;
+          }
+        }
+      }
+      errs.push(...(st.validateUpdate ? st.validateUpdate(obj, old) : (st.validate?.(obj) ?? [])));
+    } else {
+      errs.push(...(st.validate?.(obj) ?? []));
+    }
+    if (errs.length > 0) throw newInvalid({ group: res.group, kind: res.kind }, obj.metadata?.name ?? '', errs);
+  }
+
+  /** Create (POST). `obj` is owned by the registry (it is mutated). */
+  async create(res: Resource, ns: string, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw newBadRequest('Object \'Kind\' is missing in the request body');
+    this.checkKind(res, obj, true);
+    const meta = (obj.metadata ??= {});
+    if (res.namespaced) {
+      if (meta.namespace && ns && meta.namespace !== ns) {
+        throw newBadRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      meta.namespace = ns || meta.namespace;
+    } else delete meta.namespace;
+    if (!meta.name && meta.generateName) meta.name = generateName(meta.generateName);
+    const st = strategyFor(res);
+    st.defaults?.(obj);
+    meta.uid = randomUUID();
+    meta.creationTimestamp = timestamp(this.clock.now());
+    delete meta.deletionTimestamp;
+    delete meta.deletionGracePeriodSeconds;
+    delete meta.resourceVersion;
+    delete meta.selfLink;
+    if (res.tracksGeneration || res.crd) meta.generation = 1;
+    else delete meta.generation;
+    st.prepareForCreate?.(obj);
+    this.validate(res, obj);
+    await this.namespaceLifecycle(res, meta.namespace ?? '', meta.name!);
+    let release = () => {};
+    if (res.storageResource === 'services') {
+      const a = this.services.allocate(obj);
+      release = a.release;
+      if (a.errors.length > 0) throw newInvalid({ group: '', kind: 'Service' }, meta.name!, a.errors);
+    }
+    try {
+      await this.hooks.admit?.('create', res, obj);
+      recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
+      if (opts.dryRun) {
+        return obj;
+      }
+      const key = this.keyFor(res, meta.namespace ?? '', meta.name!);
+      try {
+        const w = await this.backend.create(key, encode(obj));
+        this.noteWrite(w.revision);
+        meta.resourceVersion = String(w.revision);
+      } catch (e) {
+        if (isStoreError(e, 'KeyExists')) throw newAlreadyExists(res, meta.name!);
+        throw interpretStoreError(e, res, meta.name!);
+      }
+      return obj;
+    } finally {
+      release();
+    }
+  }
+
+  // ------------------------------------------------------------------ update
+
+  /**
+   * guaranteedUpdate: reads the current object, lets tryUpdate produce the
+   * desired one, and writes it with a compare-and-swap, retrying on conflicts
+   * unless the desired object names a resourceVersion (then 409 Conflict).
+   * tryUpdate receives a private copy (undefined when absent). No-op updates
+   * are not written. Returns the stored object and whether it was created.
+   */
+  async guaranteedUpdate(
+    res: Resource,
+    ns: string,
+    name: string,
+    tryUpdate: (cur: KObject | undefined) => KObject | Promise<KObject>,
+    opts: WriteOptions & { createIfMissing?: boolean } = {},
+  ): Promise<{ obj: KObject; created: boolean }> {
+    const key = this.keyFor(res, ns, name);
+    const st = strategyFor(res);
+    const sub = opts.subresource ?? '';
+    const hasStatus = res.subresources.some((s) => s.name === 'status');
+    for (let attempt = 0; ; attempt++) {
+      const g = await this.backend.get(key);
+      const cur = g.kv ? decode(g.kv) : undefined;
+      if (!cur && !(opts.createIfMissing || st.allowCreateOnUpdate) ) throw newNotFound(res, name);
+      const desired = await tryUpdate(cur ? structuredClone(cur) : undefined);
+      if (!desired || typeof desired !== 'object' || Array.isArray(desired)) throw newBadRequest('Object \'Kind\' is missing in the request body');
+      desired.metadata ??= {};
+      if (desired.metadata.name !== undefined && desired.metadata.name !== name) {
+        throw newBadRequest(`the name of the object (${desired.metadata.name}) does not match the name on the URL (${name})`);
+      }
+      if (res.namespaced && desired.metadata.namespace && desired.metadata.namespace !== ns) {
+        throw newBadRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      if (!cur) {
+        if (sub) throw newNotFound(res, name);
+        desired.metadata.name = name;
+        const rvc = desired.metadata.resourceVersion;
+        if (rvc && rvc !== '0') throw newNotFound(res, name);
+        try {
+          return { obj: await this.create(res, ns, desired, opts), created: true };
+        } catch (e) {
+          if ((e as StatusError).status?.reason === 'AlreadyExists' && attempt < 5) continue;
+          throw e;
+        }
+      }
+      const wantRv = parseResourceVersion(desired.metadata.resourceVersion);
+      if (wantRv === undefined) {
+        throw newInvalid({ group: res.group, kind: res.kind }, name, [fieldErr.invalid('metadata.resourceVersion', desired.metadata.resourceVersion, 'must be specified for an update')]);
+      }
+      if (wantRv !== 0 && wantRv !== g.kv!.modRevision) throw newConflict(res, name, OBJECT_MODIFIED);
+      this.checkKind(res, desired, true);
+      let next: KObject;
+      if (sub === 'status') {
+        next = structuredClone(cur);
+        next.status = desired.status;
+        if (res.storageResource === 'namespaces') next.status = desired.status;
+      } else if (sub === 'finalize' && res.storageResource === 'namespaces') {
+        next = structuredClone(cur);
+        next.spec = { ...(next.spec ?? {}), finalizers: desired.spec?.finalizers ?? [] };
+      } else {
+        next = desired;
+        if (hasStatus && sub === '') next.status = cur.status;
+        if (next.status === undefined) delete next.status;
+        st.defaults?.(next);
+        st.prepareForUpdate?.(next, cur);
+      }
+      // System fields are owned by the server.
+      const m = next.metadata!;
+      const om = cur.metadata!;
+      m.name = om.name;
+      if (res.namespaced) m.namespace = om.namespace;
+      else delete m.namespace;
+      m.uid = om.uid;
+      m.creationTimestamp = om.creationTimestamp;
+      if (om.deletionTimestamp) m.deletionTimestamp = om.deletionTimestamp;
+      else delete m.deletionTimestamp;
+      if (om.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+      else delete m.deletionGracePeriodSeconds;
+      if (om.generation !== undefined) {
+        m.generation = om.generation;
+        if (sub === '' && (res.tracksGeneration || res.crd)) {
+          const specOf = (o: KObject) => {
+            if (!res.crd) return o.spec;
+            const { metadata: _m, status: _s, ...rest } = o;
+            return rest;
+          };
+          if (!jsonEqual(specOf(next), specOf(cur))) m.generation = om.generation + 1;
+        }
+      } else delete m.generation;
+      if (res.storageResource === 'services' && sub === '') {
+        const a = this.services.allocate(next, cur);
+        a.release();
+        if (a.errors.length > 0) throw newInvalid({ group: '', kind: 'Service' }, name, a.errors);
+      }
+      this.validate(res, next, cur);
+      await this.hooks.admit?.('update', res, next, cur);
+      const stripTime = (o: KObject) => (o.metadata?.managedFields ?? []).map((e: Record<string, any>) => ({ ...e, time: undefined }));
+      if (!jsonEqual(withoutVolatile(next), withoutVolatile(cur))) {
+        recordManagedFields(next, cur, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()), sub);
+      } else if (opts.operation !== 'Apply' || jsonEqual(stripTime(next), stripTime(cur))) {
+        return { obj: cur, created: false };
+      }
+      if (opts.dryRun) return { obj: next, created: false };
+      try {
+        if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && (m.deletionGracePeriodSeconds ?? 0) === 0 && !(res.storageResource === 'namespaces' && (next.spec?.finalizers ?? []).length > 0)) {
+          const w = await this.backend.delete(key, { expectedModRevision: g.kv!.modRevision });
+          this.noteWrite(w.revision);
+          m.resourceVersion = String(w.revision);
+          return { obj: next, created: false };
+        }
+        const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv!.modRevision });
+        this.noteWrite(w.revision);
+        m.resourceVersion = String(w.revision);
+        return { obj: next, created: false };
+      } catch (e) {
+        if ((isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) && wantRv === 0 && attempt < 20) continue;
+        if (isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) throw newConflict(res, name, OBJECT_MODIFIED);
+        throw interpretStoreError(e, res, name);
+      }
+    }
+  }
+
+  /** update (PUT) of the main resource or a subresource. */
+  update(res: Resource, ns: string, name: string, obj: KObject, opts: WriteOptions = {}): Promise<{ obj: KObject; created: boolean }> {
+    return this.guaranteedUpdate(res, ns, name, () => obj, opts);
+  }
+
+  // ------------------------------------------------------------------ delete
+
+  /** delete with preconditions, finalizers, propagation policy and graceful deletion. */
+  async delete(res: Resource, ns: string, name: string, opts: DeleteOptions = {}, wopts: WriteOptions = {}): Promise<DeleteResult> {
+    const key = this.keyFor(res, ns, name);
+    const st = strategyFor(res);
+    const dryRun = wopts.dryRun || (opts.dryRun ?? []).includes('All');
+    if (opts.gracePeriodSeconds !== undefined && opts.gracePeriodSeconds < 0) opts.gracePeriodSeconds = 1;
+    for (let attempt = 0; ; attempt++) {
+      const g = await this.backend.get(key);
+      if (!g.kv) throw newNotFound(res, name);
+      const cur = decode(g.kv);
+      const pre = opts.preconditions;
+      if (pre?.uid && pre.uid !== cur.metadata!.uid) {
+        throw newConflict(res, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata!.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== cur.metadata!.resourceVersion) {
+        throw newConflict(res, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.metadata!.resourceVersion}`);
+      }
+      const next = structuredClone(cur);
+      const m = next.metadata!;
+      // Propagation policy becomes a finalizer for the garbage collector.
+      let policy = opts.propagationPolicy;
+      if (!policy && opts.orphanDependents !== undefined) policy = opts.orphanDependents ? 'Orphan' : 'Background';
+      const fins = new Set<string>(m.finalizers ?? []);
+      if (policy === 'Orphan') {
+        fins.delete('foregroundDeletion');
+        fins.add('orphan');
+      } else if (policy === 'Foreground') {
+        fins.delete('orphan');
+        fins.add('foregroundDeletion');
+      } else if (policy === 'Background') {
+        fins.delete('orphan');
+        fins.delete('foregroundDeletion');
+      }
+      // Graceful deletion (pods): only scheduled, non-terminal pods wait.
+      let grace = 0;
+      if (res.storageResource === 'pods') {
+        const phase = cur.status?.phase;
+        const wants = opts.gracePeriodSeconds ?? cur.spec?.terminationGracePeriodSeconds ?? 30;
+        grace = cur.spec?.nodeName && phase !== 'Succeeded' && phase !== 'Failed' ? wants : 0;
+        if (m.deletionGracePeriodSeconds !== undefined && m.deletionGracePeriodSeconds < grace) grace = m.deletionGracePeriodSeconds;
+      }
+      const nsFinalizers = res.storageResource === 'namespaces' && (next.spec?.finalizers ?? []).length > 0;
+      if (res.storageResource === 'namespaces' && (nsFinalizers || fins.size > 0)) next.status = { ...(next.status ?? {}), phase: 'Terminating' };
+      const pending = fins.size > 0 || grace > 0 || nsFinalizers;
+      if (pending) {
+        const already = !!m.deletionTimestamp;
+        const finsChanged = !jsonEqual([...fins], m.finalizers ?? []);
+        if (!already || finsChanged || (m.deletionGracePeriodSeconds ?? 0) > grace || next.status?.phase !== cur.status?.phase) {
+          const now = this.clock.nowMs();
+          if (!already || (m.deletionGracePeriodSeconds ?? 0) > grace) {
+            m.deletionTimestamp = timestamp(new Date(now + grace * 1000));
+            m.deletionGracePeriodSeconds = grace;
+          }
+          if (fins.size > 0) m.finalizers = [...fins];
+          else delete m.finalizers;
+          if (!already && m.generation !== undefined) m.generation += 1;
+          if (dryRun) return { body: next, deleted: false, obj: next };
+          try {
+            const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv.modRevision });
+            this.noteWrite(w.revision);
+            m.resourceVersion = String(w.revision);
+          } catch (e) {
+            if (isStoreError(e, 'Conflict') && attempt < 20) continue;
+            throw interpretStoreError(e, res, name);
+          }
+        }
+        return { body: this.forVersion(res, next), deleted: false, obj: next };
+      }
+      if (dryRun) return { body: st.returnDeletedObject ? this.forVersion(res, cur) : this.deletedStatus(res, cur), deleted: true, obj: cur };
+      try {
+        const w = await this.backend.delete(key, { expectedModRevision: g.kv.modRevision });
+        this.noteWrite(w.revision);
+      } catch (e) {
+        if ((isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) && attempt < 20) continue;
+        throw interpretStoreError(e, res, name);
+      }
+      return { body: st.returnDeletedObject ? this.forVersion(res, cur) : this.deletedStatus(res, cur), deleted: true, obj: cur };
+    }
+  }
+
+  private deletedStatus(res: Resource, obj: KObject): Status {
+    return successStatus({ name: obj.metadata?.name, group: res.group || undefined, kind: res.resource, uid: obj.metadata?.uid });
+  }
+
+  /** deletecollection: deletes every object matching the list options; returns them. */
+  async deleteCollection(res: Resource, ns: string, listOpts: ListOptions, opts: DeleteOptions, wopts: WriteOptions = {}): Promise<KObject[]> {
+    const l = await this.list(res, ns, { ...listOpts, limit: 0, continue: undefined });
+    const out: KObject[] = [];
+    for (const e of l.items) {
+      try {
+        const r = await this.delete(res, e.obj.metadata?.namespace ?? '', e.obj.metadata!.name!, opts, wopts);
+        out.push(r.obj);
+      } catch (err) {
+        if ((err as StatusError).status?.reason !== 'NotFound') throw err;
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * metadata.managedFields (structured-merge-diff's field sets in FieldsV1
+ * form): which manager owns which fields. Update operations (POST, PUT,
+ * PATCH) give their manager the fields they changed; Apply operations
+ * (server-side apply) are handled in patch/apply.ts with the same sets.
+ *
+ * A field set is a set of paths; a path element is `f:<field>`,
+ * `k:<json of list-map keys>` for keyed list elements, or `v:<json>` for set
+ * elements. Atomic lists and scalars are leaves.
+ */
+import type { KObject } from '../../api/types.ts';
+import { listStrategy } from '../patch/merge-keys.ts';
+
+const SEP = '\u0001';
+const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Metadata fields that are identity or server-owned, never managed. */
+const META_SKIP = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink', 'generateName']);
+
+/** Key element of a list item, or undefined when the list is atomic. */
+export function itemElement(field: string, parent: string | undefined, item: unknown, sample: unknown): string | undefined {
+  const ls = listStrategy(field, parent, sample);
+  if (ls.strategy !== 'merge') return undefined;
+  if (!ls.mergeKey) return `v:${JSON.stringify(item)}`;
+  if (!isObj(item)) return undefined;
+  const keys = ls.keys ?? [ls.mergeKey];
+  const k: Record<string, unknown> = {};
+  for (const key of keys) if (item[key] !== undefined) k[key] = item[key];
+  return `k:${JSON.stringify(k)}`;
+}
+
+/** Leaf paths of a value with the value at each (for comparisons). */
+export function leaves(obj: unknown, out = new Map<string, unknown>(), path: string[] = [], field?: string, parent?: string): Map<string, unknown> {
+  if (isObj(obj)) {
+    const keys = Object.keys(obj);
+    // Maps below top-level fields own themselves too ('.'); empty top-level maps are leaves.
+    if (path.length >= 2) out.set([...path, '.'].join(SEP), undefined);
+    else if (path.length === 1 && keys.length === 0) out.set(path.join(SEP), {});
+    for (const k of keys) {
+      if (path.length === 0 && (k === 'apiVersion' || k === 'kind')) continue;
+      if (path.length === 1 && path[0] === 'f:metadata' && META_SKIP.has(k)) continue;
+      const v = obj[k];
+      if (v === undefined) continue;
+      leaves(v, out, [...path, `f:${k}`], k, field);
+    }
+    return out;
+  }
+  if (Array.isArray(obj) && field !== undefined) {
+    const sample = obj[0];
+    const els = obj.map((it) => itemElement(field, parent, it, sample));
+    if (obj.length > 0 && els.every((e) => e !== undefined)) {
+      obj.forEach((it, i) => {
+        const p = [...path, els[i]!];
+        if (isObj(it)) leaves(it, out, p, field, parent);
+        else out.set(p.join(SEP), it);
+        out.set([...p, '.'].join(SEP), undefined);
+      });
+      return out;
+    }
+  }
+  out.set(path.join(SEP), obj);
+  return out;
+}
+
+/** Converts a set of paths to the FieldsV1 JSON object. */
+export function toFieldsV1(paths: Iterable<string>): Record<string, any> {
+  const root: Record<string, any> = {};
+  for (const p of paths) {
+    if (p === '') continue;
+    let cur = root;
+    for (const el of p.split(SEP)) cur = cur[el] ??= {};
+  }
+  return root;
+}
+
+/** Converts FieldsV1 back to a set of paths (leaves only). */
+export function fromFieldsV1(f: Record<string, any> | undefined, prefix: string[] = [], out = new Set<string>()): Set<string> {
+  if (!f) return out;
+  for (const [k, v] of Object.entries(f)) {
+    const p = [...prefix, k];
+    if (isObj(v) && Object.keys(v).length > 0) fromFieldsV1(v, p, out);
+    else out.add(p.join(SEP));
+  }
+  return out;
+}
+
+function changedPaths(next: KObject, old: KObject | undefined, subresource: string): Set<string> {
+  const a = leaves(next);
+  const b = old ? leaves(old) : new Map<string, unknown>();
+  const out = new Set<string>();
+  for (const [p, v] of a) {
+    if (subresource === 'status' ? !p.startsWith('f:status') : false) continue;
+    if (!b.has(p) || JSON.stringify(b.get(p)) !== JSON.stringify(v)) out.add(p);
+  }
+  return out;
+}
+
+/**
+ * Records an Update (or Apply) by `manager` on next (old = previous state):
+ * the manager's entry gains the changed fields; other managers lose ownership
+ * of fields that no longer exist. No manager: nothing changes.
+ */
+export function recordManagedFields(next: KObject, old: KObject | undefined, manager: string | undefined, operation: 'Update' | 'Apply', time: string, subresource = ''): void {
+  const meta = (next.metadata ??= {});
+  if (!manager) {
+    if (old?.metadata?.managedFields && meta.managedFields === undefined) meta.managedFields = old.metadata.managedFields;
+    return;
+  }
+  if (operation === 'Apply') return; // apply.ts sets the entry itself.
+  const entries: Array<Record<string, any>> = structuredClone(meta.managedFields ?? old?.metadata?.managedFields ?? []);
+  const changed = changedPaths(next, old, subresource);
+  const present = new Set(leaves(next).keys());
+  let mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === subresource);
+  for (const e of entries) {
+    const set = fromFieldsV1(e.fieldsV1);
+    const kept = [...set].filter((p) => present.has(p) && !(e !== mine && e.operation === 'Update' && changed.has(p)));
+    e.fieldsV1 = toFieldsV1(kept);
+  }
+  if (!mine) {
+    if (changed.size === 0) {
+      meta.managedFields = entries.filter((e) => Object.keys(e.fieldsV1 ?? {}).length > 0);
+      return;
+    }
+    mine = { manager, operation: 'Update', apiVersion: next.apiVersion, time, fieldsType: 'FieldsV1', fieldsV1: {} };
+    if (subresource) mine.subresource = subresource;
+    entries.push(mine);
+  }
+  const set = fromFieldsV1(mine.fieldsV1);
+  for (const p of changed) set.add(p);
+  mine.fieldsV1 = toFieldsV1(set);
+  mine.time = time;
+  mine.apiVersion = next.apiVersion;
+  meta.managedFields = entries.filter((e) => Object.keys(e.fieldsV1 ?? {}).length > 0);
+}

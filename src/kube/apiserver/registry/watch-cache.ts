@@ -1,0 +1,302 @@
+/**
+ * The watch cache of one cluster (apiserver's cacher): every object under the
+ * cluster's `registry/` prefix, fed by ONE store watch, plus a ring buffer of
+ * recent events so that watches resume from a resourceVersion without going
+ * back to the store. Objects are kept parsed (treat them as immutable) with
+ * their encoded JSON memoized per revision, so N watchers and repeated lists
+ * cost one serialization per object revision.
+ *
+ * `rev` is the newest store revision the cache has applied. Reads that must
+ * be consistent wait with `waitFor(rev)` for the revision of the last write.
+ */
+import { type Backend, type KeyValue, type StoreError, type WatchEvent, type Watcher } from '../../../store/backend.ts';
+import type { KObject } from '../../api/types.ts';
+
+export interface CacheEntry {
+  key: string;
+  /** Store modRevision = resourceVersion. */
+  rev: number;
+  /** Decoded object with metadata.resourceVersion set. Never mutate. */
+  obj: KObject;
+  json?: string;
+}
+
+export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent {
+  type: CacheEventType;
+  rev: number;
+  key: string;
+  /** Storage resource ("pods", "apps/deployments"). */
+  resource: string;
+  /** Namespace segment of the key ('' for cluster-scoped). */
+  namespace: string;
+  /** The new object (for DELETED: the last state, stamped with the delete revision). */
+  obj: KObject;
+  /** The previous object (MODIFIED, DELETED). */
+  prev?: KObject;
+  json?: string;
+}
+
+export interface CacheWatcher {
+  resource: string;
+  namespace: string;
+  onEvents(events: CacheEvent[]): void;
+  /** The cache lost its store watch: the watcher must end (clients re-list or re-watch). */
+  onClose(reason: string): void;
+}
+
+/** Returns the JSON of an entry or event, serializing at most once. */
+export function encodedJson(x: CacheEntry | CacheEvent): string {
+  return (x.json ??= JSON.stringify(x.obj));
+}
+
+/** Groups whose names have no dot (legacy built-in groups). Any other first segment with a dot is a group. */
+const DOTLESS_GROUPS = new Set(['apps', 'batch', 'autoscaling', 'policy']);
+
+/** Splits a key relative to the registry prefix into storage resource, namespace and name. */
+export function splitRegistryKey(rel: string, namespacedHint?: (resource: string) => boolean): { resource: string; namespace: string; name: string } {
+  const segs = rel.split('/');
+  let resource: string;
+  let rest: string[];
+  if (segs.length > 2 && (segs[0]!.includes('.') || DOTLESS_GROUPS.has(segs[0]!))) {
+    resource = `${segs[0]}/${segs[1]}`;
+    rest = segs.slice(2);
+  } else {
+    resource = segs[0]!;
+    rest = segs.slice(1);
+  }
+  if (rest.length >= 2 || (namespacedHint && namespacedHint(resource) && rest.length === 2)) return { resource, namespace: rest[0]!, name: rest.slice(1).join('/') };
+  return { resource, namespace: '', name: rest[0] ?? '' };
+}
+
+function decode(kv: KeyValue, rev: number): KObject {
+  const obj = JSON.parse(kv.value) as KObject;
+  obj.metadata ??= {};
+  obj.metadata.resourceVersion = String(rev);
+  return obj;
+}
+
+const BUFFER_CAPACITY = 100_000;
+
+export class WatchCache {
+  /** Newest revision applied. */
+  rev = 0;
+  /** Events with rev > bufferStart are all in the buffer. */
+  bufferStart = 0;
+  private readonly byResource = new Map<string, Map<string, CacheEntry>>();
+  private readonly sortedKeys = new Map<string, string[]>();
+  private buffer: CacheEvent[] = [];
+  private bufferHead = 0;
+  private readonly watchers = new Set<CacheWatcher>();
+  private waiters: Array<{ rev: number; resolve: () => void }> = [];
+  private storeWatch: Watcher | undefined;
+  private started: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly backend: Backend,
+    /** `/k8s/<uid>/registry/` */
+    readonly prefix: string,
+  ) {}
+
+  /** Loads the cache (once) and starts following the store. */
+  ready(): Promise<void> {
+    return (this.started ??= this.load());
+  }
+
+  private async load(): Promise<void> {
+    const r = await this.backend.range({ prefix: this.prefix });
+    this.byResource.clear();
+    this.sortedKeys.clear();
+    for (const kv of r.kvs) {
+      const { resource } = splitRegistryKey(kv.key.slice(this.prefix.length));
+      this.mapFor(resource).set(kv.key, { key: kv.key, rev: kv.modRevision, obj: decode(kv, kv.modRevision) });
+    }
+    this.rev = r.revision;
+    this.bufferStart = r.revision;
+    this.buffer = [];
+    this.bufferHead = 0;
+    this.storeWatch = this.backend.watch(this.prefix, { afterRevision: r.revision }, {
+      onEvents: (evs) => this.apply(evs),
+      onError: (err) => this.lost(err),
+    });
+    this.wake();
+  }
+
+  private lost(err: StoreError): void {
+    this.storeWatch = undefined;
+    for (const w of [...this.watchers]) w.onClose(`watch cache lost its store watch: ${err.message}`);
+    this.watchers.clear();
+    if (this.closed) return;
+    // Re-list and follow again; readers wait on `started`.
+    this.started = this.load().catch(() => {
+      this.started = undefined;
+    });
+  }
+
+  private mapFor(resource: string): Map<string, CacheEntry> {
+    let m = this.byResource.get(resource);
+    if (!m) {
+      m = new Map();
+      this.byResource.set(resource, m);
+    }
+    return m;
+  }
+
+  private apply(evs: WatchEvent[]): void {
+    const out: CacheEvent[] = [];
+    for (const ev of evs) {
+      const rev = ev.kv.modRevision;
+      const key = ev.kv.key;
+      const { resource, namespace } = splitRegistryKey(key.slice(this.prefix.length));
+      const m = this.mapFor(resource);
+      const prevEntry = m.get(key);
+      let ce: CacheEvent;
+      if (ev.type === 'delete') {
+        if (prevEntry) {
+          m.delete(key);
+          this.sortedKeys.delete(resource);
+        }
+        const base = prevEntry?.obj ?? (ev.prevKv ? decode(ev.prevKv, ev.prevKv.modRevision) : decode(ev.kv, rev));
+        const obj = { ...base, metadata: { ...base.metadata, resourceVersion: String(rev) } };
+        ce = { type: 'DELETED', rev, key, resource, namespace, obj, prev: prevEntry?.obj };
+      } else {
+        const obj = decode(ev.kv, rev);
+        const entry: CacheEntry = { key, rev, obj };
+        if (!prevEntry) this.sortedKeys.delete(resource);
+        m.set(key, entry);
+        ce = { type: prevEntry ? 'MODIFIED' : 'ADDED', rev, key, resource, namespace, obj, prev: prevEntry?.obj };
+        // The event and the entry share one serialization.
+        Object.defineProperty(ce, 'json', {
+          get: () => encodedJson(entry),
+          set: (v) => (entry.json = v),
+          enumerable: true,
+          configurable: true,
+        });
+      }
+      out.push(ce);
+      this.buffer.push(ce);
+      if (rev > this.rev) this.rev = rev;
+    }
+    if (this.buffer.length - this.bufferHead > BUFFER_CAPACITY) {
+      const drop = this.buffer.length - this.bufferHead - BUFFER_CAPACITY;
+      this.bufferHead += drop;
+      this.bufferStart = this.buffer[this.bufferHead - 1]!.rev;
+      if (this.bufferHead > BUFFER_CAPACITY) {
+        this.buffer = this.buffer.slice(this.bufferHead);
+        this.bufferHead = 0;
+      }
+    }
+    if (out.length > 0 && this.watchers.size > 0) {
+      for (const w of this.watchers) {
+        const mine = out.filter((e) => e.resource === w.resource && (w.namespace === '' || e.namespace === w.namespace));
+        if (mine.length > 0) w.onEvents(mine);
+      }
+    }
+    this.wake();
+  }
+
+  /** Declares the cache current through `rev` (no events of ours up to it). */
+  private wake(): void {
+    if (this.waiters.length === 0) return;
+    const still: typeof this.waiters = [];
+    for (const w of this.waiters) (this.rev >= w.rev ? w.resolve() : still.push(w));
+    this.waiters = still;
+  }
+
+  /** Resolves once the cache has applied every event up to rev (our own writes). */
+  async waitFor(rev: number, timeoutMs = 3000): Promise<boolean> {
+    await this.ready();
+    if (this.rev >= rev) return true;
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+      const waiter = {
+        rev,
+        resolve: () => {
+          clearTimeout(t);
+          resolve(true);
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  get(key: string): CacheEntry | undefined {
+    const { resource } = splitRegistryKey(key.slice(this.prefix.length));
+    return this.byResource.get(resource)?.get(key);
+  }
+
+  /** Entries of a storage resource (optionally one namespace), ordered by key. */
+  list(resource: string, namespace: string): CacheEntry[] {
+    const m = this.byResource.get(resource);
+    if (!m) return [];
+    let keys = this.sortedKeys.get(resource);
+    if (!keys) {
+      keys = [...m.keys()].sort();
+      this.sortedKeys.set(resource, keys);
+    }
+    const out: CacheEntry[] = [];
+    if (namespace === '') {
+      for (const k of keys) out.push(m.get(k)!);
+      return out;
+    }
+    const p = `${this.prefix}${resource}/${namespace}/`;
+    // Binary search the first key of the namespace.
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keys[mid]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < keys.length && keys[i]!.startsWith(p); i++) out.push(m.get(keys[i]!)!);
+    return out;
+  }
+
+  /** Number of objects of a storage resource in a namespace (or all). */
+  count(resource: string, namespace = ''): number {
+    return namespace === '' ? (this.byResource.get(resource)?.size ?? 0) : this.list(resource, namespace).length;
+  }
+
+  /**
+   * Events after `rev` for a resource, from the buffer; undefined when rev is
+   * older than the buffer (the caller answers 410 Expired).
+   */
+  eventsSince(rev: number, resource: string, namespace: string): CacheEvent[] | undefined {
+    if (rev < this.bufferStart) return undefined;
+    const out: CacheEvent[] = [];
+    // Binary search the first event with rev > rev.
+    let lo = this.bufferHead;
+    let hi = this.buffer.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.buffer[mid]!.rev <= rev) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.buffer.length; i++) {
+      const e = this.buffer[i]!;
+      if (e.resource === resource && (namespace === '' || e.namespace === namespace)) out.push(e);
+    }
+    return out;
+  }
+
+  addWatcher(w: CacheWatcher): () => void {
+    this.watchers.add(w);
+    return () => this.watchers.delete(w);
+  }
+
+  get watcherCount(): number {
+    return this.watchers.size;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.storeWatch?.cancel();
+    for (const w of [...this.watchers]) w.onClose('watch cache closed');
+    this.watchers.clear();
+  }
+}

@@ -1,0 +1,683 @@
+/**
+ * The per-cluster Kubernetes API server (kube-apiserver's handler chain for
+ * one cluster): non-resource endpoints (/version, health, discovery, openapi),
+ * then resource requests dispatched by verb to the generic registry.
+ *
+ * Entry point: createClusterApiServer({ backend, clock?, log }) returns a
+ * ClusterApiHandler; the HTTPS gateway calls handle() for every request under
+ * /clusters/<endpointId>.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import type { Backend } from '../../store/backend.ts';
+import { type Clock, SimClock } from '../../sim/clock.ts';
+import type { ClusterApiHandler, ClusterInfo } from '../types.ts';
+import { type Resource, Scheme, apiVersionOf } from '../api/scheme.ts';
+import type { KObject, Status } from '../api/types.ts';
+import { parseResourceVersion } from '../api/versioner.ts';
+import { AGGREGATED_V2, aggregatedDiscovery, apiGroup, apiGroupList, apiVersions, resourceList, wantsAggregated } from './discovery.ts';
+import {
+  StatusError,
+  fieldErr,
+  isStatusError,
+  newBadRequest,
+  newConflict,
+  newGenericNotFound,
+  newInternalError,
+  newInvalid,
+  newMethodNotSupported,
+  newNotFound,
+  newRequestEntityTooLarge,
+  newResourceExpired,
+  newServiceUnavailable,
+  newUnsupportedMediaType,
+  successStatus,
+} from './errors.ts';
+import { PATCH_TYPES, applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch/patch.ts';
+import { serverSideApply } from './patch/apply.ts';
+import { type RequestInfo, parseRequestInfo } from './request-info.ts';
+import { type DeleteOptions, type ListOptions, ClusterRegistry, timestamp } from './registry/generic-store.ts';
+import { selectableFields, supportedFieldLabels } from './registry/strategies.ts';
+import { type CacheEvent, encodedJson } from './registry/watch-cache.ts';
+import { parseFieldSelector, parseLabelSelector, labelSelectorFromObject, formatLabelSelector, matchFields, matchLabels } from './selectors.ts';
+import { type IncludeObject, toTable } from './table.ts';
+import { unknownFields } from './field-validation.ts';
+import { NamespaceController } from './namespace-controller.ts';
+import { kubeVersionInfo } from './version.ts';
+import { handleVirtual } from './virtual.ts';
+
+/** The logger shape the API server uses (pino's). */
+export interface Log {
+  info(obj: unknown, msg?: string): void;
+  warn(obj: unknown, msg?: string): void;
+  error(obj: unknown, msg?: string): void;
+  debug(obj: unknown, msg?: string): void;
+}
+
+export interface ClusterApiServerOptions {
+  backend: Backend;
+  clock?: Clock;
+  log: Log;
+}
+
+const MAX_BODY = 3 * 1024 * 1024;
+const BOOKMARK_INTERVAL_MS = 60_000;
+const HEALTH_CHECKS = ['ping', 'log', 'etcd', 'poststarthook/start-apiextensions-controllers', 'poststarthook/crd-informer-synced', 'poststarthook/bootstrap-controller', 'poststarthook/rbac/bootstrap-roles', 'poststarthook/scheduling/bootstrap-system-priority-classes'];
+
+/** Per-cluster server state, created on first use. */
+export interface ClusterState {
+  cluster: ClusterInfo;
+  scheme: Scheme;
+  registry: ClusterRegistry;
+  namespaces: NamespaceController;
+  watches: Set<WatchStream>;
+}
+
+interface WatchStream {
+  lastSent: number;
+  bookmarks: boolean;
+  bookmark(): void;
+  close(): void;
+}
+
+/** The handler plus lifecycle and in-process access for other parts of localeks. */
+export interface ClusterApiServer extends ClusterApiHandler {
+  /** The registry of a cluster (in-process clients and controllers use it; every write still validates). */
+  registry(cluster: ClusterInfo): ClusterRegistry;
+  /** Drops a cluster's caches (cluster deleted). */
+  forget(clusterUid: string): void;
+  close(): void;
+}
+
+function send(res: ServerResponse, code: number, body: string, contentType = 'application/json'): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.statusCode = code;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, code: number, obj: unknown): void {
+  send(res, code, JSON.stringify(obj));
+}
+
+function sendStatus(res: ServerResponse, err: StatusError): void {
+  sendJson(res, err.status.code, err.status);
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > MAX_BODY) throw newRequestEntityTooLarge(`limit is ${MAX_BODY}`);
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function mediaType(ct: string | undefined): string {
+  return (ct ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
+  const mt = mediaType(contentType);
+  const text = buf.toString('utf8');
+  if (mt === 'application/vnd.kubernetes.protobuf') throw newUnsupportedMediaType(['application/json', 'application/yaml']);
+  if (text.trim() === '') throw newBadRequest('Object \'Kind\' is missing in \'\'');
+  if (mt === 'application/yaml' || mt === 'application/apply-patch+yaml') {
+    try {
+      return parseYaml(text);
+    } catch (e) {
+      throw newBadRequest(`error converting YAML to JSON: ${(e as Error).message}`);
+    }
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw newBadRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+  }
+}
+
+function wantsTable(accept: string | undefined): boolean {
+  return !!accept && accept.split(',').some((p) => p.replace(/\s+/g, '').includes('as=Table') && p.includes('g=meta.k8s.io'));
+}
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw newBadRequest(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+function boolParam(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  return v === 'true' || v === '1';
+}
+
+/** Default field manager from the User-Agent ("kubectl/v1.32 ..." → "kubectl"). */
+function managerFromUserAgent(ua: string | undefined): string {
+  const s = (ua ?? 'unknown').split('/')[0]!.trim();
+  return s.slice(0, 128) || 'unknown';
+}
+
+export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterApiServer {
+  const clock = opts.clock ?? new SimClock();
+  const log = opts.log;
+  const states = new Map<string, ClusterState>();
+  const ticker = setInterval(() => {
+    const now = Date.now();
+    for (const st of states.values()) for (const w of st.watches) if (w.bookmarks && now - w.lastSent >= BOOKMARK_INTERVAL_MS) w.bookmark();
+  }, 5000);
+  ticker.unref();
+
+  function state(cluster: ClusterInfo): ClusterState {
+    let st = states.get(cluster.uid);
+    if (!st) {
+      const scheme = new Scheme();
+      const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme });
+      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), watches: new Set() };
+      states.set(cluster.uid, st);
+      st.namespaces.start();
+    }
+    st.cluster = cluster;
+    return st;
+  }
+
+  async function serve(cluster: ClusterInfo, req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const q = url.searchParams;
+    const method = (req.method ?? 'GET').toUpperCase();
+    const info = parseRequestInfo(method, path, q);
+    if (!info.isResourceRequest) return nonResource(cluster, req, res, path, info);
+    if (cluster.status !== 'ACTIVE' && cluster.status !== 'UPDATING') throw newServiceUnavailable(`the cluster is ${cluster.status}`);
+    const st = state(cluster);
+    const r = st.scheme.get(info.apiGroup, info.apiVersion, info.resource);
+    if (!r) throw newGenericNotFound();
+    return resource(st, r, info, q, req, res);
+  }
+
+  function nonResource(cluster: ClusterInfo, req: IncomingMessage, res: ServerResponse, path: string, info: RequestInfo): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const p = path.replace(/\/+$/, '') || '/';
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw newMethodNotSupported({ group: '', resource: '' }, (req.method ?? '').toLowerCase());
+    if (p === '/version') return sendJson(res, 200, kubeVersionInfo(cluster));
+    const health = /^\/(healthz|livez|readyz)(\/(.*))?$/.exec(p);
+    if (health) {
+      const check = health[3];
+      if (check !== undefined) {
+        if (!HEALTH_CHECKS.includes(check) && check !== 'ping') return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+        return send(res, 200, 'ok', 'text/plain; charset=utf-8');
+      }
+      if (url.searchParams.has('verbose')) {
+        const lines = HEALTH_CHECKS.map((c) => `[+]${c} ok`);
+        return send(res, 200, `${lines.join('\n')}\n${health[1]} check passed\n`, 'text/plain; charset=utf-8');
+      }
+      return send(res, 200, 'ok', 'text/plain; charset=utf-8');
+    }
+    if (cluster.status !== 'ACTIVE' && cluster.status !== 'UPDATING') throw newServiceUnavailable(`the cluster is ${cluster.status}`);
+    const st = state(cluster);
+    const accept = req.headers.accept;
+    res.setHeader('Vary', 'Accept');
+    if (p === '/api' || p === '/apis') {
+      if (wantsAggregated(accept)) return send(res, 200, JSON.stringify(aggregatedDiscovery(st.scheme, p === '/api')), AGGREGATED_V2);
+      if (p === '/api') return sendJson(res, 200, apiVersions(`${req.socket.localAddress ?? '127.0.0.1'}:${req.socket.localPort ?? 443}`));
+      return sendJson(res, 200, apiGroupList(st.scheme));
+    }
+    if (info.apiPrefix === 'apis' && info.apiGroup === '' && /^\/apis\/[^/]+$/.test(p)) {
+      const g = apiGroup(st.scheme, p.split('/')[2]!);
+      if (!g) throw newGenericNotFound();
+      return sendJson(res, 200, g);
+    }
+    if (info.apiPrefix && info.apiVersion) {
+      const rl = resourceList(st.scheme, info.apiGroup, info.apiVersion);
+      if (!rl) throw newGenericNotFound();
+      return sendJson(res, 200, rl);
+    }
+    if (p === '/openapi/v2' || p.startsWith('/openapi/v3')) {
+      return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+    }
+    if (p === '/' ) {
+      return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/version'] });
+    }
+    return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+  }
+
+  function listOptions(r: Resource, q: URLSearchParams): ListOptions {
+    const fieldSelector = parseFieldSelector(q.get('fieldSelector'));
+    if (fieldSelector.length > 0) {
+      const ok = supportedFieldLabels(r);
+      for (const f of fieldSelector) if (!ok.has(f.field)) throw newBadRequest(`field label not supported: ${f.field}`);
+    }
+    return {
+      labelSelector: parseLabelSelector(q.get('labelSelector')),
+      fieldSelector,
+      limit: intParam(q, 'limit'),
+      continue: q.get('continue') ?? undefined,
+      resourceVersion: q.get('resourceVersion') ?? undefined,
+      resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+    };
+  }
+
+  function dryRunOf(q: URLSearchParams): boolean {
+    const vals = q.getAll('dryRun');
+    for (const v of vals) if (v !== 'All') throw newBadRequest(`Invalid dryRun value: ${JSON.stringify(v)}, supported values: "All"`);
+    return vals.length > 0;
+  }
+
+  function fieldManagerOf(q: URLSearchParams, req: IncomingMessage, required = false): string {
+    const fm = q.get('fieldManager');
+    if (fm !== null && fm.length > 128) {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [fieldErr.tooLong('fieldManager', 128)]);
+    }
+    if (fm) return fm;
+    if (required) throw newInvalid({ group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [fieldErr.required('fieldManager', 'is required for apply patch')]);
+    return managerFromUserAgent(req.headers['user-agent']);
+  }
+
+  /** fieldValidation=Strict|Warn|Ignore over the decoded body. */
+  function checkFields(r: Resource, body: unknown, q: URLSearchParams, res: ServerResponse, path = ''): void {
+    const mode = q.get('fieldValidation') ?? 'Warn';
+    if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
+      throw newBadRequest(`fieldValidation parameter unsupported: ${mode}. Valid values are: Ignore, Warn, Strict`);
+    }
+    if (mode === 'Ignore' || !body || typeof body !== 'object') return;
+    const unknown = unknownFields(r, body as KObject, path);
+    if (unknown.length === 0) return;
+    if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+    res.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
+  }
+
+  function respondObject(st: ClusterState, r: Resource, req: IncomingMessage, res: ServerResponse, code: number, obj: KObject | Status, q: URLSearchParams): void {
+    if (wantsTable(req.headers.accept) && (obj as KObject).kind !== 'Status') {
+      const o = obj as KObject;
+      return sendJson(res, code, toTable(r, [o], clock.nowMs(), (q.get('includeObject') as IncludeObject) || 'Metadata', { resourceVersion: o.metadata?.resourceVersion }));
+    }
+    sendJson(res, code, obj);
+  }
+
+  function toScale(r: Resource, obj: KObject): KObject {
+    const m = obj.metadata ?? {};
+    let selector = '';
+    const sel = obj.spec?.selector;
+    if (sel && typeof sel === 'object' && ('matchLabels' in sel || 'matchExpressions' in sel)) selector = formatLabelSelector(labelSelectorFromObject(sel) ?? []);
+    else if (sel && typeof sel === 'object') selector = Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',');
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+      spec: { replicas: obj.spec?.replicas ?? 0 },
+      status: { replicas: obj.status?.replicas ?? 0, selector },
+    };
+  }
+
+  function fromScale(r: Resource, cur: KObject, scale: KObject): KObject {
+    const replicas = scale.spec?.replicas;
+    if (replicas === undefined || replicas === null || !Number.isInteger(replicas) || replicas < 0) {
+      throw newInvalid({ group: 'autoscaling', kind: 'Scale' }, cur.metadata?.name ?? '', [fieldErr.invalid('spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
+    }
+    const next = structuredClone(cur);
+    next.spec = { ...(next.spec ?? {}), replicas };
+    next.metadata!.resourceVersion = scale.metadata?.resourceVersion ?? '';
+    return next;
+  }
+
+  async function resource(st: ClusterState, r: Resource, info: RequestInfo, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reg = st.registry;
+    const ns = r.namespaced ? info.namespace : '';
+    const sub = info.subresource;
+    let verbs: string[] = r.verbs;
+    if (sub) {
+      const s = r.subresources.find((x) => x.name === sub);
+      if (!s) throw newGenericNotFound();
+      verbs = s.verbs;
+      if (['exec', 'attach', 'portforward', 'proxy'].includes(sub)) {
+        throw newBadRequest(`${sub} is not available: localeks simulates nodes and runs no containers`);
+      }
+    }
+    const verb = info.verb;
+    if (!verbs.includes(verb) && !(verb === 'watch' && verbs.includes('get') && !!info.name)) {
+      throw newMethodNotSupported(r, verb);
+    }
+    if (r.namespaced && !ns && ['create', 'get', 'update', 'patch', 'delete', 'deletecollection'].includes(verb) && r.resource !== 'namespaces') {
+      throw newGenericNotFound();
+    }
+    if (r.virtual) {
+      if (verb !== 'create') throw newMethodNotSupported(r, verb);
+      const body = decodeBody(await readBody(req), req.headers['content-type']) as KObject;
+      return sendJson(res, 201, handleVirtual(r, body, ns));
+    }
+    switch (verb) {
+      case 'get': {
+        if (sub === 'log') {
+          const e = await reg.get(r, ns, info.name);
+          return send(res, 200, '', 'text/plain');
+          void e;
+        }
+        const e = await reg.get(r, ns, info.name, q.get('resourceVersion') ?? undefined);
+        if (sub === 'scale') return sendJson(res, 200, toScale(r, e.obj));
+        if (wantsTable(req.headers.accept)) return respondObject(st, r, req, res, 200, e.obj, q);
+        return send(res, 200, reg.entryJson(r, e));
+      }
+      case 'list': {
+        const lo = listOptions(r, q);
+        const l = await reg.list(r, ns, lo);
+        const meta: Record<string, unknown> = { resourceVersion: String(l.revision) };
+        if (l.continue) meta.continue = l.continue;
+        if (l.remainingItemCount !== undefined) meta.remainingItemCount = l.remainingItemCount;
+        if (wantsTable(req.headers.accept)) {
+          return sendJson(res, 200, toTable(r, l.items.map((e) => e.obj), clock.nowMs(), (q.get('includeObject') as IncludeObject) || 'Metadata', meta));
+        }
+        const head = `{"kind":${JSON.stringify(r.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(r.group, r.version))},"metadata":${JSON.stringify(meta)},"items":[`;
+        const parts: string[] = new Array(l.items.length);
+        for (let i = 0; i < l.items.length; i++) parts[i] = reg.entryJson(r, l.items[i]!);
+        return send(res, 200, head + parts.join(',') + ']}');
+      }
+      case 'watch':
+        return watch(st, r, ns, info, q, req, res);
+      case 'create': {
+        const dryRun = dryRunOf(q);
+        const body = decodeBody(await readBody(req), req.headers['content-type']) as KObject;
+        if (sub === 'binding') return bind(st, r, ns, info.name, body, res);
+        if (sub === 'eviction') {
+          const d = await reg.delete(r, ns, info.name, (body?.deleteOptions ?? {}) as DeleteOptions, { dryRun });
+          void d;
+          return sendJson(res, 201, successStatus());
+        }
+        if (sub) throw newMethodNotSupported(r, 'create');
+        checkFields(r, body, q, res);
+        if (info.name && body?.metadata?.name && body.metadata.name !== info.name) {
+          throw newBadRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${info.name})`);
+        }
+        const obj = await reg.create(r, ns, body, { dryRun, fieldManager: fieldManagerOf(q, req) });
+        return respondObject(st, r, req, res, 201, obj, q);
+      }
+      case 'update': {
+        const dryRun = dryRunOf(q);
+        const body = decodeBody(await readBody(req), req.headers['content-type']) as KObject;
+        checkFields(r, body, q, res);
+        const fieldManager = fieldManagerOf(q, req);
+        if (sub === 'scale') {
+          const out = await reg.guaranteedUpdate(r, ns, info.name, (cur) => {
+            if (!cur) throw newNotFound(r, info.name);
+            return fromScale(r, cur, body);
+          }, { dryRun, fieldManager, subresource: 'scale' });
+          return sendJson(res, 200, toScale(r, out.obj));
+        }
+        const out = await reg.update(r, ns, info.name, body, { dryRun, fieldManager, subresource: sub });
+        return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
+      }
+      case 'patch':
+        return patch(st, r, ns, info, q, req, res);
+      case 'delete': {
+        const dryRun = dryRunOf(q);
+        const opts = await deleteOptions(req, q);
+        const d = await reg.delete(r, ns, info.name, opts, { dryRun });
+        const code = !d.deleted && opts.orphanDependents === false ? 202 : 200;
+        return respondObject(st, r, req, res, code, d.body, q);
+      }
+      case 'deletecollection': {
+        const dryRun = dryRunOf(q);
+        const opts = await deleteOptions(req, q);
+        const items = await reg.deleteCollection(r, ns, listOptions(r, q), opts, { dryRun });
+        return sendJson(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r.group, r.version), metadata: {}, items });
+      }
+      default:
+        throw newMethodNotSupported(r, verb);
+    }
+  }
+
+  async function deleteOptions(req: IncomingMessage, q: URLSearchParams): Promise<DeleteOptions> {
+    const buf = await readBody(req);
+    let o: DeleteOptions = {};
+    if (buf.length > 0 && buf.toString().trim() !== '') {
+      o = decodeBody(buf, req.headers['content-type']) as DeleteOptions;
+      if (!o || typeof o !== 'object') o = {};
+    }
+    const g = intParam(q, 'gracePeriodSeconds');
+    if (g !== undefined) o.gracePeriodSeconds = g;
+    const pp = q.get('propagationPolicy');
+    if (pp) o.propagationPolicy = pp as DeleteOptions['propagationPolicy'];
+    const od = boolParam(q, 'orphanDependents');
+    if (od !== undefined) o.orphanDependents = od;
+    if (o.propagationPolicy && !['Orphan', 'Background', 'Foreground'].includes(o.propagationPolicy)) {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', [fieldErr.notSupported('propagationPolicy', o.propagationPolicy, ['Foreground', 'Background', 'Orphan', 'nil'])]);
+    }
+    if (o.propagationPolicy && o.orphanDependents !== undefined) {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', [fieldErr.invalid('propagationPolicy', o.propagationPolicy, 'orphanDependents and deletionPropagation cannot be both set')]);
+    }
+    return o;
+  }
+
+  async function bind(st: ClusterState, r: Resource, ns: string, name: string, body: KObject, res: ServerResponse): Promise<void> {
+    const target = body?.target?.name;
+    if (!target) throw newInvalid({ group: '', kind: 'Binding' }, name, [fieldErr.required('target.name', '')]);
+    const podName = body.metadata?.name ?? name;
+    await st.registry.guaranteedUpdate(r, ns, podName, (cur) => {
+      if (!cur) throw newNotFound(r, podName);
+      if (cur.metadata?.deletionTimestamp) throw newConflict({ group: '', resource: 'pods/binding' }, podName, `pod ${podName} is being deleted, cannot be assigned to a host`);
+      if (cur.spec?.nodeName) throw newConflict({ group: '', resource: 'pods/binding' }, podName, `pod ${podName} is already assigned to node "${cur.spec.nodeName}"`);
+      const next = structuredClone(cur);
+      next.spec.nodeName = target;
+      next.metadata!.resourceVersion = '';
+      const conds: any[] = (next.status ??= {}).conditions ?? [];
+      if (!conds.some((c) => c.type === 'PodScheduled')) conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
+      next.status.conditions = conds;
+      return next;
+    }, { fieldManager: 'kube-scheduler', subresource: '' });
+    sendJson(res, 201, successStatus());
+  }
+
+  async function patch(st: ClusterState, r: Resource, ns: string, info: RequestInfo, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reg = st.registry;
+    const dryRun = dryRunOf(q);
+    const ct = mediaType(req.headers['content-type']);
+    const allowed = r.crd ? PATCH_TYPES.filter((t) => t !== 'application/strategic-merge-patch+json') : PATCH_TYPES;
+    if (!allowed.includes(ct)) throw newUnsupportedMediaType(allowed);
+    const isApply = ct === 'application/apply-patch+yaml';
+    const fieldManager = fieldManagerOf(q, req, isApply);
+    const force = boolParam(q, 'force') ?? false;
+    if (!isApply && q.has('force')) throw newBadRequest('force: Forbidden: may not be specified for non-apply patch');
+    const body = decodeBody(await readBody(req), isApply ? 'application/apply-patch+yaml' : 'application/json');
+    const sub = info.subresource;
+    if (isApply) {
+      const applied = body as KObject;
+      if (!applied || typeof applied !== 'object' || Array.isArray(applied)) throw newBadRequest('error decoding YAML: invalid object');
+      checkFields(r, applied, q, res);
+      if (!applied.apiVersion || !applied.kind) throw newBadRequest(`Object 'Kind' is missing in '${JSON.stringify(applied)}'`);
+      if (applied.metadata?.name && applied.metadata.name !== info.name) {
+        throw newBadRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
+      }
+    } else {
+      checkFields(r, body, q, res);
+    }
+    const out = await reg.guaranteedUpdate(
+      r,
+      ns,
+      info.name,
+      (cur) => {
+        if (isApply) {
+          const applied = structuredClone(body as KObject);
+          const merged = serverSideApply(cur, applied, { manager: fieldManager, force, time: timestamp(clock.now()), subresource: sub === 'status' ? 'status' : '' }, r);
+          merged.metadata ??= {};
+          merged.metadata.name = info.name;
+          if (cur) merged.metadata.resourceVersion = (body as KObject).metadata?.resourceVersion ?? '';
+          else delete merged.metadata.resourceVersion;
+          return merged;
+        }
+        if (!cur) throw newNotFound(r, info.name);
+        const base = sub === 'scale' ? toScale(r, cur) : cur;
+        const baseRv = base.metadata?.resourceVersion;
+        let patched: KObject;
+        if (ct === 'application/json-patch+json') patched = applyJsonPatch(base, body);
+        else if (ct === 'application/merge-patch+json') patched = applyMergePatch(base, body);
+        else patched = applyStrategicMergePatch(base, body);
+        if (sub === 'scale') {
+          const next = fromScale(r, cur, patched);
+          if (patched.metadata?.resourceVersion === baseRv) next.metadata!.resourceVersion = '';
+          return next;
+        }
+        patched.metadata ??= {};
+        if (patched.metadata.resourceVersion === baseRv) patched.metadata.resourceVersion = '';
+        return patched;
+      },
+      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub },
+    );
+    if (sub === 'scale') return sendJson(res, 200, toScale(r, out.obj));
+    return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
+  }
+
+  async function watch(st: ClusterState, r: Resource, ns: string, info: RequestInfo, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const reg = st.registry;
+    const lo = listOptions(r, q);
+    if (info.name) lo.fieldSelector = [...(lo.fieldSelector ?? []), { field: 'metadata.name', op: '=', value: info.name }];
+    const rvStr = q.get('resourceVersion') ?? '';
+    const rv = parseResourceVersion(rvStr);
+    if (rv === undefined) throw newBadRequest(`invalid resource version: ${rvStr}`);
+    const sendInitial = boolParam(q, 'sendInitialEvents');
+    const bookmarks = boolParam(q, 'allowWatchBookmarks') ?? false;
+    const rvMatch = q.get('resourceVersionMatch') ?? '';
+    if (sendInitial !== undefined) {
+      const errs = [];
+      if (rvMatch !== 'NotOlderThan') errs.push(fieldErr.forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'));
+      if (!bookmarks && sendInitial) errs.push(fieldErr.required('allowWatchBookmarks', 'sendInitialEvents requires setting allowWatchBookmarks to true'));
+      if (errs.length) throw newInvalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errs);
+    } else if (rvMatch) {
+      throw newInvalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', [fieldErr.forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided')]);
+    }
+    const timeoutSeconds = intParam(q, 'timeoutSeconds') ?? Math.floor(1800 * (1 + Math.random()));
+    const table = wantsTable(req.headers.accept);
+    const include = (q.get('includeObject') as IncludeObject) || 'Metadata';
+    const ls = lo.labelSelector ?? [];
+    const fs = lo.fieldSelector ?? [];
+    const filtered = ls.length > 0 || fs.length > 0;
+    const matches = (o: KObject | undefined) => !!o && matchLabels(ls, o.metadata?.labels) && (fs.length === 0 || matchFields(fs, selectableFields(r, o)));
+
+    if (rvStr === '' || sendInitial) await reg.fresh();
+    else await reg.cache.ready();
+    if (rv > reg.cache.rev) await reg.cache.waitFor(rv);
+
+    // Everything from here to addWatcher is synchronous: the snapshot and the live stream meet exactly.
+    const cache = reg.cache;
+    const initial = rvStr === '' || rv === 0 || sendInitial === true;
+    const snapshot = initial ? cache.list(r.storageResource, ns).filter((e) => !filtered || matches(e.obj)) : [];
+    let startRev = initial ? cache.rev : rv;
+    const replay = initial ? [] : cache.eventsSince(rv, r.storageResource, ns);
+
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Cache-Control', 'no-cache, private');
+    res.setHeader('Transfer-Encoding', 'chunked');
+    res.flushHeaders();
+    let closed = false;
+    let firstTable = true;
+    const objJson = (o: KObject, cached?: () => string): string => {
+      if (table) {
+        const t = toTable(r, [o], clock.nowMs(), include, {}, firstTable);
+        firstTable = false;
+        return JSON.stringify(t);
+      }
+      if (cached && o.apiVersion === apiVersionOf(r.group, r.version) && o.kind === r.kind) return cached();
+      return JSON.stringify({ ...o, apiVersion: apiVersionOf(r.group, r.version), kind: r.kind });
+    };
+    const write = (type: string, json: string): void => {
+      if (closed) return;
+      const ok = res.write(`{"type":"${type}","object":${json}}\n`);
+      stream.lastSent = Date.now();
+      if (!ok && res.writableLength > 64 * 1024 * 1024) {
+        log.warn({ cluster: st.cluster.name, resource: r.resource }, 'closing slow watch');
+        stream.close();
+      }
+    };
+    const bookmarkObj = (rev: number, initialEnd = false) => {
+      const meta: Record<string, unknown> = { resourceVersion: String(rev) };
+      if (initialEnd) meta.annotations = { 'k8s.io/initial-events-end': 'true' };
+      return JSON.stringify({ kind: r.kind, apiVersion: apiVersionOf(r.group, r.version), metadata: meta });
+    };
+    const emit = (e: CacheEvent): void => {
+      if (e.rev <= startRev) return;
+      startRev = e.rev;
+      if (!filtered) {
+        write(e.type, objJson(e.obj, () => encodedJson(e)));
+        return;
+      }
+      const now = e.type === 'DELETED' ? false : matches(e.obj);
+      const before = e.type === 'ADDED' ? false : matches(e.prev ?? (e.type === 'DELETED' ? e.obj : undefined));
+      if (e.type === 'DELETED') {
+        if (matches(e.prev ?? e.obj)) write('DELETED', objJson(e.obj, () => encodedJson(e)));
+        return;
+      }
+      if (now && before) write('MODIFIED', objJson(e.obj, () => encodedJson(e)));
+      else if (now) write('ADDED', objJson(e.obj, () => encodedJson(e)));
+      else if (before) write('DELETED', objJson(e.obj, () => encodedJson(e)));
+    };
+    const stream: WatchStream = {
+      lastSent: Date.now(),
+      bookmarks,
+      bookmark: () => write('BOOKMARK', bookmarkObj(Math.max(startRev, cache.rev))),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        unsubscribe();
+        clearTimeout(timer);
+        st.watches.delete(stream);
+        res.end();
+      },
+    };
+    let unsubscribe = () => {};
+    const timer = setTimeout(() => stream.close(), timeoutSeconds * 1000);
+    if (replay === undefined) {
+      const err = newResourceExpired(`too old resource version: ${rv} (${cache.bufferStart})`);
+      write('ERROR', JSON.stringify(err.status));
+      stream.close();
+      return;
+    }
+    unsubscribe = cache.addWatcher({
+      resource: r.storageResource,
+      namespace: r.namespaced ? ns : '',
+      onEvents: (evs) => {
+        for (const e of evs) emit(e);
+      },
+      onClose: () => stream.close(),
+    });
+    st.watches.add(stream);
+    req.on('close', () => stream.close());
+    res.on('close', () => stream.close());
+    for (const e of snapshot) write('ADDED', objJson(e.obj, () => reg.entryJson(r, e)));
+    if (sendInitial) write('BOOKMARK', bookmarkObj(startRev, true));
+    for (const e of replay) emit(e);
+  }
+
+  return {
+    async handle(cluster, req, res, path) {
+      try {
+        await serve(cluster, req, res, path);
+      } catch (e) {
+        if (isStatusError(e)) return sendStatus(res, e);
+        log.error({ err: e, path, cluster: cluster.name }, 'kube api internal error');
+        sendStatus(res, newInternalError(e));
+      }
+    },
+    registry(cluster) {
+      return state(cluster).registry;
+    },
+    forget(uid) {
+      const st = states.get(uid);
+      if (!st) return;
+      for (const w of st.watches) w.close();
+      st.namespaces.stop();
+      st.registry.cache.close();
+      states.delete(uid);
+    },
+    close() {
+      clearInterval(ticker);
+      for (const uid of [...states.keys()]) this.forget(uid);
+    },
+  };
+}
