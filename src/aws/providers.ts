@@ -6,6 +6,7 @@
 import type { AwsDeps } from './core/deps.ts';
 import type { AwsProvider } from './core/types.ts';
 import { createAutoScalingProvider } from './autoscaling/provider.ts';
+import { createEc2Provider } from './ec2/provider.ts';
 import { createEksProvider } from './eks/provider.ts';
 import { createIamProvider } from './iam/provider.ts';
 import { createKmsProvider } from './kms/provider.ts';
@@ -20,5 +21,6 @@ export function createProviders(deps: AwsDeps): AwsProvider[] {
     createStsProvider(deps),
     createAutoScalingProvider(deps),
     createEksProvider(deps),
+    createEc2Provider(deps),
   ];
 }
