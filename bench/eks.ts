@@ -1,0 +1,308 @@
+/**
+ * bench:eks — the same EKS workload against localeks and against
+ * moto_server, through one client (EKS rest-json over keep-alive HTTP,
+ * SigV4-signed with @smithy/signature-v4), each server in its own process on
+ * a free loopback port, alternating runs (localeks, moto, localeks, moto...):
+ *
+ *   1. create 50 clusters, then one managed node group per cluster, and
+ *      wait until all are ACTIVE                                  (100 writes)
+ *   2. 5,000 mixed reads at concurrency 16: DescribeCluster,
+ *      DescribeNodegroup, ListClusters (paged, maxResults 100)    (5,000 reads)
+ *   3. delete every node group, wait, delete every cluster, wait  (100 writes)
+ *
+ * localeks runs with `--timing-profile instant --no-reference-checks` (moto
+ * completes every transition at once and needs no VPC either), so both do
+ * the same work; every response is checked. Prints ops/s per phase and
+ * overall for each run, the best run of each, and the localeks/moto ratio
+ * (target >= 10x).
+ *
+ * Usage: npm run bench:eks [-- --clusters 50 --reads 5000 --concurrency 16 --rounds 2 --store memory --only localeks|moto]
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import http from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+const arg = (name: string, def: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+};
+const CLUSTERS = Number(arg('clusters', '50'));
+const READS = Number(arg('reads', '5000'));
+const CONCURRENCY = Number(arg('concurrency', '16'));
+const ROUNDS = Number(arg('rounds', '2'));
+const STORE = arg('store', 'memory');
+const ONLY = arg('only', '');
+const REGION = 'us-east-1';
+
+class Sha256 {
+  private h: Hash | Hmac;
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.h = this.fresh();
+  }
+  private fresh() {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
+  }
+  update(d: string | ArrayBuffer | ArrayBufferView) {
+    this.h.update(buf(d));
+  }
+  async digest() {
+    return new Uint8Array(this.h.digest());
+  }
+  reset() {
+    this.h = this.fresh();
+  }
+}
+function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof d === 'string') return Buffer.from(d);
+  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
+}
+
+/** A minimal EKS rest-json client: one keep-alive agent, signed requests, parsed JSON back. */
+class EksClient {
+  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  private readonly signer = new SignatureV4({ service: 'eks', region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
+  private readonly url: URL;
+  constructor(endpoint: string) {
+    this.url = new URL(endpoint);
+  }
+
+  async call(method: string, path: string, body?: unknown, query: Record<string, string> = {}): Promise<{ status: number; json: any }> {
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string> = { host: this.url.host };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const signed = await this.signer.sign({ method, protocol: 'http:', hostname: this.url.hostname, port: Number(this.url.port), path, query, headers, body: payload || undefined });
+    const qs = new URLSearchParams(query).toString();
+    return new Promise((resolve, reject) => {
+      const req = http.request(
+        { agent: this.agent, host: this.url.hostname, port: this.url.port, method, path: qs ? `${path}?${qs}` : path, headers: { ...signed.headers, 'content-length': Buffer.byteLength(payload) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let json: any;
+            try {
+              json = text ? JSON.parse(text) : {};
+            } catch {
+              json = { raw: text };
+            }
+            resolve({ status: res.statusCode ?? 0, json });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  async ok(method: string, path: string, body?: unknown, query?: Record<string, string>): Promise<any> {
+    const r = await this.call(method, path, body, query);
+    if (r.status !== 200) throw new Error(`${method} ${path} -> ${r.status}: ${JSON.stringify(r.json).slice(0, 300)}`);
+    return r.json;
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+async function pool<T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      out[i] = await task(i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
+
+interface PhaseResult {
+  name: string;
+  ops: number;
+  seconds: number;
+}
+
+async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function workload(endpoint: string): Promise<PhaseResult[]> {
+  const c = new EksClient(endpoint);
+  const phases: PhaseResult[] = [];
+  const timed = async (name: string, ops: number, fn: () => Promise<void>) => {
+    const t0 = process.hrtime.bigint();
+    await fn();
+    phases.push({ name, ops, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
+  };
+  const run = Math.random().toString(36).slice(2, 7);
+  const names = Array.from({ length: CLUSTERS }, (_, i) => `b${run}-${String(i).padStart(3, '0')}`);
+  const role = 'arn:aws:iam::123456789012:role/eks';
+
+  await timed('create', CLUSTERS * 2, async () => {
+    await pool(CLUSTERS, async (i) => {
+      const r = await c.ok('POST', '/clusters', { name: names[i], version: '1.33', roleArn: role, resourcesVpcConfig: { subnetIds: ['subnet-aaaa', 'subnet-bbbb'] } });
+      if (r.cluster?.name !== names[i]) throw new Error(`CreateCluster returned ${JSON.stringify(r).slice(0, 200)}`);
+    });
+    await pool(CLUSTERS, async (i) => {
+      await until(`${names[i]} ACTIVE`, async () => (await c.ok('GET', `/clusters/${names[i]}`)).cluster.status === 'ACTIVE');
+      const r = await c.ok('POST', `/clusters/${names[i]}/node-groups`, { nodegroupName: 'ng', nodeRole: role, subnets: ['subnet-aaaa'], scalingConfig: { minSize: 1, maxSize: 3, desiredSize: 2 } });
+      if (r.nodegroup?.nodegroupName !== 'ng') throw new Error(`CreateNodegroup returned ${JSON.stringify(r).slice(0, 200)}`);
+    });
+    await pool(CLUSTERS, async (i) => until(`${names[i]}/ng ACTIVE`, async () => (await c.ok('GET', `/clusters/${names[i]}/node-groups/ng`)).nodegroup.status === 'ACTIVE'));
+  });
+
+  await timed('read', READS, async () => {
+    await pool(READS, async (k) => {
+      const i = (k * 7919) % CLUSTERS;
+      switch (k % 3) {
+        case 0: {
+          const r = await c.ok('GET', `/clusters/${names[i]}`);
+          if (r.cluster.name !== names[i] || r.cluster.status !== 'ACTIVE') throw new Error(`DescribeCluster ${names[i]}: ${r.cluster.status}`);
+          break;
+        }
+        case 1: {
+          const r = await c.ok('GET', `/clusters/${names[i]}/node-groups/ng`);
+          if (r.nodegroup.clusterName !== names[i]) throw new Error(`DescribeNodegroup ${names[i]}/ng`);
+          break;
+        }
+        default: {
+          const r = await c.ok('GET', '/clusters', undefined, { maxResults: '100' });
+          if (r.clusters.filter((n: string) => n.startsWith(`b${run}-`)).length !== CLUSTERS) throw new Error(`ListClusters returned ${r.clusters.length}`);
+        }
+      }
+    });
+  });
+
+  await timed('delete', CLUSTERS * 2, async () => {
+    await pool(CLUSTERS, async (i) => {
+      await c.ok('DELETE', `/clusters/${names[i]}/node-groups/ng`);
+      await until(`${names[i]}/ng deleted`, async () => (await c.call('GET', `/clusters/${names[i]}/node-groups/ng`)).status === 404);
+      await c.ok('DELETE', `/clusters/${names[i]}`);
+    });
+    await pool(CLUSTERS, async (i) => until(`${names[i]} deleted`, async () => (await c.call('GET', `/clusters/${names[i]}`)).status === 404));
+  });
+  c.close();
+  return phases;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function startChild(cmd: string, args: string[], ready: RegExp, endpointOf: (m: RegExpExecArray) => string): Promise<{ child: ChildProcess; endpoint: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOCALEKS_LOG_LEVEL: 'error' } });
+    let out = '';
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve({ child, endpoint: endpointOf(m) });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before it was ready:\n${out.slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`${cmd} not ready after 60 s:\n${out.slice(-2000)}`)), 60_000).unref();
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
+function report(label: string, phases: PhaseResult[]): number {
+  const ops = phases.reduce((a, p) => a + p.ops, 0);
+  const secs = phases.reduce((a, p) => a + p.seconds, 0);
+  const cols = phases.map((p) => `${p.name} ${(p.ops / p.seconds).toFixed(0)} ops/s`).join(', ');
+  console.log(`${label.padEnd(9)} ${ops} ops in ${secs.toFixed(2)} s = ${(ops / secs).toFixed(0)} ops/s  (${cols})`);
+  return ops / secs;
+}
+
+async function runLocaleks(): Promise<number> {
+  const bin = fileURLToPath(new URL('../bin/localeks', import.meta.url));
+  const { child, endpoint } = await startChild(
+    process.execPath,
+    [
+      bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', STORE, '--log-level', 'error',
+      '--timing-profile', 'instant', '--no-reference-checks',
+      ...(STORE === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-eks-${process.pid}-${Date.now()}`] : []),
+    ],
+    /aws (http:\/\/[^\s]+)/,
+    (m) => m[1]!,
+  );
+  try {
+    return report('localeks', await workload(endpoint));
+  } finally {
+    await stopChild(child);
+  }
+}
+
+async function runMoto(): Promise<number | undefined> {
+  const port = await freePort();
+  let moto: { child: ChildProcess; endpoint: string } | undefined;
+  try {
+    moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`);
+  } catch (e) {
+    console.log(`moto     not run: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+  try {
+    return report('moto', await workload(moto.endpoint));
+  } finally {
+    await stopChild(moto.child);
+  }
+}
+
+async function main(): Promise<void> {
+  console.log(`bench:eks  ${CLUSTERS} clusters + ${CLUSTERS} node groups, ${READS} mixed DescribeCluster/DescribeNodegroup/ListClusters at concurrency ${CONCURRENCY}, delete all; ${ROUNDS} alternating rounds; localeks store ${STORE}`);
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    if (ONLY !== 'moto') ours.push(await runLocaleks());
+    if (ONLY !== 'localeks') {
+      const m = await runMoto();
+      if (m !== undefined) theirs.push(m);
+    }
+  }
+  const best = (xs: number[]) => Math.max(...xs);
+  if (ours.length) console.log(`best      localeks ${best(ours).toFixed(0)} ops/s`);
+  if (theirs.length) console.log(`best      moto     ${best(theirs).toFixed(0)} ops/s`);
+  if (ours.length && theirs.length) {
+    const ratio = best(ours) / best(theirs);
+    console.log(`ratio     localeks/moto = ${ratio.toFixed(1)}x (target >= 10x: ${ratio >= 10 ? 'met' : 'NOT met'})`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
