@@ -26,7 +26,8 @@ import type { AwsConfig, AwsDeps } from '../aws/core/deps.ts';
 import { AwsState } from '../aws/core/state.ts';
 import type { AwsProvider } from '../aws/core/types.ts';
 import { createProviders } from '../aws/providers.ts';
-import { createKubeGateway, EMPTY_CLUSTER_DIRECTORY, UNAVAILABLE_CLUSTER_API } from '../kube/gateway.ts';
+import { createClusterDirectory } from '../aws/eks/cluster-directory.ts';
+import { createKubeGateway, UNAVAILABLE_CLUSTER_API } from '../kube/gateway.ts';
 import type { ClusterApiHandler, ClusterDirectory } from '../kube/types.ts';
 import { SimClock } from '../sim/clock.ts';
 import type { Backend } from '../store/backend.ts';
@@ -59,7 +60,7 @@ export type ClosableClusterApi = ClusterApiHandler & { close?(): Promise<void> |
 
 /** Optional parts injected by the caller (tests, the library API, later defaults). */
 export interface ServerParts {
-  /** Finds clusters by endpoint id (default: no clusters). */
+  /** Finds clusters by endpoint id (default: the EKS clusters in AwsState, aws/eks/cluster-directory.ts). */
   clusterDirectory?: Part<ClusterDirectory>;
   /** Serves each cluster's Kubernetes API (default: 503 for every request). */
   clusterApi?: Part<ClosableClusterApi>;
@@ -208,7 +209,7 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     });
     awsHandler = (req, res) => awsGateway.handle(req, res);
 
-    const directory = await resolvePart(parts.clusterDirectory, ctx, EMPTY_CLUSTER_DIRECTORY);
+    const directory = await resolvePart(parts.clusterDirectory, ctx, createClusterDirectory(state));
     clusterApi = await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, UNAVAILABLE_CLUSTER_API);
     const extraRoutes = await resolvePart(parts.adminRoutes, ctx, {});
     admin.add(extraRoutes);

@@ -15,8 +15,12 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { etcdMissing, startEtcd } from '../../src/store/etcd/etcd-server.ts';
 import { openBackend } from '../../src/store/open.ts';
+import { runAws } from '../helpers/aws-cli.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
+/** EKS clusters become ACTIVE at once and need no EC2 subnets: the serve tests check wiring, not EKS. */
+const API_ONLY = ['--timing-profile', 'instant', '--no-reference-checks'];
+const ROLE_POLICY = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 const READY_RE = /^localeks ready: aws (http:\/\/\S+) kubernetes (https:\/\/\S+) \(store (.+)\)$/;
 
 interface Served {
@@ -68,7 +72,7 @@ async function stop(s: Served): Promise<number | null> {
 /** GET over TLS verified by ca; resolves with status, body and the peer certificate. */
 function tlsGet(url: string, ca: string | undefined, servername?: string): Promise<{ status: number; body: string; cert: X509Certificate }> {
   return new Promise((resolve, reject) => {
-    const req = httpsGet(url, { ca, servername, headers: { Accept: 'application/json' } }, (res) => {
+    const req = httpsGet(url, { ca, servername, agent: false, headers: { Accept: 'application/json' } }, (res) => {
       let body = '';
       const raw = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().raw;
       res.on('data', (d: Buffer) => (body += d.toString()));
@@ -101,7 +105,7 @@ describe('localeks serve', () => {
     );
     rmSync(join(dataDir, 'probe'), { recursive: true, force: true });
     if (!probe) store = 'memory';
-    s = await serve(['--data-dir', dataDir, '--store', store]);
+    s = await serve(['--data-dir', dataDir, '--store', store, ...API_ONLY]);
     caPem = readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8');
   });
 
@@ -192,6 +196,34 @@ describe('localeks serve', () => {
     }
   });
 
+  it('serves the AWS API through the gateway (aws CLI)', async () => {
+    const id = await runAws(s.aws, ['sts', 'get-caller-identity']);
+    assert.equal(id.code, 0, id.stderr);
+    assert.equal(id.json.Account, '000000000000');
+    const bad = await runAws(s.aws, ['iam', 'get-role', '--role-name', 'does-not-exist']);
+    assert.equal(bad.errorCode, 'NoSuchEntity');
+  });
+
+  it('routes /clusters/<name> to a cluster the EKS API created', async () => {
+    const c = await runAws(s.aws, [
+      'eks',
+      'create-cluster',
+      '--name',
+      'serve-demo',
+      '--role-arn',
+      'arn:aws:iam::000000000000:role/eks',
+      '--resources-vpc-config',
+      'subnetIds=subnet-11111111,subnet-22222222',
+    ]);
+    assert.equal(c.code, 0, c.stderr);
+    const d = await runAws(s.aws, ['eks', 'describe-cluster', '--name', 'serve-demo']);
+    assert.equal(d.json.cluster.status, 'ACTIVE');
+    assert.equal(Buffer.from(d.json.cluster.certificateAuthority.data, 'base64').toString(), caPem);
+    assert.ok(String(d.json.cluster.endpoint).startsWith(s.kube), d.json.cluster.endpoint);
+    const r = await tlsGet(`${d.json.cluster.endpoint}/version`, caPem);
+    assert.notEqual(r.status, 404, r.body);
+  });
+
   it('serves Prometheus metrics: requests by API and status, store counters, process metrics', async () => {
     const r = await fetch(`${s.aws}/_localeks/metrics`);
     assert.equal(r.status, 200);
@@ -201,13 +233,18 @@ describe('localeks serve', () => {
     assert.match(text, /^localeks_kube_request_duration_seconds_bucket\{le="\+Inf",verb="list",resource="namespaces",code="404"\} [1-9]/m);
     assert.match(text, /^localeks_store_operations_total\{op="range",result="ok"\} [1-9]/m);
     assert.match(text, /^localeks_store_watchers [1-9]/m);
-    assert.match(text, /^# TYPE localeks_aws_requests_total counter/m);
+    assert.match(text, /^localeks_aws_requests_total\{service="sts",operation="GetCallerIdentity",code="200"\} [1-9]/m);
+    assert.match(text, /^localeks_aws_requests_total\{service="iam",operation="GetRole",code="404"\} [1-9]/m);
+    assert.match(text, /^localeks_aws_request_duration_seconds_count\{service="sts",operation="GetCallerIdentity",code="200"\} [1-9]/m);
+    assert.match(text, /^localeks_store_writes_total\{op="[a-z]+"\} [1-9]/m);
     assert.match(text, /^# TYPE localeks_store_writes_total counter/m);
     assert.match(text, /^process_cpu_user_seconds_total /m);
   });
 
   it('exits 0 on SIGTERM and restarts on the same data dir with the same CA and state', async () => {
     const firstServing = (await tlsGet(`${s.kube}/`, caPem)).cert.fingerprint256;
+    const role = await runAws(s.aws, ['iam', 'create-role', '--role-name', 'serve-restart', '--assume-role-policy-document', ROLE_POLICY]);
+    assert.equal(role.code, 0, role.stderr);
     assert.equal(await stop(s), 0, s.stderr());
 
     // Write a key through the store while the server is down, then check the
@@ -218,9 +255,16 @@ describe('localeks serve', () => {
       await b.close();
     }
 
-    s = await serve(['--data-dir', dataDir, '--store', store]);
+    s = await serve(['--data-dir', dataDir, '--store', store, ...API_ONLY]);
     assert.equal(readFileSync(join(dataDir, 'tls', 'ca.crt'), 'utf8'), caPem);
     assert.equal((await tlsGet(`${s.kube}/`, caPem)).cert.fingerprint256, firstServing);
+    if (store === 'sqlite') {
+      const got = await runAws(s.aws, ['iam', 'get-role', '--role-name', 'serve-restart']);
+      assert.equal(got.code, 0, got.stderr);
+      assert.equal(got.json.Role.RoleName, 'serve-restart');
+      const cluster = await runAws(s.aws, ['eks', 'describe-cluster', '--name', 'serve-demo']);
+      assert.equal(cluster.json?.cluster?.status, 'ACTIVE', cluster.stderr);
+    }
     assert.equal(await stop(s), 0, s.stderr());
 
     if (store === 'sqlite') {
