@@ -75,6 +75,11 @@ test('IAM users sign with their access keys; STS sessions need their token and e
   const ar = await aws(['sts', 'assume-role', '--role-arn', 'arn:aws:iam::000000000000:role/ops', '--role-session-name', 'alice'], asAlice);
   assert.equal(ar.code, 0, ar.stderr);
   const c = JSON.parse(ar.stdout).Credentials;
+  const bobOnly = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:user/bob' }, Action: 'sts:AssumeRole' }] });
+  const locked = await aws(['iam', 'create-role', '--role-name', 'locked', '--assume-role-policy-document', bobOnly]);
+  assert.equal(locked.code, 0, locked.stderr);
+  const refused = await aws(['sts', 'assume-role', '--role-arn', 'arn:aws:iam::000000000000:role/locked', '--role-session-name', 'alice'], asAlice);
+  assert.match(refused.stderr, /\(AccessDenied\).*User: arn:aws:iam::000000000000:user\/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::000000000000:role\/locked/);
   const session = { AWS_ACCESS_KEY_ID: c.AccessKeyId, AWS_SECRET_ACCESS_KEY: c.SecretAccessKey, AWS_SESSION_TOKEN: c.SessionToken };
   const [as, noToken] = await Promise.all([aws(['sts', 'get-caller-identity'], session), aws(['sts', 'get-caller-identity'], { ...session, AWS_SESSION_TOKEN: '' })]);
   assert.equal(as.code, 0, as.stderr);

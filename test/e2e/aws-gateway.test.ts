@@ -171,8 +171,29 @@ test('@aws-sdk/client-sts: identity, modeled error names, web identity against I
     const env = { AWS_ACCESS_KEY_ID: '777788889999' };
     const p = await aws(['iam', 'create-open-id-connect-provider', '--url', issuer, '--client-id-list', 'sts.amazonaws.com', '--thumbprint-list', '9e99a48a9960b14926bb7f3b02e22da2b0ab7280'], env);
     assert.equal(p.code, 0, p.stderr);
-    const r = await aws(['iam', 'create-role', '--role-name', 'irsa', '--assume-role-policy-document', TRUST], env);
+    const irsaTrust = (sub: string) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Principal: { Federated: 'arn:aws:iam::777788889999:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/ABC123' },
+            Action: 'sts:AssumeRoleWithWebIdentity',
+            Condition: { StringEquals: { 'oidc.eks.us-west-2.amazonaws.com/id/ABC123:sub': sub, 'oidc.eks.us-west-2.amazonaws.com/id/ABC123:aud': 'sts.amazonaws.com' } },
+          },
+        ],
+      });
+    const [r, other] = await Promise.all([
+      aws(['iam', 'create-role', '--role-name', 'irsa', '--assume-role-policy-document', irsaTrust('system:serviceaccount:default:app')], env),
+      aws(['iam', 'create-role', '--role-name', 'other', '--assume-role-policy-document', irsaTrust('system:serviceaccount:kube-system:other')], env),
+    ]);
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(other.code, 0, other.stderr);
+    await assert.rejects(sts.send(new AssumeRoleWithWebIdentityCommand({ RoleArn: 'arn:aws:iam::777788889999:role/other', RoleSessionName: 'pod', WebIdentityToken: jwt })), (e: Error) => {
+      assert.equal(e.name, 'AccessDenied');
+      assert.equal(e.message, 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
+      return true;
+    });
     const ok = await sts.send(web);
     assert.equal(ok.AssumedRoleUser?.Arn, 'arn:aws:sts::777788889999:assumed-role/irsa/pod');
     assert.equal(ok.SubjectFromWebIdentityToken, 'system:serviceaccount:default:app');

@@ -11,23 +11,19 @@
  * - GetSessionToken issues credentials standing for the caller itself.
  * - GetAccessKeyInfo names the account an access key belongs to.
  *
- * Trust policies are not evaluated yet (that comes with IAM enforcement);
- * web identity tokens are checked for shape, issuer (a registered IAM OIDC
- * provider), audience (its client id list) and expiry, not for signature.
+ * Trust policies (trust-policy.ts): AssumeRoleWithWebIdentity always needs
+ * the role's trust policy to allow the OIDC provider (with its sub/aud
+ * conditions), as IRSA relies on; AssumeRole checks the caller against the
+ * trust policy only with IAM enforcement on. Web identity tokens are checked
+ * for shape, issuer (a registered IAM OIDC provider), audience (its client id
+ * list) and expiry, not yet for their signature.
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../core/deps.ts';
 import { type AccessKeyDoc, accessKeyKey, type SessionDoc, sessionKey } from '../core/identity.ts';
-import { getOidcProviderByUrl, getRoleByArn } from '../iam/shared.ts';
+import { getOidcProviderByUrl, getRoleByArn, type RoleDoc, roleTrustPolicy } from '../iam/shared.ts';
 import { type AwsProvider, awsError, type RequestContext } from '../core/types.ts';
-
-/** The IAM Role document fields STS reads (the model's Role shape). */
-interface RoleDoc {
-  RoleName: string;
-  RoleId: string;
-  Arn: string;
-  MaxSessionDuration?: number;
-}
+import { trustAllows, type TrustRequest } from './trust-policy.ts';
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -64,15 +60,28 @@ function b64urlJson(part: string): Record<string, unknown> | undefined {
 export function createStsProvider(deps: AwsDeps): AwsProvider {
   const { state, clock } = deps;
 
-  function role(arn: string, action: string, ctx: RequestContext): RoleDoc & { accountId: string } {
+  /** role finds the role and checks its trust policy; AccessDenied as STS words it otherwise. */
+  function role(arn: string, trust: TrustRequest | undefined, ctx: RequestContext): RoleDoc & { accountId: string } {
     const parsed = parseRoleArn(arn);
     if (!parsed) throw awsError('ValidationError', `${arn} is invalid`, 400);
     const doc = getRoleByArn(state, arn);
-    if (!doc) {
-      const who = action === 'sts:AssumeRole' ? `User: ${ctx.callerArn} is not authorized` : 'Not authorized';
-      throw awsError('AccessDenied', `${who} to perform: ${action} on resource: ${arn}`, 403);
+    let allowed = !!doc;
+    if (doc && trust) {
+      let policy: unknown;
+      try {
+        policy = roleTrustPolicy(doc);
+      } catch {
+        policy = undefined;
+      }
+      allowed = trustAllows(policy, trust);
     }
-    return { ...doc, accountId: parsed.accountId };
+    if (!allowed) {
+      if (trust?.federated !== undefined || (!trust && ctx.operation === 'AssumeRoleWithWebIdentity')) {
+        throw awsError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
+      }
+      throw awsError('AccessDenied', `User: ${ctx.callerArn} is not authorized to perform: sts:AssumeRole on resource: ${arn}`, 403);
+    }
+    return { ...doc!, accountId: parsed.accountId };
   }
 
   async function issueForRole(r: RoleDoc & { accountId: string }, sessionName: string, durationSeconds: number | undefined) {
@@ -111,7 +120,8 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
       },
 
       async AssumeRole(input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number }, ctx: RequestContext) {
-        const r = role(input.RoleArn, 'sts:AssumeRole', ctx);
+        const trust = deps.config.enforceIam ? { action: 'sts:AssumeRole', callerArn: ctx.callerArn, callerAccountId: ctx.accountId, context: {} } : undefined;
+        const r = role(input.RoleArn, trust, ctx);
         return issueForRole(r, input.RoleSessionName, input.DurationSeconds);
       },
 
@@ -139,7 +149,9 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
         if (typeof claims.exp === 'number' && claims.exp <= nowS) {
           throw awsError('ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time.', 400);
         }
-        const r = role(input.RoleArn, 'sts:AssumeRoleWithWebIdentity', ctx);
+        const context: Record<string, string | string[]> = { [`${providerId}:aud`]: aud, [`${providerId}:oaud`]: aud };
+        if (typeof claims.sub === 'string') context[`${providerId}:sub`] = claims.sub;
+        const r = role(input.RoleArn, { action: 'sts:AssumeRoleWithWebIdentity', federated: provider.Arn, context }, ctx);
         const out = await issueForRole(r, input.RoleSessionName, input.DurationSeconds);
         return {
           ...out,
