@@ -66,6 +66,7 @@ clusters:
 - name: ${name}
   cluster:
     server: ${url}
+    insecure-skip-tls-verify: true
 contexts:
 - name: ${name}
   context:

@@ -44,6 +44,7 @@ import { type IncludeObject, toTable } from './table.ts';
 import { unknownFields } from './field-validation.ts';
 import { NamespaceController } from './namespace-controller.ts';
 import { kubeVersionInfo } from './version.ts';
+import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
 
 /** The logger shape the API server uses (pino's). */
@@ -86,6 +87,8 @@ export interface ClusterApiServer extends ClusterApiHandler {
   registry(cluster: ClusterInfo): ClusterRegistry;
   /** Drops a cluster's caches (cluster deleted). */
   forget(clusterUid: string): void;
+  /** Ends every open watch of a cluster cleanly (clients re-watch from their last resourceVersion). */
+  closeWatches(clusterUid: string): void;
   close(): void;
 }
 
@@ -240,8 +243,16 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (!rl) throw newGenericNotFound();
       return sendJson(res, 200, rl);
     }
-    if (p === '/openapi/v2' || p.startsWith('/openapi/v3')) {
-      return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+    if (p === '/openapi/v2') return sendJson(res, 200, openapiV2(st.scheme, kubeVersionInfo(cluster).gitVersion!));
+    if (p === '/openapi/v3') {
+      const full = (req.url ?? '').split('?')[0]!;
+      const prefix = full.endsWith(path) ? full.slice(0, full.length - path.length) : '';
+      return sendJson(res, 200, openapiV3Root(st.scheme, prefix, kubeVersionInfo(cluster).gitVersion!));
+    }
+    if (p.startsWith('/openapi/v3/')) {
+      const doc = openapiV3Doc(st.scheme, p.slice('/openapi/v3/'.length), kubeVersionInfo(cluster).gitVersion!);
+      if (!doc) return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+      return sendJson(res, 200, doc);
     }
     if (p === '/' ) {
       return sendJson(res, 200, { paths: ['/api', '/api/v1', '/apis', '/healthz', '/livez', '/readyz', '/version'] });
@@ -666,6 +677,10 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     },
     registry(cluster) {
       return state(cluster).registry;
+    },
+    closeWatches(uid) {
+      const st = states.get(uid);
+      if (st) for (const w of [...st.watches]) w.close();
     },
     forget(uid) {
       const st = states.get(uid);

@@ -11,6 +11,7 @@ import { fromFieldsV1, leaves, toFieldsV1 } from '../registry/managed-fields.ts'
 import { applyStrategicMergePatch } from './patch.ts';
 
 const SEP = '\u0001';
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** ".spec.containers[name=\"x\"].image" from a field-set path. */
@@ -84,6 +85,24 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, opt
         }
       }
     }
+    // A server-side apply after client-side applies (lastAppliedManager): conflicts on
+    // fields whose live value is still what the last-applied annotation says are taken over.
+    const lastApplied = live.metadata?.annotations?.[LAST_APPLIED];
+    if (conflicts.length > 0 && lastApplied) {
+      let la: Map<string, unknown> | undefined;
+      try {
+        la = leaves(JSON.parse(lastApplied));
+      } catch {
+        la = undefined;
+      }
+      if (la) {
+        const allowed = conflicts.filter((c) => la!.has(c.path) && JSON.stringify(la!.get(c.path)) === JSON.stringify(liveLeaves.get(c.path)));
+        if (allowed.length === conflicts.length) {
+          for (const c of allowed) forcedAway.add(c.path);
+          conflicts.length = 0;
+        }
+      }
+    }
     if (conflicts.length > 0) {
       const n = conflicts.length;
       const lines = conflicts.map((c) => `conflict with "${c.manager}"${c.op === 'Update' ? ` using ${c.apiVersion}` : ''}: ${printPath(c.path)}`);
@@ -133,5 +152,11 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, opt
   next.push(entry);
   merged.metadata ??= {};
   merged.metadata.managedFields = next;
+  // lastAppliedUpdater: keep kubectl's last-applied annotation in step with the applied config.
+  if (live?.metadata?.annotations?.[LAST_APPLIED] !== undefined && sub === '') {
+    const cfg = structuredClone(applied);
+    if (cfg.metadata?.annotations) delete cfg.metadata.annotations[LAST_APPLIED];
+    merged.metadata.annotations = { ...(merged.metadata.annotations ?? {}), [LAST_APPLIED]: JSON.stringify(cfg) + '\n' };
+  }
   return merged;
 }

@@ -514,7 +514,7 @@ export class ClusterRegistry {
       else delete m.deletionGracePeriodSeconds;
       if (om.generation !== undefined) {
         m.generation = om.generation;
-        if (sub === '' && (res.tracksGeneration || res.crd)) {
+        if (sub !== 'status' && (res.tracksGeneration || res.crd)) {
           const specOf = (o: KObject) => {
             if (!res.crd) return o.spec;
             const { metadata: _m, status: _s, ...rest } = o;

@@ -1,0 +1,107 @@
+/**
+ * /openapi/v2 and /openapi/v3: the API's paths and operations, with the
+ * query parameters each verb accepts and x-kubernetes-group-version-kind, so
+ * that kubectl finds server-side field validation (fieldValidation on PATCH)
+ * and schema-aware clients can discover operations. Schemas (definitions /
+ * components) are not served yet: kubectl then uses its compiled-in types.
+ */
+import { createHash } from 'node:crypto';
+import { type Resource, type Scheme, apiVersionOf } from '../api/scheme.ts';
+
+type Op = Record<string, unknown>;
+
+const Q = (name: string, type = 'string', uniqueItems = true) => ({ name, in: 'query', uniqueItems, schema: { type } });
+const Q2 = (name: string, type = 'string') => ({ name, in: 'query', type, uniqueItems: true });
+
+const LIST_PARAMS = ['allowWatchBookmarks:boolean', 'continue', 'fieldSelector', 'labelSelector', 'limit:integer', 'resourceVersion', 'resourceVersionMatch', 'sendInitialEvents:boolean', 'timeoutSeconds:integer', 'watch:boolean'];
+const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation'];
+const PATCH_PARAMS = [...WRITE_PARAMS, 'force:boolean'];
+const DELETE_PARAMS = ['dryRun', 'gracePeriodSeconds:integer', 'orphanDependents:boolean', 'propagationPolicy'];
+
+function params(list: string[], v3: boolean): unknown[] {
+  return list.map((s) => {
+    const [n, t] = s.split(':');
+    return v3 ? Q(n!, t ?? 'string') : Q2(n!, t ?? 'string');
+  });
+}
+
+function gvk(r: Resource, kind = r.kind, group = r.group, version = r.version) {
+  return { group, kind, version };
+}
+
+function operations(r: Resource, v3: boolean): Record<string, Record<string, Op>> {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const coll = r.namespaced ? `${base}/namespaces/{namespace}/${r.resource}` : `${base}/${r.resource}`;
+  const item = `${coll}/{name}`;
+  const pathParams = [{ name: 'name', in: 'path', required: true, ...(v3 ? { schema: { type: 'string' } } : { type: 'string' }) }];
+  const nsParam = r.namespaced ? [{ name: 'namespace', in: 'path', required: true, ...(v3 ? { schema: { type: 'string' } } : { type: 'string' }) }] : [];
+  const tag = `${r.group || 'core'}_${r.version}`;
+  const op = (action: string, id: string, extra: unknown[], kind = r.kind, group = r.group, version = r.version): Op => ({
+    tags: [tag],
+    operationId: id,
+    parameters: extra,
+    responses: { '200': { description: 'OK' }, '401': { description: 'Unauthorized' } },
+    'x-kubernetes-action': action,
+    'x-kubernetes-group-version-kind': gvk(r, kind, group, version),
+  });
+  const K = r.kind;
+  const Ns = r.namespaced ? 'Namespaced' : '';
+  const out: Record<string, Record<string, Op>> = {};
+  const c: Record<string, Op> = {};
+  const i: Record<string, Op> = {};
+  if (r.verbs.includes('list')) c.get = op('list', `list${Ns}${K}`, params(LIST_PARAMS, v3));
+  if (r.verbs.includes('create')) c.post = op('post', `create${Ns}${K}`, params(WRITE_PARAMS, v3));
+  if (r.verbs.includes('deletecollection')) c.delete = op('deletecollection', `deleteCollection${Ns}${K}`, params([...DELETE_PARAMS, ...LIST_PARAMS], v3));
+  if (r.verbs.includes('get')) i.get = op('get', `read${Ns}${K}`, []);
+  if (r.verbs.includes('update')) i.put = op('put', `replace${Ns}${K}`, params(WRITE_PARAMS, v3));
+  if (r.verbs.includes('patch')) i.patch = op('patch', `patch${Ns}${K}`, params(PATCH_PARAMS, v3));
+  if (r.verbs.includes('delete')) i.delete = op('delete', `delete${Ns}${K}`, params(DELETE_PARAMS, v3));
+  if (Object.keys(c).length) out[coll] = { ...c, parameters: nsParam as unknown as Op };
+  if (Object.keys(i).length) out[item] = { ...i, parameters: [...pathParams, ...nsParam] as unknown as Op };
+  for (const s of r.subresources) {
+    const p: Record<string, Op> = {};
+    const kind = s.kind;
+    if (s.verbs.includes('get')) p.get = op('get', `read${Ns}${K}${s.name}`, [], kind, s.group, s.version);
+    if (s.verbs.includes('update')) p.put = op('put', `replace${Ns}${K}${s.name}`, params(WRITE_PARAMS, v3), kind, s.group, s.version);
+    if (s.verbs.includes('patch')) p.patch = op('patch', `patch${Ns}${K}${s.name}`, params(PATCH_PARAMS, v3), kind, s.group, s.version);
+    if (s.verbs.includes('create')) p.post = op('post', `create${Ns}${K}${s.name}`, params(WRITE_PARAMS, v3), kind, s.group, s.version);
+    if (Object.keys(p).length) out[`${item}/${s.name}`] = { ...p, parameters: [...pathParams, ...nsParam] as unknown as Op };
+  }
+  return out;
+}
+
+/** The /openapi/v3 root: one entry per group/version with its document's URL. */
+export function openapiV3Root(scheme: Scheme, urlPrefix: string, gitVersion: string): Record<string, unknown> {
+  const paths: Record<string, unknown> = {};
+  for (const g of scheme.groups()) {
+    for (const v of g.versions) {
+      const key = g.name ? `apis/${g.name}/${v}` : `api/${v}`;
+      const hash = createHash('sha512').update(`${gitVersion}/${key}/${scheme.all().filter((r) => r.group === g.name && r.version === v).map((r) => r.resource).join(',')}`).digest('hex').toUpperCase().slice(0, 128);
+      paths[key] = { serverRelativeURL: `${urlPrefix}/openapi/v3/${key}?hash=${hash}` };
+    }
+  }
+  paths['version'] = { serverRelativeURL: `${urlPrefix}/openapi/v3/version?hash=0` };
+  return { paths };
+}
+
+/** The /openapi/v3/<api|apis/g>/<v> document, undefined when not served. */
+export function openapiV3Doc(scheme: Scheme, key: string, gitVersion: string): Record<string, unknown> | undefined {
+  const m = /^(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(key);
+  if (!m) return undefined;
+  const group = m[1] ? '' : m[2]!;
+  const version = m[1] ?? m[3]!;
+  const rs = scheme.all().filter((r) => r.group === group && r.version === version);
+  if (rs.length === 0) return undefined;
+  const paths: Record<string, unknown> = {};
+  for (const r of rs) Object.assign(paths, operations(r, true));
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: {} } };
+}
+
+/** The /openapi/v2 swagger document. */
+export function openapiV2(scheme: Scheme, gitVersion: string): Record<string, unknown> {
+  const paths: Record<string, unknown> = {};
+  for (const r of scheme.all()) Object.assign(paths, operations(r, false));
+  return { swagger: '2.0', info: { title: 'Kubernetes', version: gitVersion }, paths, definitions: {} };
+}
+
+export { apiVersionOf };

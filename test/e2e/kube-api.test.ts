@@ -1,0 +1,322 @@
+/**
+ * The Kubernetes API of one cluster end to end with real clients: kubectl
+ * (discovery, create/apply client- and server-side, get -o yaml/jsonpath/wide,
+ * label, annotate, patch of all three types, scale, delete, wait, get -w,
+ * api-resources/api-versions) and @kubernetes/client-node (list, watch,
+ * informer resuming after a disconnect).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { type KubeHarness, startKubeHarness } from './kube-harness.ts';
+
+let h: KubeHarness;
+
+before(async () => {
+  h = await startKubeHarness('e2e');
+});
+after(async () => {
+  await h.close();
+});
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await h.kubectl(args, input);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+async function fails(args: string[], input?: string): Promise<string> {
+  const r = await h.kubectl(args, input);
+  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should fail`);
+  return r.stderr;
+}
+
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const DEPLOY = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.25
+        ports: [{containerPort: 80}]
+      - name: sidecar
+        image: busybox
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, name: http}, {port: 443, name: https}]
+`;
+
+describe('kubectl', () => {
+  test('version, discovery, bootstrap objects', async () => {
+    const v = JSON.parse(await ok(['version', '-o', 'json']));
+    assert.match(v.serverVersion.gitVersion, /^v1\.31\.\d+-eks-[0-9a-f]{7}$/);
+    assert.equal(v.serverVersion.platform, 'linux/amd64');
+    const ns = await ok(['get', 'ns']);
+    for (const n of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) assert.match(ns, new RegExp(`^${n}\\s+Active`, 'm'));
+    const versions = (await ok(['api-versions'])).split('\n');
+    for (const gv of ['v1', 'apps/v1', 'batch/v1', 'autoscaling/v2', 'rbac.authorization.k8s.io/v1', 'flowcontrol.apiserver.k8s.io/v1']) assert.ok(versions.includes(gv), gv);
+    const res = await ok(['api-resources', '-o', 'name']);
+    for (const r of ['pods', 'deployments.apps', 'customresourcedefinitions.apiextensions.k8s.io', 'leases.coordination.k8s.io']) assert.match(res, new RegExp(`^${r.replace(/\./g, '\\.')}$`, 'm'));
+    const svc = JSON.parse(await ok(['get', 'svc', 'kubernetes', '-o', 'json']));
+    assert.equal(svc.spec.clusterIP, '172.20.0.1');
+    assert.ok(await ok(['get', 'sa', 'default', '-n', 'kube-system']));
+    assert.match(await ok(['get', 'clusterrole', 'cluster-admin', 'view', 'edit', 'admin', '-o', 'name']), /clusterrole.rbac.authorization.k8s.io\/view/);
+  });
+
+  test('apply (client side, then server side), get -o wide/yaml/jsonpath, defaults', async () => {
+    await ok(['create', 'ns', 'apps1']);
+    assert.match(await ok(['apply', '-n', 'apps1', '-f', '-'], DEPLOY), /deployment.apps\/web created/);
+    assert.match(await ok(['apply', '-n', 'apps1', '-f', '-'], DEPLOY), /deployment.apps\/web unchanged/);
+    const wide = await ok(['get', 'deploy', 'web', '-n', 'apps1', '-o', 'wide']);
+    assert.match(wide, /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR/m);
+    assert.match(wide, /web\s+0\/2\s+0\s+0\s+\S+\s+nginx,sidecar\s+nginx:1.25,busybox\s+app=web/);
+    const d = JSON.parse(await ok(['get', 'deploy', 'web', '-n', 'apps1', '-o', 'json']));
+    assert.equal(d.spec.strategy.rollingUpdate.maxSurge, '25%');
+    assert.equal(d.spec.revisionHistoryLimit, 10);
+    assert.equal(d.spec.progressDeadlineSeconds, 600);
+    assert.equal(d.spec.template.spec.containers[0].imagePullPolicy, 'IfNotPresent');
+    assert.equal(d.spec.template.spec.containers[1].imagePullPolicy, 'Always');
+    assert.equal(d.spec.template.spec.restartPolicy, 'Always');
+    assert.equal(d.metadata.generation, 1);
+    assert.match(d.metadata.uid, /^[0-9a-f-]{36}$/);
+    const svcIp = await ok(['get', 'svc', 'web', '-n', 'apps1', '-o', 'jsonpath={.spec.clusterIP} {.spec.ports[1].targetPort}']);
+    assert.match(svcIp, /^172\.20\.\d+\.\d+ 443$/);
+    const changed = DEPLOY.replace('replicas: 2', 'replicas: 4');
+    assert.match(await ok(['apply', '--server-side', '-n', 'apps1', '-f', '-'], changed), /serverside-applied/);
+    const d2 = JSON.parse(await ok(['get', 'deploy', 'web', '-n', 'apps1', '-o', 'json', '--show-managed-fields']));
+    assert.equal(d2.spec.replicas, 4);
+    assert.equal(d2.metadata.generation, 2);
+    assert.ok(d2.metadata.managedFields.some((m: any) => m.manager === 'kubectl' && m.operation === 'Apply'), JSON.stringify(d2.metadata.managedFields));
+    const yaml = await ok(['get', 'deploy', 'web', '-n', 'apps1', '-o', 'yaml']);
+    assert.match(yaml, /^kind: Deployment$/m);
+  });
+
+  test('label, annotate, scale, three patch types, optimistic concurrency', async () => {
+    await ok(['create', 'deployment', 'p', '--image=nginx:1.25', '-n', 'default']);
+    await ok(['label', 'deploy', 'p', 'tier=front']);
+    await ok(['annotate', 'deploy', 'p', 'note=hello']);
+    await ok(['scale', 'deploy', 'p', '--replicas=3']);
+    await ok(['patch', 'deploy', 'p', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:1.26"}]}}}}']);
+    await ok(['patch', 'deploy', 'p', '--type=merge', '-p', '{"metadata":{"labels":{"m":"1"}}}']);
+    await ok(['patch', 'deploy', 'p', '--type=json', '-p', '[{"op":"add","path":"/metadata/annotations/j","value":"2"}]']);
+    const d = JSON.parse(await ok(['get', 'deploy', 'p', '-o', 'json']));
+    assert.equal(d.spec.replicas, 3);
+    assert.equal(d.spec.template.spec.containers.length, 1);
+    assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.26');
+    assert.equal(d.metadata.labels.tier, 'front');
+    assert.equal(d.metadata.labels.m, '1');
+    assert.equal(d.metadata.annotations.note, 'hello');
+    assert.equal(d.metadata.annotations.j, '2');
+    assert.equal(d.metadata.generation, 3); // scale and the image change
+    // A stale resourceVersion is a 409 with upstream's message.
+    const stale = { ...d, metadata: { ...d.metadata, resourceVersion: String(Number(d.metadata.resourceVersion) - 1) } };
+    const err = await fails(['replace', '-f', '-'], JSON.stringify(stale));
+    assert.match(err, /Operation cannot be fulfilled on deployments.apps "p": the object has been modified; please apply your changes to the latest version and try again/);
+    // JSON patch test failure.
+    assert.match(await fails(['patch', 'deploy', 'p', '--type=json', '-p', '[{"op":"test","path":"/spec/replicas","value":9}]']), /test/);
+  });
+
+  test('create configmap/secret/job, validation errors, delete and wait', async () => {
+    await ok(['create', 'configmap', 'c1', '--from-literal=a=b']);
+    await ok(['create', 'secret', 'generic', 's1', '--from-literal=p=q']);
+    await ok(['create', 'job', 'j1', '--image=busybox', '--', 'echo', 'hi']);
+    assert.equal(await ok(['get', 'secret', 's1', '-o', 'jsonpath={.data.p}']), Buffer.from('q').toString('base64'));
+    const job = JSON.parse(await ok(['get', 'job', 'j1', '-o', 'json']));
+    assert.equal(job.spec.template.metadata.labels['batch.kubernetes.io/job-name'], 'j1');
+    assert.equal(job.spec.backoffLimit, 6);
+    assert.match(await fails(['create', 'configmap', 'c1', '--from-literal=a=b']), /AlreadyExists|already exists/);
+    assert.match(await fails(['create', 'configmap', 'Bad_Name']), /metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);
+    assert.match(await fails(['get', 'configmap', 'nope']), /configmaps "nope" not found/);
+    assert.match(await fails(['create', 'configmap', 'x', '-n', 'missing-ns']), /namespaces "missing-ns" not found/);
+    await ok(['delete', 'cm', 'c1']);
+    await ok(['wait', '--for=delete', 'cm/c1', '--timeout=10s']);
+    const bad = `apiVersion: v1
+kind: Pod
+metadata: {name: bad}
+spec:
+  restartPolicy: Sometimes
+  containers: [{name: a}]
+`;
+    const e = await fails(['apply', '-f', '-'], bad);
+    assert.match(e, /spec.containers\[0\].image: Required value/);
+    assert.match(e, /spec.restartPolicy: Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"/);
+    const unknown = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: u1}
+dta: {a: b}
+`;
+    assert.match(await fails(['apply', '-f', '-'], unknown), /unknown field "dta"/);
+  });
+
+  test('get -w streams events', async () => {
+    await ok(['create', 'ns', 'watched']);
+    const p = spawn('kubectl', ['--kubeconfig', h.kubeconfig, 'get', 'cm', '-n', 'watched', '-w', '--output-watch-events']);
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    try {
+      await until('watch to start', () => /kube-root|No resources|EVENT|^$/m.test(out) || out === '' ? true : undefined, 2000).catch(() => true);
+      await new Promise((r) => setTimeout(r, 300));
+      await ok(['create', 'configmap', 'w1', '-n', 'watched', '--from-literal=a=b']);
+      await until('ADDED w1', () => (/ADDED\s+w1/.test(out) ? true : undefined));
+      await ok(['label', 'cm', 'w1', '-n', 'watched', 'x=y']);
+      await until('MODIFIED w1', () => (/MODIFIED\s+w1/.test(out) ? true : undefined));
+      await ok(['delete', 'cm', 'w1', '-n', 'watched']);
+      await until('DELETED w1', () => (/DELETED\s+w1/.test(out) ? true : undefined));
+    } finally {
+      p.kill();
+    }
+  });
+
+  test('namespace deletion removes its content, then the namespace', async () => {
+    await ok(['create', 'ns', 'doomed']);
+    await ok(['create', 'configmap', 'x', '-n', 'doomed']);
+    await until('default service account', async () => ((await h.kubectl(['get', 'sa', 'default', '-n', 'doomed'])).code === 0 ? true : undefined));
+    await ok(['delete', 'ns', 'doomed']);
+    await ok(['wait', '--for=delete', 'ns/doomed', '--timeout=15s']);
+    assert.match(await fails(['get', 'cm', 'x', '-n', 'doomed']), /not found/);
+  });
+});
+
+describe('@kubernetes/client-node', () => {
+  const kc = () => {
+    const c = new k8s.KubeConfig();
+    c.loadFromFile(h.kubeconfig);
+    return c;
+  };
+
+  test('list with selectors and pagination', async () => {
+    const core = kc().makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'paged' } } });
+    for (let i = 0; i < 25; i++) {
+      await core.createNamespacedConfigMap({ namespace: 'paged', body: { metadata: { name: `cm-${String(i).padStart(2, '0')}`, labels: { parity: i % 2 ? 'odd' : 'even' } }, data: { i: String(i) } } });
+    }
+    const odd = await core.listNamespacedConfigMap({ namespace: 'paged', labelSelector: 'parity=odd' });
+    assert.equal(odd.items.length, 12);
+    const inSel = await core.listNamespacedConfigMap({ namespace: 'paged', labelSelector: 'parity in (odd,even),parity!=odd' });
+    assert.equal(inSel.items.length, 13);
+    const byName = await core.listNamespacedConfigMap({ namespace: 'paged', fieldSelector: 'metadata.name=cm-03' });
+    assert.deepEqual(byName.items.map((c) => c.metadata!.name), ['cm-03']);
+    const names: string[] = [];
+    let cont: string | undefined;
+    let pages = 0;
+    let rv: string | undefined;
+    do {
+      const page = await core.listNamespacedConfigMap({ namespace: 'paged', limit: 10, _continue: cont });
+      pages++;
+      if (rv === undefined) rv = page.metadata!.resourceVersion;
+      else assert.equal(page.metadata!.resourceVersion, rv, 'pages are read at one revision');
+      if (pages === 1) {
+        assert.equal(page.metadata!.remainingItemCount, 15);
+        // A write between pages does not show up: the list is a snapshot.
+        await core.createNamespacedConfigMap({ namespace: 'paged', body: { metadata: { name: 'cm-00a' } } });
+      }
+      names.push(...page.items.map((c) => c.metadata!.name!));
+      cont = page.metadata!._continue;
+    } while (cont);
+    assert.equal(pages, 3);
+    assert.equal(names.length, 25);
+    assert.ok(!names.includes('cm-00a'));
+    // An expired continue token is 410 Expired.
+    const first = await core.listNamespacedConfigMap({ namespace: 'paged', limit: 5 });
+    for (let i = 0; i < 3; i++) await core.createNamespacedConfigMap({ namespace: 'paged', body: { metadata: { generateName: 'x-' } } });
+    await h.backend.compact(await h.backend.currentRevision());
+    await assert.rejects(core.listNamespacedConfigMap({ namespace: 'paged', limit: 5, _continue: first.metadata!._continue }), (e: any) => e.code === 410);
+    const bad = await core.listNamespacedConfigMap({ namespace: 'paged', fieldSelector: 'data.i=1' }).catch((e) => e);
+    assert.equal(bad.code, 400);
+  });
+
+  test('watch with label selector: objects moving in and out of the selector', async () => {
+    const c = kc();
+    const core = c.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'sel' } } });
+    const events: string[] = [];
+    const w = new k8s.Watch(c);
+    const req = await w.watch('/api/v1/namespaces/sel/configmaps', { labelSelector: 'app=a', allowWatchBookmarks: true }, (type, obj) => events.push(`${type} ${obj.metadata?.name ?? ''}`), () => {});
+    try {
+      await core.createNamespacedConfigMap({ namespace: 'sel', body: { metadata: { name: 'm1', labels: { app: 'a' } } } });
+      await core.createNamespacedConfigMap({ namespace: 'sel', body: { metadata: { name: 'm2', labels: { app: 'b' } } } });
+      await core.patchNamespacedConfigMap({ namespace: 'sel', name: 'm2', body: { metadata: { labels: { app: 'a' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await core.patchNamespacedConfigMap({ namespace: 'sel', name: 'm1', body: { metadata: { labels: { app: 'c' } } } }, k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch));
+      await core.deleteNamespacedConfigMap({ namespace: 'sel', name: 'm2' });
+      await until('watch events', () => (events.length >= 4 ? true : undefined));
+      assert.deepEqual(events, ['ADDED m1', 'ADDED m2', 'DELETED m1', 'DELETED m2']);
+    } finally {
+      req.abort();
+    }
+  });
+
+  test('informer lists, watches and resumes after a disconnect without missing events', async () => {
+    const c = kc();
+    const core = c.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'inf' } } });
+    await core.createNamespacedConfigMap({ namespace: 'inf', body: { metadata: { name: 'pre' } } });
+    const informer = k8s.makeInformer(c, '/api/v1/namespaces/inf/configmaps', () => core.listNamespacedConfigMap({ namespace: 'inf' }));
+    const seen = new Map<string, string>();
+    const deleted = new Set<string>();
+    informer.on('add', (o) => seen.set(o.metadata!.name!, o.data?.v ?? ''));
+    informer.on('update', (o) => seen.set(o.metadata!.name!, o.data?.v ?? ''));
+    informer.on('delete', (o) => deleted.add(o.metadata!.name!));
+    await informer.start();
+    try {
+      await until('initial list', () => (seen.has('pre') ? true : undefined));
+      for (let round = 0; round < 3; round++) {
+        h.api.closeWatches(h.cluster.uid);
+        // Writes while the informer is re-watching must all be delivered.
+        for (let i = 0; i < 5; i++) await core.createNamespacedConfigMap({ namespace: 'inf', body: { metadata: { name: `r${round}-${i}` }, data: { v: '1' } } });
+        await core.replaceNamespacedConfigMap({ namespace: 'inf', name: `r${round}-0`, body: { metadata: { name: `r${round}-0` }, data: { v: '2' } } });
+        await core.deleteNamespacedConfigMap({ namespace: 'inf', name: `r${round}-1` });
+      }
+      await until('all events', () => {
+        for (let round = 0; round < 3; round++) {
+          if (seen.get(`r${round}-0`) !== '2' || !deleted.has(`r${round}-1`)) return undefined;
+          for (let i = 2; i < 5; i++) if (!seen.has(`r${round}-${i}`)) return undefined;
+        }
+        return true;
+      });
+      assert.equal(informer.list('inf').length, 1 + 3 * 4);
+    } finally {
+      await informer.stop();
+    }
+  });
+
+  test('watch from a compacted resourceVersion gets 410 Expired', async () => {
+    const c = kc();
+    const core = c.makeApiClient(k8s.CoreV1Api);
+    const l = await core.listNamespacedConfigMap({ namespace: 'default' });
+    const old = Number(l.metadata!.resourceVersion);
+    // Far older than anything the watch cache holds.
+    const events: Array<[string, any]> = [];
+    const w = new k8s.Watch(c);
+    let done = false;
+    await w.watch('/api/v1/namespaces/default/configmaps', { resourceVersion: '1' }, (t, o) => events.push([t, o]), () => (done = true));
+    await until('watch end', () => (done ? true : undefined));
+    void old;
+    assert.equal(events[0]?.[0], 'ERROR');
+    assert.equal(events[0]?.[1].code, 410);
+    assert.equal(events[0]?.[1].reason, 'Expired');
+  });
+});
