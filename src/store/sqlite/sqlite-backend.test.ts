@@ -158,3 +158,30 @@ test('sqlite: a write that fails inside SQLite fails alone; the rest of its batc
   w.cancel();
   await b.close();
 });
+
+test('sqlite: a compaction cut short by close finishes after reopen', async () => {
+  const dir = freshDir();
+  let b = await SqliteBackend.open({ dir, compaction: false, compactBatchSize: 1 });
+  for (let i = 0; i < 40; i++) await b.put(`/cc/k${i % 2}`, String(i));
+  const rc = await b.currentRevision();
+  const compacting = b.compact(rc).catch(() => {});
+  await b.close();
+  await compacting;
+  const rows = () => {
+    const db = new Database(join(dir, 'state.db'), { readonly: true });
+    try {
+      return db.prepare('SELECT count(*) FROM kine').pluck().get() as number;
+    } finally {
+      db.close();
+    }
+  };
+  assert.ok(rows() > 2, 'the pass was cut short');
+  b = await SqliteBackend.open({ dir, compaction: false });
+  assert.equal(await b.compactRevision(), rc);
+  await waitFor('the pass to finish', () => rows() === 2);
+  assert.deepEqual(
+    (await b.range({ prefix: '/cc/' })).kvs.map((kv) => kv.value),
+    ['38', '39'],
+  );
+  await b.close();
+});

@@ -199,6 +199,12 @@ export class SqliteBackend implements Backend {
       }
     });
     this.broadcaster = new Broadcaster((after, prefix) => this.history(after, prefix));
+    if (this.getMeta('compact_scanned') < this.compacted) {
+      // A compaction pass was cut short (crash or close): finish it.
+      this.compacting = this.compactRows(this.compacted)
+        .catch(() => {})
+        .finally(() => (this.compacting = undefined));
+    }
     if (opts.compaction !== false) this.compactor = new Compactor(this, opts.compaction);
     this.sweepTimer = setInterval(() => this.sweepLeases(), opts.leaseSweepMs ?? 500);
     this.sweepTimer.unref();
@@ -445,19 +451,28 @@ export class SqliteBackend implements Backend {
   }
 
   /**
-   * compactRows removes, in id-range batches, every row at or below target
-   * that is not its key's newest row at or below target, and every delete row
-   * at or below target. Reads at target or newer still see every live key,
-   * and every row after target keeps the row its prev_revision points at (it
-   * is that key's newest row at or below target, or a delete row whose
-   * successor is a create with no previous row).
+   * compactRows removes every row at or below target that is superseded by a
+   * row at or below target, and every delete row at or below target. A row's
+   * immediate successor points at it through prev_revision (a create after a
+   * delete points at nothing, but then the row before it is a delete row), so
+   * a pass only scans the rows written since the previous pass, in id-range
+   * batches, and removes their predecessors by primary key: no scan of the
+   * whole log. Reads at target or newer still see every live key, and every
+   * row after target keeps the row its prev_revision points at. Progress is
+   * kept in meta.compact_scanned, so a pass cut short by a crash resumes at
+   * the next open.
    */
   private async compactRows(target: number): Promise<void> {
-    let lo = (this.s.minId.get() as number | null) ?? target + 1;
-    while (lo <= target && !this.closed) {
-      const hi = Math.min(lo + this.compactBatchSize, target + 1);
-      await this.enqueue(() => this.s.compactRange.run({ lo, hi, target }));
-      lo = hi;
+    let lo = this.s.getMeta.get('compact_scanned') as number | undefined ?? 0;
+    while (lo < target && !this.closed) {
+      const from = lo;
+      const to = Math.min(lo + this.compactBatchSize, target);
+      await this.enqueue(() => {
+        this.s.compactSuperseded.run(from, to);
+        this.s.compactDeletes.run(from, to);
+        this.s.setMeta.run('compact_scanned', to);
+      });
+      lo = to;
     }
   }
 
@@ -492,7 +507,7 @@ export class SqliteBackend implements Backend {
   }
 
   private getMeta(name: string): number {
-    return (this.db.prepare('SELECT value FROM meta WHERE name = ?').pluck().get(name) as number | undefined) ?? 0;
+    return (this.s.getMeta.get(name) as number | undefined) ?? 0;
   }
 }
 
@@ -523,11 +538,9 @@ function prepare(db: Database.Database) {
     upsertLatest: db.prepare(`INSERT INTO latest (name, id, lease) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET id = excluded.id, lease = excluded.lease`),
     deleteLatest: db.prepare(`DELETE FROM latest WHERE name = ?`),
     setMeta: db.prepare(`INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
-    minId: db.prepare(`SELECT MIN(id) FROM kine`).pluck(),
-    compactRange: db.prepare(
-      `DELETE FROM kine WHERE id >= $lo AND id < $hi AND id <= $target
-         AND (deleted = 1 OR id < (SELECT MAX(k2.id) FROM kine k2 WHERE k2.name = kine.name AND k2.id <= $target))`,
-    ),
+    getMeta: db.prepare(`SELECT value FROM meta WHERE name = ?`).pluck(),
+    compactSuperseded: db.prepare(`DELETE FROM kine WHERE id IN (SELECT prev_revision FROM kine WHERE id > ? AND id <= ? AND prev_revision != 0)`),
+    compactDeletes: db.prepare(`DELETE FROM kine WHERE id > ? AND id <= ? AND deleted = 1`),
     leaseAlive: db.prepare(`SELECT 1 FROM leases WHERE id = ? AND expires_at > ?`).pluck(),
     getLease: db.prepare(`SELECT ttl, expires_at FROM leases WHERE id = ?`),
     insertLease: db.prepare(`INSERT INTO leases (id, ttl, expires_at) VALUES (?, ?, ?)`),
