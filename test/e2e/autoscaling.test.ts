@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { awsJson, runAws } from '../helpers/aws-cli.ts';
 import { boto3Json, runBoto3 } from '../helpers/boto3.ts';
+import { describeGroup } from '../../src/aws/autoscaling/shared.ts';
 import { startTestServer, type TestServer, waitFor } from '../helpers/server.ts';
 
 let srv: TestServer;
@@ -23,15 +24,17 @@ async function groupOf(name: string): Promise<any> {
   return r.AutoScalingGroups[0];
 }
 
+/** Polls the group in process (cheap); callers then check what clients see with one CLI call. */
 async function waitInService(name: string, n: number): Promise<any> {
-  return waitFor(
-    async () => {
-      const g = await groupOf(name);
+  await waitFor(
+    () => {
+      const g: any = describeGroup(srv.server.state, { accountId: '000000000000', region: 'us-east-1' }, name);
       const live = g?.Instances?.filter((i: any) => i.LifecycleState === 'InService') ?? [];
       return g && live.length === n && g.Instances.length === n ? g : undefined;
     },
-    { timeoutMs: 60_000, intervalMs: 200, what: `${name} to have ${n} InService instances` },
+    { timeoutMs: 60_000, intervalMs: 50, what: `${name} to have ${n} InService instances` },
   );
+  return groupOf(name);
 }
 
 describe('autoscaling (aws CLI, boto3)', () => {
@@ -135,19 +138,46 @@ describe('autoscaling (aws CLI, boto3)', () => {
     if (ec2Missing) return t.skip(ec2Missing);
     const lt = `LaunchTemplateId=${ltId}`;
     let r = await runAws(ep, ['autoscaling', 'create-auto-scaling-group', '--auto-scaling-group-name', 'bad', '--launch-template', lt, '--min-size', '2', '--max-size', '5', '--desired-capacity', '9', '--vpc-zone-identifier', subnets[0]!]);
+    assert.notEqual(r.code, 0);
     assert.equal(r.errorCode, 'ValidationError');
     assert.equal(r.errorMessage, 'Desired capacity:9 must be between the specified min size:2 and max size:5');
-    r = await runAws(ep, ['autoscaling', 'create-auto-scaling-group', '--auto-scaling-group-name', 'bad', '--launch-template', lt, '--min-size', '0', '--max-size', '1', '--vpc-zone-identifier', 'subnet-0000000000000dead']);
-    assert.equal(r.errorCode, 'ValidationError');
-    assert.match(r.errorMessage!, /subnet-0000000000000dead/);
-    r = await runAws(ep, ['autoscaling', 'create-auto-scaling-group', '--auto-scaling-group-name', 'web', '--launch-template', lt, '--min-size', '0', '--max-size', '1', '--vpc-zone-identifier', subnets[0]!]);
-    assert.equal(r.errorCode, 'AlreadyExists');
-    r = await runAws(ep, ['autoscaling', 'set-desired-capacity', '--auto-scaling-group-name', 'web', '--desired-capacity', '7']);
-    assert.equal(r.errorCode, 'ValidationError');
-    assert.equal(r.errorMessage, 'New SetDesiredCapacity value 7 is above max value 6 for the AutoScalingGroup.');
     r = await runAws(ep, ['autoscaling', 'delete-auto-scaling-group', '--auto-scaling-group-name', 'web']);
     assert.equal(r.errorCode, 'ResourceInUse');
     assert.equal(r.errorMessage, 'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.');
+    // The rest in one python process (each aws CLI run costs a second).
+    const errs = await boto3Json(
+      ep,
+      `
+asg = client('autoscaling')
+def err(fn, **kw):
+    try:
+        fn(**kw)
+        return None
+    except ClientError as e:
+        return [e.response['Error']['Code'], e.response['Error']['Message'], e.response['ResponseMetadata']['HTTPStatusCode']]
+lt = {'LaunchTemplateId': '${ltId}'}
+result = {
+  'subnet': err(asg.create_auto_scaling_group, AutoScalingGroupName='bad', LaunchTemplate=lt, MinSize=0, MaxSize=1, VPCZoneIdentifier='subnet-0000000000000dead'),
+  'minmax': err(asg.create_auto_scaling_group, AutoScalingGroupName='bad', LaunchTemplate=lt, MinSize=3, MaxSize=1, VPCZoneIdentifier='${subnets[0]}'),
+  'lt': err(asg.create_auto_scaling_group, AutoScalingGroupName='bad', LaunchTemplate={'LaunchTemplateId': 'lt-0000000000000dead'}, MinSize=0, MaxSize=1, VPCZoneIdentifier='${subnets[0]}'),
+  'exists': err(asg.create_auto_scaling_group, AutoScalingGroupName='web', LaunchTemplate=lt, MinSize=0, MaxSize=1, VPCZoneIdentifier='${subnets[0]}'),
+  'above': err(asg.set_desired_capacity, AutoScalingGroupName='web', DesiredCapacity=7),
+  'below': err(asg.set_desired_capacity, AutoScalingGroupName='web', DesiredCapacity=0),
+  'nogroup': err(asg.update_auto_scaling_group, AutoScalingGroupName='nope', MaxSize=3),
+  'noinstance': err(asg.terminate_instance_in_auto_scaling_group, InstanceId='i-0000000000000dead', ShouldDecrementDesiredCapacity=False),
+}
+`,
+    );
+    assert.equal(errs.subnet[0], 'ValidationError');
+    assert.match(errs.subnet[1], /subnet-0000000000000dead/);
+    assert.deepEqual(errs.minmax, ['ValidationError', 'Max bound, 1, must be greater than or equal to min bound, 3', 400]);
+    assert.equal(errs.lt[0], 'ValidationError');
+    assert.match(errs.lt[1], /lt-0000000000000dead/);
+    assert.deepEqual(errs.exists, ['AlreadyExists', 'AutoScalingGroup by this name already exists - A group with the name web already exists', 400]);
+    assert.deepEqual(errs.above, ['ValidationError', 'New SetDesiredCapacity value 7 is above max value 6 for the AutoScalingGroup.', 400]);
+    assert.deepEqual(errs.below, ['ValidationError', 'New SetDesiredCapacity value 0 is below min value 1 for the AutoScalingGroup.', 400]);
+    assert.deepEqual(errs.nogroup, ['ValidationError', 'AutoScalingGroup name not found - null', 400]);
+    assert.equal(errs.noinstance[0], 'ValidationError');
     const names = (await aws('autoscaling', 'describe-auto-scaling-groups')).AutoScalingGroups.map((g: any) => g.AutoScalingGroupName);
     assert.ok(!names.includes('bad'));
   });
@@ -187,7 +217,8 @@ asg.create_auto_scaling_group(AutoScalingGroupName='mix', MinSize=1, MaxSize=10,
     assert.equal(bad.error?.Code, 'ResourceInUse');
     assert.equal(bad.error?.HTTPStatusCode, 400);
     await boto3Json(ep, `client('autoscaling').delete_auto_scaling_group(AutoScalingGroupName='mix', ForceDelete=True)`);
-    await waitFor(async () => (await groupOf('mix')) === undefined, { what: 'mix deleted', timeoutMs: 60_000 });
+    await waitFor(() => describeGroup(srv.server.state, { accountId: '000000000000', region: 'us-east-1' }, 'mix') === undefined, { what: 'mix deleted', timeoutMs: 60_000, intervalMs: 50 });
+    assert.equal(await groupOf('mix'), undefined);
     const left = (await aws('ec2', 'describe-instances', '--filters', 'Name=tag:aws:autoscaling:groupName,Values=mix')).Reservations.flatMap((r: any) => r.Instances);
     assert.ok(left.every((i: any) => i.State.Name === 'terminated' || i.State.Name === 'shutting-down'));
     const acts = await boto3Json(ep, `result = client('autoscaling').describe_scaling_activities(AutoScalingGroupName='mix', IncludeDeletedGroups=True)['Activities']`);
