@@ -71,7 +71,7 @@ test('sqlite: kill -9 loses no acknowledged write', async () => {
   child.stdout.setEncoding('utf8');
   child.stdout.on('data', (d: string) => (out += d));
   const exited = new Promise((r) => child.on('exit', r));
-  await waitFor('the child to ack 3000 writes', () => out.split('\n').length > 3000, 30_000);
+  await waitFor('the child to ack 3000 writes', () => out.split('\n').length > 3000, 60_000);
   child.kill('SIGKILL');
   await exited;
   const lines = out.split('\n').slice(0, -1); // the last piece may be partial

@@ -527,9 +527,11 @@ function prepare(db: Database.Database) {
     rangeAtGt: db.prepare(`SELECT ${COLS} ${at('>')} ORDER BY k.name LIMIT ?`),
     countAtGe: db.prepare(`SELECT count(*) ${at('>=')}`).pluck(),
     countAtGt: db.prepare(`SELECT count(*) ${at('>')}`).pluck(),
+    // Walks the log from the start revision by primary key (NOT INDEXED keeps
+    // SQLite from scanning every row of the prefix by name and sorting).
     history: db.prepare(
       `SELECT ${COLS}, k.prev_revision, p.value AS p_value, p.create_revision AS p_create_revision, p.version AS p_version, p.lease AS p_lease
-       FROM kine k LEFT JOIN kine p ON p.id = k.prev_revision
+       FROM kine k NOT INDEXED LEFT JOIN kine p ON p.id = k.prev_revision
        WHERE k.id > ? AND k.name >= ? AND k.name < ? ORDER BY k.id`,
     ),
     insertRow: db.prepare(
