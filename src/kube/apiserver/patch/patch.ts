@@ -92,14 +92,15 @@ function smpList(field: string, parent: string | undefined, cur: unknown, patch:
     if (idx >= 0) out[idx] = smpObject(out[idx], p, field);
     else out.push(stripDirectives(p));
   }
-  const order: unknown[] | undefined = extra[`$setElementOrder/${field}`];
-  if (Array.isArray(order)) {
-    const pos = (x: any) => order.findIndex((o: any) => (isObj(o) ? o[mk] === x?.[mk] : o === x));
-    const inOrder = out.filter((x) => pos(x) >= 0).sort((a, b) => pos(a) - pos(b));
-    const rest = out.filter((x) => pos(x) < 0);
-    return [...inOrder, ...rest];
-  }
-  return out;
+  return reorder(out, extra[`$setElementOrder/${field}`], mk);
+}
+
+function reorder(list: unknown[], order: unknown, mk: string | undefined): unknown[] {
+  if (!Array.isArray(order)) return list;
+  const pos = (x: any) => order.findIndex((o: any) => (isObj(o) && mk ? o[mk] === x?.[mk] : o === x));
+  const inOrder = list.filter((x) => pos(x) >= 0).sort((a, b) => pos(a) - pos(b));
+  const rest = list.filter((x) => pos(x) < 0);
+  return [...inOrder, ...rest];
 }
 
 function stripDirectives(v: unknown): unknown {
@@ -138,6 +139,13 @@ function smpObject(cur: unknown, patch: Record<string, any>, field?: string): un
   for (const [k, v] of Object.entries(patch)) {
     const m = /^\$deleteFromPrimitiveList\/(.+)$/.exec(k);
     if (m && !(m[1]! in patch) && Array.isArray(out[m[1]!])) out[m[1]!] = out[m[1]!].filter((x: unknown) => !(v as unknown[]).includes(x));
+  }
+  for (const [k, v] of Object.entries(patch)) {
+    const m = /^\$setElementOrder\/(.+)$/.exec(k);
+    if (m && !(m[1]! in patch) && Array.isArray(out[m[1]!])) {
+      const f = m[1]!;
+      out[f] = reorder(out[f], v, listStrategy(f, field, out[f][0]).mergeKey);
+    }
   }
   if (Array.isArray(retain)) for (const k of Object.keys(out)) if (!retain.includes(k)) delete out[k];
   return out;
