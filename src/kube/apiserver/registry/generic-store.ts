@@ -558,7 +558,7 @@ export class ClusterRegistry {
 
   /** update (PUT) of the main resource or a subresource. */
   update(res: Resource, ns: string, name: string, obj: KObject, opts: WriteOptions = {}): Promise<{ obj: KObject; created: boolean }> {
-    return this.guaranteedUpdate(res, ns, name, () => obj, opts);
+    return this.guaranteedUpdate(res, ns, name, () => structuredClone(obj), opts);
   }
 
   // ------------------------------------------------------------------ delete
