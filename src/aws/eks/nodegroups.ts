@@ -4,6 +4,7 @@
  * backed by a real Auto Scaling group (eks-<nodegroup>-<uuid>) from the
  * emulated Auto Scaling service.
  */
+import { createHash } from 'node:crypto';
 import type { StateOp } from '../core/state.ts';
 import type { RequestContext } from '../core/types.ts';
 import { arn, childKey, childPrefix, type EksContext, idempotent, inUse, invalidParameter, iso, notFound, out, paginate, scopeOf, uuid, validateTags } from './common.ts';
@@ -313,13 +314,18 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
     const next = { ...doc };
     delete next._tx;
     const asgName = `eks-${doc.nodegroupName}-${doc._id}`;
-    await e.refs.createNodegroupAsg(scope, {
+    const made = await e.refs.createNodegroupAsg(scope, {
       name: asgName,
       min: doc.scalingConfig.minSize,
       max: doc.scalingConfig.maxSize,
       desired: doc.scalingConfig.desiredSize,
       subnets: doc.subnets,
       launchTemplate: doc.launchTemplate ? { id: doc.launchTemplate.id, version: doc.launchTemplate.version } : undefined,
+      instanceTypes: doc.instanceTypes,
+      capacityType: doc.capacityType,
+      amiId: `ami-${createHash('sha256').update(`${doc.amiType}/${doc.releaseVersion}`).digest('hex').slice(0, 17)}`,
+      diskSize: doc.diskSize,
+      ltName: `eks-${doc._id}`,
       tags: {
         'eks:cluster-name': doc.clusterName,
         'eks:nodegroup-name': doc.nodegroupName,
@@ -329,6 +335,7 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
       },
     });
     next.resources = { ...(doc.resources ?? {}), autoScalingGroups: [{ name: asgName }] };
+    if (made.createdLaunchTemplateId) next._launchTemplateId = made.createdLaunchTemplateId;
     next.status = 'ACTIVE';
     next.modifiedAt = e.deps.clock.now().toISOString();
     return [{ op: 'put', key, doc: next }];
@@ -340,5 +347,6 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
     return finishUpdateOps(e, key, doc, tx, 'ACTIVE', (d) => delete d._force);
   }
   for (const g of doc.resources?.autoScalingGroups ?? []) await e.refs.deleteNodegroupAsg(scope, g.name);
+  if (doc._launchTemplateId) await e.refs.deleteLaunchTemplate(scope, doc._launchTemplateId);
   return [{ op: 'delete', key }];
 }

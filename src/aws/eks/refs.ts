@@ -165,10 +165,74 @@ export class Refs {
     }
   }
 
-  /** createNodegroupAsg makes the node group's Auto Scaling group; returns its name. */
-  async createNodegroupAsg(scope: Scope, p: { name: string; min: number; max: number; desired: number; subnets: string[]; tags: Record<string, string>; launchTemplate?: { id: string; version: string } }): Promise<string> {
+  /**
+   * ec2Call runs one EC2 operation that ec2/shared.ts does not offer
+   * (CreateLaunchTemplate, DeleteLaunchTemplate) through the EC2 provider's
+   * own handler, as the service would be called; undefined when EC2 is absent.
+   */
+  private async ec2Call(scope: Scope, op: string, input: unknown): Promise<any> {
+    const mod = await load('../ec2/provider.ts');
+    if (!mod?.createEc2Provider) return undefined;
+    this.ec2Provider ??= mod.createEc2Provider(this.deps) as { operations: Record<string, (i: unknown, c: unknown) => unknown> };
+    const h = this.ec2Provider.operations[op];
+    if (!h) return undefined;
+    const now = () => this.deps.clock.now();
+    return h(input, { ...scope, requestId: hex(32), service: 'ec2', operation: op, accessKeyId: '', callerArn: `arn:aws:iam::${scope.accountId}:role/aws-service-role/eks-nodegroup.amazonaws.com/AWSServiceRoleForAmazonEKSNodegroup`, callerUserId: scope.accountId, now });
+  }
+  private ec2Provider: { operations: Record<string, (i: unknown, c: unknown) => unknown> } | undefined;
+
+  /**
+   * createNodegroupAsg makes the node group's Auto Scaling group (and, when
+   * the node group has no launch template of its own, the launch template
+   * EKS creates for it: eks-<uuid>). Several instance types or SPOT
+   * capacity use a MixedInstancesPolicy, as EKS does. Returns the ASG name
+   * and the launch template EKS made (if any).
+   */
+  async createNodegroupAsg(
+    scope: Scope,
+    p: {
+      name: string;
+      min: number;
+      max: number;
+      desired: number;
+      subnets: string[];
+      tags: Record<string, string>;
+      launchTemplate?: { id: string; version: string };
+      instanceTypes?: string[];
+      capacityType: string;
+      amiId: string;
+      diskSize?: number;
+      ltName: string;
+    },
+  ): Promise<{ name: string; createdLaunchTemplateId?: string }> {
     const asg = await load('../autoscaling/shared.ts');
-    if (asg?.createGroup) {
+    let lt = p.launchTemplate;
+    let createdLaunchTemplateId: string | undefined;
+    if (!lt) {
+      try {
+        const r = await this.ec2Call(scope, 'CreateLaunchTemplate', {
+          LaunchTemplateName: p.ltName,
+          LaunchTemplateData: {
+            ImageId: p.amiId,
+            InstanceType: p.instanceTypes?.[0] ?? 't3.medium',
+            BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: p.diskSize ?? 20, VolumeType: 'gp3', DeleteOnTermination: true } }],
+            MetadataOptions: { HttpPutResponseHopLimit: 2, HttpTokens: 'required' },
+          },
+          TagSpecifications: [{ ResourceType: 'launch-template', Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value })) }],
+        });
+        const id: string | undefined = r?.LaunchTemplate?.LaunchTemplateId;
+        if (id) {
+          lt = { id, version: String(r.LaunchTemplate.LatestVersionNumber ?? 1) };
+          createdLaunchTemplateId = id;
+        }
+      } catch (e) {
+        this.deps.log.warn({ err: e }, 'eks: could not create the node group launch template');
+      }
+    }
+    if (asg?.createGroup && lt) {
+      const spec = { LaunchTemplateId: lt.id, Version: lt.version };
+      const types = p.instanceTypes ?? [];
+      const mixed = types.length > 1 || p.capacityType === 'SPOT';
       try {
         await asg.createGroup(this.deps.state, scope, {
           AutoScalingGroupName: p.name,
@@ -176,14 +240,32 @@ export class Refs {
           MaxSize: p.max,
           DesiredCapacity: p.desired,
           VPCZoneIdentifier: p.subnets.join(','),
-          LaunchTemplate: p.launchTemplate ? { LaunchTemplateId: p.launchTemplate.id, Version: p.launchTemplate.version } : undefined,
+          ...(mixed
+            ? {
+                MixedInstancesPolicy: {
+                  LaunchTemplate: { LaunchTemplateSpecification: spec, Overrides: types.map((InstanceType) => ({ InstanceType })) },
+                  InstancesDistribution:
+                    p.capacityType === 'SPOT'
+                      ? { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 0, SpotAllocationStrategy: 'capacity-optimized' }
+                      : { OnDemandBaseCapacity: 0, OnDemandPercentageAboveBaseCapacity: 100, OnDemandAllocationStrategy: 'prioritized' },
+                },
+              }
+            : { LaunchTemplate: spec }),
           Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
         });
       } catch (e) {
         this.deps.log.warn({ err: e }, 'eks: could not create the node group ASG');
       }
     }
-    return p.name;
+    return { name: p.name, createdLaunchTemplateId };
+  }
+
+  async deleteLaunchTemplate(scope: Scope, id: string): Promise<void> {
+    try {
+      await this.ec2Call(scope, 'DeleteLaunchTemplate', { LaunchTemplateId: id });
+    } catch {
+      // best effort
+    }
   }
 
   async updateNodegroupAsg(scope: Scope, name: string, s: { min: number; max: number; desired: number }): Promise<void> {
