@@ -27,12 +27,13 @@ import { AwsState } from '../aws/core/state.ts';
 import type { AwsProvider } from '../aws/core/types.ts';
 import { createProviders } from '../aws/providers.ts';
 import { createClusterDirectory } from '../aws/eks/cluster-directory.ts';
-import { createKubeGateway, UNAVAILABLE_CLUSTER_API } from '../kube/gateway.ts';
+import { createKubeGateway } from '../kube/gateway.ts';
 import type { ClusterApiHandler, ClusterDirectory } from '../kube/types.ts';
 import { SimClock } from '../sim/clock.ts';
 import type { Backend } from '../store/backend.ts';
 import { openBackend } from '../store/open.ts';
 import { type AdminRoutes, createAdminRouter } from './admin.ts';
+import { createDefaultClusterApi } from './cluster-api.ts';
 import { advertisedHost, ConfigError, type ServeConfig, urlHost, validateServeConfig, defaultServeConfig } from './config.ts';
 import { MeteredBackend } from './metered-backend.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
@@ -62,7 +63,7 @@ export type ClosableClusterApi = ClusterApiHandler & { close?(): Promise<void> |
 export interface ServerParts {
   /** Finds clusters by endpoint id (default: the EKS clusters in AwsState, aws/eks/cluster-directory.ts). */
   clusterDirectory?: Part<ClusterDirectory>;
-  /** Serves each cluster's Kubernetes API (default: 503 for every request). */
+  /** Serves each cluster's Kubernetes API (default: kube/apiserver, see server/cluster-api.ts). */
   clusterApi?: Part<ClosableClusterApi>;
   /** Builds the AWS providers (default: src/aws/providers.ts). */
   providers?: (deps: AwsDeps) => AwsProvider[];
@@ -210,7 +211,7 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     awsHandler = (req, res) => awsGateway.handle(req, res);
 
     const directory = await resolvePart(parts.clusterDirectory, ctx, createClusterDirectory(state));
-    clusterApi = await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, UNAVAILABLE_CLUSTER_API);
+    clusterApi = parts.clusterApi === undefined ? createDefaultClusterApi(ctx) : await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, undefined as never);
     const extraRoutes = await resolvePart(parts.adminRoutes, ctx, {});
     admin.add(extraRoutes);
     const kubeLog = log.child({ component: 'kube-gateway' });

@@ -15,7 +15,7 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { etcdMissing, startEtcd } from '../../src/store/etcd/etcd-server.ts';
 import { openBackend } from '../../src/store/open.ts';
-import { runAws } from '../helpers/aws-cli.ts';
+import { awsCliEnv, runAws } from '../helpers/aws-cli.ts';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 /** EKS clusters become ACTIVE at once and need no EC2 subnets: the serve tests check wiring, not EKS. */
@@ -220,8 +220,19 @@ describe('localeks serve', () => {
     assert.equal(d.json.cluster.status, 'ACTIVE');
     assert.equal(Buffer.from(d.json.cluster.certificateAuthority.data, 'base64').toString(), caPem);
     assert.ok(String(d.json.cluster.endpoint).startsWith(s.kube), d.json.cluster.endpoint);
-    const r = await tlsGet(`${d.json.cluster.endpoint}/version`, caPem);
-    assert.notEqual(r.status, 404, r.body);
+    // The user's path: update-kubeconfig, then kubectl with `aws eks get-token` as its credential plugin.
+    const kubeDir = mkdtempSync(join(tmpdir(), 'localeks-kubeconfig-'));
+    try {
+      const kubeconfig = join(kubeDir, 'config');
+      const u = await runAws(s.aws, ['eks', 'update-kubeconfig', '--name', 'serve-demo', '--kubeconfig', kubeconfig]);
+      assert.equal(u.code, 0, u.stderr);
+      const k = await run('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(kubeDir, 'cache'), 'get', 'namespaces', '-o', 'name'], awsCliEnv());
+      assert.equal(k.code, 0, k.stderr);
+      assert.match(k.stdout, /^namespace\/kube-system$/m);
+      assert.match(k.stdout, /^namespace\/default$/m);
+    } finally {
+      rmSync(kubeDir, { recursive: true, force: true });
+    }
   });
 
   it('serves Prometheus metrics: requests by API and status, store counters, process metrics', async () => {
