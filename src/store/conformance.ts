@@ -253,6 +253,36 @@ export function runBackendSuite(name: string, makeBackend: () => Promise<Backend
       await assert.rejects(b.range({ prefix: p, revision: cur + 1000 }), code('FutureRevision'));
     });
 
+    it('count and pages at every past revision agree with the full listing', async (b, p) => {
+      const keys = ['a', 'b', 'c', 'd', 'e'].map((k) => p + k);
+      const revs: number[] = [];
+      let seed = 7;
+      const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+      for (let i = 0; i < 40; i++) {
+        const k = keys[rnd(keys.length)]!;
+        const cur = (await b.get(k)).kv;
+        if (i === 25) await b.compact(await b.currentRevision());
+        const r = !cur ? await b.create(k, String(i)) : rnd(3) === 0 ? await b.delete(k) : await b.update(k, String(i));
+        revs.push(r.revision);
+      }
+      const from = await b.compactRevision();
+      for (const rev of revs.filter((r) => r >= from)) {
+        const all = await b.range({ prefix: p, revision: rev });
+        assert.equal(all.count, all.kvs.length);
+        for (const after of [undefined, p + 'b', p + 'c0']) {
+          const want = all.kvs.filter((kv) => after === undefined || kv.key > after);
+          const c = await b.range({ prefix: p, revision: rev, after, countOnly: true });
+          assert.equal(c.count, want.length, `count at ${rev} after ${after}`);
+          const page = await b.range({ prefix: p, revision: rev, after, limit: 2 });
+          assert.deepEqual(
+            page.kvs.map((kv) => kv.key),
+            want.slice(0, 2).map((kv) => kv.key),
+          );
+          assert.deepEqual([page.count, page.more], [want.length, want.length > 2], `page at ${rev} after ${after}`);
+        }
+      }
+    });
+
     it('compaction: old reads and watches fail with Compacted, newer ones work', async (b, p) => {
       await b.create(p + 'a', '1');
       await b.create(p + 'gone', 'x');

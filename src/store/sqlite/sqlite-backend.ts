@@ -238,11 +238,28 @@ export class SqliteBackend implements Backend {
     const exclusive = opts.after !== undefined && opts.after >= opts.prefix;
     const start = exclusive ? opts.after! : opts.prefix;
     const latest = rev === this.rev;
-    const countStmt = latest ? (exclusive ? this.s.countLatestGt : this.s.countLatestGe) : exclusive ? this.s.countAtGt : this.s.countAtGe;
-    const count = () => (latest ? (countStmt.get(start, end) as number) : (countStmt.get(start, end, rev) as number));
+    const count = () => {
+      const now = (exclusive ? this.s.countLatestGt : this.s.countLatestGe).get(start, end) as number;
+      if (latest) return now;
+      // At a recent revision: today's count minus the keys created (plus
+      // the keys deleted) since, read from the log by revision. Far back,
+      // counting the newest row per name is cheaper.
+      if (this.rev - rev <= 50_000) return now - ((exclusive ? this.s.countDeltaGt : this.s.countDeltaGe).get(rev, start, end) as number);
+      return (exclusive ? this.s.countAtGt : this.s.countAtGe).get(start, end, rev) as number;
+    };
     if (opts.countOnly) return { revision: rev, kvs: [], more: false, count: count() };
     const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
-    const stmt = latest ? (exclusive ? this.s.rangeLatestGt : this.s.rangeLatestGe) : exclusive ? this.s.rangeAtGt : this.s.rangeAtGe;
+    const stmt = latest
+      ? exclusive
+        ? this.s.rangeLatestGt
+        : this.s.rangeLatestGe
+      : limit
+        ? exclusive
+          ? this.s.pageAtGt
+          : this.s.pageAtGe
+        : exclusive
+          ? this.s.rangeAtGt
+          : this.s.rangeAtGe;
     const sqlLimit = limit ? limit + 1 : -1;
     const rows = (latest ? stmt.all(start, end, sqlLimit) : stmt.all(start, end, rev, sqlLimit)) as LogRow[];
     const more = limit > 0 && rows.length > limit;
@@ -516,6 +533,8 @@ function prepare(db: Database.Database) {
   // Newest row per name at or below a revision, among rows in [start, end).
   const at = (op: string) =>
     `FROM kine k JOIN (SELECT name, MAX(id) AS mid FROM kine WHERE name ${op} ? AND name < ? AND id <= ? GROUP BY name) m ON k.id = m.mid WHERE k.deleted = 0`;
+  const atPage = (op: string) =>
+    `FROM kine k WHERE k.name ${op} ? AND k.name < ? AND k.id = (SELECT MAX(k2.id) FROM kine k2 WHERE k2.name = k.name AND k2.id <= ?) AND k.deleted = 0`;
   return {
     getLatest: db.prepare(`SELECT ${COLS} ${latestFrom} WHERE l.name = ?`),
     getAt: db.prepare(`SELECT ${COLS} FROM kine k WHERE k.name = ? AND k.id <= ? ORDER BY k.id DESC LIMIT 1`),
@@ -525,7 +544,13 @@ function prepare(db: Database.Database) {
     countLatestGt: db.prepare(`SELECT count(*) FROM latest WHERE name > ? AND name < ?`).pluck(),
     rangeAtGe: db.prepare(`SELECT ${COLS} ${at('>=')} ORDER BY k.name LIMIT ?`),
     rangeAtGt: db.prepare(`SELECT ${COLS} ${at('>')} ORDER BY k.name LIMIT ?`),
+    // A page at an old revision walks the name index in order and stops at
+    // the limit (the GROUP BY form above sorts the whole prefix first).
+    pageAtGe: db.prepare(`SELECT ${COLS} ${atPage('>=')} ORDER BY k.name LIMIT ?`),
+    pageAtGt: db.prepare(`SELECT ${COLS} ${atPage('>')} ORDER BY k.name LIMIT ?`),
     countAtGe: db.prepare(`SELECT count(*) ${at('>=')}`).pluck(),
+    countDeltaGe: db.prepare(`SELECT COALESCE(SUM(created) - SUM(deleted), 0) FROM kine NOT INDEXED WHERE id > ? AND name >= ? AND name < ?`).pluck(),
+    countDeltaGt: db.prepare(`SELECT COALESCE(SUM(created) - SUM(deleted), 0) FROM kine NOT INDEXED WHERE id > ? AND name > ? AND name < ?`).pluck(),
     countAtGt: db.prepare(`SELECT count(*) ${at('>')}`).pluck(),
     // Walks the log from the start revision by primary key (NOT INDEXED keeps
     // SQLite from scanning every row of the prefix by name and sorting).
