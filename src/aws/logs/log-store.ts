@@ -160,22 +160,57 @@ export async function appendEvents(
 /** A stored event with where it came from (for ids and FilterLogEvents). */
 export interface StoredEvent extends LogEventDoc {
   logStreamName: string;
-  eventId: string;
+  /** Position in the stream's ingestion order (batch * 100000 + index), the tiebreak within a timestamp. */
+  seq: number;
 }
 
-/** streamEvents returns a stream's events in timestamp order (ingestion order within a timestamp), minus expired ones. */
-export function streamEvents(state: AwsState, accountId: string, region: string, group: LogGroupDoc, stream: string, nowMs: number): StoredEvent[] {
-  const batches = state.list<EventBatchDoc>(batchCollection(accountId, region, group.logGroupName, stream));
+/** eventIdOf renders the eventId FilterLogEvents returns (digits, unique per stream and position). */
+export function eventIdOf(e: StoredEvent): string {
+  return `${String(e.timestamp).padStart(16, '0')}${hashName(e.logStreamName)}${String(e.seq).padStart(15, '0')}`;
+}
+
+/**
+ * Merged, sorted events per stream, cached per AwsState by the stream
+ * document's revision: batches are immutable and every append rewrites the
+ * stream document in the same transaction, so the revision names the content.
+ */
+const eventCache = new WeakMap<AwsState, Map<string, { rev: number; events: StoredEvent[] }>>();
+const EVENT_CACHE_STREAMS = 2000;
+
+function sortedStreamEvents(state: AwsState, accountId: string, region: string, group: string, stream: string): StoredEvent[] {
+  const sKey = streamKey(accountId, region, group, stream);
+  const rev = state.revision(sKey);
+  let perState = eventCache.get(state);
+  if (!perState) {
+    perState = new Map();
+    eventCache.set(state, perState);
+  }
+  const hit = perState.get(sKey);
+  if (hit && hit.rev === rev) return hit.events;
+  const batches = state.list<EventBatchDoc>(batchCollection(accountId, region, group, stream));
   const out: StoredEvent[] = [];
-  const cutoff = group.retentionInDays ? nowMs - group.retentionInDays * DAY_MS : -Infinity;
-  const tag = hashName(stream);
+  let sorted = true;
   batches.forEach((b, bi) => {
     b.events.forEach((e, ei) => {
-      if (e.timestamp < cutoff) return;
-      out.push({ ...e, logStreamName: stream, eventId: `${String(e.timestamp).padStart(16, '0')}${tag}${String(bi).padStart(10, '0')}${String(ei).padStart(5, '0')}` });
+      const prev = out[out.length - 1];
+      if (prev && prev.timestamp > e.timestamp) sorted = false;
+      out.push({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, logStreamName: stream, seq: bi * 100000 + ei });
     });
   });
-  return out.sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
+  if (!sorted) out.sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq);
+  perState.delete(sKey);
+  perState.set(sKey, { rev, events: out });
+  if (perState.size > EVENT_CACHE_STREAMS) perState.delete(perState.keys().next().value!);
+  return out;
+}
+
+/** streamEvents returns a stream's events in timestamp order (ingestion order within a timestamp), minus expired ones. Treat as read-only. */
+export function streamEvents(state: AwsState, accountId: string, region: string, group: LogGroupDoc, stream: string, nowMs: number): StoredEvent[] {
+  const all = sortedStreamEvents(state, accountId, region, group.logGroupName, stream);
+  if (!group.retentionInDays) return all;
+  const cutoff = nowMs - group.retentionInDays * DAY_MS;
+  if (all.length === 0 || all[0]!.timestamp >= cutoff) return all;
+  return all.filter((e) => e.timestamp >= cutoff);
 }
 
 function hashName(s: string): string {

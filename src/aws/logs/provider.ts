@@ -11,6 +11,7 @@ import { compileFilterPattern } from './filter-pattern.ts';
 import {
   appendEvents,
   deleteStreamOps,
+  eventIdOf,
   getLogGroup,
   groupNotFound,
   invalidParameter,
@@ -19,6 +20,7 @@ import {
   RETENTION_DAYS,
   streamEvents,
   streamNotFound,
+  type StoredEvent,
 } from './log-store.ts';
 import { groupCollection, groupKey, streamCollection, streamKey, type LogGroupDoc, type LogStreamDoc } from './model.ts';
 
@@ -348,15 +350,19 @@ export function createLogsProvider(deps: AwsDeps): AwsProvider {
         streams = streams.filter((s) => want.has(s.logStreamName));
       }
       if (input.logStreamNamePrefix) streams = streams.filter((s) => s.logStreamName.startsWith(input.logStreamNamePrefix));
-      const all = streams
-        .flatMap((s) => streamEvents(state, ctx.accountId, ctx.region, g, s.logStreamName, now(ctx)))
-        .filter((e) => (input.startTime === undefined || e.timestamp >= input.startTime) && (input.endTime === undefined || e.timestamp <= input.endTime))
-        .filter((e) => match(e.message))
-        .sort((a, b) => a.timestamp - b.timestamp || (a.eventId < b.eventId ? -1 : 1));
+      const all: StoredEvent[] = [];
+      for (const s of streams) {
+        for (const e of streamEvents(state, ctx.accountId, ctx.region, g, s.logStreamName, now(ctx))) {
+          if (input.startTime !== undefined && e.timestamp < input.startTime) continue;
+          if (input.endTime !== undefined && e.timestamp > input.endTime) continue;
+          if (match(e.message)) all.push(e);
+        }
+      }
+      if (streams.length > 1) all.sort((a, b) => a.timestamp - b.timestamp || (a.logStreamName < b.logStreamName ? -1 : a.logStreamName > b.logStreamName ? 1 : a.seq - b.seq));
       const start = readOffset(input.nextToken);
       const page = all.slice(start, start + limit);
       return {
-        events: page.map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId: e.eventId })),
+        events: page.map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId: eventIdOf(e) })),
         searchedLogStreams: streams.map((s) => ({ logStreamName: s.logStreamName, searchedCompletely: true })),
         nextToken: start + page.length < all.length ? offsetToken(start + page.length) : undefined,
       };
