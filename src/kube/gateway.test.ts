@@ -73,7 +73,7 @@ describe('kube gateway', () => {
       apiVersion: 'v1',
       metadata: {},
       status: 'Failure',
-      message: 'cluster "nope" not found',
+      message: 'clusters "nope" not found',
       reason: 'NotFound',
       details: { name: 'nope', kind: 'clusters' },
       code: 404,

@@ -3,47 +3,31 @@
  *
  *   /clusters/<endpointId>/<rest>  -> ClusterDirectory.lookup(endpointId), then
  *                                     ClusterApiHandler.handle(cluster, req, res, '/<rest>')
- *   unknown endpointId            -> 404 metav1.Status, reason NotFound
+ *   unknown endpointId            -> 404 metav1.Status, reason NotFound (clusters "<id>" not found)
  *   cluster not ACTIVE/UPDATING   -> 503 metav1.Status, reason ServiceUnavailable
  *   anything else                 -> 404 metav1.Status, reason NotFound
  *
+ * Status bodies come from kube/apiserver/errors.ts, as the API server's own.
  * It also classifies each request (verb and resource, as kube-apiserver's
  * request-info does) for metrics and logs, without consuming the body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { newGenericNotFound, newInternalError, newNotFound, newServiceUnavailable, type StatusError } from './apiserver/errors.ts';
+import { parseRequestInfo } from './apiserver/request-info.ts';
 import type { ClusterApiHandler, ClusterDirectory, ClusterInfo } from './types.ts';
 
 /** The statuses whose clusters serve their Kubernetes API. */
 export const SERVING_STATUSES: ReadonlySet<string> = new Set(['ACTIVE', 'UPDATING']);
 
-/** A metav1.Status as the API server returns it for failures. */
-export interface KubeStatus {
-  kind: 'Status';
-  apiVersion: 'v1';
-  metadata: Record<string, never>;
-  status: 'Failure';
-  message: string;
-  reason: string;
-  details?: { name?: string; group?: string; kind?: string };
-  code: number;
-}
-
-/** kubeStatus builds a failure Status body. */
-export function kubeStatus(code: number, reason: string, message: string, details?: KubeStatus['details']): KubeStatus {
-  const s: KubeStatus = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
-  if (details) s.details = details;
-  return s;
-}
-
-/** writeStatus sends a Status as JSON with its code (no-op if the response has started). */
-export function writeStatus(res: ServerResponse, status: KubeStatus): void {
+/** writeStatus sends a StatusError's Status as JSON with its code (ends the response if it has started). */
+export function writeStatus(res: ServerResponse, err: StatusError): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const body = JSON.stringify(status);
-  res.writeHead(status.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+  const body = JSON.stringify(err.status);
+  res.writeHead(err.status.code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
   res.end(body);
 }
 
@@ -61,52 +45,22 @@ export interface KubeRequestInfo {
   longRunning: boolean;
 }
 
+const LONG_RUNNING_SUBRESOURCES = new Set(['exec', 'attach', 'portforward', 'proxy']);
+
 /**
- * requestInfo classifies a path the way kube-apiserver's RequestInfoFactory
- * does (staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go),
- * reduced to what metrics need.
+ * requestInfo reduces kube-apiserver's request info (apiserver/request-info.ts)
+ * to what metrics and shutdown need: the verb, the resource (with
+ * /subresource), and whether the request is long-running (watch, exec,
+ * attach, port-forward, proxy, log follow), as upstream's
+ * LongRunningRequestCheck decides.
  */
 export function requestInfo(method: string, path: string, query: URLSearchParams): Omit<KubeRequestInfo, 'endpointId' | 'path'> {
-  const parts = path.split('/').filter(Boolean);
-  const m = method.toUpperCase();
-  let rest: string[];
-  if (parts[0] === 'api' && parts.length >= 2) rest = parts.slice(2);
-  else if (parts[0] === 'apis' && parts.length >= 3) rest = parts.slice(3);
-  else return { verb: m.toLowerCase(), resource: '', longRunning: false };
-  let watchPath = false;
-  if (rest[0] === 'watch') {
-    watchPath = true;
-    rest = rest.slice(1);
-  }
-  if (rest[0] === 'namespaces' && rest.length >= 3) rest = rest.slice(2);
-  if (rest.length === 0) return { verb: m.toLowerCase(), resource: '', longRunning: false };
-  const resource = rest.length >= 3 ? `${rest[0]}/${rest[2]}` : rest[0]!;
-  const hasName = rest.length >= 2;
-  const isWatch = watchPath || query.get('watch') === 'true' || query.get('watch') === '1';
-  let verb: string;
-  switch (m) {
-    case 'GET':
-    case 'HEAD':
-      verb = isWatch ? 'watch' : hasName ? 'get' : 'list';
-      break;
-    case 'POST':
-      verb = 'create';
-      break;
-    case 'PUT':
-      verb = 'update';
-      break;
-    case 'PATCH':
-      verb = 'patch';
-      break;
-    case 'DELETE':
-      verb = hasName ? 'delete' : 'deletecollection';
-      break;
-    default:
-      verb = m.toLowerCase();
-  }
-  const sub = rest[2];
-  const longRunning = isWatch || sub === 'exec' || sub === 'attach' || sub === 'portforward' || sub === 'proxy' || (sub === 'log' && query.get('follow') === 'true');
-  return { verb, resource, longRunning };
+  const info = parseRequestInfo(method.toUpperCase(), path, query);
+  if (!info.isResourceRequest) return { verb: method.toLowerCase(), resource: '', longRunning: false };
+  const resource = info.subresource ? `${info.resource}/${info.subresource}` : info.resource;
+  const longRunning =
+    info.verb === 'watch' || LONG_RUNNING_SUBRESOURCES.has(info.subresource) || (info.subresource === 'log' && query.get('follow') === 'true');
+  return { verb: info.verb, resource, longRunning };
 }
 
 export interface KubeGatewayOptions {
@@ -166,7 +120,7 @@ export function createKubeGateway(opts: KubeGatewayOptions): KubeGateway {
       res.once('close', report);
     }
     if (info.endpointId === '') {
-      writeStatus(res, kubeStatus(404, 'NotFound', 'the server could not find the requested resource'));
+      writeStatus(res, newGenericNotFound());
       return;
     }
     let cluster: ClusterInfo | undefined;
@@ -174,28 +128,22 @@ export function createKubeGateway(opts: KubeGatewayOptions): KubeGateway {
       cluster = directory.lookup(info.endpointId);
     } catch (e) {
       log?.error({ err: e, endpointId: info.endpointId }, 'cluster directory lookup failed');
-      writeStatus(res, kubeStatus(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`));
+      writeStatus(res, newInternalError(e));
       return;
     }
     if (!cluster) {
-      writeStatus(res, kubeStatus(404, 'NotFound', `cluster "${info.endpointId}" not found`, { name: info.endpointId, kind: 'clusters' }));
+      writeStatus(res, newNotFound({ group: '', resource: 'clusters' }, info.endpointId));
       return;
     }
     if (!SERVING_STATUSES.has(cluster.status)) {
-      writeStatus(
-        res,
-        kubeStatus(503, 'ServiceUnavailable', `the Kubernetes API of cluster "${cluster.name}" is not available while the cluster is ${cluster.status}`, {
-          name: cluster.name,
-          kind: 'clusters',
-        }),
-      );
+      writeStatus(res, newServiceUnavailable(`the Kubernetes API of cluster "${cluster.name}" is not available while the cluster is ${cluster.status}`));
       return;
     }
     try {
       await handler.handle(cluster, req, res, info.path);
     } catch (e) {
       log?.error({ err: e, cluster: cluster.name, path: info.path }, 'cluster API handler failed');
-      writeStatus(res, kubeStatus(500, 'InternalError', `Internal error occurred: ${(e as Error).message}`));
+      writeStatus(res, newInternalError(e));
     }
   }
 
@@ -211,6 +159,6 @@ export const EMPTY_CLUSTER_DIRECTORY: ClusterDirectory = {
 /** A ClusterApiHandler that answers 503 for every request (used until the Kubernetes API server is wired). */
 export const UNAVAILABLE_CLUSTER_API: ClusterApiHandler = {
   async handle(cluster, _req, res) {
-    writeStatus(res, kubeStatus(503, 'ServiceUnavailable', `the Kubernetes API of cluster "${cluster.name}" is not served by this localeks build yet`));
+    writeStatus(res, newServiceUnavailable(`the Kubernetes API of cluster "${cluster.name}" is not served by this localeks build yet`));
   },
 };

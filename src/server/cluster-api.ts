@@ -9,7 +9,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { bootstrapCluster, createClusterApiServer, type ClusterApiServer } from '../kube/apiserver/index.ts';
-import { kubeStatus, writeStatus } from '../kube/gateway.ts';
+import { newServiceUnavailable } from '../kube/apiserver/errors.ts';
+import { writeStatus } from '../kube/gateway.ts';
 import type { ClusterInfo } from '../kube/types.ts';
 import type { ServerContext } from './start.ts';
 
@@ -44,7 +45,7 @@ export function createDefaultClusterApi(ctx: Pick<ServerContext, 'backend' | 'cl
         await ensureBootstrapped(cluster);
       } catch (e) {
         log.error({ err: e, cluster: cluster.name }, 'cluster bootstrap failed');
-        writeStatus(res, kubeStatus(503, 'ServiceUnavailable', `the Kubernetes API of cluster "${cluster.name}" is starting: ${(e as Error).message}`));
+        writeStatus(res, newServiceUnavailable(`the Kubernetes API of cluster "${cluster.name}" is starting: ${(e as Error).message}`));
         return;
       }
       await api.handle(cluster, req, res, path);

@@ -163,7 +163,7 @@ describe('localeks serve', () => {
       apiVersion: 'v1',
       metadata: {},
       status: 'Failure',
-      message: 'cluster "nope" not found',
+      message: 'clusters "nope" not found',
       reason: 'NotFound',
       details: { name: 'nope', kind: 'clusters' },
       code: 404,
