@@ -320,3 +320,62 @@ describe('@kubernetes/client-node', () => {
     assert.equal(events[0]?.[1].reason, 'Expired');
   });
 });
+
+describe('CustomResourceDefinitions', () => {
+  const CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, shortNames: [wd]}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
+    additionalPrinterColumns:
+    - {name: Color, type: string, jsonPath: .spec.color}
+    - {name: Replicas, type: integer, jsonPath: .spec.replicas}
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            required: [color]
+            properties:
+              color: {type: string, enum: [red, blue]}
+              replicas: {type: integer, minimum: 0, default: 1}
+              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
+          status:
+            type: object
+            properties:
+              replicas: {type: integer}
+`;
+  test('custom resource round trip: discovery, defaulting, pruning, validation, printer columns, scale, cleanup', async () => {
+    await ok(['apply', '-f', '-'], CRD);
+    await ok(['wait', '--for=condition=established', 'crd/widgets.example.com', '--timeout=10s']);
+    assert.match(await ok(['api-resources', '--api-group=example.com']), /widgets\s+wd\s+example.com\/v1\s+true\s+Widget/);
+    await ok(['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {color: red, extra: {any: thing}}\n');
+    assert.match(await ok(['get', 'wd']), /^NAME\s+COLOR\s+REPLICAS\s*\nw1\s+red\s+1/m);
+    const w = JSON.parse(await ok(['get', 'widget', 'w1', '-o', 'json']));
+    assert.equal(w.spec.replicas, 1, 'defaulted');
+    assert.deepEqual(w.spec.extra, { any: 'thing' }, 'preserved');
+    assert.match(await fails(['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w2}\nspec: {color: red, bogus: 1}\n'), /unknown field "spec.bogus"/);
+    await ok(['apply', '--validate=false', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w3}\nspec: {color: blue, bogus: 1}\n');
+    assert.equal((JSON.parse(await ok(['get', 'widget', 'w3', '-o', 'json'])).spec.bogus), undefined, 'pruned');
+    const bad = await fails(['apply', '-f', '-'], 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w4}\nspec: {color: pink, replicas: -1}\n');
+    assert.match(bad, /spec.color: Unsupported value: "pink": supported values: "red", "blue"/);
+    assert.match(bad, /spec.replicas: Invalid value: -1: spec.replicas in body should be greater than or equal to 0/);
+    await ok(['scale', 'widget', 'w1', '--replicas=3']);
+    assert.equal(await ok(['get', 'widget', 'w1', '-o', 'jsonpath={.spec.replicas}/{.metadata.generation}']), '3/2');
+    await ok(['delete', 'crd', 'widgets.example.com']);
+    await ok(['wait', '--for=delete', 'crd/widgets.example.com', '--timeout=10s']);
+    assert.match(await fails(['get', 'widgets']), /the server doesn't have a resource type "widgets"|the server could not find the requested resource/);
+    assert.equal((await h.backend.range({ prefix: `/k8s/${h.cluster.uid}/registry/example.com/` })).count, 0, 'custom resources deleted with their CRD');
+  });
+});

@@ -44,6 +44,19 @@ export interface Resource {
   virtual?: boolean;
   /** Set for custom resources. */
   crd?: boolean;
+  /** For custom resources: what the CustomResourceDefinition says about this version. */
+  custom?: CustomResourceInfo;
+}
+
+/** A served version of a CustomResourceDefinition. */
+export interface CustomResourceInfo {
+  /** openAPIV3Schema of the version (structural). */
+  schema?: Record<string, any>;
+  statusSubresource: boolean;
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
+  printerColumns: Array<{ name: string; type: string; format?: string; description?: string; priority?: number; jsonPath: string }>;
+  /** Name of the CRD. */
+  crdName: string;
 }
 
 /** apiVersion string of a group/version: "v1" for core, "apps/v1" otherwise. */

@@ -69,8 +69,34 @@ function walk(shape: Shape, v: unknown, path: string, out: string[]): void {
 }
 
 /** Paths of fields the type does not have ("spec.containers[0].imagee"). */
+function walkSchema(schema: Record<string, any> | undefined, v: unknown, path: string, out: string[], root = false): void {
+  if (!schema || !v || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    if (schema.items) v.forEach((x, i) => walkSchema(schema.items, x, `${path}[${i}]`, out));
+    return;
+  }
+  if (schema['x-kubernetes-preserve-unknown-fields'] === true && !schema.properties) return;
+  const props: Record<string, any> = schema.properties ?? {};
+  const addl = schema.additionalProperties;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (root && (k === 'apiVersion' || k === 'kind')) continue;
+    const p = path ? `${path}.${k}` : k;
+    if (root && k === 'metadata') {
+      walk(META, x, p, out);
+      continue;
+    }
+    if (props[k]) walkSchema(props[k], x, p, out);
+    else if (addl && typeof addl === 'object') walkSchema(addl, x, p, out);
+    else if (addl !== true && schema['x-kubernetes-preserve-unknown-fields'] !== true) out.push(p);
+  }
+}
+
 export function unknownFields(r: Resource, obj: KObject, prefix = ''): string[] {
-  if (r.crd) return [];
+  if (r.crd) {
+    const out: string[] = [];
+    walkSchema(r.custom?.schema, obj, prefix, out, true);
+    return out;
+  }
   const own = TOP[r.kind] ?? leafs('spec', 'status');
   const shape: Shape = { apiVersion: L, kind: L, metadata: META, ...own };
   const out: string[] = [];

@@ -43,6 +43,8 @@ import { parseFieldSelector, parseLabelSelector, labelSelectorFromObject, format
 import { type IncludeObject, toTable } from './table.ts';
 import { unknownFields } from './field-validation.ts';
 import { NamespaceController } from './namespace-controller.ts';
+import { CrdController } from './crd.ts';
+import { readJsonPath, writeJsonPath } from './registry/structural.ts';
 import { kubeVersionInfo } from './version.ts';
 import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
@@ -71,6 +73,7 @@ export interface ClusterState {
   scheme: Scheme;
   registry: ClusterRegistry;
   namespaces: NamespaceController;
+  crds: CrdController;
   watches: Set<WatchStream>;
 }
 
@@ -185,9 +188,10 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (!st) {
       const scheme = new Scheme();
       const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme });
-      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), watches: new Set() };
+      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), watches: new Set() };
       states.set(cluster.uid, st);
       st.namespaces.start();
+      st.crds.start();
     }
     st.cluster = cluster;
     return st;
@@ -201,7 +205,12 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (!info.isResourceRequest) return nonResource(cluster, req, res, path, info);
     if (cluster.status !== 'ACTIVE' && cluster.status !== 'UPDATING') throw newServiceUnavailable(`the cluster is ${cluster.status}`);
     const st = state(cluster);
-    const r = st.scheme.get(info.apiGroup, info.apiVersion, info.resource);
+    let r = st.scheme.get(info.apiGroup, info.apiVersion, info.resource);
+    if (!r && info.apiGroup.includes('.')) {
+      // A CRD written an instant ago: let the cache (and the CRD controller) catch up.
+      await st.registry.fresh();
+      r = st.scheme.get(info.apiGroup, info.apiVersion, info.resource);
+    }
     if (!r) throw newGenericNotFound();
     return resource(st, r, info, q, req, res);
   }
@@ -315,6 +324,19 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
 
   function toScale(r: Resource, obj: KObject): KObject {
     const m = obj.metadata ?? {};
+    const cs = r.custom?.scale;
+    if (cs) {
+      const sel = cs.labelSelectorPath ? readJsonPath(obj, cs.labelSelectorPath) : undefined;
+      const status: Record<string, unknown> = { replicas: Number(readJsonPath(obj, cs.statusReplicasPath) ?? 0) };
+      if (typeof sel === 'string') status.selector = sel;
+      return {
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
+        spec: { replicas: Number(readJsonPath(obj, cs.specReplicasPath) ?? 0) },
+        status,
+      };
+    }
     let selector = '';
     const sel = obj.spec?.selector;
     if (sel && typeof sel === 'object' && ('matchLabels' in sel || 'matchExpressions' in sel)) selector = formatLabelSelector(labelSelectorFromObject(sel) ?? []);
@@ -334,7 +356,8 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       throw newInvalid({ group: 'autoscaling', kind: 'Scale' }, cur.metadata?.name ?? '', [fieldErr.invalid('spec.replicas', replicas ?? null, 'must be greater than or equal to 0')]);
     }
     const next = structuredClone(cur);
-    next.spec = { ...(next.spec ?? {}), replicas };
+    if (r.custom?.scale) writeJsonPath(next, r.custom.scale.specReplicasPath, replicas);
+    else next.spec = { ...(next.spec ?? {}), replicas };
     next.metadata!.resourceVersion = scale.metadata?.resourceVersion ?? '';
     return next;
   }
@@ -687,6 +710,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (!st) return;
       for (const w of st.watches) w.close();
       st.namespaces.stop();
+      st.crds.stop();
       st.registry.cache.close();
       states.delete(uid);
     },

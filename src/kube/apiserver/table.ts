@@ -5,6 +5,7 @@
  */
 import type { KObject } from '../api/types.ts';
 import type { Resource } from '../api/scheme.ts';
+import { readJsonPath } from './registry/structural.ts';
 
 export interface ColumnDefinition {
   name: string;
@@ -320,7 +321,32 @@ const DESCRIPTIONS: Record<string, string> = {
 /** A custom-resource printer from additionalPrinterColumns. */
 export type PrinterColumns = Array<{ name: string; type: string; format?: string; description?: string; priority?: number; jsonPath: string }>;
 
+const customPrinters = new WeakMap<Resource, Printer>();
+
+function cellOf(v: unknown, type: string, now: number): Cell {
+  if (v === undefined || v === null) return '<none>' as Cell;
+  if (type === 'date' && typeof v === 'string') return humanDuration(now - Date.parse(v));
+  if (type === 'integer' || type === 'number') return typeof v === 'number' ? v : Number(v);
+  if (type === 'boolean') return typeof v === 'boolean' ? v : v === 'true';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
 function printerFor(res: Resource): Printer {
+  if (res.custom) {
+    let p = customPrinters.get(res);
+    if (!p) {
+      const cols = res.custom.printerColumns;
+      p = {
+        columns: [['Name', 'string', 0, 'name'], ...cols.map((c) => [c.name, c.type === 'date' ? 'date' : c.type, c.priority ?? 0, c.format ?? ''] as [string, string, number, string])],
+        row(o, now) {
+          return [o.metadata!.name!, ...cols.map((c) => cellOf(readJsonPath(o, c.jsonPath), c.type, now))];
+        },
+      };
+      customPrinters.set(res, p);
+    }
+    return p;
+  }
   return PRINTERS[res.storageResource] ?? DEFAULT_PRINTER;
 }
 

@@ -8,6 +8,7 @@ import { type FieldError, fieldErr } from '../errors.ts';
 import type { KObject } from '../../api/types.ts';
 import type { Resource } from '../../api/scheme.ts';
 import { labelSelectorFromObject, matchLabels } from '../selectors.ts';
+import { crdStrategy, customStrategy } from '../crd.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isPathSegmentName, type NameValidator, validateLabels } from '../validation.ts';
 
 export interface Strategy {
@@ -720,12 +721,14 @@ const STRATEGIES: Record<string, Strategy> = {
   'autoscaling/horizontalpodautoscalers': hpa,
   'policy/poddisruptionbudgets': pdb,
   'networking.k8s.io/ingresses': ingress,
+  'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
 };
 
 const DEFAULT_STRATEGY: Strategy = { name: nameSubdomain };
 
 /** The strategy of a resource (by its storage resource). */
 export function strategyFor(res: Resource): Strategy {
+  if (res.custom) return customStrategy(res);
   return STRATEGIES[res.storageResource] ?? DEFAULT_STRATEGY;
 }
 
