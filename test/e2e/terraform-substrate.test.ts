@@ -75,7 +75,7 @@ describe('terraform: EKS substrate stack (apply, no drift, destroy)', { skip: to
     const nat = (await aws('ec2', 'describe-nat-gateways', '--nat-gateway-ids', out.nat_gateway_id!.value)).NatGateways[0];
     assert.equal(nat.State, 'available');
     const attached = (await aws('iam', 'list-attached-role-policies', '--role-name', 'substrate-node')).AttachedPolicies.map((p: any) => p.PolicyName).sort();
-    assert.deepEqual(attached, ['AmazonEC2ContainerRegistryReadOnly', 'AmazonEKS_CNI_Policy', 'AmazonEKSWorkerNodePolicy']);
+    assert.deepEqual(attached, ['AmazonEC2ContainerRegistryReadOnly', 'AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy']);
 
     const plan = await tf.planDetailed();
     assert.equal(plan.code, 0, `second plan is not empty (exit ${plan.code}):\n${tfErrorLines(plan)}`);
