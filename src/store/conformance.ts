@@ -10,7 +10,9 @@
  *   runBackendSuite('memory', async () => new MemoryBackend());
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { type Backend, isStoreError, type KeyValue, type StoreError, type StoreErrorCode, type WatchEvent, type WriteResult } from './backend.ts';
 
@@ -19,6 +21,14 @@ export interface BackendSuiteOptions {
   skip?: string | false;
   /** How long lease expiry may take before the test fails (default 20 s). */
   leaseDeadlineMs?: number;
+  /**
+   * For backends whose state outlives the process: the open.ts spec of the
+   * store makeBackend(dataDir) opens, and a fresh data dir per test. Enables
+   * the restart test and the kill -9 test (a child process writes through
+   * openBackend(spec, {dataDir}) and is killed; every acked write must be
+   * there after reopening).
+   */
+  persistence?: { spec: string; newDataDir(): string };
 }
 
 /** A watch whose events and errors tests can inspect. */
@@ -59,7 +69,12 @@ function kvOf(kv: KeyValue | undefined) {
   return kv && { key: kv.key, value: kv.value, createRevision: kv.createRevision, modRevision: kv.modRevision, version: kv.version, lease: kv.lease };
 }
 
-export function runBackendSuite(name: string, makeBackend: () => Promise<Backend>, opts: BackendSuiteOptions = {}): void {
+/**
+ * runBackendSuite registers the conformance tests for one backend.
+ * makeBackend(dataDir) opens a backend; backends with persistence open the
+ * store in dataDir (a fresh one when undefined), others ignore it.
+ */
+export function runBackendSuite(name: string, makeBackend: (dataDir?: string) => Promise<Backend>, opts: BackendSuiteOptions = {}): void {
   const it = (title: string, fn: (b: Backend, p: string) => Promise<void>) =>
     test(title, async () => {
       const b = await makeBackend();
@@ -462,6 +477,88 @@ export function runBackendSuite(name: string, makeBackend: () => Promise<Backend
       assert.equal((await b.get(p + 'b')).kv?.value, 'kept');
       await assert.rejects(b.keepAliveLease(id), code('LeaseNotFound'));
       w.cancel();
+    });
+
+    const persistence = opts.persistence;
+    const notPersistent = persistence ? false : 'the state of this backend does not outlive the process';
+
+    test('restart: keys, revisions, compaction point, history and leases survive close and reopen', { skip: notPersistent }, async () => {
+      const dir = persistence!.newDataDir();
+      const p = uniquePrefix();
+      let b = await makeBackend(dir);
+      const lease = await b.grantLease(3600);
+      await b.create(p + 'a', '1');
+      await b.create(p + 'leased', 'l', { lease });
+      const u = await b.update(p + 'a', '2');
+      await b.put(p + 'gone', 'x');
+      await b.delete(p + 'gone');
+      await b.compact(u.revision);
+      const last = await b.put(p + 'b', 'b');
+      const before = await b.range({ prefix: p });
+      const rev = await b.currentRevision();
+      await b.close();
+
+      b = await makeBackend(dir);
+      try {
+        assert.equal(await b.currentRevision(), rev);
+        assert.equal(await b.compactRevision(), u.revision);
+        const after = await b.range({ prefix: p });
+        assert.deepEqual(after.kvs.map(kvOf), before.kvs.map(kvOf));
+        assert.equal((await b.get(p + 'leased')).kv?.lease, lease);
+        const w = record(b, p, u.revision);
+        await waitFor('history after the restart', () => w.events.length >= 3);
+        assert.deepEqual(
+          w.events.map((e) => `${e.type}:${e.kv.key.slice(p.length)}`),
+          ['put:gone', 'delete:gone', 'put:b'],
+        );
+        assert.equal(w.events[2]!.kv.modRevision, last.revision);
+        w.cancel();
+        assert.ok((await b.put(p + 'c', 'c')).revision > rev);
+        await b.keepAliveLease(lease);
+        const lease2 = await b.grantLease(60);
+        assert.notEqual(lease2, lease);
+        await b.revokeLease(lease);
+        assert.equal((await b.get(p + 'leased')).kv, undefined);
+      } finally {
+        await b.close();
+      }
+    });
+
+    test('kill -9 of a writing process loses no acknowledged write', { skip: notPersistent }, async () => {
+      const dir = persistence!.newDataDir();
+      const p = uniquePrefix();
+      const script = join(import.meta.dirname, 'crash-writer.ts');
+      const child = spawn(process.execPath, ['--import', 'tsx', script, persistence!.spec, dir, p], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let out = '';
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (d: string) => (out += d));
+      const exited = new Promise((r) => child.on('exit', r));
+      try {
+        await waitFor('the child to ack 1000 writes', () => out.split('\n').length > 1000 || child.exitCode !== null, 60_000);
+      } finally {
+        child.kill('SIGKILL');
+        await exited;
+      }
+      const lines = out.split('\n').slice(0, -1); // the last piece may be partial
+      assert.ok(lines.length > 1000, `the child acked only ${lines.length} lines`);
+      const lease = Number(lines.shift()!.split(' ')[1]);
+      const b = await makeBackend(dir);
+      try {
+        const stored = new Map((await b.range({ prefix: p })).kvs.map((kv) => [kv.key, kv]));
+        let maxRev = 0;
+        for (const line of lines) {
+          const [rev, key, value] = line.split(' ');
+          const kv = stored.get(key!);
+          assert.equal(kv?.value, value, `acked write ${line} is missing`);
+          assert.equal(kv.modRevision, Number(rev));
+          maxRev = Math.max(maxRev, Number(rev));
+        }
+        assert.ok((await b.currentRevision()) >= maxRev);
+        await b.keepAliveLease(lease);
+        await b.revokeLease(lease);
+      } finally {
+        await b.close();
+      }
     });
 
     test('close ends watchers and refuses calls', async () => {
