@@ -27,6 +27,12 @@
  * larger (snapshot restores), so run etcd with higher limits (see
  * etcd-server.ts for the flags the tests use).
  *
+ * The etcd3 client's default fault handling stays on: it retries a call up
+ * to 3 times on connection-level errors, so a conditional write whose reply
+ * was lost with the connection can be retried and then fail with KeyExists
+ * or Conflict although the first attempt was applied (callers that re-read
+ * on Conflict, as every CAS loop does, converge).
+ *
  * A watch with afterRevision 0 starts after the newest revision this client
  * has seen (any response header), so a watch opened after a write returned
  * never misses the writes that follow it.
@@ -103,6 +109,10 @@ export class EtcdBackend implements Backend {
   private readonly watchers = new Set<{ end(err: StoreError): void }>();
   private keepAlive?: { stream: KeepAliveStream; pending: Array<{ id: string; resolve: (ttl: number) => void; reject: (e: unknown) => void }> };
 
+  /**
+   * open connects to the etcd members in opts.hosts and reads the current and
+   * compaction revisions; it throws (Unavailable) when etcd cannot be reached.
+   */
   static async open(opts: EtcdBackendOptions): Promise<EtcdBackend> {
     const b = new EtcdBackend(opts);
     try {
