@@ -17,6 +17,8 @@ export interface ProviderHarness {
   call(op: string, input: Record<string, unknown>, ctx?: Partial<RequestContext>): Promise<any>;
   /** callError runs an operation that must fail and returns the AwsServiceError. */
   callError(op: string, input: Record<string, unknown>, ctx?: Partial<RequestContext>): Promise<AwsServiceError>;
+  /** advance moves simulated time forward. */
+  advance(ms: number): void;
   close(): Promise<void>;
 }
 
@@ -72,6 +74,9 @@ export async function providerHarness(make: (deps: AwsDeps) => AwsProvider, serv
         throw e;
       }
       throw new Error(`${op} succeeded but was expected to fail`);
+    },
+    advance(ms: number) {
+      t += ms;
     },
     async close() {
       state.stop();

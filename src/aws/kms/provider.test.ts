@@ -149,3 +149,25 @@ test('asymmetric keys: RSA sign/verify and OAEP, HMAC', async () => {
   assert.equal((await h.call('VerifyMac', { KeyId: mac.KeyId, Message: msg, Mac: m.Mac, MacAlgorithm: 'HMAC_SHA_256' })).MacValid, true);
   assert.equal((await h.callError('Encrypt', { KeyId: rsa.KeyId, Plaintext: msg })).code, 'InvalidKeyUsageException');
 });
+
+test('AWS managed keys appear on first use of alias/aws/<service> and refuse customer management', async () => {
+  const d = await h.call('DescribeKey', { KeyId: 'alias/aws/ebs' });
+  assert.equal(d.KeyMetadata.KeyManager, 'AWS');
+  assert.equal((await h.call('DescribeKey', { KeyId: 'alias/aws/ebs' })).KeyMetadata.KeyId, d.KeyMetadata.KeyId);
+  const enc = await h.call('Encrypt', { KeyId: 'alias/aws/ebs', Plaintext: Buffer.from('vol') });
+  assert.equal(enc.KeyId, d.KeyMetadata.Arn);
+  assert.equal((await h.callError('DisableKey', { KeyId: d.KeyMetadata.KeyId })).code, 'NotAuthorizedException');
+  assert.equal((await h.callError('DescribeKey', { KeyId: 'alias/aws/not-a-service' })).code, 'NotFoundException');
+});
+
+test('keys are deleted with their aliases once the deletion window has passed', async () => {
+  const k = (await h.call('CreateKey', {})).KeyMetadata;
+  await h.call('CreateAlias', { AliasName: 'alias/doomed', TargetKeyId: k.KeyId });
+  await h.call('ScheduleKeyDeletion', { KeyId: k.KeyId, PendingWindowInDays: 7 });
+  h.advance(6 * 86_400_000);
+  assert.equal((await h.call('DescribeKey', { KeyId: k.KeyId })).KeyMetadata.KeyState, 'PendingDeletion');
+  h.advance(86_400_000);
+  assert.equal((await h.callError('DescribeKey', { KeyId: k.KeyId })).code, 'NotFoundException');
+  assert.equal((await h.call('ListAliases', {})).Aliases.some((a: any) => a.AliasName === 'alias/doomed'), false);
+  assert.equal((await h.call('ListKeys', {})).Keys.some((x: any) => x.KeyId === k.KeyId), false);
+});

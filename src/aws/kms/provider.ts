@@ -24,6 +24,12 @@ function validation(message: string) {
   return awsError('ValidationException', message, 400);
 }
 
+/** Aliases of AWS managed keys that KMS creates on first use (alias/aws/<service>). */
+const AWS_MANAGED_SERVICES: Record<string, string> = {
+  ebs: 'EBS', s3: 'S3', rds: 'RDS', lambda: 'Lambda', secretsmanager: 'SecretsManager', ssm: 'SSM', sns: 'SNS', sqs: 'SQS',
+  logs: 'CloudWatch Logs', eks: 'EKS', dynamodb: 'DynamoDB', kinesis: 'Kinesis', elasticfilesystem: 'EFS', backup: 'Backup', ecr: 'ECR', acm: 'ACM',
+};
+
 /** defaultKeyPolicy is the key policy KMS gives a key created without one. */
 export function defaultKeyPolicy(accountId: string): string {
   return JSON.stringify(
@@ -105,7 +111,7 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
   };
   /** A key that is not pending deletion (for management operations). */
   const manageable = (ctx: RequestContext, ref: string): KeyDoc => {
-    const k = key(ctx, ref);
+    const k = customerManaged(key(ctx, ref));
     if (k.KeyState === 'PendingDeletion') throw awsError('KMSInvalidStateException', `${k.Arn} is pending deletion.`);
     return k;
   };
@@ -118,6 +124,95 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
   };
   const usage = (k: KeyDoc, want: string) => {
     if (k.KeyUsage !== want) throw awsError('InvalidKeyUsageException', `${k.Arn} key usage is ${k.KeyUsage} which is not valid for ${want === 'SIGN_VERIFY' ? 'signing' : want === 'GENERATE_VERIFY_MAC' ? 'MAC' : 'encryption'}.`);
+  };
+
+  /**
+   * ensureAwsManagedKey creates the AWS managed key behind alias/aws/<service>
+   * the first time it is used, as KMS does.
+   */
+  const ensureAwsManagedKey = async (ctx: RequestContext, ref: unknown): Promise<void> => {
+    if (typeof ref !== 'string') return;
+    const m = /^(?:arn:aws[\w-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/aws\/([a-z0-9-]+)$/.exec(ref);
+    if (!m || !AWS_MANAGED_SERVICES[m[1]!]) return;
+    const aliasName = `alias/aws/${m[1]}`;
+    if (state.get(aliasKey(ctx.accountId, ctx.region, aliasName))) return;
+    const keyId = randomUUID();
+    const now = ctx.now().toISOString();
+    const doc: KeyDoc = {
+      AWSAccountId: ctx.accountId,
+      KeyId: keyId,
+      Arn: keyArnOf(ctx.accountId, ctx.region, keyId),
+      CreationDate: now,
+      Enabled: true,
+      Description: `Default key that protects my ${AWS_MANAGED_SERVICES[m[1]!]} data when no other key is defined`,
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      KeyState: 'Enabled',
+      Origin: 'AWS_KMS',
+      KeyManager: 'AWS',
+      CustomerMasterKeySpec: 'SYMMETRIC_DEFAULT',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+      MultiRegion: false,
+      _secret: generateMaterial('SYMMETRIC_DEFAULT').secret,
+      _policy: defaultKeyPolicy(ctx.accountId),
+      _tags: [],
+      _rotation: true,
+      _rotationPeriodInDays: 365,
+      _grants: [],
+    };
+    const alias: AliasDoc = { AliasName: aliasName, AliasArn: aliasArnOf(ctx.accountId, ctx.region, aliasName), TargetKeyId: keyId, CreationDate: now, LastUpdatedDate: now };
+    try {
+      await state.commit([
+        { op: 'create', key: keyKey(ctx.accountId, ctx.region, keyId), doc },
+        { op: 'create', key: aliasKey(ctx.accountId, ctx.region, aliasName), doc: alias },
+      ]);
+    } catch (e) {
+      if (!isStoreError(e, 'KeyExists')) throw e;
+    }
+  };
+  /** AWS managed keys cannot be managed by customers. */
+  const customerManaged = (k: KeyDoc): KeyDoc => {
+    if (k.KeyManager === 'AWS') throw awsError('NotAuthorizedException', '');
+    return k;
+  };
+
+  /**
+   * Keys whose deletion window has passed are deleted (with their aliases)
+   * before any request sees them. nextDue avoids scanning when nothing can be due.
+   */
+  let nextDue = -Infinity;
+  const purgeDue = async (ctx: RequestContext): Promise<void> => {
+    const nowMs = ctx.now().getTime();
+    if (nowMs < nextDue) return;
+    let soonest = Infinity;
+    const ops: Parameters<typeof state.commit>[0] = [];
+    const gone = new Set<string>();
+    for (const coll of state.collectionsUnder('/aws/kms/')) {
+      if (!coll.endsWith('/key/')) continue;
+      for (const k of state.list<KeyDoc>(coll)) {
+        if (k.KeyState !== 'PendingDeletion' || !k.DeletionDate) continue;
+        const due = Date.parse(k.DeletionDate);
+        if (due > nowMs) {
+          soonest = Math.min(soonest, due);
+          continue;
+        }
+        const [, , , region, account] = k.Arn.split(':');
+        ops.push({ op: 'delete', key: keyKey(account!, region!, k.KeyId) });
+        gone.add(`${account}/${region}/${k.KeyId}`);
+        for (const a of state.list<AliasDoc>(aliasCollection(account!, region!))) {
+          if (a.TargetKeyId === k.KeyId) ops.push({ op: 'delete', key: aliasKey(account!, region!, a.AliasName) });
+        }
+      }
+    }
+    nextDue = soonest;
+    if (ops.length) {
+      try {
+        await state.commit(ops);
+      } catch (e) {
+        if (!isStoreError(e)) throw e;
+        nextDue = -Infinity;
+      }
+    }
   };
 
   const operations: Record<string, OperationHandler> = {
@@ -207,6 +302,7 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
         cur.DeletionDate = when.toISOString();
         cur.PendingDeletionWindowInDays = days;
       });
+      nextDue = -Infinity;
       return { KeyId: k.Arn, DeletionDate: when, KeyState: 'PendingDeletion', PendingWindowInDays: days };
     },
     CancelKeyDeletion: async (input, ctx) => {
@@ -535,7 +631,18 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
       return { Tags: p.items, Truncated: p.Truncated, NextMarker: p.NextMarker };
     },
   };
-  return { service: 'kms', operations };
+  // Every operation first deletes keys whose deletion window has passed and
+  // materializes AWS managed keys named by alias/aws/<service>.
+  const wrapped: Record<string, OperationHandler> = {};
+  for (const [name, handler] of Object.entries(operations)) {
+    wrapped[name] = async (input, ctx) => {
+      await purgeDue(ctx);
+      if (name === 'DescribeKey' || name === 'Encrypt' || name.startsWith('GenerateDataKey')) await ensureAwsManagedKey(ctx, input.KeyId);
+      if (name === 'ReEncrypt') await ensureAwsManagedKey(ctx, input.DestinationKeyId);
+      return handler(input, ctx);
+    };
+  }
+  return { service: 'kms', operations: wrapped };
 }
 
 function checkAliasName(name: string): void {
