@@ -164,3 +164,23 @@ test('pagination with Marker and MaxItems', async () => {
   } while (marker);
   assert.deepEqual(names.filter((n) => n.startsWith('r')), ['r0', 'r1', 'r2', 'r3', 'r4']);
 });
+
+test('account authorization details, entities for a policy, boundaries, GetUser for a role session', async () => {
+  await h.call('CreateRole', { RoleName: 'auth-details', AssumeRolePolicyDocument: trust, PermissionsBoundary: 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
+  await h.call('AttachRolePolicy', { RoleName: 'auth-details', PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy' });
+  const badBoundary = await h.callError('CreateUser', { UserName: 'u-bad', PermissionsBoundary: 'arn:aws:iam::000000000000:policy/none' });
+  assert.equal(badBoundary.code, 'InvalidInput');
+  const details = await h.call('GetAccountAuthorizationDetails', { Filter: ['Role', 'AWSManagedPolicy'] });
+  const role = details.RoleDetailList.find((r: any) => r.RoleName === 'auth-details');
+  assert.deepEqual(role.AttachedManagedPolicies, [{ PolicyName: 'AmazonEKSWorkerNodePolicy', PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy' }]);
+  assert.ok(details.Policies.some((p: any) => p.PolicyName === 'AmazonEKSWorkerNodePolicy'));
+  assert.deepEqual(details.UserDetailList, []);
+  const ents = await h.call('ListEntitiesForPolicy', { PolicyArn: 'arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy' });
+  assert.deepEqual(ents.PolicyRoles.map((r: any) => r.RoleName), ['auth-details']);
+  const p = await h.call('GetPolicy', { PolicyArn: 'arn:aws:iam::aws:policy/ReadOnlyAccess' });
+  assert.equal(p.Policy.PermissionsBoundaryUsageCount, 1);
+  const noName = await h.callError('GetUser', {}, { callerArn: 'arn:aws:sts::000000000000:assumed-role/auth-details/s1' });
+  assert.equal(noName.code, 'ValidationError');
+  const root = await h.call('GetUser', {});
+  assert.equal(root.User.Arn, 'arn:aws:iam::000000000000:root');
+});

@@ -29,6 +29,7 @@ import {
   type UserDoc,
 } from './model.ts';
 import { principalNotFound } from './principal-policies.ts';
+import { getPolicy } from './shared.ts';
 
 const MAX_ACCESS_KEYS = 2;
 
@@ -74,7 +75,10 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
       const exists = `User with name ${input.UserName} already exists.`;
       if (state.get(iamKey(ctx.accountId, 'user', input.UserName))) throw iamError('EntityAlreadyExists', exists);
       let boundary: UserDoc['PermissionsBoundary'];
-      if (input.PermissionsBoundary) boundary = { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: input.PermissionsBoundary };
+      if (input.PermissionsBoundary) {
+        if (!getPolicy(state, input.PermissionsBoundary)) throw iamError('InvalidInput', `Scope ARN: ${input.PermissionsBoundary} does not exist or is not attachable.`);
+        boundary = { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: input.PermissionsBoundary };
+      }
       const user: UserDoc = {
         Path: path,
         UserName: input.UserName,
@@ -92,6 +96,9 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
     },
     GetUser: (input, ctx) => {
       const name = input.UserName ?? callerUserName(ctx);
+      if (!name && !/:root$/.test(ctx.callerArn ?? '') && ctx.callerArn) {
+        throw iamError('ValidationError', 'Must specify userName when calling with non-User credentials');
+      }
       if (!name) {
         // The root user of the account.
         return { User: { Path: '/', UserName: undefined, UserId: ctx.accountId, Arn: `arn:aws:iam::${ctx.accountId}:root`, CreateDate: new Date(0) } };
@@ -149,6 +156,8 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
       return { Tags: page, IsTruncated, Marker };
     },
     PutUserPermissionsBoundary: async (input, ctx) => {
+      loadUser(ctx.accountId, input.UserName);
+      if (!getPolicy(state, input.PermissionsBoundary)) throw iamError('InvalidInput', `Scope ARN: ${input.PermissionsBoundary} does not exist or is not attachable.`);
       await updateUser(ctx.accountId, input.UserName, (u) => {
         u.PermissionsBoundary = { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: input.PermissionsBoundary };
       });
