@@ -187,6 +187,13 @@ export class EtcdBackend implements Backend {
     this.check();
     assertDistinctKeys(ops);
     if (ops.length === 0) return { revision: await this.currentRevision(), results: [] };
+    const only = ops[0]!;
+    if (ops.length === 1 && only.op === 'put') {
+      // No condition: a plain Put (cheaper for etcd than a Txn).
+      const res = await this.call(() => this.client.kv.put({ key: enc(only.key), value: enc(only.value), lease: only.lease ?? 0, prev_kv: true }));
+      const revision = this.observe(res.header.revision);
+      return { revision, results: [this.putResult(only.key, only.value, only.lease ?? 0, revision, res.prev_kv)] };
+    }
     const compare: ICompare[] = [];
     const success: IRequestOp[] = [];
     const failure: IRequestOp[] = [];
@@ -221,18 +228,22 @@ export class EtcdBackend implements Backend {
         const prevKv = toKv(r.response_delete_range.prev_kvs[0]!);
         return { revision, kv: { ...prevKv, modRevision: revision }, prevKv };
       }
-      const prev = r.response_put.prev_kv ? toKv(r.response_put.prev_kv) : undefined;
-      const kv: KeyValue = {
-        key: op.key,
-        value: op.value,
-        createRevision: prev ? prev.createRevision : revision,
-        modRevision: revision,
-        version: prev ? prev.version + 1 : 1,
-        lease: op.lease ?? 0,
-      };
-      return { revision, kv, prevKv: prev };
+      return this.putResult(op.key, op.value, op.lease ?? 0, revision, r.response_put.prev_kv);
     });
     return { revision, results };
+  }
+
+  private putResult(key: string, value: string, lease: number, revision: number, prevRaw: IKeyValue | null | undefined): WriteResult {
+    const prev = prevRaw ? toKv(prevRaw) : undefined;
+    const kv: KeyValue = {
+      key,
+      value,
+      createRevision: prev ? prev.createRevision : revision,
+      modRevision: revision,
+      version: prev ? prev.version + 1 : 1,
+      lease,
+    };
+    return { revision, kv, prevKv: prev };
   }
 
   watch(prefix: string, opts: WatchOptions, cb: WatchCallbacks): Watcher {
