@@ -146,7 +146,9 @@ try {
     console.error(`# ${name}...`);
     if (name === 'sqlite') {
       const b = await SqliteBackend.open({ dir: tmp, compaction: false });
-      rows.push(await benchBackend('sqlite (WAL, synchronous=FULL)', b, 5000));
+      const row = await benchBackend('sqlite (WAL, synchronous=FULL)', b, 5000);
+      rows.push(row);
+      console.error(`# sqlite group commit: ${b.stats.jobs} writes in ${b.stats.commits} transactions (${(b.stats.jobs / b.stats.commits).toFixed(1)} per commit)`);
       await b.close();
       // For comparison: NORMAL does not fsync at commit (survives kill -9, not power loss).
       const nb = await SqliteBackend.open({ dir: tmp, file: 'normal.db', compaction: false, synchronous: 'NORMAL' });

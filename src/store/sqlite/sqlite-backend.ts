@@ -168,6 +168,8 @@ export class SqliteBackend implements Backend {
   private flushScheduled = false;
   private closed = false;
   private compacting: Promise<void> | undefined;
+  /** Group-commit counters (for metrics and the benchmark): SQLite transactions committed, and jobs in them. */
+  readonly stats = { commits: 0, jobs: 0 };
 
   /** open creates or opens the store in opts.dir. */
   static async open(opts: SqliteBackendOptions): Promise<SqliteBackend> {
@@ -417,6 +419,8 @@ export class SqliteBackend implements Backend {
       }
       return;
     }
+    this.stats.commits++;
+    this.stats.jobs += jobs.length;
     this.broadcaster.publish(events);
     for (let i = 0; i < jobs.length; i++) {
       const r = results[i]!;
