@@ -128,7 +128,13 @@ async function rangeLatency(b: Backend): Promise<{ all: number; page: number; ol
 async function benchBackend(name: string, b: Backend, watchWrites: number): Promise<Row> {
   const row: Row = { backend: name };
   row.c1 = await writes(1, (k) => b.put(k, VALUE), name);
+  const stats = (b as Partial<SqliteBackend>).stats;
+  const before = stats && { ...stats };
   row.c64 = await writes(64, (k) => b.put(k, VALUE), name);
+  if (stats && before) {
+    const per = (stats.jobs - before.jobs) / (stats.commits - before.commits);
+    row.note = `group commit at c=64: ${per.toFixed(1)} writes per transaction`;
+  }
   row.watch = await watchRate(b, watchWrites);
   const r = await rangeLatency(b);
   row.rangeAll = r.all;
@@ -139,6 +145,7 @@ async function benchBackend(name: string, b: Backend, watchWrites: number): Prom
 }
 
 const rows: Row[] = [];
+const notes: string[] = [];
 let etcd: EtcdServer | undefined;
 const tmp = mkdtempSync(join(tmpdir(), 'localeks-bench-'));
 try {
@@ -146,9 +153,7 @@ try {
     console.error(`# ${name}...`);
     if (name === 'sqlite') {
       const b = await SqliteBackend.open({ dir: tmp, compaction: false });
-      const row = await benchBackend('sqlite (WAL, synchronous=FULL)', b, 5000);
-      rows.push(row);
-      console.error(`# sqlite group commit: ${b.stats.jobs} writes in ${b.stats.commits} transactions (${(b.stats.jobs / b.stats.commits).toFixed(1)} per commit)`);
+      rows.push(await benchBackend('sqlite (WAL, synchronous=FULL)', b, 5000));
       await b.close();
       // For comparison: NORMAL does not fsync at commit (survives kill -9, not power loss).
       const nb = await SqliteBackend.open({ dir: tmp, file: 'normal.db', compaction: false, synchronous: 'NORMAL' });
@@ -189,8 +194,8 @@ const f = (n: number | undefined, d = 0) => (n === undefined ? '-' : n.toLocaleS
 const table = [
   ['backend', 'writes/s c=1', 'writes/s c=64', 'watch events/s (1000 watchers)', 'range 100k (ms)', 'range limit 500 (ms)', 'same, past revision (ms)', 'count 100k (ms)'],
   ...rows.map((r) =>
-    r.note
-      ? [r.backend, r.note, '', '', '', '', '', '']
+    r.c1 === undefined
+      ? [r.backend, r.note ?? '', '', '', '', '', '', '']
       : [r.backend, f(r.c1), f(r.c64), f(r.watch), f(r.rangeAll, 1), f(r.rangePage, 1), f(r.rangeOldPage, 1), f(r.rangeCount, 1)],
   ),
 ];
@@ -199,6 +204,8 @@ for (const [i, r] of table.entries()) {
   console.log(r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join('  '));
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 }
+for (const r of rows) if (r.note && r.c1 !== undefined) notes.push(`${r.backend}: ${r.note}`);
+if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
 const sqlite = rows.find((r) => r.backend.startsWith('sqlite (WAL, synchronous=FULL'));
 const eb = rows.find((r) => r.backend === 'etcd backend');
 const er = rows.find((r) => r.backend.startsWith('raw etcd3'));
