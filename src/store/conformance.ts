@@ -47,7 +47,7 @@ export function record(b: Backend, prefix: string, afterRevision = 0): Recorder 
 }
 
 /** waitFor polls cond until it holds or the deadline passes (then it throws with what). */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, deadlineMs = 10_000): Promise<void> {
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, deadlineMs = 20_000): Promise<void> {
   const end = Date.now() + deadlineMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     if (await cond()) return;
@@ -422,7 +422,7 @@ export function runBackendSuite(name: string, makeBackend: (dataDir?: string) =>
       assert.equal((await b.get(counter)).kv?.value, String(increments));
       const watchers = [...early, ...late];
       assert.equal(watchers.length, 20);
-      await waitFor('every watcher to catch up', () => watchers.every((w) => w.events.length >= expected.length), 20_000);
+      await waitFor('every watcher to catch up', () => watchers.every((w) => w.events.length >= expected.length), 40_000);
       for (const w of watchers) {
         assert.deepEqual(w.errors, []);
         assert.deepEqual(w.events.map(short), expected);
