@@ -131,3 +131,8 @@ export function unknownService(signingName: string, known: string[]): AwsService
     400,
   );
 }
+
+/** dryRunOperation: EC2's answer to a valid request with DryRun=true. */
+export function dryRunOperation(): AwsServiceError {
+  return new AwsServiceError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+}

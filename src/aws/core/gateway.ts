@@ -20,6 +20,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AwsDeps } from './deps.ts';
 import {
   decodeError,
+  dryRunOperation,
   expiredToken,
   internalError,
   invalidClientToken,
@@ -249,6 +250,8 @@ export function createAwsGateway(opts: AwsGatewayOptions): { handle(req: Incomin
       }
       const problems = validateInput(model, op.input?.shape, input);
       if (problems.length > 0) throw validationError(svc.name, protocol.name, problems);
+      // EC2's DryRun: the request is well-formed and (without IAM policies to evaluate) permitted.
+      if (protocol.name === 'ec2' && input.DryRun === true) throw dryRunOperation();
 
       const ctx: RequestContext = {
         accountId: caller.accountId,
