@@ -77,6 +77,7 @@ function renderKey(k: KeyDoc): Record<string, unknown> {
 }
 
 function renderAlias(a: AliasDoc): Record<string, unknown> {
+  if (!a.TargetKeyId) return { AliasName: a.AliasName, AliasArn: a.AliasArn };
   return { AliasName: a.AliasName, AliasArn: a.AliasArn, TargetKeyId: a.TargetKeyId, CreationDate: new Date(a.CreationDate), LastUpdatedDate: new Date(a.LastUpdatedDate) };
 }
 
@@ -540,6 +541,15 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
       if (input.KeyId) {
         const k = key(ctx, input.KeyId);
         aliases = aliases.filter((a) => a.TargetKeyId === k.KeyId);
+      } else {
+        // KMS lists the AWS managed aliases before their keys exist (without TargetKeyId).
+        const have = new Set(aliases.map((a) => a.AliasName));
+        const created = new Date(0).toISOString();
+        for (const svc of Object.keys(AWS_MANAGED_SERVICES)) {
+          const name = `alias/aws/${svc}`;
+          if (!have.has(name)) aliases.push({ AliasName: name, AliasArn: aliasArnOf(ctx.accountId, ctx.region, name), CreationDate: created, LastUpdatedDate: created });
+        }
+        aliases.sort((a, b) => (a.AliasName < b.AliasName ? -1 : a.AliasName > b.AliasName ? 1 : 0));
       }
       const p = page(aliases, input);
       return { Aliases: p.items.map(renderAlias), Truncated: p.Truncated, NextMarker: p.NextMarker };

@@ -142,8 +142,16 @@ export async function appendEvents(
     try {
       const ops: Parameters<AwsState['commit']>[0] = [{ op: 'put', key: sKey, doc: next, expectedRevision: rev }];
       if (accepted.length) {
-        const batch: EventBatchDoc = { events: accepted };
+        const batch: EventBatchDoc = { n: cur._nextBatch, maxTimestamp: Math.max(...accepted.map((e) => e.timestamp)), events: accepted };
         ops.push({ op: 'create', key: batchKey(accountId, region, group, stream, cur._nextBatch), doc: batch });
+      }
+      // Batches wholly older than the group's retention are dropped as CloudWatch Logs expires them.
+      if (g.retentionInDays) {
+        for (const b of state.list<EventBatchDoc>(batchCollection(accountId, region, group, stream))) {
+          if (b.n !== undefined && b.maxTimestamp !== undefined && b.maxTimestamp < retentionCutoff) {
+            ops.push({ op: 'delete', key: batchKey(accountId, region, group, stream, b.n) });
+          }
+        }
       }
       await state.commit(ops);
       return { nextSequenceToken: next.uploadSequenceToken, rejectedLogEventsInfo: Object.keys(info).length ? info : undefined };
@@ -194,7 +202,7 @@ function sortedStreamEvents(state: AwsState, accountId: string, region: string, 
     b.events.forEach((e, ei) => {
       const prev = out[out.length - 1];
       if (prev && prev.timestamp > e.timestamp) sorted = false;
-      out.push({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, logStreamName: stream, seq: bi * 100000 + ei });
+      out.push({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, logStreamName: stream, seq: (b.n ?? bi) * 100000 + ei });
     });
   });
   if (!sorted) out.sort((a, b) => a.timestamp - b.timestamp || a.seq - b.seq);

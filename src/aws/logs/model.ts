@@ -75,6 +75,10 @@ export function groupArn(accountId: string, region: string, name: string): strin
 
 /** One accepted PutLogEvents batch, events in request order. */
 export interface EventBatchDoc {
+  /** The batch number (its key); absent in batches written before it was recorded. */
+  n?: number;
+  /** Newest event timestamp in the batch (retention drops whole batches older than the cutoff). */
+  maxTimestamp?: number;
   events: LogEventDoc[];
 }
 

@@ -141,3 +141,19 @@ test('metric and subscription filters; deleting a group removes its streams', as
   assert.equal(h.deps.state.collectionsUnder('/aws/logs/000000000000/us-east-1/events').length, 0);
   assert.equal((await h.call('DescribeLogGroups', { logGroupNamePrefix: G })).logGroups.length, 0);
 });
+
+test('retention: expired events disappear from reads and their batches are dropped on the next write', async () => {
+  const g = '/retention';
+  await h.call('CreateLogGroup', { logGroupName: g });
+  await h.call('CreateLogStream', { logGroupName: g, logStreamName: 's' });
+  const t = h.clock.nowMs();
+  await h.call('PutLogEvents', { logGroupName: g, logStreamName: 's', logEvents: [{ timestamp: t - 3 * 86_400_000, message: 'old' }] });
+  await h.call('PutRetentionPolicy', { logGroupName: g, retentionInDays: 1 });
+  assert.deepEqual((await h.call('GetLogEvents', { logGroupName: g, logStreamName: 's' })).events, []);
+  const r = await h.call('PutLogEvents', { logGroupName: g, logStreamName: 's', logEvents: [{ timestamp: t - 2 * 86_400_000, message: 'expired' }, { timestamp: t, message: 'new' }] }).catch((e) => e);
+  assert.equal(r.code, 'InvalidParameterException'); // spans more than 24 hours
+  const ok = await h.call('PutLogEvents', { logGroupName: g, logStreamName: 's', logEvents: [{ timestamp: t - 30 * 3_600_000, message: 'expired' }, { timestamp: t - 10 * 3_600_000, message: 'new' }] });
+  assert.deepEqual(ok.rejectedLogEventsInfo, { expiredLogEventEndIndex: 0 });
+  assert.deepEqual((await h.call('GetLogEvents', { logGroupName: g, logStreamName: 's' })).events.map((e: any) => e.message), ['new']);
+  assert.equal(h.deps.state.list(`/aws/logs/000000000000/us-east-1/events:${encodeURIComponent(g)}:s/`).length, 1);
+});

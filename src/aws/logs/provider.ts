@@ -113,7 +113,8 @@ export function createLogsProvider(deps: AwsDeps): AwsProvider {
     if (!/^arn:aws[\w-]*:kms:/.test(kmsKeyId)) {
       throw invalidParameter(`Specified KMS key ${kmsKeyId} is not a valid key ARN.`);
     }
-    if (config.referenceChecks && !getKey(state, ctx.accountId, ctx.region, kmsKeyId)) {
+    const key = config.referenceChecks ? getKey(state, ctx.accountId, ctx.region, kmsKeyId) : undefined;
+    if (config.referenceChecks && (!key || key.KeyState !== 'Enabled' || key.KeyUsage !== 'ENCRYPT_DECRYPT')) {
       throw invalidParameter(
         `The specified KMS key does not exist or is not allowed to be used with LogGroup 'arn:aws:logs:${ctx.region}:${ctx.accountId}:log-group:${groupName}'`,
       );
