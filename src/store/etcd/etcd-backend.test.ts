@@ -54,3 +54,15 @@ test('etcd: a range larger than gRPC default message size', { skip: missing ?? f
   assert.equal(r.kvs.length, 60);
   await b.close();
 });
+
+test('etcd: the empty prefix ranges and watches every key', { skip: missing ?? false }, async () => {
+  const b = await open();
+  const p = uniquePrefix();
+  const w = record(b, '');
+  const r = await b.put(p + 'k', 'v');
+  const all = await b.range({ prefix: '', countOnly: true });
+  assert.ok(all.count >= 1);
+  await waitFor('the event', () => w.events.some((e) => e.kv.modRevision === r.revision));
+  w.cancel();
+  await b.close();
+});

@@ -153,7 +153,7 @@ export class EtcdBackend implements Backend {
 
   async range(opts: RangeOptions): Promise<RangeResult> {
     const prefix = enc(opts.prefix);
-    const start = opts.after !== undefined && opts.after >= opts.prefix ? Buffer.concat([enc(opts.after), NUL]) : prefix;
+    const start = opts.after !== undefined && opts.after >= opts.prefix ? Buffer.concat([enc(opts.after), NUL]) : prefix.length > 0 ? prefix : NUL;
     const res = await this.call(() =>
       this.client.kv.range({
         key: start,
@@ -267,7 +267,9 @@ export class EtcdBackend implements Backend {
     let last = opts.afterRevision || this.seen;
     let delivered = false;
     const start = (after: number) => {
-      w = this.client.watch().inRange({ start: p, end: rangeEnd(p) }).withPreviousKV().startRevision(String(after + 1)).watcher();
+      w = this.client
+        .watch()
+        .inRange({ start: p.length > 0 ? p : NUL, end: rangeEnd(p) }).withPreviousKV().startRevision(String(after + 1)).watcher();
       w.on('data', (res) => {
         if (done || res.events.length === 0) return;
         const events: WatchEvent[] = [];
