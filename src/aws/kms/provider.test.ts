@@ -34,6 +34,9 @@ test('CreateKey/DescribeKey: metadata, default policy, lookups by id, ARN, alias
   assert.equal(dup.code, 'AlreadyExistsException');
   assert.equal(dup.message, 'An alias with the name arn:aws:kms:us-east-1:000000000000:alias/eks already exists');
   assert.equal((await h.callError('CreateAlias', { AliasName: 'alias/aws/ebs', TargetKeyId: keyId })).code, 'NotAuthorizedException');
+  const noPrefix = await h.callError('CreateAlias', { AliasName: 'eks', TargetKeyId: keyId });
+  assert.equal(noPrefix.code, 'ValidationException');
+  assert.match(noPrefix.message, /^Alias must start with the prefix "alias\/"/);
   const missing = await h.callError('DescribeKey', { KeyId: 'alias/nope' });
   assert.equal(missing.code, 'NotFoundException');
   assert.equal(missing.message, 'Alias arn:aws:kms:us-east-1:000000000000:alias/nope is not found.');

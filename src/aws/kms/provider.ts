@@ -512,7 +512,7 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
     },
     UpdateAlias: async (input, ctx) => {
       const name: string = input.AliasName;
-      if (!name.startsWith('alias/')) throw validation('Invalid identifier');
+      if (!name.startsWith('alias/')) throw validation(ALIAS_PREFIX_MESSAGE);
       if (String(input.TargetKeyId).startsWith('alias/') || /:alias\//.test(input.TargetKeyId)) throw validation('Aliases must refer to keys. Not aliases');
       const k = manageable(ctx, input.TargetKeyId);
       await state.mutate<AliasDoc>(aliasKey(ctx.accountId, ctx.region, name), (cur) => {
@@ -529,7 +529,7 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
     },
     DeleteAlias: async (input, ctx) => {
       const name: string = input.AliasName;
-      if (!name.startsWith('alias/')) throw validation('Invalid identifier');
+      if (!name.startsWith('alias/')) throw validation(ALIAS_PREFIX_MESSAGE);
       if (name.startsWith('alias/aws/')) throw awsError('NotAuthorizedException', '');
       const k = aliasKey(ctx.accountId, ctx.region, name);
       if (!state.get(k)) throw awsError('NotFoundException', `Alias ${aliasArnOf(ctx.accountId, ctx.region, name)} is not found.`);
@@ -655,8 +655,10 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
   return { service: 'kms', operations: wrapped };
 }
 
+const ALIAS_PREFIX_MESSAGE = 'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html';
+
 function checkAliasName(name: string): void {
-  if (!name.startsWith('alias/')) throw validation('Invalid identifier');
+  if (!name.startsWith('alias/')) throw validation(ALIAS_PREFIX_MESSAGE);
   if (name.startsWith('alias/aws/')) throw awsError('NotAuthorizedException', '');
   if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name)) {
     throw validation(`1 validation error detected: Value '${name}' at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$`);
