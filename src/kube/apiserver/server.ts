@@ -620,8 +620,18 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (cached && o.apiVersion === apiVersionOf(r.group, r.version) && o.kind === r.kind) return cached();
       return JSON.stringify({ ...o, apiVersion: apiVersionOf(r.group, r.version), kind: r.kind });
     };
+    let corked = false;
     const write = (type: string, json: string): void => {
       if (closed) return;
+      // Coalesce the events of one tick into one socket write.
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(() => {
+          corked = false;
+          res.uncork();
+        });
+      }
       const ok = res.write(`{"type":"${type}","object":${json}}\n`);
       stream.lastSent = Date.now();
       if (!ok && res.writableLength > 64 * 1024 * 1024) {

@@ -85,7 +85,10 @@ export class WatchCache {
   /** Events with rev > bufferStart are all in the buffer. */
   bufferStart = 0;
   private readonly byResource = new Map<string, Map<string, CacheEntry>>();
-  private readonly sortedKeys = new Map<string, string[]>();
+  /** Per resource: namespace → its entries (cluster-scoped and all-namespace lists use byResource). */
+  private readonly byNamespace = new Map<string, Map<string, Map<string, CacheEntry>>>();
+  /** Sorted entry arrays per `resource\0namespace`, rebuilt lazily after a change. */
+  private readonly sorted = new Map<string, CacheEntry[]>();
   private buffer: CacheEvent[] = [];
   private bufferHead = 0;
   private readonly watchers = new Set<CacheWatcher>();
@@ -108,10 +111,11 @@ export class WatchCache {
   private async load(): Promise<void> {
     const r = await this.backend.range({ prefix: this.prefix });
     this.byResource.clear();
-    this.sortedKeys.clear();
+    this.byNamespace.clear();
+    this.sorted.clear();
     for (const kv of r.kvs) {
-      const { resource } = splitRegistryKey(kv.key.slice(this.prefix.length));
-      this.mapFor(resource).set(kv.key, { key: kv.key, rev: kv.modRevision, obj: decode(kv, kv.modRevision) });
+      const { resource, namespace } = splitRegistryKey(kv.key.slice(this.prefix.length));
+      this.put(resource, namespace, { key: kv.key, rev: kv.modRevision, obj: decode(kv, kv.modRevision) });
     }
     this.rev = r.revision;
     this.bufferStart = r.revision;
@@ -144,6 +148,38 @@ export class WatchCache {
     return m;
   }
 
+  private nsMap(resource: string, namespace: string): Map<string, CacheEntry> {
+    let r = this.byNamespace.get(resource);
+    if (!r) {
+      r = new Map();
+      this.byNamespace.set(resource, r);
+    }
+    let m = r.get(namespace);
+    if (!m) {
+      m = new Map();
+      r.set(namespace, m);
+    }
+    return m;
+  }
+
+  private put(resource: string, namespace: string, e: CacheEntry): void {
+    this.mapFor(resource).set(e.key, e);
+    if (namespace) this.nsMap(resource, namespace).set(e.key, e);
+    this.sorted.delete(`${resource}\0`);
+    if (namespace) this.sorted.delete(`${resource}\0${namespace}`);
+  }
+
+  private remove(resource: string, namespace: string, key: string): void {
+    this.mapFor(resource).delete(key);
+    if (namespace) {
+      const m = this.byNamespace.get(resource)?.get(namespace);
+      m?.delete(key);
+      if (m && m.size === 0) this.byNamespace.get(resource)!.delete(namespace);
+    }
+    this.sorted.delete(`${resource}\0`);
+    if (namespace) this.sorted.delete(`${resource}\0${namespace}`);
+  }
+
   private apply(evs: WatchEvent[]): void {
     const out: CacheEvent[] = [];
     for (const ev of evs) {
@@ -154,18 +190,14 @@ export class WatchCache {
       const prevEntry = m.get(key);
       let ce: CacheEvent;
       if (ev.type === 'delete') {
-        if (prevEntry) {
-          m.delete(key);
-          this.sortedKeys.delete(resource);
-        }
+        if (prevEntry) this.remove(resource, namespace, key);
         const base = prevEntry?.obj ?? (ev.prevKv ? decode(ev.prevKv, ev.prevKv.modRevision) : decode(ev.kv, rev));
         const obj = { ...base, metadata: { ...base.metadata, resourceVersion: String(rev) } };
         ce = { type: 'DELETED', rev, key, resource, namespace, obj, prev: prevEntry?.obj };
       } else {
         const obj = decode(ev.kv, rev);
         const entry: CacheEntry = { key, rev, obj };
-        if (!prevEntry) this.sortedKeys.delete(resource);
-        m.set(key, entry);
+        this.put(resource, namespace, entry);
         ce = { type: prevEntry ? 'MODIFIED' : 'ADDED', rev, key, resource, namespace, obj, prev: prevEntry?.obj };
         // The event and the entry share one serialization.
         Object.defineProperty(ce, 'json', {
@@ -230,31 +262,19 @@ export class WatchCache {
     return this.byResource.get(resource)?.get(key);
   }
 
-  /** Entries of a storage resource (optionally one namespace), ordered by key. */
-  list(resource: string, namespace: string): CacheEntry[] {
-    const m = this.byResource.get(resource);
+  /**
+   * Entries of a storage resource (optionally one namespace), ordered by key.
+   * The array is shared and cached until the next change: do not mutate it.
+   */
+  list(resource: string, namespace: string): readonly CacheEntry[] {
+    const k = `${resource}\0${namespace}`;
+    let arr = this.sorted.get(k);
+    if (arr) return arr;
+    const m = namespace === '' ? this.byResource.get(resource) : this.byNamespace.get(resource)?.get(namespace);
     if (!m) return [];
-    let keys = this.sortedKeys.get(resource);
-    if (!keys) {
-      keys = [...m.keys()].sort();
-      this.sortedKeys.set(resource, keys);
-    }
-    const out: CacheEntry[] = [];
-    if (namespace === '') {
-      for (const k of keys) out.push(m.get(k)!);
-      return out;
-    }
-    const p = `${this.prefix}${resource}/${namespace}/`;
-    // Binary search the first key of the namespace.
-    let lo = 0;
-    let hi = keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (keys[mid]! < p) lo = mid + 1;
-      else hi = mid;
-    }
-    for (let i = lo; i < keys.length && keys[i]!.startsWith(p); i++) out.push(m.get(keys[i]!)!);
-    return out;
+    arr = [...m.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    this.sorted.set(k, arr);
+    return arr;
   }
 
   /** Number of objects of a storage resource in a namespace (or all). */

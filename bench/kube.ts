@@ -1,0 +1,197 @@
+/**
+ * Kubernetes API benchmark (npm run bench:kube): one cluster served over
+ * loopback HTTP by createClusterApiServer on the default store (sqlite; set
+ * LOCALEKS_BENCH_STORE=memory to compare). The clients run in a separate
+ * process, as real clients would.
+ *
+ *  1. p50/p99 latency of create / get / list (100 objects) / update / patch
+ *     with 200 concurrent clients;
+ *  2. list of 10,000 pods, whole and paginated (limit=500);
+ *  3. watch fan-out: 1,000 watchers, 1,000 writes/s for 5 s; delivery lag
+ *     per second (a growing lag would show in the last seconds).
+ */
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openBackend } from '../src/store/open.ts';
+import type { ClusterInfo } from '../src/kube/types.ts';
+import { bootstrapCluster, createClusterApiServer } from '../src/kube/apiserver/index.ts';
+
+const role = process.argv[2] ?? 'server';
+
+if (role === 'server') {
+  const storeSpec = process.env.LOCALEKS_BENCH_STORE ?? 'sqlite';
+  const dir = mkdtempSync(join(tmpdir(), 'bench-kube-'));
+  const backend = await openBackend(storeSpec, { dataDir: dir });
+  const cluster: ClusterInfo = {
+    uid: 'bench', name: 'bench', endpointId: 'bench', accountId: '000000000000', region: 'us-east-1', kubernetesVersion: '1.31',
+    platformVersion: 'eks.12', status: 'ACTIVE', serviceIpv4Cidr: '172.20.0.0/16', oidcIssuer: '', createdAt: new Date().toISOString(),
+  };
+  await bootstrapCluster(backend, cluster);
+  const api = createClusterApiServer({ backend, log: { info() {}, warn() {}, error: (o: unknown) => console.error(o), debug() {} } });
+  const server = createServer((req, res) => {
+    const m = /^\/clusters\/bench(\/[^?]*)?/.exec(req.url ?? '');
+    void api.handle(cluster, req, res, m?.[1] || '/');
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  console.log(`kube API benchmark (store: ${backend.kind}, node ${process.version}, clients in a separate process)`);
+  const child = fork(new URL(import.meta.url).pathname, ['client', String(port)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
+  api.close();
+  server.closeAllConnections();
+  server.close();
+  await backend.close();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(code);
+} else {
+  const port = Number(process.argv[3]);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1200 });
+  function call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const data = body === undefined ? undefined : JSON.stringify(body);
+      const req = request({ host: '127.0.0.1', port, method, path: `/clusters/bench${path}`, agent, headers: data ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {} }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.on('error', reject);
+      req.end(data);
+    });
+  }
+
+  function pct(xs: number[], p: number): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+  }
+  const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
+
+  async function phase(name: string, total: number, clients: number, op: (i: number) => Promise<{ status: number }>, okStatus: number[]): Promise<void> {
+    const lat: number[] = [];
+    let next = 0;
+    let errors = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (;;) {
+          const i = next++;
+          if (i >= total) return;
+          const s = performance.now();
+          const r = await op(i);
+          lat.push(performance.now() - s);
+          if (!okStatus.includes(r.status)) errors++;
+        }
+      }),
+    );
+    const secs = (performance.now() - t0) / 1000;
+    console.log(`${name.padEnd(28)} n=${total} clients=${clients}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  ${(total / secs).toFixed(0)} req/s${errors ? `  errors=${errors}` : ''}`);
+  }
+
+  await call('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
+  const N = 4000;
+  const C = 200;
+  await phase('create configmap', N, C, (i) => call('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `cm-${i}`, labels: { g: String(i % 40) } }, data: { v: String(i) } }), [201]);
+  await phase('get configmap', N, C, (i) => call('GET', `/api/v1/namespaces/bench/configmaps/cm-${i}`), [200]);
+  await phase('list (selector, 100 items)', 1000, C, (i) => call('GET', `/api/v1/namespaces/bench/configmaps?labelSelector=g%3D${i % 40}`), [200]);
+  await phase('update configmap (PUT)', N, C, async (i) => {
+    return call('PUT', `/api/v1/namespaces/bench/configmaps/cm-${i}`, { metadata: { name: `cm-${i}`, labels: { g: String(i % 40) } }, data: { v: `u${i}` } });
+  }, [200]);
+  await phase('patch configmap (merge)', N, C, (i) => call('PATCH', `/api/v1/namespaces/bench/configmaps/cm-${i}`, { data: { p: '1' } }, 'application/merge-patch+json'), [200]);
+
+  // 2. 10,000 pods.
+  await call('POST', '/api/v1/namespaces', { metadata: { name: 'pods' } });
+  const t0 = performance.now();
+  await phase('create pod', 10000, C, (i) => call('POST', '/api/v1/namespaces/pods/pods', { metadata: { name: `p-${i}`, labels: { app: `a${i % 10}` } }, spec: { containers: [{ name: 'c', image: 'nginx:1.25', ports: [{ containerPort: 80 }] }] } }), [201]);
+  void t0;
+  for (let round = 0; round < 3; round++) {
+    const s = performance.now();
+    const r = await call('GET', '/api/v1/namespaces/pods/pods');
+    const ms = performance.now() - s;
+    const n = (JSON.parse(r.body).items as unknown[]).length;
+    const s2 = performance.now();
+    let cont = '';
+    let pages = 0;
+    let m = 0;
+    do {
+      const p = await call('GET', `/api/v1/namespaces/pods/pods?limit=500${cont ? `&continue=${encodeURIComponent(cont)}` : ''}`);
+      const j = JSON.parse(p.body);
+      m += j.items.length;
+      pages++;
+      cont = j.metadata.continue ?? '';
+    } while (cont);
+    const ms2 = performance.now() - s2;
+    console.log(`list 10,000 pods (run ${round + 1})      whole: ${n} items in ${fmt(ms)} (${(r.body.length / 1e6).toFixed(1)} MB)   paginated: ${m} items in ${pages} pages, ${fmt(ms2)}`);
+  }
+
+  // 3. Watch fan-out.
+  const W = 1000;
+  const RATE = 1000;
+  const SECONDS = 5;
+  await call('POST', '/api/v1/namespaces', { metadata: { name: 'watch' } });
+  const lags: number[][] = Array.from({ length: SECONDS + 2 }, () => []);
+  let received = 0;
+  const reqs: Array<ReturnType<typeof request>> = [];
+  const start = Date.now();
+  await Promise.all(
+    Array.from({ length: W }, () =>
+      new Promise<void>((resolve) => {
+        const req = request({ host: '127.0.0.1', port, path: '/clusters/bench/api/v1/namespaces/watch/configmaps?watch=true&resourceVersion=0', agent }, (res) => {
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => {
+            buf += d;
+            let nl;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              const m = /"t":"(\d+)"/.exec(line);
+              if (m) {
+                const t = Number(m[1]);
+                const sec = Math.floor((t - start) / 1000);
+                lags[Math.min(sec, lags.length - 1)]!.push(Date.now() - t);
+                received++;
+              }
+            }
+          });
+          resolve();
+        });
+        req.end();
+        reqs.push(req);
+      }),
+    ),
+  );
+  await new Promise((r) => setTimeout(r, 500));
+  const writeStart = Date.now();
+  let writes = 0;
+  let inFlight = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const due = Math.floor(((Date.now() - writeStart) / 1000) * RATE);
+      while (writes < due && writes < RATE * SECONDS && inFlight < 400) {
+        const i = writes++;
+        inFlight++;
+        void call('POST', '/api/v1/namespaces/watch/configmaps', { metadata: { name: `w-${i}` }, data: { t: String(Date.now()) } }).then(() => inFlight--);
+      }
+      if (writes >= RATE * SECONDS && inFlight === 0) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 5);
+  });
+  const want = writes * W;
+  const deadline = Date.now() + 30000;
+  while (received < want && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const writeSecs = (Date.now() - writeStart) / 1000;
+  console.log(`watch fan-out: ${W} watchers, ${writes} writes in ${writeSecs.toFixed(1)} s, ${received}/${want} events delivered`);
+  for (let s = 0; s < lags.length; s++) {
+    const l = lags[s]!;
+    if (l.length) console.log(`  second ${s}: events ${l.length}  lag p50 ${fmt(pct(l, 50))}  p99 ${fmt(pct(l, 99))}`);
+  }
+  for (const r of reqs) r.destroy();
+  agent.destroy();
+  process.exit(0);
+}
