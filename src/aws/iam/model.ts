@@ -48,6 +48,8 @@ export interface UserDoc {
   _inline: InlinePolicies;
   /** Names of the groups the user is in. */
   _groups: string[];
+  /** Console login profile (the password itself is not kept). */
+  _loginProfile?: { CreateDate: string; PasswordResetRequired: boolean };
 }
 
 export interface GroupDoc {

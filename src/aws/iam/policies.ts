@@ -25,6 +25,12 @@ import { encodePolicy, validatePolicyDocument } from './policy-document.ts';
 import { getPolicy } from './shared.ts';
 
 const MAX_VERSIONS = 5;
+const POLICY_SIZE_QUOTA = 6144;
+
+/** checkPolicySize applies IAM's quota on managed policy documents (whitespace not counted). */
+function checkPolicySize(text: string): void {
+  if (text.replace(/\s/g, '').length > POLICY_SIZE_QUOTA) throw iamError('LimitExceeded', `Cannot exceed quota for PolicySize: ${POLICY_SIZE_QUOTA}`);
+}
 
 function renderVersion(v: PolicyVersionDoc, withDocument: boolean): Record<string, unknown> {
   return { Document: withDocument ? v.Document : undefined, VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: d(v.CreateDate) };
@@ -53,6 +59,7 @@ export function policyOperations(deps: AwsDeps): Record<string, OperationHandler
   return {
     CreatePolicy: async (input, ctx) => {
       validatePolicyDocument(input.PolicyDocument, 'identity');
+      checkPolicySize(input.PolicyDocument);
       validateTags(input.Tags);
       const path = normalizePath(input.Path);
       const exists = `A policy called ${input.PolicyName} already exists. Duplicate names are not allowed.`;
@@ -127,6 +134,7 @@ export function policyOperations(deps: AwsDeps): Record<string, OperationHandler
     },
     CreatePolicyVersion: async (input, ctx) => {
       validatePolicyDocument(input.PolicyDocument, 'identity');
+      checkPolicySize(input.PolicyDocument);
       let created: PolicyVersionDoc | undefined;
       await update(input.PolicyArn, (p) => {
         if (p._versions.length >= MAX_VERSIONS) {

@@ -184,3 +184,22 @@ test('account authorization details, entities for a policy, boundaries, GetUser 
   const root = await h.call('GetUser', {});
   assert.equal(root.User.Arn, 'arn:aws:iam::000000000000:root');
 });
+
+test('login profiles, credential lists for force_destroy, account summary, size quotas', async () => {
+  await h.call('CreateUser', { UserName: 'console' });
+  const lp = await h.call('CreateLoginProfile', { UserName: 'console', Password: 'Secret-123456', PasswordResetRequired: true });
+  assert.equal(lp.LoginProfile.PasswordResetRequired, true);
+  assert.equal((await h.callError('CreateLoginProfile', { UserName: 'console', Password: 'x' })).code, 'EntityAlreadyExists');
+  assert.equal((await h.callError('DeleteUser', { UserName: 'console' })).message, 'Cannot delete entity, must delete login profile first.');
+  assert.deepEqual((await h.call('ListSSHPublicKeys', { UserName: 'console' })).SSHPublicKeys, []);
+  assert.deepEqual((await h.call('ListMFADevices', { UserName: 'console' })).MFADevices, []);
+  await h.call('DeleteLoginProfile', { UserName: 'console' });
+  assert.equal((await h.callError('GetLoginProfile', { UserName: 'console' })).message, 'Login Profile for User console cannot be found.');
+  await h.call('DeleteUser', { UserName: 'console' });
+  const summary = await h.call('GetAccountSummary', {});
+  assert.equal(typeof summary.SummaryMap.Roles, 'number');
+  const big = JSON.stringify({ Version: '2012-10-17', Statement: Array.from({ length: 60 }, (_, i) => ({ Sid: `s${i}`, Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' })) });
+  const tooBig = await h.callError('CreateRole', { RoleName: 'big', AssumeRolePolicyDocument: big });
+  assert.equal(tooBig.code, 'LimitExceeded');
+  assert.equal(tooBig.message, 'Cannot exceed quota for ACLSizePerRole: 2048');
+});

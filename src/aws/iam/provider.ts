@@ -56,6 +56,47 @@ function accountOperations(deps: AwsDeps): Record<string, OperationHandler> {
       };
     },
     ListAccountAliases: () => ({ AccountAliases: [], IsTruncated: false }),
+    GetAccountSummary: (_input, ctx) => {
+      const { roles, users, groups } = attachablePrincipals(state, ctx.accountId);
+      const policies = customerPolicies(state, ctx.accountId);
+      return {
+        SummaryMap: {
+          Users: users.length,
+          UsersQuota: 5000,
+          Groups: groups.length,
+          GroupsQuota: 300,
+          Roles: roles.length,
+          RolesQuota: 1000,
+          Policies: policies.length,
+          PoliciesQuota: 1500,
+          PolicyVersionsInUse: policies.reduce((n, p) => n + p._versions.length, 0),
+          PolicyVersionsInUseQuota: 10000,
+          VersionsPerPolicyQuota: 5,
+          InstanceProfiles: state.list(iamCollection(ctx.accountId, 'instance-profile')).length,
+          InstanceProfilesQuota: 1000,
+          Providers: state.list(iamCollection(ctx.accountId, 'oidc-provider')).length,
+          AttachedPoliciesPerRoleQuota: 10,
+          AttachedPoliciesPerUserQuota: 10,
+          AttachedPoliciesPerGroupQuota: 10,
+          AccessKeysPerUserQuota: 2,
+          GroupsPerUserQuota: 10,
+          PolicySizeQuota: 6144,
+          RolePolicySizeQuota: 10240,
+          UserPolicySizeQuota: 2048,
+          GroupPolicySizeQuota: 5120,
+          AssumeRolePolicySizeQuota: 2048,
+          MFADevices: 0,
+          MFADevicesInUse: 0,
+          AccountMFAEnabled: 0,
+          AccountAccessKeysPresent: 0,
+          AccountSigningCertificatesPresent: 0,
+          ServerCertificates: 0,
+          ServerCertificatesQuota: 20,
+          SigningCertificatesPerUserQuota: 2,
+          GlobalEndpointTokenVersion: 1,
+        },
+      };
+    },
   };
 }
 

@@ -29,6 +29,13 @@ const SERVICE_LINKED: Record<string, { name: string; policy: string; description
   'spot.amazonaws.com': { name: 'AWSServiceRoleForEC2Spot', policy: 'arn:aws:iam::aws:policy/aws-service-role/AWSEC2SpotServiceRolePolicy', description: 'Default EC2 Spot Service Linked Role' },
 };
 
+const TRUST_POLICY_QUOTA = 2048;
+
+/** checkTrustPolicySize applies IAM's default quota on trust policies (whitespace not counted). */
+function checkTrustPolicySize(text: string): void {
+  if (text.replace(/\s/g, '').length > TRUST_POLICY_QUOTA) throw iamError('LimitExceeded', `Cannot exceed quota for ACLSizePerRole: ${TRUST_POLICY_QUOTA}`);
+}
+
 function checkBoundary(deps: AwsDeps, arn: string | undefined): RoleDoc['PermissionsBoundary'] {
   if (!arn) return undefined;
   if (!getPolicy(deps.state, arn)) throw iamError('InvalidInput', `Scope ARN: ${arn} does not exist or is not attachable.`);
@@ -71,6 +78,7 @@ export function roleOperations(deps: AwsDeps): Record<string, OperationHandler> 
   return {
     CreateRole: async (input, ctx) => {
       validatePolicyDocument(input.AssumeRolePolicyDocument, 'trust');
+      checkTrustPolicySize(input.AssumeRolePolicyDocument);
       validateTags(input.Tags);
       const path = normalizePath(input.Path);
       const role: RoleDoc = {
@@ -128,6 +136,7 @@ export function roleOperations(deps: AwsDeps): Record<string, OperationHandler> 
     UpdateAssumeRolePolicy: async (input, ctx) => {
       load(ctx.accountId, input.RoleName);
       validatePolicyDocument(input.PolicyDocument, 'trust');
+      checkTrustPolicySize(input.PolicyDocument);
       await update(ctx.accountId, input.RoleName, (r) => {
         r.AssumeRolePolicyDocument = encodePolicy(input.PolicyDocument);
       });

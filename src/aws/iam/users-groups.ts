@@ -133,6 +133,7 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
     DeleteUser: async (input, ctx) => {
       const u = loadUser(ctx.accountId, input.UserName);
       if (userKeys(ctx.accountId, u.UserName).length) throw iamError('DeleteConflict', 'Cannot delete entity, must delete access keys first.');
+      if (u._loginProfile) throw iamError('DeleteConflict', 'Cannot delete entity, must delete login profile first.');
       if (u._groups.length) throw iamError('DeleteConflict', 'Cannot delete entity, must remove users from group first.');
       if (u._attached.length) throw iamError('DeleteConflict', 'Cannot delete entity, must detach all policies first.');
       if (Object.keys(u._inline).length) throw iamError('DeleteConflict', 'Cannot delete entity, must delete policies first.');
@@ -168,6 +169,56 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
         delete u.PermissionsBoundary;
       });
       return {};
+    },
+
+    CreateLoginProfile: async (input, ctx) => {
+      const u = targetUser(ctx, input.UserName);
+      if (u._loginProfile) throw iamError('EntityAlreadyExists', `Login Profile for user ${u.UserName} already exists.`);
+      const profile = { CreateDate: nowIso(ctx), PasswordResetRequired: !!input.PasswordResetRequired };
+      await updateUser(ctx.accountId, u.UserName, (cur) => {
+        cur._loginProfile = profile;
+      });
+      return { LoginProfile: { UserName: u.UserName, CreateDate: d(profile.CreateDate), PasswordResetRequired: profile.PasswordResetRequired } };
+    },
+    GetLoginProfile: (input, ctx) => {
+      const u = targetUser(ctx, input.UserName);
+      if (!u._loginProfile) throw noSuchEntity(`Login Profile for User ${u.UserName} cannot be found.`);
+      return { LoginProfile: { UserName: u.UserName, CreateDate: d(u._loginProfile.CreateDate), PasswordResetRequired: u._loginProfile.PasswordResetRequired } };
+    },
+    UpdateLoginProfile: async (input, ctx) => {
+      const u = targetUser(ctx, input.UserName);
+      if (!u._loginProfile) throw noSuchEntity(`Login Profile for User ${u.UserName} cannot be found.`);
+      await updateUser(ctx.accountId, u.UserName, (cur) => {
+        if (cur._loginProfile && input.PasswordResetRequired !== undefined) cur._loginProfile.PasswordResetRequired = input.PasswordResetRequired;
+      });
+      return {};
+    },
+    DeleteLoginProfile: async (input, ctx) => {
+      const u = targetUser(ctx, input.UserName);
+      if (!u._loginProfile) throw noSuchEntity(`Login Profile for User ${u.UserName} cannot be found.`);
+      await updateUser(ctx.accountId, u.UserName, (cur) => {
+        delete cur._loginProfile;
+      });
+      return {};
+    },
+    // Credentials localeks does not issue: always empty lists for an existing user
+    // (terraform's force_destroy walks them).
+    ListSSHPublicKeys: (input, ctx) => {
+      targetUser(ctx, input.UserName);
+      return { SSHPublicKeys: [], IsTruncated: false };
+    },
+    ListServiceSpecificCredentials: (input, ctx) => {
+      if (input.UserName) loadUser(ctx.accountId, input.UserName);
+      return { ServiceSpecificCredentials: [], IsTruncated: false };
+    },
+    ListMFADevices: (input, ctx) => {
+      if (input.UserName) loadUser(ctx.accountId, input.UserName);
+      return { MFADevices: [], IsTruncated: false };
+    },
+    ListVirtualMFADevices: () => ({ VirtualMFADevices: [], IsTruncated: false }),
+    ListSigningCertificates: (input, ctx) => {
+      if (input.UserName) loadUser(ctx.accountId, input.UserName);
+      return { Certificates: [], IsTruncated: false };
     },
 
     CreateGroup: async (input, ctx) => {

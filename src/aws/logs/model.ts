@@ -93,3 +93,19 @@ export function batchKey(accountId: string, region: string, group: string, strea
 export function batchCollection(accountId: string, region: string, group: string, stream: string): string {
   return collectionPrefix(logsScope(accountId, region), LOGS, eventsType(group, stream));
 }
+
+/** An account-level resource policy (PutResourcePolicy), in the model's ResourcePolicy shape. */
+export interface ResourcePolicyDoc {
+  policyName: string;
+  policyDocument: string;
+  lastUpdatedTime: number;
+  revisionId: string;
+}
+
+export function resourcePolicyKey(accountId: string, region: string, name: string): string {
+  return awsKey(logsScope(accountId, region), LOGS, 'resource-policy', name);
+}
+
+export function resourcePolicyCollection(accountId: string, region: string): string {
+  return collectionPrefix(logsScope(accountId, region), LOGS, 'resource-policy');
+}

@@ -157,3 +157,17 @@ test('retention: expired events disappear from reads and their batches are dropp
   assert.deepEqual((await h.call('GetLogEvents', { logGroupName: g, logStreamName: 's' })).events.map((e: any) => e.message), ['new']);
   assert.equal(h.deps.state.list(`/aws/logs/000000000000/us-east-1/events:${encodeURIComponent(g)}:s/`).length, 1);
 });
+
+test('resource policies: put, describe, replace, delete', async () => {
+  const doc = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'route53.amazonaws.com' }, Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: '*' }] });
+  const put = await h.call('PutResourcePolicy', { policyName: 'route53', policyDocument: doc });
+  assert.equal(put.resourcePolicy.policyName, 'route53');
+  await h.call('PutResourcePolicy', { policyName: 'route53', policyDocument: doc });
+  const listed = await h.call('DescribeResourcePolicies', {});
+  assert.equal(listed.resourcePolicies.length, 1);
+  assert.equal(listed.resourcePolicies[0].revisionId, '2');
+  assert.equal((await h.callError('PutResourcePolicy', { policyName: 'bad', policyDocument: '{' })).code, 'InvalidParameterException');
+  await h.call('DeleteResourcePolicy', { policyName: 'route53' });
+  const missing = await h.callError('DeleteResourcePolicy', { policyName: 'route53' });
+  assert.equal(missing.code, 'ResourceNotFoundException');
+});

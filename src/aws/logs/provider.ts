@@ -22,10 +22,21 @@ import {
   streamNotFound,
   type StoredEvent,
 } from './log-store.ts';
-import { groupCollection, groupKey, streamCollection, streamKey, type LogGroupDoc, type LogStreamDoc } from './model.ts';
+import {
+  groupCollection,
+  groupKey,
+  resourcePolicyCollection,
+  resourcePolicyKey,
+  streamCollection,
+  streamKey,
+  type LogGroupDoc,
+  type LogStreamDoc,
+  type ResourcePolicyDoc,
+} from './model.ts';
 
 const MAX_SUBSCRIPTION_FILTERS = 2;
 const MAX_METRIC_FILTERS = 100;
+const MAX_RESOURCE_POLICIES = 10;
 
 function renderGroup(g: LogGroupDoc): Record<string, unknown> {
   return {
@@ -463,6 +474,42 @@ export function createLogsProvider(deps: AwsDeps): AwsProvider {
       await update(ctx, input.logGroupName, (cur) => {
         cur._subscriptionFilters = cur._subscriptionFilters.filter((f) => f.filterName !== input.filterName);
       });
+      return {};
+    },
+
+    PutResourcePolicy: async (input, ctx) => {
+      if (input.resourceArn) throw invalidParameter('Resource-scoped policies are not supported by localeks; omit resourceArn.');
+      const name: string = input.policyName ?? '';
+      if (!name) throw invalidParameter('policyName is required.');
+      try {
+        JSON.parse(input.policyDocument);
+      } catch {
+        throw invalidParameter('Invalid policy document.');
+      }
+      const all = state.list<ResourcePolicyDoc>(resourcePolicyCollection(ctx.accountId, ctx.region));
+      const cur = all.find((p) => p.policyName === name);
+      if (input.expectedRevisionId && cur && cur.revisionId !== input.expectedRevisionId) {
+        throw awsError('OperationAbortedException', 'The expected revision ID does not match the current revision ID.', 400);
+      }
+      if (!cur && all.length >= MAX_RESOURCE_POLICIES) throw awsError('LimitExceededException', 'Resource limit exceeded.', 400);
+      const doc: ResourcePolicyDoc = { policyName: name, policyDocument: input.policyDocument, lastUpdatedTime: now(ctx), revisionId: String(Number(cur?.revisionId ?? 0) + 1) };
+      await state.commit([{ op: 'put', key: resourcePolicyKey(ctx.accountId, ctx.region, name), doc }]);
+      return { resourcePolicy: { ...doc, policyScope: 'ACCOUNT' }, revisionId: doc.revisionId };
+    },
+    DescribeResourcePolicies: (input, ctx) => {
+      const all = state.list<ResourcePolicyDoc>(resourcePolicyCollection(ctx.accountId, ctx.region));
+      const limit = limitCheck(input.limit, 50, 50);
+      const start = readOffset(input.nextToken);
+      const page = all.slice(start, start + limit);
+      return {
+        resourcePolicies: page.map((p) => ({ ...p, policyScope: 'ACCOUNT' })),
+        nextToken: start + page.length < all.length ? offsetToken(start + page.length) : undefined,
+      };
+    },
+    DeleteResourcePolicy: async (input, ctx) => {
+      const key = resourcePolicyKey(ctx.accountId, ctx.region, input.policyName ?? '');
+      if (!state.get(key)) throw awsError('ResourceNotFoundException', `Policy with name [${input.policyName}] does not exist`, 400);
+      await state.commit([{ op: 'delete', key }]);
       return {};
     },
   };
