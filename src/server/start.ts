@@ -7,7 +7,9 @@
  *  2. TLS: load or create the instance CA and the serving certificate;
  *  3. bind both listeners (ports 0 resolve to free ports here); until step 6
  *     /_localeks/health answers 503 and every other request 503;
- *  4. open the store (wrapped in MeteredBackend), load AwsState, start the SimClock;
+ *  4. open the store (wrapped in MeteredBackend); adopt the CA recorded in it
+ *     if another server on the same store recorded a different one (shareCa);
+ *     load AwsState, start the SimClock;
  *  5. build AwsDeps, the providers and the AWS gateway; the Kubernetes gateway
  *     with the injected (or default) ClusterDirectory and ClusterApiHandler;
  *  6. ready: health answers 200.
@@ -37,7 +39,7 @@ import { createDefaultClusterApi } from './cluster-api.ts';
 import { advertisedHost, ConfigError, type ServeConfig, urlHost, validateServeConfig, defaultServeConfig } from './config.ts';
 import { MeteredBackend } from './metered-backend.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
-import { ensureTls, type TlsMaterial } from './tls.ts';
+import { ensureTls, shareCa, type TlsMaterial } from './tls.ts';
 import { LOCALEKS_VERSION } from './version.ts';
 
 /** Everything a part (cluster directory, cluster API, admin routes) may need, given to part factories. */
@@ -111,7 +113,7 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
   const startedAt = Date.now();
   const metrics = createServerMetrics();
 
-  const tls = await ensureTls({ dataDir: persist ? config.dataDir : undefined, hostnames: config.hostnames });
+  let tls = await ensureTls({ dataDir: persist ? config.dataDir : undefined, hostnames: config.hostnames });
   if (tls.createdCa) log.info({ caCertPath: tls.caCertPath || '(memory)' }, 'created instance CA');
   if (tls.issuedServing) log.info({ names: tls.servingNames }, 'issued serving certificate');
 
@@ -183,6 +185,12 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
   try {
     const raw = parts.backend ?? (await openBackend(config.store, { dataDir: config.dataDir }));
     backend = new MeteredBackend(raw, metrics);
+    const shared = await shareCa(backend, tls, { dataDir: persist ? config.dataDir : undefined, hostnames: config.hostnames });
+    if (shared !== tls) {
+      log.info({ caCertPath: shared.caCertPath || '(memory)' }, 'adopted the instance CA recorded in the store');
+      tls = shared;
+      kubeServer.setSecureContext({ key: tls.keyPem, cert: tls.certPem });
+    }
     state = new AwsState(backend);
     await state.start();
     const awsConfig: AwsConfig = {

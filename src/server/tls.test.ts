@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ensureTls, servingNames } from './tls.ts';
+import { MemoryBackend } from '../store/memory/memory-backend.ts';
+import { ensureTls, SHARED_CA_KEY, servingNames, shareCa } from './tls.ts';
 
 describe('instance TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'localeks-tls-'));
@@ -64,6 +65,32 @@ describe('instance TLS', () => {
     const t = await ensureTls({ hostnames: [] });
     assert.equal(t.caCertPath, '');
     assert.ok(new X509Certificate(t.certPem).verify(new X509Certificate(t.caCertPem).publicKey));
+  });
+
+  it('shares one CA between servers on one store', async () => {
+    const backend = new MemoryBackend();
+    const dirA = mkdtempSync(join(tmpdir(), 'localeks-tls-a-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'localeks-tls-b-'));
+    try {
+      const a = await ensureTls({ dataDir: dirA, hostnames: [] });
+      assert.equal(await shareCa(backend, a, { dataDir: dirA, hostnames: [] }), a, 'the first server records its CA');
+      assert.equal(JSON.parse((await backend.get(SHARED_CA_KEY)).kv!.value).certPem, a.caCertPem);
+      const b0 = await ensureTls({ dataDir: dirB, hostnames: ['b.test'] });
+      assert.notEqual(b0.caCertPem, a.caCertPem);
+      const b = await shareCa(backend, b0, { dataDir: dirB, hostnames: ['b.test'] });
+      assert.equal(b.caCertPem, a.caCertPem);
+      assert.equal(readFileSync(join(dirB, 'tls', 'ca.crt'), 'utf8'), a.caCertPem);
+      const cert = new X509Certificate(b.certPem);
+      assert.ok(cert.verify(new X509Certificate(a.caCertPem).publicKey));
+      assert.ok(cert.checkHost('b.test'));
+      // On B's next start the adopted CA is its own: nothing changes.
+      const again = await ensureTls({ dataDir: dirB, hostnames: ['b.test'] });
+      assert.equal(again.issuedServing, false);
+      assert.equal(await shareCa(backend, again, { dataDir: dirB, hostnames: ['b.test'] }), again);
+    } finally {
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
+    }
   });
 
   it('normalizes the name set', () => {

@@ -10,7 +10,8 @@
  *                every --hostname
  *   serving.key  its private key
  *
- * The CA is kept across restarts; the serving certificate is regenerated when
+ * The CA is kept across restarts, and recorded in the store (shareCa) so that
+ * servers sharing an etcd store serve one CA; the serving certificate is regenerated when
  * the hostname set changes, when it was not signed by the current CA, or when
  * it expires within 30 days. Certificates are ECDSA P-256 with SHA-256.
  * Validity uses real time (TLS clients check it against their own clock).
@@ -20,6 +21,7 @@ import { webcrypto, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { type Backend, isStoreError } from '../store/backend.ts';
 import { isIp } from './config.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
@@ -59,6 +61,8 @@ export interface EnsureTlsOptions {
   hostnames: string[];
   /** Real time now, for validity (tests inject it). */
   now?: Date;
+  /** Use this CA (e.g. the one recorded in a shared store) instead of the data dir's or a new one; it is written to the data dir. */
+  ca?: { certPem: string; keyPem: string };
 }
 
 /**
@@ -75,7 +79,14 @@ export async function ensureTls(opts: EnsureTlsOptions): Promise<TlsMaterial> {
 
   let createdCa = false;
   let ca: { cert: x509.X509Certificate; certPem: string; keyPem: string; key: CryptoKey };
-  if (dir && existsSync(file('ca.crt')) && existsSync(file('ca.key'))) {
+  if (opts.ca) {
+    const { certPem, keyPem } = opts.ca;
+    ca = { cert: new x509.X509Certificate(certPem), certPem, keyPem, key: await importKey(keyPem) };
+    if (dir && (!existsSync(file('ca.crt')) || readFileSync(file('ca.crt'), 'utf8') !== certPem)) {
+      writeAtomic(file('ca.key'), keyPem, 0o600);
+      writeAtomic(file('ca.crt'), certPem, 0o644);
+    }
+  } else if (dir && existsSync(file('ca.crt')) && existsSync(file('ca.key'))) {
     const certPem = readFileSync(file('ca.crt'), 'utf8');
     const keyPem = readFileSync(file('ca.key'), 'utf8');
     ca = { cert: new x509.X509Certificate(certPem), certPem, keyPem, key: await importKey(keyPem) };
@@ -208,4 +219,33 @@ function writeAtomic(path: string, data: string, mode: number): void {
   writeFileSync(tmp, data, { mode });
   chmodSync(tmp, mode);
   renameSync(tmp, path);
+}
+
+/** The store key where the instance CA is recorded (outside /aws/ and /k8s/, so resets and snapshots leave it). */
+export const SHARED_CA_KEY = '/localeks/tls/ca';
+
+/**
+ * shareCa makes every server on one store use one CA: the first server
+ * records its CA in the store (create-if-absent, so concurrent first starts
+ * agree on one winner); a server whose CA differs adopts the recorded one
+ * (written to its data dir) and gets a serving certificate from it. Returns
+ * `local` unchanged when it already is the recorded CA. This matters for
+ * etcd stores shared by several localeks replicas: a kubeconfig from any of
+ * them (EKS certificateAuthority.data) must verify every replica.
+ */
+export async function shareCa(backend: Pick<Backend, 'get' | 'create'>, local: TlsMaterial, opts: Omit<EnsureTlsOptions, 'ca'>): Promise<TlsMaterial> {
+  let stored = (await backend.get(SHARED_CA_KEY)).kv?.value;
+  if (stored === undefined) {
+    try {
+      await backend.create(SHARED_CA_KEY, JSON.stringify({ certPem: local.caCertPem, keyPem: local.caKeyPem }));
+      return local;
+    } catch (e) {
+      if (!isStoreError(e, 'KeyExists')) throw e;
+      stored = e.current?.value ?? (await backend.get(SHARED_CA_KEY)).kv?.value;
+      if (stored === undefined) throw e;
+    }
+  }
+  const ca = JSON.parse(stored) as { certPem: string; keyPem: string };
+  if (ca.certPem === local.caCertPem) return local;
+  return ensureTls({ ...opts, ca });
 }

@@ -334,22 +334,36 @@ describe('localeks serve', () => {
 });
 
 describe('localeks serve --store etcd://', { skip: etcdMissing() }, () => {
-  it('serves on an etcd store and shuts down cleanly', async () => {
+  it('serves on an etcd store; two replicas on one etcd share the CA and the AWS state', async () => {
     const etcd = await startEtcd();
-    const dataDir = mkdtempSync(join(tmpdir(), 'localeks-serve-etcd-'));
+    const dirA = mkdtempSync(join(tmpdir(), 'localeks-serve-etcd-a-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'localeks-serve-etcd-b-'));
+    const servers: Served[] = [];
     try {
       const spec = `etcd://${etcd.host}`;
-      const s = await serve(['--data-dir', dataDir, '--store', spec]);
-      try {
-        assert.equal(s.storeText, spec);
-        const body = (await (await fetch(`${s.aws}/_localeks/health`)).json()) as { store: string; status: string };
-        assert.deepEqual([body.status, body.store], ['ready', 'etcd']);
-      } finally {
-        assert.equal(await stop(s), 0, s.stderr());
-      }
+      const a = await serve(['--data-dir', dirA, '--store', spec]);
+      servers.push(a);
+      assert.equal(a.storeText, spec);
+      const body = (await (await fetch(`${a.aws}/_localeks/health`)).json()) as { store: string; status: string };
+      assert.deepEqual([body.status, body.store], ['ready', 'etcd']);
+      const b = await serve(['--data-dir', dirB, '--store', spec]);
+      servers.push(b);
+      const ca = readFileSync(join(dirA, 'tls', 'ca.crt'), 'utf8');
+      assert.equal(readFileSync(join(dirB, 'tls', 'ca.crt'), 'utf8'), ca, 'replica B adopted the CA recorded by A');
+      assert.equal((await tlsGet(`${b.kube}/`, ca)).status, 404, 'B serves a certificate from the shared CA');
+      // A write through one replica is read through the other (its state cache follows the store).
+      const created = await runAws(a.aws, ['iam', 'create-role', '--role-name', 'replicated', '--assume-role-policy-document', ROLE_POLICY]);
+      assert.equal(created.code, 0, created.stderr);
+      // B's cache follows the store's watch: poll with a deadline (IAM is eventually consistent in AWS too).
+      let got = await runAws(b.aws, ['iam', 'get-role', '--role-name', 'replicated']);
+      for (const deadline = Date.now() + 30_000; got.code !== 0 && Date.now() < deadline; ) got = await runAws(b.aws, ['iam', 'get-role', '--role-name', 'replicated']);
+      assert.equal(got.code, 0, got.stderr);
+      assert.equal(got.json.Role.Arn, created.json.Role.Arn);
     } finally {
+      for (const s of servers) assert.equal(await stop(s), 0, s.stderr());
       await etcd.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
     }
   });
 });
