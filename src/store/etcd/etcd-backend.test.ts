@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { isStoreError, type WriteResult } from '../backend.ts';
 import { record, runBackendSuite, uniquePrefix, waitFor } from '../conformance.ts';
 import { EtcdBackend } from './etcd-backend.ts';
 import { type EtcdServer, etcdMissing, startEtcd } from './etcd-server.ts';
@@ -63,6 +64,36 @@ test('etcd: the empty prefix ranges and watches every key', { skip: missing ?? f
   const all = await b.range({ prefix: '', countOnly: true });
   assert.ok(all.count >= 1);
   await waitFor('the event', () => w.events.some((e) => e.kv.modRevision === r.revision));
+  w.cancel();
+  await b.close();
+});
+
+test('etcd: watches resume after etcd restarts, without gaps or repeats', { skip: missing ?? false }, async () => {
+  const b = await open();
+  const p = uniquePrefix();
+  const w = record(b, p);
+  const acked: WriteResult[] = [];
+  for (let i = 0; i < 10; i++) acked.push(await b.put(`${p}k${i % 3}`, `a${i}`));
+  await server!.restart();
+  for (let i = 0; i < 10; i++) {
+    // Until the client reconnects, writes fail with Unavailable; retry them.
+    for (const deadline = Date.now() + 30_000; ; ) {
+      try {
+        acked.push(await b.put(`${p}k${i % 3}`, `b${i}`));
+        break;
+      } catch (e) {
+        if (!isStoreError(e, 'Unavailable') || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+  const last = acked.at(-1)!.revision;
+  await waitFor('events up to the last acked write', () => w.events.some((e) => e.kv.modRevision === last), 40_000);
+  assert.deepEqual(w.errors, []);
+  const revs = w.events.map((e) => e.kv.modRevision);
+  for (let i = 1; i < revs.length; i++) assert.ok(revs[i]! > revs[i - 1]!, `events out of order or repeated: ${revs.join(',')}`);
+  const seen = new Set(revs);
+  for (const a of acked) assert.ok(seen.has(a.revision), `acked write at ${a.revision} never reached the watcher`);
   w.cancel();
   await b.close();
 });
