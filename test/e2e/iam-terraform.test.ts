@@ -92,8 +92,9 @@ resource "aws_iam_instance_profile" "node" {
 }
 
 resource "aws_iam_user" "ci" {
-  name = "tfiam-ci"
-  tags = { Stack = "tfiam" }
+  name          = "tfiam-ci"
+  force_destroy = true
+  tags          = { Stack = "tfiam" }
 }
 
 resource "aws_iam_access_key" "ci" {
@@ -152,6 +153,21 @@ resource "aws_kms_key" "eks" {
   deletion_window_in_days = 7
   enable_key_rotation     = true
   tags                    = { Stack = "tfiam" }
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Sid = "Root", Effect = "Allow", Principal = { AWS = "arn:aws:iam::\${data.aws_caller_identity.me.account_id}:root" }, Action = "kms:*", Resource = "*" },
+      { Sid = "Logs", Effect = "Allow", Principal = { Service = "logs.us-east-1.amazonaws.com" }, Action = ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*", "kms:Describe*"], Resource = "*" },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_log_resource_policy" "route53" {
+  policy_name = "tfiam-route53"
+  policy_document = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "route53.amazonaws.com" }, Action = ["logs:CreateLogStream", "logs:PutLogEvents"], Resource = "arn:aws:logs:*:*:log-group:/aws/route53/*" }]
+  })
 }
 
 resource "aws_kms_alias" "eks" {
@@ -251,5 +267,6 @@ describe('terraform: IAM, KMS and CloudWatch Logs (apply, no drift, destroy)', {
     assert.deepEqual((await aws('kms', 'list-aliases')).Aliases.filter((a: any) => !a.AliasName.startsWith('alias/aws/')), []);
     assert.equal((await aws('kms', 'describe-key', '--key-id', key.KeyId)).KeyMetadata.KeyState, 'PendingDeletion');
     assert.deepEqual((await aws('logs', 'describe-log-groups')).logGroups, []);
+    assert.deepEqual((await aws('logs', 'describe-resource-policies')).resourcePolicies, []);
   });
 });
