@@ -16,15 +16,28 @@
  * it expires within 30 days. Certificates are ECDSA P-256 with SHA-256.
  * Validity uses real time (TLS clients check it against their own clock).
  */
-import 'reflect-metadata'; // @peculiar/x509 (tsyringe) needs the Reflect metadata polyfill loaded first
-import { webcrypto, randomBytes } from 'node:crypto';
+import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as x509 from '@peculiar/x509';
+import type * as X509Lib from '@peculiar/x509';
 import { type Backend, isStoreError } from '../store/backend.ts';
 import { isIp } from './config.ts';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+let x509Lib: Promise<typeof X509Lib> | undefined;
+
+/**
+ * @peculiar/x509 is loaded only to issue certificates (it costs a few hundred
+ * milliseconds of startup); reading and checking them uses node:crypto. It
+ * needs the Reflect metadata polyfill (tsyringe) loaded first.
+ */
+function loadX509(): Promise<typeof X509Lib> {
+  return (x509Lib ??= (async () => {
+    await import('reflect-metadata');
+    const lib = await import('@peculiar/x509');
+    lib.cryptoProvider.set(webcrypto as unknown as Parameters<typeof lib.cryptoProvider.set>[0]);
+    return lib;
+  })());
+}
 
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
@@ -78,10 +91,10 @@ export async function ensureTls(opts: EnsureTlsOptions): Promise<TlsMaterial> {
   const file = (n: string) => join(dir!, n);
 
   let createdCa = false;
-  let ca: { cert: x509.X509Certificate; certPem: string; keyPem: string; key: CryptoKey };
+  let ca: Ca;
   if (opts.ca) {
     const { certPem, keyPem } = opts.ca;
-    ca = { cert: new x509.X509Certificate(certPem), certPem, keyPem, key: await importKey(keyPem) };
+    ca = { cert: new X509Certificate(certPem), certPem, keyPem, key: await importKey(keyPem) };
     if (dir && (!existsSync(file('ca.crt')) || readFileSync(file('ca.crt'), 'utf8') !== certPem)) {
       writeAtomic(file('ca.key'), keyPem, 0o600);
       writeAtomic(file('ca.crt'), certPem, 0o644);
@@ -89,7 +102,7 @@ export async function ensureTls(opts: EnsureTlsOptions): Promise<TlsMaterial> {
   } else if (dir && existsSync(file('ca.crt')) && existsSync(file('ca.key'))) {
     const certPem = readFileSync(file('ca.crt'), 'utf8');
     const keyPem = readFileSync(file('ca.key'), 'utf8');
-    ca = { cert: new x509.X509Certificate(certPem), certPem, keyPem, key: await importKey(keyPem) };
+    ca = { cert: new X509Certificate(certPem), certPem, keyPem, key: await importKey(keyPem) };
   } else {
     ca = await createCa(now);
     createdCa = true;
@@ -103,7 +116,7 @@ export async function ensureTls(opts: EnsureTlsOptions): Promise<TlsMaterial> {
   let serving: { certPem: string; keyPem: string } | undefined;
   if (dir && !createdCa && existsSync(file('serving.crt')) && existsSync(file('serving.key'))) {
     const certPem = readFileSync(file('serving.crt'), 'utf8');
-    if (await servingStillGood(certPem, ca.cert, names, now)) serving = { certPem, keyPem: readFileSync(file('serving.key'), 'utf8') };
+    if (servingStillGood(certPem, ca.cert, names, now)) serving = { certPem, keyPem: readFileSync(file('serving.key'), 'utf8') };
   }
   if (!serving) {
     serving = await issueServing(ca, names, now);
@@ -130,7 +143,16 @@ export function servingNames(hostnames: string[]): string[] {
   return [...new Set([...DEFAULT_SERVING_NAMES, ...hostnames].map((n) => (isIp(n) ? n : n.toLowerCase())))].sort();
 }
 
-async function createCa(now: Date) {
+/** A loaded CA: its certificate (node:crypto), PEMs and signing key. */
+interface Ca {
+  cert: X509Certificate;
+  certPem: string;
+  keyPem: string;
+  key: CryptoKey;
+}
+
+async function createCa(now: Date): Promise<Ca> {
+  const x509 = await loadX509();
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -145,16 +167,19 @@ async function createCa(now: Date) {
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert, certPem: cert.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey), key: keys.privateKey };
+  const certPem = cert.toString('pem') + '\n';
+  return { cert: new X509Certificate(certPem), certPem, keyPem: await exportKey(keys.privateKey), key: keys.privateKey };
 }
 
-async function issueServing(ca: { cert: x509.X509Certificate; key: CryptoKey }, names: string[], now: Date) {
+async function issueServing(ca: Ca, names: string[], now: Date) {
+  const x509 = await loadX509();
+  const caCert = new x509.X509Certificate(ca.certPem);
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
-  const notAfter = Math.min(now.getTime() + SERVING_VALIDITY_DAYS * DAY_MS, ca.cert.notAfter.getTime());
+  const notAfter = Math.min(now.getTime() + SERVING_VALIDITY_DAYS * DAY_MS, caCert.notAfter.getTime());
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
     subject: 'CN=localeks, O=localeks',
-    issuer: ca.cert.subject,
+    issuer: caCert.subject,
     notBefore: new Date(now.getTime() - 60_000),
     notAfter: new Date(notAfter),
     signingAlgorithm: ALG,
@@ -166,20 +191,28 @@ async function issueServing(ca: { cert: x509.X509Certificate; key: CryptoKey }, 
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(names.map((n) => (isIp(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n }))),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+      await x509.AuthorityKeyIdentifierExtension.create(caCert),
     ],
   });
   return { certPem: cert.toString('pem') + '\n', keyPem: await exportKey(keys.privateKey) };
 }
 
-async function servingStillGood(certPem: string, ca: x509.X509Certificate, names: string[], now: Date): Promise<boolean> {
+function servingStillGood(certPem: string, ca: X509Certificate, names: string[], now: Date): boolean {
   try {
-    const cert = new x509.X509Certificate(certPem);
-    if (cert.notAfter.getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS) return false;
-    if (!(await cert.verify({ publicKey: ca.publicKey, signatureOnly: true }))) return false;
-    const san = cert.getExtension(x509.SubjectAlternativeNameExtension);
-    if (!san) return false;
-    const have = san.names.items.map((n) => (n.type === 'ip' ? normalizeIp(n.value) : n.value.toLowerCase())).sort();
+    const cert = new X509Certificate(certPem);
+    if (new Date(cert.validTo).getTime() - now.getTime() < RENEW_BEFORE_DAYS * DAY_MS) return false;
+    if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return false;
+    // subjectAltName reads like "DNS:localhost, IP Address:127.0.0.1, IP Address:0:0:0:0:0:0:0:1".
+    const have = (cert.subjectAltName ?? '')
+      .split(', ')
+      .filter(Boolean)
+      .map((entry) => {
+        const i = entry.indexOf(':');
+        const type = entry.slice(0, i);
+        const value = entry.slice(i + 1);
+        return type === 'IP Address' ? normalizeIp(value) : value.toLowerCase();
+      })
+      .sort();
     const want = names.map((n) => (isIp(n) ? normalizeIp(n) : n)).sort();
     return have.length === want.length && have.every((v, i) => v === want[i]);
   } catch {
