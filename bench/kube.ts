@@ -91,7 +91,11 @@ if (role === 'server') {
     console.log(`${name.padEnd(28)} n=${total} clients=${clients}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  ${(total / secs).toFixed(0)} req/s${errors ? `  errors=${errors}` : ''}`);
   }
 
+  const only = process.env.LOCALEKS_BENCH_PHASES ?? 'all';
+  const N = 4000;
+  const C = 200;
   await call('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
+  if (only === 'all' || only === 'crud') {
   const N = 4000;
   const C = 200;
   await phase('create configmap', N, C, (i) => call('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `cm-${i}`, labels: { g: String(i % 40) } }, data: { v: String(i) } }), [201]);
@@ -102,7 +106,10 @@ if (role === 'server') {
   }, [200]);
   await phase('patch configmap (merge)', N, C, (i) => call('PATCH', `/api/v1/namespaces/bench/configmaps/cm-${i}`, { data: { p: '1' } }, 'application/merge-patch+json'), [200]);
 
+  }
+  if (only === 'crud') process.exit(0);
   // 2. 10,000 pods.
+  if (only === 'all' || only === 'list') {
   await call('POST', '/api/v1/namespaces', { metadata: { name: 'pods' } });
   const t0 = performance.now();
   await phase('create pod', 10000, C, (i) => call('POST', '/api/v1/namespaces/pods/pods', { metadata: { name: `p-${i}`, labels: { app: `a${i % 10}` } }, spec: { containers: [{ name: 'c', image: 'nginx:1.25', ports: [{ containerPort: 80 }] }] } }), [201]);
@@ -127,6 +134,7 @@ if (role === 'server') {
     console.log(`list 10,000 pods (run ${round + 1})      whole: ${n} items in ${fmt(ms)} (${(r.body.length / 1e6).toFixed(1)} MB)   paginated: ${m} items in ${pages} pages, ${fmt(ms2)}`);
   }
 
+  }
   // 3. Watch fan-out.
   const W = 1000;
   const RATE = 1000;
@@ -144,17 +152,16 @@ if (role === 'server') {
           res.setEncoding('utf8');
           res.on('data', (d: string) => {
             buf += d;
-            let nl;
-            while ((nl = buf.indexOf('\n')) >= 0) {
-              const line = buf.slice(0, nl);
-              buf = buf.slice(nl + 1);
-              const m = /"t":"(\d+)"/.exec(line);
-              if (m) {
-                const t = Number(m[1]);
-                const sec = Math.floor((t - start) / 1000);
-                lags[Math.min(sec, lags.length - 1)]!.push(Date.now() - t);
-                received++;
-              }
+            const parts = buf.split('\n');
+            buf = parts.pop()!;
+            const now = Date.now();
+            for (const line of parts) {
+              const i = line.indexOf('"t":"');
+              if (i < 0) continue;
+              const t = Number(line.slice(i + 5, line.indexOf('"', i + 5)));
+              const sec = Math.floor((t - start) / 1000);
+              lags[Math.min(Math.max(sec, 0), lags.length - 1)]!.push(now - t);
+              received++;
             }
           });
           resolve();

@@ -65,6 +65,7 @@ export interface ClusterApiServerOptions {
 
 const MAX_BODY = 3 * 1024 * 1024;
 const BOOKMARK_INTERVAL_MS = 60_000;
+const WATCH_FLUSH_MS = 20;
 const HEALTH_CHECKS = ['ping', 'log', 'etcd', 'poststarthook/start-apiextensions-controllers', 'poststarthook/crd-informer-synced', 'poststarthook/bootstrap-controller', 'poststarthook/rbac/bootstrap-roles', 'poststarthook/scheduling/bootstrap-system-priority-classes'];
 
 /** Per-cluster server state, created on first use. */
@@ -182,6 +183,26 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     for (const st of states.values()) for (const w of st.watches) if (w.bookmarks && now - w.lastSent >= BOOKMARK_INTERVAL_MS) w.bookmark();
   }, 5000);
   ticker.unref();
+
+  // Watch streams are flushed together: at the end of the tick, or, under
+  // load, at most every WATCH_FLUSH_MS, so 1,000 watchers cost 1,000 socket
+  // writes per flush rather than per event.
+  let dirty: Array<() => void> = [];
+  let lastFlush = 0;
+  const flushAll = (): void => {
+    lastFlush = performance.now();
+    const fs = dirty;
+    dirty = [];
+    for (const fn of fs) fn();
+  };
+  const scheduleFlush = (f: () => void): void => {
+    if (dirty.length === 0) {
+      const since = performance.now() - lastFlush;
+      if (since >= WATCH_FLUSH_MS) setImmediate(flushAll);
+      else setTimeout(flushAll, WATCH_FLUSH_MS - since);
+    }
+    dirty.push(f);
+  };
 
   function state(cluster: ClusterInfo): ClusterState {
     let st = states.get(cluster.uid);
@@ -620,24 +641,31 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (cached && o.apiVersion === apiVersionOf(r.group, r.version) && o.kind === r.kind) return cached();
       return JSON.stringify({ ...o, apiVersion: apiVersionOf(r.group, r.version), kind: r.kind });
     };
-    let corked = false;
-    const write = (type: string, json: string): void => {
-      if (closed) return;
-      // Coalesce the events of one tick into one socket write.
-      if (!corked) {
-        corked = true;
-        res.cork();
-        process.nextTick(() => {
-          corked = false;
-          res.uncork();
-        });
-      }
-      const ok = res.write(`{"type":"${type}","object":${json}}\n`);
+    let pending: string[] = [];
+    const flush = (): void => {
+      if (closed || pending.length === 0) return;
+      const chunk = pending.length === 1 ? pending[0]! : pending.join('');
+      pending = [];
+      const ok = res.write(chunk);
       stream.lastSent = Date.now();
       if (!ok && res.writableLength > 64 * 1024 * 1024) {
         log.warn({ cluster: st.cluster.name, resource: r.resource }, 'closing slow watch');
         stream.close();
       }
+    };
+    // Events of one tick go out in one socket write.
+    const push = (line: string): void => {
+      if (closed) return;
+      if (pending.length === 0) scheduleFlush(flush);
+      pending.push(line);
+    };
+    const write = (type: string, json: string): void => push(`{"type":"${type}","object":${json}}\n`);
+    const sameVersion = (o: KObject) => !table && o.apiVersion === apiVersionOf(r.group, r.version) && o.kind === r.kind;
+    /** The event's line, built once per event and type and shared by every watcher. */
+    const eventLine = (e: CacheEvent, type: string): string => {
+      if (!sameVersion(e.obj)) return `{"type":"${type}","object":${objJson(e.obj)}}\n`;
+      const lines = (e.lines ??= {});
+      return (lines[type] ??= `{"type":"${type}","object":${encodedJson(e)}}\n`);
     };
     const bookmarkObj = (rev: number, initialEnd = false) => {
       const meta: Record<string, unknown> = { resourceVersion: String(rev) };
@@ -648,18 +676,18 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (e.rev <= startRev) return;
       startRev = e.rev;
       if (!filtered) {
-        write(e.type, objJson(e.obj, () => encodedJson(e)));
+        push(eventLine(e, e.type));
         return;
       }
-      const now = e.type === 'DELETED' ? false : matches(e.obj);
-      const before = e.type === 'ADDED' ? false : matches(e.prev ?? (e.type === 'DELETED' ? e.obj : undefined));
       if (e.type === 'DELETED') {
-        if (matches(e.prev ?? e.obj)) write('DELETED', objJson(e.obj, () => encodedJson(e)));
+        if (matches(e.prev ?? e.obj)) push(eventLine(e, 'DELETED'));
         return;
       }
-      if (now && before) write('MODIFIED', objJson(e.obj, () => encodedJson(e)));
-      else if (now) write('ADDED', objJson(e.obj, () => encodedJson(e)));
-      else if (before) write('DELETED', objJson(e.obj, () => encodedJson(e)));
+      const now = matches(e.obj);
+      const before = e.type === 'ADDED' ? false : matches(e.prev);
+      if (now && before) push(eventLine(e, 'MODIFIED'));
+      else if (now) push(eventLine(e, 'ADDED'));
+      else if (before) push(eventLine(e, 'DELETED'));
     };
     const stream: WatchStream = {
       lastSent: Date.now(),
@@ -667,6 +695,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       bookmark: () => write('BOOKMARK', bookmarkObj(Math.max(startRev, cache.rev))),
       close: () => {
         if (closed) return;
+        flush();
         closed = true;
         unsubscribe();
         clearTimeout(timer);

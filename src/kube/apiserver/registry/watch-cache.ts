@@ -36,6 +36,8 @@ export interface CacheEvent {
   /** The previous object (MODIFIED, DELETED). */
   prev?: KObject;
   json?: string;
+  /** Encoded watch lines per event type, shared by watchers. */
+  lines?: Record<string, string>;
 }
 
 export interface CacheWatcher {
@@ -92,6 +94,8 @@ export class WatchCache {
   private buffer: CacheEvent[] = [];
   private bufferHead = 0;
   private readonly watchers = new Set<CacheWatcher>();
+  /** Watchers by `resource\0namespace` ('' namespace = all namespaces). */
+  private readonly watchersByKey = new Map<string, Set<CacheWatcher>>();
   private waiters: Array<{ rev: number; resolve: () => void }> = [];
   private storeWatch: Watcher | undefined;
   private started: Promise<void> | undefined;
@@ -132,6 +136,7 @@ export class WatchCache {
     this.storeWatch = undefined;
     for (const w of [...this.watchers]) w.onClose(`watch cache lost its store watch: ${err.message}`);
     this.watchers.clear();
+    this.watchersByKey.clear();
     if (this.closed) return;
     // Re-list and follow again; readers wait on `started`.
     this.started = this.load().catch(() => {
@@ -221,9 +226,19 @@ export class WatchCache {
       }
     }
     if (out.length > 0 && this.watchers.size > 0) {
-      for (const w of this.watchers) {
-        const mine = out.filter((e) => e.resource === w.resource && (w.namespace === '' || e.namespace === w.namespace));
-        if (mine.length > 0) w.onEvents(mine);
+      // Group the batch by resource and by resource+namespace once, then hand each watcher its group.
+      const groups = new Map<string, CacheEvent[]>();
+      for (const e of out) {
+        for (const k of [`${e.resource}\0`, `${e.resource}\0${e.namespace}`]) {
+          const g = groups.get(k);
+          if (g) g.push(e);
+          else groups.set(k, [e]);
+          if (e.namespace === '') break;
+        }
+      }
+      for (const [k, evs] of groups) {
+        const ws = this.watchersByKey.get(k);
+        if (ws) for (const w of ws) w.onEvents(evs);
       }
     }
     this.wake();
@@ -306,7 +321,19 @@ export class WatchCache {
 
   addWatcher(w: CacheWatcher): () => void {
     this.watchers.add(w);
-    return () => this.watchers.delete(w);
+    const k = `${w.resource}\0${w.namespace}`;
+    let set = this.watchersByKey.get(k);
+    if (!set) {
+      set = new Set();
+      this.watchersByKey.set(k, set);
+    }
+    set.add(w);
+    return () => {
+      this.watchers.delete(w);
+      const s = this.watchersByKey.get(k);
+      s?.delete(w);
+      if (s && s.size === 0) this.watchersByKey.delete(k);
+    };
   }
 
   get watcherCount(): number {
@@ -318,5 +345,6 @@ export class WatchCache {
     this.storeWatch?.cancel();
     for (const w of [...this.watchers]) w.onClose('watch cache closed');
     this.watchers.clear();
+    this.watchersByKey.clear();
   }
 }
