@@ -1,7 +1,8 @@
 /**
  * CloudWatch Logs end to end with the real aws CLI (v1) and boto3: log groups
  * with retention and tags, streams, PutLogEvents / GetLogEvents /
- * FilterLogEvents with filter patterns, and CloudWatch's errors.
+ * FilterLogEvents with filter patterns, Logs Insights queries, and CloudWatch's
+ * errors.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -101,6 +102,40 @@ result = {
     assert.equal(j.paged, 4);
     assert.deepEqual(j.streams, ['kube-apiserver-1', 'authenticator-1']);
     assert.deepEqual(j.rejected, { tooNewLogEventStartIndex: 0 });
+  });
+
+  it('runs Logs Insights queries (boto3)', async () => {
+    const r = await runBoto3(
+      ep,
+      `
+import time
+logs = client('logs')
+now = int(time.time())
+q = logs.start_query(logGroupName='${G}', startTime=now - 3600, endTime=now + 60,
+  queryString='fields @timestamp, @message | filter @logStream like /kube-apiserver/ and @message like /ERROR|INFO/ | sort @timestamp desc | limit 5')
+res = logs.get_query_results(queryId=q['queryId'])
+stats = logs.get_query_results(queryId=logs.start_query(logGroupName='${G}', startTime=now - 3600, endTime=now + 60,
+  queryString='filter ispresent(code) | stats count(*) as n by verb')['queryId'])
+try:
+    logs.start_query(logGroupName='${G}', startTime=now - 3600, endTime=now, queryString='fields @message | bogus')
+    bad = None
+except ClientError as e:
+    bad = e.response['Error']['Code']
+result = {
+  'status': res['status'],
+  'messages': [[f['value'] for f in row if f['field'] == '@message'][0] for row in res['results']],
+  'stats': [{f['field']: f['value'] for f in row} for row in stats['results']],
+  'bad': bad,
+  'described': len(logs.describe_queries(logGroupName='${G}')['queries']),
+}
+`,
+    );
+    assert.equal(r.error, undefined, r.stderr);
+    assert.equal(r.json.status, 'Complete');
+    assert.deepEqual(r.json.messages, ['I0101 INFO ready', 'I0101 ERROR etcd timeout']);
+    assert.deepEqual(r.json.stats, [{ verb: 'delete', n: '1' }]);
+    assert.equal(r.json.bad, 'MalformedQueryException');
+    assert.equal(r.json.described, 2);
   });
 
   it('filters with the aws CLI and deletes the group with its streams', async () => {

@@ -3,11 +3,13 @@
  * tags), log streams, PutLogEvents / GetLogEvents / FilterLogEvents with
  * filter patterns, metric filters and subscription filters.
  */
+import { randomUUID } from 'node:crypto';
 import { isStoreError } from '../../store/backend.ts';
 import type { AwsDeps } from '../core/deps.ts';
 import { awsError, type AwsProvider, type OperationHandler, type RequestContext } from '../core/types.ts';
 import { getKey } from '../kms/shared.ts';
 import { compileFilterPattern } from './filter-pattern.ts';
+import { parseQuery, runQuery, type InsightsEvent, type QueryResult } from './insights.ts';
 import {
   appendEvents,
   deleteStreamOps,
@@ -37,6 +39,8 @@ import {
 const MAX_SUBSCRIPTION_FILTERS = 2;
 const MAX_METRIC_FILTERS = 100;
 const MAX_RESOURCE_POLICIES = 10;
+const MAX_KEPT_QUERIES = 1000;
+const MAX_QUERY_GROUPS = 50;
 
 function renderGroup(g: LogGroupDoc): Record<string, unknown> {
   return {
@@ -139,7 +143,83 @@ export function createLogsProvider(deps: AwsDeps): AwsProvider {
   const streamsOf = (ctx: RequestContext, group: string): LogStreamDoc[] =>
     state.list<LogStreamDoc>(streamCollection(ctx.accountId, ctx.region)).filter((s) => s._group === group);
 
+  /**
+   * Insights queries run to completion when started; their results are kept
+   * in memory (the newest MAX_KEPT_QUERIES) for GetQueryResults.
+   */
+  const queries = new Map<string, { accountId: string; region: string; info: Record<string, unknown>; result: QueryResult }>();
+
   const operations: Record<string, OperationHandler> = {
+    StartQuery: (input, ctx) => {
+      const names: string[] = [];
+      if (input.logGroupName) names.push(input.logGroupName);
+      for (const n of (input.logGroupNames as string[] | undefined) ?? []) names.push(n);
+      for (const n of (input.logGroupIdentifiers as string[] | undefined) ?? []) names.push(groupNameOf({ logGroupIdentifier: n }));
+      if (names.length === 0) throw invalidParameter('Either logGroupName, logGroupNames or logGroupIdentifiers must be specified.');
+      if (names.length > MAX_QUERY_GROUPS) throw invalidParameter(`A query can search at most ${MAX_QUERY_GROUPS} log groups.`);
+      if (input.endTime < input.startTime) throw invalidParameter('End time should not be before the start time');
+      const cmds = parseQuery(input.queryString);
+      const fromMs = input.startTime * 1000;
+      const toMs = input.endTime * 1000 + 999;
+      const events: InsightsEvent[] = [];
+      for (const name of names) {
+        const g = load(ctx, name);
+        for (const s of streamsOf(ctx, name)) {
+          for (const e of streamEvents(state, ctx.accountId, ctx.region, g, s.logStreamName, now(ctx))) {
+            if (e.timestamp < fromMs || e.timestamp > toMs) continue;
+            events.push({
+              timestamp: e.timestamp,
+              ingestionTime: e.ingestionTime,
+              message: e.message,
+              logStreamName: e.logStreamName,
+              log: `${ctx.accountId}:${name}`,
+              ptr: Buffer.from(`${name}\u0000${eventIdOf(e)}`).toString('base64'),
+            });
+          }
+        }
+      }
+      const result = runQuery(cmds, events, Math.min(input.limit ?? 10000, 10000));
+      const queryId = randomUUID();
+      queries.set(queryId, {
+        accountId: ctx.accountId,
+        region: ctx.region,
+        result,
+        info: { queryId, queryString: input.queryString, status: 'Complete', createTime: now(ctx), logGroupName: names[0], queryLanguage: 'CWLI' },
+      });
+      if (queries.size > MAX_KEPT_QUERIES) queries.delete(queries.keys().next().value!);
+      return { queryId };
+    },
+    GetQueryResults: (input, ctx) => {
+      const q = queries.get(input.queryId);
+      if (!q || q.accountId !== ctx.accountId || q.region !== ctx.region) {
+        throw awsError('ResourceNotFoundException', 'Query does not exist.', 400);
+      }
+      return {
+        queryLanguage: 'CWLI',
+        status: q.info.status,
+        results: q.result.results,
+        statistics: { recordsMatched: q.result.recordsMatched, recordsScanned: q.result.recordsScanned, bytesScanned: q.result.bytesScanned },
+      };
+    },
+    StopQuery: (input, ctx) => {
+      const q = queries.get(input.queryId);
+      if (!q || q.accountId !== ctx.accountId || q.region !== ctx.region) {
+        throw awsError('ResourceNotFoundException', 'Query does not exist.', 400);
+      }
+      // Queries complete when started, so there is nothing left to stop.
+      return { success: false };
+    },
+    DescribeQueries: (input, ctx) => {
+      let list = [...queries.values()].filter((q) => q.accountId === ctx.accountId && q.region === ctx.region).map((q) => q.info);
+      if (input.logGroupName) list = list.filter((q) => q.logGroupName === input.logGroupName);
+      if (input.status) list = list.filter((q) => q.status === input.status);
+      list.reverse();
+      const limit = limitCheck(input.maxResults, 1000, 1000);
+      const start = readOffset(input.nextToken);
+      const page = list.slice(start, start + limit);
+      return { queries: page, nextToken: start + page.length < list.length ? offsetToken(start + page.length) : undefined };
+    },
+
     CreateLogGroup: async (input, ctx) => {
       const name: string = input.logGroupName;
       if (input.kmsKeyId) checkKmsKey(ctx, input.kmsKeyId, name);
