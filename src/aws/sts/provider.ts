@@ -8,7 +8,9 @@
  *   so later requests signed with them act as
  *   `arn:aws:sts::<acct>:assumed-role/<role>/<session>`; expiry is measured
  *   on the simulated clock.
- * - GetSessionToken issues credentials standing for the caller itself.
+ * - GetSessionToken issues credentials standing for the caller itself;
+ *   GetFederationToken for a federated user of the caller's account.
+ * - Sessions expired for over an hour are swept every 200 issues.
  * - GetAccessKeyInfo names the account an access key belongs to.
  *
  * Trust policies (trust-policy.ts): AssumeRoleWithWebIdentity always needs
@@ -21,9 +23,12 @@
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../core/deps.ts';
 import { type AccessKeyDoc, accessKeyKey, type SessionDoc, sessionKey } from '../core/identity.ts';
+import { collectionPrefix, GLOBAL_REGION } from '../core/state.ts';
 import { getOidcProviderByUrl, getRoleByArn, type RoleDoc, roleTrustPolicy } from '../iam/shared.ts';
 import { type AwsProvider, awsError, type RequestContext } from '../core/types.ts';
 import { trustAllows, type TrustRequest } from './trust-policy.ts';
+
+const SESSIONS = collectionPrefix({ accountId: '_', region: GLOBAL_REGION }, 'sts', 'session');
 
 const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
@@ -84,6 +89,39 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
     return { ...doc!, accountId: parsed.accountId };
   }
 
+  /** Sessions issued since the last sweep of expired ones. */
+  let issuedSinceSweep = 0;
+  const SWEEP_EVERY = 200;
+  /** How long an expired session is kept (so a late request gets ExpiredToken rather than an unknown key). */
+  const KEEP_EXPIRED_MS = 3600_000;
+
+  /** store writes a new session and, every SWEEP_EVERY issues, deletes sessions long expired. */
+  async function store(doc: SessionDoc): Promise<void> {
+    await state.commit([{ op: 'create', key: sessionKey(doc.AccessKeyId), doc }]);
+    if (++issuedSinceSweep < SWEEP_EVERY) return;
+    issuedSinceSweep = 0;
+    const cutoff = clock.nowMs() - KEEP_EXPIRED_MS;
+    const stale = state.list<SessionDoc>(SESSIONS).filter((x) => Date.parse(x.Expiration) < cutoff);
+    for (let i = 0; i < stale.length; i += 500) {
+      await state.commit(stale.slice(i, i + 500).map((x) => ({ op: 'delete' as const, key: sessionKey(x.AccessKeyId) }))).catch(() => {});
+    }
+  }
+
+  function newSession(accountId: string, durationSeconds: number, identity: { Arn: string; AssumedRoleId: string; RoleArn: string }): SessionDoc {
+    return {
+      AccessKeyId: randomId('ASIA', 16),
+      SecretAccessKey: randomSecret(),
+      SessionToken: randomSessionToken(),
+      Expiration: new Date(clock.nowMs() + durationSeconds * 1000).toISOString(),
+      AccountId: accountId,
+      ...identity,
+    };
+  }
+
+  function credentials(doc: SessionDoc) {
+    return { AccessKeyId: doc.AccessKeyId, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.SessionToken, Expiration: new Date(doc.Expiration) };
+  }
+
   async function issueForRole(r: RoleDoc & { accountId: string }, sessionName: string, durationSeconds: number | undefined) {
     const max = r.MaxSessionDuration ?? 3600;
     const duration = durationSeconds ?? 3600;
@@ -94,19 +132,14 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
         400,
       );
     }
-    const doc: SessionDoc = {
-      AccessKeyId: randomId('ASIA', 16),
-      SecretAccessKey: randomSecret(),
-      SessionToken: randomSessionToken(),
-      Expiration: new Date(clock.nowMs() + duration * 1000).toISOString(),
-      AccountId: r.accountId,
+    const doc = newSession(r.accountId, duration, {
       Arn: `arn:aws:sts::${r.accountId}:assumed-role/${r.RoleName}/${sessionName}`,
       AssumedRoleId: `${r.RoleId}:${sessionName}`,
       RoleArn: r.Arn,
-    };
-    await state.commit([{ op: 'create', key: sessionKey(doc.AccessKeyId), doc }]);
+    });
+    await store(doc);
     return {
-      Credentials: { AccessKeyId: doc.AccessKeyId, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.SessionToken, Expiration: new Date(doc.Expiration) },
+      Credentials: credentials(doc),
       AssumedRoleUser: { AssumedRoleId: doc.AssumedRoleId, Arn: doc.Arn },
       PackedPolicySize: 0,
     };
@@ -170,18 +203,24 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
         if (isRoot && duration > 3600) {
           throw awsError('ValidationError', 'Root users cannot request a DurationSeconds longer than 3600 seconds.', 400);
         }
-        const doc: SessionDoc = {
-          AccessKeyId: randomId('ASIA', 16),
-          SecretAccessKey: randomSecret(),
-          SessionToken: randomSessionToken(),
-          Expiration: new Date(clock.nowMs() + duration * 1000).toISOString(),
-          AccountId: ctx.accountId,
-          Arn: ctx.callerArn,
-          AssumedRoleId: ctx.callerUserId,
-          RoleArn: '',
-        };
-        await state.commit([{ op: 'create', key: sessionKey(doc.AccessKeyId), doc }]);
-        return { Credentials: { AccessKeyId: doc.AccessKeyId, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.SessionToken, Expiration: new Date(doc.Expiration) } };
+        const doc = newSession(ctx.accountId, duration, { Arn: ctx.callerArn, AssumedRoleId: ctx.callerUserId, RoleArn: '' });
+        await store(doc);
+        return { Credentials: credentials(doc) };
+      },
+
+      async GetFederationToken(input: { Name: string; DurationSeconds?: number }, ctx: RequestContext) {
+        if (ctx.accessKeyId && state.get<SessionDoc>(sessionKey(ctx.accessKeyId))) {
+          throw awsError('AccessDenied', 'Cannot call GetFederationToken with session credentials', 403);
+        }
+        const isRoot = ctx.callerArn.endsWith(':root');
+        const duration = input.DurationSeconds ?? (isRoot ? 3600 : 43200);
+        if (isRoot && duration > 3600) {
+          throw awsError('ValidationError', 'Root users cannot request a DurationSeconds longer than 3600 seconds.', 400);
+        }
+        const federated = { Arn: `arn:aws:sts::${ctx.accountId}:federated-user/${input.Name}`, FederatedUserId: `${ctx.accountId}:${input.Name}` };
+        const doc = newSession(ctx.accountId, duration, { Arn: federated.Arn, AssumedRoleId: federated.FederatedUserId, RoleArn: '' });
+        await store(doc);
+        return { Credentials: credentials(doc), FederatedUser: federated, PackedPolicySize: 0 };
       },
 
       GetAccessKeyInfo(input: { AccessKeyId: string }) {
