@@ -556,6 +556,7 @@ async function completeCluster(e: EksContext, key: string, doc: any, tx: Tx): Pr
           ? await e.refs.createClusterSecurityGroup(scope, next.resourcesVpcConfig.vpcId, doc.name, hex(10))
           : `sg-${hex(17)}`,
       };
+      next._sgManaged = e.refs.checks;
     }
     await e.refs.ensureControlPlaneLogs(scope, doc.name, [...enabledLogTypes(doc.logging)], doc._uid.replace(/-/g, '').slice(0, 32));
     return [{ op: 'put', key, doc: next }];
@@ -576,6 +577,6 @@ async function completeCluster(e: EksContext, key: string, doc: any, tx: Tx): Pr
     }
   }
   const sg = doc.resourcesVpcConfig?.clusterSecurityGroupId;
-  if (sg) await e.refs.deleteSecurityGroup(scope, sg);
+  if (sg && doc._sgManaged) await e.refs.deleteSecurityGroup(scope, sg);
   return ops;
 }
