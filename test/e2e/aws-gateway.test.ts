@@ -127,6 +127,7 @@ out["cluster"] = {"name": c["name"], "createdAt": c["createdAt"].isoformat(), "t
 out["clusterMissing"] = err(lambda: eks.describe_cluster(name="missing"))
 out["vpcs"] = ec2.describe_vpcs(VpcIds=["vpc-1"], Filters=[{"Name": "state", "Values": ["available"]}])["Vpcs"]
 out["zone"] = r53.get_hosted_zone(Id="Z1")["HostedZone"]
+out["dryRun"] = err(lambda: ec2.describe_vpcs(DryRun=True))
 print(json.dumps(out))
 `;
   const r = await run('python3', ['-c', script, h.url]);
@@ -145,6 +146,7 @@ print(json.dumps(out))
   assert.deepEqual(o.vpcs, [{ VpcId: 'vpc-1', CidrBlock: '10.0.0.0/16', IsDefault: true, State: 'available', Tags: [{ Key: 'Name', Value: 'main' }] }]);
   assert.equal(o.zone.Id, '/hostedzone/Z1');
   assert.equal(o.zone.ResourceRecordSetCount, 2);
+  assert.deepEqual([o.dryRun.code, o.dryRun.status, o.dryRun.message], ['DryRunOperation', 412, 'Request would have succeeded, but DryRun flag is set.']);
 });
 
 test('@aws-sdk/client-sts: identity, modeled error names, web identity against IAM OIDC providers', async () => {
