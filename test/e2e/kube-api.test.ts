@@ -379,3 +379,73 @@ spec:
     assert.equal((await h.backend.range({ prefix: `/k8s/${h.cluster.uid}/registry/example.com/` })).count, 0, 'custom resources deleted with their CRD');
   });
 });
+
+describe('pods: admission, eviction, bookmarks', () => {
+  const kc = () => {
+    const c = new k8s.KubeConfig();
+    c.loadFromFile(h.kubeconfig);
+    return c;
+  };
+
+  test('service account, default tolerations and priority are admitted onto pods', async () => {
+    await ok(['run', 'adm', '--image=nginx']);
+    const p = JSON.parse(await ok(['get', 'pod', 'adm', '-o', 'json']));
+    assert.equal(p.spec.serviceAccountName, 'default');
+    assert.ok(p.spec.volumes.some((v: any) => /^kube-api-access-/.test(v.name) && v.projected));
+    assert.ok(p.spec.containers[0].volumeMounts.some((m: any) => m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount'));
+    assert.deepEqual(p.spec.tolerations.map((t: any) => t.key), ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+    assert.equal(p.spec.priority, 0);
+    assert.equal(p.status.phase, 'Pending');
+    assert.equal(p.status.qosClass, 'BestEffort');
+    const e = await fails(['run', 'adm2', '--image=nginx', '--overrides={"spec":{"serviceAccountName":"ghost"}}']);
+    assert.match(e, /error looking up service account default\/ghost: serviceaccount "ghost" not found/);
+    assert.match(await ok(['describe', 'pod', 'adm']), /Service Account:\s+default/);
+  });
+
+  test('eviction honours PodDisruptionBudgets (429)', async () => {
+    const c = kc();
+    const core = c.makeApiClient(k8s.CoreV1Api);
+    const policy = c.makeApiClient(k8s.PolicyV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'evict' } } });
+    await until('default sa', async () => ((await h.kubectl(['get', 'sa', 'default', '-n', 'evict'])).code === 0 ? true : undefined));
+    for (const n of ['e1', 'e2']) {
+      await core.createNamespacedPod({ namespace: 'evict', body: { metadata: { name: n, labels: { app: 'e' } }, spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'nginx' }] } } });
+      const cur = await core.readNamespacedPod({ namespace: 'evict', name: n });
+      cur.status = { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] };
+      await core.replaceNamespacedPodStatus({ namespace: 'evict', name: n, body: cur });
+    }
+    await policy.createNamespacedPodDisruptionBudget({ namespace: 'evict', body: { metadata: { name: 'pdb' }, spec: { minAvailable: 1, selector: { matchLabels: { app: 'e' } } } } });
+    await core.createNamespacedPodEviction({ namespace: 'evict', name: 'e1', body: { metadata: { name: 'e1' } } });
+    const blocked = await core.createNamespacedPodEviction({ namespace: 'evict', name: 'e2', body: { metadata: { name: 'e2' } } }).catch((e) => e);
+    assert.equal(blocked.code, 429);
+    const body = JSON.parse(blocked.body);
+    assert.equal(body.message, "Cannot evict pod as it would violate the pod's disruption budget.");
+    assert.equal(body.details.causes[0].reason, 'DisruptionBudget');
+    const pdb = await policy.readNamespacedPodDisruptionBudget({ namespace: 'evict', name: 'pdb' });
+    assert.ok(pdb.status?.disruptedPods?.e1);
+  });
+
+  test('watch bookmarks and sendInitialEvents (watch-list)', async () => {
+    const c = kc();
+    const core = c.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespace({ body: { metadata: { name: 'wl' } } });
+    await core.createNamespacedConfigMap({ namespace: 'wl', body: { metadata: { name: 'a' } } });
+    const events: Array<{ type: string; obj: any }> = [];
+    const w = new k8s.Watch(c);
+    const req = await w.watch('/api/v1/namespaces/wl/configmaps', { sendInitialEvents: true, resourceVersionMatch: 'NotOlderThan', allowWatchBookmarks: true, resourceVersion: '' }, (type, obj) => events.push({ type, obj }), () => {});
+    try {
+      await until('initial events end', () => (events.some((e) => e.type === 'BOOKMARK') ? true : undefined));
+      assert.equal(events[0]!.type, 'ADDED');
+      assert.equal(events[0]!.obj.metadata.name, 'a');
+      const bm = events.find((e) => e.type === 'BOOKMARK')!;
+      assert.equal(bm.obj.metadata.annotations['k8s.io/initial-events-end'], 'true');
+      assert.ok(Number(bm.obj.metadata.resourceVersion) > 0);
+      await core.createNamespacedConfigMap({ namespace: 'wl', body: { metadata: { name: 'b' } } });
+      await until('live event', () => (events.some((e) => e.type === 'ADDED' && e.obj.metadata.name === 'b') ? true : undefined));
+    } finally {
+      req.abort();
+    }
+    const bad = await fetch(`${h.url}/api/v1/namespaces/wl/configmaps?watch=true&sendInitialEvents=true`).then((r) => r.json() as Promise<{ code: number }>);
+    assert.equal(bad.code, 422);
+  });
+});

@@ -48,6 +48,7 @@ import { readJsonPath, writeJsonPath } from './registry/structural.ts';
 import { kubeVersionInfo } from './version.ts';
 import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
+import { evictPod } from './eviction.ts';
 
 /** The logger shape the API server uses (pino's). */
 export interface Log {
@@ -94,6 +95,35 @@ export interface ClusterApiServer extends ClusterApiHandler {
   /** Ends every open watch of a cluster cleanly (clients re-watch from their last resourceVersion). */
   closeWatches(clusterUid: string): void;
   close(): void;
+}
+
+/**
+ * pods/log: nothing runs, so a container's log is what the kubelet simulation
+ * put in the pod's `localeks.dev/log.<container>` annotation (empty otherwise).
+ */
+function podLog(pod: KObject, q: URLSearchParams): string {
+  const containers: any[] = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
+  let c = q.get('container');
+  const name = pod.metadata?.name;
+  if (!c) {
+    if (containers.length !== 1) {
+      throw newBadRequest(`a container name must be specified for pod ${name}, choose one of: [${(pod.spec?.containers ?? []).map((x: any) => x.name).join(' ')}]`);
+    }
+    c = containers[0].name as string;
+  }
+  if (!containers.some((x) => x.name === c)) throw newBadRequest(`container ${c} is not valid for pod ${name}`);
+  const status = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((x: any) => x.name === c);
+  if (!status?.state?.running && !status?.state?.terminated) {
+    const reason = status?.state?.waiting?.reason ?? 'ContainerCreating';
+    throw newBadRequest(`container "${c}" in pod "${name}" is waiting to start: ${reason}`);
+  }
+  let text = pod.metadata?.annotations?.[`localeks.dev/log.${c}`] ?? '';
+  const tail = q.get('tailLines');
+  if (tail !== null && text) {
+    const lines = text.replace(/\n$/, '').split('\n');
+    text = lines.slice(Math.max(0, lines.length - Number(tail))).join('\n') + '\n';
+  }
+  return text;
 }
 
 function send(res: ServerResponse, code: number, body: string, contentType = 'application/json'): void {
@@ -412,8 +442,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       case 'get': {
         if (sub === 'log') {
           const e = await reg.get(r, ns, info.name);
-          return send(res, 200, '', 'text/plain');
-          void e;
+          return send(res, 200, podLog(e.obj, q), 'text/plain');
         }
         const e = await reg.get(r, ns, info.name, q.get('resourceVersion') ?? undefined);
         if (sub === 'scale') return sendJson(res, 200, toScale(r, e.obj));
@@ -441,8 +470,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         const body = decodeBody(await readBody(req), req.headers['content-type']) as KObject;
         if (sub === 'binding') return bind(st, r, ns, info.name, body, res);
         if (sub === 'eviction') {
-          const d = await reg.delete(r, ns, info.name, (body?.deleteOptions ?? {}) as DeleteOptions, { dryRun });
-          void d;
+          await evictPod(reg, ns, info.name, body, dryRun);
           return sendJson(res, 201, successStatus());
         }
         if (sub) throw newMethodNotSupported(r, 'create');

@@ -37,6 +37,7 @@ import { type CacheEntry, WatchCache, encodedJson } from './watch-cache.ts';
 import { ServiceAllocator } from './service-allocator.ts';
 import { selectableFields, strategyFor } from './strategies.ts';
 import { recordManagedFields } from './managed-fields.ts';
+import { admitPodCreate } from '../admission.ts';
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -405,8 +406,9 @@ export class ClusterRegistry {
     if (res.tracksGeneration || res.crd) meta.generation = 1;
     else delete meta.generation;
     st.prepareForCreate?.(obj);
-    this.validate(res, obj);
     await this.namespaceLifecycle(res, meta.namespace ?? '', meta.name!);
+    if (res.storageResource === 'pods') await admitPodCreate(this, obj);
+    this.validate(res, obj);
     let release = () => {};
     if (res.storageResource === 'services') {
       const a = this.services.allocate(obj);
