@@ -71,7 +71,7 @@ const cases: Case[] = python(['gen', ...MODEL_NAMES])
   .split('\n')
   .filter(Boolean)
   .map((l) => JSON.parse(l) as Case);
-const protocols = new Map(MODEL_NAMES.map((s) => [s, protocolFor(s)]));
+const protocols = new Map<string, Protocol>(MODEL_NAMES.map((s) => [s, protocolFor(s)]));
 
 test('botocore-serialized requests of every operation parse back to the same input', () => {
   assert.ok(cases.length > 1000, `only ${cases.length} operations`);
