@@ -66,7 +66,14 @@ export interface ClusterApiServerOptions {
 
 const MAX_BODY = 3 * 1024 * 1024;
 const BOOKMARK_INTERVAL_MS = 60_000;
-const WATCH_FLUSH_MS = 20;
+const WATCH_FLUSH_MIN_MS = 2;
+const WATCH_FLUSH_MAX_MS = 50;
+
+/** Per-flush memo of the last encoded chunk (shared by watchers that get the same lines). */
+interface FlushMemo {
+  lines?: string[];
+  chunk?: Buffer;
+}
 const HEALTH_CHECKS = ['ping', 'log', 'etcd', 'poststarthook/start-apiextensions-controllers', 'poststarthook/crd-informer-synced', 'poststarthook/bootstrap-controller', 'poststarthook/rbac/bootstrap-roles', 'poststarthook/scheduling/bootstrap-system-priority-classes'];
 
 /** Per-cluster server state, created on first use. */
@@ -217,19 +224,23 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
   // Watch streams are flushed together: at the end of the tick, or, under
   // load, at most every WATCH_FLUSH_MS, so 1,000 watchers cost 1,000 socket
   // writes per flush rather than per event.
-  let dirty: Array<() => void> = [];
+  let dirty: Array<(memo: FlushMemo) => void> = [];
   let lastFlush = 0;
+  let watchCount = 0;
   const flushAll = (): void => {
     lastFlush = performance.now();
     const fs = dirty;
     dirty = [];
-    for (const fn of fs) fn();
+    const memo: FlushMemo = {};
+    for (const fn of fs) fn(memo);
   };
-  const scheduleFlush = (f: () => void): void => {
+  const scheduleFlush = (f: (memo: FlushMemo) => void): void => {
     if (dirty.length === 0) {
+      // More watchers, longer batches: 1,000 watchers flush every 50 ms at most.
+      const interval = Math.min(WATCH_FLUSH_MAX_MS, Math.max(WATCH_FLUSH_MIN_MS, watchCount / 20));
       const since = performance.now() - lastFlush;
-      if (since >= WATCH_FLUSH_MS) setImmediate(flushAll);
-      else setTimeout(flushAll, WATCH_FLUSH_MS - since);
+      if (since >= interval) setImmediate(flushAll);
+      else setTimeout(flushAll, interval - since);
     }
     dirty.push(f);
   };
@@ -670,9 +681,17 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       return JSON.stringify({ ...o, apiVersion: apiVersionOf(r.group, r.version), kind: r.kind });
     };
     let pending: string[] = [];
-    const flush = (): void => {
+    const flush = (memo: FlushMemo): void => {
       if (closed || pending.length === 0) return;
-      const chunk = pending.length === 1 ? pending[0]! : pending.join('');
+      // Watchers of one resource usually get the same lines: encode them once per flush.
+      let chunk: Buffer;
+      const same = memo.lines !== undefined && memo.lines.length === pending.length && memo.lines.every((l, i) => l === pending[i]);
+      if (same) chunk = memo.chunk!;
+      else {
+        chunk = Buffer.from(pending.length === 1 ? pending[0]! : pending.join(''), 'utf8');
+        memo.lines = pending;
+        memo.chunk = chunk;
+      }
       pending = [];
       const ok = res.write(chunk);
       stream.lastSent = Date.now();
@@ -723,8 +742,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       bookmark: () => write('BOOKMARK', bookmarkObj(Math.max(startRev, cache.rev))),
       close: () => {
         if (closed) return;
-        flush();
+        flush({});
         closed = true;
+        if (st.watches.has(stream)) watchCount--;
         unsubscribe();
         clearTimeout(timer);
         st.watches.delete(stream);
@@ -748,6 +768,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       onClose: () => stream.close(),
     });
     st.watches.add(stream);
+    watchCount++;
     req.on('close', () => stream.close());
     res.on('close', () => stream.close());
     for (const e of snapshot) write('ADDED', objJson(e.obj, () => reg.entryJson(r, e)));
