@@ -15,6 +15,7 @@
  * Prints ops/s per phase and overall, and the localeks/moto ratio.
  *
  * Usage: npm run bench:iam-kms-logs [-- --roles 200 --concurrency 8 --store memory --only localeks|moto]
+ *        npm run bench:iam-kms-logs -- --endpoint http://127.0.0.1:4566   (a running server)
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
@@ -31,6 +32,8 @@ const ROLES = Number(arg('roles', '200'));
 const CONCURRENCY = Number(arg('concurrency', '8'));
 const STORE = arg('store', 'memory');
 const ONLY = arg('only', '');
+/** Run only the workload against an already running server (e.g. one started with --cpu-prof). */
+const ENDPOINT = arg('endpoint', '');
 const REGION = 'us-east-1';
 
 class Sha256 {
@@ -285,6 +288,10 @@ async function main(): Promise<void> {
   console.log(`bench:iam-kms-logs  ${ROLES} roles, 10 KMS keys, 10 log groups x 5 streams; concurrency ${CONCURRENCY}; localeks store ${STORE}`);
   let localeksRate: number | undefined;
   let motoRate: number | undefined;
+  if (ENDPOINT) {
+    report('server', await workload(ENDPOINT));
+    return;
+  }
   if (ONLY !== 'moto') {
     const bin = fileURLToPath(new URL('../bin/localeks', import.meta.url));
     const { child, endpoint } = await startChild(
