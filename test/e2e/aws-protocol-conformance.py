@@ -4,6 +4,7 @@
                     the HTTP request botocore serializes for it, and a sample
                     output (JSON lines; timestamps as {"$ts": iso}, blobs as
                     {"$b64": ...}).
+  errors SERVICES.. prints every modeled error shape (code, status, fields).
   parse             reads JSON lines {service, operation, status, headers, body}
                     (responses rendered by the gateway) and prints, per line,
                     what botocore's parser makes of them, in the same encoding.
@@ -106,12 +107,36 @@ def parse():
         p = parsers.create_parser(model.metadata['protocol'])
         resp = {'status_code': r['status'], 'headers': HeadersDict(r['headers']), 'body': r['body'].encode()}
         parsed = p.parse(resp, op.output_shape)
-        parsed.pop('ResponseMetadata', None)
-        print(json.dumps({'service': r['service'], 'operation': r['operation'], 'parsed': enc(parsed)}))
+        if r['status'] >= 300:
+            # As botocore's endpoint does: modeled error fields come from parsing with the error's shape.
+            shape = model.shape_for_error_code(parsed.get('Error', {}).get('Code'))
+            if shape is not None:
+                modeled = p.parse(resp, shape)
+                modeled.pop('ResponseMetadata', None)
+                parsed.update(modeled)
+        meta = parsed.pop('ResponseMetadata', {})
+        print(json.dumps({'service': r['service'], 'operation': r['operation'], 'parsed': enc(parsed), 'requestId': meta.get('RequestId'), 'status': meta.get('HTTPStatusCode')}))
+
+
+def errors(names):
+    """Every modeled error of every operation: the wire code, status and string fields botocore should read."""
+    for svc in names:
+        model = session.get_service_model(svc)
+        seen = set()
+        for op_name in model.operation_names:
+            op = model.operation_model(op_name)
+            for e in op.error_shapes:
+                if e.name in seen:
+                    continue
+                seen.add(e.name)
+                fields = {m: f'{m}-v' for m, ms in e.members.items() if ms.type_name == 'string' and m.lower() != 'message'}
+                print(json.dumps({'service': svc, 'operation': op_name, 'shape': e.name, 'code': e.metadata.get('error', {}).get('code', e.name), 'status': e.metadata.get('error', {}).get('httpStatusCode', 400), 'fields': fields}))
 
 
 if __name__ == '__main__':
     if sys.argv[1] == 'gen':
         gen(sys.argv[2:])
+    elif sys.argv[1] == 'errors':
+        errors(sys.argv[2:])
     else:
         parse()

@@ -16,6 +16,7 @@ import { createJsonProtocol } from '../../src/aws/core/protocols/json.ts';
 import { createQueryProtocol } from '../../src/aws/core/protocols/query.ts';
 import { createRestJsonProtocol } from '../../src/aws/core/protocols/rest-json.ts';
 import { createRestXmlProtocol } from '../../src/aws/core/protocols/rest-xml.ts';
+import { AwsServiceError } from '../../src/aws/core/types.ts';
 
 const SCRIPT = fileURLToPath(new URL('./aws-protocol-conformance.py', import.meta.url));
 
@@ -124,4 +125,38 @@ test('gateway-serialized outputs of every operation parse in botocore to the sam
   }
   assert.ok(expected.size > 900, `only ${expected.size} outputs`);
   assert.deepEqual(failures.slice(0, 15), [], `${failures.length} operations failed`);
+});
+
+test('every modeled error renders so that botocore reads its code, message, status, request id and fields', () => {
+  const errs = python(['errors', ...MODEL_NAMES])
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { service: string; operation: string; shape: string; code: string; status: number; fields: Record<string, string> });
+  assert.ok(errs.length > 250, `only ${errs.length} error shapes`);
+  const lines = errs.map((e) => {
+    const model = loadModel(e.service);
+    const withFields = model.metadata.protocol === 'json' || model.metadata.protocol === 'rest-json';
+    const res = protocols.get(e.service)!.serializeError(new AwsServiceError(e.code, `msg for ${e.shape}`, e.status, withFields ? e.fields : {}), 'req-err-1');
+    return JSON.stringify({ service: e.service, operation: e.operation, status: res.status, headers: res.headers, body: res.body });
+  });
+  const failures: string[] = [];
+  python(['parse'], `${lines.join('\n')}\n`)
+    .split('\n')
+    .filter(Boolean)
+    .forEach((l, i) => {
+      const e = errs[i]!;
+      const r = JSON.parse(l) as { parsed: Record<string, unknown> & { Error?: { Code?: string; Message?: string } }; requestId?: string; status?: number };
+      const model = loadModel(e.service);
+      const withFields = model.metadata.protocol === 'json' || model.metadata.protocol === 'rest-json';
+      try {
+        assert.equal(r.parsed.Error?.Code, e.code);
+        assert.equal(r.parsed.Error?.Message, `msg for ${e.shape}`);
+        assert.equal(r.status, e.status);
+        assert.equal(r.requestId, 'req-err-1');
+        if (withFields) for (const [k, v] of Object.entries(e.fields)) assert.equal(r.parsed[k], v, `field ${k}`);
+      } catch (err) {
+        failures.push(`${e.service}.${e.shape}: ${(err as Error).message.slice(0, 300)}`);
+      }
+    });
+  assert.deepEqual(failures.slice(0, 15), [], `${failures.length} errors failed`);
 });
