@@ -98,6 +98,16 @@ export function tagsOut(tags: Tag[] | undefined): Tag[] | undefined {
   return tags && tags.length > 0 ? tags : undefined;
 }
 
+/**
+ * nameTaken tells whether an entity of this type already has the name, compared
+ * without regard to case as IAM does (Role "Admin" blocks "admin").
+ */
+export function nameTaken(state: AwsState, accountId: string, type: 'role' | 'user' | 'group' | 'policy' | 'instance-profile', field: string, name: string): boolean {
+  if (state.get(`${iamCollection(accountId, type)}${encodeURIComponent(name)}`)) return true;
+  const lower = name.toLowerCase();
+  return state.list<Record<string, unknown>>(iamCollection(accountId, type)).some((d) => String(d[field]).toLowerCase() === lower);
+}
+
 /** normalizePath defaults a path to "/". */
 export function normalizePath(path: string | undefined): string {
   return path ?? '/';

@@ -6,6 +6,7 @@ import {
   byPathPrefix,
   iamError,
   mergeTags,
+  nameTaken,
   noSuchEntity,
   normalizePath,
   nowIso,
@@ -45,7 +46,7 @@ export function instanceProfileOperations(deps: AwsDeps): Record<string, Operati
       const path = normalizePath(input.Path);
       const exists = `Instance Profile ${input.InstanceProfileName} already exists.`;
       const key = iamKey(ctx.accountId, 'instance-profile', input.InstanceProfileName);
-      if (state.get(key)) throw iamError('EntityAlreadyExists', exists);
+      if (nameTaken(state, ctx.accountId, 'instance-profile', 'InstanceProfileName', input.InstanceProfileName)) throw iamError('EntityAlreadyExists', exists);
       const p: InstanceProfileDoc = {
         Path: path,
         InstanceProfileName: input.InstanceProfileName,

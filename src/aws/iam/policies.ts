@@ -11,6 +11,7 @@ import {
   d,
   iamError,
   mergeTags,
+  nameTaken,
   noSuchEntity,
   normalizePath,
   nowIso,
@@ -64,7 +65,7 @@ export function policyOperations(deps: AwsDeps): Record<string, OperationHandler
       const path = normalizePath(input.Path);
       const exists = `A policy called ${input.PolicyName} already exists. Duplicate names are not allowed.`;
       const key = iamKey(ctx.accountId, 'policy', input.PolicyName);
-      if (state.get(key)) throw iamError('EntityAlreadyExists', exists);
+      if (nameTaken(state, ctx.accountId, 'policy', 'PolicyName', input.PolicyName)) throw iamError('EntityAlreadyExists', exists);
       const now = nowIso(ctx);
       const policy: PolicyDoc = {
         PolicyName: input.PolicyName,

@@ -203,3 +203,14 @@ test('login profiles, credential lists for force_destroy, account summary, size 
   assert.equal(tooBig.code, 'LimitExceeded');
   assert.equal(tooBig.message, 'Cannot exceed quota for ACLSizePerRole: 2048');
 });
+
+test('names are unique regardless of case for users, groups, policies and instance profiles', async () => {
+  await h.call('CreateUser', { UserName: 'Case' });
+  assert.equal((await h.callError('CreateUser', { UserName: 'case' })).message, 'User with name case already exists.');
+  await h.call('CreateGroup', { GroupName: 'Ops' });
+  assert.equal((await h.callError('CreateGroup', { GroupName: 'OPS' })).code, 'EntityAlreadyExists');
+  await h.call('CreatePolicy', { PolicyName: 'Pol', PolicyDocument: s3Policy });
+  assert.equal((await h.callError('CreatePolicy', { PolicyName: 'pol', PolicyDocument: s3Policy })).code, 'EntityAlreadyExists');
+  await h.call('CreateInstanceProfile', { InstanceProfileName: 'Prof' });
+  assert.equal((await h.callError('CreateInstanceProfile', { InstanceProfileName: 'prof' })).code, 'EntityAlreadyExists');
+});

@@ -6,6 +6,7 @@ import {
   byPathPrefix,
   iamError,
   mergeTags,
+  nameTaken,
   normalizePath,
   nowIso,
   paginate,
@@ -42,15 +43,8 @@ function checkBoundary(deps: AwsDeps, arn: string | undefined): RoleDoc['Permiss
   return { PermissionsBoundaryType: 'Policy', PermissionsBoundaryArn: arn };
 }
 
-/** roleExistsCaseInsensitive: IAM role names are unique regardless of case. */
-function nameTaken(deps: AwsDeps, accountId: string, name: string): boolean {
-  if (deps.state.get(iamKey(accountId, 'role', name))) return true;
-  const lower = name.toLowerCase();
-  return deps.state.list<RoleDoc>(iamCollection(accountId, 'role')).some((r) => r.RoleName.toLowerCase() === lower);
-}
-
 async function createRoleDoc(deps: AwsDeps, ctx: RequestContext, role: RoleDoc): Promise<void> {
-  if (nameTaken(deps, ctx.accountId, role.RoleName)) throw iamError('EntityAlreadyExists', `Role with name ${role.RoleName} already exists.`);
+  if (nameTaken(deps.state, ctx.accountId, 'role', 'RoleName', role.RoleName)) throw iamError('EntityAlreadyExists', `Role with name ${role.RoleName} already exists.`);
   try {
     await deps.state.commit([{ op: 'create', key: iamKey(ctx.accountId, 'role', role.RoleName), doc: role }]);
   } catch (e) {
@@ -180,7 +174,7 @@ export function roleOperations(deps: AwsDeps): Record<string, OperationHandler> 
         throw iamError('InvalidInput', `Custom suffix is not allowed for ${service}`);
       }
       const name = input.CustomSuffix ? `${base}_${input.CustomSuffix}` : base;
-      if (nameTaken(deps, ctx.accountId, name)) {
+      if (nameTaken(deps.state, ctx.accountId, 'role', 'RoleName', name)) {
         throw iamError('InvalidInput', `Service role name ${name} has been taken in this account, please try a different suffix.`);
       }
       const path = `/aws-service-role/${service}/`;

@@ -8,6 +8,7 @@ import {
   d,
   iamError,
   mergeTags,
+  nameTaken,
   noSuchEntity,
   normalizePath,
   nowIso,
@@ -73,7 +74,7 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
       validateTags(input.Tags);
       const path = normalizePath(input.Path);
       const exists = `User with name ${input.UserName} already exists.`;
-      if (state.get(iamKey(ctx.accountId, 'user', input.UserName))) throw iamError('EntityAlreadyExists', exists);
+      if (nameTaken(state, ctx.accountId, 'user', 'UserName', input.UserName)) throw iamError('EntityAlreadyExists', exists);
       let boundary: UserDoc['PermissionsBoundary'];
       if (input.PermissionsBoundary) {
         if (!getPolicy(state, input.PermissionsBoundary)) throw iamError('InvalidInput', `Scope ARN: ${input.PermissionsBoundary} does not exist or is not attachable.`);
@@ -224,7 +225,7 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
     CreateGroup: async (input, ctx) => {
       const path = normalizePath(input.Path);
       const exists = `Group with name ${input.GroupName} already exists.`;
-      if (state.get(iamKey(ctx.accountId, 'group', input.GroupName))) throw iamError('EntityAlreadyExists', exists);
+      if (nameTaken(state, ctx.accountId, 'group', 'GroupName', input.GroupName)) throw iamError('EntityAlreadyExists', exists);
       const group: GroupDoc = {
         Path: path,
         GroupName: input.GroupName,

@@ -556,7 +556,9 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
     },
 
     CreateGrant: async (input, ctx) => {
-      const k = manageable(ctx, input.KeyId);
+      // Grants are allowed on AWS managed keys too (services grant themselves use of aws/ebs).
+      const k = key(ctx, input.KeyId);
+      if (k.KeyState === 'PendingDeletion') throw awsError('KMSInvalidStateException', `${k.Arn} is pending deletion.`);
       const ops: string[] = input.Operations ?? [];
       for (const o of ops) if (!ALL_GRANT_OPERATIONS.has(o)) throw validation(`1 validation error detected: Value '[${ops.join(', ')}]' at 'operations' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [${[...ALL_GRANT_OPERATIONS].join(', ')}]]`);
       // A grant with the same name and parameters is returned again, as KMS does.

@@ -25,6 +25,8 @@ export const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 4
 const DAY_MS = 86_400_000;
 const MAX_AGE_MS = 14 * DAY_MS;
 const MAX_FUTURE_MS = 2 * 3_600_000;
+/** PutLogEvents batch limit: messages in UTF-8 plus 26 bytes per event. */
+const MAX_BATCH_BYTES = 1_048_576;
 
 export function groupNotFound(): Error {
   return awsError('ResourceNotFoundException', 'The specified log group does not exist.', 400);
@@ -96,6 +98,8 @@ export async function appendEvents(
   if (!g) throw groupNotFound();
   const sKey = streamKey(accountId, region, group, stream);
   if (!state.get(sKey)) throw streamNotFound();
+  const batchBytes = events.reduce((n, e) => n + Buffer.byteLength(e.message) + 26, 0);
+  if (batchBytes > MAX_BATCH_BYTES) throw invalidParameter(`Upload too large: ${batchBytes} bytes exceeds limit of ${MAX_BATCH_BYTES}`);
   for (let i = 1; i < events.length; i++) {
     if (events[i]!.timestamp < events[i - 1]!.timestamp) {
       throw invalidParameter('Log events in a single PutLogEvents request must be in chronological order.');

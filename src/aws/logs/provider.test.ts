@@ -171,3 +171,13 @@ test('resource policies: put, describe, replace, delete', async () => {
   const missing = await h.callError('DeleteResourcePolicy', { policyName: 'route53' });
   assert.equal(missing.code, 'ResourceNotFoundException');
 });
+
+test('PutLogEvents refuses batches over 1 MiB', async () => {
+  await h.call('CreateLogGroup', { logGroupName: '/big' });
+  await h.call('CreateLogStream', { logGroupName: '/big', logStreamName: 's' });
+  const t = h.clock.nowMs();
+  const big = 'x'.repeat(200_000);
+  const e = await h.callError('PutLogEvents', { logGroupName: '/big', logStreamName: 's', logEvents: Array.from({ length: 6 }, (_, i) => ({ timestamp: t + i, message: big })) });
+  assert.equal(e.code, 'InvalidParameterException');
+  assert.match(e.message, /^Upload too large: \d+ bytes exceeds limit of 1048576$/);
+});
