@@ -6,7 +6,7 @@
  *
  *   1. create 50 clusters, then one managed node group per cluster, and
  *      wait until all are ACTIVE                                  (100 writes)
- *   2. 5,000 mixed reads at concurrency 16: DescribeCluster,
+ *   2. 5,000 mixed reads at concurrency 16 (after 500 untimed warm-up reads): DescribeCluster,
  *      DescribeNodegroup, ListClusters (paged, maxResults 100)    (5,000 reads)
  *   3. delete every node group, wait, delete every cluster, wait  (100 writes)
  *
@@ -18,7 +18,7 @@
  *
  * Set BENCH_CPU_PROF=<dir> to write a CPU profile of the localeks process.
  *
- * Usage: npm run bench:eks [-- --clusters 50 --reads 5000 --concurrency 16 --rounds 2 --store memory --only localeks|moto]
+ * Usage: npm run bench:eks [-- --clusters 50 --reads 5000 --warmup 500 --concurrency 16 --rounds 3 --store memory --only localeks|moto]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
@@ -33,7 +33,8 @@ const arg = (name: string, def: string): string => {
 const CLUSTERS = Number(arg('clusters', '50'));
 const READS = Number(arg('reads', '5000'));
 const CONCURRENCY = Number(arg('concurrency', '16'));
-const ROUNDS = Number(arg('rounds', '2'));
+const ROUNDS = Number(arg('rounds', '3'));
+const WARMUP = Number(arg('warmup', '500'));
 const STORE = arg('store', 'memory');
 const ONLY = arg('only', '');
 const REGION = 'us-east-1';
@@ -182,8 +183,7 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
     await pool(CLUSTERS, async (i) => until(`${names[i]}/ng ACTIVE`, async () => (await c.ok('GET', `/clusters/${names[i]}/node-groups/ng`)).nodegroup.status === 'ACTIVE'));
   });
 
-  await timed('read', READS, async () => {
-    await pool(READS, async (k) => {
+  const read = async (k: number) => {
       const i = (k * 7919) % CLUSTERS;
       switch (k % 3) {
         case 0: {
@@ -201,7 +201,11 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
           if (r.clusters.filter((n: string) => n.startsWith(`b${run}-`)).length !== CLUSTERS) throw new Error(`ListClusters returned ${r.clusters.length}`);
         }
       }
-    });
+  };
+  // Untimed warm-up reads (both servers get the same), then the timed reads.
+  await pool(WARMUP, read);
+  await timed('read', READS, async () => {
+    await pool(READS, read);
   });
 
   await timed('delete', CLUSTERS * 2, async () => {

@@ -110,8 +110,19 @@ const TIMESTAMP_KEYS = new Set([
  * ISO strings) into Date.
  */
 export function out<T = any>(doc: unknown): T {
+  if (doc && typeof doc === 'object') {
+    // Stored documents are immutable (writes replace them), so their output
+    // form is computed once per revision.
+    const hit = outCache.get(doc);
+    if (hit) return hit as T;
+    const o = convert(doc, '');
+    outCache.set(doc, o as object);
+    return o as T;
+  }
   return convert(doc, '') as T;
 }
+
+const outCache = new WeakMap<object, object>();
 
 function convert(v: unknown, key: string): unknown {
   if (Array.isArray(v)) return v.map((x) => convert(x, ''));
