@@ -119,6 +119,8 @@ export function decryptBlob(
   const arn = blobKeyArn(blob);
   if (!arn) throw awsError('InvalidCiphertextException', '');
   const [, blobRegion, blobAccount, blobKeyId] = KEY_ARN_RE.exec(arn)!;
+  // KMS keys are regional: a ciphertext only opens in its key's region.
+  if (blobRegion !== region) throw awsError('InvalidCiphertextException', '');
   const key = state.get<KeyDoc>(keyKey(blobAccount!, blobRegion!, blobKeyId!));
   if (!key || !key._secret) throw awsError('InvalidCiphertextException', '');
   if (expectedKeyRef !== undefined) {

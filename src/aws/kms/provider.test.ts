@@ -174,3 +174,9 @@ test('keys are deleted with their aliases once the deletion window has passed', 
   assert.equal((await h.call('ListAliases', {})).Aliases.some((a: any) => a.AliasName === 'alias/doomed'), false);
   assert.equal((await h.call('ListKeys', {})).Keys.some((x: any) => x.KeyId === k.KeyId), false);
 });
+
+test('a ciphertext only opens in its key region', async () => {
+  const enc = await h.call('Encrypt', { KeyId: keyId, Plaintext: Buffer.from('regional') });
+  const e = await h.callError('Decrypt', { CiphertextBlob: enc.CiphertextBlob }, { region: 'eu-west-1' });
+  assert.equal(e.code, 'InvalidCiphertextException');
+});

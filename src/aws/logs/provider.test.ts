@@ -181,3 +181,22 @@ test('PutLogEvents refuses batches over 1 MiB', async () => {
   assert.equal(e.code, 'InvalidParameterException');
   assert.match(e.message, /^Upload too large: \d+ bytes exceeds limit of 1048576$/);
 });
+
+test('GetLogEvents and FilterLogEvents return at most 1 MB per call', async () => {
+  await h.call('CreateLogStream', { logGroupName: '/big', logStreamName: 'wide' });
+  const t = h.clock.nowMs();
+  const big = 'y'.repeat(300_000);
+  for (let b = 0; b < 2; b++) {
+    await h.call('PutLogEvents', { logGroupName: '/big', logStreamName: 'wide', logEvents: Array.from({ length: 3 }, (_, i) => ({ timestamp: t + b * 10 + i, message: big })) });
+  }
+  const first = await h.call('GetLogEvents', { logGroupName: '/big', logStreamName: 'wide', startFromHead: true });
+  assert.equal(first.events.length, 3);
+  const second = await h.call('GetLogEvents', { logGroupName: '/big', logStreamName: 'wide', nextToken: first.nextForwardToken });
+  assert.equal(second.events.length, 3);
+  const tail = await h.call('GetLogEvents', { logGroupName: '/big', logStreamName: 'wide' });
+  assert.equal(tail.events.length, 3);
+  assert.equal(tail.events[2].timestamp, t + 12);
+  const filtered = await h.call('FilterLogEvents', { logGroupName: '/big', logStreamNames: ['wide'] });
+  assert.equal(filtered.events.length, 3);
+  assert.ok(filtered.nextToken);
+});

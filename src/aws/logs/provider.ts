@@ -40,6 +40,8 @@ const MAX_SUBSCRIPTION_FILTERS = 2;
 const MAX_METRIC_FILTERS = 100;
 const MAX_RESOURCE_POLICIES = 10;
 const MAX_KEPT_QUERIES = 1000;
+/** GetLogEvents/FilterLogEvents return at most 1 MB of events per call. */
+const MAX_RESPONSE_BYTES = 1_048_576;
 const MAX_QUERY_GROUPS = 50;
 
 function renderGroup(g: LogGroupDoc): Record<string, unknown> {
@@ -421,6 +423,17 @@ export function createLogsProvider(deps: AwsDeps): AwsProvider {
         to = events.length;
         from = Math.max(0, to - limit);
       }
+      // A response carries at most 1 MB of events.
+      let bytes = 0;
+      if ((token && token.startsWith('b')) || (!token && !input.startFromHead)) {
+        let k = to;
+        while (k > from && bytes + Buffer.byteLength(events[k - 1]!.message) + 26 <= MAX_RESPONSE_BYTES) bytes += Buffer.byteLength(events[--k]!.message) + 26;
+        from = k;
+      } else {
+        let k = from;
+        while (k < to && bytes + Buffer.byteLength(events[k]!.message) + 26 <= MAX_RESPONSE_BYTES) bytes += Buffer.byteLength(events[k++]!.message) + 26;
+        to = k;
+      }
       const tok = (d: 'f' | 'b', n: number) => `${d}/${String(n).padStart(56, '0')}`;
       return {
         events: events.slice(from, to).map((e) => ({ timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime })),
@@ -452,7 +465,10 @@ export function createLogsProvider(deps: AwsDeps): AwsProvider {
       }
       if (streams.length > 1) all.sort((a, b) => a.timestamp - b.timestamp || (a.logStreamName < b.logStreamName ? -1 : a.logStreamName > b.logStreamName ? 1 : a.seq - b.seq));
       const start = readOffset(input.nextToken);
-      const page = all.slice(start, start + limit);
+      let page = all.slice(start, start + limit);
+      let bytes = 0;
+      const fit = page.findIndex((e) => (bytes += Buffer.byteLength(e.message) + 26) > MAX_RESPONSE_BYTES);
+      if (fit >= 0) page = page.slice(0, Math.max(fit, 1));
       return {
         events: page.map((e) => ({ logStreamName: e.logStreamName, timestamp: e.timestamp, message: e.message, ingestionTime: e.ingestionTime, eventId: eventIdOf(e) })),
         searchedLogStreams: streams.map((s) => ({ logStreamName: s.logStreamName, searchedCompletely: true })),
