@@ -337,6 +337,11 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
     next.resources = { ...(doc.resources ?? {}), autoScalingGroups: [{ name: asgName }] };
     if (made.createdLaunchTemplateId) next._launchTemplateId = made.createdLaunchTemplateId;
     next.status = 'ACTIVE';
+    if (made.error && e.refs.checks) {
+      // EKS reports what went wrong building the group and leaves it CREATE_FAILED.
+      next.status = 'CREATE_FAILED';
+      next.health = { issues: [{ code: made.error.code, message: made.error.message, resourceIds: [asgName] }] };
+    }
     next.modifiedAt = e.deps.clock.now().toISOString();
     return [{ op: 'put', key, doc: next }];
   }

@@ -209,7 +209,8 @@ export class Refs {
       diskSize?: number;
       ltName: string;
     },
-  ): Promise<{ name: string; createdLaunchTemplateId?: string }> {
+  ): Promise<{ name: string; createdLaunchTemplateId?: string; error?: { code: string; message: string } }> {
+    let error: { code: string; message: string } | undefined;
     const asg = await load('../autoscaling/shared.ts');
     let lt = p.launchTemplate;
     let createdLaunchTemplateId: string | undefined;
@@ -232,6 +233,7 @@ export class Refs {
         }
       } catch (e) {
         this.deps.log.warn({ err: e }, 'eks: could not create the node group launch template');
+        error = { code: 'Ec2LaunchTemplateInvalidConfiguration', message: (e as Error).message };
       }
     }
     if (asg?.createGroup && lt) {
@@ -260,9 +262,10 @@ export class Refs {
         });
       } catch (e) {
         this.deps.log.warn({ err: e }, 'eks: could not create the node group ASG');
+        error = { code: 'AutoScalingGroupInvalidConfiguration', message: (e as Error).message };
       }
     }
-    return { name: p.name, createdLaunchTemplateId };
+    return { name: p.name, createdLaunchTemplateId, error };
   }
 
   async deleteLaunchTemplate(scope: Scope, id: string): Promise<void> {
