@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { pino } from 'pino';
 import type { AwsConfig, AwsDeps } from '../../src/aws/core/deps.ts';
-import { createAwsGateway } from '../../src/aws/core/gateway.ts';
+import { type AwsGatewayOptions, createAwsGateway } from '../../src/aws/core/gateway.ts';
 import { AwsState } from '../../src/aws/core/state.ts';
 import type { AwsProvider } from '../../src/aws/core/types.ts';
 import { createProviders } from '../../src/aws/providers.ts';
@@ -25,7 +25,9 @@ export interface GatewayHarness {
   close(): Promise<void>;
 }
 
-export async function startGateway(opts: { config?: Partial<AwsConfig>; providers?: (deps: AwsDeps) => AwsProvider[] } = {}): Promise<GatewayHarness> {
+export async function startGateway(
+  opts: { config?: Partial<AwsConfig>; providers?: (deps: AwsDeps) => AwsProvider[]; onRequest?: AwsGatewayOptions['onRequest'] } = {},
+): Promise<GatewayHarness> {
   const backend = new MemoryBackend({ compaction: false });
   const state = new AwsState(backend);
   await state.start();
@@ -42,7 +44,7 @@ export async function startGateway(opts: { config?: Partial<AwsConfig>; provider
   };
   const deps: AwsDeps = { state, clock, config, log: pino({ level: 'silent' }) };
   const providers = [...createProviders(deps), ...(opts.providers?.(deps) ?? [])];
-  const gw = createAwsGateway({ providers, deps });
+  const gw = createAwsGateway({ providers, deps, onRequest: opts.onRequest });
   const server: Server = createServer((req, res) => void gw.handle(req, res));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;

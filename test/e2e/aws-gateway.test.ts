@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsRequestInfo } from '../../src/aws/core/gateway.ts';
 import { type AwsProvider, awsError } from '../../src/aws/core/types.ts';
 import { type GatewayHarness, run, signedFetch, startGateway } from './aws-gateway-harness.ts';
 
@@ -60,10 +61,11 @@ function standIns(): AwsProvider[] {
 }
 
 let h: GatewayHarness;
+const seen: AwsRequestInfo[] = [];
 const aws = (args: string[], env: Record<string, string> = {}) => run('aws', ['--endpoint-url', h.url, '--output', 'json', ...args], env);
 
 before(async () => {
-  h = await startGateway({ providers: standIns });
+  h = await startGateway({ providers: standIns, onRequest: (info) => seen.push(info) });
 });
 after(async () => {
   await h.close();
@@ -269,4 +271,19 @@ test('presigned GetCallerIdentity (the aws eks get-token URL) and old signatures
   assert.match(pre.body, /<GetCallerIdentityResponse xmlns="https:\/\/sts.amazonaws.com\/doc\/2011-06-15\/"><GetCallerIdentityResult><Account>123412341234<\/Account><Arn>arn:aws:iam::123412341234:root<\/Arn><UserId>123412341234<\/UserId><\/GetCallerIdentityResult><ResponseMetadata><RequestId>/);
   const old = await signedFetch(h.url, { service: 'sts', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=GetCallerIdentity&Version=2011-06-15', signingDate: new Date(Date.now() - 24 * 3600_000), secretAccessKey: 'wrong' });
   assert.equal(old.status, 200, old.body);
+});
+
+test('onRequest reports service, operation, status, account, region, request id and error code of each request', async () => {
+  seen.length = 0;
+  const ok = await signedFetch(h.url, { service: 'sts', region: 'ap-south-1', accessKeyId: '135791357913', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=GetCallerIdentity&Version=2011-06-15' });
+  const bad = await signedFetch(h.url, { service: 'eks', method: 'GET', path: '/clusters/missing' });
+  assert.equal(ok.status, 200);
+  assert.equal(bad.status, 404);
+  assert.equal(seen.length, 2);
+  const [a, b] = seen;
+  assert.deepEqual({ ...a, durationMs: 0 }, { service: 'sts', operation: 'GetCallerIdentity', status: 200, durationMs: 0, accountId: '135791357913', region: 'ap-south-1', requestId: ok.headers.get('x-amzn-requestid') });
+  assert.ok(a!.durationMs >= 0);
+  assert.equal(b!.operation, 'DescribeCluster');
+  assert.equal(b!.errorCode, 'ResourceNotFoundException');
+  assert.equal(b!.status, 404);
 });
