@@ -449,3 +449,30 @@ describe('pods: admission, eviction, bookmarks', () => {
     assert.equal(bad.code, 422);
   });
 });
+
+describe('garbage collection', () => {
+  async function family(ns: string, owner: string, n: number): Promise<void> {
+    await ok(['create', 'configmap', owner, '-n', ns]);
+    const uid = (await ok(['get', 'cm', owner, '-n', ns, '-o', 'jsonpath={.metadata.uid}'])).trim();
+    for (let i = 0; i < n; i++) {
+      await ok(['apply', '-n', ns, '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${owner}-dep${i}`, ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: owner, uid, blockOwnerDeletion: true }] } }));
+    }
+  }
+  const names = async (ns: string) => (await ok(['get', 'cm', '-n', ns, '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').filter((x) => x && x !== 'kube-root-ca.crt');
+
+  test('background, orphan and foreground cascading deletion', async () => {
+    await ok(['create', 'ns', 'gc']);
+    await family('gc', 'bg', 2);
+    await family('gc', 'or', 2);
+    await family('gc', 'fg', 2);
+    await ok(['delete', 'cm', 'bg', '-n', 'gc']);
+    await until('background dependents gone', async () => ((await names('gc')).some((n) => n.startsWith('bg')) ? undefined : true));
+    await ok(['delete', 'cm', 'or', '-n', 'gc', '--cascade=orphan']);
+    await until('orphan owner gone', async () => ((await names('gc')).includes('or') ? undefined : true));
+    const orphan = JSON.parse(await ok(['get', 'cm', 'or-dep0', '-n', 'gc', '-o', 'json']));
+    assert.equal(orphan.metadata.ownerReferences, undefined);
+    await ok(['delete', 'cm', 'fg', '-n', 'gc', '--cascade=foreground', '--wait=true', '--timeout=15s']);
+    await until('foreground family gone', async () => ((await names('gc')).some((n) => n.startsWith('fg')) ? undefined : true));
+    assert.deepEqual((await names('gc')).sort(), ['or-dep0', 'or-dep1']);
+  });
+});

@@ -44,6 +44,7 @@ import { type IncludeObject, toTable } from './table.ts';
 import { unknownFields } from './field-validation.ts';
 import { NamespaceController } from './namespace-controller.ts';
 import { CrdController } from './crd.ts';
+import { GarbageCollector } from './garbage-collector.ts';
 import { readJsonPath, writeJsonPath } from './registry/structural.ts';
 import { kubeVersionInfo } from './version.ts';
 import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
@@ -83,6 +84,7 @@ export interface ClusterState {
   registry: ClusterRegistry;
   namespaces: NamespaceController;
   crds: CrdController;
+  gc: GarbageCollector;
   watches: Set<WatchStream>;
 }
 
@@ -250,10 +252,11 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (!st) {
       const scheme = new Scheme();
       const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme });
-      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), watches: new Set() };
+      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), gc: new GarbageCollector(registry, log), watches: new Set() };
       states.set(cluster.uid, st);
       st.namespaces.start();
       st.crds.start();
+      st.gc.start();
     }
     st.cluster = cluster;
     return st;
@@ -799,6 +802,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       for (const w of st.watches) w.close();
       st.namespaces.stop();
       st.crds.stop();
+      st.gc.stop();
       st.registry.cache.close();
       states.delete(uid);
     },

@@ -94,6 +94,7 @@ export class WatchCache {
   private buffer: CacheEvent[] = [];
   private bufferHead = 0;
   private readonly watchers = new Set<CacheWatcher>();
+  private readonly anyListeners = new Set<(events: CacheEvent[]) => void>();
   /** Watchers by `resource\0namespace` ('' namespace = all namespaces). */
   private readonly watchersByKey = new Map<string, Set<CacheWatcher>>();
   private waiters: Array<{ rev: number; resolve: () => void }> = [];
@@ -241,6 +242,7 @@ export class WatchCache {
         if (ws) for (const w of ws) w.onEvents(evs);
       }
     }
+    if (out.length > 0) for (const fn of this.anyListeners) fn(out);
     this.wake();
   }
 
@@ -317,6 +319,17 @@ export class WatchCache {
       if (e.resource === resource && (namespace === '' || e.namespace === namespace)) out.push(e);
     }
     return out;
+  }
+
+  /** Listens to every event of the cluster (controllers that span resources, e.g. the garbage collector). */
+  onAny(fn: (events: CacheEvent[]) => void): () => void {
+    this.anyListeners.add(fn);
+    return () => this.anyListeners.delete(fn);
+  }
+
+  /** Every storage resource the cache holds objects of. */
+  resources(): string[] {
+    return [...this.byResource.keys()];
   }
 
   addWatcher(w: CacheWatcher): () => void {
