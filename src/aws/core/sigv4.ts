@@ -194,9 +194,19 @@ function hmac(key: Buffer | string, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
-/** signingKey derives the SigV4 key for a secret and scope. */
+const keyCache = new Map<string, Buffer>();
+const KEY_CACHE_MAX = 4096;
+
+/** signingKey derives the SigV4 key for a secret and scope (cached: clients reuse one scope all day). */
 export function signingKey(secret: string, scopeDate: string, region: string, service: string): Buffer {
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, scopeDate), region), service), 'aws4_request');
+  const id = `${secret}\0${scopeDate}\0${region}\0${service}`;
+  let k = keyCache.get(id);
+  if (!k) {
+    k = hmac(hmac(hmac(hmac(`AWS4${secret}`, scopeDate), region), service), 'aws4_request');
+    if (keyCache.size >= KEY_CACHE_MAX) keyCache.clear();
+    keyCache.set(id, k);
+  }
+  return k;
 }
 
 /** signatureFor computes the hex signature of req with a given payload hash. */
