@@ -164,7 +164,15 @@ describe('eks with @aws-sdk/client-eks', () => {
     assert.equal(assoc.associatedAccessPolicies?.[0]?.policyArn, view);
     await send(new E.DisassociateAccessPolicyCommand({ clusterName: 'sdk', principalArn: principal, policyArn: view }));
     const entries = await send<E.ListAccessEntriesCommandOutput>(new E.ListAccessEntriesCommand({ clusterName: 'sdk' }));
-    assert.deepEqual(entries.accessEntries, ['arn:aws:iam::000000000000:role/dev', 'arn:aws:iam::000000000000:root'].sort());
+    assert.deepEqual(entries.accessEntries, [
+      'arn:aws:iam::000000000000:role/dev',
+      'arn:aws:iam::000000000000:role/eks', // the Fargate pod execution role (FARGATE_LINUX)
+      'arn:aws:iam::000000000000:role/node', // the node group role (EC2_LINUX)
+      'arn:aws:iam::000000000000:root', // the cluster creator
+    ]);
+    const nodeEntry = await send<E.DescribeAccessEntryCommandOutput>(new E.DescribeAccessEntryCommand({ clusterName: 'sdk', principalArn: nodeRole }));
+    assert.equal(nodeEntry.accessEntry?.type, 'EC2_LINUX');
+    assert.equal(nodeEntry.accessEntry?.username, 'system:node:{{EC2PrivateDNSName}}');
     await send(new E.DeleteAccessEntryCommand({ clusterName: 'sdk', principalArn: principal }));
 
     const pia = await send<E.CreatePodIdentityAssociationCommandOutput>(new E.CreatePodIdentityAssociationCommand({ clusterName: 'sdk', namespace: 'app', serviceAccount: 'web', roleArn: role }));

@@ -100,6 +100,21 @@ export function accessEntryDoc(
   };
 }
 
+/**
+ * nodeAccessEntryOps: when a node group or Fargate profile is created on a
+ * cluster whose authentication mode includes API, EKS creates an access
+ * entry of type EC2_LINUX / EC2_WINDOWS / FARGATE_LINUX for its role (if
+ * the role has none), so its nodes can join. Returns the write, if any.
+ */
+export function nodeAccessEntryOps(e: EksContext, ctx: RequestContext, cluster: any, roleArn: string, type: string): { op: 'put'; key: string; doc: any }[] {
+  if ((cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP') === 'CONFIG_MAP') return [];
+  if (!parsePrincipal(roleArn) || parsePrincipal(roleArn)!.kind !== 'role') return [];
+  const scope = scopeOf(ctx);
+  const key = childKey(scope, 'access', cluster.name, roleArn);
+  if (e.deps.state.get(key)) return [];
+  return [{ op: 'put', key, doc: accessEntryDoc(scope, cluster.name, roleArn, iso(ctx), { type, key }) }];
+}
+
 export function accessOperations(e: EksContext) {
   const { deps } = e;
   const apiCluster = (ctx: RequestContext, name: string) => {

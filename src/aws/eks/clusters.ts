@@ -31,7 +31,7 @@ import {
 import { accessEntryDoc, principalOfCaller } from './access.ts';
 import type { Tx } from './lifecycle.ts';
 import { hex } from './refs.ts';
-import { ensureNoUpdateInProgress, finishUpdateOps, startUpdate } from './updates.ts';
+import { ensureNoUpdateInProgress, finishUpdateOps, inProgressUpdate, startUpdate } from './updates.ts';
 import { DEFAULT_VERSION, isOffered, kubeVersion, minorOf } from './versions.ts';
 import { upgradeBlockers } from './insights.ts';
 import { idpCompletionOps } from './identity-providers.ts';
@@ -325,6 +325,8 @@ export function clusterOperations(e: EksContext) {
       if (ngs.length) throw inUse('Cluster has nodegroups attached', { ...f, nodegroupName: ngs.map((n) => n.nodegroupName).join(',') });
       const fps = deps.state.list<any>(childPrefix(scope, 'fargate', input.name));
       if (fps.length) throw inUse('Cluster has fargate profiles attached', f);
+      const busy = inProgressUpdate(e, scope, input.name, { kind: 'cluster', name: input.name });
+      if (busy) throw inUse(`Cannot delete because cluster ${input.name} currently has update ${busy.id} in progress`, f);
       if (c.deletionProtection) throw invalidRequest('Cannot delete cluster with deletion protection enabled. Disable deletion protection with UpdateClusterConfig first.', f);
       const tx = e.lc.newTx('cluster', 'delete');
       const next = { ...c, status: 'DELETING', _tx: tx };

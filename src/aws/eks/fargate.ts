@@ -6,6 +6,7 @@
  */
 import type { RequestContext } from '../core/types.ts';
 import { arn, childKey, childPrefix, type EksContext, idempotent, inUse, invalidParameter, iso, notFound, out, paginate, scopeOf, uuid, validateTags } from './common.ts';
+import { nodeAccessEntryOps } from './access.ts';
 import { checkRole, checkSubnets, getCluster, requireActiveCluster } from './clusters.ts';
 
 function fpFields(cluster: string, name: string) {
@@ -77,7 +78,7 @@ export function fargateOperations(e: EksContext) {
           _tx: tx,
         };
         try {
-          await deps.state.commit([{ op: 'create', key, doc }]);
+          await deps.state.commit([{ op: 'create', key, doc }, ...nodeAccessEntryOps(e, ctx, c, input.podExecutionRoleArn, 'FARGATE_LINUX')]);
         } catch {
           throw inUse('A Fargate Profile already exists with this name in this cluster.', { clusterName: cname });
         }

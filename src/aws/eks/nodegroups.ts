@@ -8,10 +8,11 @@ import { createHash } from 'node:crypto';
 import type { StateOp } from '../core/state.ts';
 import type { RequestContext } from '../core/types.ts';
 import { arn, childKey, childPrefix, type EksContext, idempotent, inUse, invalidParameter, iso, notFound, out, paginate, scopeOf, uuid, validateTags } from './common.ts';
+import { nodeAccessEntryOps } from './access.ts';
 import { checkRole, checkSecurityGroups, checkSubnets, getCluster, requireActiveCluster } from './clusters.ts';
 import type { Tx } from './lifecycle.ts';
 import { hex } from './refs.ts';
-import { ensureNoUpdateInProgress, finishUpdateOps, startUpdate } from './updates.ts';
+import { ensureNoUpdateInProgress, finishUpdateOps, inProgressUpdate, startUpdate } from './updates.ts';
 import { defaultAmiType, kubeVersion, minorOf, releaseVersionFor } from './versions.ts';
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -153,7 +154,7 @@ export function nodegroupOperations(e: EksContext) {
           _tx: tx,
         };
         try {
-          await deps.state.commit([{ op: 'create', key, doc }]);
+          await deps.state.commit([{ op: 'create', key, doc }, ...nodeAccessEntryOps(e, ctx, c, input.nodeRole, amiType.startsWith('WINDOWS') ? 'EC2_WINDOWS' : 'EC2_LINUX')]);
         } catch {
           throw inUse(`NodeGroup already exists with name ${name} and cluster name ${cname}`, f);
         }
@@ -173,6 +174,8 @@ export function nodegroupOperations(e: EksContext) {
     DeleteNodegroup: async (input: any, ctx: RequestContext) => {
       const ng = getNodegroup(e, ctx, input.clusterName, input.nodegroupName);
       if (ng.status === 'DELETING') return { nodegroup: out(ng) };
+      const busy = inProgressUpdate(e, scopeOf(ctx), input.clusterName, { kind: 'nodegroup', name: input.nodegroupName });
+      if (busy) throw inUse(`Cannot delete because nodegroup ${input.nodegroupName} currently has update ${busy.id} in progress`, ngFields(input.clusterName, input.nodegroupName));
       const tx = e.lc.newTx('nodegroup', 'delete');
       const next = { ...ng, status: 'DELETING', modifiedAt: iso(ctx), _tx: tx };
       await deps.state.commit([{ op: 'put', key: ng._key, doc: next }]);

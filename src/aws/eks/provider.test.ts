@@ -336,6 +336,10 @@ describe('EKS node groups, Fargate, add-ons', () => {
     await env.call('AssociateAccessPolicy', { clusterName: 'acc', principalArn: dev, policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', accessScope: { type: 'namespace', namespaces: ['app'] } });
     await env.call('TagResource', { resourceArn: ae.accessEntry.accessEntryArn, tags: { k: 'v' } });
     assert.deepEqual((await env.call('ListTagsForResource', { resourceArn: ae.accessEntry.accessEntryArn })).tags, { k: 'v' });
+    await env.call('CreateNodegroup', { clusterName: 'acc', nodegroupName: 'ng', subnets: ['subnet-a'], nodeRole: 'arn:aws:iam::111122223333:role/node' });
+    const node = (await env.call('DescribeAccessEntry', { clusterName: 'acc', principalArn: 'arn:aws:iam::111122223333:role/node' })).accessEntry;
+    assert.equal(node.type, 'EC2_LINUX');
+    assert.deepEqual(node.kubernetesGroups, ['system:nodes']);
     await activeCluster(env, 'cm');
     await rejects(env.call('ListAccessEntries', { clusterName: 'cm' }), 'InvalidRequestException', "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.");
   });
