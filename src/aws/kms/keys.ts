@@ -1,8 +1,10 @@
 /**
  * Key lookup and the symmetric ciphertext format.
  *
- * A ciphertext blob is: version byte 0x01, u16 length + UTF-8 key ARN, 12-byte
- * IV, 16-byte GCM tag, then the AES-256-GCM ciphertext. The additional
+ * A ciphertext blob is: version byte 0x02, u16 length + UTF-8 key ARN, u16
+ * key material number (rotations add materials; old ones still decrypt),
+ * 12-byte IV, 16-byte GCM tag, then the AES-256-GCM ciphertext (version 0x01
+ * blobs have no material number and use material 0). The additional
  * authenticated data binds the key ARN and the encryption context (sorted
  * key=value pairs), so a blob decrypts only under the same key and context,
  * and any changed byte fails authentication.
@@ -78,7 +80,18 @@ function aad(keyArn: string, context: Record<string, string>): Buffer {
   return Buffer.from(`${keyArn}\n${pairs.join('\n')}`, 'utf8');
 }
 
-/** encryptBlob encrypts plaintext under a symmetric key, binding the encryption context. */
+/** materialNumber is the number of a key's current material. */
+export function materialNumber(key: KeyDoc): number {
+  return key._oldSecrets?.length ?? 0;
+}
+
+function materialSecret(key: KeyDoc, n: number): string | undefined {
+  const current = materialNumber(key);
+  if (n === current) return key._secret;
+  return n < current ? key._oldSecrets![n] : undefined;
+}
+
+/** encryptBlob encrypts plaintext under a symmetric key's current material, binding the encryption context. */
 export function encryptBlob(key: KeyDoc, plaintext: Buffer, context: Record<string, string> = {}): Buffer {
   const secret = Buffer.from(key._secret!, 'base64');
   const iv = randomBytes(12);
@@ -87,19 +100,34 @@ export function encryptBlob(key: KeyDoc, plaintext: Buffer, context: Record<stri
   const body = Buffer.concat([cipher.update(plaintext), cipher.final()]);
   const arn = Buffer.from(key.Arn, 'utf8');
   const head = Buffer.alloc(3);
-  head[0] = 1;
+  head[0] = 2;
   head.writeUInt16BE(arn.length, 1);
-  return Buffer.concat([head, arn, iv, cipher.getAuthTag(), body]);
+  const material = Buffer.alloc(2);
+  material.writeUInt16BE(materialNumber(key));
+  return Buffer.concat([head, arn, material, iv, cipher.getAuthTag(), body]);
+}
+
+/** parseBlob splits a blob into its parts, or undefined if it is not ours. */
+function parseBlob(blob: Buffer): { arn: string; material: number; iv: Buffer; tag: Buffer; body: Buffer } | undefined {
+  if (!Buffer.isBuffer(blob) || blob.length < 3 || (blob[0] !== 1 && blob[0] !== 2)) return undefined;
+  const n = blob.readUInt16BE(1);
+  let at = 3 + n;
+  if (blob.length < at) return undefined;
+  const arn = blob.subarray(3, at).toString('utf8');
+  if (!KEY_ARN_RE.test(arn)) return undefined;
+  let material = 0;
+  if (blob[0] === 2) {
+    if (blob.length < at + 2) return undefined;
+    material = blob.readUInt16BE(at);
+    at += 2;
+  }
+  if (blob.length < at + 28) return undefined;
+  return { arn, material, iv: blob.subarray(at, at + 12), tag: blob.subarray(at + 12, at + 28), body: blob.subarray(at + 28) };
 }
 
 /** blobKeyArn reads the key ARN a ciphertext blob names, or undefined if the blob is not ours. */
 export function blobKeyArn(blob: Buffer): string | undefined {
-  if (!Buffer.isBuffer(blob)) return undefined;
-  if (blob.length < 3 + 28 || blob[0] !== 1) return undefined;
-  const n = blob.readUInt16BE(1);
-  if (blob.length < 3 + n + 28) return undefined;
-  const arn = blob.subarray(3, 3 + n).toString('utf8');
-  return KEY_ARN_RE.test(arn) ? arn : undefined;
+  return parseBlob(blob)?.arn;
 }
 
 /**
@@ -116,9 +144,9 @@ export function decryptBlob(
   expectedKeyRef?: string,
 ): { KeyId: string; Plaintext: Buffer } {
   if (!Buffer.isBuffer(blob)) blob = Buffer.from(blob as Uint8Array);
-  const arn = blobKeyArn(blob);
-  if (!arn) throw awsError('InvalidCiphertextException', '');
-  const [, blobRegion, blobAccount, blobKeyId] = KEY_ARN_RE.exec(arn)!;
+  const parts = parseBlob(blob);
+  if (!parts) throw awsError('InvalidCiphertextException', '');
+  const [, blobRegion, blobAccount, blobKeyId] = KEY_ARN_RE.exec(parts.arn)!;
   // KMS keys are regional: a ciphertext only opens in its key's region.
   if (blobRegion !== region) throw awsError('InvalidCiphertextException', '');
   const key = state.get<KeyDoc>(keyKey(blobAccount!, blobRegion!, blobKeyId!));
@@ -130,15 +158,13 @@ export function decryptBlob(
     }
   }
   assertUsable(key);
-  const n = blob.readUInt16BE(1);
-  const iv = blob.subarray(3 + n, 3 + n + 12);
-  const tag = blob.subarray(3 + n + 12, 3 + n + 28);
-  const body = blob.subarray(3 + n + 28);
+  const secret = materialSecret(key, parts.material);
+  if (!secret) throw awsError('InvalidCiphertextException', '');
   try {
-    const d = createDecipheriv('aes-256-gcm', Buffer.from(key._secret, 'base64'), iv);
+    const d = createDecipheriv('aes-256-gcm', Buffer.from(secret, 'base64'), parts.iv);
     d.setAAD(aad(key.Arn, context));
-    d.setAuthTag(tag);
-    return { KeyId: key.Arn, Plaintext: Buffer.concat([d.update(body), d.final()]) };
+    d.setAuthTag(parts.tag);
+    return { KeyId: key.Arn, Plaintext: Buffer.concat([d.update(parts.body), d.final()]) };
   } catch {
     throw awsError('InvalidCiphertextException', '');
   }

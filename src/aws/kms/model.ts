@@ -47,8 +47,14 @@ export interface KeyDoc {
   SigningAlgorithms?: string[];
   KeyAgreementAlgorithms?: string[];
   MultiRegion: boolean;
-  /** Base64 of the 32-byte AES key (symmetric keys). */
+  /** Base64 of the current 32-byte AES key material (symmetric keys). */
   _secret?: string;
+  /** Earlier key materials after rotations, oldest first; material number i is _oldSecrets[i], the current one is _oldSecrets.length. */
+  _oldSecrets?: string[];
+  /** Completed rotations (ListKeyRotations). */
+  _rotations?: { RotationDate: string; RotationType: 'AUTOMATIC' | 'ON_DEMAND'; KeyMaterialId: string }[];
+  /** When automatic rotation next happens (ISO), while enabled. */
+  _nextRotation?: string;
   /** PEM private key (asymmetric keys). */
   _privateKeyPem?: string;
   _publicKeyDer?: string;

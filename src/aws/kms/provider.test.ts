@@ -180,3 +180,23 @@ test('a ciphertext only opens in its key region', async () => {
   const e = await h.callError('Decrypt', { CiphertextBlob: enc.CiphertextBlob }, { region: 'eu-west-1' });
   assert.equal(e.code, 'InvalidCiphertextException');
 });
+
+test('rotation: on-demand and automatic rotations add key material; older ciphertexts still decrypt', async () => {
+  const k = (await h.call('CreateKey', {})).KeyMetadata;
+  const before = await h.call('Encrypt', { KeyId: k.KeyId, Plaintext: Buffer.from('v0') });
+  await h.call('RotateKeyOnDemand', { KeyId: k.KeyId });
+  const after = await h.call('Encrypt', { KeyId: k.KeyId, Plaintext: Buffer.from('v1') });
+  assert.deepEqual((await h.call('Decrypt', { CiphertextBlob: before.CiphertextBlob })).Plaintext, Buffer.from('v0'));
+  assert.deepEqual((await h.call('Decrypt', { CiphertextBlob: after.CiphertextBlob })).Plaintext, Buffer.from('v1'));
+  await h.call('EnableKeyRotation', { KeyId: k.KeyId, RotationPeriodInDays: 90 });
+  const status = await h.call('GetKeyRotationStatus', { KeyId: k.KeyId });
+  assert.equal(status.RotationPeriodInDays, 90);
+  h.advance(91 * 86_400_000);
+  const later = await h.call('Encrypt', { KeyId: k.KeyId, Plaintext: Buffer.from('v2') });
+  const rotations = (await h.call('ListKeyRotations', { KeyId: k.KeyId })).Rotations;
+  assert.deepEqual(rotations.map((r: any) => r.RotationType), ['ON_DEMAND', 'AUTOMATIC']);
+  for (const [blob, text] of [[before, 'v0'], [after, 'v1'], [later, 'v2']] as const) {
+    assert.deepEqual((await h.call('Decrypt', { CiphertextBlob: blob.CiphertextBlob })).Plaintext, Buffer.from(text));
+  }
+  assert.ok((await h.call('GetKeyRotationStatus', { KeyId: k.KeyId })).NextRotationDate > h.clock.now());
+});

@@ -6,12 +6,12 @@
  * Errors follow KMS: every error is HTTP 400 with KMS's exception names
  * (NotFoundException, DisabledException, KMSInvalidStateException, ...).
  */
-import { constants, privateDecrypt, publicEncrypt, randomBytes, randomUUID, sign, timingSafeEqual, verify } from 'node:crypto';
+import { constants, createHash, privateDecrypt, publicEncrypt, randomBytes, randomUUID, sign, timingSafeEqual, verify } from 'node:crypto';
 import { isStoreError } from '../../store/backend.ts';
 import type { AwsDeps } from '../core/deps.ts';
 import { awsError, type AwsProvider, type OperationHandler, type RequestContext } from '../core/types.ts';
 import { generateMaterial, hmac, privateKeyOf, publicKeyOf, signingParams, SPECS } from './asymmetric.ts';
-import { aliasArnOf, assertUsable, decryptBlob, encryptBlob, keyArnOf, requireKey, usableKey } from './keys.ts';
+import { aliasArnOf, assertUsable, decryptBlob, encryptBlob, keyArnOf, requireKey, resolveKey, usableKey } from './keys.ts';
 import { aliasCollection, aliasKey, keyCollection, keyKey, type AliasDoc, type GrantDoc, type KeyDoc, type KmsTag } from './model.ts';
 
 const ALL_GRANT_OPERATIONS = new Set([
@@ -216,7 +216,48 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
     }
   };
 
+  /** rotateMaterial gives a key new material; earlier materials stay for decryption. */
+  const rotateMaterial = (k: KeyDoc, type: 'AUTOMATIC' | 'ON_DEMAND', at: Date): void => {
+    k._oldSecrets = [...(k._oldSecrets ?? []), k._secret!];
+    k._secret = generateMaterial('SYMMETRIC_DEFAULT').secret;
+    k._rotations = [...(k._rotations ?? []), { RotationDate: at.toISOString(), RotationType: type, KeyMaterialId: createHash('sha256').update(k._secret!).digest('hex') }];
+  };
+  /** rotateIfDue performs a due automatic rotation of the key a request names. */
+  const rotateIfDue = async (ctx: RequestContext, ref: unknown): Promise<void> => {
+    if (typeof ref !== 'string') return;
+    const k = resolveKey(state, ctx.accountId, ctx.region, ref);
+    if (!k || !k._rotation || !k._nextRotation || k.KeyState !== 'Enabled') return;
+    const now = ctx.now();
+    if (Date.parse(k._nextRotation) > now.getTime()) return;
+    await save(k, (cur) => {
+      if (!cur._rotation || !cur._nextRotation || Date.parse(cur._nextRotation) > now.getTime()) return;
+      rotateMaterial(cur, 'AUTOMATIC', new Date(cur._nextRotation));
+      cur._nextRotation = new Date(now.getTime() + (cur._rotationPeriodInDays ?? 365) * 86_400_000).toISOString();
+    });
+  };
+
   const operations: Record<string, OperationHandler> = {
+    RotateKeyOnDemand: async (input, ctx) => {
+      const k = customerManaged(key(ctx, input.KeyId));
+      assertUsable(k);
+      if (k.KeySpec !== 'SYMMETRIC_DEFAULT') throw awsError('UnsupportedOperationException', `${k.Arn} key usage or key spec does not support on-demand key rotation.`);
+      if ((k._rotations ?? []).filter((r) => r.RotationType === 'ON_DEMAND').length >= 10) {
+        throw awsError('LimitExceededException', `The on-demand rotations limit has been reached for ${k.Arn}.`);
+      }
+      await save(k, (cur) => rotateMaterial(cur, 'ON_DEMAND', ctx.now()));
+      return { KeyId: k.KeyId };
+    },
+    ListKeyRotations: (input, ctx) => {
+      const k = key(ctx, input.KeyId);
+      if (k.KeySpec !== 'SYMMETRIC_DEFAULT') throw awsError('UnsupportedOperationException', `${k.Arn} key usage or key spec does not support key rotation.`);
+      const p = page(k._rotations ?? [], input);
+      return {
+        Rotations: p.items.map((r) => ({ KeyId: k.KeyId, RotationDate: new Date(r.RotationDate), RotationType: r.RotationType })),
+        Truncated: p.Truncated,
+        NextMarker: p.NextMarker,
+      };
+    },
+
     CreateKey: async (input, ctx) => {
       const spec: string = input.KeySpec ?? input.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
       const info = SPECS[spec];
@@ -347,6 +388,9 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
         throw validation(`1 validation error detected: Value '${period}' at 'rotationPeriodInDays' failed to satisfy constraint: Member must have value ${period < 90 ? 'greater than or equal to 90' : 'less than or equal to 2560'}`);
       }
       await save(k, (cur) => {
+        if (!cur._rotation || cur._rotationPeriodInDays !== period) {
+          cur._nextRotation = new Date(ctx.now().getTime() + period * 86_400_000).toISOString();
+        }
         cur._rotation = true;
         cur._rotationPeriodInDays = period;
       });
@@ -358,6 +402,7 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
       if (k.KeySpec !== 'SYMMETRIC_DEFAULT') throw awsError('UnsupportedOperationException', `${k.Arn} key usage or key spec does not support automatic key rotation.`);
       await save(k, (cur) => {
         cur._rotation = false;
+        delete cur._nextRotation;
       });
       return {};
     },
@@ -370,7 +415,7 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
         KeyId: k.Arn,
         KeyRotationEnabled: k._rotation,
         RotationPeriodInDays: k._rotation ? period : undefined,
-        NextRotationDate: k._rotation ? new Date(ctx.now().getTime() + period * 86_400_000) : undefined,
+        NextRotationDate: k._rotation ? new Date(k._nextRotation ?? ctx.now().getTime() + period * 86_400_000) : undefined,
       };
     },
 
@@ -649,6 +694,7 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
   for (const [name, handler] of Object.entries(operations)) {
     wrapped[name] = async (input, ctx) => {
       await purgeDue(ctx);
+      await rotateIfDue(ctx, input.KeyId);
       if (name === 'DescribeKey' || name === 'Encrypt' || name.startsWith('GenerateDataKey')) await ensureAwsManagedKey(ctx, input.KeyId);
       if (name === 'ReEncrypt') await ensureAwsManagedKey(ctx, input.DestinationKeyId);
       return handler(input, ctx);
