@@ -102,6 +102,7 @@ const TIMESTAMP_KEYS = new Set([
   'releaseDate',
   'endOfStandardSupportDate',
   'endOfExtendedSupportDate',
+  'lastRequestTime',
 ]);
 
 /**

@@ -86,6 +86,8 @@ export function computeInsights(e: EksContext, ctx: Pick<RequestContext, 'accoun
       insightStatus: { status: ok ? 'PASSING' : 'ERROR', reason: ok ? '' : `Add-on ${a.addonName} version ${a.addonVersion} is not compatible with Kubernetes ${target}.` },
     };
   });
+  const usage = e.deps.state.get<any>(childKey(scope, 'insights', cluster.name, 'api-usage'));
+  const deprecated: any[] = (usage?.usages ?? []).filter((u: any) => minorOf(u.stopServingVersion) <= minorOf(target) && minorOf(u.stopServingVersion) > minorOf(cluster.version));
   const health = (cluster.health?.issues ?? []).map((i: any) => ({ insightStatus: { status: 'ERROR', reason: i.message } }));
   const degraded = addons.filter((a) => a.status === 'DEGRADED').map((a) => ({ arn: a.addonArn, insightStatus: { status: 'WARNING', reason: `Add-on ${a.addonName} is DEGRADED: ${(a.health?.issues ?? []).map((i: any) => i.message).join('; ')}` } }));
   return [
@@ -94,8 +96,19 @@ export function computeInsights(e: EksContext, ctx: Pick<RequestContext, 'accoun
       categorySpecificSummary: { addonCompatibilityDetails: details },
     }),
     mk('Cluster health issues', 'UPGRADE_READINESS', 'Checks for any cluster health issues that prevent successful upgrade to the next Kubernetes version on EKS.', 'Refer to the cluster health issues and resolve them before upgrading.', health),
-    mk(`Deprecated APIs removed in Kubernetes v${target}`, 'UPGRADE_READINESS', `Checks for usage of deprecated APIs that are scheduled for removal in Kubernetes v${target}.`, 'Update manifests and API clients to use newer Kubernetes APIs if applicable before upgrading.', [], {
-      categorySpecificSummary: { deprecationDetails: [] },
+    mk(`Deprecated APIs removed in Kubernetes v${target}`, 'UPGRADE_READINESS', `Checks for usage of deprecated APIs that are scheduled for removal in Kubernetes v${target}.`, 'Update manifests and API clients to use newer Kubernetes APIs if applicable before upgrading.', deprecated.map((u) => ({
+      kubernetesResourceUri: u.usage,
+      insightStatus: { status: 'ERROR', reason: `${u.usage} is removed in Kubernetes v${u.stopServingVersion}${u.replacedWith ? `; use ${u.replacedWith}` : ''}.` },
+    })), {
+      categorySpecificSummary: {
+        deprecationDetails: deprecated.map((u) => ({
+          usage: u.usage,
+          replacedWith: u.replacedWith,
+          stopServingVersion: u.stopServingVersion,
+          startServingReplacementVersion: u.startServingReplacementVersion,
+          clientStats: u.clientStats.map((c: any) => ({ ...c })),
+        })),
+      },
     }),
     mk('Amazon EKS add-on health', 'MISCONFIGURATION', 'Checks the health of installed EKS add-ons.', 'Resolve the add-on health issues reported by DescribeAddon.', degraded),
   ];

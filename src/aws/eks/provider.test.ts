@@ -7,6 +7,7 @@ import { AwsServiceError, type RequestContext } from '../core/types.ts';
 import { SimClock } from '../../sim/clock.ts';
 import { MemoryBackend } from '../../store/memory/memory-backend.ts';
 import { EksClusterDirectory } from './cluster-directory.ts';
+import { clusterInfoOf, recordDeprecatedApiUsage } from './shared.ts';
 import { createEksProvider, type EksProvider } from './provider.ts';
 
 const START = Date.parse('2026-06-01T00:00:00Z');
@@ -320,6 +321,30 @@ describe('EKS node groups, Fargate, add-ons', () => {
     await env.advance(1000);
     const up = await env.call('UpdateClusterVersion', { name: 'ad', version: '1.34' });
     assert.equal(up.update.status, 'InProgress');
+  });
+
+  test('deprecated API usage recorded by the Kubernetes side becomes an upgrade insight', async () => {
+    const env = await makeEnv();
+    await activeCluster(env, 'dep');
+    const info = clusterInfoOf(env.deps.state, { accountId: '111122223333', region: 'eu-west-1' }, 'dep')!;
+    await recordDeprecatedApiUsage(env.deps.state, info, [
+      {
+        usage: '/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas',
+        replacedWith: '/apis/flowcontrol.apiserver.k8s.io/v1/flowschemas',
+        stopServingVersion: '1.33',
+        startServingReplacementVersion: '1.29',
+        clientStats: [{ userAgent: 'kubectl/v1.31.0', numberOfRequestsLast30Days: 3, lastRequestTime: '2026-05-30T10:00:00Z' }],
+      },
+    ]);
+    const list = (await env.call('ListInsights', { clusterName: 'dep', filter: { statuses: ['ERROR'] } })).insights;
+    const dep = list.find((i: any) => i.name === 'Deprecated APIs removed in Kubernetes v1.33');
+    assert.ok(dep, JSON.stringify(list));
+    const d = (await env.call('DescribeInsight', { clusterName: 'dep', id: dep.id })).insight;
+    assert.equal(d.categorySpecificSummary.deprecationDetails[0].clientStats[0].userAgent, 'kubectl/v1.31.0');
+    assert.ok(d.categorySpecificSummary.deprecationDetails[0].clientStats[0].lastRequestTime instanceof Date);
+    await rejects(env.call('UpdateClusterVersion', { name: 'dep', version: '1.33' }), 'InvalidRequestException', /Deprecated APIs removed in Kubernetes v1\.33/);
+    const forced = await env.call('UpdateClusterVersion', { name: 'dep', version: '1.33', force: true });
+    assert.equal(forced.update.status, 'InProgress');
   });
 
   test('access entries: the creator gets AmazonEKSClusterAdminPolicy; CONFIG_MAP clusters refuse the API', async () => {
