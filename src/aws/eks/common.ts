@@ -203,11 +203,25 @@ export interface EksContext {
 export async function idempotent(e: EksContext, ctx: RequestContext, resource: string, token: string | undefined, fn: () => Promise<unknown>): Promise<any> {
   if (!token) return out(await fn());
   const key = topKey(scopeOf(ctx), 'token', `${ctx.operation}:${resource}:${token}`);
-  const seen = e.deps.state.get<{ raw: unknown }>(key);
-  if (seen) return out(seen.raw);
+  const seen = e.deps.state.get<{ raw: unknown; createdAt: string }>(key);
+  if (seen && Date.parse(seen.createdAt) >= e.deps.clock.nowMs() - TOKEN_TTL_MS) return out(seen.raw);
   const raw = await fn();
-  await e.deps.state.commit([{ op: 'put', key, doc: { raw: stripPrivate(raw), createdAt: iso(ctx) } }]);
+  await e.deps.state.commit([{ op: 'put', key, doc: { raw: stripPrivate(raw), createdAt: iso(ctx), _k: key } }]);
+  if (++tokenWrites % 256 === 0) await sweepTokens(e, ctx);
   return out(raw);
+}
+
+let tokenWrites = 0;
+/** Tokens are remembered for a day of simulated time; older ones are swept now and then. */
+const TOKEN_TTL_MS = 24 * 3600_000;
+
+async function sweepTokens(e: EksContext, ctx: RequestContext): Promise<void> {
+  const cutoff = e.deps.clock.nowMs() - TOKEN_TTL_MS;
+  const keys = e.deps.state
+    .list<{ createdAt: string; _k?: string }>(topPrefix(scopeOf(ctx), 'token'))
+    .filter((d) => d._k && Date.parse(d.createdAt) < cutoff)
+    .map((d) => d._k!);
+  if (keys.length) await e.deps.state.commit(keys.map((key) => ({ op: 'delete' as const, key })));
 }
 
 function stripPrivate(v: unknown): unknown {
