@@ -92,6 +92,7 @@ describe('eks with reference checks against EC2/IAM/Auto Scaling/Logs (aws CLI)'
     const sg = (await aws('ec2', 'describe-security-groups', '--group-ids', c.resourcesVpcConfig.clusterSecurityGroupId)).SecurityGroups[0];
     assert.equal(sg.VpcId, vpcId);
     assert.match(sg.GroupName, /^eks-cluster-sg-refs-/);
+    assert.ok(sg.IpPermissions.some((p: any) => p.IpProtocol === '-1' && p.UserIdGroupPairs?.some((g: any) => g.GroupId === sg.GroupId)), 'members of the cluster SG reach each other');
 
     await aws('eks', 'create-nodegroup', '--cluster-name', 'refs', '--nodegroup-name', 'ng', '--node-role', roleArn, '--subnets', ...priv, '--scaling-config', 'minSize=1,maxSize=2,desiredSize=1');
     const ng = await waitFor(async () => {
@@ -102,6 +103,16 @@ describe('eks with reference checks against EC2/IAM/Auto Scaling/Logs (aws CLI)'
     const asg = (await aws('autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', asgName)).AutoScalingGroups[0];
     assert.ok(asg, `ASG ${asgName} exists`);
     assert.equal(asg.MaxSize, 2);
+
+    await aws('ec2', 'create-key-pair', '--key-name', 'ops').catch(() => undefined);
+    await aws('eks', 'create-nodegroup', '--cluster-name', 'refs', '--nodegroup-name', 'ssh', '--node-role', roleArn, '--subnets', priv[0]!, '--remote-access', 'ec2SshKey=ops');
+    const ssh = await waitFor(async () => {
+      const x = (await aws('eks', 'describe-nodegroup', '--cluster-name', 'refs', '--nodegroup-name', 'ssh')).nodegroup;
+      return x.status === 'ACTIVE' ? x : undefined;
+    }, { what: 'ssh node group ACTIVE' });
+    const rsg = (await aws('ec2', 'describe-security-groups', '--group-ids', ssh.resources.remoteAccessSecurityGroup)).SecurityGroups[0];
+    assert.match(rsg.GroupName, /^eks-remoteAccess-/);
+    assert.ok(rsg.IpPermissions.some((p: any) => p.FromPort === 22 && p.IpRanges?.some((r: any) => r.CidrIp === '0.0.0.0/0')));
 
     const pubFp = await runAws(ep, ['eks', 'create-fargate-profile', '--cluster-name', 'refs', '--fargate-profile-name', 'fp', '--pod-execution-role-arn', roleArn, '--subnets', pub[0]!, '--selectors', 'namespace=default']);
     assert.equal(pubFp.errorCode, 'InvalidParameterException');

@@ -91,6 +91,9 @@ export function nodegroupOperations(e: EksContext) {
           if (!lt.id && !lt.name) throw invalidParameter('Either launch template ID or name must be specified.', f);
         }
         const amiType: string = input.amiType ?? defaultAmiType(version);
+        if (amiType.startsWith('AL2_') && minorOf(version) >= 33) {
+          throw invalidParameter(`AMI Type ${amiType} is only supported for kubernetes versions 1.32 or earlier`, f);
+        }
         const releaseVersion: string = input.releaseVersion ?? releaseVersionFor(version, amiType);
         if (input.releaseVersion && !amiType.startsWith('BOTTLEROCKET') && !amiType.startsWith('WINDOWS') && !input.releaseVersion.startsWith(`${version}.`)) {
           throw invalidParameter(`Requested release version ${input.releaseVersion} is not valid for kubernetes version ${version}.`, f);
@@ -284,6 +287,7 @@ export function nodegroupOperations(e: EksContext) {
           const version: string = input.version ?? c.version;
           if (!kubeVersion(version)) throw invalidParameter(`Requested Nodegroup version ${version} is invalid.`, f);
           if (minorOf(version) > minorOf(c.version)) throw invalidParameter(`Requested Nodegroup version ${version} is invalid. Nodegroup version cannot be greater than cluster version ${c.version}.`, f);
+          if (ng.amiType.startsWith('AL2_') && minorOf(version) >= 33) throw invalidParameter(`AMI Type ${ng.amiType} is only supported for kubernetes versions 1.32 or earlier`, f);
           if (minorOf(version) < minorOf(ng.version)) throw invalidParameter(`Requested Nodegroup version ${version} is invalid. Nodegroups cannot be downgraded from ${ng.version}.`, f);
           const releaseVersion: string = input.releaseVersion ?? releaseVersionFor(version, ng.amiType);
           if (input.releaseVersion && !ng.amiType.startsWith('BOTTLEROCKET') && !ng.amiType.startsWith('WINDOWS') && !input.releaseVersion.startsWith(`${version}.`)) {
@@ -338,6 +342,13 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
       },
     });
     next.resources = { ...(doc.resources ?? {}), autoScalingGroups: [{ name: asgName }] };
+    if (doc.resources?.remoteAccessSecurityGroup && e.refs.checks) {
+      const sg = await e.refs.createRemoteAccessSecurityGroup(scope, doc.subnets[0], doc._id);
+      if (sg) {
+        next.resources.remoteAccessSecurityGroup = sg;
+        next._remoteSgManaged = true;
+      }
+    }
     if (made.createdLaunchTemplateId) next._launchTemplateId = made.createdLaunchTemplateId;
     next.status = 'ACTIVE';
     if (made.error && e.refs.checks) {
@@ -356,5 +367,6 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
   }
   for (const g of doc.resources?.autoScalingGroups ?? []) await e.refs.deleteNodegroupAsg(scope, g.name);
   if (doc._launchTemplateId) await e.refs.deleteLaunchTemplate(scope, doc._launchTemplateId);
+  if (doc._remoteSgManaged && doc.resources?.remoteAccessSecurityGroup) await e.refs.deleteSecurityGroup(scope, doc.resources.remoteAccessSecurityGroup);
   return [{ op: 'delete', key }];
 }

@@ -123,12 +123,43 @@ export class Refs {
           ],
         });
         const id = typeof sg === 'string' ? sg : sg?.GroupId;
+        if (id && ec2.authorizeSecurityGroupIngress) {
+          // The cluster security group lets the control plane and every node in it talk to each other.
+          await ec2.authorizeSecurityGroupIngress(this.deps.state, scope, id, [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: id }] }]);
+        }
         if (id) return id;
       } catch (e) {
         this.deps.log.warn({ err: e }, 'eks: could not create the cluster security group');
       }
     }
     return `sg-${hex(17)}`;
+  }
+
+  /**
+   * createRemoteAccessSecurityGroup makes the group EKS opens SSH with for a
+   * node group with remoteAccess and no source security groups
+   * (eks-remoteAccess-<uuid>, port 22 from anywhere). Returns its id.
+   */
+  async createRemoteAccessSecurityGroup(scope: Scope, subnetId: string, suffix: string): Promise<string | undefined> {
+    if (!this.checks) return undefined;
+    const ec2 = await load('../ec2/shared.ts');
+    const subnet = await this.subnet(scope, subnetId);
+    if (!ec2?.createSecurityGroup || !subnet) return undefined;
+    try {
+      const sg = await ec2.createSecurityGroup(this.deps.state, scope, {
+        GroupName: `eks-remoteAccess-${suffix}`,
+        Description: 'Security group for all nodes in the nodeGroup to allow SSH access',
+        VpcId: subnet.VpcId,
+      });
+      const id: string | undefined = sg?.GroupId;
+      if (id && ec2.authorizeSecurityGroupIngress) {
+        await ec2.authorizeSecurityGroupIngress(this.deps.state, scope, id, [{ IpProtocol: 'tcp', FromPort: 22, ToPort: 22, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }]);
+      }
+      return id;
+    } catch (e) {
+      this.deps.log.warn({ err: e }, 'eks: could not create the remote access security group');
+      return undefined;
+    }
   }
 
   async deleteSecurityGroup(scope: Scope, id: string): Promise<void> {
