@@ -11,7 +11,8 @@
  *   rest-json EKS ListClusters
  *   ec2       EC2 DescribeVpcs (the default VPC)
  *
- * Every response must be 200. Prints req/s per kind for both and the ratio.
+ * Every response must be 200. Each kind runs twice, in rotation; the better
+ * round counts. Prints req/s per kind for both and the ratio.
  *
  * Usage: npm run bench:aws-gateway [-- --requests 5000 --concurrency 16]
  */
@@ -106,19 +107,22 @@ async function measure(port: number, n: number): Promise<Map<string, number>> {
   const all = await kinds(port, agent);
   // Warm up every path (JIT, lazily compiled parsers and serializers) before measuring.
   for (const [, r] of all) await Promise.all(Array.from({ length: Math.min(200, n / 5) }, () => send(agent, port, r)));
-  for (const [name, r] of all) {
-    let next = 0;
-    const t0 = performance.now();
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < n) {
-          next++;
-          const res = await send(agent, port, r);
-          if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.body.slice(0, 300)}`);
-        }
-      }),
-    );
-    out.set(name, n / ((performance.now() - t0) / 1000));
+  // Two rounds over every kind; the better of the two counts (the machine may be busy).
+  for (let round = 0; round < 2; round++) {
+    for (const [name, r] of all) {
+      let next = 0;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < n) {
+            next++;
+            const res = await send(agent, port, r);
+            if (res.status !== 200) throw new Error(`${name}: ${res.status} ${res.body.slice(0, 300)}`);
+          }
+        }),
+      );
+      out.set(name, Math.max(out.get(name) ?? 0, n / ((performance.now() - t0) / 1000)));
+    }
   }
   agent.destroy();
   return out;
