@@ -476,3 +476,27 @@ describe('garbage collection', () => {
     assert.deepEqual((await names('gc')).sort(), ['or-dep0', 'or-dep1']);
   });
 });
+
+describe('openapi', () => {
+  test('kubectl explain works from the served OpenAPI v3 schemas', async () => {
+    const out = await ok(['explain', 'deployment.spec.strategy']);
+    assert.match(out, /KIND:\s+Deployment/);
+    assert.match(out, /rollingUpdate\s+<RollingUpdateDeployment>/);
+    const doc = (await fetch(`${h.url}/openapi/v3/api/v1`).then((r) => r.json())) as any;
+    const spec = doc.components.schemas['io.k8s.api.v1.PodSpec'];
+    assert.equal(spec.properties.containers['x-kubernetes-patch-merge-key'], 'name');
+    assert.equal(spec.properties.tolerations['x-kubernetes-list-type'], 'atomic');
+    const pod = doc.components.schemas['io.k8s.api.v1.Pod'];
+    assert.deepEqual(pod['x-kubernetes-group-version-kind'], [{ group: '', kind: 'Pod', version: 'v1' }]);
+  });
+
+  test('unknown fields: Strict rejects, Warn warns and drops', async () => {
+    await ok(['create', 'deployment', 'uf', '--image=nginx']);
+    const r = await h.kubectl(['patch', 'deploy', 'uf', '-p', '{"spec":{"bogus":1}}']);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /Warning: unknown field "spec.bogus"/);
+    assert.equal(await ok(['get', 'deploy', 'uf', '-o', 'jsonpath={.spec.bogus}']), '');
+    const e = await fails(['apply', '-f', '-'], 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: uf2}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: i, imagee: typo}]\n');
+    assert.match(e, /unknown field "spec.template.spec.containers\[0\].imagee"/);
+  });
+});

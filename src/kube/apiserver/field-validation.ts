@@ -6,6 +6,7 @@
  */
 import type { Resource } from '../api/scheme.ts';
 import type { KObject } from '../api/types.ts';
+import { modelClassOf, unknownModelFields } from './models.ts';
 
 type Shape = { [field: string]: Shape | 'leaf' | ['list', Shape] | 'map' };
 
@@ -95,6 +96,12 @@ export function unknownFields(r: Resource, obj: KObject, prefix = ''): string[] 
   if (r.crd) {
     const out: string[] = [];
     walkSchema(r.custom?.schema, obj, prefix, out, true);
+    return out;
+  }
+  const cls = modelClassOf(r.group, r.version, r.kind);
+  if (cls) {
+    const out: string[] = [];
+    unknownModelFields(cls, obj, prefix, out);
     return out;
   }
   const own = TOP[r.kind] ?? leafs('spec', 'status');

@@ -7,6 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { type Resource, type Scheme, apiVersionOf } from '../api/scheme.ts';
+import { attributes, modelClassOf, unwrap } from './models.ts';
+import { listStrategy } from './patch/merge-keys.ts';
 
 type Op = Record<string, unknown>;
 
@@ -84,6 +86,75 @@ export function openapiV3Root(scheme: Scheme, urlPrefix: string, gitVersion: str
   return { paths };
 }
 
+/** Component name of a model class: V1DeploymentSpec -> io.k8s.api.v1.DeploymentSpec. */
+function schemaName(cls: string): string {
+  const m = /^(Core|Events)?(V\d+(?:alpha\d+|beta\d+)?)(.*)$/.exec(cls);
+  if (!m) return `io.k8s.api.${cls}`;
+  return `io.k8s.api.${m[1] ? `${m[1].toLowerCase()}.` : ''}${m[2]!.toLowerCase()}.${m[3]}`;
+}
+
+function propSchema(type: string, format: string, add: (cls: string) => string): Record<string, any> {
+  const t = unwrap(type);
+  if (t.kind === 'array') return { type: 'array', items: propSchema(t.inner, '', add) };
+  if (t.kind === 'map') return { type: 'object', additionalProperties: propSchema(t.inner, '', add) };
+  switch (type) {
+    case 'string':
+      return format ? { type: 'string', format } : { type: 'string' };
+    case 'number':
+      return format === 'double' ? { type: 'number', format: 'double' } : { type: 'integer', format: format || 'int64' };
+    case 'boolean':
+      return { type: 'boolean' };
+    case 'Date':
+      return { type: 'string', format: 'date-time' };
+    case 'IntOrString':
+      return { 'x-kubernetes-int-or-string': true };
+    case 'any':
+    case 'object':
+      return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+    default:
+      if (attributes(type)) return { allOf: [{ $ref: `#/components/schemas/${add(type)}` }] };
+      return { type: 'object' };
+  }
+}
+
+/** Component schemas for the kinds of a group/version and every type they reach. */
+function componentSchemas(rs: Resource[]): Record<string, unknown> {
+  const schemas: Record<string, any> = {};
+  const add = (cls: string): string => {
+    const name = schemaName(cls);
+    if (schemas[name]) return name;
+    schemas[name] = { type: 'object' };
+    const properties: Record<string, unknown> = {};
+    for (const a of attributes(cls) ?? []) {
+      const ps = propSchema(a.type, a.format, add);
+      const t = unwrap(a.type);
+      if (t.kind === 'array') {
+        // Patch strategies and list types (what kubectl's client-side apply and SSA clients read).
+        const sample = t.inner === 'V1ContainerPort' ? { containerPort: 1 } : t.inner === 'V1ServicePort' ? { port: 1 } : undefined;
+        const ls = listStrategy(a.baseName, undefined, sample);
+        if (ls.strategy === 'merge') {
+          ps['x-kubernetes-patch-strategy'] = 'merge';
+          if (ls.mergeKey) {
+            ps['x-kubernetes-patch-merge-key'] = ls.mergeKey;
+            ps['x-kubernetes-list-type'] = 'map';
+            ps['x-kubernetes-list-map-keys'] = ls.keys ?? [ls.mergeKey];
+          } else ps['x-kubernetes-list-type'] = 'set';
+        } else ps['x-kubernetes-list-type'] = 'atomic';
+      }
+      properties[a.baseName] = ps;
+    }
+    schemas[name] = { description: `${name.split('.').pop()} (generated from the Kubernetes API types).`, type: 'object', properties };
+    return name;
+  };
+  for (const r of rs) {
+    const cls = modelClassOf(r.group, r.version, r.kind);
+    if (!cls) continue;
+    const name = add(cls);
+    schemas[name]['x-kubernetes-group-version-kind'] = [{ group: r.group, kind: r.kind, version: r.version }];
+  }
+  return schemas;
+}
+
 /** The /openapi/v3/<api|apis/g>/<v> document, undefined when not served. */
 export function openapiV3Doc(scheme: Scheme, key: string, gitVersion: string): Record<string, unknown> | undefined {
   const m = /^(?:api\/([^/]+)|apis\/([^/]+)\/([^/]+))$/.exec(key);
@@ -94,7 +165,7 @@ export function openapiV3Doc(scheme: Scheme, key: string, gitVersion: string): R
   if (rs.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const r of rs) Object.assign(paths, operations(r, true));
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: {} } };
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: componentSchemas(rs.filter((r) => !r.crd)) } };
 }
 
 /** The /openapi/v2 swagger document. */

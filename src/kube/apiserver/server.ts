@@ -47,6 +47,7 @@ import { CrdController } from './crd.ts';
 import { GarbageCollector } from './garbage-collector.ts';
 import { readJsonPath, writeJsonPath } from './registry/structural.ts';
 import { kubeVersionInfo } from './version.ts';
+import { loadModels, modelClassOf, pruneModelFields } from './models.ts';
 import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
 import { evictPod } from './eviction.ts';
@@ -215,6 +216,7 @@ function managerFromUserAgent(ua: string | undefined): string {
 
 export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterApiServer {
   const clock = opts.clock ?? new SimClock();
+  void loadModels();
   const log = opts.log;
   const states = new Map<string, ClusterState>();
   const ticker = setInterval(() => {
@@ -280,7 +282,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     return resource(st, r, info, q, req, res);
   }
 
-  function nonResource(cluster: ClusterInfo, req: IncomingMessage, res: ServerResponse, path: string, info: RequestInfo): void {
+  async function nonResource(cluster: ClusterInfo, req: IncomingMessage, res: ServerResponse, path: string, info: RequestInfo): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const p = path.replace(/\/+$/, '') || '/';
     if (req.method !== 'GET' && req.method !== 'HEAD') throw newMethodNotSupported({ group: '', resource: '' }, (req.method ?? '').toLowerCase());
@@ -324,6 +326,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       return sendJson(res, 200, openapiV3Root(st.scheme, prefix, kubeVersionInfo(cluster).gitVersion!));
     }
     if (p.startsWith('/openapi/v3/')) {
+      await loadModels();
       const doc = openapiV3Doc(st.scheme, p.slice('/openapi/v3/'.length), kubeVersionInfo(cluster).gitVersion!);
       if (!doc) return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
       return sendJson(res, 200, doc);
@@ -372,11 +375,15 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
       throw newBadRequest(`fieldValidation parameter unsupported: ${mode}. Valid values are: Ignore, Warn, Strict`);
     }
-    if (mode === 'Ignore' || !body || typeof body !== 'object') return;
-    const unknown = unknownFields(r, body as KObject, path);
-    if (unknown.length === 0) return;
-    if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
-    res.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+    const unknown = mode === 'Ignore' ? [] : unknownFields(r, body as KObject, path);
+    if (unknown.length > 0) {
+      if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      res.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
+    }
+    // Like decoding into the typed object upstream: unknown fields are dropped.
+    const cls = r.crd ? undefined : modelClassOf(r.group, r.version, r.kind);
+    if (cls) pruneModelFields(cls, body);
   }
 
   function respondObject(st: ClusterState, r: Resource, req: IncomingMessage, res: ServerResponse, code: number, obj: KObject | Status, q: URLSearchParams): void {
@@ -591,8 +598,6 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (applied.metadata?.name && applied.metadata.name !== info.name) {
         throw newBadRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
       }
-    } else {
-      checkFields(r, body, q, res);
     }
     const out = await reg.guaranteedUpdate(
       r,
@@ -622,6 +627,8 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         }
         patched.metadata ??= {};
         if (patched.metadata.resourceVersion === baseRv) patched.metadata.resourceVersion = '';
+        // Unknown fields are looked for in the patched object (patch directives are not fields).
+        checkFields(r, patched, q, res);
         return patched;
       },
       { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub },

@@ -1,0 +1,101 @@
+/**
+ * The field structure of every built-in type, taken from the generated
+ * models of @kubernetes/client-node (their attributeTypeMap: field names,
+ * types and formats, generated from upstream's OpenAPI). Used to serve
+ * OpenAPI component schemas (kubectl explain) and to find unknown fields for
+ * fieldValidation. Loaded lazily in the background; until it is loaded (or if
+ * the package is absent) callers fall back to their own tables.
+ */
+
+export interface Attribute {
+  name: string;
+  baseName: string;
+  type: string;
+  format: string;
+}
+
+type ModelClass = { getAttributeTypeMap(): Attribute[] };
+let models: Record<string, unknown> | null | undefined;
+let loading: Promise<void> | undefined;
+
+/** Starts loading the models (once); resolves when done (or failed). */
+export function loadModels(): Promise<void> {
+  return (loading ??= import('@kubernetes/client-node').then(
+    (m) => {
+      models = m as unknown as Record<string, unknown>;
+    },
+    () => {
+      models = null;
+    },
+  ));
+}
+
+/** True once the models are available. */
+export function modelsReady(): boolean {
+  return !!models;
+}
+
+/** The attributes of a model class, undefined when unknown or not loaded. */
+export function attributes(className: string): Attribute[] | undefined {
+  const c = models?.[className] as ModelClass | undefined;
+  return c && typeof c.getAttributeTypeMap === 'function' ? c.getAttributeTypeMap() : undefined;
+}
+
+/** The model class of a kind: V1Deployment, V2HorizontalPodAutoscaler, CoreV1Event, EventsV1Event. */
+export function modelClassOf(group: string, version: string, kind: string): string | undefined {
+  const v = version.charAt(0).toUpperCase() + version.slice(1);
+  const candidates = kind === 'Event' ? [group === '' ? `Core${v}Event` : `Events${v}Event`] : [`${v}${kind}`];
+  for (const c of candidates) if (attributes(c)) return c;
+  return undefined;
+}
+
+/** Element type of Array<T> / map types, or undefined for plain types. */
+export function unwrap(type: string): { kind: 'array' | 'map' | 'plain'; inner: string } {
+  let m = /^Array<(.*)>$/.exec(type);
+  if (m) return { kind: 'array', inner: m[1]! };
+  m = /^\{ \[key: string\]: (.*); \}$/.exec(type);
+  if (m) return { kind: 'map', inner: m[1]! };
+  return { kind: 'plain', inner: type };
+}
+
+/** Unknown fields of obj against a model class ("spec.containers[0].imagee"). */
+export function unknownModelFields(className: string, obj: unknown, path: string, out: string[]): void {
+  const attrs = attributes(className);
+  if (!attrs || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
+  const byName = new Map(attrs.map((a) => [a.baseName, a]));
+  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+    const p = path ? `${path}.${k}` : k;
+    const a = byName.get(k);
+    if (!a) {
+      out.push(p);
+      continue;
+    }
+    if (v === null || typeof v !== 'object') continue;
+    const t = unwrap(a.type);
+    if (t.kind === 'array' && Array.isArray(v)) v.forEach((x, i) => attributes(t.inner) && unknownModelFields(t.inner, x, `${p}[${i}]`, out));
+    else if (t.kind === 'map') for (const [mk, mv] of Object.entries(v)) attributes(t.inner) && unknownModelFields(t.inner, mv, `${p}.${mk}`, out);
+    else if (attributes(t.inner)) unknownModelFields(t.inner, v, p, out);
+  }
+}
+
+/** Drops fields the type does not have, in place (what decoding into a typed object does upstream). */
+export function pruneModelFields(className: string, obj: unknown): void {
+  const attrs = attributes(className);
+  if (!attrs || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
+  const byName = new Map(attrs.map((a) => [a.baseName, a]));
+  const o = obj as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const a = byName.get(k);
+    if (!a) {
+      delete o[k];
+      continue;
+    }
+    const v = o[k];
+    if (v === null || typeof v !== 'object') continue;
+    const t = unwrap(a.type);
+    if (!attributes(t.inner)) continue;
+    if (t.kind === 'array' && Array.isArray(v)) for (const x of v) pruneModelFields(t.inner, x);
+    else if (t.kind === 'map') for (const mv of Object.values(v)) pruneModelFields(t.inner, mv);
+    else pruneModelFields(t.inner, v);
+  }
+}
