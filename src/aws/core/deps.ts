@@ -26,9 +26,20 @@ export interface AwsConfig {
   caCertPem: string;
 }
 
+/**
+ * Verifies a web identity (OIDC) token's signature for STS
+ * AssumeRoleWithWebIdentity, e.g. against a cluster's service-account issuer
+ * keys. Resolves when the signature is valid; rejects (any error) otherwise.
+ * STS has already checked the token's shape, issuer (a registered IAM OIDC
+ * provider), audience and expiry.
+ */
+export type WebIdentityVerifier = (token: string, issuer: string) => Promise<void>;
+
 export interface AwsDeps {
   state: AwsState;
   clock: Clock;
   config: AwsConfig;
   log: Logger;
+  /** Optional: verifies web identity token signatures (without it, signatures are not checked). */
+  webIdentityVerifier?: WebIdentityVerifier;
 }

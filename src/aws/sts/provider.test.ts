@@ -86,6 +86,20 @@ test('AssumeRoleWithWebIdentity: token shape, provider, audience, expiry', async
   await assert.rejects(req(jwt({ iss: 'https://issuer.example/id/1', sub: 'me', aud: 'sts.amazonaws.com', exp: exp - 3600 })), { code: 'ExpiredTokenException' });
   await assert.rejects(req(jwt({ iss: 'https://elsewhere.example', aud: 'sts.amazonaws.com', exp })), { code: 'InvalidIdentityToken' });
   await assert.rejects(req('a.b'), { code: 'InvalidIdentityToken' });
+  const good = jwt({ iss: 'https://issuer.example/id/1', sub: 'me', aud: 'sts.amazonaws.com', exp });
+  const seen: string[] = [];
+  deps.webIdentityVerifier = async (token, issuer) => {
+    seen.push(issuer);
+    if (token === good) throw new Error('bad signature');
+  };
+  try {
+    await assert.rejects(req(good), { code: 'InvalidIdentityToken', message: /could not be validated by AWS/ });
+    assert.deepEqual(seen, ['https://issuer.example/id/1']);
+    deps.webIdentityVerifier = async () => {};
+    assert.equal((await req(good)).SubjectFromWebIdentityToken, 'me');
+  } finally {
+    delete deps.webIdentityVerifier;
+  }
 });
 
 test('sessions expired for over an hour are swept as new ones are issued', async () => {

@@ -18,7 +18,8 @@
  * conditions), as IRSA relies on; AssumeRole checks the caller against the
  * trust policy only with IAM enforcement on. Web identity tokens are checked
  * for shape, issuer (a registered IAM OIDC provider), audience (its client id
- * list) and expiry, not yet for their signature.
+ * list) and expiry, and their signature through deps.webIdentityVerifier
+ * when the server provides one (cluster service-account issuers).
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../core/deps.ts';
@@ -184,6 +185,17 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
         }
         const context: Record<string, string | string[]> = { [`${providerId}:aud`]: aud, [`${providerId}:oaud`]: aud };
         if (typeof claims.sub === 'string') context[`${providerId}:sub`] = claims.sub;
+        if (deps.webIdentityVerifier) {
+          try {
+            await deps.webIdentityVerifier(input.WebIdentityToken, iss);
+          } catch {
+            throw awsError(
+              'InvalidIdentityToken',
+              'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.',
+              400,
+            );
+          }
+        }
         const r = role(input.RoleArn, { action: 'sts:AssumeRoleWithWebIdentity', federated: provider.Arn, context }, ctx);
         const out = await issueForRole(r, input.RoleSessionName, input.DurationSeconds);
         return {
