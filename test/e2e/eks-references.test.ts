@@ -120,6 +120,15 @@ describe('eks with reference checks against EC2/IAM/Auto Scaling/Logs (aws CLI)'
     const fp = await aws('eks', 'create-fargate-profile', '--cluster-name', 'refs', '--fargate-profile-name', 'fp', '--pod-execution-role-arn', roleArn, '--selectors', 'namespace=default');
     assert.deepEqual([...fp.fargateProfile.subnets].sort(), [...priv].sort(), 'defaults to the cluster private subnets');
 
+    // A cluster whose role is deleted reports it in health.
+    const role2 = (await aws('iam', 'create-role', '--role-name', 'eks-refs-2', '--assume-role-policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] }))).Role.Arn;
+    await aws('eks', 'create-cluster', '--name', 'fragile', '--role-arn', role2, '--resources-vpc-config', `subnetIds=${priv.join(',')}`);
+    await waitFor(async () => (await aws('eks', 'describe-cluster', '--name', 'fragile')).cluster.status === 'ACTIVE', { what: 'fragile ACTIVE' });
+    assert.deepEqual((await aws('eks', 'describe-cluster', '--name', 'fragile')).cluster.health.issues, []);
+    await aws('iam', 'delete-role', '--role-name', 'eks-refs-2');
+    const sick = (await aws('eks', 'describe-cluster', '--name', 'fragile')).cluster;
+    assert.equal(sick.health.issues[0].code, 'IamRoleNotFound');
+
     await aws('eks', 'create-addon', '--cluster-name', 'refs', '--addon-name', 'vpc-cni', '--service-account-role-arn', 'arn:aws:iam::000000000000:role/missing-cni');
     const ad = await waitFor(async () => {
       const x = (await aws('eks', 'describe-addon', '--cluster-name', 'refs', '--addon-name', 'vpc-cni')).addon;

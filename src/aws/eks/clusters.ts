@@ -303,7 +303,11 @@ export function clusterOperations(e: EksContext) {
         return { cluster: deps.state.get(key) ?? doc };
       }),
 
-    DescribeCluster: (input: any, ctx: RequestContext) => ({ cluster: out(getCluster(e, ctx, input.name)) }),
+    DescribeCluster: async (input: any, ctx: RequestContext) => {
+      const c = getCluster(e, ctx, input.name);
+      const issues = await healthIssues(e, ctx, c);
+      return { cluster: issues.length ? out({ ...c, health: { issues } }) : out(c) };
+    },
 
     ListClusters: (input: any, ctx: RequestContext) => {
       const includeAll = (input.include ?? []).includes('all');
@@ -463,7 +467,7 @@ export function clusterOperations(e: EksContext) {
         if (!kubeVersion(to) || !isOffered(to, deps.clock.nowMs())) throw invalidParameter('unsupported Kubernetes version', f);
         if (minorOf(to) !== minorOf(c.version) + 1) throw invalidParameter(`Unsupported Kubernetes minor version update from ${c.version} to ${to}`, f);
         if (!input.force) {
-          const blockers = upgradeBlockers(e, ctx, c, to);
+          const blockers = upgradeBlockers(e, ctx, c, to, await healthIssues(e, ctx, c));
           if (blockers.length) {
             throw awsError('InvalidRequestException', `Cluster upgrade to ${to} is blocked by upgrade insights: ${blockers.join('; ')}. Resolve them or retry with force.`, 400, f);
           }
@@ -539,6 +543,34 @@ export function clusterOperations(e: EksContext) {
       return { cluster: out({ ...c, status: 'DELETING' }) };
     },
   };
+}
+
+/**
+ * healthIssues: what EKS would report in cluster.health when something the
+ * cluster depends on has gone (its IAM role, subnets, security groups, KMS
+ * key), checked against the emulated services when reference checks are on.
+ */
+export async function healthIssues(e: EksContext, ctx: RequestContext, c: any): Promise<any[]> {
+  if (!e.refs.checks || c.connectorConfig || (c.status !== 'ACTIVE' && c.status !== 'UPDATING')) return [];
+  const scope = scopeOf(ctx);
+  const issues: any[] = [];
+  if (!(await e.refs.role(c.roleArn))) {
+    issues.push({ code: 'IamRoleNotFound', message: `The cluster role ${c.roleArn} was not found.`, resourceIds: [c.roleArn] });
+  }
+  for (const s of c.resourcesVpcConfig?.subnetIds ?? []) {
+    if (!(await e.refs.subnet(scope, s))) issues.push({ code: 'Ec2SubnetNotFound', message: `One or more subnets were not found: ${s}`, resourceIds: [s] });
+  }
+  for (const g of c.resourcesVpcConfig?.securityGroupIds ?? []) {
+    if (!(await e.refs.securityGroup(scope, g))) issues.push({ code: 'Ec2SecurityGroupNotFound', message: `One or more security groups were not found: ${g}`, resourceIds: [g] });
+  }
+  const keyArn: string | undefined = c.encryptionConfig?.[0]?.provider?.keyArn;
+  if (keyArn) {
+    const k = await e.refs.kmsKey(scope, keyArn);
+    if (!k) issues.push({ code: 'KmsKeyNotFound', message: `The KMS key ${keyArn} was not found.`, resourceIds: [keyArn] });
+    else if (k.KeyState === 'Disabled') issues.push({ code: 'KmsKeyDisabled', message: `The KMS key ${keyArn} is disabled.`, resourceIds: [keyArn] });
+    else if (k.KeyState === 'PendingDeletion') issues.push({ code: 'KmsKeyMarkedForDeletion', message: `The KMS key ${keyArn} is pending deletion.`, resourceIds: [keyArn] });
+  }
+  return issues;
 }
 
 async function completeCluster(e: EksContext, key: string, doc: any, tx: Tx): Promise<StateOp[]> {

@@ -17,7 +17,7 @@ import { createHash } from 'node:crypto';
 import type { RequestContext } from '../core/types.ts';
 import { addonDef, compatibleVersions, isCompatible } from './addon-catalogue.ts';
 import { childKey, childPrefix, type EksContext, invalidParameter, notFound, out, paginate, scopeOf } from './common.ts';
-import { getCluster } from './clusters.ts';
+import { getCluster, healthIssues } from './clusters.ts';
 import { minorOf, nextMinor } from './versions.ts';
 
 interface InsightDoc {
@@ -41,7 +41,7 @@ function stableId(uid: string, name: string): string {
 }
 
 /** computeInsights evaluates every insight of a cluster, for the version after `fromVersion`. */
-export function computeInsights(e: EksContext, ctx: Pick<RequestContext, 'accountId' | 'region'>, cluster: any, targetVersion?: string): InsightDoc[] {
+export function computeInsights(e: EksContext, ctx: Pick<RequestContext, 'accountId' | 'region'>, cluster: any, targetVersion?: string, liveHealth: any[] = []): InsightDoc[] {
   const scope = scopeOf(ctx);
   const target = targetVersion ?? nextMinor(cluster.version) ?? cluster.version;
   const refreshed = e.deps.state.get<any>(childKey(scope, 'insights', cluster.name, 'state'));
@@ -88,7 +88,7 @@ export function computeInsights(e: EksContext, ctx: Pick<RequestContext, 'accoun
   });
   const usage = e.deps.state.get<any>(childKey(scope, 'insights', cluster.name, 'api-usage'));
   const deprecated: any[] = (usage?.usages ?? []).filter((u: any) => minorOf(u.stopServingVersion) <= minorOf(target) && minorOf(u.stopServingVersion) > minorOf(cluster.version));
-  const health = (cluster.health?.issues ?? []).map((i: any) => ({ insightStatus: { status: 'ERROR', reason: i.message } }));
+  const health = [...(cluster.health?.issues ?? []), ...liveHealth].map((i: any) => ({ insightStatus: { status: 'ERROR', reason: i.message } }));
   const degraded = addons.filter((a) => a.status === 'DEGRADED').map((a) => ({ arn: a.addonArn, insightStatus: { status: 'WARNING', reason: `Add-on ${a.addonName} is DEGRADED: ${(a.health?.issues ?? []).map((i: any) => i.message).join('; ')}` } }));
   return [
     mk('Kubelet version skew', 'UPGRADE_READINESS', 'Checks for kubelet versions of worker nodes in the cluster to see if upgrade would cause noncompliance with supported Kubernetes kubelet version skew policy.', 'Upgrade your worker nodes to match the Kubernetes version of your cluster control plane.', skew),
@@ -115,8 +115,8 @@ export function computeInsights(e: EksContext, ctx: Pick<RequestContext, 'accoun
 }
 
 /** upgradeBlockers: reasons of ERROR upgrade insights for an upgrade to `to`. */
-export function upgradeBlockers(e: EksContext, ctx: Pick<RequestContext, 'accountId' | 'region'>, cluster: any, to: string): string[] {
-  return computeInsights(e, ctx, cluster, to)
+export function upgradeBlockers(e: EksContext, ctx: Pick<RequestContext, 'accountId' | 'region'>, cluster: any, to: string, liveHealth: any[] = []): string[] {
+  return computeInsights(e, ctx, cluster, to, liveHealth)
     .filter((i) => i.category === 'UPGRADE_READINESS' && i.insightStatus.status === 'ERROR')
     .map((i) => `${i.name}: ${i.insightStatus.reason}`);
 }
@@ -129,9 +129,9 @@ export function insightOperations(e: EksContext) {
     return [{ op: 'put', key, doc: next }];
   });
   return {
-    ListInsights: (input: any, ctx: RequestContext) => {
+    ListInsights: async (input: any, ctx: RequestContext) => {
       const c = getCluster(e, ctx, input.clusterName);
-      let list = computeInsights(e, ctx, c);
+      let list = computeInsights(e, ctx, c, undefined, await healthIssues(e, ctx, c));
       const flt = input.filter ?? {};
       if (flt.categories?.length) list = list.filter((i) => flt.categories.includes(i.category));
       if (flt.kubernetesVersions?.length) list = list.filter((i) => i.kubernetesVersion && flt.kubernetesVersions.includes(i.kubernetesVersion));
@@ -143,9 +143,9 @@ export function insightOperations(e: EksContext) {
         nextToken,
       };
     },
-    DescribeInsight: (input: any, ctx: RequestContext) => {
+    DescribeInsight: async (input: any, ctx: RequestContext) => {
       const c = getCluster(e, ctx, input.clusterName);
-      const i = computeInsights(e, ctx, c).find((x) => x.id === input.id);
+      const i = computeInsights(e, ctx, c, undefined, await healthIssues(e, ctx, c)).find((x) => x.id === input.id);
       if (!i) throw notFound(`No insight found with id: ${input.id}`, { clusterName: input.clusterName });
       return { insight: out(i) };
     },
