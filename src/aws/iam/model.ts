@@ -106,6 +106,23 @@ export interface OidcProviderDoc {
   Tags?: Tag[];
 }
 
+export interface SamlProviderDoc {
+  Name: string;
+  Arn: string;
+  SAMLMetadataDocument: string;
+  SAMLProviderUUID: string;
+  CreateDate: string;
+  ValidUntil: string;
+  AssertionEncryptionMode?: string;
+  Tags?: Tag[];
+}
+
+/** Account-wide settings: the password policy and the account alias. */
+export interface AccountSettingsDoc {
+  PasswordPolicy?: Record<string, unknown>;
+  AccountAlias?: string;
+}
+
 /** The shared access-key document (see the project brief's conventions). */
 export interface AccessKeyDoc {
   AccessKeyId: string;
@@ -125,7 +142,7 @@ export function iamScope(accountId: string): Scope {
 /** The account-less scope of access keys. */
 export const ACCESS_KEY_SCOPE: Scope = { accountId: '_', region: GLOBAL_REGION };
 
-export type IamType = 'role' | 'user' | 'group' | 'policy' | 'instance-profile' | 'oidc-provider';
+export type IamType = 'role' | 'user' | 'group' | 'policy' | 'instance-profile' | 'oidc-provider' | 'saml-provider' | 'account';
 
 export function iamKey(accountId: string, type: IamType, id: string): string {
   return awsKey(iamScope(accountId), IAM, type, id);

@@ -214,3 +214,25 @@ test('names are unique regardless of case for users, groups, policies and instan
   await h.call('CreateInstanceProfile', { InstanceProfileName: 'Prof' });
   assert.equal((await h.callError('CreateInstanceProfile', { InstanceProfileName: 'prof' })).code, 'EntityAlreadyExists');
 });
+
+test('account password policy, account alias, SAML providers', async () => {
+  assert.equal((await h.callError('GetAccountPasswordPolicy', {})).message, 'The Password Policy with domain name 000000000000 cannot be found.');
+  await h.call('UpdateAccountPasswordPolicy', { MinimumPasswordLength: 14, RequireSymbols: true, MaxPasswordAge: 90 });
+  const pp = (await h.call('GetAccountPasswordPolicy', {})).PasswordPolicy;
+  assert.equal(pp.MinimumPasswordLength, 14);
+  assert.equal(pp.ExpirePasswords, true);
+  await h.call('DeleteAccountPasswordPolicy', {});
+  await h.call('CreateAccountAlias', { AccountAlias: 'platform-dev' });
+  assert.deepEqual((await h.call('ListAccountAliases', {})).AccountAliases, ['platform-dev']);
+  await h.call('DeleteAccountAlias', { AccountAlias: 'platform-dev' });
+  assert.deepEqual((await h.call('ListAccountAliases', {})).AccountAliases, []);
+  const metadata = `<?xml version="1.0"?><md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" validUntil="2030-01-01T00:00:00Z" entityID="https://idp.example.com">${'x'.repeat(1000)}</md:EntityDescriptor>`;
+  const c = await h.call('CreateSAMLProvider', { Name: 'okta', SAMLMetadataDocument: metadata, Tags: [{ Key: 'a', Value: 'b' }] });
+  assert.equal(c.SAMLProviderArn, 'arn:aws:iam::000000000000:saml-provider/okta');
+  const g = await h.call('GetSAMLProvider', { SAMLProviderArn: c.SAMLProviderArn });
+  assert.equal(g.ValidUntil.toISOString(), '2030-01-01T00:00:00.000Z');
+  assert.equal((await h.call('ListSAMLProviders', {})).SAMLProviderList.length, 1);
+  assert.equal((await h.callError('CreateSAMLProvider', { Name: 'okta', SAMLMetadataDocument: metadata })).code, 'EntityAlreadyExists');
+  await h.call('DeleteSAMLProvider', { SAMLProviderArn: c.SAMLProviderArn });
+  assert.equal((await h.callError('GetSAMLProvider', { SAMLProviderArn: c.SAMLProviderArn })).code, 'NoSuchEntity');
+});

@@ -6,6 +6,7 @@
  */
 import type { AwsDeps } from '../core/deps.ts';
 import type { AwsProvider, OperationHandler } from '../core/types.ts';
+import { accountOperations } from './account.ts';
 import { attachablePrincipals, customerPolicies, d, renderGroup, renderInstanceProfile, renderPolicy, renderRole, renderUser } from './common.ts';
 import { instanceProfileOperations } from './instance-profiles.ts';
 import { iamCollection, type InstanceProfileDoc, type PolicyDoc } from './model.ts';
@@ -16,7 +17,7 @@ import { roleOperations } from './roles.ts';
 import { getPolicy } from './shared.ts';
 import { userGroupOperations } from './users-groups.ts';
 
-function accountOperations(deps: AwsDeps): Record<string, OperationHandler> {
+function authorizationOperations(deps: AwsDeps): Record<string, OperationHandler> {
   const { state } = deps;
   const inline = (m: Record<string, string>) => Object.entries(m).map(([PolicyName, PolicyDocument]) => ({ PolicyName, PolicyDocument }));
   const attached = (arns: string[]) => arns.map((a) => ({ PolicyName: a.slice(a.lastIndexOf('/') + 1), PolicyArn: a }));
@@ -55,7 +56,6 @@ function accountOperations(deps: AwsDeps): Record<string, OperationHandler> {
         IsTruncated: false,
       };
     },
-    ListAccountAliases: () => ({ AccountAliases: [], IsTruncated: false }),
     GetAccountSummary: (_input, ctx) => {
       const { roles, users, groups } = attachablePrincipals(state, ctx.accountId);
       const policies = customerPolicies(state, ctx.accountId);
@@ -113,6 +113,7 @@ export function createIamProvider(deps: AwsDeps): AwsProvider {
       ...principalPolicyOperations(deps, 'Group'),
       ...instanceProfileOperations(deps),
       ...oidcProviderOperations(deps),
+      ...authorizationOperations(deps),
       ...accountOperations(deps),
     },
   };
