@@ -63,8 +63,8 @@ export interface RunInstancesSpec {
   [k: string]: unknown;
 }
 
-/** settle returns the instance's state name as of now (transitions that are due applied). */
-function currentState(i: Doc, now: number): string {
+/** currentState returns the instance's state name as of now (transitions that are due applied). */
+export function currentState(i: Doc, now: number): string {
   let name = i.State.Name as string;
   if (i._until !== undefined && now >= i._until && NEXT[name]) name = NEXT[name]!;
   return name;

@@ -15,6 +15,7 @@ import { newId } from './ids.ts';
 import { availableIps } from './ip-alloc.ts';
 import { associateDefaultAcl } from './network-acls.ts';
 import { natState } from './gateways.ts';
+import { currentState } from './instances.ts';
 import { findZone, type Zone, zonesOf } from './regions.ts';
 import { clone, type Doc, type Ec2Store, out, T } from './store.ts';
 import { type Tag, tagsFor } from './tags.ts';
@@ -140,7 +141,7 @@ export function subnetOperations(deps: AwsDeps) {
         const busy =
           store.list(T.networkInterface).some((n) => n.SubnetId === id) ||
           store.list(T.natGateway).some((n) => n.SubnetId === id && !['deleted', 'failed'].includes(natState(n, deps.clock.nowMs()))) ||
-          store.list(T.instance).some((i) => i.SubnetId === id && i.State?.Name !== 'terminated') ||
+          store.list(T.instance).some((i) => i.SubnetId === id && currentState(i, deps.clock.nowMs()) !== 'terminated') ||
           store.list(T.vpcEndpoint).some((e) => e.State !== 'deleted' && e.SubnetIds?.includes(id));
         if (busy) throw E.dependency(`The subnet '${id}' has dependencies and cannot be deleted.`);
         const ops = [store.del(T.subnet, id)];
