@@ -24,7 +24,7 @@ interface Env {
 const envs: Env[] = [];
 after(() => {
   for (const e of envs) {
-    e.eks.lifecycle.stop();
+    e.eks.stop();
     e.clock.stop();
     e.deps.state.stop();
   }
@@ -199,10 +199,26 @@ describe('EKS clusters', () => {
     assert.equal((await env.call('DescribeCluster', { name: 'slow' })).cluster.status, 'ACTIVE');
   });
 
+  test('end of standard support: EKS upgrades a STANDARD cluster to the next minor, add-ons stay', async () => {
+    const env = await makeEnv();
+    await activeCluster(env, 'eos', { version: '1.33', upgradePolicy: { supportType: 'STANDARD' } });
+    await env.call('CreateAddon', { clusterName: 'eos', addonName: 'kube-proxy' });
+    await activeCluster(env, 'ext', { version: '1.33' });
+    // 1.33 leaves standard support on 2026-07-29; the test clock starts on 2026-06-01.
+    for (let day = 0; day < 60; day++) await env.advance(24 * 3600_000);
+    await env.advance(1000);
+    const c = (await env.call('DescribeCluster', { name: 'eos' })).cluster;
+    assert.equal(c.version, '1.34');
+    const ups = (await env.call('ListUpdates', { name: 'eos' })).updateIds;
+    assert.equal((await env.call('DescribeUpdate', { name: 'eos', updateId: ups[0] })).update.status, 'Successful');
+    assert.equal((await env.call('DescribeAddon', { clusterName: 'eos', addonName: 'kube-proxy' })).addon.addonVersion, 'v1.33.3-eksbuild.10');
+    assert.equal((await env.call('DescribeCluster', { name: 'ext' })).cluster.version, '1.33', 'EXTENDED keeps the version until extended support ends');
+  });
+
   test('an interrupted transition resumes after a restart', async () => {
     const env = await makeEnv();
     await env.call('CreateCluster', { name: 'resume', roleArn: role, resourcesVpcConfig: vpc });
-    env.eks.lifecycle.stop(); // the old process dies with its timers
+    env.eks.stop(); // the old process dies with its timers
     const env2 = await makeEnv({}, { state: env.deps.state, clock: env.clock });
     await env2.advance(1000);
     assert.equal((await env2.call('DescribeCluster', { name: 'resume' })).cluster.status, 'ACTIVE');

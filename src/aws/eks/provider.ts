@@ -22,6 +22,7 @@ import { Lifecycle } from './lifecycle.ts';
 import { nodegroupOperations } from './nodegroups.ts';
 import { podIdentityOperations } from './pod-identity.ts';
 import { Refs } from './refs.ts';
+import { startSupportPolicy } from './support-policy.ts';
 import { tagOperations } from './tags.ts';
 import { updateOperations } from './updates.ts';
 import { describeClusterVersions } from './versions.ts';
@@ -29,6 +30,8 @@ import { describeClusterVersions } from './versions.ts';
 export interface EksProvider extends AwsProvider {
   /** The lifecycle controller (start is called for you; stop on shutdown). */
   readonly lifecycle: Lifecycle;
+  /** Stops the lifecycle controller and the support-policy sweep (state keeps what is pending). */
+  stop(): void;
 }
 
 export function createEksProvider(deps: AwsDeps): EksProvider {
@@ -51,9 +54,21 @@ export function createEksProvider(deps: AwsDeps): EksProvider {
   };
   // Resume transitions stored before a restart once the state cache is loaded.
   // AwsState.start() is idempotent; the server calls it before serving.
+  let stopSupport: () => void = () => {};
   void deps.state.start().then(
-    () => lc.start(),
+    () => {
+      lc.start();
+      stopSupport = startSupportPolicy(e);
+    },
     (err) => deps.log.error({ err }, 'eks: could not start the lifecycle controller'),
   );
-  return { service: 'eks', operations, lifecycle: lc };
+  return {
+    service: 'eks',
+    operations,
+    lifecycle: lc,
+    stop: () => {
+      stopSupport();
+      lc.stop();
+    },
+  };
 }
