@@ -122,3 +122,13 @@ test('signing time: 15 minutes of skew either way is the limit', () => {
   assert.equal(checkSigningTime(info, t - 16 * 60_000)?.kind, 'not-yet-current');
   assert.equal(checkSigningTime({ ...info, amzDate: '' }, t)?.kind, 'no-date');
 });
+
+test('paths are normalized as the SDK signer normalizes them (empty and dot segments)', async () => {
+  const signed = await signer('eks').sign(
+    { method: 'GET', protocol: 'http:', hostname: '127.0.0.1', port: 4566, path: '/clusters//a/./b/../c/', query: {}, headers: { host: '127.0.0.1:4566' } },
+    { signingDate },
+  );
+  const wire = onTheWire(signed);
+  const info = parseSigV4(wire.headers, wire.query)!;
+  assert.equal(verifySigV4(wire, info, 'sekrit'), true);
+});

@@ -164,9 +164,27 @@ function safeDecode(s: string): string {
   }
 }
 
+/**
+ * canonicalPath normalizes the path as the SDKs do for every service but S3
+ * (empty and '.' segments dropped, '..' resolved, leading/trailing slash
+ * kept) and URI-encodes each segment of the path as sent (double encoding).
+ */
+function canonicalPath(raw: string): string {
+  if (raw === '' || raw === '/') return '/';
+  if (!/\/\/|\/\.\.?(\/|$)/.test(raw)) return raw.split('/').map(uriEscape).join('/');
+  const segs: string[] = [];
+  for (const seg of raw.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') segs.pop();
+    else segs.push(seg);
+  }
+  const body = segs.map(uriEscape).join('/');
+  return `${raw.startsWith('/') ? '/' : ''}${body}${segs.length > 0 && raw.endsWith('/') ? '/' : ''}`;
+}
+
 /** canonicalRequest builds the SigV4 canonical request (exported for tests). */
 export function canonicalRequest(req: SignedRequest, info: SigV4Info, payloadHash: string): string {
-  const path = req.rawPath === '' ? '/' : req.rawPath.split('/').map(uriEscape).join('/');
+  const path = canonicalPath(req.rawPath);
   const pairs: [string, string][] = [];
   if (req.rawQuery !== '') {
     for (const part of req.rawQuery.split('&')) {
