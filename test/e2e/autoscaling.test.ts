@@ -5,12 +5,17 @@
  * answer bad input with AWS's errors.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsJson, runAws } from '../helpers/aws-cli.ts';
 import { boto3Json, runBoto3 } from '../helpers/boto3.ts';
 import { describeGroup } from '../../src/aws/autoscaling/shared.ts';
 import { startTestServer, type TestServer, waitFor } from '../helpers/server.ts';
 
+/** Extra server parts (none: the committed provider list). */
+const serverParts = {};
 let srv: TestServer;
 let ep: string;
 let ec2Missing: string | undefined;
@@ -39,7 +44,7 @@ async function waitInService(name: string, n: number): Promise<any> {
 
 describe('autoscaling (aws CLI, boto3)', () => {
   before(async () => {
-    srv = await startTestServer();
+    srv = await startTestServer({}, serverParts);
     ep = srv.awsEndpoint;
     const probe = await runAws(ep, ['ec2', 'describe-vpcs']);
     if (probe.code !== 0) {
@@ -223,5 +228,45 @@ asg.create_auto_scaling_group(AutoScalingGroupName='mix', MinSize=1, MaxSize=10,
     assert.ok(left.every((i: any) => i.State.Name === 'terminated' || i.State.Name === 'shutting-down'));
     const acts = await boto3Json(ep, `result = client('autoscaling').describe_scaling_activities(AutoScalingGroupName='mix', IncludeDeletedGroups=True)['Activities']`);
     assert.ok(acts.some((a: any) => a.Description.startsWith('Terminating EC2 instance')));
+  });
+
+  it('a restarted server (sqlite store) resumes scaling from the store', async (t) => {
+    if (ec2Missing) return t.skip(ec2Missing);
+    const dir = mkdtempSync(join(tmpdir(), 'localeks-asg-restart-'));
+    const scope = { accountId: '000000000000', region: 'us-east-1' };
+    const opts = { store: 'sqlite', dataDir: dir };
+    let s1: TestServer | undefined = await startTestServer(opts, serverParts);
+    try {
+      const e1 = s1.awsEndpoint;
+      const vpc = (await awsJson(e1, ['ec2', 'create-vpc', '--cidr-block', '10.40.0.0/16'])).Vpc.VpcId;
+      const sub = (await awsJson(e1, ['ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', '10.40.0.0/24', '--availability-zone', 'us-east-1a'])).Subnet.SubnetId;
+      const lt = (await awsJson(e1, ['ec2', 'create-launch-template', '--launch-template-name', 'restart', '--launch-template-data', '{"ImageId":"ami-0123456789abcdef0","InstanceType":"m5.large"}'])).LaunchTemplate.LaunchTemplateId;
+      await boto3Json(
+        e1,
+        `client('autoscaling').create_auto_scaling_group(AutoScalingGroupName='r', MinSize=0, MaxSize=5, DesiredCapacity=3, VPCZoneIdentifier='${sub}', LaunchTemplate={'LaunchTemplateId': '${lt}'})`,
+      );
+      // Stop at once: launches may be half done, instances still pending.
+      await s1.stop();
+      s1 = undefined;
+      const s2 = await startTestServer(opts, serverParts);
+      try {
+        await waitFor(
+          () => {
+            const g: any = describeGroup(s2.server.state, scope, 'r');
+            return g?.Instances.length === 3 && g.Instances.every((i: any) => i.LifecycleState === 'InService');
+          },
+          { what: 'group r to reach 3 InService after the restart', timeoutMs: 60_000, intervalMs: 50 },
+        );
+        const g = (await awsJson(s2.awsEndpoint, ['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', 'r'])).AutoScalingGroups[0];
+        const ids = g.Instances.map((i: any) => i.InstanceId);
+        const insts = (await awsJson(s2.awsEndpoint, ['ec2', 'describe-instances', '--filters', 'Name=tag:aws:autoscaling:groupName,Values=r'])).Reservations.flatMap((r: any) => r.Instances);
+        assert.deepEqual(insts.filter((i: any) => i.State.Name !== 'terminated').map((i: any) => i.InstanceId).sort(), [...ids].sort(), 'no duplicate launches across the restart');
+      } finally {
+        await s2.stop();
+      }
+    } finally {
+      await s1?.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
