@@ -588,3 +588,34 @@ export function runQuery(cmds: Command[], events: InsightsEvent[], maxRows: numb
   });
   return { results, recordsMatched: matched, recordsScanned: scanned, bytesScanned: bytes };
 }
+
+/** recordFields renders one event as GetLogRecord does: every field, values as strings. */
+export function recordFields(e: InsightsEvent): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of toRow(e)) if (k !== '@ptr') out[k] = render(v, k);
+  return out;
+}
+
+/** logGroupFields lists the fields seen in messages with the percentage of events that have each (GetLogGroupFields). */
+export function logGroupFields(messages: string[]): { name: string; percent: number }[] {
+  const counts = new Map<string, number>([
+    ['@timestamp', messages.length],
+    ['@message', messages.length],
+    ['@logStream', messages.length],
+    ['@ingestionTime', messages.length],
+    ['@log', messages.length],
+  ]);
+  for (const m of messages) {
+    const row: Row = new Map();
+    if (m.trimStart().startsWith('{')) {
+      try {
+        flatten('', JSON.parse(m), row);
+      } catch {
+        // not JSON
+      }
+    }
+    for (const k of row.keys()) counts.set(k, (counts.get(k) ?? 0) + 1);
+  }
+  if (messages.length === 0) return [];
+  return [...counts].map(([name, n]) => ({ name, percent: Math.round((n / messages.length) * 100) }));
+}

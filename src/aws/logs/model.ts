@@ -109,3 +109,21 @@ export function resourcePolicyKey(accountId: string, region: string, name: strin
 export function resourcePolicyCollection(accountId: string, region: string): string {
   return collectionPrefix(logsScope(accountId, region), LOGS, 'resource-policy');
 }
+
+/** A saved Logs Insights query (PutQueryDefinition), in the model's QueryDefinition shape. */
+export interface QueryDefinitionDoc {
+  queryDefinitionId: string;
+  name: string;
+  queryString: string;
+  logGroupNames?: string[];
+  lastModified: number;
+  queryLanguage: string;
+}
+
+export function queryDefinitionKey(accountId: string, region: string, id: string): string {
+  return awsKey(logsScope(accountId, region), LOGS, 'query-definition', id);
+}
+
+export function queryDefinitionCollection(accountId: string, region: string): string {
+  return collectionPrefix(logsScope(accountId, region), LOGS, 'query-definition');
+}

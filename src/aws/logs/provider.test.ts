@@ -200,3 +200,38 @@ test('GetLogEvents and FilterLogEvents return at most 1 MB per call', async () =
   assert.equal(filtered.events.length, 3);
   assert.ok(filtered.nextToken);
 });
+
+test('Insights via the provider: StartQuery, GetQueryResults, GetLogRecord from @ptr, GetLogGroupFields; query definitions; ListLogGroups', async () => {
+  const g = '/insights';
+  await h.call('CreateLogGroup', { logGroupName: g });
+  await h.call('CreateLogStream', { logGroupName: g, logStreamName: 'kube-apiserver-audit-1' });
+  const t = h.clock.nowMs();
+  await h.call('PutLogEvents', {
+    logGroupName: g,
+    logStreamName: 'kube-apiserver-audit-1',
+    logEvents: [
+      { timestamp: t - 2000, message: JSON.stringify({ verb: 'get', user: { username: 'a' } }) },
+      { timestamp: t - 1000, message: JSON.stringify({ verb: 'delete', user: { username: 'b' } }) },
+    ],
+  });
+  const q = await h.call('StartQuery', { logGroupName: g, startTime: Math.floor((t - 60_000) / 1000), endTime: Math.ceil(t / 1000), queryString: 'fields @timestamp, verb | filter verb = "delete"' });
+  const r = await h.call('GetQueryResults', { queryId: q.queryId });
+  assert.equal(r.status, 'Complete');
+  assert.equal(r.results.length, 1);
+  const ptr = r.results[0].find((f: any) => f.field === '@ptr').value;
+  const rec = await h.call('GetLogRecord', { logRecordPointer: ptr });
+  assert.equal(rec.logRecord['user.username'], 'b');
+  assert.equal(rec.logRecord['@logStream'], 'kube-apiserver-audit-1');
+  const fields = (await h.call('GetLogGroupFields', { logGroupName: g })).logGroupFields;
+  assert.ok(fields.some((f: any) => f.name === 'verb' && f.percent === 100));
+  assert.equal((await h.callError('StartQuery', { logGroupName: g, startTime: 0, endTime: 1, queryString: 'bogus x' })).code, 'MalformedQueryException');
+  assert.equal((await h.callError('GetQueryResults', { queryId: 'nope' })).code, 'ResourceNotFoundException');
+
+  const def = await h.call('PutQueryDefinition', { name: 'deletes', queryString: 'filter verb = "delete"', logGroupNames: [g] });
+  await h.call('PutQueryDefinition', { queryDefinitionId: def.queryDefinitionId, name: 'deletes', queryString: 'filter verb = "delete" | limit 5' });
+  const defs = (await h.call('DescribeQueryDefinitions', { queryDefinitionNamePrefix: 'del' })).queryDefinitions;
+  assert.deepEqual(defs.map((d: any) => d.queryString), ['filter verb = "delete" | limit 5']);
+  assert.equal((await h.call('DeleteQueryDefinition', { queryDefinitionId: def.queryDefinitionId })).success, true);
+  const listed = await h.call('ListLogGroups', { logGroupNamePattern: '^/insi' });
+  assert.deepEqual(listed.logGroups.map((x: any) => x.logGroupName), [g]);
+});

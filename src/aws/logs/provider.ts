@@ -9,7 +9,7 @@ import type { AwsDeps } from '../core/deps.ts';
 import { awsError, type AwsProvider, type OperationHandler, type RequestContext } from '../core/types.ts';
 import { getKey } from '../kms/shared.ts';
 import { compileFilterPattern } from './filter-pattern.ts';
-import { parseQuery, runQuery, type InsightsEvent, type QueryResult } from './insights.ts';
+import { logGroupFields, parseQuery, recordFields, runQuery, type InsightsEvent, type QueryResult } from './insights.ts';
 import {
   appendEvents,
   deleteStreamOps,
@@ -27,12 +27,15 @@ import {
 import {
   groupCollection,
   groupKey,
+  queryDefinitionCollection,
+  queryDefinitionKey,
   resourcePolicyCollection,
   resourcePolicyKey,
   streamCollection,
   streamKey,
   type LogGroupDoc,
   type LogStreamDoc,
+  type QueryDefinitionDoc,
   type ResourcePolicyDoc,
 } from './model.ts';
 
@@ -202,6 +205,88 @@ export function createLogsProvider(deps: AwsDeps): AwsProvider {
         results: q.result.results,
         statistics: { recordsMatched: q.result.recordsMatched, recordsScanned: q.result.recordsScanned, bytesScanned: q.result.bytesScanned },
       };
+    },
+    GetLogRecord: (input, ctx) => {
+      let group = '';
+      let eventId = '';
+      try {
+        [group, eventId] = Buffer.from(input.logRecordPointer, 'base64').toString().split('\u0000') as [string, string];
+      } catch {
+        // handled below
+      }
+      const g = group ? getLogGroup(state, ctx.accountId, ctx.region, group) : undefined;
+      if (!g || !eventId) throw invalidParameter('The specified log record pointer is invalid.');
+      for (const s of streamsOf(ctx, group)) {
+        const e = streamEvents(state, ctx.accountId, ctx.region, g, s.logStreamName, now(ctx)).find((x) => eventIdOf(x) === eventId);
+        if (e) {
+          return {
+            logRecord: recordFields({ timestamp: e.timestamp, ingestionTime: e.ingestionTime, message: e.message, logStreamName: e.logStreamName, log: `${ctx.accountId}:${group}`, ptr: input.logRecordPointer }),
+          };
+        }
+      }
+      throw awsError('ResourceNotFoundException', 'The specified log record does not exist.', 400);
+    },
+    GetLogGroupFields: (input, ctx) => {
+      const name = groupNameOf(input);
+      const g = load(ctx, name);
+      const at = input.time !== undefined ? input.time * 1000 : now(ctx);
+      const events = streamsOf(ctx, name)
+        .flatMap((s) => streamEvents(state, ctx.accountId, ctx.region, g, s.logStreamName, now(ctx)))
+        .filter((e) => e.timestamp <= at && e.timestamp > at - 15 * 60_000);
+      return { logGroupFields: logGroupFields(events.map((e) => e.message)) };
+    },
+    ListLogGroups: (input, ctx) => {
+      let groups = state.list<LogGroupDoc>(groupCollection(ctx.accountId, ctx.region));
+      groups.sort((a, b) => (a.logGroupName < b.logGroupName ? -1 : a.logGroupName > b.logGroupName ? 1 : 0));
+      if (input.logGroupNamePattern) {
+        let re: RegExp;
+        try {
+          re = new RegExp(input.logGroupNamePattern, 'i');
+        } catch {
+          throw invalidParameter('Invalid logGroupNamePattern.');
+        }
+        groups = groups.filter((g) => re.test(g.logGroupName));
+      }
+      if (input.logGroupClass) groups = groups.filter((g) => g.logGroupClass === input.logGroupClass);
+      const limit = limitCheck(input.limit, 1000, 1000);
+      const start = readOffset(input.nextToken);
+      const page = groups.slice(start, start + limit);
+      return {
+        logGroups: page.map((g) => ({ logGroupName: g.logGroupName, logGroupArn: g.logGroupArn, logGroupClass: g.logGroupClass })),
+        nextToken: start + page.length < groups.length ? offsetToken(start + page.length) : undefined,
+      };
+    },
+    PutQueryDefinition: async (input, ctx) => {
+      parseQuery(input.queryString);
+      const id: string = input.queryDefinitionId ?? randomUUID();
+      if (input.queryDefinitionId && !state.get(queryDefinitionKey(ctx.accountId, ctx.region, id))) {
+        throw awsError('ResourceNotFoundException', 'The specified query definition does not exist.', 400);
+      }
+      const doc: QueryDefinitionDoc = {
+        queryDefinitionId: id,
+        name: input.name,
+        queryString: input.queryString,
+        logGroupNames: input.logGroupNames,
+        lastModified: now(ctx),
+        queryLanguage: input.queryLanguage ?? 'CWLI',
+      };
+      await state.commit([{ op: 'put', key: queryDefinitionKey(ctx.accountId, ctx.region, id), doc }]);
+      return { queryDefinitionId: id };
+    },
+    DescribeQueryDefinitions: (input, ctx) => {
+      let defs = state.list<QueryDefinitionDoc>(queryDefinitionCollection(ctx.accountId, ctx.region));
+      if (input.queryDefinitionNamePrefix) defs = defs.filter((q) => q.name.startsWith(input.queryDefinitionNamePrefix));
+      defs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      const limit = limitCheck(input.maxResults, 1000, 1000);
+      const start = readOffset(input.nextToken);
+      const page = defs.slice(start, start + limit);
+      return { queryDefinitions: page, nextToken: start + page.length < defs.length ? offsetToken(start + page.length) : undefined };
+    },
+    DeleteQueryDefinition: async (input, ctx) => {
+      const key = queryDefinitionKey(ctx.accountId, ctx.region, input.queryDefinitionId);
+      if (!state.get(key)) throw awsError('ResourceNotFoundException', 'The specified query definition does not exist.', 400);
+      await state.commit([{ op: 'delete', key }]);
+      return { success: true };
     },
     StopQuery: (input, ctx) => {
       const q = queries.get(input.queryId);
