@@ -94,3 +94,16 @@ test('IAM users sign with their access keys; STS sessions need their token and e
   assert.equal(expired.status, 403);
   assert.match(expired.body, /<Code>ExpiredToken<\/Code><Message>The security token included in the request is expired<\/Message>/);
 });
+
+test('presigned URLs verify with IAM enforcement, and expire after X-Amz-Expires on the simulated clock', async () => {
+  const spec = { service: 'sts', method: 'GET', query: { Action: 'GetCallerIdentity', Version: '2011-06-15' }, headers: { 'x-k8s-aws-id': 'demo' }, presign: true, accessKeyId: '246824682468' } as const;
+  const ok = await signedFetch(h.url, { ...spec, signingDate: h.clock.now() });
+  assert.equal(ok.status, 200, ok.body);
+  assert.match(ok.body, /<Arn>arn:aws:iam::246824682468:root<\/Arn>/);
+  const old = await signedFetch(h.url, { ...spec, signingDate: new Date(h.clock.nowMs() - 16 * 60_000) });
+  assert.equal(old.status, 403);
+  assert.match(old.body, /<Code>SignatureDoesNotMatch<\/Code><Message>Signature expired: /);
+  const forged = await signedFetch(h.url, { ...spec, secretAccessKey: 'guess', signingDate: h.clock.now() });
+  assert.equal(forged.status, 403);
+  assert.match(forged.body, /<Code>SignatureDoesNotMatch<\/Code>/);
+});

@@ -233,6 +233,10 @@ export function createAwsGateway(opts: AwsGatewayOptions): { handle(req: Incomin
         if (caller.sessionToken !== undefined && sig.securityToken !== caller.sessionToken) throw invalidClientToken(protocol.name);
         if (caller.expiresAtMs !== undefined && caller.expiresAtMs <= deps.clock.nowMs()) throw expiredToken(protocol.name);
         const skew = checkSigningTime(sig, deps.clock.nowMs());
+        if (skew?.kind === 'no-date') throw new AwsServiceError('IncompleteSignature', skew.message, 400);
+        if (sig.presigned && !(sig.expiresSeconds !== undefined && sig.expiresSeconds > 0 && sig.expiresSeconds <= 604800)) {
+          throw new AwsServiceError('AuthorizationQueryParametersError', 'X-Amz-Expires must be between 1 and 604800 seconds (one week).', 400);
+        }
         if (skew) throw signatureMismatch(protocol.name, skew.message);
         const ok = verifySigV4({ method: wire.method, rawPath, rawQuery, rawHeaders: req.rawHeaders, body: wire.body }, sig, caller.secret);
         if (!ok) throw signatureMismatch(protocol.name);
