@@ -500,3 +500,23 @@ describe('openapi', () => {
     assert.match(e, /unknown field "spec.template.spec.containers\[0\].imagee"/);
   });
 });
+
+describe('pod security admission', () => {
+  test('restricted namespaces reject non-conforming pods and warn on workloads', async () => {
+    await ok(['create', 'ns', 'psa']);
+    await ok(['label', 'ns', 'psa', 'pod-security.kubernetes.io/enforce=restricted']);
+    const e = await fails(['run', 'p', '--image=nginx', '-n', 'psa']);
+    assert.match(e, /pods "p" is forbidden: violates PodSecurity "restricted:latest": allowPrivilegeEscalation != false \(container "p" must set securityContext.allowPrivilegeEscalation=false\)/);
+    const r = await h.kubectl(['create', 'deployment', 'd', '--image=nginx', '-n', 'psa']);
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /Warning: would violate PodSecurity "restricted:latest"/);
+    const okPod = {
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'good', namespace: 'psa' },
+      spec: {
+        securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+        containers: [{ name: 'c', image: 'nginx', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } } }],
+      },
+    };
+    await ok(['apply', '-f', '-'], JSON.stringify(okPod));
+  });
+});

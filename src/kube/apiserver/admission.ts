@@ -12,8 +12,35 @@ import type { KObject } from '../api/types.ts';
 import { newForbidden } from './errors.ts';
 import type { ClusterRegistry } from './registry/generic-store.ts';
 import { generateName } from './registry/generic-store.ts';
+import type { Resource } from '../api/scheme.ts';
+import { namespaceLevels, podSecurityViolations } from './pod-security.ts';
 
 const SA_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Pod Security admission for a pod (enforce rejects with 403, warn adds
+ * warnings) and for the pod templates of workloads (warnings only, as upstream).
+ */
+export function admitPodSecurity(reg: ClusterRegistry, res: Resource, obj: KObject, warnings: string[] | undefined): void {
+  const spec = res.storageResource === 'pods' ? obj.spec : res.storageResource === 'batch/cronjobs' ? obj.spec?.jobTemplate?.spec?.template?.spec : obj.spec?.template?.spec;
+  if (!spec) return;
+  const nsRes = reg.scheme.get('', 'v1', 'namespaces')!;
+  const ns = reg.cache.get(reg.keyFor(nsRes, '', obj.metadata?.namespace ?? ''))?.obj;
+  const { enforce, warn } = namespaceLevels(ns);
+  if (!enforce && !warn) return;
+  const isPod = res.storageResource === 'pods';
+  if (enforce) {
+    const v = podSecurityViolations(enforce, spec);
+    if (v.length) {
+      if (isPod) throw newForbidden({ group: '', resource: 'pods' }, obj.metadata?.name ?? '', `violates PodSecurity "${enforce}:latest": ${v.join(', ')}`);
+      warnings?.push(`would violate PodSecurity "${enforce}:latest": ${v.join(', ')}`);
+    }
+  }
+  if (warn && warn !== enforce) {
+    const v = podSecurityViolations(warn, spec);
+    if (v.length) warnings?.push(`would violate PodSecurity "${warn}:latest": ${v.join(', ')}`);
+  }
+}
 
 export async function admitPodCreate(reg: ClusterRegistry, pod: KObject): Promise<void> {
   const spec = (pod.spec ??= {});

@@ -147,6 +147,15 @@ function componentSchemas(rs: Resource[]): Record<string, unknown> {
     return name;
   };
   for (const r of rs) {
+    if (r.custom) {
+      // Custom resources: the CRD's schema, with ObjectMeta for metadata.
+      const meta = add('V1ObjectMeta');
+      const sch = structuredClone(r.custom.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+      sch.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, ...(sch.properties ?? {}), metadata: { allOf: [{ $ref: `#/components/schemas/${meta}` }] } };
+      sch['x-kubernetes-group-version-kind'] = [{ group: r.group, kind: r.kind, version: r.version }];
+      schemas[`${r.group.split('.').reverse().join('.')}.${r.version}.${r.kind}`] = sch;
+      continue;
+    }
     const cls = modelClassOf(r.group, r.version, r.kind);
     if (!cls) continue;
     const name = add(cls);
@@ -165,7 +174,7 @@ export function openapiV3Doc(scheme: Scheme, key: string, gitVersion: string): R
   if (rs.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const r of rs) Object.assign(paths, operations(r, true));
-  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: componentSchemas(rs.filter((r) => !r.crd)) } };
+  return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: componentSchemas(rs) } };
 }
 
 /** The /openapi/v2 swagger document. */

@@ -148,6 +148,14 @@ function send(res: ServerResponse, code: number, body: string, contentType = 'ap
   res.end(body);
 }
 
+/** Appends `Warning: 299 - "..."` headers. */
+function addWarnings(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length === 0) return;
+  const prev = res.getHeader('Warning');
+  const list = prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)];
+  res.setHeader('Warning', [...list, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
+}
+
 function sendJson(res: ServerResponse, code: number, obj: unknown): void {
   send(res, code, JSON.stringify(obj));
 }
@@ -499,7 +507,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         if (info.name && body?.metadata?.name && body.metadata.name !== info.name) {
           throw newBadRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${info.name})`);
         }
-        const obj = await reg.create(r, ns, body, { dryRun, fieldManager: fieldManagerOf(q, req) });
+        const warnings: string[] = [];
+        const obj = await reg.create(r, ns, body, { dryRun, fieldManager: fieldManagerOf(q, req), warnings });
+        addWarnings(res, warnings);
         return respondObject(st, r, req, res, 201, obj, q);
       }
       case 'update': {

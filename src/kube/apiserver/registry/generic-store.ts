@@ -37,7 +37,10 @@ import { type CacheEntry, WatchCache, encodedJson } from './watch-cache.ts';
 import { ServiceAllocator } from './service-allocator.ts';
 import { selectableFields, strategyFor } from './strategies.ts';
 import { recordManagedFields } from './managed-fields.ts';
-import { admitPodCreate } from '../admission.ts';
+import { admitPodCreate, admitPodSecurity } from '../admission.ts';
+
+/** Resources whose objects are or hold pod specs (Pod Security admission). */
+const POD_TEMPLATE_OWNERS = new Set(['pods', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs', 'replicationcontrollers', 'podtemplates']);
 
 export interface WriteOptions {
   dryRun?: boolean;
@@ -46,6 +49,8 @@ export interface WriteOptions {
   operation?: 'Update' | 'Apply';
   /** Subresource being written ('status', 'scale', ...), '' for the main resource. */
   subresource?: string;
+  /** Admission warnings for the response's Warning header are appended here. */
+  warnings?: string[];
 }
 
 export interface ListOptions {
@@ -408,6 +413,7 @@ export class ClusterRegistry {
     st.prepareForCreate?.(obj);
     await this.namespaceLifecycle(res, meta.namespace ?? '', meta.name!);
     if (res.storageResource === 'pods') await admitPodCreate(this, obj);
+    if (POD_TEMPLATE_OWNERS.has(res.storageResource)) admitPodSecurity(this, res, obj, opts.warnings);
     this.validate(res, obj);
     let release = () => {};
     if (res.storageResource === 'services') {
