@@ -13,7 +13,7 @@
  * servers do the same, correct work. Prints ops/s per phase and overall, and
  * the localeks/moto ratio (target: >= 10x).
  *
- * Usage: npm run bench:aws [-- --vpcs 200 --describes 5000 --concurrency 8 --store memory]
+ * Usage: npm run bench:aws [-- --vpcs 200 --describes 5000 --concurrency 8 --store memory --only localeks|moto --cpu-prof DIR]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
@@ -32,6 +32,8 @@ const DESCRIBES = Number(arg('describes', '5000'));
 const CONCURRENCY = Number(arg('concurrency', '8'));
 const STORE = arg('store', 'memory');
 const ONLY = arg('only', '');
+/** --cpu-prof DIR writes a V8 CPU profile of the localeks process there. */
+const PROF = arg('cpu-prof', '');
 const REGION = 'us-east-1';
 
 class Sha256 {
@@ -242,7 +244,7 @@ async function main(): Promise<void> {
     const bin = fileURLToPath(new URL('../bin/localeks', import.meta.url));
     const { child, endpoint } = await startChild(
       process.execPath,
-      [bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', STORE, '--log-level', 'error', ...(STORE === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-${process.pid}`] : [])],
+      [...(PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : []), bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', STORE, '--log-level', 'error', ...(STORE === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-${process.pid}`] : [])],
       /aws (http:\/\/[^\s]+)/,
       (m) => m[1]!,
     );
