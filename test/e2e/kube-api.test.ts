@@ -520,3 +520,37 @@ describe('pod security admission', () => {
     await ok(['apply', '-f', '-'], JSON.stringify(okPod));
   });
 });
+
+describe('limit ranges and resource quotas', () => {
+  test('LimitRange defaults and max, ResourceQuota limits and status', async () => {
+    await ok(['create', 'ns', 'qt']);
+    await ok(['apply', '-f', '-'], `apiVersion: v1
+kind: ResourceQuota
+metadata: {name: q1, namespace: qt}
+spec:
+  hard: {pods: "2", requests.cpu: "1"}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: lr, namespace: qt}
+spec:
+  limits:
+  - type: Container
+    default: {cpu: 500m, memory: 128Mi}
+    defaultRequest: {cpu: 250m, memory: 64Mi}
+    max: {cpu: "1"}
+`);
+    await until('default sa', async () => ((await h.kubectl(['get', 'sa', 'default', '-n', 'qt'])).code === 0 ? true : undefined));
+    await ok(['run', 'a', '--image=nginx', '-n', 'qt']);
+    const a = JSON.parse(await ok(['get', 'pod', 'a', '-n', 'qt', '-o', 'json']));
+    assert.deepEqual(a.spec.containers[0].resources, { limits: { cpu: '500m', memory: '128Mi' }, requests: { cpu: '250m', memory: '64Mi' } });
+    assert.match(a.metadata.annotations['kubernetes.io/limit-ranger'], /LimitRanger plugin set: cpu, memory request for container a; cpu, memory limit for container a/);
+    assert.match(await fails(['run', 'big', '--image=nginx', '-n', 'qt', '--overrides={"spec":{"containers":[{"name":"big","image":"nginx","resources":{"limits":{"cpu":"2"}}}]}}']), /pods "big" is forbidden: maximum cpu usage per Container is 1, but limit is 2/);
+    await ok(['run', 'b', '--image=nginx', '-n', 'qt']);
+    assert.match(await fails(['run', 'c', '--image=nginx', '-n', 'qt']), /pods "c" is forbidden: exceeded quota: q1, requested: pods=1, used: pods=2, limited: pods=2/);
+    await until('quota status', async () => {
+      const q = JSON.parse(await ok(['get', 'quota', 'q1', '-n', 'qt', '-o', 'json']));
+      return q.status?.used?.pods === '2' && q.status.used['requests.cpu'] === '500m' ? true : undefined;
+    });
+  });
+});

@@ -45,6 +45,7 @@ import { unknownFields } from './field-validation.ts';
 import { NamespaceController } from './namespace-controller.ts';
 import { CrdController } from './crd.ts';
 import { GarbageCollector } from './garbage-collector.ts';
+import { QuotaController } from './quota.ts';
 import { readJsonPath, writeJsonPath } from './registry/structural.ts';
 import { kubeVersionInfo } from './version.ts';
 import { loadModels, modelClassOf, pruneModelFields } from './models.ts';
@@ -86,6 +87,7 @@ export interface ClusterState {
   namespaces: NamespaceController;
   crds: CrdController;
   gc: GarbageCollector;
+  quota: QuotaController;
   watches: Set<WatchStream>;
 }
 
@@ -262,11 +264,12 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (!st) {
       const scheme = new Scheme();
       const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme });
-      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), gc: new GarbageCollector(registry, log), watches: new Set() };
+      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), gc: new GarbageCollector(registry, log), quota: new QuotaController(registry, log), watches: new Set() };
       states.set(cluster.uid, st);
       st.namespaces.start();
       st.crds.start();
       st.gc.start();
+      st.quota.start();
     }
     st.cluster = cluster;
     return st;
@@ -820,6 +823,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       st.namespaces.stop();
       st.crds.stop();
       st.gc.stop();
+      st.quota.stop();
       st.registry.cache.close();
       states.delete(uid);
     },

@@ -38,6 +38,7 @@ import { ServiceAllocator } from './service-allocator.ts';
 import { selectableFields, strategyFor } from './strategies.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodCreate, admitPodSecurity } from '../admission.ts';
+import { admitLimitRanges, admitQuota } from '../quota.ts';
 
 /** Resources whose objects are or hold pod specs (Pod Security admission). */
 const POD_TEMPLATE_OWNERS = new Set(['pods', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs', 'replicationcontrollers', 'podtemplates']);
@@ -412,7 +413,10 @@ export class ClusterRegistry {
     else delete meta.generation;
     st.prepareForCreate?.(obj);
     await this.namespaceLifecycle(res, meta.namespace ?? '', meta.name!);
-    if (res.storageResource === 'pods') await admitPodCreate(this, obj);
+    if (res.storageResource === 'pods') {
+      await admitPodCreate(this, obj);
+      admitLimitRanges(this, obj);
+    }
     if (POD_TEMPLATE_OWNERS.has(res.storageResource)) admitPodSecurity(this, res, obj, opts.warnings);
     this.validate(res, obj);
     let release = () => {};
@@ -422,6 +426,7 @@ export class ClusterRegistry {
       if (a.errors.length > 0) throw newInvalid({ group: '', kind: 'Service' }, meta.name!, a.errors);
     }
     try {
+      if (res.namespaced) admitQuota(this, res, obj);
       await this.hooks.admit?.('create', res, obj);
       recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
       if (opts.dryRun) {
