@@ -253,6 +253,27 @@ describe('ec2 provider', () => {
     await fails('DescribeInstances', { InstanceIds: ['i-0123456789abcdef0'] }, 'InvalidInstanceID.NotFound');
   });
 
+  it('creates gateway and interface VPC endpoints with routes and ENIs', async () => {
+    const { call, fails, deps, scope } = await setup();
+    const vpc = (await call('CreateVpc', { CidrBlock: '10.0.0.0/16' })).Vpc;
+    const s1 = (await call('CreateSubnet', { VpcId: vpc.VpcId, CidrBlock: '10.0.1.0/24', AvailabilityZone: 'us-east-1a' })).Subnet;
+    const rt = (await call('CreateRouteTable', { VpcId: vpc.VpcId })).RouteTable;
+    const gw = (await call('CreateVpcEndpoint', { VpcId: vpc.VpcId, ServiceName: 'com.amazonaws.us-east-1.s3', RouteTableIds: [rt.RouteTableId] })).VpcEndpoint;
+    const pl = (await call('DescribePrefixLists', { Filters: [{ Name: 'prefix-list-name', Values: ['com.amazonaws.us-east-1.s3'] }] })).PrefixLists[0];
+    const routes = (await call('DescribeRouteTables', { RouteTableIds: [rt.RouteTableId] })).RouteTables[0].Routes;
+    assert.ok(routes.some((r: any) => r.DestinationPrefixListId === pl.PrefixListId && r.GatewayId === gw.VpcEndpointId));
+    const ifc = (await call('CreateVpcEndpoint', { VpcId: vpc.VpcId, VpcEndpointType: 'Interface', ServiceName: 'com.amazonaws.us-east-1.ecr.dkr', SubnetIds: [s1.SubnetId] })).VpcEndpoint;
+    assert.equal(ifc.NetworkInterfaceIds.length, 1);
+    assert.equal(shared.getSubnet(deps.state, scope, s1.SubnetId)!.AvailableIpAddressCount, 250);
+    await fails('CreateVpcEndpoint', { VpcId: vpc.VpcId, ServiceName: 'com.amazonaws.us-east-1.nope' }, 'InvalidServiceName');
+    await fails('DeleteVpc', { VpcId: vpc.VpcId }, 'DependencyViolation');
+    await call('DeleteVpcEndpoints', { VpcEndpointIds: [gw.VpcEndpointId, ifc.VpcEndpointId] });
+    assert.equal(shared.getSubnet(deps.state, scope, s1.SubnetId)!.AvailableIpAddressCount, 251);
+    assert.equal((await call('DescribeRouteTables', { RouteTableIds: [rt.RouteTableId] })).RouteTables[0].Routes.length, 1);
+    const svcs = await call('DescribeVpcEndpointServices', { ServiceNames: ['com.amazonaws.us-east-1.sts'] });
+    assert.deepEqual(svcs.ServiceNames, ['com.amazonaws.us-east-1.sts']);
+  });
+
   it('knows instance types and EKS max pods', async () => {
     const { call } = await setup();
     assert.equal(maxPods('m5.large'), 29);

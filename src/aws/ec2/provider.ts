@@ -19,6 +19,7 @@ import { routeTableOperations } from './route-tables.ts';
 import { securityGroupOperations } from './security-groups.ts';
 import { subnetOperations } from './subnets.ts';
 import { tagOperations } from './tags.ts';
+import { vpcEndpointOperations } from './vpc-endpoints.ts';
 import { vpcOperations } from './vpcs.ts';
 
 /** createEc2Provider builds the EC2 provider over deps.state and deps.clock. */
@@ -37,6 +38,7 @@ export function createEc2Provider(deps: AwsDeps): AwsProvider {
     ...launchTemplateOperations(deps),
     ...instanceOperations(deps),
     ...instanceTypeOperations,
+    ...vpcEndpointOperations(deps),
     ...tagOperations((ctx) => storeOf(deps, ctx)),
   };
   return { service: 'ec2', operations };
