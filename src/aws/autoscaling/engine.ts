@@ -463,27 +463,35 @@ export class AutoScalingEngine {
     return undefined;
   }
 
-  /** pickVictims chooses instances to terminate per the Default termination policy. */
+  /**
+   * pickVictims chooses instances to terminate per the Default termination
+   * policy: from the AZ with the most instances, prefer an outdated launch
+   * template, then pending ones, then the oldest. Linear per pick (zone
+   * counts kept incrementally), so scaling in thousands stays cheap.
+   */
   private pickVictims(g: GroupDoc, n: number): InstanceDoc[] {
-    const candidates = g.Instances.filter((i) => countsTowardCapacity(i.LifecycleState) && !i.ProtectedFromScaleIn);
-    const chosen: InstanceDoc[] = [];
     const currentLt = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+    const perAz = new Map<string, number>();
+    for (const i of g.Instances) if (countsTowardCapacity(i.LifecycleState)) perAz.set(i.AvailabilityZone, (perAz.get(i.AvailabilityZone) ?? 0) + 1);
+    // Candidates per AZ, each list sorted best victim first.
+    const rank = (i: InstanceDoc) => (sameTemplate(i.LaunchTemplate, currentLt) ? 2 : 0) + pendingFirst(i);
+    const byAz = new Map<string, InstanceDoc[]>();
+    for (const i of g.Instances) {
+      if (!countsTowardCapacity(i.LifecycleState) || i.ProtectedFromScaleIn) continue;
+      if (!byAz.has(i.AvailabilityZone)) byAz.set(i.AvailabilityZone, []);
+      byAz.get(i.AvailabilityZone)!.push(i);
+    }
+    for (const list of byAz.values()) list.sort((a, b) => rank(a) - rank(b) || (a._since ?? 0) - (b._since ?? 0));
+    const chosen: InstanceDoc[] = [];
     for (let k = 0; k < n; k++) {
-      const left = candidates.filter((c) => !chosen.includes(c));
-      if (left.length === 0) break;
-      // AZ with the most instances first (keeps zones balanced).
-      const perAz = new Map<string, number>();
-      for (const i of g.Instances) {
-        if (countsTowardCapacity(i.LifecycleState) && !chosen.includes(i)) perAz.set(i.AvailabilityZone, (perAz.get(i.AvailabilityZone) ?? 0) + 1);
+      let bestAz: string | undefined;
+      for (const [az, list] of byAz) {
+        if (list.length === 0) continue;
+        if (bestAz === undefined || (perAz.get(az) ?? 0) > (perAz.get(bestAz) ?? 0)) bestAz = az;
       }
-      const maxAz = Math.max(...left.map((i) => perAz.get(i.AvailabilityZone) ?? 0));
-      let pool = left.filter((i) => (perAz.get(i.AvailabilityZone) ?? 0) === maxAz);
-      // Then instances on an outdated launch template or version.
-      const outdated = pool.filter((i) => !sameTemplate(i.LaunchTemplate, currentLt));
-      if (outdated.length > 0) pool = outdated;
-      // Then those still pending, then the oldest.
-      pool.sort((a, b) => pendingFirst(a) - pendingFirst(b) || (a._since ?? 0) - (b._since ?? 0));
-      chosen.push(pool[0]!);
+      if (bestAz === undefined) break;
+      chosen.push(byAz.get(bestAz)!.shift()!);
+      perAz.set(bestAz, (perAz.get(bestAz) ?? 0) - 1);
     }
     return chosen;
   }

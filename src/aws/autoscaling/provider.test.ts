@@ -309,4 +309,18 @@ describe('autoscaling provider', () => {
     assert.deepEqual(byTag.map((x: any) => x.AutoScalingGroupName), ['s']);
     p.stop();
   });
+
+  it('scales a 1,000-instance group out in batches and back in, zones balanced', async () => {
+    const { call, until, ec2, group, p } = await setup();
+    await call('CreateAutoScalingGroup', { ...base, AutoScalingGroupName: 'big', VPCZoneIdentifier: 'subnet-a1,subnet-b1,subnet-c1', MinSize: 0, MaxSize: 1000, DesiredCapacity: 1000 });
+    await until(() => ec2.instances.size === 1000, '1,000 launches');
+    ec2.runAll();
+    await until(async () => (await group('big')).Instances.every((i: any) => i.LifecycleState === 'InService'), 'all InService');
+    await call('SetDesiredCapacity', { AutoScalingGroupName: 'big', DesiredCapacity: 10 });
+    await until(async () => (await group('big')).Instances.length === 10, 'scale in to 10');
+    const perAz: Record<string, number> = {};
+    for (const i of (await group('big')).Instances) perAz[i.AvailabilityZone] = (perAz[i.AvailabilityZone] ?? 0) + 1;
+    assert.deepEqual(Object.values(perAz).sort(), [3, 3, 4]);
+    p.stop();
+  });
 });
