@@ -176,18 +176,31 @@ export function attachablePrincipals(state: AwsState, accountId: string): { role
   };
 }
 
-/** attachmentCount counts the principals of the account a policy is attached to (and boundary uses). */
-export function attachmentCounts(state: AwsState, accountId: string, arn: string): { attach: number; boundary: number } {
+/** Attachment and boundary-use counts per policy ARN. */
+export type UsageCounts = Map<string, { attach: number; boundary: number }>;
+
+/** usageCounts counts, in one pass over the account's principals, how often each policy is attached or used as a boundary. */
+export function usageCounts(state: AwsState, accountId: string): UsageCounts {
   const { roles, users, groups } = attachablePrincipals(state, accountId);
-  let attach = 0;
-  let boundary = 0;
-  for (const p of [...roles, ...users, ...groups]) if (p._attached.includes(arn)) attach++;
-  for (const p of [...roles, ...users]) if (p.PermissionsBoundary?.PermissionsBoundaryArn === arn) boundary++;
-  return { attach, boundary };
+  const out: UsageCounts = new Map();
+  const at = (arn: string) => {
+    let c = out.get(arn);
+    if (!c) out.set(arn, (c = { attach: 0, boundary: 0 }));
+    return c;
+  };
+  for (const p of [...roles, ...users, ...groups]) for (const a of new Set(p._attached)) at(a).attach++;
+  for (const p of [...roles, ...users]) if (p.PermissionsBoundary) at(p.PermissionsBoundary.PermissionsBoundaryArn).boundary++;
+  return out;
 }
 
-export function renderPolicy(state: AwsState, accountId: string, p: PolicyDoc, withTags = true): Record<string, unknown> {
-  const c = attachmentCounts(state, accountId, p.Arn);
+/** attachmentCounts counts the principals of the account a policy is attached to (and boundary uses). */
+export function attachmentCounts(state: AwsState, accountId: string, arn: string): { attach: number; boundary: number } {
+  return usageCounts(state, accountId).get(arn) ?? { attach: 0, boundary: 0 };
+}
+
+/** renderPolicy renders a Policy; pass counts from usageCounts when rendering many. */
+export function renderPolicy(state: AwsState, accountId: string, p: PolicyDoc, withTags = true, counts?: UsageCounts): Record<string, unknown> {
+  const c = (counts ?? usageCounts(state, accountId)).get(p.Arn) ?? { attach: 0, boundary: 0 };
   return {
     PolicyName: p.PolicyName,
     PolicyId: p.PolicyId,

@@ -18,6 +18,7 @@ import {
   paginate,
   removeTags,
   renderPolicy,
+  usageCounts,
   validateTags,
 } from './common.ts';
 import { iamUniqueId } from './ids.ts';
@@ -118,7 +119,8 @@ export function policyOperations(deps: AwsDeps): Record<string, OperationHandler
         list = list.filter((p) => attached.has(p.Arn));
       }
       const { page, IsTruncated, Marker } = paginate(list, input);
-      return { Policies: page.map((p) => renderPolicy(state, ctx.accountId, p, false)), IsTruncated, Marker };
+      const counts = usageCounts(state, ctx.accountId);
+      return { Policies: page.map((p) => renderPolicy(state, ctx.accountId, p, false, counts)), IsTruncated, Marker };
     },
     ListEntitiesForPolicy: (input, ctx) => {
       const p = load(input.PolicyArn);

@@ -7,7 +7,7 @@
 import type { AwsDeps } from '../core/deps.ts';
 import type { AwsProvider, OperationHandler } from '../core/types.ts';
 import { accountOperations } from './account.ts';
-import { attachablePrincipals, customerPolicies, d, renderGroup, renderInstanceProfile, renderPolicy, renderRole, renderUser } from './common.ts';
+import { attachablePrincipals, customerPolicies, d, renderGroup, renderInstanceProfile, renderPolicy, renderRole, renderUser, usageCounts } from './common.ts';
 import { instanceProfileOperations } from './instance-profiles.ts';
 import { iamCollection, type InstanceProfileDoc, type PolicyDoc } from './model.ts';
 import { oidcProviderOperations } from './oidc-providers.ts';
@@ -33,6 +33,7 @@ function authorizationOperations(deps: AwsDeps): Record<string, OperationHandler
         const p = getPolicy(state, arn);
         if (p && arn.includes(':aws:policy/')) policies.push(p);
       }
+      const counts = usageCounts(state, ctx.accountId);
       return {
         UserDetailList: want('User')
           ? users.map((u) => ({ ...renderUser(u), GroupList: u._groups, AttachedManagedPolicies: attached(u._attached), UserPolicyList: inline(u._inline) }))
@@ -50,7 +51,7 @@ function authorizationOperations(deps: AwsDeps): Record<string, OperationHandler
         Policies: policies
           .filter((p) => (p.Arn.includes(':aws:policy/') ? want('AWSManagedPolicy') : want('LocalManagedPolicy')))
           .map((p) => ({
-            ...renderPolicy(state, ctx.accountId, p, false),
+            ...renderPolicy(state, ctx.accountId, p, false, counts),
             PolicyVersionList: p._versions.map((v) => ({ Document: v.Document, VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: d(v.CreateDate) })),
           })),
         IsTruncated: false,
