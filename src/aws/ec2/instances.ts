@@ -94,6 +94,7 @@ export function instanceView(store: Ec2Store, i: Doc, now: number): Doc {
   v.State = stateOf(name);
   v.LaunchTime = new Date(i.LaunchTime);
   if (v.UsageOperationUpdateTime) v.UsageOperationUpdateTime = new Date(v.UsageOperationUpdateTime);
+  v.BlockDeviceMappings = (v.BlockDeviceMappings as Doc[] | undefined)?.map((b) => ({ ...b, Ebs: b.Ebs && { ...b.Ebs, AttachTime: new Date(b.Ebs.AttachTime) } }));
   if (name === 'terminated') {
     v.StateReason = { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown' };
     v.NetworkInterfaces = [];
@@ -343,7 +344,8 @@ export async function runInstancesIn(deps: AwsDeps, store: Ec2Store, input: RunI
         Hypervisor: 'xen',
         RootDeviceName: '/dev/xvda',
         RootDeviceType: 'ebs',
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { AttachTime: new Date(launch), DeleteOnTermination: true, Status: 'attached', VolumeId: newId('vol') } }],
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { AttachTime: launch, DeleteOnTermination: true, Status: 'attached', VolumeId: newId('vol') } }],
+        _rootVolume: rootVolume(spec),
         SourceDestCheck: true,
         VirtualizationType: 'hvm',
         Monitoring: { State: spec.Monitoring?.Enabled ? 'enabled' : 'disabled' },
@@ -404,6 +406,12 @@ export async function runInstancesIn(deps: AwsDeps, store: Ec2Store, input: RunI
       Instances: views.map((v) => ({ ...v, SecurityGroups: groups })),
     };
   });
+}
+
+/** rootVolume is the size and type of the root EBS volume the launch asked for (8 GiB gp3 by default). */
+function rootVolume(spec: RunInstancesSpec): Doc {
+  const ebs = (spec.BlockDeviceMappings ?? []).find((b) => b.Ebs)?.Ebs ?? {};
+  return { Size: ebs.VolumeSize ?? 8, VolumeType: ebs.VolumeType ?? 'gp3', Iops: ebs.Iops ?? 3000, Throughput: ebs.Throughput ?? 125, Encrypted: !!ebs.Encrypted, KmsKeyId: ebs.KmsKeyId };
 }
 
 function instanceProfile(store: Ec2Store, p: { Arn?: string; Name?: string }): Doc {

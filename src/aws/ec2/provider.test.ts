@@ -241,6 +241,9 @@ describe('ec2 provider', () => {
     const running = await call('DescribeInstances', { Filters: [{ Name: 'instance-state-name', Values: ['running'] }] });
     assert.equal(running.Reservations[0].Instances.length, 2);
     assert.equal(running.Reservations[0].ReservationId, res.ReservationId);
+    const vols = await call('DescribeVolumes', { Filters: [{ Name: 'attachment.instance-id', Values: [i0.InstanceId] }] });
+    assert.equal(vols.Volumes[0].Attachments[0].Device, '/dev/xvda');
+    assert.equal((await call('DescribeInstanceCreditSpecifications', { InstanceIds: [i0.InstanceId] })).InstanceCreditSpecifications[0].CpuCredits, 'unlimited');
     const enis = await call('DescribeNetworkInterfaces', { Filters: [{ Name: 'attachment.instance-id', Values: [i0.InstanceId] }] });
     assert.equal(enis.NetworkInterfaces[0].PrivateIpAddress, '10.0.1.4');
 

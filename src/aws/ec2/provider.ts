@@ -19,6 +19,7 @@ import { routeTableOperations } from './route-tables.ts';
 import { securityGroupOperations } from './security-groups.ts';
 import { subnetOperations } from './subnets.ts';
 import { tagOperations } from './tags.ts';
+import { volumeOperations } from './volumes.ts';
 import { vpcEndpointOperations } from './vpc-endpoints.ts';
 import { vpcOperations } from './vpcs.ts';
 
@@ -39,6 +40,7 @@ export function createEc2Provider(deps: AwsDeps): AwsProvider {
     ...instanceOperations(deps),
     ...instanceTypeOperations,
     ...vpcEndpointOperations(deps),
+    ...volumeOperations(deps),
     ...tagOperations((ctx) => storeOf(deps, ctx)),
   };
   return { service: 'ec2', operations };

@@ -1,0 +1,90 @@
+/**
+ * EBS as instances use it: every instance's root volume (created and
+ * deleted with the instance) for DescribeVolumes, and the CPU credit
+ * option of burstable instances (DescribeInstanceCreditSpecifications).
+ * terraform's aws_instance reads both on every refresh.
+ */
+import type { AwsDeps } from '../core/deps.ts';
+import type { RequestContext } from '../core/types.ts';
+import { storeOf } from './env.ts';
+import { ec2Error } from './errors.ts';
+import { compileFilters, type FilterInput, paginate } from './filters.ts';
+import { listInstancesIn } from './instances.ts';
+import { type Doc, T } from './store.ts';
+
+export function volumeOperations(deps: AwsDeps) {
+  const st = (ctx: RequestContext) => storeOf(deps, ctx);
+
+  function volumes(ctx: RequestContext): Doc[] {
+    const store = st(ctx);
+    const rows: Doc[] = [];
+    for (const v of listInstancesIn(deps, store)) {
+      if (v.State.Name === 'terminated') continue;
+      const doc = store.get(T.instance, v.InstanceId)!;
+      const root = doc._rootVolume ?? { Size: 8, VolumeType: 'gp3', Iops: 3000, Throughput: 125, Encrypted: false };
+      for (const b of v.BlockDeviceMappings as Doc[]) {
+        rows.push({
+          VolumeId: b.Ebs.VolumeId,
+          Size: root.Size,
+          VolumeType: root.VolumeType,
+          Iops: root.Iops,
+          ...(root.VolumeType === 'gp3' ? { Throughput: root.Throughput } : {}),
+          Encrypted: root.Encrypted,
+          ...(root.KmsKeyId ? { KmsKeyId: root.KmsKeyId } : {}),
+          AvailabilityZone: v.Placement.AvailabilityZone,
+          AvailabilityZoneId: v.Placement.AvailabilityZoneId,
+          CreateTime: v.LaunchTime,
+          State: 'in-use',
+          SnapshotId: '',
+          MultiAttachEnabled: false,
+          Attachments: [{ AttachTime: b.Ebs.AttachTime, Device: b.DeviceName, InstanceId: v.InstanceId, State: 'attached', VolumeId: b.Ebs.VolumeId, DeleteOnTermination: b.Ebs.DeleteOnTermination }],
+          Tags: [],
+        });
+      }
+    }
+    return rows;
+  }
+
+  return {
+    DescribeVolumes(input: { VolumeIds?: string[]; Filters?: FilterInput[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+      let rows = volumes(ctx);
+      if (input.VolumeIds?.length) {
+        for (const id of input.VolumeIds) {
+          if (!rows.some((r) => r.VolumeId === id)) throw ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
+        }
+        rows = rows.filter((r) => input.VolumeIds!.includes(r.VolumeId));
+      }
+      const match = compileFilters(input.Filters, {
+        'attachment.instance-id': (d) => d.Attachments.map((a: Doc) => a.InstanceId),
+        'attachment.device': (d) => d.Attachments.map((a: Doc) => a.Device),
+        'attachment.status': (d) => d.Attachments.map((a: Doc) => a.State),
+        'attachment.delete-on-termination': (d) => d.Attachments.map((a: Doc) => a.DeleteOnTermination),
+        'availability-zone': (d) => d.AvailabilityZone,
+        encrypted: (d) => d.Encrypted,
+        size: (d) => d.Size,
+        status: (d) => d.State,
+        'volume-id': (d) => d.VolumeId,
+        'volume-type': (d) => d.VolumeType,
+      });
+      const { page, NextToken } = paginate(rows.filter(match), input.MaxResults, input.NextToken);
+      return { Volumes: page, NextToken };
+    },
+
+    DescribeInstanceCreditSpecifications(input: { InstanceIds?: string[]; Filters?: FilterInput[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+      const store = st(ctx);
+      let views = listInstancesIn(deps, store).filter((v) => v.State.Name !== 'terminated');
+      if (input.InstanceIds?.length) {
+        for (const id of input.InstanceIds) {
+          if (!views.some((v) => v.InstanceId === id)) throw ec2Error('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+        }
+        views = views.filter((v) => input.InstanceIds!.includes(v.InstanceId));
+      }
+      const rows = views
+        .filter((v) => /^t\d/.test(v.InstanceType))
+        .map((v) => ({ InstanceId: v.InstanceId, CpuCredits: /^t2\./.test(v.InstanceType) ? 'standard' : 'unlimited' }));
+      const match = compileFilters(input.Filters, { 'instance-id': (d) => d.InstanceId });
+      const { page, NextToken } = paginate(rows.filter(match), input.MaxResults, input.NextToken);
+      return { InstanceCreditSpecifications: page, NextToken };
+    },
+  };
+}
