@@ -200,3 +200,12 @@ test('rotation: on-demand and automatic rotations add key material; older cipher
   }
   assert.ok((await h.call('GetKeyRotationStatus', { KeyId: k.KeyId })).NextRotationDate > h.clock.now());
 });
+
+test('GenerateDataKeyPair: the private key comes back encrypted under the KMS key and decrypts to the same DER', async () => {
+  const pair = await h.call('GenerateDataKeyPair', { KeyId: keyId, KeyPairSpec: 'ECC_NIST_P256' });
+  assert.ok(pair.PublicKey.length > 50);
+  const opened = await h.call('Decrypt', { CiphertextBlob: pair.PrivateKeyCiphertextBlob });
+  assert.deepEqual(opened.Plaintext, pair.PrivateKeyPlaintext);
+  const noPlain = await h.call('GenerateDataKeyPairWithoutPlaintext', { KeyId: keyId, KeyPairSpec: 'RSA_2048' });
+  assert.equal(noPlain.PrivateKeyPlaintext, undefined);
+});

@@ -236,6 +236,24 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
     });
   };
 
+  /** dataKeyPair makes an RSA/ECC key pair whose private key is encrypted under a symmetric KMS key. */
+  const dataKeyPair = (ctx: RequestContext, input: { KeyId: string; KeyPairSpec: string; EncryptionContext?: Record<string, string> }, withPlaintext: boolean) => {
+    const k = usableKey(state, ctx.accountId, ctx.region, input.KeyId);
+    const spec = input.KeyPairSpec;
+    if (!SPECS[spec] || spec === 'SYMMETRIC_DEFAULT' || spec.startsWith('HMAC_')) {
+      throw validation(`1 validation error detected: Value '${spec}' at 'keyPairSpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, ECC_NIST_P256, ECC_NIST_P384, ECC_NIST_P521, ECC_SECG_P256K1]`);
+    }
+    const m = generateMaterial(spec);
+    const privateDer = privateKeyOf(m.privateKeyPem!).export({ type: 'pkcs8', format: 'der' });
+    return {
+      KeyId: k.Arn,
+      KeyPairSpec: spec,
+      PublicKey: Buffer.from(m.publicKeyDer!, 'base64'),
+      PrivateKeyCiphertextBlob: encryptBlob(k, privateDer, ctxOf(input)),
+      ...(withPlaintext ? { PrivateKeyPlaintext: privateDer } : {}),
+    };
+  };
+
   const operations: Record<string, OperationHandler> = {
     RotateKeyOnDemand: async (input, ctx) => {
       const k = customerManaged(key(ctx, input.KeyId));
@@ -474,6 +492,8 @@ export function createKmsProvider(deps: AwsDeps): AwsProvider {
       const pt = randomBytes(dataKeyBytes(input));
       return { CiphertextBlob: encryptBlob(k, pt, ctxOf(input)), KeyId: k.Arn };
     },
+    GenerateDataKeyPair: (input, ctx) => dataKeyPair(ctx, input, true),
+    GenerateDataKeyPairWithoutPlaintext: (input, ctx) => dataKeyPair(ctx, input, false),
     GenerateRandom: (input) => {
       const n: number = input.NumberOfBytes ?? 32;
       return { Plaintext: randomBytes(n) };
