@@ -292,6 +292,10 @@ describe('ec2 provider', () => {
     assert.equal(by['m5.large'].NetworkInfo.Ipv4AddressesPerInterface, 10);
     assert.deepEqual(by['m6g.medium'].ProcessorInfo.SupportedArchitectures, ['arm64']);
     assert.equal(shared.instanceTypeInfo('r5.xlarge')!.VCpuInfo.DefaultVCpus, 4);
+    const amis = await call('DescribeImages', { Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['amazon-eks-node-al2023-arm64-standard-1.31-v*'] }] });
+    assert.equal(amis.Images.length, 1);
+    assert.equal(amis.Images[0].Architecture, 'arm64');
+    assert.equal((await call('DescribeImages', { ImageIds: [amis.Images[0].ImageId] })).Images[0].Name, amis.Images[0].Name);
     const arm = await call('DescribeInstanceTypes', { Filters: [{ Name: 'processor-info.supported-architecture', Values: ['arm64'] }, { Name: 'instance-type', Values: ['t4g.*'] }] });
     assert.ok(arm.InstanceTypes.length >= 7);
   });

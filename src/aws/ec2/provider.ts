@@ -8,6 +8,7 @@ import type { AwsProvider, OperationHandler } from '../core/types.ts';
 import { addressOperations } from './addresses.ts';
 import { storeOf } from './env.ts';
 import { gatewayOperations } from './gateways.ts';
+import { imageOperations } from './images.ts';
 import { instanceTypeOperations } from './instance-types.ts';
 import { instanceOperations } from './instances.ts';
 import { keyPairOperations } from './key-pairs.ts';
@@ -39,6 +40,7 @@ export function createEc2Provider(deps: AwsDeps): AwsProvider {
     ...launchTemplateOperations(deps),
     ...instanceOperations(deps),
     ...instanceTypeOperations,
+    ...imageOperations,
     ...vpcEndpointOperations(deps),
     ...volumeOperations(deps),
     ...tagOperations((ctx) => storeOf(deps, ctx)),
