@@ -554,3 +554,51 @@ spec:
     });
   });
 });
+
+describe('admission webhooks', () => {
+  test('mutating and validating webhooks at a URL are called', async () => {
+    const { createServer } = await import('node:http');
+    const reviews: any[] = [];
+    const srv = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        const review = JSON.parse(b);
+        reviews.push(review);
+        const obj = review.request.object;
+        const response: any = { uid: review.request.uid, allowed: true };
+        if (req.url === '/mutate') {
+          response.patchType = 'JSONPatch';
+          const ops = obj.metadata.labels ? [{ op: 'add', path: '/metadata/labels/mutated', value: 'yes' }] : [{ op: 'add', path: '/metadata/labels', value: { mutated: 'yes' } }];
+          response.patch = Buffer.from(JSON.stringify(ops)).toString('base64');
+        } else if (obj?.metadata?.labels?.deny === 'true') {
+          response.allowed = false;
+          response.status = { code: 403, message: 'configmaps labelled deny=true are not allowed' };
+        }
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as any).port;
+    try {
+      await ok(['create', 'ns', 'wh']);
+      await ok(['label', 'ns', 'wh', 'webhooks=on']);
+      const rules = [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }];
+      const sel = { matchLabels: { webhooks: 'on' } };
+      await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'm' }, webhooks: [{ name: 'm.example.com', clientConfig: { url: `http://127.0.0.1:${port}/mutate` }, rules, namespaceSelector: sel, sideEffects: 'None', admissionReviewVersions: ['v1'] }] }));
+      await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'v' }, webhooks: [{ name: 'v.example.com', clientConfig: { url: `http://127.0.0.1:${port}/validate` }, rules, namespaceSelector: sel, sideEffects: 'None', admissionReviewVersions: ['v1'] }] }));
+      await ok(['create', 'configmap', 'c1', '-n', 'wh']);
+      assert.equal(await ok(['get', 'cm', 'c1', '-n', 'wh', '-o', 'jsonpath={.metadata.labels.mutated}']), 'yes');
+      const e = await fails(['apply', '-n', 'wh', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c2, labels: {deny: "true"}}\n');
+      assert.match(e, /admission webhook "v.example.com" denied the request: configmaps labelled deny=true are not allowed/);
+      await ok(['create', 'configmap', 'c3', '-n', 'default']);
+      assert.equal(await ok(['get', 'cm', 'c3', '-n', 'default', '-o', 'jsonpath={.metadata.labels.mutated}']), '', 'namespaceSelector limits the webhooks');
+      assert.ok(reviews.some((r) => r.request.operation === 'CREATE' && r.request.resource.resource === 'configmaps'));
+      await ok(['delete', 'mutatingwebhookconfiguration', 'm']);
+      await ok(['delete', 'validatingwebhookconfiguration', 'v']);
+    } finally {
+      srv.close();
+    }
+  });
+});

@@ -39,6 +39,7 @@ import { selectableFields, strategyFor } from './strategies.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodCreate, admitPodSecurity } from '../admission.ts';
 import { admitLimitRanges, admitQuota } from '../quota.ts';
+import { runWebhooks } from '../webhooks.ts';
 
 /** Resources whose objects are or hold pod specs (Pod Security admission). */
 const POD_TEMPLATE_OWNERS = new Set(['pods', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs', 'replicationcontrollers', 'podtemplates']);
@@ -417,6 +418,7 @@ export class ClusterRegistry {
       await admitPodCreate(this, obj);
       admitLimitRanges(this, obj);
     }
+    await runWebhooks(this, 'mutating', 'CREATE', res, '', obj, undefined, !!opts.dryRun);
     if (POD_TEMPLATE_OWNERS.has(res.storageResource)) admitPodSecurity(this, res, obj, opts.warnings);
     this.validate(res, obj);
     let release = () => {};
@@ -427,6 +429,7 @@ export class ClusterRegistry {
     }
     try {
       if (res.namespaced) admitQuota(this, res, obj);
+      await runWebhooks(this, 'validating', 'CREATE', res, '', obj, undefined, !!opts.dryRun);
       await this.hooks.admit?.('create', res, obj);
       recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
       if (opts.dryRun) {
@@ -541,7 +544,9 @@ export class ClusterRegistry {
         a.release();
         if (a.errors.length > 0) throw newInvalid({ group: '', kind: 'Service' }, name, a.errors);
       }
+      await runWebhooks(this, 'mutating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
       this.validate(res, next, cur);
+      await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
       await this.hooks.admit?.('update', res, next, cur);
       const stripTime = (o: KObject) => (o.metadata?.managedFields ?? []).map((e: Record<string, any>) => ({ ...e, time: undefined }));
       if (!jsonEqual(withoutVolatile(next), withoutVolatile(cur))) {
