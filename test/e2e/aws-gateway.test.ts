@@ -29,6 +29,10 @@ function standIns(): AwsProvider[] {
         ListKeys() {
           throw new Error('boom: this must not reach the client');
         },
+        GetKeyPolicy() {
+          throw awsError('NotFoundException', 'no such key', 418);
+        },
+        ListAliases: async () => undefined,
       },
     },
     {
@@ -286,4 +290,14 @@ test('onRequest reports service, operation, status, account, region, request id 
   assert.equal(b!.operation, 'DescribeCluster');
   assert.equal(b!.errorCode, 'ResourceNotFoundException');
   assert.equal(b!.status, 404);
+});
+
+test('the model decides a modeled error status; an empty result is an empty output', async () => {
+  const kms = (op: string) => signedFetch(h.url, { service: 'kms', headers: { 'x-amz-target': `TrentService.${op}`, 'content-type': 'application/x-amz-json-1.1' }, body: op === 'GetKeyPolicy' ? '{"KeyId":"k"}' : '{}' });
+  const policy = await kms('GetKeyPolicy');
+  assert.equal(policy.status, 400, 'KMS models NotFoundException as 400');
+  assert.deepEqual(JSON.parse(policy.body), { __type: 'NotFoundException', message: 'no such key' });
+  const aliases = await kms('ListAliases');
+  assert.equal(aliases.status, 200);
+  assert.deepEqual(JSON.parse(aliases.body), {});
 });

@@ -168,7 +168,8 @@ export function createAwsGateway(opts: AwsGatewayOptions): { handle(req: Incomin
       const model = loadModel(name);
       const errorStatus = new Map<string, number>();
       for (const [shapeName, shape] of Object.entries(model.shapes)) {
-        if (shape.exception && shape.error?.httpStatusCode) errorStatus.set(shape.error.code ?? shapeName, shape.error.httpStatusCode);
+        // Modeled errors without an HTTP status (json services) are 400, or 500 for server faults.
+        if (shape.exception) errorStatus.set(shape.error?.code ?? shapeName, shape.error?.httpStatusCode ?? (shape.fault ? 500 : 400));
       }
       s = { name, model, protocol: createProtocol(model), provider: providers.get(name), errorStatus };
       services.set(name, s);
