@@ -44,7 +44,9 @@ export class Refs {
   constructor(private readonly deps: AwsDeps) {
     // Warm the other services' modules now, so that the first transition
     // that needs one does not wait for it to load.
-    for (const m of ['../ec2/shared.ts', '../ec2/provider.ts', '../iam/shared.ts', '../kms/shared.ts', '../autoscaling/shared.ts', '../logs/shared.ts']) void load(m);
+    // In API-only mode (no reference checks) only CloudWatch Logs is used.
+    const mods = deps.config.referenceChecks ? ['../ec2/shared.ts', '../ec2/provider.ts', '../iam/shared.ts', '../kms/shared.ts', '../autoscaling/shared.ts', '../logs/shared.ts'] : ['../logs/shared.ts'];
+    for (const m of mods) void load(m);
   }
 
   get checks(): boolean {
@@ -242,6 +244,8 @@ export class Refs {
     },
   ): Promise<{ name: string; createdLaunchTemplateId?: string; error?: { code: string; message: string } }> {
     let error: { code: string; message: string } | undefined;
+    // API-only mode (no reference checks): the subnets and roles are not real, so no EC2/ASG resources are made.
+    if (!this.checks) return { name: p.name };
     const asg = await load('../autoscaling/shared.ts');
     let lt = p.launchTemplate;
     let createdLaunchTemplateId: string | undefined;
@@ -308,6 +312,7 @@ export class Refs {
   }
 
   async updateNodegroupAsg(scope: Scope, name: string, s: { min: number; max: number; desired: number }): Promise<void> {
+    if (!this.checks) return;
     const asg = await load('../autoscaling/shared.ts');
     if (asg?.updateGroup) {
       try {
@@ -319,6 +324,7 @@ export class Refs {
   }
 
   async deleteNodegroupAsg(scope: Scope, name: string): Promise<void> {
+    if (!this.checks) return;
     const asg = await load('../autoscaling/shared.ts');
     if (asg?.deleteGroup) {
       try {
