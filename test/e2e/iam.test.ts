@@ -125,6 +125,46 @@ result = {
     await aws('iam', 'delete-user', '--user-name', 'ci-bot');
   });
 
+  it('manages account settings, SAML providers and login profiles (boto3)', async () => {
+    const r = await runBoto3(
+      ep,
+      `
+iam = client('iam')
+iam.update_account_password_policy(MinimumPasswordLength=14, RequireNumbers=True)
+iam.create_account_alias(AccountAlias='platform-e2e')
+meta = '<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com">' + ('x' * 1000) + '</md:EntityDescriptor>'
+arn = iam.create_saml_provider(Name='idp', SAMLMetadataDocument=meta)['SAMLProviderArn']
+iam.create_user(UserName='console-user')
+iam.create_login_profile(UserName='console-user', Password='Aa1!aaaaaaaaaaaa', PasswordResetRequired=True)
+try:
+    iam.get_account_password_policy()
+    missing = None
+except ClientError as e:
+    missing = e.response['Error']['Code']
+result = {
+  'policy': iam.get_account_password_policy()['PasswordPolicy']['MinimumPasswordLength'],
+  'aliases': iam.list_account_aliases()['AccountAliases'],
+  'saml': [p['Arn'] for p in iam.list_saml_providers()['SAMLProviderList']],
+  'samlArn': arn,
+  'login': iam.get_login_profile(UserName='console-user')['LoginProfile']['PasswordResetRequired'],
+  'summaryUsers': iam.get_account_summary()['SummaryMap']['Users'],
+}
+iam.delete_login_profile(UserName='console-user')
+iam.delete_user(UserName='console-user')
+iam.delete_saml_provider(SAMLProviderArn=arn)
+iam.delete_account_alias(AccountAlias='platform-e2e')
+iam.delete_account_password_policy()
+`,
+    );
+    assert.equal(r.error, undefined, r.stderr);
+    assert.equal(r.json.policy, 14);
+    assert.deepEqual(r.json.aliases, ['platform-e2e']);
+    assert.deepEqual(r.json.saml, ['arn:aws:iam::000000000000:saml-provider/idp']);
+    assert.equal(r.json.login, true);
+    assert.ok(r.json.summaryUsers >= 1);
+    assert.deepEqual((await aws('iam', 'list-account-aliases')).AccountAliases, []);
+  });
+
   it('registers an OIDC provider for IRSA and creates the EKS service-linked role', async () => {
     const url = 'https://oidc.eks.us-east-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF';
     const c = await aws('iam', 'create-open-id-connect-provider', '--url', url, '--client-id-list', 'sts.amazonaws.com', '--thumbprint-list', '9e99a48a9960b14926bb7f3b02e22da2b0ab7280');

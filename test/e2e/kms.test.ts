@@ -101,6 +101,31 @@ result = {
     });
   });
 
+  it('rotates key material on demand; old ciphertexts still decrypt; AWS managed aliases resolve (boto3)', async () => {
+    const r = await runBoto3(
+      ep,
+      `
+kms = client('kms')
+kid = kms.create_key()['KeyMetadata']['KeyId']
+old = kms.encrypt(KeyId=kid, Plaintext=b'before')['CiphertextBlob']
+kms.rotate_key_on_demand(KeyId=kid)
+new = kms.encrypt(KeyId=kid, Plaintext=b'after')['CiphertextBlob']
+ebs = kms.describe_key(KeyId='alias/aws/ebs')['KeyMetadata']
+pair = kms.generate_data_key_pair(KeyId=kid, KeyPairSpec='RSA_2048')
+result = {
+  'old': kms.decrypt(CiphertextBlob=old)['Plaintext'].decode(),
+  'new': kms.decrypt(CiphertextBlob=new)['Plaintext'].decode(),
+  'rotations': [x['RotationType'] for x in kms.list_key_rotations(KeyId=kid)['Rotations']],
+  'ebsManager': ebs['KeyManager'],
+  'aliases': [a['AliasName'] for a in kms.list_aliases()['Aliases'] if a['AliasName'] == 'alias/aws/ebs'],
+  'pairRound': kms.decrypt(CiphertextBlob=pair['PrivateKeyCiphertextBlob'])['Plaintext'] == pair['PrivateKeyPlaintext'],
+}
+`,
+    );
+    assert.equal(r.error, undefined, r.stderr);
+    assert.deepEqual(r.json, { old: 'before', new: 'after', rotations: ['ON_DEMAND'], ebsManager: 'AWS', aliases: ['alias/aws/ebs'], pairRound: true });
+  });
+
   it('round-trips through the aws CLI with fileb:// blobs and manages grants and rotation', async () => {
     const kid = (await aws('kms', 'create-key')).KeyMetadata.KeyId;
     // CLI v1 sends a blob argument's text as the raw bytes.
