@@ -25,6 +25,7 @@ const STATUS: Record<string, number> = {
   InvalidInput: 400,
   ValidationError: 400,
   UnmodifiableEntity: 400,
+  PolicyNotAttachable: 400,
   ConcurrentModification: 409,
   AccessDenied: 403,
   ServiceFailure: 500,

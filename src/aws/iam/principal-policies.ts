@@ -52,6 +52,10 @@ export function principalPolicyOperations(deps: AwsDeps, kind: PrincipalKind): R
       checkPolicyArn(arn);
       const policy = getPolicy(state, arn);
       if (!policy || !policy.IsAttachable) throw noSuchEntity(`Policy ${arn} does not exist or is not attachable.`);
+      const principal = load(ctx.accountId, name);
+      if (policy.Path.startsWith('/aws-service-role/') && !('Path' in principal && principal.Path.startsWith('/aws-service-role/'))) {
+        throw iamError('PolicyNotAttachable', `Cannot attach a Service Role Policy to a Customer ${kind}.`);
+      }
       await update(ctx.accountId, name, (doc) => {
         if (doc._attached.includes(arn)) return;
         if (doc._attached.length >= MAX_MANAGED) throw iamError('LimitExceeded', `Cannot exceed quota for PoliciesPer${kind}: ${MAX_MANAGED}`);

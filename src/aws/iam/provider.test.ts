@@ -236,3 +236,11 @@ test('account password policy, account alias, SAML providers', async () => {
   await h.call('DeleteSAMLProvider', { SAMLProviderArn: c.SAMLProviderArn });
   assert.equal((await h.callError('GetSAMLProvider', { SAMLProviderArn: c.SAMLProviderArn })).code, 'NoSuchEntity');
 });
+
+test('service-role policies attach only to service-linked roles', async () => {
+  await h.call('CreateRole', { RoleName: 'customer', AssumeRolePolicyDocument: trust });
+  const e = await h.callError('AttachRolePolicy', { RoleName: 'customer', PolicyArn: 'arn:aws:iam::aws:policy/aws-service-role/AmazonEKSServiceRolePolicy' });
+  assert.equal(e.code, 'PolicyNotAttachable');
+  assert.equal(e.status, 400);
+  assert.equal(e.message, 'Cannot attach a Service Role Policy to a Customer Role.');
+});
