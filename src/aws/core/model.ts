@@ -91,15 +91,3 @@ export function loadModel(name: string): ServiceModel {
   }
   return m;
 }
-
-/** shapeOf returns the named shape of a model; a missing shape is a bug in the model file. */
-export function shapeOf(model: ServiceModel, name: string): Shape {
-  const s = model.shapes[name];
-  if (!s) throw new Error(`model ${model.metadata.serviceId}: unknown shape ${name}`);
-  return s;
-}
-
-/** The wire code of an error shape: its error.code when set, otherwise the shape name. */
-export function errorCodeOf(model: ServiceModel, shapeName: string): string {
-  return model.shapes[shapeName]?.error?.code ?? shapeName;
-}

@@ -32,9 +32,6 @@ export interface WireResponse {
   body: string;
 }
 
-/** Builds the service's validation error for a message (ValidationError, InvalidParameterException, ...). */
-export type ValidationErrorFactory = (message: string) => AwsServiceError;
-
 export interface Protocol {
   readonly name: ProtocolName;
   /**
