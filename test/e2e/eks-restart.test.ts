@@ -49,7 +49,7 @@ describe('eks across a restart (sqlite store)', () => {
       },
       { timeoutMs: 60_000, what: 'cluster ACTIVE after restart' },
     );
-    assert.equal(active.endpoint, `${srv.kubeEndpoint}/clusters/durable`);
+    assert.equal(active?.endpoint, `${srv.kubeEndpoint}/clusters/durable`);
 
     await eks.send(new E.CreateNodegroupCommand({ clusterName: 'durable', nodegroupName: 'ng', nodeRole: 'arn:aws:iam::000000000000:role/node', subnets: ['subnet-1'] }));
     eks.destroy();
