@@ -325,6 +325,8 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
       };
     },
     ListAccessKeys: (input, ctx) => {
+      // The root user's own keys are not emulated: its list is empty.
+      if (!input.UserName && /:root$/.test(ctx.callerArn ?? '')) return { AccessKeyMetadata: [], IsTruncated: false };
       const u = targetUser(ctx, input.UserName);
       const { page, IsTruncated, Marker } = paginate(userKeys(ctx.accountId, u.UserName), input);
       return {
