@@ -22,6 +22,7 @@ function checkMetadata(metadata: string): void {
   if (!/EntityDescriptor/.test(metadata)) throw iamError('InvalidInput', 'Could not parse metadata');
 }
 
+/** accountOperations returns the handlers for account settings and SAML providers. */
 export function accountOperations(deps: AwsDeps): Record<string, OperationHandler> {
   const { state } = deps;
   const settingsKey = (accountId: string) => iamKey(accountId, 'account', SETTINGS_ID);

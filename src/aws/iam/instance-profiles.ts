@@ -19,6 +19,7 @@ import { iamUniqueId } from './ids.ts';
 import { iamCollection, iamKey, type InstanceProfileDoc, type RoleDoc, type Tag } from './model.ts';
 import { principalNotFound } from './principal-policies.ts';
 
+/** instanceProfileOperations returns the handlers for instance profiles. */
 export function instanceProfileOperations(deps: AwsDeps): Record<string, OperationHandler> {
   const { state } = deps;
   const notFound = (name: string) => noSuchEntity(`Instance Profile ${name} cannot be found.`);

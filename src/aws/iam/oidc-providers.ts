@@ -16,6 +16,7 @@ function checkThumbprints(list: string[]): void {
   for (const t of list) if (!/^[0-9a-fA-F]{40}$/.test(t)) throw iamError('InvalidInput', `Thumbprint ${t} is not valid.`);
 }
 
+/** oidcProviderOperations returns the handlers for IAM OpenID Connect providers. */
 export function oidcProviderOperations(deps: AwsDeps): Record<string, OperationHandler> {
   const { state } = deps;
   const load = (arn: string): OidcProviderDoc => {

@@ -38,6 +38,7 @@ function renderVersion(v: PolicyVersionDoc, withDocument: boolean): Record<strin
   return { Document: withDocument ? v.Document : undefined, VersionId: v.VersionId, IsDefaultVersion: v.IsDefaultVersion, CreateDate: d(v.CreateDate) };
 }
 
+/** policyOperations returns the handlers for managed policies, their versions and tags. */
 export function policyOperations(deps: AwsDeps): Record<string, OperationHandler> {
   const { state } = deps;
   const load = (arn: string): PolicyDoc => {

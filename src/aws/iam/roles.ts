@@ -53,6 +53,7 @@ async function createRoleDoc(deps: AwsDeps, ctx: RequestContext, role: RoleDoc):
   }
 }
 
+/** roleOperations returns the handlers for roles, their trust policies, boundaries, tags and service-linked roles. */
 export function roleOperations(deps: AwsDeps): Record<string, OperationHandler> {
   const { state } = deps;
   const load = (accountId: string, name: string): RoleDoc => {

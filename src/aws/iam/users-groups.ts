@@ -34,6 +34,7 @@ import { getPolicy } from './shared.ts';
 
 const MAX_ACCESS_KEYS = 2;
 
+/** userGroupOperations returns the handlers for users, groups, membership, login profiles and access keys. */
 export function userGroupOperations(deps: AwsDeps): Record<string, OperationHandler> {
   const { state } = deps;
   const loadUser = (accountId: string, name: string): UserDoc => {

@@ -4,6 +4,7 @@
  */
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 
+/** What a KeySpec allows: key usages and the algorithms KeyMetadata lists. */
 export interface SpecInfo {
   usages: string[];
   encryption?: string[];
@@ -12,6 +13,7 @@ export interface SpecInfo {
   agreement?: string[];
 }
 
+/** The key specs localeks supports, by KeySpec. */
 export const SPECS: Record<string, SpecInfo> = {
   SYMMETRIC_DEFAULT: { usages: ['ENCRYPT_DECRYPT'], encryption: ['SYMMETRIC_DEFAULT'] },
   RSA_2048: { usages: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'], encryption: ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'], signing: ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PKCS1_V1_5_SHA_384', 'RSASSA_PKCS1_V1_5_SHA_512', 'RSASSA_PSS_SHA_256', 'RSASSA_PSS_SHA_384', 'RSASSA_PSS_SHA_512'] },
@@ -53,10 +55,12 @@ export function signingParams(alg: string): { digest: string; pss: boolean } {
   return { digest, pss: alg.startsWith('RSASSA_PSS') };
 }
 
+/** privateKeyOf loads a PEM private key. */
 export function privateKeyOf(pem: string) {
   return createPrivateKey(pem);
 }
 
+/** publicKeyOf loads a base64 DER (SPKI) public key. */
 export function publicKeyOf(derBase64: string) {
   return createPublicKey({ key: Buffer.from(derBase64, 'base64'), format: 'der', type: 'spki' });
 }

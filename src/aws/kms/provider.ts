@@ -99,6 +99,7 @@ function ctxOf(input: { EncryptionContext?: Record<string, string> }): Record<st
   return input.EncryptionContext ?? {};
 }
 
+/** createKmsProvider builds the KMS provider (JSON 1.1); every handler first purges keys past their deletion window, materializes AWS managed keys and performs due rotations. */
 export function createKmsProvider(deps: AwsDeps): AwsProvider {
   const { state } = deps;
   const key = (ctx: RequestContext, ref: string) => requireKey(state, ctx.accountId, ctx.region, ref);

@@ -23,6 +23,7 @@ export function getKey(state: AwsState, accountId: string, region: string, arnOr
 /** Alias kept for callers written against the brief's name. */
 export const getKeyByArnOrId = getKey;
 
+/** A fresh data key: plaintext for immediate use, ciphertext to store. */
 export interface DataKey {
   KeyId: string;
   Plaintext: Buffer;

@@ -17,6 +17,7 @@
  */
 import { awsError } from '../core/types.ts';
 
+/** One log event as a query sees it. */
 export interface InsightsEvent {
   timestamp: number;
   ingestionTime: number;
@@ -499,6 +500,7 @@ function render(v: unknown, field: string): string {
   return String(v);
 }
 
+/** What a query produced: rows of field/value pairs and statistics. */
 export interface QueryResult {
   results: { field: string; value: string }[][];
   recordsMatched: number;

@@ -28,14 +28,17 @@ const MAX_FUTURE_MS = 2 * 3_600_000;
 /** PutLogEvents batch limit: messages in UTF-8 plus 26 bytes per event. */
 const MAX_BATCH_BYTES = 1_048_576;
 
+/** groupNotFound is CloudWatch Logs' error for a missing log group. */
 export function groupNotFound(): Error {
   return awsError('ResourceNotFoundException', 'The specified log group does not exist.', 400);
 }
 
+/** streamNotFound is CloudWatch Logs' error for a missing log stream. */
 export function streamNotFound(): Error {
   return awsError('ResourceNotFoundException', 'The specified log stream does not exist.', 400);
 }
 
+/** invalidParameter is CloudWatch Logs' InvalidParameterException. */
 export function invalidParameter(message: string): Error {
   return awsError('InvalidParameterException', message, 400);
 }
@@ -58,6 +61,7 @@ export function newLogGroup(accountId: string, region: string, name: string, now
   };
 }
 
+/** newLogStream builds a log stream document. */
 export function newLogStream(accountId: string, region: string, group: string, name: string, nowMs: number): LogStreamDoc {
   return {
     logStreamName: name,
@@ -75,6 +79,7 @@ export function getLogGroup(state: AwsState, accountId: string, region: string, 
   return state.get<LogGroupDoc>(groupKey(accountId, region, name));
 }
 
+/** What PutLogEvents answers. */
 export interface PutResult {
   nextSequenceToken: string;
   rejectedLogEventsInfo?: { tooNewLogEventStartIndex?: number; tooOldLogEventEndIndex?: number; expiredLogEventEndIndex?: number };

@@ -114,6 +114,7 @@ function groupNameFromArn(arn: string): string {
   return m[1]!;
 }
 
+/** createLogsProvider builds the CloudWatch Logs provider (JSON 1.1). */
 export function createLogsProvider(deps: AwsDeps): AwsProvider {
   const { state, config } = deps;
   const now = (ctx: RequestContext) => ctx.now().getTime();
