@@ -154,6 +154,12 @@ export class Lifecycle {
   private async finish(key: string, txId: string): Promise<void> {
     const doc = this.deps.state.get<any>(key);
     if (!doc || doc._tx?.id !== txId) return;
+    // Another part of localeks may have moved the deadline (e.g. a node group
+    // rollout still replacing nodes): wait for the stored one.
+    if (!this.instant && (doc._tx as Tx).until > this.deps.clock.nowMs() + 1) {
+      await this.begin(key, doc._tx as Tx);
+      return;
+    }
     const type = typeOfKey(key);
     const fn = this.completers.get(type);
     if (!fn) return;

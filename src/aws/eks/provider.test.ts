@@ -7,7 +7,7 @@ import { AwsServiceError, type RequestContext } from '../core/types.ts';
 import { SimClock } from '../../sim/clock.ts';
 import { MemoryBackend } from '../../store/memory/memory-backend.ts';
 import { EksClusterDirectory } from './cluster-directory.ts';
-import { clusterInfoOf, recordDeprecatedApiUsage } from './shared.ts';
+import { clusterInfoOf, failNodegroupUpdate, holdNodegroupTransition, recordDeprecatedApiUsage } from './shared.ts';
 import { createEksProvider, type EksProvider } from './provider.ts';
 
 const START = Date.parse('2026-06-01T00:00:00Z');
@@ -311,6 +311,26 @@ describe('EKS node groups, Fargate, add-ons', () => {
     await env.call('DeleteCluster', { name: 'ng' });
     await env.advance(1000);
     await rejects(env.call('DescribeCluster', { name: 'ng' }), 'ResourceNotFoundException');
+  });
+
+  test('the Kubernetes side can hold a node group rollout and fail it with PodEvictionFailure', async () => {
+    const env = await makeEnv();
+    await activeCluster(env, 'roll');
+    await env.call('CreateNodegroup', { clusterName: 'roll', nodegroupName: 'ng', version: '1.31', subnets: ['subnet-a'], nodeRole: 'arn:aws:iam::111122223333:role/node' });
+    await env.advance(1000);
+    const { update } = await env.call('UpdateNodegroupVersion', { clusterName: 'roll', nodegroupName: 'ng' });
+    const cluster = clusterInfoOf(env.deps.state, { accountId: '111122223333', region: 'eu-west-1' }, 'roll')!;
+    assert.ok(await holdNodegroupTransition(env.deps.state, cluster, 'ng', env.clock.nowMs() + 60_000));
+    await env.advance(5_000);
+    assert.equal((await env.call('DescribeNodegroup', { clusterName: 'roll', nodegroupName: 'ng' })).nodegroup.status, 'UPDATING', 'held past the profile duration');
+    await failNodegroupUpdate(env.deps.state, cluster, 'ng', { errorCode: 'PodEvictionFailure', errorMessage: 'Reached max retries while trying to evict pods from nodes in node group ng' }, env.clock.nowMs());
+    await env.advance(60_000);
+    const ng = (await env.call('DescribeNodegroup', { clusterName: 'roll', nodegroupName: 'ng' })).nodegroup;
+    assert.equal(ng.status, 'ACTIVE');
+    assert.equal(ng.version, '1.31', 'a failed update changes nothing');
+    const u = (await env.call('DescribeUpdate', { name: 'roll', nodegroupName: 'ng', updateId: update.id })).update;
+    assert.equal(u.status, 'Failed');
+    assert.equal(u.errors[0].errorCode, 'PodEvictionFailure');
   });
 
   test('add-ons are not upgraded with the control plane; insights report them and block the next upgrade', async () => {

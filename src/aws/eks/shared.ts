@@ -124,3 +124,66 @@ export async function recordDeprecatedApiUsage(state: AwsState, cluster: Cluster
   const key = childKey(scopeOfCluster(cluster), 'insights', cluster.name, 'api-usage');
   await state.commit([{ op: 'put', key, doc: { usages, _key: key } }]);
 }
+
+/**
+ * An in-flight transition of a stored EKS resource (`_tx` of its document):
+ * what is happening (create/update/delete), until when (simulated epoch ms),
+ * the Update it completes and the change it applies (`patch`: for a node
+ * group version update `version`, `releaseVersion`, `launchTemplate` and
+ * `_force`). The EKS controller completes it once `until` has passed.
+ */
+export interface PendingTransition {
+  id: string;
+  op: 'create' | 'update' | 'delete';
+  until: number;
+  updateId?: string;
+  patch?: Record<string, unknown>;
+  fail?: { errorCode: string; errorMessage: string };
+}
+
+/** getNodegroup returns the stored Nodegroup document (with `_tx` while in transition), or undefined. */
+export function getNodegroup(state: AwsState, cluster: Pick<ClusterInfo, 'accountId' | 'region' | 'name'>, name: string): any | undefined {
+  return state.get(childKey(scopeOfCluster(cluster), 'nodegroup', cluster.name, name));
+}
+
+/**
+ * holdNodegroupTransition moves the deadline of a node group's transition
+ * (e.g. a rolling update still replacing nodes keeps it UPDATING until
+ * `untilMs`). Returns false when the node group has no transition.
+ */
+export async function holdNodegroupTransition(state: AwsState, cluster: Pick<ClusterInfo, 'accountId' | 'region' | 'name'>, name: string, untilMs: number): Promise<boolean> {
+  const key = childKey(scopeOfCluster(cluster), 'nodegroup', cluster.name, name);
+  let held = false;
+  await state.mutate<any>(key, (d) => {
+    if (!d?._tx) return d;
+    held = true;
+    d._tx.until = untilMs;
+    return d;
+  });
+  return held;
+}
+
+/**
+ * failNodegroupUpdate makes a node group's update end Failed with an
+ * error (e.g. PodEvictionFailure when a PodDisruptionBudget blocks the
+ * rollout and the update was not forced) at `atMs` (default now): the node
+ * group returns to ACTIVE without the change and the Update lists the error.
+ */
+export async function failNodegroupUpdate(
+  state: AwsState,
+  cluster: Pick<ClusterInfo, 'accountId' | 'region' | 'name'>,
+  name: string,
+  error: { errorCode: string; errorMessage: string },
+  atMs: number,
+): Promise<boolean> {
+  const key = childKey(scopeOfCluster(cluster), 'nodegroup', cluster.name, name);
+  let failed = false;
+  await state.mutate<any>(key, (d) => {
+    if (!d?._tx || d._tx.op !== 'update') return d;
+    failed = true;
+    d._tx.fail = error;
+    d._tx.until = atMs;
+    return d;
+  });
+  return failed;
+}
