@@ -602,3 +602,38 @@ describe('admission webhooks', () => {
     }
   });
 });
+
+describe('versions sharing storage', () => {
+  test('events.k8s.io/v1 and core/v1 Events, autoscaling v1 and v2 HPAs, are one object each', async () => {
+    await ok(['apply', '-f', '-'], `apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: ev1}
+eventTime: "2026-01-01T00:00:00.000000Z"
+reportingController: example.com/ctl
+reportingInstance: i1
+action: Testing
+reason: Tested
+note: hello world
+type: Normal
+regarding: {kind: Pod, name: p1, namespace: default}
+---
+apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: h1}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 1
+  maxReplicas: 5
+  targetCPUUtilizationPercentage: 70
+`);
+    const core = (await fetch(`${h.url}/api/v1/namespaces/default/events/ev1`).then((r) => r.json())) as any;
+    assert.equal(core.message, 'hello world');
+    assert.equal(core.involvedObject.name, 'p1');
+    assert.equal(core.reportingComponent, 'example.com/ctl');
+    assert.match(await ok(['get', 'events', '--field-selector', 'involvedObject.name=p1']), /Tested\s+pod\/p1\s+hello world/);
+    const v2 = (await fetch(`${h.url}/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h1`).then((r) => r.json())) as any;
+    assert.deepEqual(v2.spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }]);
+    const v1 = (await fetch(`${h.url}/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers/h1`).then((r) => r.json())) as any;
+    assert.equal(v1.spec.targetCPUUtilizationPercentage, 70);
+  });
+});

@@ -186,7 +186,8 @@ function parseTable(): Resource[] {
         subresources.push({ name: sp.name, group: sg!, version: sv!, kind: sp.kind, verbs: sp.verbs });
       }
     }
-    const gr = group ? `${group}/${resource}` : resource!;
+    // events.k8s.io Events share core Events' storage (converted on the way in and out).
+    const gr = group === 'events.k8s.io' ? resource! : group ? `${group}/${resource}` : resource!;
     out.push({
       group,
       version,

@@ -701,7 +701,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         return JSON.stringify(t);
       }
       if (cached && o.apiVersion === apiVersionOf(r.group, r.version) && o.kind === r.kind) return cached();
-      return JSON.stringify({ ...o, apiVersion: apiVersionOf(r.group, r.version), kind: r.kind });
+      return JSON.stringify(reg.forVersion(r, o));
     };
     let pending: string[] = [];
     const flush = (memo: FlushMemo): void => {

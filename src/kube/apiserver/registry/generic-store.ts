@@ -15,6 +15,7 @@ import { type ClusterInfo, storePrefix } from '../../types.ts';
 import { type Resource, type Scheme, apiVersionOf } from '../../api/scheme.ts';
 import type { KObject, Status } from '../../api/types.ts';
 import { parseResourceVersion } from '../../api/versioner.ts';
+import { STORAGE_VERSIONS, convertObject } from '../../api/conversion.ts';
 import {
   type FieldError,
   type StatusError,
@@ -219,11 +220,18 @@ export class ClusterRegistry {
     if (this.cache.rev < this.lastWrite) await this.cache.waitFor(this.lastWrite);
   }
 
-  /** Object for a request's version (apiVersion rewritten when versions share storage). */
-  private forVersion(res: Resource, obj: KObject): KObject {
+  /** Object for a request's version (converted when versions share storage). */
+  forVersion(res: Resource, obj: KObject): KObject {
     const av = apiVersionOf(res.group, res.version);
     if (obj.apiVersion === av && obj.kind === res.kind) return obj;
-    return { ...obj, apiVersion: av, kind: res.kind };
+    return convertObject(obj, av, res.kind);
+  }
+
+  /** Object in the version its resource is stored as. */
+  private toStorage(res: Resource, obj: KObject): KObject {
+    const sv = STORAGE_VERSIONS[res.storageResource];
+    if (!sv || obj.apiVersion === sv) return obj;
+    return convertObject(obj, sv, res.kind);
   }
 
   /** JSON of an entry for a request's version (cached serialization when versions agree). */
@@ -391,9 +399,10 @@ export class ClusterRegistry {
   }
 
   /** Create (POST). `obj` is owned by the registry (it is mutated). */
-  async create(res: Resource, ns: string, obj: KObject, opts: WriteOptions = {}): Promise<KObject> {
-    if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw newBadRequest('Object \'Kind\' is missing in the request body');
-    this.checkKind(res, obj, true);
+  async create(res: Resource, ns: string, input: KObject, opts: WriteOptions = {}): Promise<KObject> {
+    if (!input || typeof input !== 'object' || Array.isArray(input)) throw newBadRequest('Object \'Kind\' is missing in the request body');
+    this.checkKind(res, input, true);
+    const obj = this.toStorage(res, input);
     const meta = (obj.metadata ??= {});
     if (res.namespaced) {
       if (meta.namespace && ns && meta.namespace !== ns) {
@@ -433,7 +442,7 @@ export class ClusterRegistry {
       await this.hooks.admit?.('create', res, obj);
       recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
       if (opts.dryRun) {
-        return obj;
+        return this.forVersion(res, obj);
       }
       const key = this.keyFor(res, meta.namespace ?? '', meta.name!);
       try {
@@ -444,7 +453,7 @@ export class ClusterRegistry {
         if (isStoreError(e, 'KeyExists')) throw newAlreadyExists(res, meta.name!);
         throw interpretStoreError(e, res, meta.name!);
       }
-      return obj;
+      return this.forVersion(res, obj);
     } finally {
       release();
     }
@@ -474,7 +483,7 @@ export class ClusterRegistry {
       const g = await this.backend.get(key);
       const cur = g.kv ? decode(g.kv) : undefined;
       if (!cur && !(opts.createIfMissing || st.allowCreateOnUpdate) ) throw newNotFound(res, name);
-      const desired = await tryUpdate(cur ? structuredClone(cur) : undefined);
+      let desired = await tryUpdate(cur ? this.forVersion(res, structuredClone(cur)) : undefined);
       if (!desired || typeof desired !== 'object' || Array.isArray(desired)) throw newBadRequest('Object \'Kind\' is missing in the request body');
       desired.metadata ??= {};
       if (desired.metadata.name !== undefined && desired.metadata.name !== name) {
@@ -501,6 +510,7 @@ export class ClusterRegistry {
       }
       if (wantRv !== 0 && wantRv !== g.kv!.modRevision) throw newConflict(res, name, OBJECT_MODIFIED);
       this.checkKind(res, desired, true);
+      desired = this.toStorage(res, desired);
       let next: KObject;
       if (sub === 'status') {
         next = structuredClone(cur);
@@ -552,20 +562,20 @@ export class ClusterRegistry {
       if (!jsonEqual(withoutVolatile(next), withoutVolatile(cur))) {
         recordManagedFields(next, cur, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()), sub);
       } else if (opts.operation !== 'Apply' || jsonEqual(stripTime(next), stripTime(cur))) {
-        return { obj: cur, created: false };
+        return { obj: this.forVersion(res, cur), created: false };
       }
-      if (opts.dryRun) return { obj: next, created: false };
+      if (opts.dryRun) return { obj: this.forVersion(res, next), created: false };
       try {
         if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && (m.deletionGracePeriodSeconds ?? 0) === 0 && !(res.storageResource === 'namespaces' && (next.spec?.finalizers ?? []).length > 0)) {
           const w = await this.backend.delete(key, { expectedModRevision: g.kv!.modRevision });
           this.noteWrite(w.revision);
           m.resourceVersion = String(w.revision);
-          return { obj: next, created: false };
+          return { obj: this.forVersion(res, next), created: false };
         }
         const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv!.modRevision });
         this.noteWrite(w.revision);
         m.resourceVersion = String(w.revision);
-        return { obj: next, created: false };
+        return { obj: this.forVersion(res, next), created: false };
       } catch (e) {
         if ((isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) && wantRv === 0 && attempt < 20) continue;
         if (isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) throw newConflict(res, name, OBJECT_MODIFIED);
