@@ -7,7 +7,7 @@ import { isStoreError } from '../../store/backend.ts';
 import type { AwsDeps } from '../core/deps.ts';
 import type { OperationHandler } from '../core/types.ts';
 import { d, iamError, mergeTags, noSuchEntity, nowIso, paginate, removeTags, tagsOut, validateTags } from './common.ts';
-import { iamCollection, iamKey, type AccountSettingsDoc, type SamlProviderDoc, type Tag } from './model.ts';
+import { ACCESS_KEY_COLLECTION, iamCollection, iamKey, type AccessKeyDoc, type AccountSettingsDoc, type SamlProviderDoc, type Tag, type UserDoc } from './model.ts';
 
 const SETTINGS_ID = 'settings';
 
@@ -101,6 +101,39 @@ export function accountOperations(deps: AwsDeps): Record<string, OperationHandle
     ListAccountAliases: (_input, ctx) => {
       const a = settings(ctx.accountId).AccountAlias;
       return { AccountAliases: a ? [a] : [], IsTruncated: false };
+    },
+
+    GenerateCredentialReport: async (_input, ctx) => {
+      const had = settings(ctx.accountId).CredentialReportAt;
+      await updateSettings(ctx.accountId, (s) => {
+        s.CredentialReportAt = nowIso(ctx);
+      });
+      return { State: 'COMPLETE', Description: had ? undefined : 'No report exists. Starting a new report generation task' };
+    },
+    GetCredentialReport: (_input, ctx) => {
+      const at = settings(ctx.accountId).CredentialReportAt;
+      if (!at) throw iamError('ReportNotPresent', 'Unknown');
+      const header = [
+        'user', 'arn', 'user_creation_time', 'password_enabled', 'password_last_used', 'password_last_changed', 'password_next_rotation', 'mfa_active',
+        'access_key_1_active', 'access_key_1_last_rotated', 'access_key_1_last_used_date', 'access_key_1_last_used_region', 'access_key_1_last_used_service',
+        'access_key_2_active', 'access_key_2_last_rotated', 'access_key_2_last_used_date', 'access_key_2_last_used_region', 'access_key_2_last_used_service',
+        'cert_1_active', 'cert_1_last_rotated', 'cert_2_active', 'cert_2_last_rotated',
+      ];
+      const keyCols = (k: AccessKeyDoc | undefined) =>
+        k ? [String(k.Status === 'Active'), k.CreateDate, 'N/A', 'N/A', 'N/A'] : ['false', 'N/A', 'N/A', 'N/A', 'N/A'];
+      const keys = state.list<AccessKeyDoc>(ACCESS_KEY_COLLECTION).filter((k) => k.AccountId === ctx.accountId);
+      const rows = [
+        ['<root_account>', `arn:aws:iam::${ctx.accountId}:root`, new Date(0).toISOString(), 'not_supported', 'N/A', 'not_supported', 'not_supported', 'false', ...keyCols(undefined), ...keyCols(undefined), 'false', 'N/A', 'false', 'N/A'],
+        ...state.list<UserDoc>(iamCollection(ctx.accountId, 'user')).map((u) => {
+          const mine = keys.filter((k) => k.UserName === u.UserName);
+          return [
+            u.UserName, u.Arn, u.CreateDate, String(!!u._loginProfile), 'N/A', u._loginProfile ? u._loginProfile.CreateDate : 'N/A', 'N/A', 'false',
+            ...keyCols(mine[0]), ...keyCols(mine[1]), 'false', 'N/A', 'false', 'N/A',
+          ];
+        }),
+      ];
+      const csv = [header, ...rows].map((r) => r.join(',')).join('\n');
+      return { Content: Buffer.from(csv, 'utf8'), ReportFormat: 'text/csv', GeneratedTime: d(at) };
     },
 
     CreateSAMLProvider: async (input, ctx) => {

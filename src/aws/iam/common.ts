@@ -26,6 +26,7 @@ const STATUS: Record<string, number> = {
   ValidationError: 400,
   UnmodifiableEntity: 400,
   PolicyNotAttachable: 400,
+  ReportNotPresent: 410,
   ConcurrentModification: 409,
   AccessDenied: 403,
   ServiceFailure: 500,

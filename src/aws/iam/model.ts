@@ -121,6 +121,8 @@ export interface SamlProviderDoc {
 export interface AccountSettingsDoc {
   PasswordPolicy?: Record<string, unknown>;
   AccountAlias?: string;
+  /** When GenerateCredentialReport last ran (ISO). */
+  CredentialReportAt?: string;
 }
 
 /** The shared access-key document (see the project brief's conventions). */

@@ -244,3 +244,16 @@ test('service-role policies attach only to service-linked roles', async () => {
   assert.equal(e.status, 400);
   assert.equal(e.message, 'Cannot attach a Service Role Policy to a Customer Role.');
 });
+
+test('credential report lists the root account and users with their keys', async () => {
+  assert.equal((await h.callError('GetCredentialReport', {})).code, 'ReportNotPresent');
+  await h.call('CreateUser', { UserName: 'report-user' });
+  await h.call('CreateAccessKey', { UserName: 'report-user' });
+  assert.equal((await h.call('GenerateCredentialReport', {})).State, 'COMPLETE');
+  const r = await h.call('GetCredentialReport', {});
+  const lines = r.Content.toString('utf8').split('\n');
+  assert.match(lines[0], /^user,arn,user_creation_time,/);
+  assert.ok(lines.some((l: string) => l.startsWith('<root_account>,arn:aws:iam::000000000000:root,')));
+  const row = lines.find((l: string) => l.startsWith('report-user,'))!.split(',');
+  assert.equal(row[8], 'true');
+});
