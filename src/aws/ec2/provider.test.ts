@@ -292,6 +292,9 @@ describe('ec2 provider', () => {
     assert.equal(by['m5.large'].NetworkInfo.Ipv4AddressesPerInterface, 10);
     assert.deepEqual(by['m6g.medium'].ProcessorInfo.SupportedArchitectures, ['arm64']);
     assert.equal(shared.instanceTypeInfo('r5.xlarge')!.VCpuInfo.DefaultVCpus, 4);
+    // seed 004: security groups for pods on r5.xlarge allow 18 pods (trunk branch interfaces)
+    assert.equal(shared.instanceTypeFacts('r5.xlarge')!.branchInterfaces, 18);
+    assert.equal(shared.maxPods('t3.medium'), 17);
     const amis = await call('DescribeImages', { Owners: ['amazon'], Filters: [{ Name: 'name', Values: ['amazon-eks-node-al2023-arm64-standard-1.31-v*'] }] });
     assert.equal(amis.Images.length, 1);
     assert.equal(amis.Images[0].Architecture, 'arm64');

@@ -21,7 +21,7 @@ import {
   runInstancesIn,
   terminateInstancesIn,
 } from './instances.ts';
-import { instanceTypeInfo as typeInfo, maxPods as computeMaxPods, type MaxPodsOptions } from './instance-types.ts';
+import { instanceTypeFacts as typeFacts, instanceTypeInfo as typeInfo, type InstanceTypeFacts, maxPods as computeMaxPods, type MaxPodsOptions } from './instance-types.ts';
 import { allocateIps, releaseIps } from './ip-alloc.ts';
 import { resolveLaunchTemplateVersion } from './launch-templates.ts';
 import { createNetworkInterfaceIn, deleteNetworkInterfaceIn, type NetworkInterfaceSpec } from './network-interfaces.ts';
@@ -40,7 +40,7 @@ export type NetworkInterface = Doc;
 export type LaunchTemplateVersion = Doc;
 export type InstanceTypeInfo = Doc;
 export type IpPermission = Doc;
-export type { RunInstancesSpec, NetworkInterfaceSpec, MaxPodsOptions };
+export type { RunInstancesSpec, NetworkInterfaceSpec, MaxPodsOptions, InstanceTypeFacts };
 
 /** getVpc returns the VPC (Vpc shape) or undefined. */
 export function getVpc(state: AwsState, scope: Scope, vpcId: string): Vpc | undefined {
@@ -221,6 +221,15 @@ export function deleteNetworkInterface(state: AwsState, scope: Scope, networkInt
 /** instanceTypeInfo returns the InstanceTypeInfo shape of a type (m5.large), or undefined when unknown. */
 export function instanceTypeInfo(instanceType: string): InstanceTypeInfo | undefined {
   return typeInfo(instanceType);
+}
+
+/**
+ * instanceTypeFacts returns the numbers the data plane needs for a type
+ * (vCPUs, memory MiB, max ENIs, IPv4 addresses per ENI, trunk branch
+ * interfaces for security groups for pods, architecture), or undefined.
+ */
+export function instanceTypeFacts(instanceType: string): InstanceTypeFacts | undefined {
+  return typeFacts(instanceType);
 }
 
 /**
