@@ -55,6 +55,7 @@ function standIns(): AwsProvider[] {
     {
       service: 'route53',
       operations: {
+        CreateHostedZone: () => ({}),
         GetHostedZone: (input: { Id: string }) => ({
           HostedZone: { Id: `/hostedzone/${input.Id}`, Name: 'example.com.', CallerReference: 'r', ResourceRecordSetCount: 2, Config: { PrivateZone: false } },
           DelegationSet: { NameServers: ['ns-1.example.'] },
@@ -300,4 +301,24 @@ test('the model decides a modeled error status; an empty result is an empty outp
   const aliases = await kms('ListAliases');
   assert.equal(aliases.status, 200);
   assert.deepEqual(JSON.parse(aliases.body), {});
+});
+
+test('malformed input gets a 4xx in the protocol’s shape, never a 500', async () => {
+  const form = { 'content-type': 'application/x-www-form-urlencoded' };
+  const cases: { name: string; spec: Parameters<typeof signedFetch>[1]; code: RegExp }[] = [
+    { name: 'bad percent-encoding in a form', spec: { service: 'iam', headers: form, body: 'Action=ListRoles&Version=2010-05-08&Marker=%ZZ&MaxItems=5' }, code: /<Code>/ },
+    { name: 'non-numeric integer (query)', spec: { service: 'iam', headers: form, body: 'Action=ListRoles&Version=2010-05-08&MaxItems=abc' }, code: /<Code>ValidationError<\/Code>/ },
+    { name: 'non-boolean (ec2)', spec: { service: 'ec2', headers: form, body: 'Action=DescribeVpcs&Version=2016-11-15&DryRun=maybe' }, code: /<Code>InvalidParameterValue<\/Code>/ },
+    { name: 'JSON array body (json)', spec: { service: 'kms', headers: { 'x-amz-target': 'TrentService.DescribeKey', 'content-type': 'application/x-amz-json-1.1' }, body: '[1,2]' }, code: /"__type":"SerializationException"/ },
+    { name: 'wrong JSON type (rest-json)', spec: { service: 'eks', path: '/clusters', headers: { 'content-type': 'application/json' }, body: '{"name":["x"],"roleArn":"r","resourcesVpcConfig":{}}' }, code: /SerializationException|"message"/ },
+    { name: 'bad label encoding (rest-json)', spec: { service: 'eks', method: 'GET', path: '/clusters/%E0%A4%A' }, code: /"message"/ },
+    { name: 'bad query integer (rest-json)', spec: { service: 'eks', method: 'GET', path: '/clusters', query: { maxResults: 'many' } }, code: /"message"/ },
+    { name: 'malformed XML (rest-xml)', spec: { service: 'route53', path: '/2013-04-01/hostedzone', headers: { 'content-type': 'text/xml' }, body: '<CreateHostedZoneRequest><Name>x</CreateHostedZoneRequest>' }, code: /<Code>MalformedXML<\/Code>/ },
+  ];
+  for (const c of cases) {
+    const r = await signedFetch(h.url, c.spec);
+    assert.ok(r.status >= 400 && r.status < 500, `${c.name}: status ${r.status} ${r.body}`);
+    assert.match(r.body, c.code, c.name);
+    assert.match(r.headers.get('x-amzn-requestid') ?? '', /^[0-9a-f-]{36}$/, c.name);
+  }
 });
