@@ -148,6 +148,8 @@ result = {
   'samlArn': arn,
   'login': iam.get_login_profile(UserName='console-user')['LoginProfile']['PasswordResetRequired'],
   'summaryUsers': iam.get_account_summary()['SummaryMap']['Users'],
+  'reportState': iam.generate_credential_report()['State'],
+  'report': iam.get_credential_report()['Content'].decode().split('\\n')[0].split(',')[:3],
 }
 iam.delete_login_profile(UserName='console-user')
 iam.delete_user(UserName='console-user')
@@ -162,6 +164,8 @@ iam.delete_account_password_policy()
     assert.deepEqual(r.json.saml, ['arn:aws:iam::000000000000:saml-provider/idp']);
     assert.equal(r.json.login, true);
     assert.ok(r.json.summaryUsers >= 1);
+    assert.equal(r.json.reportState, 'COMPLETE');
+    assert.deepEqual(r.json.report, ['user', 'arn', 'user_creation_time']);
     assert.deepEqual((await aws('iam', 'list-account-aliases')).AccountAliases, []);
   });
 
