@@ -61,6 +61,8 @@ describe('ec2 provider', () => {
     assert.equal(euw.AvailabilityZones[0].ZoneName, 'eu-west-1b');
     const regions = await call('DescribeRegions', { RegionNames: ['eu-west-1'] });
     assert.equal(regions.Regions[0].Endpoint, 'ec2.eu-west-1.amazonaws.com');
+    await assert.rejects(call('CreateVpc', { CidrBlock: '10.0.0.0/16', DryRun: true }), (e: any) => e.code === 'DryRunOperation' && e.status === 412);
+    assert.equal((await call('DescribeVpcs')).Vpcs.length, 0);
     const attrs = await call('DescribeAccountAttributes', { AttributeNames: ['supported-platforms'] });
     assert.equal(attrs.AccountAttributes[0].AttributeValues[0].AttributeValue, 'VPC');
   });

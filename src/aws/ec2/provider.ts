@@ -4,7 +4,7 @@
  * (src/aws/models/ec2.json); state lives in AwsState (see store.ts).
  */
 import type { AwsDeps } from '../core/deps.ts';
-import type { AwsProvider, OperationHandler } from '../core/types.ts';
+import { type AwsProvider, awsError, type OperationHandler } from '../core/types.ts';
 import { addressOperations } from './addresses.ts';
 import { storeOf } from './env.ts';
 import { gatewayOperations } from './gateways.ts';
@@ -45,5 +45,16 @@ export function createEc2Provider(deps: AwsDeps): AwsProvider {
     ...volumeOperations(deps),
     ...tagOperations((ctx) => storeOf(deps, ctx)),
   };
+  // DryRun: EC2 checks the request and answers DryRunOperation (HTTP 412)
+  // instead of acting. localeks validates the shape (the gateway) and then
+  // answers the same way without running the handler.
+  for (const [name, handler] of Object.entries(operations)) {
+    operations[name] = (input, ctx) => {
+      if (input?.DryRun === true) {
+        throw awsError('DryRunOperation', 'Request would have succeeded, but DryRun flag is set.', 412);
+      }
+      return handler(input, ctx);
+    };
+  }
   return { service: 'ec2', operations };
 }
