@@ -77,6 +77,14 @@ describe('eks with reference checks against EC2/IAM/Auto Scaling/Logs (aws CLI)'
     const norole = await runAws(ep, ['eks', 'create-cluster', '--name', 'r1', '--role-arn', 'arn:aws:iam::000000000000:role/nope', '--resources-vpc-config', `subnetIds=${priv.join(',')}`]);
     assert.equal(norole.errorCode, 'InvalidParameterException');
     assert.equal(norole.errorMessage, 'Role with arn: arn:aws:iam::000000000000:role/nope, could not be assumed because it does not exist or the trusted entity is not correct');
+    const zones = (await aws('ec2', 'describe-availability-zones')).AvailabilityZones.map((z: any) => z.ZoneName);
+    if (zones.includes('us-east-1e')) {
+      const e1 = (await aws('ec2', 'create-subnet', '--vpc-id', vpcId, '--cidr-block', '10.40.50.0/24', '--availability-zone', 'us-east-1e')).Subnet.SubnetId;
+      const az = await runAws(ep, ['eks', 'create-cluster', '--name', 'r1', '--role-arn', roleArn, '--resources-vpc-config', `subnetIds=${priv[0]},${e1}`]);
+      assert.equal(az.errorCode, 'UnsupportedAvailabilityZoneException');
+      assert.match(az.errorMessage ?? '', /^Cannot create cluster 'r1' because us-east-1e, the targeted availability zone, does not currently have sufficient capacity to support the cluster\. Retry and choose from these availability zones: us-east-1a, /);
+      await aws('ec2', 'delete-subnet', '--subnet-id', e1);
+    }
     assert.deepEqual((await aws('eks', 'list-clusters')).clusters, []);
   });
 

@@ -36,6 +36,9 @@ import { DEFAULT_VERSION, isOffered, kubeVersion, minorOf } from './versions.ts'
 import { upgradeBlockers } from './insights.ts';
 import { idpCompletionOps } from './identity-providers.ts';
 
+/** Availability zones where EKS cannot place a control plane. */
+const UNSUPPORTED_CONTROL_PLANE_AZS = new Set(['us-east-1e']);
+
 export const LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
 const AUTH_ORDER = ['CONFIG_MAP', 'API_AND_CONFIG_MAP', 'API'];
 
@@ -123,7 +126,7 @@ function validateServiceCidr(cidr: string, vpcCidr: string | undefined): void {
 const ec2Suffix = () => `(Service: AmazonEC2; Status Code: 400; Error Code: %CODE%; Request ID: ${uuid()}; Proxy: null)`;
 
 /**
- * checkVpcConfig validates subnets and security groups against EC2 (when
+ * checkSubnets validates subnets against EC2 (when
  * reference checks are on) and returns the VPC id and CIDR.
  */
 export async function checkSubnets(e: EksContext, ctx: RequestContext, subnetIds: string[], fields: Record<string, string>, requireTwoAzs: boolean): Promise<{ vpcId?: string; vpcCidr?: string; azs: Set<string> }> {
@@ -139,6 +142,20 @@ export async function checkSubnets(e: EksContext, ctx: RequestContext, subnetIds
     azs.add(s.AvailabilityZone);
   }
   if (requireTwoAzs && azs.size < 2) throw invalidParameter('Subnets specified must be in at least two different AZs', fields);
+  if (requireTwoAzs) {
+    // The EKS control plane cannot be placed in a few zones (us-east-1e is the well-known one).
+    const bad = [...azs].find((z) => UNSUPPORTED_CONTROL_PLANE_AZS.has(z));
+    if (bad) {
+      const region = bad.slice(0, -1);
+      const validZones = 'abcdef'.split('').map((l) => `${region}${l}`).filter((z) => !UNSUPPORTED_CONTROL_PLANE_AZS.has(z));
+      throw awsError(
+        'UnsupportedAvailabilityZoneException',
+        `Cannot create cluster '${fields.clusterName}' because ${bad}, the targeted availability zone, does not currently have sufficient capacity to support the cluster. Retry and choose from these availability zones: ${validZones.join(', ')}`,
+        400,
+        { ...fields, validZones },
+      );
+    }
+  }
   const vpc = vpcId ? await e.refs.vpc(scope, vpcId) : undefined;
   return { vpcId, vpcCidr: vpc?.CidrBlock, azs };
 }
