@@ -14,10 +14,9 @@ import { maxPods } from './instance-types.ts';
 import { createEc2Provider } from './provider.ts';
 import * as shared from './shared.ts';
 
-async function setup(profile: 'instant' | 'fast' = 'fast') {
-  const state = new AwsState(new MemoryBackend());
+async function setup(profile: 'instant' | 'fast' = 'fast', backend = new MemoryBackend(), clock = new SimClock()) {
+  const state = new AwsState(backend);
   await state.start();
-  const clock = new SimClock();
   const deps = {
     state,
     clock,
@@ -48,7 +47,7 @@ async function setup(profile: 'instant' | 'fast' = 'fast') {
       return true;
     });
   };
-  return { deps, clock, call, fails, scope: { accountId: '111122223333', region: 'us-east-1' } };
+  return { deps, clock, call, fails, backend, scope: { accountId: '111122223333', region: 'us-east-1' } };
 }
 
 describe('ec2 provider', () => {
@@ -277,6 +276,20 @@ describe('ec2 provider', () => {
     assert.equal((await call('DescribeRouteTables', { RouteTableIds: [rt.RouteTableId] })).RouteTables[0].Routes.length, 1);
     const svcs = await call('DescribeVpcEndpointServices', { ServiceNames: ['com.amazonaws.us-east-1.sts'] });
     assert.deepEqual(svcs.ServiceNames, ['com.amazonaws.us-east-1.sts']);
+  });
+
+  it('resumes from the store after a restart: states keep following the clock', async () => {
+    const first = await setup();
+    const vpc = (await first.call('CreateVpc', { CidrBlock: '10.0.0.0/16' })).Vpc;
+    const s = (await first.call('CreateSubnet', { VpcId: vpc.VpcId, CidrBlock: '10.0.0.0/24' })).Subnet;
+    const i = (await first.call('RunInstances', { MinCount: 1, MaxCount: 1, ImageId: 'ami-0123456789abcdef0', SubnetId: s.SubnetId })).Instances[0];
+    first.deps.state.stop();
+    // A new process: a fresh cache over the same store, and the same clock.
+    const second = await setup('fast', first.backend, first.clock);
+    assert.equal((await second.call('DescribeInstances', { InstanceIds: [i.InstanceId] })).Reservations[0].Instances[0].State.Name, 'pending');
+    second.clock.advance(2_000);
+    assert.equal((await second.call('DescribeInstances', { InstanceIds: [i.InstanceId] })).Reservations[0].Instances[0].State.Name, 'running');
+    assert.equal((await second.call('DescribeSubnets', { SubnetIds: [s.SubnetId] })).Subnets[0].AvailableIpAddressCount, 250);
   });
 
   it('knows instance types and EKS max pods', async () => {
