@@ -292,6 +292,32 @@ describe('ec2 provider', () => {
     assert.equal((await second.call('DescribeSubnets', { SubnetIds: [s.SubnetId] })).Subnets[0].AvailableIpAddressCount, 250);
   });
 
+  it('gives dual-stack VPCs IPv6 /64 subnets and egress-only internet gateways', async () => {
+    const { call, fails } = await setup();
+    const vpc = (await call('CreateVpc', { CidrBlock: '10.0.0.0/16', AmazonProvidedIpv6CidrBlock: true })).Vpc;
+    const v6 = vpc.Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlock as string;
+    assert.match(v6, /::\/56$/);
+    const base = v6.replace('::/56', '');
+    const sub = (await call('CreateSubnet', { VpcId: vpc.VpcId, CidrBlock: '10.0.0.0/24', Ipv6CidrBlock: `${base}::/64` })).Subnet;
+    assert.equal(sub.Ipv6CidrBlockAssociationSet[0].Ipv6CidrBlockState.State, 'associated');
+    await fails('CreateSubnet', { VpcId: vpc.VpcId, CidrBlock: '10.0.1.0/24', Ipv6CidrBlock: `${base}::/64` }, 'InvalidSubnet.Conflict');
+    await fails('CreateSubnet', { VpcId: vpc.VpcId, CidrBlock: '10.0.1.0/24', Ipv6CidrBlock: '2001:db8::/64' }, 'InvalidSubnet.Range');
+    const s2 = (await call('CreateSubnet', { VpcId: vpc.VpcId, CidrBlock: '10.0.1.0/24' })).Subnet;
+    const last = base.split(':');
+    last[last.length - 1] = (parseInt(last[last.length - 1]!, 16) + 1).toString(16);
+    const assoc = await call('AssociateSubnetCidrBlock', { SubnetId: s2.SubnetId, Ipv6CidrBlock: `${last.join(':')}::/64` });
+    await call('DisassociateSubnetCidrBlock', { AssociationId: assoc.Ipv6CidrBlockAssociation.AssociationId });
+    const eigw = (await call('CreateEgressOnlyInternetGateway', { VpcId: vpc.VpcId })).EgressOnlyInternetGateway;
+    const rt = (await call('CreateRouteTable', { VpcId: vpc.VpcId })).RouteTable;
+    await call('CreateRoute', { RouteTableId: rt.RouteTableId, DestinationIpv6CidrBlock: '::/0', EgressOnlyInternetGatewayId: eigw.EgressOnlyInternetGatewayId });
+    await call('DeleteRouteTable', { RouteTableId: rt.RouteTableId });
+    await call('DeleteSubnet', { SubnetId: sub.SubnetId });
+    await call('DeleteSubnet', { SubnetId: s2.SubnetId });
+    await fails('DeleteVpc', { VpcId: vpc.VpcId }, 'DependencyViolation');
+    await call('DeleteEgressOnlyInternetGateway', { EgressOnlyInternetGatewayId: eigw.EgressOnlyInternetGatewayId });
+    await call('DeleteVpc', { VpcId: vpc.VpcId });
+  });
+
   it('knows instance types and EKS max pods', async () => {
     const { call } = await setup();
     assert.equal(maxPods('m5.large'), 29);

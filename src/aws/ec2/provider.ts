@@ -11,6 +11,7 @@ import { gatewayOperations } from './gateways.ts';
 import { imageOperations } from './images.ts';
 import { instanceTypeOperations } from './instance-types.ts';
 import { instanceOperations } from './instances.ts';
+import { ipv6Operations } from './ipv6.ts';
 import { keyPairOperations } from './key-pairs.ts';
 import { launchTemplateOperations } from './launch-templates.ts';
 import { networkAclOperations } from './network-acls.ts';
@@ -42,6 +43,7 @@ export function createEc2Provider(deps: AwsDeps): AwsProvider {
     ...instanceTypeOperations,
     ...imageOperations,
     ...vpcEndpointOperations(deps),
+    ...ipv6Operations(deps),
     ...volumeOperations(deps),
     ...tagOperations((ctx) => storeOf(deps, ctx)),
   };

@@ -26,6 +26,7 @@ export const T = {
   instance: 'instance',
   networkInterface: 'network-interface',
   vpcEndpoint: 'vpc-endpoint',
+  egressOnlyInternetGateway: 'egress-only-internet-gateway',
 } as const;
 
 export type DocType = (typeof T)[keyof typeof T];

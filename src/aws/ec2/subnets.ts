@@ -13,6 +13,7 @@ import { E, ec2Error } from './errors.ts';
 import { compileFilters, type FilterInput, type FilterSpec, paginate, selectByIds } from './filters.ts';
 import { newId } from './ids.ts';
 import { availableIps } from './ip-alloc.ts';
+import { ipv6SubnetAssociation } from './ipv6.ts';
 import { associateDefaultAcl } from './network-acls.ts';
 import { natState } from './gateways.ts';
 import { currentState } from './instances.ts';
@@ -41,6 +42,8 @@ export const subnetFilters: FilterSpec = {
   defaultForAz: (d) => d.DefaultForAz,
   'ipv6-cidr-block-association.ipv6-cidr-block': (d) => d.Ipv6CidrBlockAssociationSet?.map((a: Doc) => a.Ipv6CidrBlock),
   'ipv6-cidr-block-association.association-id': (d) => d.Ipv6CidrBlockAssociationSet?.map((a: Doc) => a.AssociationId),
+  'ipv6-cidr-block-association.state': (d) => d.Ipv6CidrBlockAssociationSet?.map((a: Doc) => a.Ipv6CidrBlockState?.State),
+  'assign-ipv6-address-on-creation': (d) => d.AssignIpv6AddressOnCreation,
   'ipv6-native': (d) => d.Ipv6Native,
   'map-public-ip-on-launch': (d) => d.MapPublicIpOnLaunch,
   'owner-id': (d) => d.OwnerId,
@@ -51,7 +54,7 @@ export const subnetFilters: FilterSpec = {
 };
 
 /** createSubnetIn validates and stores a subnet (and its default ACL association). */
-export async function createSubnetIn(store: Ec2Store, input: { VpcId: string; CidrBlock?: string; AvailabilityZone?: string; AvailabilityZoneId?: string; Tags?: Tag[] }): Promise<Doc> {
+export async function createSubnetIn(store: Ec2Store, input: { VpcId: string; CidrBlock?: string; Ipv6CidrBlock?: string; AvailabilityZone?: string; AvailabilityZoneId?: string; Tags?: Tag[] }): Promise<Doc> {
   const text = input.CidrBlock;
   if (!text) throw E.missing('cidrBlock');
   const c = parseCidr(text);
@@ -86,6 +89,7 @@ export async function createSubnetIn(store: Ec2Store, input: { VpcId: string; Ci
       zone = zs[siblings.length % zs.length]!;
     }
     const id = newId('subnet');
+    const v6 = input.Ipv6CidrBlock ? [ipv6SubnetAssociation(store, vpc, undefined, input.Ipv6CidrBlock)] : [];
     const subnet: Doc = {
       SubnetId: id,
       SubnetArn: ec2Arn(store.scope, 'subnet', id),
@@ -101,7 +105,7 @@ export async function createSubnetIn(store: Ec2Store, input: { VpcId: string; Ci
       AssignIpv6AddressOnCreation: false,
       EnableDns64: false,
       Ipv6Native: false,
-      Ipv6CidrBlockAssociationSet: [],
+      Ipv6CidrBlockAssociationSet: v6,
       PrivateDnsNameOptionsOnLaunch: { HostnameType: 'ip-name', EnableResourceNameDnsARecord: false, EnableResourceNameDnsAAAARecord: false },
       BlockPublicAccessStates: { InternetGatewayBlockMode: 'off' },
       Tags: input.Tags ?? [],

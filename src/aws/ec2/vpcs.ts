@@ -142,6 +142,7 @@ function vpcDependency(store: Ec2Store, vpc: Doc): string | undefined {
   if (store.list(T.networkAcl).some((a) => a.VpcId === id && a.NetworkAclId !== vpc._defaultNetworkAclId)) return 'network-acl';
   if (store.list(T.networkInterface).some((n) => n.VpcId === id)) return 'network-interface';
   if (store.list(T.vpcEndpoint).some((e) => e.VpcId === id && e.State !== 'deleted')) return 'vpc-endpoint';
+  if (store.list(T.egressOnlyInternetGateway).some((g) => g.Attachments?.some((a: Doc) => a.VpcId === id))) return 'egress-only-internet-gateway';
   return undefined;
 }
 
