@@ -80,6 +80,8 @@ function decode(kv: KeyValue, rev: number): KObject {
 }
 
 const BUFFER_CAPACITY = 100_000;
+const BUFFER_MIN = 1_000;
+const BUFFER_WINDOW_MS = 5 * 60_000;
 
 export class WatchCache {
   /** Newest revision applied. */
@@ -92,6 +94,8 @@ export class WatchCache {
   /** Sorted entry arrays per `resource\0namespace`, rebuilt lazily after a change. */
   private readonly sorted = new Map<string, CacheEntry[]>();
   private buffer: CacheEvent[] = [];
+  /** Arrival time of each buffered event (same indexes as buffer). */
+  private bufferTimes: number[] = [];
   private bufferHead = 0;
   private readonly watchers = new Set<CacheWatcher>();
   private readonly anyListeners = new Set<(events: CacheEvent[]) => void>();
@@ -125,6 +129,7 @@ export class WatchCache {
     this.rev = r.revision;
     this.bufferStart = r.revision;
     this.buffer = [];
+    this.bufferTimes = [];
     this.bufferHead = 0;
     this.storeWatch = this.backend.watch(this.prefix, { afterRevision: r.revision }, {
       onEvents: (evs) => this.apply(evs),
@@ -217,12 +222,17 @@ export class WatchCache {
       this.buffer.push(ce);
       if (rev > this.rev) this.rev = rev;
     }
-    if (this.buffer.length - this.bufferHead > BUFFER_CAPACITY) {
-      const drop = this.buffer.length - this.bufferHead - BUFFER_CAPACITY;
+    // History: at most BUFFER_CAPACITY events, and beyond BUFFER_MIN only those of the last BUFFER_WINDOW_MS.
+    const now = Date.now();
+    for (let i = 0; i < out.length; i++) this.bufferTimes.push(now);
+    let drop = Math.max(0, this.buffer.length - this.bufferHead - BUFFER_CAPACITY);
+    while (this.buffer.length - this.bufferHead - drop > BUFFER_MIN && now - this.bufferTimes[this.bufferHead + drop]! > BUFFER_WINDOW_MS) drop++;
+    if (drop > 0) {
       this.bufferHead += drop;
       this.bufferStart = this.buffer[this.bufferHead - 1]!.rev;
-      if (this.bufferHead > BUFFER_CAPACITY) {
+      if (this.bufferHead > 4096 && this.bufferHead * 2 > this.buffer.length) {
         this.buffer = this.buffer.slice(this.bufferHead);
+        this.bufferTimes = this.bufferTimes.slice(this.bufferHead);
         this.bufferHead = 0;
       }
     }

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryBackend } from '../../../store/memory/memory-backend.ts';
+import { WatchCache, splitRegistryKey } from './watch-cache.ts';
+
+test('registry keys split into resource, namespace and name', () => {
+  assert.deepEqual(splitRegistryKey('pods/default/p1'), { resource: 'pods', namespace: 'default', name: 'p1' });
+  assert.deepEqual(splitRegistryKey('namespaces/default'), { resource: 'namespaces', namespace: '', name: 'default' });
+  assert.deepEqual(splitRegistryKey('apps/deployments/ns/d'), { resource: 'apps/deployments', namespace: 'ns', name: 'd' });
+  assert.deepEqual(splitRegistryKey('rbac.authorization.k8s.io/clusterroles/admin'), { resource: 'rbac.authorization.k8s.io/clusterroles', namespace: '', name: 'admin' });
+  assert.deepEqual(splitRegistryKey('example.com/widgets/ns/w'), { resource: 'example.com/widgets', namespace: 'ns', name: 'w' });
+});
+
+test('watch cache: lists by namespace in key order, events since a revision, watchers', async () => {
+  const b = new MemoryBackend();
+  const p = '/k8s/u/registry/';
+  await b.create(`${p}configmaps/b/x`, JSON.stringify({ metadata: { name: 'x', namespace: 'b' } }));
+  const c = new WatchCache(b, p);
+  await c.ready();
+  const start = c.rev;
+  const seen: string[] = [];
+  c.addWatcher({ resource: 'configmaps', namespace: 'a', onEvents: (evs) => seen.push(...evs.map((e) => `${e.type} ${e.obj.metadata!.name} ${e.obj.metadata!.resourceVersion}`)), onClose() {} });
+  const w1 = await b.create(`${p}configmaps/a/z`, JSON.stringify({ metadata: { name: 'z', namespace: 'a' } }));
+  await b.create(`${p}configmaps/a/y`, JSON.stringify({ metadata: { name: 'y', namespace: 'a' } }));
+  const w3 = await b.update(`${p}configmaps/a/z`, JSON.stringify({ metadata: { name: 'z', namespace: 'a' }, data: { k: 'v' } }));
+  const w4 = await b.delete(`${p}configmaps/a/y`);
+  assert.equal(await c.waitFor(w4.revision), true);
+  assert.deepEqual(c.list('configmaps', 'a').map((e) => e.obj.metadata!.name), ['z']);
+  assert.deepEqual(c.list('configmaps', '').map((e) => e.key), [`${p}configmaps/a/z`, `${p}configmaps/b/x`]);
+  assert.equal(c.get(`${p}configmaps/a/z`)!.obj.metadata!.resourceVersion, String(w3.revision));
+  assert.deepEqual(seen, [`ADDED z ${w1.revision}`, `ADDED y ${w1.revision + 1}`, `MODIFIED z ${w3.revision}`, `DELETED y ${w4.revision}`]);
+  assert.deepEqual(c.eventsSince(w3.revision - 1, 'configmaps', 'a')!.map((e) => e.type), ['MODIFIED', 'DELETED']);
+  assert.equal(c.eventsSince(start - 1, 'configmaps', ''), undefined, 'older than the buffer');
+  c.close();
+  await b.close();
+});
