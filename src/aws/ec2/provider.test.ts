@@ -318,6 +318,29 @@ describe('ec2 provider', () => {
     await call('DeleteVpc', { VpcId: vpc.VpcId });
   });
 
+  it('lets the VPC CNI attach ENIs and assign secondary addresses that go away with the instance (shared)', async () => {
+    const { call, deps, scope, clock } = await setup();
+    const vpc = (await call('CreateVpc', { CidrBlock: '10.0.0.0/16' })).Vpc;
+    const s = (await call('CreateSubnet', { VpcId: vpc.VpcId, CidrBlock: '10.0.0.0/24' })).Subnet;
+    const i = (await shared.runInstances(deps, scope, { MinCount: 1, MaxCount: 1, SubnetId: s.SubnetId, InstanceType: 'm5.large', TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'aws:autoscaling:groupName', Value: 'ng' }] }] }))[0]!;
+    assert.ok(i.ImageId.startsWith('ami-'));
+    const primary = i.NetworkInterfaces[0].NetworkInterfaceId;
+    await shared.assignPrivateIpAddresses(deps.state, scope, primary, 9);
+    const eni = await shared.createNetworkInterface(deps.state, scope, { SubnetId: s.SubnetId, Description: 'aws-K8S-' + i.InstanceId });
+    await shared.attachNetworkInterface(deps.state, scope, eni.NetworkInterfaceId, i.InstanceId, 1);
+    const ips = await shared.assignPrivateIpAddresses(deps.state, scope, eni.NetworkInterfaceId, 9);
+    assert.equal(ips.length, 9);
+    assert.equal(shared.getSubnet(deps.state, scope, s.SubnetId)!.AvailableIpAddressCount, 251 - 20);
+    assert.equal(shared.getNetworkInterface(deps.state, scope, eni.NetworkInterfaceId)!.PrivateIpAddresses.length, 10);
+    await shared.unassignPrivateIpAddresses(deps.state, scope, eni.NetworkInterfaceId, ips.slice(0, 4));
+    assert.equal(shared.getSubnet(deps.state, scope, s.SubnetId)!.AvailableIpAddressCount, 251 - 16);
+    clock.advance(2_000);
+    assert.equal(shared.describeInstance(deps, scope, i.InstanceId)!.NetworkInterfaces.length, 2);
+    await shared.terminateInstances(deps, scope, [i.InstanceId]);
+    assert.equal(shared.getSubnet(deps.state, scope, s.SubnetId)!.AvailableIpAddressCount, 251);
+    assert.equal(shared.getNetworkInterface(deps.state, scope, eni.NetworkInterfaceId), undefined);
+  });
+
   it('knows instance types and EKS max pods', async () => {
     const { call } = await setup();
     assert.equal(maxPods('m5.large'), 29);

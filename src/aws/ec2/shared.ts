@@ -12,6 +12,7 @@
  */
 import type { AwsDeps } from '../core/deps.ts';
 import type { AwsState, Scope } from '../core/state.ts';
+import type { RequestContext } from '../core/types.ts';
 import { storeOf } from './env.ts';
 import { E } from './errors.ts';
 import {
@@ -24,7 +25,7 @@ import {
 import { instanceTypeFacts as typeFacts, instanceTypeInfo as typeInfo, type InstanceTypeFacts, maxPods as computeMaxPods, type MaxPodsOptions } from './instance-types.ts';
 import { allocateIps, releaseIps } from './ip-alloc.ts';
 import { resolveLaunchTemplateVersion } from './launch-templates.ts';
-import { createNetworkInterfaceIn, deleteNetworkInterfaceIn, type NetworkInterfaceSpec } from './network-interfaces.ts';
+import { createNetworkInterfaceIn, deleteNetworkInterfaceIn, eniView, type NetworkInterfaceSpec, networkInterfaceOperations } from './network-interfaces.ts';
 import { hasInternetRoute, routeTableOfSubnet } from './route-tables.ts';
 import { createSecurityGroupIn, deleteSecurityGroupIn, expandPermissions, addRules, securityGroupView } from './security-groups.ts';
 import { clone, type Doc, T } from './store.ts';
@@ -216,6 +217,59 @@ export function createNetworkInterface(state: AwsState, scope: Scope, spec: Netw
 /** deleteNetworkInterface deletes an ENI and releases its addresses. Throws InvalidNetworkInterfaceID.NotFound. */
 export function deleteNetworkInterface(state: AwsState, scope: Scope, networkInterfaceId: string): Promise<void> {
   return deleteNetworkInterfaceIn(storeOf({ state }, scope), networkInterfaceId, { force: true });
+}
+
+/** A RequestContext for calling EC2's own handlers on behalf of another service. */
+function internalCtx(scope: Scope): RequestContext {
+  return {
+    accountId: scope.accountId,
+    region: scope.region,
+    requestId: '',
+    service: 'ec2',
+    operation: '',
+    accessKeyId: '',
+    callerArn: `arn:aws:iam::${scope.accountId}:root`,
+    callerUserId: scope.accountId,
+    now: () => new Date(),
+  };
+}
+
+/** getNetworkInterface returns an ENI (NetworkInterface shape) or undefined. */
+export function getNetworkInterface(state: AwsState, scope: Scope, networkInterfaceId: string): NetworkInterface | undefined {
+  const d = storeOf({ state }, scope).get(T.networkInterface, networkInterfaceId);
+  return d && eniView(d);
+}
+
+/**
+ * attachNetworkInterface attaches an ENI to an instance at a device index
+ * (the VPC CNI's extra ENIs), as AttachNetworkInterface does, with
+ * DeleteOnTermination set as ipamd sets it. Returns the attachment id. Throws InvalidNetworkInterfaceID.NotFound,
+ * InvalidInstanceID.NotFound, InvalidNetworkInterface.InUse.
+ */
+export async function attachNetworkInterface(state: AwsState, scope: Scope, networkInterfaceId: string, instanceId: string, deviceIndex: number): Promise<string> {
+  const ops = networkInterfaceOperations({ state } as AwsDeps);
+  const r = await ops.AttachNetworkInterface({ NetworkInterfaceId: networkInterfaceId, InstanceId: instanceId, DeviceIndex: deviceIndex }, internalCtx(scope));
+  // Like the VPC CNI's ipamd, mark the ENI to go away with its instance.
+  await ops.ModifyNetworkInterfaceAttribute({ NetworkInterfaceId: networkInterfaceId, Attachment: { AttachmentId: r.AttachmentId, DeleteOnTermination: true } }, internalCtx(scope));
+  return r.AttachmentId;
+}
+
+/**
+ * assignPrivateIpAddresses adds `count` secondary addresses from the ENI's
+ * subnet to the ENI (what the VPC CNI's ipamd does for warm pod IPs),
+ * lowering the subnet's AvailableIpAddressCount. Throws
+ * InsufficientFreeAddressesInSubnet when the subnet is full (nothing taken).
+ */
+export async function assignPrivateIpAddresses(state: AwsState, scope: Scope, networkInterfaceId: string, count: number): Promise<string[]> {
+  const ops = networkInterfaceOperations({ state } as AwsDeps);
+  const r = await ops.AssignPrivateIpAddresses({ NetworkInterfaceId: networkInterfaceId, SecondaryPrivateIpAddressCount: count }, internalCtx(scope));
+  return r.AssignedPrivateIpAddresses.map((a: { PrivateIpAddress: string }) => a.PrivateIpAddress);
+}
+
+/** unassignPrivateIpAddresses returns secondary addresses of an ENI to its subnet. */
+export async function unassignPrivateIpAddresses(state: AwsState, scope: Scope, networkInterfaceId: string, ips: string[]): Promise<void> {
+  const ops = networkInterfaceOperations({ state } as AwsDeps);
+  await ops.UnassignPrivateIpAddresses({ NetworkInterfaceId: networkInterfaceId, PrivateIpAddresses: ips }, internalCtx(scope));
 }
 
 /** instanceTypeInfo returns the InstanceTypeInfo shape of a type (m5.large), or undefined when unknown. */
