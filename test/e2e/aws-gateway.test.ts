@@ -322,3 +322,13 @@ test('malformed input gets a 4xx in the protocol’s shape, never a 500', async 
     assert.match(r.headers.get('x-amzn-requestid') ?? '', /^[0-9a-f-]{36}$/, c.name);
   }
 });
+
+test('CORS: preflight is allowed and responses expose the request id to browsers', async () => {
+  const pre = await fetch(`${h.url}/clusters`, { method: 'OPTIONS', headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,x-amz-date,content-type' } });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), 'http://localhost:3000');
+  assert.equal(pre.headers.get('access-control-allow-headers'), 'authorization,x-amz-date,content-type');
+  const r = await signedFetch(h.url, { service: 'sts', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'Action=GetCallerIdentity&Version=2011-06-15' });
+  assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  assert.match(r.headers.get('access-control-expose-headers') ?? '', /x-amzn-requestid/);
+});

@@ -85,6 +85,8 @@ const QUERY_VERSION_TO_MODEL: Readonly<Record<string, string>> = {
 };
 
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+/** Response headers a browser SDK must be able to read. */
+const CORS_EXPOSE = 'x-amzn-requestid, x-amzn-errortype, x-amz-request-id, x-amz-id-2, location, date, etag';
 const DEFAULT_REGION = 'us-east-1';
 
 interface Service {
@@ -195,6 +197,18 @@ export function createAwsGateway(opts: AwsGatewayOptions): { handle(req: Incomin
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined) {
+      // CORS preflight from a browser SDK: allow any origin, method and header, as emulators do.
+      req.resume();
+      res.writeHead(204, {
+        'access-control-allow-origin': String(req.headers.origin ?? '*'),
+        'access-control-allow-methods': 'GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS',
+        'access-control-allow-headers': String(req.headers['access-control-request-headers'] ?? '*'),
+        'access-control-max-age': '86400',
+      });
+      res.end();
+      return;
+    }
     const t0 = performance.now();
     const requestId = randomUUID();
     const info: AwsRequestInfo = { service: '', operation: '', status: 500, durationMs: 0, accountId: deps.config.defaultAccountId, region: DEFAULT_REGION, requestId };
@@ -294,6 +308,8 @@ export function createAwsGateway(opts: AwsGatewayOptions): { handle(req: Incomin
     }
     info.status = response.status;
     if (!res.headersSent) {
+      response.headers['access-control-allow-origin'] = '*';
+      response.headers['access-control-expose-headers'] = CORS_EXPOSE;
       res.writeHead(response.status, response.headers);
       res.end(response.body);
     }
