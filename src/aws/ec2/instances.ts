@@ -26,6 +26,8 @@ import { findZone } from './regions.ts';
 import { clone, type Doc, type Ec2Store, out, T } from './store.ts';
 import { mergeTags, type Tag, validateTags } from './tags.ts';
 
+let launches = 0;
+
 const CODES: Record<string, number> = { pending: 0, running: 16, 'shutting-down': 32, terminated: 48, stopping: 64, stopped: 80 };
 const NEXT: Record<string, string> = { pending: 'running', stopping: 'stopped', 'shutting-down': 'terminated' };
 
@@ -384,9 +386,12 @@ export async function runInstancesIn(deps: AwsDeps, store: Ec2Store, input: RunI
       ops.push(store.put(T.networkInterface, eni.NetworkInterfaceId, eni), store.put(T.instance, id, inst));
       instances.push(inst);
     }
-    // Drop instances terminated more than an hour ago (they are invisible already).
+    // Drop instances terminated more than an hour ago (they are invisible
+    // already). Listing every instance is the costly part with thousands of
+    // nodes, so only every 64th launch sweeps.
     let swept = 0;
-    for (const old of store.list(T.instance)) {
+    const sweep = launches++ % 64 === 0;
+    for (const old of sweep ? store.list(T.instance) : []) {
       if (swept >= 50) break;
       if (expired(old, now, delays.tombstone)) {
         ops.push(store.del(T.instance, old.InstanceId));
@@ -511,7 +516,24 @@ export function instanceOperations(deps: AwsDeps) {
     } else {
       docs = store.list(T.instance).filter((i) => !expired(i, now, tomb));
     }
-    return docs.map((i) => instanceView(store, i, now)).filter(match);
+    // Most filters read fields stored on the instance itself; only ENI and
+    // security group filters need the full view, so match a light view first
+    // and build full views for the matches only.
+    const needsFull = filters?.some((f) => /^(network-interface\.|group-|instance\.group-)/.test(f.Name ?? '')) ?? false;
+    if (needsFull) return docs.map((i) => instanceView(store, i, now)).filter(match);
+    if (!filters?.length) return docs;
+    return docs.filter((i) => {
+      // A prototype-linked light view: the stored fields plus the state as of now.
+      const light = Object.create(i) as Doc;
+      light.State = stateOf(currentState(i, now));
+      return match(light);
+    });
+  }
+
+  /** views turns selected documents (or views) into views as of now. */
+  function views(store: Ec2Store, docs: Doc[]): Doc[] {
+    const now = deps.clock.nowMs();
+    return docs.map((d) => (d._reservationId === undefined ? d : instanceView(store, d, now)));
   }
 
   async function changeState(ctx: RequestContext, ids: string[], fn: (i: Doc, now: number) => void): Promise<Doc[]> {
@@ -543,10 +565,10 @@ export function instanceOperations(deps: AwsDeps) {
       if (input.MaxResults !== undefined && input.InstanceIds?.length) {
         throw E.combination('The parameter instancesSet cannot be used with the parameter maxResults');
       }
-      const views = selected(store, input.InstanceIds, input.Filters);
-      const { page, NextToken } = paginate(views, input.MaxResults, input.NextToken);
+      const docs = selected(store, input.InstanceIds, input.Filters);
+      const { page, NextToken } = paginate(docs, input.MaxResults, input.NextToken);
       const byRes = new Map<string, Doc>();
-      for (const v of page) {
+      for (const v of views(store, page)) {
         const doc = store.get(T.instance, v.InstanceId)!;
         let r = byRes.get(doc._reservationId);
         if (!r) {
@@ -607,9 +629,9 @@ export function instanceOperations(deps: AwsDeps) {
 
     DescribeInstanceStatus(input: { InstanceIds?: string[]; Filters?: FilterInput[]; IncludeAllInstances?: boolean; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
       const store = st(ctx);
-      let views = selected(store, input.InstanceIds, undefined);
-      if (!input.IncludeAllInstances) views = views.filter((v) => v.State.Name === 'running');
-      const statuses = views.map((v) => {
+      let all = views(store, selected(store, input.InstanceIds, undefined));
+      if (!input.IncludeAllInstances) all = all.filter((v) => v.State.Name === 'running');
+      const statuses = all.map((v) => {
         const running = v.State.Name === 'running';
         const summary = (ok: boolean) => (running ? { Status: ok ? 'ok' : 'initializing', Details: [{ Name: 'reachability', Status: ok ? 'passed' : 'initializing' }] } : { Status: 'not-applicable' });
         return {
