@@ -686,6 +686,24 @@ export function instanceOperations(deps: AwsDeps) {
       return res;
     },
 
+    async ModifyInstanceMetadataOptions(input: Doc, ctx: RequestContext) {
+      const store = st(ctx);
+      return store.exclusive(async () => {
+        const now = deps.clock.nowMs();
+        const i = materialize(clone(getInstance(store, input.InstanceId, now, delays().tombstone)), now);
+        if (i.State.Name === 'terminated' || i.State.Name === 'shutting-down') {
+          throw ec2Error('IncorrectInstanceState', `The instance '${i.InstanceId}' is not in a valid state for this operation.`);
+        }
+        const m = i.MetadataOptions;
+        for (const k of ['HttpTokens', 'HttpPutResponseHopLimit', 'HttpEndpoint', 'HttpProtocolIpv6', 'InstanceMetadataTags']) {
+          if (input[k] !== undefined) m[k] = input[k];
+        }
+        m.State = 'applied';
+        await store.commit([store.put(T.instance, i.InstanceId, i)]);
+        return { InstanceId: i.InstanceId, InstanceMetadataOptions: { ...m, State: 'pending' } };
+      });
+    },
+
     async ModifyInstanceAttribute(input: Doc, ctx: RequestContext) {
       const store = st(ctx);
       await store.exclusive(async () => {

@@ -248,6 +248,9 @@ describe('ec2 provider', () => {
     const enis = await call('DescribeNetworkInterfaces', { Filters: [{ Name: 'attachment.instance-id', Values: [i0.InstanceId] }] });
     assert.equal(enis.NetworkInterfaces[0].PrivateIpAddress, '10.0.1.4');
 
+    const md = await call('ModifyInstanceMetadataOptions', { InstanceId: i0.InstanceId, HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+    assert.equal(md.InstanceMetadataOptions.HttpTokens, 'required');
+    assert.equal(shared.describeInstance(deps, scope, i0.InstanceId)!.MetadataOptions.HttpPutResponseHopLimit, 2);
     await fails('RunInstances', { MinCount: 10, MaxCount: 10, ImageId: 'ami-0123456789abcdef0', SubnetId: s.SubnetId }, 'InsufficientFreeAddressesInSubnet');
     const term = await call('TerminateInstances', { InstanceIds: [i0.InstanceId] });
     assert.equal(term.TerminatingInstances[0].CurrentState.Name, 'shutting-down');
