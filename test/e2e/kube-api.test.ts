@@ -637,3 +637,22 @@ spec:
     assert.equal(v1.spec.targetCPUUtilizationPercentage, 70);
   });
 });
+
+describe('service account tokens and bindings', () => {
+  test('kubectl create token issues a bound token; bindings assign pods to nodes', async () => {
+    const tok = (await ok(['create', 'token', 'default', '--duration=1h'])).trim();
+    const claims = JSON.parse(Buffer.from(tok.split('.')[1]!, 'base64url').toString('utf8'));
+    assert.equal(claims.sub, 'system:serviceaccount:default:default');
+    assert.deepEqual(claims.aud, ['https://kubernetes.default.svc']);
+    assert.equal(claims.exp - claims.iat, 3600);
+    assert.match(await fails(['create', 'token', 'default', '--duration=1m']), /spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes/);
+    assert.match(await fails(['create', 'token', 'nobody']), /serviceaccounts "nobody" not found/);
+    await ok(['run', 'tobind', '--image=nginx']);
+    const r = await fetch(`${h.url}/api/v1/namespaces/default/bindings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { kind: 'Node', name: 'node-a' } }) });
+    assert.equal(r.status, 201);
+    assert.equal(await ok(['get', 'pod', 'tobind', '-o', 'jsonpath={.spec.nodeName}']), 'node-a');
+    const again = await fetch(`${h.url}/api/v1/namespaces/default/pods/tobind/binding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { kind: 'Node', name: 'node-b' } }) });
+    assert.equal(again.status, 409);
+    assert.match(((await again.json()) as any).message, /pod tobind is already assigned to node "node-a"/);
+  });
+});

@@ -468,6 +468,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (r.virtual) {
       if (verb !== 'create') throw newMethodNotSupported(r, verb);
       const body = decodeBody(await readBody(req), req.headers['content-type']) as KObject;
+      if (r.resource === 'bindings') return bind(st, st.scheme.get('', 'v1', 'pods')!, ns, body?.metadata?.name ?? '', body, res);
       return sendJson(res, 201, handleVirtual(r, body, ns));
     }
     switch (verb) {
@@ -501,6 +502,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         const dryRun = dryRunOf(q);
         const body = decodeBody(await readBody(req), req.headers['content-type']) as KObject;
         if (sub === 'binding') return bind(st, r, ns, info.name, body, res);
+        if (sub === 'token') return sendJson(res, 201, await tokenRequest(st, ns, info.name, body, dryRun));
         if (sub === 'eviction') {
           await evictPod(reg, ns, info.name, body, dryRun);
           return sendJson(res, 201, successStatus());
@@ -570,6 +572,51 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       throw newInvalid({ group: 'meta.k8s.io', kind: 'DeleteOptions' }, '', [fieldErr.invalid('propagationPolicy', o.propagationPolicy, 'orphanDependents and deletionPropagation cannot be both set')]);
     }
     return o;
+  }
+
+  /** serviceaccounts/token: a bound service account token (TokenRequest), signed with the cluster's key. */
+  async function tokenRequest(st: ClusterState, ns: string, name: string, body: KObject, dryRun: boolean): Promise<KObject> {
+    const saRes = st.scheme.get('', 'v1', 'serviceaccounts')!;
+    const sa = await st.registry.getFromStore(saRes, ns, name);
+    if (!sa) throw newNotFound(saRes, name);
+    const spec = body?.spec ?? {};
+    const expirationSeconds: number = spec.expirationSeconds ?? 3600;
+    if (!Number.isInteger(expirationSeconds) || expirationSeconds < 600) {
+      throw newInvalid({ group: 'authentication.k8s.io', kind: 'TokenRequest' }, name, [fieldErr.invalid('spec.expirationSeconds', expirationSeconds, 'may not specify a duration less than 10 minutes')]);
+    }
+    if (expirationSeconds > 2 ** 32) {
+      throw newInvalid({ group: 'authentication.k8s.io', kind: 'TokenRequest' }, name, [fieldErr.tooLong('spec.expirationSeconds', 2 ** 32)]);
+    }
+    const audiences: string[] = spec.audiences?.length ? spec.audiences : ['https://kubernetes.default.svc'];
+    let pod: { name: string; uid: string } | undefined;
+    const ref = spec.boundObjectRef;
+    if (ref?.kind === 'Pod') {
+      const p = await st.registry.getFromStore(st.scheme.get('', 'v1', 'pods')!, ns, ref.name);
+      if (!p) throw newNotFound({ group: '', resource: 'pods' }, ref.name);
+      if (ref.uid && ref.uid !== p.obj.metadata?.uid) throw newConflict({ group: '', resource: 'pods' }, ref.name, `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+      pod = { name: ref.name, uid: p.obj.metadata!.uid! };
+    }
+    const { ensureSigningKey } = await import('../authn/signing-keys.ts');
+    const { issueServiceAccountToken } = await import('../authn/service-account-tokens.ts');
+    const now = clock.now();
+    const issued = dryRun
+      ? { token: '', expirationTimestamp: new Date(now.getTime() + expirationSeconds * 1000) }
+      : await issueServiceAccountToken(await ensureSigningKey(opts.backend, st.cluster.uid), {
+          issuer: st.cluster.oidcIssuer || 'https://kubernetes.default.svc',
+          audiences,
+          namespace: ns,
+          serviceAccount: { name, uid: sa.obj.metadata!.uid! },
+          pod,
+          expirationSeconds,
+          now,
+        });
+    return {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace: ns, creationTimestamp: timestamp(now) },
+      spec: { audiences, expirationSeconds, boundObjectRef: ref ?? null },
+      status: { token: issued.token, expirationTimestamp: timestamp(issued.expirationTimestamp) },
+    };
   }
 
   async function bind(st: ClusterState, r: Resource, ns: string, name: string, body: KObject, res: ServerResponse): Promise<void> {
