@@ -118,6 +118,13 @@ describe('startServer', () => {
     assert.match(text, /^localeks_store_watch_events_total [1-9]/m);
   });
 
+  it('names the flag to change when a port is taken, and releases what it bound', async () => {
+    await assert.rejects(
+      startServer({ awsPort: 0, kubePort: s.kubePort, store: 'memory', logLevel: 'silent' }),
+      (e: Error) => e.name === 'ConfigError' && e.message === `port ${s.kubePort} on 127.0.0.1 is already in use: choose another with --kube-port / LOCALEKS_KUBE_PORT (0 picks a free port)`,
+    );
+  });
+
   it('closes: ends watches, lets in-flight requests finish, then closes the parts and the store', async () => {
     const watch = await kubeGet(s, '/clusters/demo/api/v1/pods?watch=true');
     assert.equal(watch.statusCode, 200);

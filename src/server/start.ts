@@ -172,7 +172,13 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
   });
   let kubeGatewayRef: ReturnType<typeof createKubeGateway> | undefined;
 
-  await Promise.all([listen(awsServer, config.host, config.awsPort, 'aws'), listen(kubeServer, config.host, config.kubePort, 'kube')]);
+  try {
+    await Promise.all([listen(awsServer, config.host, config.awsPort, 'aws'), listen(kubeServer, config.host, config.kubePort, 'kube')]);
+  } catch (e) {
+    // One listener may be up: release it before reporting.
+    await Promise.all([closeServer(awsServer), closeServer(kubeServer)]);
+    throw e;
+  }
   const awsPort = (awsServer.address() as AddressInfo).port;
   const kubePort = (kubeServer.address() as AddressInfo).port;
   const host = urlHost(advertisedHost(config));
