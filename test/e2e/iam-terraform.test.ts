@@ -4,7 +4,9 @@
  * policies and AWS/customer managed policy attachments, inline policies, an
  * instance profile, a user with an access key in a group, an IAM OIDC
  * provider with an IRSA role trusting it, a KMS key with alias and rotation,
- * and a KMS-encrypted log group with retention and a metric filter. A second
+ * a KMS-encrypted log group with retention and a metric filter, an exclusive
+ * policy attachment, the account password policy and alias, a SAML provider,
+ * a KMS grant, a log stream and a saved Insights query. A second
  * `plan -detailed-exitcode` must find no drift; destroy must leave nothing.
  */
 import assert from 'node:assert/strict';
@@ -193,6 +195,65 @@ resource "aws_cloudwatch_log_metric_filter" "errors" {
   }
 }
 
+resource "aws_iam_policy" "read_only_eks" {
+  name = "tfiam-read-eks"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["eks:Describe*", "eks:List*"], Resource = "*" }]
+  })
+}
+
+# Exclusive: the only attachments of this policy (terraform reads them with ListEntitiesForPolicy).
+resource "aws_iam_policy_attachment" "read_only_eks" {
+  name       = "tfiam-read-eks"
+  users      = [aws_iam_user.ci.name]
+  groups     = [aws_iam_group.admins.name]
+  roles      = [aws_iam_role.cluster.name]
+  policy_arn = aws_iam_policy.read_only_eks.arn
+}
+
+resource "aws_iam_account_password_policy" "strict" {
+  minimum_password_length        = 14
+  require_symbols                = true
+  require_numbers                = true
+  allow_users_to_change_password = true
+  max_password_age               = 90
+}
+
+resource "aws_iam_account_alias" "alias" {
+  account_alias = "tfiam-platform"
+}
+
+resource "aws_iam_saml_provider" "idp" {
+  name                   = "tfiam-idp"
+  saml_metadata_document = <<-EOT
+    <md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" validUntil="2031-01-01T00:00:00Z" entityID="https://idp.example.com">\${join("", [for i in range(100) : "padding..."])}</md:EntityDescriptor>
+  EOT
+}
+
+resource "aws_kms_grant" "nodes" {
+  name              = "tfiam-nodes"
+  key_id            = aws_kms_key.eks.key_id
+  grantee_principal = aws_iam_role.node.arn
+  operations        = ["Encrypt", "Decrypt", "GenerateDataKey"]
+}
+
+resource "aws_cloudwatch_log_stream" "manual" {
+  name           = "manual"
+  log_group_name = aws_cloudwatch_log_group.cluster.name
+}
+
+resource "aws_cloudwatch_query_definition" "deletes" {
+  name            = "tfiam/deletes"
+  log_group_names = [aws_cloudwatch_log_group.cluster.name]
+  query_string    = <<-EOQ
+    fields @timestamp, @message
+    | filter verb = "delete"
+    | sort @timestamp desc
+    | limit 20
+  EOQ
+}
+
 output "account_id" {
   value = data.aws_caller_identity.me.account_id
 }
@@ -268,5 +329,9 @@ describe('terraform: IAM, KMS and CloudWatch Logs (apply, no drift, destroy)', {
     assert.equal((await aws('kms', 'describe-key', '--key-id', key.KeyId)).KeyMetadata.KeyState, 'PendingDeletion');
     assert.deepEqual((await aws('logs', 'describe-log-groups')).logGroups, []);
     assert.deepEqual((await aws('logs', 'describe-resource-policies')).resourcePolicies, []);
+    assert.deepEqual((await aws('logs', 'describe-query-definitions')).queryDefinitions, []);
+    assert.deepEqual((await aws('iam', 'list-saml-providers')).SAMLProviderList, []);
+    assert.deepEqual((await aws('iam', 'list-account-aliases')).AccountAliases, []);
+    assert.equal((await runAws(srv.awsEndpoint, ['iam', 'get-account-password-policy'])).errorCode, 'NoSuchEntity');
   });
 });
