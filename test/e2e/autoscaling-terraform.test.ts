@@ -70,12 +70,14 @@ describe('terraform: aws_autoscaling_group', { skip: toolSkip ?? false }, () => 
       assert.equal(tags.team, undefined);
     }
 
-    // Destroy the group (and its hook) first: terraform drains it (min/max/desired 0), waits, deletes it.
-    const destroy = await tf.destroy(['-var', 'desired=3', '-target=aws_autoscaling_group.nodes']);
+    // terraform drains the group (min/max/desired 0), waits for it to empty, deletes it, then the
+    // launch template, subnets and VPC (which EC2 refuses while instances still hold addresses).
+    const destroy = await tf.destroy(['-var', 'desired=3']);
     assert.equal(destroy.code, 0, `destroy failed:\n${tfErrorLines(destroy)}`);
     assert.deepEqual((await aws('autoscaling', 'describe-auto-scaling-groups')).AutoScalingGroups, []);
     const left = (await aws('ec2', 'describe-instances', '--instance-ids', ...ids)).Reservations.flatMap((r: any) => r.Instances);
     assert.ok(left.every((i: any) => i.State.Name === 'terminated'), JSON.stringify(left.map((i: any) => i.State.Name)));
+    assert.deepEqual((await aws('ec2', 'describe-vpcs', '--filters', 'Name=tag:Name,Values=asg-tf')).Vpcs, []);
     const acts = (await aws('autoscaling', 'describe-scaling-activities', '--include-deleted-groups')).Activities;
     assert.ok(acts.filter((a: any) => a.Description.startsWith('Terminating EC2 instance')).length >= 3);
   });
