@@ -15,7 +15,7 @@ export type AdminRoutes = Record<string, AdminHandler>;
 
 export interface AdminRouterOptions {
   /** Health: ready decides 200 or 503; body is sent as JSON either way. */
-  health(): { ready: boolean; body: unknown };
+  health(): { ready: boolean; body: unknown } | Promise<{ ready: boolean; body: unknown }>;
   metrics: Registry;
 }
 
@@ -42,8 +42,8 @@ export function createAdminRouter(opts: AdminRouterOptions): AdminRouter {
     }
   };
   add({
-    'GET /_localeks/health': (_req, res) => {
-      const h = opts.health();
+    'GET /_localeks/health': async (_req, res) => {
+      const h = await opts.health();
       sendJson(res, h.ready ? 200 : 503, h.body);
     },
     'GET /_localeks/metrics': async (_req, res) => {

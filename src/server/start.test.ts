@@ -93,7 +93,23 @@ describe('startServer', () => {
     assert.equal(healthWhileStarting?.body.status, 'starting');
     const r = await fetch(`${s.awsEndpoint}/_localeks/health`);
     assert.equal(r.status, 200);
-    assert.equal(((await r.json()) as { status: string }).status, 'ready');
+    const body = (await r.json()) as { status: string; revision: number };
+    assert.equal(body.status, 'ready');
+    assert.equal(body.revision, await s.backend.currentRevision());
+  });
+
+  it('answers health 503 when the store does not answer', async () => {
+    const real = s.backend.currentRevision;
+    s.backend.currentRevision = () => Promise.reject(new Error('connection lost'));
+    try {
+      const r = await fetch(`${s.awsEndpoint}/_localeks/health`);
+      assert.equal(r.status, 503);
+      const body = (await r.json()) as { status: string; error: string };
+      assert.deepEqual([body.status, body.error], ['unavailable', 'store: connection lost']);
+    } finally {
+      s.backend.currentRevision = real;
+    }
+    assert.equal((await fetch(`${s.awsEndpoint}/_localeks/health`)).status, 200);
   });
 
   it('serves injected admin routes, 404 for unknown ones and 405 for the wrong method', async () => {

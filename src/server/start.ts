@@ -135,16 +135,26 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
   };
 
   const admin = createAdminRouter({
-    health: () => ({
-      ready: phase === 'ready',
-      body: {
+    // Ready means started and the store answering (an etcd store can go away
+    // at run time): the store's current revision, within a bound.
+    health: async () => {
+      const body: Record<string, unknown> = {
         status: phase,
         version: LOCALEKS_VERSION,
         store: backend?.kind ?? config.store.replace(/:.*/, ''),
         uptimeSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
         endpoints: { aws: awsEndpoint, kubernetes: kubeEndpoint },
-      },
-    }),
+      };
+      if (phase !== 'ready' || !backend) return { ready: false, body };
+      try {
+        body.revision = await withTimeout(backend.currentRevision(), HEALTH_STORE_TIMEOUT_MS, 'the store did not answer');
+        return { ready: true, body };
+      } catch (e) {
+        body.status = 'unavailable';
+        body.error = `store: ${(e as Error).message}`;
+        return { ready: false, body };
+      }
+    },
     metrics: metrics.registry,
   });
 
@@ -289,6 +299,16 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     await shutdownParts(log, clusterApi, state, clock, backend).catch(() => {});
     throw e;
   }
+}
+
+const HEALTH_STORE_TIMEOUT_MS = 2000;
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 async function shutdownParts(log: Logger, clusterApi: ClosableClusterApi | undefined, state: AwsState | undefined, clock: SimClock, backend: Backend | undefined) {
