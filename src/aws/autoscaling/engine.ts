@@ -64,6 +64,13 @@ const TIMINGS: Record<string, Timing> = {
 
 const LAUNCH_HOOK = 'autoscaling:EC2_INSTANCE_LAUNCHING';
 
+/** Scaling activities are kept six weeks, as AWS documents. */
+const ACTIVITY_RETENTION_MS = 42 * 86_400_000;
+/** And at most this many per account and region (newest first). */
+const MAX_ACTIVITIES = 10_000;
+/** Prune after this many activity writes. */
+const PRUNE_EVERY = 1_000;
+
 /** isoSecond formats a time as AWS writes it in activity causes: 2024-05-02T10:00:00Z. */
 export function isoSecond(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -81,6 +88,7 @@ export class AutoScalingEngine {
   private stopped = false;
   private seq = 0;
   private readonly listeners = new Set<GroupListener>();
+  private activityWrites = 0;
 
   constructor(
     private readonly deps: AwsDeps,
@@ -156,6 +164,11 @@ export class AutoScalingEngine {
     const key = groupKey(scope, name);
     const op: StateOp = next === undefined ? { op: 'delete', key, expectedRevision: rev || undefined } : { op: 'put', key, doc: next, expectedRevision: rev };
     await this.state.commit([op, ...extra]);
+    this.activityWrites += extra.length;
+    if (this.activityWrites >= PRUNE_EVERY) {
+      this.activityWrites = 0;
+      await this.pruneActivities(scope).catch((e) => this.deps.log.warn({ err: e }, 'autoscaling: activity pruning failed'));
+    }
     for (const l of this.listeners) {
       try {
         l(scope, name, next);
@@ -163,6 +176,20 @@ export class AutoScalingEngine {
         this.deps.log.warn({ err: e }, 'autoscaling: group listener failed');
       }
     }
+  }
+
+  /**
+   * pruneActivities drops activity records AWS would no longer return: older
+   * than six weeks (simulated), and beyond the newest MAX_ACTIVITIES of a scope.
+   */
+  async pruneActivities(scope: Scope): Promise<number> {
+    const all = this.listActivities(scope).sort((a, b) => b._seq - a._seq);
+    const cutoff = this.now() - ACTIVITY_RETENTION_MS;
+    const drop = all.filter((a, i) => i >= MAX_ACTIVITIES || Date.parse(a.StartTime) < cutoff);
+    for (let i = 0; i < drop.length; i += 500) {
+      await this.state.commit(drop.slice(i, i + 500).map((a) => ({ op: 'delete' as const, key: activityKey(scope, a.ActivityId) })));
+    }
+    return drop.length;
   }
 
   /** newActivity makes an activity record (not yet written). */

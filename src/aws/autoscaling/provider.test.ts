@@ -323,4 +323,18 @@ describe('autoscaling provider', () => {
     assert.deepEqual(Object.values(perAz).sort(), [3, 3, 4]);
     p.stop();
   });
+
+  it('prunes activities older than six weeks', async () => {
+    const { call, until, ec2, clock, p } = await setup();
+    await call('CreateAutoScalingGroup', { ...base, AutoScalingGroupName: 'old', MinSize: 0, MaxSize: 5, DesiredCapacity: 2 });
+    await until(() => ec2.instances.size === 2, 'launch');
+    assert.equal((await call('DescribeScalingActivities', { AutoScalingGroupName: 'old' })).Activities.length, 2);
+    clock.advance(43 * 86_400_000);
+    await call('SetDesiredCapacity', { AutoScalingGroupName: 'old', DesiredCapacity: 3 });
+    await until(() => ec2.instances.size === 3, 'launch one more');
+    assert.equal(await p.engine.pruneActivities({ accountId: '000000000000', region: 'us-east-1' }), 2);
+    const left = (await call('DescribeScalingActivities', { AutoScalingGroupName: 'old' })).Activities;
+    assert.equal(left.length, 1);
+    p.stop();
+  });
 });
