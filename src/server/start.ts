@@ -234,9 +234,9 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     });
     awsHandler = (req, res) => awsGateway.handle(req, res);
 
-    const directory = await resolvePart(parts.clusterDirectory, ctx, createClusterDirectory(state));
-    clusterApi = parts.clusterApi === undefined ? createDefaultClusterApi(ctx) : await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, undefined as never);
-    const extraRoutes = await resolvePart(parts.adminRoutes, ctx, {});
+    const directory = await resolvePart(parts.clusterDirectory, ctx, () => createClusterDirectory(ctx.state));
+    clusterApi = await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, () => createDefaultClusterApi(ctx));
+    const extraRoutes = await resolvePart(parts.adminRoutes, ctx, () => ({}));
     admin.add(extraRoutes);
     const kubeLog = log.child({ component: 'kube-gateway' });
     kubeGatewayRef = createKubeGateway({
@@ -322,15 +322,12 @@ async function shutdownParts(log: Logger, clusterApi: ClosableClusterApi | undef
   await backend?.close();
 }
 
-async function resolvePart<T>(part: Part<T> | undefined, ctx: ServerContext, fallback: T): Promise<T> {
-  if (part === undefined) return fallback;
-  if (typeof part === 'function' && !isHandlerObject(part)) return await (part as (ctx: ServerContext) => T | Promise<T>)(ctx);
-  return part as T;
-}
-
-// A part given as a value is an object; only a bare function is a factory.
-function isHandlerObject(p: unknown): boolean {
-  return typeof p === 'object' && p !== null;
+/** resolvePart returns the injected part (a value, or built by a factory of the context), else the default (built only then). */
+async function resolvePart<T>(part: Part<T> | undefined, ctx: ServerContext, fallback: () => T): Promise<T> {
+  if (part === undefined) return fallback();
+  // A part given as a value is an object; only a bare function is a factory.
+  if (typeof part === 'function') return await (part as (ctx: ServerContext) => T | Promise<T>)(ctx);
+  return part;
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {
