@@ -80,7 +80,7 @@ export async function createSubnetIn(store: Ec2Store, input: { VpcId: string; Ci
     if (!vpcCidrs(vpc).some((b) => cidrContains(parseCidr(b)!, c))) {
       throw ec2Error('InvalidSubnet.Range', `The CIDR '${text}' is invalid.`);
     }
-    const siblings = store.list(T.subnet).filter((s) => s.VpcId === vpc.VpcId);
+    const siblings = subnetsOfVpc(store, vpc);
     for (const s of siblings) {
       if (cidrOverlaps(parseCidr(s.CidrBlock)!, c)) throw ec2Error('InvalidSubnet.Conflict', `The CIDR '${text}' conflicts with another subnet`);
     }
@@ -111,12 +111,42 @@ export async function createSubnetIn(store: Ec2Store, input: { VpcId: string; Ci
       Tags: input.Tags ?? [],
       _used: 0,
     };
-    const ops = [store.put(T.subnet, id, subnet)];
+    // The VPC document lists its subnets (`_subnets`), an index kept in the
+    // same commit so that overlap checks and vpc-id lookups need no scan.
+    const v = clone(vpc);
+    v._subnets = [...siblings.map((x) => x.SubnetId as string), id];
+    const ops = [store.put(T.subnet, id, subnet), store.put(T.vpc, v.VpcId, v)];
     const acl = associateDefaultAcl(store, vpc, id);
     if (acl) ops.push(store.put(T.networkAcl, acl.NetworkAclId, acl));
     await store.commit(ops);
     return subnet;
   });
+}
+
+/** subnetsOfVpc returns a VPC's subnets, from its `_subnets` index when it has one. */
+export function subnetsOfVpc(store: Ec2Store, vpc: Doc): Doc[] {
+  if (Array.isArray(vpc._subnets)) {
+    return (vpc._subnets as string[]).map((id) => store.get(T.subnet, id)).filter((x): x is Doc => !!x);
+  }
+  return store.list(T.subnet).filter((s) => s.VpcId === vpc.VpcId);
+}
+
+/**
+ * candidates narrows DescribeSubnets to the subnets of the VPCs an exact
+ * vpc-id filter names (the common query) instead of every subnet; the
+ * filters are still applied to the result. Order is by id, as list() gives.
+ */
+function candidates(store: Ec2Store, filters: FilterInput[] | undefined): Doc[] {
+  const f = filters?.find((x) => x.Name === 'vpc-id');
+  if (!f?.Values?.length || f.Values.some((v) => /[*?]/.test(v))) return store.list(T.subnet);
+  const found: Doc[] = [];
+  for (const vpcId of new Set(f.Values)) {
+    const vpc = store.get(T.vpc, vpcId);
+    if (!vpc) continue;
+    if (!Array.isArray(vpc._subnets)) return store.list(T.subnet);
+    found.push(...subnetsOfVpc(store, vpc));
+  }
+  return found.sort((a, b) => (a.SubnetId < b.SubnetId ? -1 : a.SubnetId > b.SubnetId ? 1 : 0));
 }
 
 export function subnetOperations(deps: AwsDeps) {
@@ -131,7 +161,7 @@ export function subnetOperations(deps: AwsDeps) {
     DescribeSubnets(input: { SubnetIds?: string[]; Filters?: FilterInput[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
       const store = st(ctx);
       const match = compileFilters(input.Filters, subnetFilters);
-      const docs = selectByIds(() => store.list(T.subnet), (id) => store.get(T.subnet, id), input.SubnetIds, E.subnet).filter(match);
+      const docs = selectByIds(() => candidates(store, input.Filters), (id) => store.get(T.subnet, id), input.SubnetIds, E.subnet).filter(match);
       const { page, NextToken } = paginate(docs, input.MaxResults, input.NextToken);
       return { Subnets: page.map(subnetView), NextToken };
     },
@@ -149,6 +179,12 @@ export function subnetOperations(deps: AwsDeps) {
           store.list(T.vpcEndpoint).some((e) => e.State !== 'deleted' && e.SubnetIds?.includes(id));
         if (busy) throw E.dependency(`The subnet '${id}' has dependencies and cannot be deleted.`);
         const ops = [store.del(T.subnet, id)];
+        const vpc = store.get(T.vpc, subnet.VpcId);
+        if (vpc?._subnets) {
+          const v = clone(vpc);
+          v._subnets = (v._subnets as string[]).filter((x) => x !== id);
+          ops.push(store.put(T.vpc, v.VpcId, v));
+        }
         for (const rt of store.list(T.routeTable)) {
           if (rt.VpcId !== subnet.VpcId || !(rt.Associations as Doc[]).some((a) => a.SubnetId === id)) continue;
           const r = clone(rt);

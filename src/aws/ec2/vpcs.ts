@@ -118,6 +118,7 @@ export async function createVpc(store: Ec2Store, input: { CidrBlock?: string; In
         : [],
       BlockPublicAccessStates: { InternetGatewayBlockMode: 'off' },
       Tags: tags,
+      _subnets: [],
       _enableDnsSupport: true,
       _enableDnsHostnames: false,
       _enableNetworkAddressUsageMetrics: false,
@@ -135,7 +136,7 @@ export async function createVpc(store: Ec2Store, input: { CidrBlock?: string; In
 /** vpcDependencies returns the first thing that keeps a VPC from being deleted, or undefined. */
 function vpcDependency(store: Ec2Store, vpc: Doc): string | undefined {
   const id = vpc.VpcId;
-  if (store.list(T.subnet).some((s) => s.VpcId === id)) return 'subnet';
+  if (Array.isArray(vpc._subnets) ? vpc._subnets.length > 0 : store.list(T.subnet).some((s) => s.VpcId === id)) return 'subnet';
   if (store.list(T.internetGateway).some((g) => g.Attachments?.some((a: Doc) => a.VpcId === id))) return 'internet-gateway';
   if (store.list(T.securityGroup).some((g) => g.VpcId === id && g.GroupId !== vpc._defaultSecurityGroupId)) return 'security-group';
   if (store.list(T.routeTable).some((r) => r.VpcId === id && r.RouteTableId !== vpc._mainRouteTableId)) return 'route-table';
