@@ -235,3 +235,14 @@ test('Insights via the provider: StartQuery, GetQueryResults, GetLogRecord from 
   const listed = await h.call('ListLogGroups', { logGroupNamePattern: '^/insi' });
   assert.deepEqual(listed.logGroups.map((x: any) => x.logGroupName), [g]);
 });
+
+test('shared putLogEvents splits batches by CloudWatch limits', async () => {
+  const g = '/aws/eks/split/cluster';
+  await ensureLogGroup(h.deps.state, '000000000000', 'us-east-1', g, h.clock.nowMs());
+  const t = h.clock.nowMs();
+  const events = Array.from({ length: 12 }, (_, i) => ({ timestamp: t - (11 - i) * 3 * 3_600_000, message: `event ${i}` }));
+  await putLogEvents(h.deps.state, '000000000000', 'us-east-1', g, 'kube-apiserver-x', events.reverse(), t);
+  const got = await h.call('GetLogEvents', { logGroupName: g, logStreamName: 'kube-apiserver-x', startFromHead: true });
+  assert.equal(got.events.length, 12);
+  assert.equal(got.events[0].message, 'event 0');
+});

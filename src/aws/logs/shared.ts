@@ -47,8 +47,11 @@ export async function ensureLogStream(state: AwsState, accountId: string, region
 
 /**
  * putLogEvents appends events (sorted here by timestamp) to a stream of an
- * existing group, creating the stream when missing. Throws
- * ResourceNotFoundException when the group does not exist.
+ * existing group, creating the stream when missing, in as many PutLogEvents
+ * batches as CloudWatch's limits need (24-hour span, 10,000 events, 1 MiB).
+ * Events outside the accepted age window are dropped as PutLogEvents drops
+ * them. Throws ResourceNotFoundException when the group does not exist.
+ * Returns the result of the last batch.
  */
 export async function putLogEvents(
   state: AwsState,
@@ -61,5 +64,21 @@ export async function putLogEvents(
 ): Promise<PutResult> {
   if (getLogGroup(state, accountId, region, logGroupName)) await ensureLogStream(state, accountId, region, logGroupName, logStreamName, nowMs);
   const sorted = [...events].sort((a, b) => a.timestamp - b.timestamp);
-  return appendEvents(state, accountId, region, logGroupName, logStreamName, sorted, nowMs);
+  if (sorted.length === 0) return appendEvents(state, accountId, region, logGroupName, logStreamName, [], nowMs);
+  let result: PutResult | undefined;
+  let batch: { timestamp: number; message: string }[] = [];
+  let bytes = 0;
+  const flush = async () => {
+    if (batch.length) result = await appendEvents(state, accountId, region, logGroupName, logStreamName, batch, nowMs);
+    batch = [];
+    bytes = 0;
+  };
+  for (const e of sorted) {
+    const size = Buffer.byteLength(e.message) + 26;
+    if (batch.length && (batch.length >= 10_000 || bytes + size > 1_048_576 || e.timestamp - batch[0]!.timestamp > 86_400_000)) await flush();
+    batch.push(e);
+    bytes += size;
+  }
+  await flush();
+  return result!;
 }
