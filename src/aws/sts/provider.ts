@@ -153,8 +153,10 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
         return { UserId: ctx.callerUserId, Account: ctx.accountId, Arn: ctx.callerArn };
       },
 
-      async AssumeRole(input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number }, ctx: RequestContext) {
-        const trust = deps.config.enforceIam ? { action: 'sts:AssumeRole', callerArn: ctx.callerArn, callerAccountId: ctx.accountId, context: {} } : undefined;
+      async AssumeRole(input: { RoleArn: string; RoleSessionName: string; DurationSeconds?: number; ExternalId?: string }, ctx: RequestContext) {
+        const context: Record<string, string> = { 'aws:PrincipalArn': ctx.callerArn, 'aws:PrincipalAccount': ctx.accountId, 'sts:RoleSessionName': input.RoleSessionName };
+        if (input.ExternalId !== undefined) context['sts:ExternalId'] = input.ExternalId;
+        const trust = deps.config.enforceIam ? { action: 'sts:AssumeRole', callerArn: ctx.callerArn, callerAccountId: ctx.accountId, context } : undefined;
         const r = role(input.RoleArn, trust, ctx);
         return issueForRole(r, input.RoleSessionName, input.DurationSeconds);
       },
@@ -183,7 +185,7 @@ export function createStsProvider(deps: AwsDeps): AwsProvider {
         if (typeof claims.exp === 'number' && claims.exp <= nowS) {
           throw awsError('ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time.', 400);
         }
-        const context: Record<string, string | string[]> = { [`${providerId}:aud`]: aud, [`${providerId}:oaud`]: aud };
+        const context: Record<string, string | string[]> = { [`${providerId}:aud`]: aud, [`${providerId}:oaud`]: aud, 'sts:RoleSessionName': input.RoleSessionName };
         if (typeof claims.sub === 'string') context[`${providerId}:sub`] = claims.sub;
         if (deps.webIdentityVerifier) {
           try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { trustAllows } from './trust-policy.ts';
+import { type TrustRequest, trustAllows } from './trust-policy.ts';
 
 const allow = (stmt: Record<string, unknown>) => ({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', ...stmt }] });
 
@@ -32,4 +32,17 @@ test('web identity: Federated provider and String* conditions on sub/aud', () =>
   assert.equal(trustAllows(pol({ StringEquals: { 'other:key': 'x' } }), req('s')), false, 'a missing key fails StringEquals');
   assert.equal(trustAllows(pol({ StringEqualsIfExists: { 'other:key': 'x' } }), req('s')), true);
   assert.equal(trustAllows(allow({ Principal: { Federated: 'arn:aws:iam::111111111111:oidc-provider/elsewhere' }, Action: 'sts:AssumeRoleWithWebIdentity' }), req('s')), false);
+});
+
+test('AssumeRole conditions: sts:ExternalId must match when the policy asks for it', () => {
+  const pol = allow({ Principal: { AWS: '222222222222' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'secret-1' } } });
+  const req = (ext?: string): TrustRequest => ({
+    action: 'sts:AssumeRole',
+    callerArn: 'arn:aws:iam::222222222222:user/ci',
+    callerAccountId: '222222222222',
+    context: ext === undefined ? {} : { 'sts:ExternalId': ext },
+  });
+  assert.equal(trustAllows(pol, req('secret-1')), true);
+  assert.equal(trustAllows(pol, req('other')), false);
+  assert.equal(trustAllows(pol, req()), false);
 });
