@@ -106,13 +106,32 @@ export function accessEntryDoc(
  * entry of type EC2_LINUX / EC2_WINDOWS / FARGATE_LINUX for its role (if
  * the role has none), so its nodes can join. Returns the write, if any.
  */
-export function nodeAccessEntryOps(e: EksContext, ctx: RequestContext, cluster: any, roleArn: string, type: string): { op: 'put'; key: string; doc: any }[] {
+export function nodeAccessEntryOps(e: EksContext, ctx: Pick<RequestContext, 'accountId' | 'region' | 'now'>, cluster: any, roleArn: string, type: string): { op: 'put'; key: string; doc: any }[] {
   if ((cluster.accessConfig?.authenticationMode ?? 'CONFIG_MAP') === 'CONFIG_MAP') return [];
   if (!parsePrincipal(roleArn) || parsePrincipal(roleArn)!.kind !== 'role') return [];
   const scope = scopeOf(ctx);
   const key = childKey(scope, 'access', cluster.name, roleArn);
   if (e.deps.state.get(key)) return [];
   return [{ op: 'put', key, doc: accessEntryDoc(scope, cluster.name, roleArn, iso(ctx), { type, key }) }];
+}
+
+/**
+ * entriesForExistingCompute: when a cluster moves from CONFIG_MAP to an API
+ * mode, its managed node groups and Fargate profiles get the access entries
+ * EKS creates for their roles (as if created under the new mode).
+ */
+export function entriesForExistingCompute(e: EksContext, scope: { accountId: string; region: string }, cluster: any): { op: 'put'; key: string; doc: any }[] {
+  const ctx = { ...scope, now: () => e.deps.clock.now() };
+  const ops: { op: 'put'; key: string; doc: any }[] = [];
+  const seen = new Set<string>();
+  const add = (role: string, type: string) => {
+    if (seen.has(role)) return;
+    seen.add(role);
+    ops.push(...nodeAccessEntryOps(e, ctx, cluster, role, type));
+  };
+  for (const ng of e.deps.state.list<any>(childPrefix(scope, 'nodegroup', cluster.name))) add(ng.nodeRole, String(ng.amiType).startsWith('WINDOWS') ? 'EC2_WINDOWS' : 'EC2_LINUX');
+  for (const fp of e.deps.state.list<any>(childPrefix(scope, 'fargate', cluster.name))) add(fp.podExecutionRoleArn, 'FARGATE_LINUX');
+  return ops;
 }
 
 export function accessOperations(e: EksContext) {

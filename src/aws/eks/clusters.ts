@@ -28,7 +28,7 @@ import {
   uuid,
   validateTags,
 } from './common.ts';
-import { accessEntryDoc, principalOfCaller } from './access.ts';
+import { accessEntryDoc, entriesForExistingCompute, principalOfCaller } from './access.ts';
 import type { Tx } from './lifecycle.ts';
 import { hex } from './refs.ts';
 import { ensureNoUpdateInProgress, finishUpdateOps, inProgressUpdate, startUpdate } from './updates.ts';
@@ -617,6 +617,10 @@ async function completeCluster(e: EksContext, key: string, doc: any, tx: Tx): Pr
     const idp = tx.patch?._idp as { name: string; action: string } | undefined;
     const ops = finishUpdateOps(e, key, doc, tx, 'ACTIVE', (d) => delete d._idp);
     if (idp) ops.push(...idpCompletionOps(e, key, doc.name, idp, !!tx.fail));
+    const newMode = (tx.patch?.accessConfig as any)?.authenticationMode;
+    if (!tx.fail && newMode && newMode !== 'CONFIG_MAP' && (doc.accessConfig?.authenticationMode ?? 'CONFIG_MAP') === 'CONFIG_MAP') {
+      ops.push(...entriesForExistingCompute(e, scope, { ...doc, accessConfig: tx.patch!.accessConfig }));
+    }
     return ops;
   }
   // delete: the cluster and everything that lives only inside it

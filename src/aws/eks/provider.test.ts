@@ -261,11 +261,15 @@ describe('EKS clusters', () => {
     const ep = await env.call('UpdateClusterConfig', { name: 'cfg', resourcesVpcConfig: { endpointPrivateAccess: true } });
     assert.equal(ep.update.type, 'EndpointAccessUpdate');
     await env.advance(1000);
+    await env.call('CreateNodegroup', { clusterName: 'cfg', nodegroupName: 'ng', subnets: ['subnet-a'], nodeRole: 'arn:aws:iam::111122223333:role/node' });
+    await env.advance(1000);
     await env.call('UpdateClusterConfig', { name: 'cfg', accessConfig: { authenticationMode: 'API_AND_CONFIG_MAP' } });
     await env.advance(1000);
     await rejects(env.call('UpdateClusterConfig', { name: 'cfg', accessConfig: { authenticationMode: 'CONFIG_MAP' } }), 'InvalidParameterException', 'Unsupported authentication mode update from API_AND_CONFIG_MAP to CONFIG_MAP');
     c = (await env.call('DescribeCluster', { name: 'cfg' })).cluster;
     assert.equal(c.resourcesVpcConfig.endpointPrivateAccess, true);
+    const nodeEntry = (await env.call('DescribeAccessEntry', { clusterName: 'cfg', principalArn: 'arn:aws:iam::111122223333:role/node' })).accessEntry;
+    assert.equal(nodeEntry.type, 'EC2_LINUX', 'node groups made under CONFIG_MAP get their entry on the switch');
     assert.equal(c.accessConfig.authenticationMode, 'API_AND_CONFIG_MAP');
   });
 });
