@@ -243,6 +243,7 @@ describe('EKS clusters', () => {
     const u = (await env.call('DescribeUpdate', { name: 'up', updateId: update.id })).update;
     assert.equal(u.status, 'Successful');
     assert.deepEqual((await env.call('ListUpdates', { name: 'up' })).updateIds, [update.id]);
+    await rejects(env.call('ListUpdates', { name: 'up', nodegroupName: 'ghost' }), 'ResourceNotFoundException', 'No node group found for name: ghost.');
   });
 
   test('UpdateClusterConfig: logging, endpoint access, authentication mode only forward', async () => {

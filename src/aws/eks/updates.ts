@@ -149,6 +149,13 @@ export function updateOperations(e: EksContext) {
     ListUpdates: (input: any, ctx: RequestContext) => {
       findCluster(ctx, input.name);
       const t = targetOf(input);
+      const scope = scopeOf(ctx);
+      if (t.kind === 'nodegroup' && !e.deps.state.get(childKey(scope, 'nodegroup', input.name, t.name))) {
+        throw notFound(`No node group found for name: ${t.name}.`, { clusterName: input.name, nodegroupName: t.name });
+      }
+      if (t.kind === 'addon' && !e.deps.state.get(childKey(scope, 'addon', input.name, t.name))) {
+        throw notFound(`No addon: ${t.name} found in cluster: ${input.name}`, { clusterName: input.name, addonName: t.name });
+      }
       const list = updatesOf(e, scopeOf(ctx), input.name)
         .filter((u) => u._target.kind === t.kind && u._target.name === t.name)
         .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id < b.id ? -1 : 1));
