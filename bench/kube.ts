@@ -96,6 +96,8 @@ if (role === 'server') {
   const C = 200;
   await call('POST', '/api/v1/namespaces', { metadata: { name: 'bench' } });
   if (only === 'all' || only === 'crud') {
+    // Warm-up (JIT, caches, store), not measured.
+    await phase('warm-up (not measured)', 1000, C, (i) => call('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `warm-${i}` } }), [201]);
   const N = 4000;
   const C = 200;
   await phase('create configmap', N, C, (i) => call('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `cm-${i}`, labels: { g: String(i % 40) } }, data: { v: String(i) } }), [201]);
