@@ -98,9 +98,7 @@ if (role === 'server') {
   if (only === 'all' || only === 'crud') {
     // Warm-up (JIT, caches, store), not measured.
     await phase('warm-up (not measured)', 1000, C, (i) => call('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `warm-${i}` } }), [201]);
-  const N = 4000;
-  const C = 200;
-  await phase('create configmap', N, C, (i) => call('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `cm-${i}`, labels: { g: String(i % 40) } }, data: { v: String(i) } }), [201]);
+    await phase('create configmap', N, C, (i) => call('POST', '/api/v1/namespaces/bench/configmaps', { metadata: { name: `cm-${i}`, labels: { g: String(i % 40) } }, data: { v: String(i) } }), [201]);
   await phase('get configmap', N, C, (i) => call('GET', `/api/v1/namespaces/bench/configmaps/cm-${i}`), [200]);
   await phase('list (selector, 100 items)', 1000, C, (i) => call('GET', `/api/v1/namespaces/bench/configmaps?labelSelector=g%3D${i % 40}`), [200]);
   await phase('update configmap (PUT)', N, C, async (i) => {
