@@ -135,6 +135,27 @@ describe('autoscaling (aws CLI, boto3)', () => {
     const perAz2 = new Set(g2.Instances.map((i: any) => i.AvailabilityZone));
     assert.equal(perAz2.size, 2, 'scale-in keeps the zones balanced');
 
+    // A rolling instance refresh replaces both instances (one at a time with 50% min healthy).
+    const before = g2.Instances.map((i: any) => i.InstanceId);
+    const started = await aws('autoscaling', 'start-instance-refresh', '--auto-scaling-group-name', 'web', '--preferences', 'MinHealthyPercentage=50');
+    assert.match(started.InstanceRefreshId, /^[0-9a-f-]{36}$/);
+    await waitFor(
+      () => {
+        const x: any = describeGroup(srv.server.state, { accountId: '000000000000', region: 'us-east-1' }, 'web');
+        return x.Instances.length === 2 && x.Instances.every((i: any) => i.LifecycleState === 'InService' && !before.includes(i.InstanceId));
+      },
+      { what: 'instance refresh to replace both instances', timeoutMs: 60_000, intervalMs: 50 },
+    );
+    const refresh = await waitFor(
+      async () => {
+        const r = (await aws('autoscaling', 'describe-instance-refreshes', '--auto-scaling-group-name', 'web')).InstanceRefreshes[0];
+        return r.Status === 'Successful' ? r : undefined;
+      },
+      { what: 'instance refresh Successful', timeoutMs: 30_000, intervalMs: 200 },
+    );
+    assert.equal(refresh.InstanceRefreshId, started.InstanceRefreshId);
+    assert.equal(refresh.PercentageComplete, 100);
+
     const tags = (await aws('autoscaling', 'describe-tags', '--filters', 'Name=auto-scaling-group,Values=web')).Tags;
     assert.deepEqual(tags.map((x: any) => `${x.Key}=${x.Value}:${x.PropagateAtLaunch}`).sort(), ['cost=x:false', 'team=platform:true']);
   });

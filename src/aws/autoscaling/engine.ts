@@ -23,6 +23,7 @@ import { AwsServiceError } from '../core/types.ts';
 import type { Ec2Port, LaunchTemplateVersionInfo, SubnetInfo } from './ec2-port.ts';
 import { E } from './errors.ts';
 import {
+  type RefreshDoc,
   type ActivityDoc,
   activitiesPrefix,
   activityKey,
@@ -460,6 +461,12 @@ export class AutoScalingEngine {
       }
     }
 
+    // 2b. An instance refresh replaces its target instances batch by batch.
+    const refresh = g._refreshes?.[g._refreshes.length - 1];
+    if (refresh && (refresh.Status === 'Pending' || refresh.Status === 'InProgress') && !deleting) {
+      if (this.stepRefresh(scope, g, refresh, toTerminate, ops, at)) changed = true;
+    }
+
     // 3. Terminate through EC2, then record everything in one commit.
     if (toTerminate.length > 0) {
       try {
@@ -483,11 +490,62 @@ export class AutoScalingEngine {
       }
     }
     if (remove) return undefined;
-    const transitional = g.Instances.some((i) => i.LifecycleState !== 'InService' && i.LifecycleState !== 'Standby');
+    const refreshing = g._refreshes?.some((r) => r.Status === 'Pending' || r.Status === 'InProgress') ?? false;
+    const transitional = refreshing || g.Instances.some((i) => i.LifecycleState !== 'InService' && i.LifecycleState !== 'Standby');
     const settled = !transitional && active().length === desired;
     if (retryIn !== undefined) return Math.min(retryIn, transitional ? this.timing.pollMs : retryIn);
     if (!settled) return this.timing.pollMs;
     return undefined;
+  }
+
+  /**
+   * stepRefresh advances a Rolling instance refresh by one step: once every
+   * member is InService and capacity is met, it takes out the next batch of
+   * target instances (as many as MinHealthyPercentage allows, at least one);
+   * the reconciler launches their replacements from the group's current
+   * configuration. Returns true when it changed the group.
+   */
+  private stepRefresh(scope: Scope, g: GroupDoc, r: RefreshDoc, toTerminate: InstanceDoc[], ops: StateOp[], at: string): boolean {
+    let changed = false;
+    if (r.Status === 'Pending') {
+      r.Status = 'InProgress';
+      changed = true;
+    }
+    const live = new Set(g.Instances.map((i) => i.InstanceId));
+    const remaining = r._targets.filter((id) => live.has(id) && g.Instances.find((i) => i.InstanceId === id)!.LifecycleState === 'InService');
+    const done = r.InstancesToUpdate - r._targets.filter((id) => live.has(id)).length;
+    const pct = r.InstancesToUpdate === 0 ? 100 : Math.floor((done * 100) / r.InstancesToUpdate);
+    if (pct !== r.PercentageComplete) {
+      r.PercentageComplete = pct;
+      changed = true;
+    }
+    const active = g.Instances.filter((i) => countsTowardCapacity(i.LifecycleState));
+    const settled = active.length >= g.DesiredCapacity && g.Instances.every((i) => i.LifecycleState === 'InService' || i.LifecycleState === 'Standby');
+    if (!settled) return changed;
+    if (remaining.length === 0) {
+      r.Status = 'Successful';
+      r.StatusReason = undefined;
+      r.PercentageComplete = 100;
+      r.EndTime = new Date(this.now()).toISOString();
+      return true;
+    }
+    const minHealthy = Math.ceil((g.DesiredCapacity * r.Preferences.MinHealthyPercentage) / 100);
+    const batch = Math.max(1, active.length - minHealthy);
+    for (const id of remaining.slice(0, batch)) {
+      const v = g.Instances.find((i) => i.InstanceId === id)!;
+      const a = this.newActivity(
+        g,
+        `Terminating EC2 instance: ${v.InstanceId}`,
+        `At ${at} an instance was taken out of service in response to an instance refresh.  At ${at} instance ${v.InstanceId} was selected for termination.`,
+        { 'Subnet ID': v._subnetId ?? '', 'Availability Zone': v.AvailabilityZone, InstanceRefreshId: r.InstanceRefreshId },
+      );
+      ops.push(this.activityOp(scope, a));
+      v.LifecycleState = 'Terminating';
+      v._activityId = a.ActivityId;
+      toTerminate.push(v);
+    }
+    r.StatusReason = `Waiting for instances to be replaced (${remaining.length} of ${r.InstancesToUpdate} left).`;
+    return true;
   }
 
   /**

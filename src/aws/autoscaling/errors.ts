@@ -51,6 +51,8 @@ export const E = {
   tagResourceType: (t: string) => validation(`Invalid resource type: ${t}. Valid resource type is auto-scaling-group.`),
   tagLimit: () => awsError('LimitExceeded', 'The quota for tags per resource has been reached. Max allowed: 50.', 400),
   hookLimit: () => awsError('LimitExceeded', 'Max lifecycle hooks per group (50) has been reached.', 400),
+  refreshInProgress: () => awsError('InstanceRefreshInProgress', 'An Instance Refresh is already in progress and blocks the execution of this Instance Refresh.', 400),
+  noActiveRefresh: (name: string) => awsError('ActiveInstanceRefreshNotFound', `No in progress or pending Instance Refresh found for Auto Scaling group ${name}`, 400),
   invalidNextToken: () => awsError('InvalidNextToken', 'The token provided is not valid.', 400),
   maxRecords: (n: number) => validation(`MaxRecords value ${n} is out of range: must be between 1 and 100.`),
 };

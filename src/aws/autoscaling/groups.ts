@@ -17,6 +17,7 @@ import {
   groupArn,
   type LifecycleHookDoc,
   METRICS,
+  type RefreshDoc,
   PROCESS_NAMES,
   type TagDoc,
 } from './model.ts';
@@ -485,5 +486,76 @@ export async function setMetrics(engine: AutoScalingEngine, scope: Scope, name: 
     if (enable) for (const m of names) list.push({ Metric: m, Granularity: '1Minute' });
     g.EnabledMetrics = list;
     await engine.write(scope, name, rev, g);
+  });
+}
+
+/** startInstanceRefresh is StartInstanceRefresh (Rolling): replaces the group's instances in batches. */
+export async function startInstanceRefresh(engine: AutoScalingEngine, scope: Scope, input: any): Promise<string> {
+  const name: string = input.AutoScalingGroupName;
+  if (input.Strategy !== undefined && input.Strategy !== 'Rolling') throw validation(`Invalid strategy: ${input.Strategy}. Valid strategies are Rolling and ReplaceRootVolume.`);
+  return engine.withGroup(scope, name, async () => {
+    const cur = engine.getGroup(scope, name);
+    if (!cur) throw E.groupNotFound();
+    if (cur.Status === 'Delete in progress') throw E.pendingDelete(name);
+    if (cur._refreshes?.some((r) => r.Status === 'Pending' || r.Status === 'InProgress' || r.Status === 'Cancelling')) throw E.refreshInProgress();
+    const desired = input.DesiredConfiguration;
+    if (desired?.LaunchTemplate) await engine.resolveTemplate(scope, desired.LaunchTemplate);
+    if (desired?.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification) await engine.resolveTemplate(scope, desired.MixedInstancesPolicy.LaunchTemplate.LaunchTemplateSpecification);
+    const prefs = input.Preferences ?? {};
+    const min = prefs.MinHealthyPercentage ?? 90;
+    const max = prefs.MaxHealthyPercentage ?? 100;
+    if (max < 100 || max > 200 || min > max) throw validation('MaxHealthyPercentage must be between 100 and 200 and not less than MinHealthyPercentage.');
+    const rev = engine.groupRevision(scope, name);
+    const g = structuredClone(cur);
+    if (desired?.LaunchTemplate) {
+      g.LaunchTemplate = { ...desired.LaunchTemplate };
+      delete g.MixedInstancesPolicy;
+    } else if (desired?.MixedInstancesPolicy) {
+      g.MixedInstancesPolicy = withDistributionDefaults(desired.MixedInstancesPolicy);
+      delete g.LaunchTemplate;
+    }
+    const skipMatching = prefs.SkipMatching ?? false;
+    let targets = g.Instances.filter((i) => countsTowardCapacity(i.LifecycleState) && (prefs.ScaleInProtectedInstances === 'Ignore' ? !i.ProtectedFromScaleIn : true));
+    if (skipMatching) {
+      const spec = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
+      const v = spec ? await engine.resolveTemplate(scope, spec) : undefined;
+      targets = targets.filter((i) => !v || i.LaunchTemplate?.LaunchTemplateId !== v.LaunchTemplateId || i.LaunchTemplate?.Version !== String(v.VersionNumber));
+    }
+    const now = engine.now();
+    const r: RefreshDoc = {
+      InstanceRefreshId: randomUUID(),
+      AutoScalingGroupName: name,
+      Status: 'Pending',
+      StartTime: new Date(now).toISOString(),
+      PercentageComplete: 0,
+      InstancesToUpdate: targets.length,
+      Strategy: 'Rolling',
+      Preferences: { ...prefs, MinHealthyPercentage: min, MaxHealthyPercentage: max, SkipMatching: skipMatching, InstanceWarmup: prefs.InstanceWarmup ?? g.DefaultInstanceWarmup ?? g.HealthCheckGracePeriod },
+      ...(desired ? { DesiredConfiguration: desired } : {}),
+      _targets: targets.map((i) => i.InstanceId),
+      _startMs: now,
+    };
+    g._refreshes = [...(g._refreshes ?? []).slice(-49), r];
+    await engine.write(scope, name, rev, g);
+    engine.kick(scope, name);
+    return r.InstanceRefreshId;
+  });
+}
+
+/** cancelInstanceRefresh is CancelInstanceRefresh: stops replacing (instances already replaced stay). */
+export async function cancelInstanceRefresh(engine: AutoScalingEngine, scope: Scope, name: string): Promise<string> {
+  return engine.withGroup(scope, name, async () => {
+    const cur = engine.getGroup(scope, name);
+    if (!cur) throw E.groupNotFound();
+    const r = cur._refreshes?.[cur._refreshes.length - 1];
+    if (!r || (r.Status !== 'Pending' && r.Status !== 'InProgress')) throw E.noActiveRefresh(name);
+    const rev = engine.groupRevision(scope, name);
+    const g = structuredClone(cur);
+    const x = g._refreshes![g._refreshes!.length - 1]!;
+    x.Status = 'Cancelled';
+    x.StatusReason = 'Cancelled due to user request.';
+    x.EndTime = new Date(engine.now()).toISOString();
+    await engine.write(scope, name, rev, g);
+    return x.InstanceRefreshId;
   });
 }

@@ -57,6 +57,25 @@ export interface TagDoc {
   PropagateAtLaunch: boolean;
 }
 
+/** A stored instance refresh: the model's InstanceRefresh (times as ISO strings) plus progress. */
+export interface RefreshDoc {
+  InstanceRefreshId: string;
+  AutoScalingGroupName: string;
+  Status: string;
+  StatusReason?: string;
+  StartTime: string;
+  EndTime?: string;
+  PercentageComplete: number;
+  InstancesToUpdate: number;
+  Strategy: string;
+  Preferences: { MinHealthyPercentage: number; MaxHealthyPercentage: number; SkipMatching: boolean; InstanceWarmup?: number; [k: string]: unknown };
+  DesiredConfiguration?: unknown;
+  /** Instances the refresh replaces (ids), fixed at its start. */
+  _targets: string[];
+  /** Epoch ms the refresh started. */
+  _startMs: number;
+}
+
 /** A stored group: model AutoScalingGroup members plus private ones. */
 export interface GroupDoc {
   AutoScalingGroupName: string;
@@ -97,6 +116,8 @@ export interface GroupDoc {
   /** Failed launch backoff: epoch ms before which no launch is retried. */
   _launchRetryAt?: number;
   _launchFailures?: number;
+  /** Instance refreshes, newest last (the last one may be active). */
+  _refreshes?: RefreshDoc[];
   /** Monotonic counter for round-robin choices (subnets within an AZ, spot pools). */
   _rr?: number;
 }

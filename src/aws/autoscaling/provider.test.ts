@@ -337,4 +337,39 @@ describe('autoscaling provider', () => {
     assert.equal(left.length, 1);
     p.stop();
   });
+
+  it('instance refresh replaces every instance in batches and can be cancelled', async () => {
+    const { call, until, ec2, group, p } = await setup();
+    await call('CreateAutoScalingGroup', { ...base, AutoScalingGroupName: 'rf', LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '1' }, MinSize: 0, MaxSize: 8, DesiredCapacity: 4 });
+    await until(() => ec2.instances.size === 4, 'launch 4');
+    ec2.runAll();
+    await until(async () => (await group('rf')).Instances.every((i: any) => i.LifecycleState === 'InService'), 'InService');
+    const before = (await group('rf')).Instances.map((i: any) => i.InstanceId);
+    const { InstanceRefreshId } = await call('StartInstanceRefresh', {
+      AutoScalingGroupName: 'rf',
+      Preferences: { MinHealthyPercentage: 50 },
+      DesiredConfiguration: { LaunchTemplate: { LaunchTemplateId: 'lt-1', Version: '2' } },
+    });
+    await rejects(call('StartInstanceRefresh', { AutoScalingGroupName: 'rf' }), 'InstanceRefreshInProgress');
+    let maxTerminating = 0;
+    await until(async () => {
+      ec2.runAll();
+      const g = await group('rf');
+      maxTerminating = Math.max(maxTerminating, g.Instances.filter((i: any) => i.LifecycleState === 'Terminating').length);
+      const r = (await call('DescribeInstanceRefreshes', { AutoScalingGroupName: 'rf' })).InstanceRefreshes[0];
+      return r.Status === 'Successful';
+    }, 'refresh done');
+    const r = (await call('DescribeInstanceRefreshes', { AutoScalingGroupName: 'rf', InstanceRefreshIds: [InstanceRefreshId] })).InstanceRefreshes[0];
+    assert.equal(r.PercentageComplete, 100);
+    assert.equal(r.InstancesToUpdate, 4);
+    const after = (await group('rf')).Instances;
+    assert.equal(after.length, 4);
+    assert.ok(after.every((i: any) => !before.includes(i.InstanceId) && i.LaunchTemplate.Version === '2'));
+    assert.ok(maxTerminating <= 2, `at most 2 out of service at once (saw ${maxTerminating})`);
+    await rejects(call('CancelInstanceRefresh', { AutoScalingGroupName: 'rf' }), 'ActiveInstanceRefreshNotFound');
+    await call('StartInstanceRefresh', { AutoScalingGroupName: 'rf' });
+    await call('CancelInstanceRefresh', { AutoScalingGroupName: 'rf' });
+    assert.equal((await call('DescribeInstanceRefreshes', { AutoScalingGroupName: 'rf' })).InstanceRefreshes[0].Status, 'Cancelled');
+    p.stop();
+  });
 });

@@ -266,9 +266,21 @@ export function createAutoScalingProvider(deps: AwsDeps, opts: AutoScalingProvid
     DescribeLaunchConfigurations() {
       return { LaunchConfigurations: [] };
     },
+    async StartInstanceRefresh(input, ctx) {
+      return { InstanceRefreshId: await groups.startInstanceRefresh(engine, scopeOf(ctx), input) };
+    },
+    async CancelInstanceRefresh(input, ctx) {
+      return { InstanceRefreshId: await groups.cancelInstanceRefresh(engine, scopeOf(ctx), input.AutoScalingGroupName) };
+    },
     DescribeInstanceRefreshes(input, ctx) {
-      requireGroup(ctx, input.AutoScalingGroupName);
-      return { InstanceRefreshes: [] };
+      const g = requireGroup(ctx, input.AutoScalingGroupName);
+      const ids: string[] | undefined = input.InstanceRefreshIds;
+      const list = [...(g._refreshes ?? [])].reverse().filter((r) => !ids || ids.length === 0 || ids.includes(r.InstanceRefreshId));
+      const { page, NextToken } = paginate(list, input.MaxRecords, input.NextToken, 50);
+      return {
+        InstanceRefreshes: page.map((r) => ({ ...stripPrivate(r), StartTime: new Date(r.StartTime), EndTime: r.EndTime ? new Date(r.EndTime) : undefined })),
+        NextToken,
+      };
     },
     DescribeAccountLimits(_input, ctx) {
       return {
