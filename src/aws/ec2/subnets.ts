@@ -191,7 +191,10 @@ export function subnetOperations(deps: AwsDeps) {
           r.Associations = r.Associations.filter((a: Doc) => a.SubnetId !== id);
           ops.push(store.put(T.routeTable, r.RouteTableId, r));
         }
-        for (const acl of store.list(T.networkAcl)) {
+        // Most subnets stay with their VPC's default ACL: look there before scanning every ACL.
+        const defaultAcl = vpc?._defaultNetworkAclId ? store.get(T.networkAcl, vpc._defaultNetworkAclId) : undefined;
+        const acls = defaultAcl && (defaultAcl.Associations as Doc[]).some((a) => a.SubnetId === id) ? [defaultAcl] : store.list(T.networkAcl);
+        for (const acl of acls) {
           if (acl.VpcId !== subnet.VpcId || !(acl.Associations as Doc[]).some((a) => a.SubnetId === id)) continue;
           const a = clone(acl);
           a.Associations = a.Associations.filter((x: Doc) => x.SubnetId !== id);
