@@ -28,23 +28,34 @@ export function printPath(p: string): string {
   return s;
 }
 
-function removePath(obj: any, els: string[]): void {
+/**
+ * Removes one owned path from obj. Leaves are deleted; a '.' (the map or list
+ * item itself) is deleted only once nothing but its key fields is left, so
+ * fields other managers own keep their parents. Key fields of list items are
+ * never removed on their own (they are the item's identity).
+ */
+function removePath(obj: any, els: string[], whole: boolean, itemKey?: Record<string, unknown>): void {
   if (els.length === 0 || obj === undefined || obj === null) return;
   const [el, ...rest] = els;
-  const last = rest.length === 0 || (rest.length === 1 && rest[0] === '.');
+  if (el === '.') return;
+  const selfOnly = rest.length === 1 && rest[0] === '.';
   if (el!.startsWith('f:') && isObj(obj)) {
     const k = el!.slice(2);
-    if (last) delete obj[k];
-    else {
-      removePath(obj[k], rest);
-      if (isObj(obj[k]) && Object.keys(obj[k]).length === 0 && rest[rest.length - 1] !== '.') delete obj[k];
-    }
+    if (rest.length === 0) {
+      if (itemKey && k in itemKey) return;
+      delete obj[k];
+    } else if (selfOnly) {
+      const v = obj[k];
+      if (whole || (isObj(v) && Object.keys(v).length === 0) || (Array.isArray(v) && v.length === 0)) delete obj[k];
+    } else removePath(obj[k], rest, whole);
   } else if (el!.startsWith('k:') && Array.isArray(obj)) {
     const key = JSON.parse(el!.slice(2)) as Record<string, unknown>;
     const idx = obj.findIndex((it) => isObj(it) && Object.entries(key).every(([a, b]) => it[a] === b));
     if (idx < 0) return;
-    if (last) obj.splice(idx, 1);
-    else removePath(obj[idx], rest);
+    if (rest.length === 0 || selfOnly) {
+      const it = obj[idx];
+      if (rest.length === 0 || whole || Object.keys(it).every((f) => f in key)) obj.splice(idx, 1);
+    } else removePath(obj[idx], rest, whole, key);
   } else if (el!.startsWith('v:') && Array.isArray(obj)) {
     const v = JSON.parse(el!.slice(2));
     const idx = obj.findIndex((it) => JSON.stringify(it) === JSON.stringify(v));
@@ -135,7 +146,13 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, opt
     const others = new Set<string>();
     for (const e of entries) if (!isMine(e)) for (const p of fromFieldsV1(e.fieldsV1)) others.add(p);
     const removed = [...prev].filter((p) => !appliedLeaves.has(p) && !others.has(p)).sort((a, b) => b.length - a.length);
-    for (const p of removed) removePath(merged, p.split(SEP));
+    const otherList = [...others];
+    for (const p of removed) {
+      // A map or list item this manager owned goes as a whole (with unowned defaulted
+      // fields) unless another manager owns something inside it.
+      const whole = p.endsWith(`${SEP}.`) && !otherList.some((o) => o.startsWith(p.slice(0, -1)));
+      removePath(merged, p.split(SEP), whole);
+    }
   }
   // Ownership: the manager owns exactly what it applied; forced fields leave other managers.
   const next: Array<Record<string, any>> = [];

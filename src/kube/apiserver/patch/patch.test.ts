@@ -135,3 +135,16 @@ test('server-side apply: ownership, removal of dropped fields, conflicts and for
   const aEntry = forced.metadata!.managedFields!.find((m) => m.manager === 'a')!;
   assert.equal(aEntry.fieldsV1['f:spec'], undefined);
 });
+
+test('server-side apply: a list item the manager stops applying goes, with its defaulted fields', () => {
+  const gr = { group: 'apps', resource: 'deployments' };
+  const cfg = (names: string[]) => ({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', labels: { mine: '1' } }, spec: { template: { spec: { containers: names.map((n) => ({ name: n, image: 'i' })) } } } });
+  const a = serverSideApply(undefined, cfg(['a', 'b']), { manager: 'm', force: false, time: 't' }, gr);
+  // The server defaults fields nobody owns; another manager owns a label.
+  a.spec.template.spec.containers[1].imagePullPolicy = 'Always';
+  a.metadata!.labels!.other = 'x';
+  a.metadata!.managedFields!.push({ manager: 'o', operation: 'Update', apiVersion: 'apps/v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:other': {} } } } });
+  const b = serverSideApply(a, { ...cfg(['a']), metadata: { name: 'd' } }, { manager: 'm', force: false, time: 't' }, gr);
+  assert.deepEqual(b.spec.template.spec.containers.map((c: any) => c.name), ['a']);
+  assert.deepEqual(b.metadata!.labels, { other: 'x' });
+});
