@@ -64,6 +64,11 @@ export class Ec2Store {
     return { op: 'put', key: this.key(type, id), doc };
   }
 
+  /** putIfUnchanged is put with compare-and-swap on the revision this process last read (another replica's write fails the commit). */
+  putIfUnchanged(type: string, id: string, doc: Doc): StateOp {
+    return { op: 'put', key: this.key(type, id), doc, expectedRevision: this.revision(type, id) };
+  }
+
   del(type: string, id: string): StateOp {
     return { op: 'delete', key: this.key(type, id) };
   }

@@ -115,7 +115,7 @@ export async function createSubnetIn(store: Ec2Store, input: { VpcId: string; Ci
     // same commit so that overlap checks and vpc-id lookups need no scan.
     const v = clone(vpc);
     v._subnets = [...siblings.map((x) => x.SubnetId as string), id];
-    const ops = [store.put(T.subnet, id, subnet), store.put(T.vpc, v.VpcId, v)];
+    const ops = [store.put(T.subnet, id, subnet), store.putIfUnchanged(T.vpc, v.VpcId, v)];
     const acl = associateDefaultAcl(store, vpc, id);
     if (acl) ops.push(store.put(T.networkAcl, acl.NetworkAclId, acl));
     await store.commit(ops);
@@ -183,7 +183,7 @@ export function subnetOperations(deps: AwsDeps) {
         if (vpc?._subnets) {
           const v = clone(vpc);
           v._subnets = (v._subnets as string[]).filter((x) => x !== id);
-          ops.push(store.put(T.vpc, v.VpcId, v));
+          ops.push(store.putIfUnchanged(T.vpc, v.VpcId, v));
         }
         for (const rt of store.list(T.routeTable)) {
           if (rt.VpcId !== subnet.VpcId || !(rt.Associations as Doc[]).some((a) => a.SubnetId === id)) continue;
