@@ -34,3 +34,15 @@ test('watch cache: lists by namespace in key order, events since a revision, wat
   c.close();
   await b.close();
 });
+
+test('watch cache: a revision reached by writes elsewhere in the store is current at once', async () => {
+  const b = new MemoryBackend();
+  const c = new WatchCache(b, '/k8s/u/registry/');
+  await c.ready();
+  const w = await b.put('/aws/other/key', 'x');
+  // true (not the timeout's false): the cache is current at a revision written elsewhere.
+  assert.equal(await c.waitFor(w.revision), true);
+  assert.ok(c.rev >= w.revision);
+  c.close();
+  await b.close();
+});

@@ -268,6 +268,19 @@ export class WatchCache {
   async waitFor(rev: number, timeoutMs = 3000): Promise<boolean> {
     await this.ready();
     if (this.rev >= rev) return true;
+    // Revisions are global to the store: rev may belong to writes outside this
+    // cluster. Once the store has reached rev, every event of ours up to it has
+    // been handed to our watch (the in-process broadcaster delivers on a
+    // microtask; etcd's stream gets a moment), so the cache is current at rev.
+    if ((await this.backend.currentRevision()) >= rev) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (this.backend.kind === 'etcd') await new Promise<void>((r) => setTimeout(r, 50));
+      if (this.rev < rev) {
+        this.rev = rev;
+        this.wake();
+      }
+      return true;
+    }
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
