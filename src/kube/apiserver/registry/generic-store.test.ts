@@ -113,3 +113,16 @@ test('namespace lifecycle admission', async () => {
     (e: unknown) => isStatusError(e, 'Forbidden') && (e as Error).message === 'configmaps "x" is forbidden: unable to create new content in namespace term because it is being terminated',
   );
 });
+
+test('events are attached to a lease (event TTL) that updates keep', async () => {
+  const ev = R('', 'events');
+  await reg.create(ev, 'default', { metadata: { name: 'e1' }, involvedObject: { kind: 'Pod', name: 'p' }, reason: 'R', message: 'm' });
+  const k = '/k8s/u1/registry/events/default/e1';
+  const lease = (await backend.get(k)).kv!.lease;
+  assert.notEqual(lease, 0);
+  const cur = (await reg.getFromStore(ev, 'default', 'e1'))!.obj;
+  await reg.update(ev, 'default', 'e1', { ...cur, count: 2 });
+  assert.equal((await backend.get(k)).kv!.lease, lease);
+  await backend.revokeLease(lease);
+  assert.equal((await backend.get(k)).kv, undefined, 'expired with its lease');
+});

@@ -91,6 +91,9 @@ export interface DeleteResult {
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
+/** How long Events live (kube-apiserver's default --event-ttl). */
+export const EVENT_TTL_SECONDS = 3600;
+
 /** Upstream's SimpleNameGenerator: base + 5 random characters. */
 export function generateName(base: string): string {
   const b = base.length > 58 ? base.slice(0, 58) : base;
@@ -200,6 +203,24 @@ export class ClusterRegistry {
     this.prefix = `${storePrefix(deps.cluster)}registry/`;
     this.cache = new WatchCache(deps.backend, this.prefix);
     this.services = new ServiceAllocator(deps.cluster.serviceIpv4Cidr, () => this.cache.list('services', '').map((e) => e.obj));
+  }
+
+  private leaseCache: { id: number; until: number } | undefined;
+
+  /**
+   * Events expire after EVENT_TTL_SECONDS (kube-apiserver's --event-ttl, 1h):
+   * they are attached to a store lease shared by the events of one minute.
+   */
+  private async eventLease(): Promise<number | undefined> {
+    const now = Date.now();
+    if (this.leaseCache && now < this.leaseCache.until) return this.leaseCache.id;
+    try {
+      const id = await this.backend.grantLease(EVENT_TTL_SECONDS + 60);
+      this.leaseCache = { id, until: now + 60_000 };
+      return id;
+    } catch {
+      return undefined;
+    }
   }
 
   keyFor(res: Resource, ns: string, name: string): string {
@@ -446,7 +467,8 @@ export class ClusterRegistry {
       }
       const key = this.keyFor(res, meta.namespace ?? '', meta.name!);
       try {
-        const w = await this.backend.create(key, encode(obj));
+        const lease = res.storageResource === 'events' ? await this.eventLease() : undefined;
+        const w = await this.backend.create(key, encode(obj), lease ? { lease } : {});
         this.noteWrite(w.revision);
         meta.resourceVersion = String(w.revision);
       } catch (e) {
@@ -572,7 +594,7 @@ export class ClusterRegistry {
           m.resourceVersion = String(w.revision);
           return { obj: this.forVersion(res, next), created: false };
         }
-        const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv!.modRevision });
+        const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv!.modRevision, lease: g.kv!.lease || undefined });
         this.noteWrite(w.revision);
         m.resourceVersion = String(w.revision);
         return { obj: this.forVersion(res, next), created: false };
@@ -649,7 +671,7 @@ export class ClusterRegistry {
           if (!already && m.generation !== undefined) m.generation += 1;
           if (dryRun) return { body: next, deleted: false, obj: next };
           try {
-            const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv.modRevision });
+            const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv.modRevision, lease: g.kv.lease || undefined });
             this.noteWrite(w.revision);
             m.resourceVersion = String(w.revision);
           } catch (e) {
