@@ -179,6 +179,13 @@ export class SqliteBackend implements Backend {
   private constructor(opts: SqliteBackendOptions) {
     mkdirSync(opts.dir, { recursive: true });
     this.db = new Database(join(opts.dir, opts.file ?? 'state.db'));
+    // 2 KiB pages (new databases only): a write dirties a leaf of the log's
+    // name index and of `latest` at random places, and each dirty page goes
+    // to the WAL whole; halving the page cuts WAL bytes per write by ~40%
+    // (less to fsync per commit). Raw SQLite batches of 64 writes ran 15-35%
+    // faster; end to end on an idle machine both sizes measure the same,
+    // since the JavaScript side dominates there.
+    this.db.pragma('page_size = 2048');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
     this.db.exec(SCHEMA);
