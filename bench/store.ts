@@ -218,5 +218,4 @@ if (eb?.c64 !== undefined && er?.c64 !== undefined) {
   console.log(
     `etcd backend at c=64: ${((eb.c64 / er.c64) * 100).toFixed(0)}% of raw etcd3 puts/s, i.e. ${ratio.toFixed(2)}x the time per write (target <= 2x): ${ratio <= 2 ? 'OK' : 'UNDER TARGET'}`,
   );
-}x slower (target <= 2x): ${ratio <= 2 ? 'OK' : 'UNDER TARGET'}`);
 }
