@@ -52,6 +52,8 @@ export type StateOp =
 export class AwsState {
   /** collection prefix -> id key -> entry */
   private readonly collections = new Map<string, Map<string, Entry>>();
+  /** collection prefix -> its ids in key order; dropped when an id is added or removed (list() is hot in Describe calls) */
+  private readonly sortedIds = new Map<string, string[]>();
   /** deleted key -> revision of the delete, so a late watch event cannot resurrect it */
   private readonly tombstones = new Map<string, number>();
   private watcher: Watcher | undefined;
@@ -81,6 +83,7 @@ export class AwsState {
           // The store closed or compacted past us; reload from scratch.
           this.started = false;
           this.collections.clear();
+          this.sortedIds.clear();
           this.tombstones.clear();
           void this.start().catch(() => {});
         },
@@ -107,7 +110,12 @@ export class AwsState {
   list<T>(prefix: string): T[] {
     const c = this.collections.get(prefix);
     if (!c) return [];
-    return [...c.keys()].sort().map((k) => c.get(k)!.doc as T);
+    let ids = this.sortedIds.get(prefix);
+    if (!ids) {
+      ids = [...c.keys()].sort();
+      this.sortedIds.set(prefix, ids);
+    }
+    return ids.map((k) => c.get(k)!.doc as T);
   }
 
   /** collectionsUnder lists the collection prefixes that start with p (e.g. every account of a service). */
@@ -185,6 +193,9 @@ export class AwsState {
   }
 
   private applyKv(kv: KeyValue, deleted: boolean): void {
+    // Our own writes come back through the watch: skip them before parsing.
+    const known = this.entry(kv.key)?.rev ?? this.tombstones.get(kv.key) ?? 0;
+    if (kv.modRevision <= known) return;
     this.apply(kv.key, deleted ? undefined : JSON.parse(kv.value), kv.modRevision);
   }
 
@@ -197,7 +208,7 @@ export class AwsState {
     const known = cur?.rev ?? this.tombstones.get(key) ?? 0;
     if (!force && rev <= known) return;
     if (doc === undefined) {
-      c?.delete(id);
+      if (c?.delete(id)) this.sortedIds.delete(prefix);
       if (c && c.size === 0) this.collections.delete(prefix);
       this.tombstones.set(key, rev);
       if (this.tombstones.size > 100_000) this.pruneTombstones();
@@ -209,6 +220,7 @@ export class AwsState {
       coll = new Map();
       this.collections.set(prefix, coll);
     }
+    if (!coll.has(id)) this.sortedIds.delete(prefix);
     coll.set(id, { doc, rev });
   }
 
