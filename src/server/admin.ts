@@ -10,7 +10,11 @@ import type { Registry } from 'prom-client';
 /** One admin route handler; it owns the response. */
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void;
 
-/** Routes keyed 'METHOD /_localeks/path', e.g. 'POST /_localeks/reset'. */
+/**
+ * Routes keyed 'METHOD /_localeks/path', e.g. 'POST /_localeks/reset'. A key
+ * ending in '/*' matches every deeper path (e.g. 'GET /_localeks/snapshots/*');
+ * exact keys win.
+ */
 export type AdminRoutes = Record<string, AdminHandler>;
 
 export interface AdminRouterOptions {
@@ -36,7 +40,7 @@ export function createAdminRouter(opts: AdminRouterOptions): AdminRouter {
   const routes = new Map<string, AdminHandler>();
   const add = (more: AdminRoutes) => {
     for (const [k, h] of Object.entries(more)) {
-      if (!/^[A-Z]+ \/_localeks\//.test(k)) throw new Error(`admin route "${k}" must look like "POST /_localeks/name"`);
+      if (!/^[A-Z]+ \/_localeks\/[^*]*(\/\*)?$/.test(k)) throw new Error(`admin route "${k}" must look like "POST /_localeks/name"`);
       if (routes.has(k)) throw new Error(`admin route "${k}" is defined twice`);
       routes.set(k, h);
     }
@@ -52,16 +56,30 @@ export function createAdminRouter(opts: AdminRouterOptions): AdminRouter {
       res.end(text);
     },
   });
+  /** The longest '/*' route of this method covering path. */
+  const wildcard = (method: string, path: string): AdminHandler | undefined => {
+    let best: AdminHandler | undefined;
+    let bestLen = -1;
+    for (const [k, h] of routes) {
+      if (!k.endsWith('/*') || !k.startsWith(`${method} `)) continue;
+      const base = k.slice(method.length + 1, -1);
+      if (path.startsWith(base) && path.length > base.length && base.length > bestLen) {
+        best = h;
+        bestLen = base.length;
+      }
+    }
+    return best;
+  };
   return {
     add,
     async handle(req, res, path) {
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
-      const route = routes.get(`${method} ${path}`);
+      const route = routes.get(`${method} ${path}`) ?? wildcard(method, path);
       if (route) {
         await route(req, res, new URL(req.url ?? '/', 'http://localeks'));
         return;
       }
-      const allowed = [...routes.keys()].filter((k) => k.endsWith(` ${path}`)).map((k) => k.split(' ')[0]!);
+      const allowed = [...routes.keys()].filter((k) => k.endsWith(` ${path}`) || (k.endsWith('/*') && path.startsWith(k.slice(k.indexOf(' ') + 1, -1)))).map((k) => k.split(' ')[0]!);
       if (allowed.length > 0) {
         res.setHeader('Allow', allowed.join(', '));
         sendJson(res, 405, { message: `method ${req.method} is not allowed on ${path}; use ${allowed.join(' or ')}` });

@@ -36,10 +36,12 @@ import type { Backend } from '../store/backend.ts';
 import { openBackend } from '../store/open.ts';
 import { type AdminRoutes, createAdminRouter } from './admin.ts';
 import { createDefaultClusterApi } from './cluster-api.ts';
+import { createFixtureRoutes } from './fixture-routes.ts';
 import { advertisedHost, ConfigError, type ServeConfig, urlHost, validateServeConfig, defaultServeConfig } from './config.ts';
 import { MeteredBackend } from './metered-backend.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { ensureTls, shareCa, type TlsMaterial } from './tls.ts';
+import { createOidcIssuers } from './oidc.ts';
 import { LOCALEKS_VERSION } from './version.ts';
 
 /** Everything a part (cluster directory, cluster API, admin routes) may need, given to part factories. */
@@ -235,14 +237,20 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     awsHandler = (req, res) => awsGateway.handle(req, res);
 
     const directory = await resolvePart(parts.clusterDirectory, ctx, () => createClusterDirectory(ctx.state));
+    // (auth) Each cluster's OIDC issuer on the Kubernetes endpoint; STS verifies IRSA tokens with its keys.
+    const oidc = createOidcIssuers({ directory, backend, now: () => new Date(clock.nowMs()) });
+    deps.webIdentityVerifier = oidc.verifier;
     clusterApi = await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, () => createDefaultClusterApi(ctx));
     const extraRoutes = await resolvePart(parts.adminRoutes, ctx, () => ({}));
     admin.add(extraRoutes);
+    // Fixture routes (reset, snapshots, clock; see fixture-routes.ts), unless the caller replaced one.
+    admin.add(Object.fromEntries(Object.entries(createFixtureRoutes(ctx)).filter(([k]) => !(k in extraRoutes))));
     const kubeLog = log.child({ component: 'kube-gateway' });
     kubeGatewayRef = createKubeGateway({
       directory,
       handler: clusterApi,
       log: kubeLog,
+      extraRoutes: (req, res, pathname) => oidc.handle(req, res, pathname), // (auth)
       onRequest: (info, code, durationSeconds) => {
         const labels = { verb: info.verb, resource: info.resource, code: String(code) };
         metrics.kubeRequests.inc(labels);

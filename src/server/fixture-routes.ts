@@ -1,0 +1,265 @@
+/**
+ * The fixture admin routes on the AWS port, for test suites (see
+ * src/fixtures/snapshots.ts for the semantics):
+ *
+ *   POST   /_localeks/reset                      everything (/aws/ and /k8s/)
+ *   POST   /_localeks/reset?service=<svc>        one AWS service's /aws/<svc>/ state
+ *   POST   /_localeks/reset?cluster=<name>       one EKS cluster's Kubernetes objects
+ *          [&region=R][&accountId=A]             (then its bootstrap objects again)
+ *   GET    /_localeks/snapshots                  list
+ *   POST   /_localeks/snapshots/NAME             save (replaces one of that name)
+ *   GET    /_localeks/snapshots/NAME             summary
+ *   POST   /_localeks/snapshots/NAME/restore     restore
+ *   DELETE /_localeks/snapshots/NAME             delete
+ *   GET    /_localeks/snapshots/NAME/export      the snapshot file (gzipped JSON)
+ *   POST   /_localeks/snapshots/import[?name=N]  body = a snapshot file; stores it
+ *   GET    /_localeks/clock                      simulated now
+ *   POST   /_localeks/clock/advance?seconds=N    jump simulated time forward
+ *
+ * Successful answers are JSON objects; errors are
+ * {"error":{"code","message"}} with 400 (bad input), 404 (no such snapshot
+ * or cluster) or 409. Caches follow the store: AwsState and the Kubernetes
+ * watch caches read the store watch, so a restore or reset is seen by the
+ * next request without restarting anything.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import { AWS_PREFIX, type AwsState } from '../aws/core/state.ts';
+import { createClusterDirectory } from '../aws/eks/cluster-directory.ts';
+import {
+  applyEntries,
+  captureSnapshot,
+  deleteSnapshot,
+  exportSnapshot,
+  importSnapshot,
+  listSnapshots,
+  loadSnapshot,
+  saveSnapshot,
+  STATE_PREFIXES,
+  validateSnapshotName,
+} from '../fixtures/snapshots.ts';
+import { bootstrapCluster } from '../kube/apiserver/index.ts';
+import { type ClusterInfo, storePrefix } from '../kube/types.ts';
+import type { SimClock } from '../sim/clock.ts';
+import type { Backend } from '../store/backend.ts';
+import { type AdminRoutes, sendJson } from './admin.ts';
+
+/** What the fixture routes need from the server. */
+export interface FixtureRoutesContext {
+  backend: Backend;
+  state: AwsState;
+  clock: SimClock;
+  log: Logger;
+}
+
+/** Largest snapshot file accepted by import (bytes). */
+export const MAX_IMPORT_BYTES = 512 * 1024 * 1024;
+
+class FixtureError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** sendFixtureError writes the one error shape of the fixture routes. */
+export function sendFixtureError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+const SERVICE_RE = /^[a-z0-9-]{1,64}$/;
+
+/** createFixtureRoutes returns the routes listed in the module comment. */
+export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
+  const { backend, state, clock } = ctx;
+  const log = ctx.log.child({ component: 'fixtures' });
+  const directory = createClusterDirectory(state);
+
+  const guard =
+    (fn: (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>) =>
+    async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+      try {
+        await fn(req, res, url);
+      } catch (e) {
+        if (e instanceof FixtureError) sendFixtureError(res, e.status, e.code, e.message);
+        else if (e instanceof Error && /^invalid snapshot name|not a localeks snapshot|snapshot format version|snapshot file is incomplete/.test(e.message)) {
+          sendFixtureError(res, 400, e.message.startsWith('invalid snapshot name') ? 'InvalidSnapshotName' : 'InvalidSnapshotFile', e.message);
+        } else throw e;
+      }
+    };
+
+  /**
+   * apply makes the store under prefixes equal to entries in one transaction,
+   * then brings the AwsState cache up to date for the AWS keys changed (the
+   * watch would too, a moment later; this makes the next request see it).
+   */
+  const apply = async (entries: Array<[string, string]>, prefixes: string[]): Promise<number> => {
+    const { changedKeys } = await applyEntries(backend, entries, prefixes);
+    await Promise.all(changedKeys.filter((k) => k.startsWith(AWS_PREFIX)).map((k) => state.refresh(k)));
+    return changedKeys.length;
+  };
+
+  const findCluster = (url: URL, name: string): ClusterInfo => {
+    const region = url.searchParams.get('region');
+    const accountId = url.searchParams.get('accountId');
+    const matches = directory.all().filter((c) => c.name === name && (!region || c.region === region) && (!accountId || c.accountId === accountId));
+    if (matches.length === 0) throw new FixtureError(404, 'ClusterNotFound', `no EKS cluster named "${name}"${region ? ` in ${region}` : ''}${accountId ? ` of account ${accountId}` : ''}`);
+    if (matches.length > 1) {
+      const where = matches.map((c) => `${c.accountId}/${c.region}`).join(', ');
+      throw new FixtureError(400, 'AmbiguousCluster', `${matches.length} EKS clusters are named "${name}" (${where}): add region= and/or accountId=`);
+    }
+    return matches[0]!;
+  };
+
+  const snapshotName = (raw: string): string => {
+    const name = decodeURIComponent(raw);
+    validateSnapshotName(name);
+    return name;
+  };
+
+  const mustLoad = async (name: string) => {
+    const snap = await loadSnapshot(backend, name);
+    if (!snap) throw new FixtureError(404, 'SnapshotNotFound', `no snapshot named "${name}"`);
+    return snap;
+  };
+
+  /** Splits /_localeks/snapshots/NAME[/action]. */
+  const snapshotPath = (url: URL): { name: string; action?: string } => {
+    const rest = url.pathname.slice('/_localeks/snapshots/'.length).split('/');
+    if (rest.length > 2 || !rest[0]) throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+    return { name: rest[0], action: rest[1] };
+  };
+
+  return {
+    'POST /_localeks/reset': guard(async (_req, res, url) => {
+      const service = url.searchParams.get('service');
+      const cluster = url.searchParams.get('cluster');
+      if (service !== null && cluster !== null) throw new FixtureError(400, 'InvalidParameter', 'give either service= or cluster=, not both');
+      const started = performance.now();
+      if (service !== null) {
+        if (!SERVICE_RE.test(service)) throw new FixtureError(400, 'InvalidParameter', `invalid service "${service}": use the AWS service name as in the endpoint, e.g. eks, ec2, iam`);
+        const changed = await apply([], [`${AWS_PREFIX}${service}/`]);
+        log.info({ service, changed }, 'reset one service');
+        sendJson(res, 200, { reset: { service }, changed, durationMs: ms(started) });
+        return;
+      }
+      if (cluster !== null) {
+        const info = findCluster(url, cluster);
+        const changed = await apply([], [storePrefix(info)]);
+        // A reset cluster is a fresh one: its bootstrap objects (namespaces, kubernetes Service, RBAC) come back.
+        await bootstrapCluster(backend, info, clock);
+        log.info({ cluster: info.name, uid: info.uid, changed }, 'reset one cluster');
+        sendJson(res, 200, { reset: { cluster: info.name, region: info.region, accountId: info.accountId }, changed, durationMs: ms(started) });
+        return;
+      }
+      const changed = await apply([], STATE_PREFIXES);
+      log.info({ changed }, 'reset everything');
+      sendJson(res, 200, { reset: { all: true }, changed, durationMs: ms(started) });
+    }),
+
+    'GET /_localeks/snapshots': guard(async (_req, res) => {
+      sendJson(res, 200, { snapshots: await listSnapshots(backend) });
+    }),
+
+    'GET /_localeks/snapshots/*': guard(async (_req, res, url) => {
+      const { name: raw, action } = snapshotPath(url);
+      const name = snapshotName(raw);
+      if (action === undefined) {
+        const all = await listSnapshots(backend);
+        const one = all.find((s) => s.name === name);
+        if (!one) throw new FixtureError(404, 'SnapshotNotFound', `no snapshot named "${name}"`);
+        sendJson(res, 200, one);
+        return;
+      }
+      if (action !== 'export') throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+      const body = exportSnapshot(await mustLoad(name));
+      res.writeHead(200, {
+        'Content-Type': 'application/gzip',
+        'Content-Length': body.length,
+        'Content-Disposition': `attachment; filename="${name}.localeks-snapshot.json.gz"`,
+        'Cache-Control': 'no-store',
+      });
+      res.end(body);
+    }),
+
+    'POST /_localeks/snapshots/*': guard(async (req, res, url) => {
+      const { name: raw, action } = snapshotPath(url);
+      if (raw === 'import' && action === undefined) {
+        const data = await readBody(req);
+        if (data.length === 0) throw new FixtureError(400, 'InvalidSnapshotFile', 'the request body must be a snapshot file (as written by GET /_localeks/snapshots/NAME/export)');
+        const snap = importSnapshot(data);
+        const asName = url.searchParams.get('name') ?? snap.name;
+        validateSnapshotName(asName);
+        const summary = await saveSnapshot(backend, { ...snap, name: asName });
+        log.info({ name: asName, keys: summary.keys }, 'imported snapshot');
+        sendJson(res, 201, summary);
+        return;
+      }
+      const name = snapshotName(raw);
+      const started = performance.now();
+      if (action === undefined) {
+        const snap = await captureSnapshot(backend, name, clock.now());
+        const summary = await saveSnapshot(backend, snap);
+        log.info({ name, keys: summary.keys, revision: summary.revision }, 'saved snapshot');
+        sendJson(res, 201, { ...summary, durationMs: ms(started) });
+        return;
+      }
+      if (action !== 'restore') throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+      const snap = await mustLoad(name);
+      const changed = await apply(snap.entries, snap.prefixes);
+      log.info({ name, changed }, 'restored snapshot');
+      sendJson(res, 200, { restored: name, changed, durationMs: ms(started) });
+    }),
+
+    'DELETE /_localeks/snapshots/*': guard(async (_req, res, url) => {
+      const { name: raw, action } = snapshotPath(url);
+      if (action !== undefined) throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+      const name = snapshotName(raw);
+      if (!(await deleteSnapshot(backend, name))) throw new FixtureError(404, 'SnapshotNotFound', `no snapshot named "${name}"`);
+      sendJson(res, 200, { deleted: name });
+    }),
+
+    'GET /_localeks/clock': guard(async (_req, res) => {
+      sendJson(res, 200, clockBody(clock));
+    }),
+
+    'POST /_localeks/clock/advance': guard(async (_req, res, url) => {
+      const raw = url.searchParams.get('seconds') ?? url.searchParams.get('ms');
+      const unit = url.searchParams.has('seconds') ? 1000 : 1;
+      const n = raw === null || raw.trim() === '' ? NaN : Number(raw);
+      if (!Number.isFinite(n) || n < 0) throw new FixtureError(400, 'InvalidParameter', 'give seconds=N (or ms=N), a number of at least 0');
+      clock.advance(n * unit);
+      log.info({ advancedMs: n * unit }, 'advanced the clock');
+      sendJson(res, 200, { advancedMs: n * unit, ...clockBody(clock) });
+    }),
+  };
+}
+
+function clockBody(clock: SimClock): { now: string; nowMs: number; timeScale: number } {
+  return { now: clock.now().toISOString(), nowMs: Math.round(clock.nowMs()), timeScale: clock.timeScale };
+}
+
+function ms(started: number): number {
+  return Math.round((performance.now() - started) * 10) / 10;
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_IMPORT_BYTES) {
+        reject(new FixtureError(400, 'InvalidSnapshotFile', `the snapshot file is larger than ${MAX_IMPORT_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
