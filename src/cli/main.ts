@@ -1,6 +1,7 @@
 /**
  * The localeks command line: `localeks serve` (flags from SERVE_OPTIONS, each
- * with its LOCALEKS_* variable) and `localeks version`.
+ * with its LOCALEKS_* variable), `localeks version`, and the fixture commands
+ * `reset`, `snapshot`, `clock` (src/cli/commands/) against a running server.
  *
  * `serve` prints exactly one line on stdout when both endpoints are ready:
  *   localeks ready: aws http://127.0.0.1:4566 kubernetes https://127.0.0.1:6443 (store sqlite .localeks)
@@ -10,6 +11,9 @@
 import { Command, Option } from 'commander';
 import { ConfigError, resolveServeConfig, SERVE_OPTIONS, type ServeConfig } from '../server/config.ts';
 import { LOCALEKS_VERSION } from '../server/version.ts';
+import { clockCommand } from './commands/clock.ts';
+import { resetCommand } from './commands/reset.ts';
+import { snapshotCommand } from './commands/snapshot.ts';
 
 /** readyLine is the one line `serve` prints when it is ready. */
 export function readyLine(s: { awsEndpoint: string; kubeEndpoint: string; config: Pick<ServeConfig, 'store' | 'dataDir'> }): string {
@@ -47,6 +51,9 @@ export function buildProgram(): Command {
     }
     await serveCommand(flags);
   });
+
+  // Fixture commands (reset, snapshots, clock) against a running server: src/cli/commands/.
+  program.addCommand(resetCommand()).addCommand(snapshotCommand()).addCommand(clockCommand());
 
   program
     .command('version')
