@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { awsKey } from '../aws/core/state.ts';
+import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
+
+describe('fixture routes (in process, no clusters)', () => {
+  let srv: TestServer;
+  const call = async (method: string, path: string) => {
+    const r = await fetch(srv.awsEndpoint + path, { method });
+    return { status: r.status, json: (await r.json()) as any, allow: r.headers.get('allow') };
+  };
+  before(async () => {
+    srv = await startTestServer({ timingProfile: 'instant' });
+  });
+  after(() => srv?.stop());
+
+  it('a restore is visible in AwsState as soon as it answers', async () => {
+    const { state } = srv.server;
+    const key = awsKey({ accountId: '000000000000', region: 'global' }, 'iam', 'role', 'r1');
+    await state.commit([{ op: 'create', key, doc: { RoleName: 'r1' } }]);
+    assert.equal((await call('POST', '/_localeks/snapshots/s1')).status, 201);
+    await state.commit([{ op: 'delete', key }]);
+    assert.equal(state.get(key), undefined);
+    const r = await call('POST', '/_localeks/snapshots/s1/restore');
+    assert.equal(r.status, 200);
+    assert.equal(r.json.changed, 1);
+    assert.deepEqual(state.get(key), { RoleName: 'r1' });
+    assert.equal((await call('POST', '/_localeks/reset?service=iam')).json.changed, 1);
+    assert.equal(state.get(key), undefined);
+  });
+
+  it('routes: unknown sub-paths 404, wrong methods 405, bad names 400, all in one error shape', async () => {
+    const deep = await call('GET', '/_localeks/snapshots/a/b/c');
+    assert.equal(deep.status, 404);
+    assert.equal(deep.json.error.code, 'NotFound');
+    assert.equal((await call('GET', '/_localeks/snapshots/s1/restore')).status, 404);
+    assert.equal((await call('DELETE', '/_localeks/snapshots/s1/export')).status, 404);
+    const put = await call('PUT', '/_localeks/snapshots/s1');
+    assert.equal(put.status, 405);
+    assert.match(put.allow ?? '', /GET/);
+    const slash = await call('POST', '/_localeks/snapshots/a%2Fb');
+    assert.equal(slash.status, 400);
+    assert.equal(slash.json.error.code, 'InvalidSnapshotName');
+    assert.equal((await call('GET', '/_localeks/snapshots/ghost')).json.error.code, 'SnapshotNotFound');
+    assert.equal((await call('GET', '/_localeks/snapshots/ghost/export')).status, 404);
+    assert.equal((await call('POST', '/_localeks/clock/advance?seconds=abc')).status, 400);
+    assert.equal((await call('GET', '/_localeks/health')).status, 200);
+  });
+});
