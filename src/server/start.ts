@@ -32,6 +32,7 @@ import { createClusterDirectory } from '../aws/eks/cluster-directory.ts';
 import { createKubeGateway } from '../kube/gateway.ts';
 import type { ClusterApiHandler, ClusterDirectory } from '../kube/types.ts';
 import { SimClock } from '../sim/clock.ts';
+import { startDataPlane, type DataPlane } from '../sim/controllers/data-plane.ts';
 import type { Backend } from '../store/backend.ts';
 import { openBackend } from '../store/open.ts';
 import { type AdminRoutes, createAdminRouter } from './admin.ts';
@@ -79,6 +80,8 @@ export interface ServerParts {
   logger?: Logger;
   /** Bound on waiting for in-flight requests at close (default 10 s). */
   drainTimeoutMs?: number;
+  /** Run the simulated data plane (nodes, scheduler, kubelets; src/sim/controllers/data-plane.ts). Default true. */
+  dataPlane?: boolean;
 }
 
 /** A running server. */
@@ -260,6 +263,14 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     });
     kubeHandler = kubeGatewayRef.handle;
 
+    // --- data plane (src/sim/controllers/data-plane.ts): node groups' instances join as Nodes, pods get scheduled and run.
+    const api = clusterApi as ClosableClusterApi & { registry?: Parameters<typeof startDataPlane>[0]['registry'] };
+    const dataPlane: DataPlane | undefined =
+      parts.dataPlane !== false && typeof api.registry === 'function'
+        ? startDataPlane({ deps, clock, directory, registry: (c) => api.registry!(c), log: log.child({ component: 'data-plane' }) })
+        : undefined;
+    // --- end data plane
+
     phase = 'ready';
     log.info({ aws: awsEndpoint, kubernetes: kubeEndpoint, store: backend.kind, dataDir: config.dataDir, version: LOCALEKS_VERSION }, 'localeks ready');
 
@@ -293,6 +304,7 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
           awsServer.closeAllConnections();
           kubeServer.closeAllConnections();
           await closed;
+          dataPlane?.stop();
           await shutdownParts(log, clusterApi, state, clock, backend);
           log.info('localeks stopped');
         })()),

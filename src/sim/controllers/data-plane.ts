@@ -1,0 +1,599 @@
+/**
+ * The simulated data plane of every ACTIVE EKS cluster, in one process loop:
+ *
+ * - node lifecycle: each running EC2 instance of a managed node group's Auto
+ *   Scaling group registers as a Node (src/sim/controllers/node-object.ts);
+ *   a stopping/stopped instance's node goes Ready=Unknown; a terminated (or
+ *   gone) instance's Node is deleted, and its pods with it (PodGC);
+ * - scheduler: pending pods of schedulerName default-scheduler are bound
+ *   (src/sim/scheduler/scheduler.ts), or get PodScheduled=False/Unschedulable
+ *   and a FailedScheduling Warning event from default-scheduler with
+ *   upstream's FitError message;
+ * - kubelet: pods bound to our nodes go ContainerCreating -> Running -> Ready
+ *   (src/sim/kubelet/pod-status.ts) with a pod IP taken from the node's
+ *   subnet (hostNetwork pods: the node's IP); pods with the duration
+ *   annotation (and restartPolicy Never/OnFailure) complete; pods marked for
+ *   deletion are removed once their deletionTimestamp (now + grace period)
+ *   has passed on the simulated clock, and their addresses returned.
+ *
+ * Driving: one periodic timer on the simulated clock (TICK_MS) polls EC2
+ * instance states (they are computed from the clock, so there is no event to
+ * watch), each cluster's watch cache (onAny, pods and nodes only) triggers a
+ * pass, and one more clock timer wakes the loop at the earliest pending pod
+ * transition. Never one timer per object. Every write goes through the
+ * cluster's ClusterRegistry (admission and validation apply).
+ *
+ * Not done yet: node Lease renewals in kube-node-lease (a Lease is created at
+ * registration only), kubelet events (Pulling/Pulled/Created/Started),
+ * restarts of restartPolicy Always containers that end, the node lifecycle
+ * controller's taints and evictions.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AwsDeps } from '../../aws/core/deps.ts';
+import { instanceTypeFacts, listInstances, allocatePrivateIps, releasePrivateIps, maxPods } from '../../aws/ec2/shared.ts';
+import { listNodegroups, scopeOfCluster } from '../../aws/eks/shared.ts';
+import type { KObject } from '../../kube/api/types.ts';
+import type { Resource } from '../../kube/api/scheme.ts';
+import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
+import { timestamp } from '../../kube/apiserver/registry/generic-store.ts';
+import type { CacheEvent } from '../../kube/apiserver/registry/watch-cache.ts';
+import type { ClusterDirectory, ClusterInfo } from '../../kube/types.ts';
+import type { Clock } from '../clock.ts';
+import { ANNOTATION_START_DELAY, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, runningStatus, terminatedStatus } from '../kubelet/pod-status.ts';
+import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
+import { buildNode } from './node-object.ts';
+
+/** How often (simulated ms) instance states are polled. */
+export const TICK_MS = 1000;
+
+/** Time from binding to Running per timing profile (sim.localeks.io/start-delay overrides). */
+const START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 3000 };
+
+const SCHEDULER = 'default-scheduler';
+
+interface Log {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+  debug?(o: object, msg?: string): void;
+}
+
+export interface DataPlaneOptions {
+  deps: AwsDeps;
+  clock: Clock;
+  directory: ClusterDirectory;
+  /** The registry of a cluster (ClusterApiServer.registry). */
+  registry(cluster: ClusterInfo): ClusterRegistry;
+  log: Log;
+}
+
+export interface DataPlane {
+  /** Stops the timers and listeners; in-flight passes finish on their own. */
+  stop(): void;
+  /** Runs one full pass for every cluster now (tests). */
+  syncNow(): Promise<void>;
+}
+
+/** Our node of an instance. */
+interface OwnNode {
+  instanceId: string;
+  subnetId: string;
+  ip: string;
+}
+
+interface ClusterRt {
+  info: ClusterInfo;
+  reg: ClusterRegistry;
+  unsubscribe: () => void;
+  running: boolean;
+  again: boolean;
+  againNodes: boolean;
+  /** node name -> its instance (kept after deletion, to return pod addresses). */
+  nodes: Map<string, OwnNode>;
+  /** node names of nodes currently registered by us. */
+  live: Set<string>;
+  /** node name -> signature of what we last wrote. */
+  nodeSig: Map<string, string>;
+  /** pod uid -> FitError message last reported. */
+  unschedulable: Map<string, string>;
+  /** pod addresses to return: subnet -> ips. */
+  release: Map<string, string[]>;
+  /** pod uids being written (avoid concurrent transitions). */
+  busy: Set<string>;
+}
+
+function res(reg: ClusterRegistry, group: string, version: string, resource: string): Resource {
+  const r = reg.scheme.get(group, version, resource);
+  if (!r) throw new Error(`resource ${group}/${version}/${resource} is not served`);
+  return r;
+}
+
+function tagOf(i: Record<string, any>, key: string): string | undefined {
+  return (i.Tags ?? []).find((t: any) => t.Key === key)?.Value;
+}
+
+function isTerminal(p: KObject): boolean {
+  return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+}
+
+/** startDataPlane starts the loop; see the module comment. */
+export function startDataPlane(opts: DataPlaneOptions): DataPlane {
+  const { deps, clock, directory, log } = opts;
+  const clusters = new Map<string, ClusterRt>();
+  let stopped = false;
+  let cancelTick: (() => void) | undefined;
+  let cancelWake: (() => void) | undefined;
+  let wakeAt = Infinity;
+  const startDelay = START_DELAY_MS[deps.config.timingProfile] ?? START_DELAY_MS.fast!;
+
+  function wake(at: number): void {
+    if (stopped || at >= wakeAt) return;
+    cancelWake?.();
+    wakeAt = at;
+    cancelWake = clock.after(Math.max(0, at - clock.nowMs()), () => {
+      wakeAt = Infinity;
+      cancelWake = undefined;
+      for (const c of clusters.values()) kick(c, false);
+    });
+  }
+
+  function kick(c: ClusterRt, nodes: boolean): void {
+    if (stopped) return;
+    if (c.running) {
+      c.again = true;
+      c.againNodes ||= nodes;
+      return;
+    }
+    c.running = true;
+    void (async () => {
+      let withNodes = nodes;
+      for (;;) {
+        c.again = false;
+        c.againNodes = false;
+        try {
+          await pass(c, withNodes);
+        } catch (e) {
+          log.warn({ err: e, cluster: c.info.name }, 'data plane pass failed');
+        }
+        if (!c.again || stopped) break;
+        withNodes = c.againNodes;
+      }
+      c.running = false;
+    })();
+  }
+
+  function runtimeOf(info: ClusterInfo): ClusterRt {
+    const reg = opts.registry(info);
+    let c = clusters.get(info.uid);
+    if (c && c.reg === reg) {
+      c.info = info;
+      return c;
+    }
+    c?.unsubscribe();
+    const rt: ClusterRt = {
+      info,
+      reg,
+      unsubscribe: () => {},
+      running: false,
+      again: false,
+      againNodes: false,
+      nodes: c?.nodes ?? new Map(),
+      live: c?.live ?? new Set(),
+      nodeSig: new Map(),
+      unschedulable: new Map(),
+      release: new Map(),
+      busy: new Set(),
+    };
+    rt.unsubscribe = reg.cache.onAny((evs: CacheEvent[]) => {
+      let relevant = false;
+      for (const ev of evs) {
+        if (ev.resource !== 'pods' && ev.resource !== 'nodes') continue;
+        relevant = true;
+        if (ev.resource === 'pods' && ev.type === 'DELETED') podGone(rt, ev.obj);
+      }
+      if (relevant) kick(rt, false);
+    });
+    clusters.set(info.uid, rt);
+    return rt;
+  }
+
+  /** A pod left the store: its address goes back to the subnet (unless it was already returned at termination). */
+  function podGone(c: ClusterRt, pod: KObject): void {
+    const ip = pod.status?.podIP;
+    const n = c.nodes.get(pod.spec?.nodeName ?? '');
+    c.unschedulable.delete(pod.metadata?.uid ?? '');
+    if (!ip || !n || pod.spec?.hostNetwork || isTerminal(pod)) return;
+    const list = c.release.get(n.subnetId) ?? [];
+    list.push(ip);
+    c.release.set(n.subnetId, list);
+  }
+
+  function tick(): void {
+    if (stopped) return;
+    cancelTick = clock.after(TICK_MS, tick);
+    const seen = new Set<string>();
+    for (const info of directory.all()) {
+      if (info.status !== 'ACTIVE' && info.status !== 'UPDATING') continue;
+      seen.add(info.uid);
+      try {
+        kick(runtimeOf(info), true);
+      } catch (e) {
+        log.warn({ err: e, cluster: info.name }, 'data plane: cannot reach the cluster registry');
+      }
+    }
+    for (const [uid, c] of clusters) {
+      if (seen.has(uid)) continue;
+      c.unsubscribe();
+      clusters.delete(uid);
+    }
+  }
+
+  async function pass(c: ClusterRt, withNodes: boolean): Promise<void> {
+    await c.reg.fresh();
+    if (withNodes) await syncNodes(c);
+    await returnAddresses(c);
+    await schedulePods(c);
+    await runKubelets(c);
+  }
+
+  // ---------------------------------------------------------------- nodes
+
+  async function syncNodes(c: ClusterRt): Promise<void> {
+    const info = c.info;
+    const scope = scopeOfCluster(info);
+    const byAsg = new Map<string, any>();
+    for (const ng of listNodegroups(deps.state, info)) {
+      for (const g of ng.resources?.autoScalingGroups ?? []) byAsg.set(g.name, ng);
+    }
+    const nodesRes = res(c.reg, '', 'v1', 'nodes');
+    const now = timestamp(clock.now());
+    const want = new Map<string, KObject>();
+    if (byAsg.size > 0) {
+      for (const i of listInstances(deps, scope, (x) => byAsg.has(tagOf(x, 'aws:autoscaling:groupName') ?? ''))) {
+        const st: string = i.State?.Name ?? '';
+        if (st !== 'running' && st !== 'stopping' && st !== 'stopped') continue;
+        const ng = byAsg.get(tagOf(i, 'aws:autoscaling:groupName')!)!;
+        const facts = instanceTypeFacts(i.InstanceType);
+        const node = buildNode({
+          instance: i,
+          nodegroup: ng,
+          region: info.region,
+          kubernetesVersion: info.kubernetesVersion,
+          vcpus: facts?.vcpus ?? 2,
+          memoryMiB: facts?.memoryMiB ?? 4096,
+          maxPods: maxPods(i.InstanceType),
+          architecture: facts?.architecture,
+          now,
+        });
+        if (st !== 'running') {
+          for (const cd of node.status.conditions) {
+            cd.status = 'Unknown';
+            cd.reason = 'NodeStatusUnknown';
+            cd.message = 'Kubelet stopped posting node status.';
+          }
+        }
+        want.set(node.metadata!.name!, node);
+        c.nodes.set(node.metadata!.name!, { instanceId: i.InstanceId, subnetId: i.SubnetId, ip: i.PrivateIpAddress });
+      }
+    }
+    // Register or refresh.
+    for (const [name, node] of want) {
+      const sig = JSON.stringify([node.metadata!.labels, node.spec, node.status.capacity, node.status.allocatable, node.status.conditions.map((x: any) => x.status), node.status.nodeInfo.kubeletVersion]);
+      const existing = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name));
+      if (existing && c.nodeSig.get(name) === sig) continue;
+      try {
+        if (!existing) {
+          await c.reg.create(nodesRes, '', structuredClone(node), { fieldManager: 'kubelet' });
+          await ensureLease(c, name, existing);
+          log.info({ cluster: info.name, node: name }, 'node registered');
+        } else {
+          const prevTaints = new Set(((JSON.parse(c.nodeSig.get(name) ?? 'null')?.[1]?.taints ?? []) as any[]).map((t) => `${t.key}:${t.effect}`));
+          await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
+            if (!cur) throw new Error('node gone');
+            const next = structuredClone(cur);
+            next.metadata!.labels = { ...(cur.metadata?.labels ?? {}), ...node.metadata!.labels };
+            next.metadata!.resourceVersion = '';
+            next.spec ??= {};
+            next.spec.providerID = node.spec.providerID;
+            const ours: any[] = node.spec.taints ?? [];
+            const keep = (cur.spec?.taints ?? []).filter((t: any) => !prevTaints.has(`${t.key}:${t.effect}`) && !ours.some((o) => o.key === t.key && o.effect === t.effect));
+            const taints = [...ours, ...keep];
+            if (taints.length > 0) next.spec.taints = taints;
+            else delete next.spec.taints;
+            return next;
+          }, { fieldManager: 'kubelet' });
+          await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
+            if (!cur) throw new Error('node gone');
+            const next = structuredClone(cur);
+            next.status = { ...(cur.status ?? {}), ...node.status };
+            next.metadata!.resourceVersion = '';
+            return next;
+          }, { fieldManager: 'kubelet', subresource: 'status' });
+        }
+        c.nodeSig.set(name, sig);
+        c.live.add(name);
+      } catch (e) {
+        log.warn({ err: e, cluster: info.name, node: name }, 'node registration failed');
+      }
+    }
+    // Instances gone: delete their Nodes (and the pods bound to them, as PodGC does).
+    for (const e of c.reg.cache.list('nodes', '')) {
+      const n = e.obj;
+      const name = n.metadata!.name!;
+      if (want.has(name)) continue;
+      if (!c.live.has(name) && !(String(n.spec?.providerID ?? '').startsWith('aws:///') && n.metadata?.labels?.['eks.amazonaws.com/nodegroup'])) continue;
+      try {
+        await c.reg.delete(nodesRes, '', name, { preconditions: { uid: n.metadata!.uid } });
+        log.info({ cluster: info.name, node: name }, 'node deleted (instance terminated)');
+      } catch (err) {
+        log.warn({ err, node: name }, 'node deletion failed');
+      }
+      c.live.delete(name);
+      c.nodeSig.delete(name);
+    }
+  }
+
+  async function ensureLease(c: ClusterRt, nodeName: string, _existing: unknown): Promise<void> {
+    const leaseRes = c.reg.scheme.get('coordination.k8s.io', 'v1', 'leases');
+    if (!leaseRes) return;
+    const node = c.reg.cache.get(c.reg.keyFor(res(c.reg, '', 'v1', 'nodes'), '', nodeName))?.obj;
+    try {
+      await c.reg.create(leaseRes, 'kube-node-lease', {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: nodeName, namespace: 'kube-node-lease', ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: node.metadata!.uid }] } : {}) },
+        spec: { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: new Date(clock.nowMs()).toISOString().replace('Z', '000Z') },
+      }, { fieldManager: 'kubelet' });
+    } catch {
+      // exists already (re-registration) or the namespace is not there yet
+    }
+  }
+
+  async function returnAddresses(c: ClusterRt): Promise<void> {
+    if (c.release.size === 0) return;
+    const scope = scopeOfCluster(c.info);
+    const batches = [...c.release];
+    c.release.clear();
+    for (const [subnet, ips] of batches) {
+      try {
+        await releasePrivateIps(deps.state, scope, subnet, ips);
+      } catch (e) {
+        log.warn({ err: e, subnet }, 'returning pod addresses failed');
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- scheduler
+
+  async function recordEvent(c: ClusterRt, pod: KObject, type: string, reason: string, message: string, component: string): Promise<void> {
+    const evRes = res(c.reg, '', 'v1', 'events');
+    const now = timestamp(clock.now());
+    const m = pod.metadata!;
+    try {
+      await c.reg.create(evRes, m.namespace!, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: `${m.name}.${randomBytes(8).toString('hex')}`, namespace: m.namespace },
+        involvedObject: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion },
+        reason,
+        message,
+        source: { component, ...(component === SCHEDULER ? {} : { host: pod.spec?.nodeName }) },
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+        type,
+        reportingComponent: component,
+        reportingInstance: component === SCHEDULER ? `${SCHEDULER}-${c.info.name}` : pod.spec?.nodeName ?? '',
+      }, { fieldManager: component });
+    } catch (e) {
+      log.warn({ err: e, reason }, 'event not recorded');
+    }
+  }
+
+  async function schedulePods(c: ClusterRt): Promise<void> {
+    const pods = c.reg.cache.list('pods', '').map((e) => e.obj);
+    const pending = pods.filter((p) => !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !isTerminal(p) && (p.spec?.schedulerName ?? SCHEDULER) === SCHEDULER && !c.busy.has(p.metadata!.uid!));
+    if (pending.length === 0) return;
+    const byNode = new Map<string, KObject[]>();
+    for (const p of pods) {
+      const n = p.spec?.nodeName;
+      if (!n) continue;
+      const l = byNode.get(n) ?? [];
+      l.push(p);
+      byNode.set(n, l);
+    }
+    const infos: NodeInfo[] = c.reg.cache.list('nodes', '').map((e) => nodeInfo(e.obj, byNode.get(e.obj.metadata!.name!) ?? []));
+    const byName = new Map(infos.map((i) => [i.node.metadata!.name!, i]));
+    const podsRes = res(c.reg, '', 'v1', 'pods');
+    // Higher priority first, then oldest (the scheduling queue's order).
+    pending.sort((a, b) => (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) || String(a.metadata!.creationTimestamp).localeCompare(String(b.metadata!.creationTimestamp)));
+    for (const pod of pending) {
+      const m = pod.metadata!;
+      const r = schedule(pod, infos);
+      if ('nodeName' in r) {
+        const target = byName.get(r.nodeName)!;
+        // Assume the pod on the node for the rest of this pass.
+        const assumed = { ...pod, spec: { ...pod.spec, nodeName: r.nodeName } };
+        Object.assign(target, nodeInfo(target.node, [...target.pods, assumed]));
+        try {
+          await c.reg.guaranteedUpdate(podsRes, m.namespace!, m.name!, (cur) => {
+            if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+            if (cur.metadata?.deletionTimestamp || cur.spec?.nodeName) throw new Error('pod no longer pending');
+            const next = structuredClone(cur);
+            next.spec.nodeName = r.nodeName;
+            next.metadata!.resourceVersion = '';
+            const conds: any[] = ((next.status ??= {}).conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
+            conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
+            next.status.conditions = conds;
+            return next;
+          }, { fieldManager: 'kube-scheduler' });
+          c.unschedulable.delete(m.uid!);
+          await recordEvent(c, pod, 'Normal', 'Scheduled', `Successfully assigned ${m.namespace}/${m.name} to ${r.nodeName}`, SCHEDULER);
+        } catch (e) {
+          log.debug?.({ err: e, pod: m.name }, 'binding failed');
+        }
+        continue;
+      }
+      if (c.unschedulable.get(m.uid!) === r.error) continue;
+      c.unschedulable.set(m.uid!, r.error);
+      try {
+        await c.reg.guaranteedUpdate(podsRes, m.namespace!, m.name!, (cur) => {
+          if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+          const next = structuredClone(cur);
+          next.metadata!.resourceVersion = '';
+          next.status ??= {};
+          next.status.phase ??= 'Pending';
+          const conds: any[] = (next.status.conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
+          conds.push({ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()), reason: 'Unschedulable', message: r.error });
+          next.status.conditions = conds;
+          return next;
+        }, { fieldManager: 'kube-scheduler', subresource: 'status' });
+        await recordEvent(c, pod, 'Warning', 'FailedScheduling', r.error, SCHEDULER);
+      } catch (e) {
+        log.debug?.({ err: e, pod: m.name }, 'recording unschedulable failed');
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- kubelet
+
+  async function writeStatus(c: ClusterRt, pod: KObject, status: Record<string, unknown>): Promise<void> {
+    const m = pod.metadata!;
+    await c.reg.guaranteedUpdate(res(c.reg, '', 'v1', 'pods'), m.namespace!, m.name!, (cur) => {
+      if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+      const next = structuredClone(cur);
+      next.metadata!.resourceVersion = '';
+      next.status = status;
+      return next;
+    }, { fieldManager: 'kubelet', subresource: 'status' });
+  }
+
+  function scheduledAt(pod: KObject): string | undefined {
+    return (pod.status?.conditions ?? []).find((x: any) => x.type === 'PodScheduled' && x.status === 'True')?.lastTransitionTime;
+  }
+
+  async function runKubelets(c: ClusterRt): Promise<void> {
+    const now = clock.nowMs();
+    const nowTs = timestamp(new Date(now));
+    const podsRes = res(c.reg, '', 'v1', 'pods');
+    const jobs: Array<Promise<void>> = [];
+    const needIp = new Map<string, KObject[]>();
+    const guard = (pod: KObject, f: () => Promise<void>) => {
+      const uid = pod.metadata!.uid!;
+      if (c.busy.has(uid)) return;
+      c.busy.add(uid);
+      jobs.push(f().catch((e) => log.debug?.({ err: e, pod: pod.metadata?.name }, 'kubelet write failed')).finally(() => c.busy.delete(uid)));
+    };
+    for (const e of c.reg.cache.list('pods', '')) {
+      const pod = e.obj;
+      const nodeName: string | undefined = pod.spec?.nodeName;
+      if (!nodeName) continue;
+      const own = c.nodes.get(nodeName);
+      if (!own) continue;
+      const m = pod.metadata!;
+      // PodGC: pods of a node that is gone.
+      if (!c.live.has(nodeName)) {
+        guard(pod, async () => {
+          await c.reg.delete(podsRes, m.namespace!, m.name!, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
+        });
+        continue;
+      }
+      if (m.deletionTimestamp) {
+        const due = Date.parse(m.deletionTimestamp);
+        if (due <= now || isTerminal(pod)) {
+          guard(pod, async () => {
+            await c.reg.delete(podsRes, m.namespace!, m.name!, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
+          });
+        } else wake(due);
+        continue;
+      }
+      if (isTerminal(pod)) continue;
+      const net = { hostIP: own.ip, podIP: pod.spec?.hostNetwork ? own.ip : pod.status?.podIP };
+      const st = pod.status ?? {};
+      if (!st.hostIP) {
+        guard(pod, () => writeStatus(c, pod, containerCreatingStatus(pod, net, nowTs, scheduledAt(pod))));
+        wake(now + delayOf(pod));
+        continue;
+      }
+      if (st.phase === 'Pending' || !st.phase) {
+        const due = Date.parse(st.startTime ?? nowTs) + delayOf(pod);
+        if (due > now) {
+          wake(due);
+          continue;
+        }
+        if (pod.spec?.hostNetwork) {
+          guard(pod, () => writeStatus(c, pod, runningStatus(pod, net, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod))));
+        } else if (!c.busy.has(m.uid!)) {
+          const l = needIp.get(own.subnetId) ?? [];
+          l.push(pod);
+          needIp.set(own.subnetId, l);
+        }
+        continue;
+      }
+      if (st.phase === 'Running') {
+        const startedAt: string = st.containerStatuses?.[0]?.state?.running?.startedAt ?? st.startTime ?? nowTs;
+        const startMs = Date.parse(startedAt);
+        const ready = (st.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True');
+        const outcome = pod.spec?.restartPolicy === 'Always' ? undefined : programOutcome(pod);
+        if (outcome && startMs + outcome.afterMs <= now) {
+          guard(pod, async () => {
+            await writeStatus(c, pod, terminatedStatus(pod, net, startedAt, nowTs, outcome.exitCode));
+            if (net.podIP && !pod.spec?.hostNetwork) await releasePrivateIps(deps.state, scopeOfCluster(c.info), own.subnetId, [net.podIP]);
+          });
+          continue;
+        }
+        if (outcome) wake(startMs + outcome.afterMs);
+        if (!ready) {
+          const due = startMs + readinessDelayMs(pod);
+          if (due <= now) guard(pod, () => writeStatus(c, pod, runningStatus(pod, net, startedAt, nowTs, true, scheduledAt(pod))));
+          else wake(due);
+        }
+      }
+    }
+    // Pod addresses, one allocation per subnet.
+    const scope = scopeOfCluster(c.info);
+    for (const [subnet, pods] of needIp) {
+      let ips: string[];
+      try {
+        ips = await allocatePrivateIps(deps.state, scope, subnet, pods.length);
+      } catch (e) {
+        log.warn({ err: e, subnet }, 'pods wait for addresses: the subnet has too few free');
+        continue;
+      }
+      pods.forEach((pod, k) => {
+        const node = c.nodes.get(pod.spec.nodeName)!;
+        guard(pod, async () => {
+          try {
+            await writeStatus(c, pod, runningStatus(pod, { hostIP: node.ip, podIP: ips[k]! }, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
+          } catch (err) {
+            await releasePrivateIps(deps.state, scope, subnet, [ips[k]!]).catch(() => {});
+            throw err;
+          }
+        });
+      });
+    }
+    await Promise.all(jobs);
+  }
+
+  function delayOf(pod: KObject): number {
+    return parseDuration(pod.metadata?.annotations?.[ANNOTATION_START_DELAY]) ?? startDelay;
+  }
+
+  tick();
+  return {
+    stop() {
+      stopped = true;
+      cancelTick?.();
+      cancelWake?.();
+      for (const c of clusters.values()) c.unsubscribe();
+      clusters.clear();
+    },
+    async syncNow() {
+      const passes: Promise<void>[] = [];
+      for (const info of directory.all()) {
+        if (info.status !== 'ACTIVE' && info.status !== 'UPDATING') continue;
+        passes.push(pass(runtimeOf(info), true));
+      }
+      await Promise.all(passes);
+    },
+  };
+}
