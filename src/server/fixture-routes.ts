@@ -4,8 +4,8 @@
  *
  *   POST   /_localeks/reset                      everything (/aws/ and /k8s/)
  *   POST   /_localeks/reset?service=<svc>        one AWS service's /aws/<svc>/ state
- *   POST   /_localeks/reset?cluster=<name>       one EKS cluster's Kubernetes objects
- *          [&region=R][&accountId=A]             (then its bootstrap objects again)
+ *   POST   /_localeks/reset?cluster=<name>       one EKS cluster's Kubernetes objects, back to
+ *          [&region=R][&accountId=A]             its bootstrap objects (one transaction)
  *   GET    /_localeks/snapshots                  list
  *   POST   /_localeks/snapshots/NAME             save (replaces one of that name)
  *   GET    /_localeks/snapshots/NAME             summary
@@ -42,6 +42,7 @@ import { bootstrapCluster } from '../kube/apiserver/index.ts';
 import { type ClusterInfo, storePrefix } from '../kube/types.ts';
 import type { SimClock } from '../sim/clock.ts';
 import type { Backend } from '../store/backend.ts';
+import { MemoryBackend } from '../store/memory/memory-backend.ts';
 import { type AdminRoutes, sendJson } from './admin.ts';
 
 /** What the fixture routes need from the server. */
@@ -148,9 +149,11 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       }
       if (cluster !== null) {
         const info = findCluster(url, cluster);
-        const changed = await apply([], [storePrefix(info)]);
-        // A reset cluster is a fresh one: its bootstrap objects (namespaces, kubernetes Service, RBAC) come back.
-        await bootstrapCluster(backend, info, clock);
+        // A reset cluster is a fresh one: its Kubernetes objects become its bootstrap
+        // objects (namespaces, the kubernetes Service, RBAC), in one transaction. Its
+        // service-account signing key (outside registry/) stays, so the OIDC issuer does not change.
+        const registry = `${storePrefix(info)}registry/`;
+        const changed = await apply(await bootstrapEntries(info, clock), [registry]);
         log.info({ cluster: info.name, uid: info.uid, changed }, 'reset one cluster');
         sendJson(res, 200, { reset: { cluster: info.name, region: info.region, accountId: info.accountId }, changed, durationMs: ms(started) });
         return;
@@ -236,6 +239,18 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       sendJson(res, 200, { advancedMs: n * unit, ...clockBody(clock) });
     }),
   };
+}
+
+/** bootstrapEntries returns the store entries of a freshly bootstrapped cluster (made on a scratch memory store). */
+async function bootstrapEntries(info: ClusterInfo, clock: SimClock): Promise<Array<[string, string]>> {
+  const scratch = new MemoryBackend();
+  try {
+    await bootstrapCluster(scratch, info, clock);
+    const page = await scratch.range({ prefix: `${storePrefix(info)}registry/` });
+    return page.kvs.map((kv) => [kv.key, kv.value]);
+  } finally {
+    await scratch.close();
+  }
 }
 
 function clockBody(clock: SimClock): { now: string; nowMs: number; timeScale: number } {

@@ -11,6 +11,8 @@ import { after, before, describe, it } from 'node:test';
 import { awsJson, runAws } from '../helpers/aws-cli.ts';
 import { startTestServer, type TestServer, waitFor } from '../helpers/server.ts';
 import { eksToken } from '../../src/fixtures/eks-token.ts';
+import { clusterInfoOf } from '../../src/aws/eks/shared.ts';
+import { ensureSigningKey } from '../../src/kube/authn/signing-keys.ts';
 
 let srv: TestServer;
 const aws = (...args: string[]) => awsJson(srv.awsEndpoint, args);
@@ -132,8 +134,11 @@ describe('fixture admin routes', () => {
     assert.equal((await admin('POST', '/_localeks/reset?cluster=fx&service=iam')).status, 400);
     assert.equal((await admin('POST', '/_localeks/reset?service=Not_A_Service')).status, 400);
 
+    const uid = clusterInfoOf(srv.server.state, { accountId: '000000000000', region: 'us-east-1' }, 'fx')!.uid;
+    const key = await ensureSigningKey(srv.server.backend, uid);
     const rc = await admin('POST', '/_localeks/reset?cluster=fx');
     assert.equal(rc.status, 200, rc.raw.toString());
+    assert.deepEqual(await ensureSigningKey(srv.server.backend, uid), key, 'the service-account signing key (OIDC issuer) survives a cluster reset');
     assert.equal((await kube('GET', 'fx', '/api/v1/namespaces/default/configmaps/scratch')).status, 404);
     const ns = await kube('GET', 'fx', '/api/v1/namespaces');
     assert.ok(ns.json.items.some((n: any) => n.metadata.name === 'default'), 'a reset cluster keeps its bootstrap namespaces');
