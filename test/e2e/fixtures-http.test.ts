@@ -172,5 +172,9 @@ describe('fixture admin routes', () => {
     assert.equal(bad.json.error.code, 'InvalidParameter');
     assert.equal((await admin('POST', '/_localeks/clock/advance')).status, 400);
     assert.equal((await admin('GET', '/_localeks/clock/advance')).status, 405);
+    // Hours later in simulated time, clients signing with the real time still get in.
+    assert.equal((await admin('POST', '/_localeks/clock/advance?seconds=7200')).status, 200);
+    assert.deepEqual((await aws('eks', 'list-clusters')).clusters, ['fx']);
+    assert.equal((await kube('GET', 'fx', '/api/v1/namespaces/default/configmaps/settings')).status, 200);
   });
 });
