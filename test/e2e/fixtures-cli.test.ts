@@ -5,6 +5,8 @@
  * Output is plain (stdout is not a TTY); exit codes 0 / 1 / 2.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,6 +90,45 @@ describe('localeks reset / snapshot / clock', () => {
     const down = await localeks(['clock', 'now', '--endpoint-url', 'http://127.0.0.1:9']);
     assert.equal(down.code, 1);
     assert.match(down.stderr, /cannot reach localeks at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('a snapshot saved on a SQLite server survives kill -9 and restores after the restart', async () => {
+    const dataDir = join(tmp, 'sqlite');
+    const serve = async () => {
+      const child = spawn('./bin/localeks', ['serve', '--aws-port', '0', '--kube-port', '0', '--store', 'sqlite', '--data-dir', dataDir, '--log-level', 'silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      const ep = await new Promise<string>((resolve, reject) => {
+        child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /^localeks ready: aws (\S+) /m.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`localeks exited with ${code}; stderr:\n${err}`)));
+      });
+      return { child, ep };
+    };
+    const first = await serve();
+    try {
+      await awsJson(first.ep, ['iam', 'create-role', '--role-name', 'durable', '--assume-role-policy-document', trust]);
+      assert.equal((await localeks(['snapshot', 'save', 'durable', '--endpoint-url', first.ep])).code, 0);
+      await awsJson(first.ep, ['iam', 'delete-role', '--role-name', 'durable']);
+    } finally {
+      const exited = once(first.child, 'exit');
+      first.child.kill('SIGKILL');
+      await exited;
+    }
+    const second = await serve();
+    try {
+      const r = await localeks(['snapshot', 'restore', 'durable'], { LOCALEKS_ENDPOINT: second.ep });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await awsJson(second.ep, ['iam', 'get-role', '--role-name', 'durable'])).Role.RoleName, 'durable');
+    } finally {
+      const exited = once(second.child, 'exit');
+      second.child.kill('SIGTERM');
+      await exited;
+    }
   });
 
   it('parses durations', () => {
