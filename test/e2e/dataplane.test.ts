@@ -175,6 +175,44 @@ describe('data plane: nodes, scheduler and kubelets with kubectl', () => {
     await waitFor(async () => (await free()) === before + 1, { what: 'address returned' });
   });
 
+  it('a pod with sim.localeks.io/duration and restartPolicy Never completes', async () => {
+    const job = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'once', annotations: { 'sim.localeks.io/duration': '2s' } },
+      spec: { restartPolicy: 'Never', containers: [{ name: 'work', image: 'busybox' }] },
+    });
+    assert.equal((await kubectl(['create', '-f', '-'], job)).code, 0);
+    const p = await waitFor(async () => {
+      const o = await kubectlJson(['get', 'pod', 'once']);
+      return o.status.phase === 'Succeeded' ? o : undefined;
+    }, { what: 'pod once Succeeded' });
+    assert.equal(p.status.containerStatuses[0].state.terminated.reason, 'Completed');
+  });
+
+  it('a ReplicaSet keeps its replicas Running and reports them Ready; scaling down removes pods', async () => {
+    const rs = JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'front' },
+      spec: { replicas: 4, selector: { matchLabels: { app: 'front' } }, template: { metadata: { labels: { app: 'front' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    });
+    assert.equal((await kubectl(['create', '-f', '-'], rs)).code, 0);
+    await waitFor(async () => (await kubectlJson(['get', 'rs', 'front'])).status.readyReplicas === 4, { what: '4 ready replicas' });
+    const pods = (await kubectlJson(['get', 'pods', '-l', 'app=front'])).items;
+    assert.equal(pods.length, 4);
+    for (const p of pods) {
+      assert.equal(p.status.phase, 'Running');
+      assert.equal(p.metadata.ownerReferences[0].kind, 'ReplicaSet');
+      assert.ok([...cidrs.values()].some((c) => inCidr(p.status.podIP, c)));
+    }
+    assert.equal(new Set(pods.map((p: any) => p.status.podIP)).size, 4);
+    assert.equal((await kubectl(['scale', 'rs', 'front', '--replicas=1'])).code, 0);
+    // The others terminate for their grace period (30 s of simulated time): count the live ones.
+    await waitFor(async () => (await kubectlJson(['get', 'pods', '-l', 'app=front'])).items.filter((p: any) => !p.metadata.deletionTimestamp).length === 1, { what: '1 pod left' });
+    await waitFor(async () => (await kubectlJson(['get', 'rs', 'front'])).status.replicas === 1, { what: 'status.replicas 1' });
+  });
+
   it('scaling the node group down deletes the terminated instance\'s Node', async () => {
     await aws('eks', 'update-nodegroup-config', '--cluster-name', 'dp', '--nodegroup-name', 'workers', '--scaling-config', 'minSize=1,maxSize=5,desiredSize=2');
     await waitFor(async () => (await kubectlJson(['get', 'nodes'])).items.length === 2, { what: '2 nodes', timeoutMs: 60_000 });

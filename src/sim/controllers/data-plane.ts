@@ -9,6 +9,7 @@
  *   (src/sim/scheduler/scheduler.ts), or get PodScheduled=False/Unschedulable
  *   and a FailedScheduling Warning event from default-scheduler with
  *   upstream's FitError message;
+ * - ReplicaSet controller (replicaset-controller.ts);
  * - kubelet: pods bound to our nodes go ContainerCreating -> Running -> Ready
  *   (src/sim/kubelet/pod-status.ts) with a pod IP taken from the node's
  *   subnet (hostNetwork pods: the node's IP); pods with the duration
@@ -42,6 +43,7 @@ import type { Clock } from '../clock.ts';
 import { ANNOTATION_START_DELAY, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, runningStatus, terminatedStatus } from '../kubelet/pod-status.ts';
 import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
 import { buildNode } from './node-object.ts';
+import { syncReplicaSets } from './replicaset-controller.ts';
 
 /** How often (simulated ms) instance states are polled. */
 export const TICK_MS = 1000;
@@ -186,7 +188,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     rt.unsubscribe = reg.cache.onAny((evs: CacheEvent[]) => {
       let relevant = false;
       for (const ev of evs) {
-        if (ev.resource !== 'pods' && ev.resource !== 'nodes') continue;
+        if (ev.resource !== 'pods' && ev.resource !== 'nodes' && ev.resource !== 'apps/replicasets') continue;
         relevant = true;
         if (ev.resource === 'pods' && ev.type === 'DELETED') podGone(rt, ev.obj);
       }
@@ -231,6 +233,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await c.reg.fresh();
     if (withNodes) await syncNodes(c);
     await returnAddresses(c);
+    await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log });
+    await c.reg.fresh();
     await schedulePods(c);
     await runKubelets(c);
   }

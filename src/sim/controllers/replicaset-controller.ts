@@ -1,0 +1,117 @@
+/**
+ * The ReplicaSet controller of kube-controller-manager, as one pass over a
+ * cluster's watch cache (the data plane loop calls it on pod and ReplicaSet
+ * events): each ReplicaSet not being deleted gets spec.replicas active pods
+ * (created from its template with generateName `<rs>-` and a controller
+ * ownerReference; removed in upstream's order, rollout.ts podsToDelete), and
+ * its status (replicas, fullyLabeledReplicas, readyReplicas,
+ * availableReplicas honouring minReadySeconds, observedGeneration).
+ *
+ * Not done yet: adoption of orphan pods matching the selector, release of
+ * owned pods that stop matching, the slow-start batches of creates, the
+ * ReplicaFailure condition.
+ */
+import type { KObject } from '../../kube/api/types.ts';
+import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
+import { labelSelectorFromObject, matchLabels } from '../../kube/apiserver/selectors.ts';
+import { isPodAvailable, isPodReady, podsToDelete } from '../../kube/controllers/deployment/rollout.ts';
+
+export interface ReplicaSetPassContext {
+  reg: ClusterRegistry;
+  nowMs: number;
+  /** Ask for another pass at this simulated time (minReadySeconds). */
+  wake(atMs: number): void;
+  log: { warn(o: object, msg?: string): void };
+}
+
+function controllerUid(pod: KObject): string | undefined {
+  return (pod.metadata?.ownerReferences ?? []).find((o) => o.controller)?.uid;
+}
+
+/** syncReplicaSets runs one reconcile of every ReplicaSet of the cluster. */
+export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void> {
+  const { reg } = ctx;
+  const rsRes = reg.scheme.get('apps', 'v1', 'replicasets');
+  const podsRes = reg.scheme.get('', 'v1', 'pods');
+  if (!rsRes || !podsRes) return;
+  const rsList = reg.cache.list('apps/replicasets', '');
+  if (rsList.length === 0) return;
+  const owned = new Map<string, KObject[]>();
+  for (const e of reg.cache.list('pods', '')) {
+    const uid = controllerUid(e.obj);
+    if (!uid) continue;
+    const l = owned.get(uid) ?? [];
+    l.push(e.obj);
+    owned.set(uid, l);
+  }
+  const jobs: Promise<unknown>[] = [];
+  for (const e of rsList) {
+    const rs = e.obj;
+    const m = rs.metadata!;
+    const ns = m.namespace!;
+    const pods = owned.get(m.uid!) ?? [];
+    const active = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const want: number = rs.spec?.replicas ?? 1;
+    if (!m.deletionTimestamp) {
+      const diff = active.length - want;
+      if (diff < 0) {
+        const t = rs.spec?.template ?? {};
+        for (let k = 0; k < -diff; k++) {
+          const pod: KObject = {
+            apiVersion: 'v1',
+            kind: 'Pod',
+            metadata: {
+              generateName: `${m.name}-`,
+              namespace: ns,
+              labels: { ...(t.metadata?.labels ?? {}) },
+              ...(t.metadata?.annotations ? { annotations: { ...t.metadata.annotations } } : {}),
+              ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true }],
+            },
+            spec: structuredClone(t.spec ?? {}),
+          };
+          jobs.push(reg.create(podsRes, ns, pod, { fieldManager: 'kube-controller-manager' }).catch((err) => ctx.log.warn({ err, rs: m.name }, 'replicaset: pod create failed')));
+        }
+      } else if (diff > 0) {
+        for (const p of podsToDelete(active, diff)) {
+          jobs.push(reg.delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } }).catch(() => {}));
+        }
+      }
+    }
+    // Status from what is observed now (the next pass sees the creates and deletes).
+    const sel = labelSelectorFromObject(rs.spec?.selector) ?? [];
+    const minReady: number = rs.spec?.minReadySeconds ?? 0;
+    const tmplLabels = rs.spec?.template?.metadata?.labels ?? {};
+    let available = 0;
+    for (const p of active) {
+      if (isPodAvailable(p, minReady, ctx.nowMs)) available++;
+      else if (minReady > 0 && isPodReady(p)) {
+        const ready = (p.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+        ctx.wake(Date.parse(ready.lastTransitionTime) + minReady * 1000);
+      }
+    }
+    const status: Record<string, unknown> = {
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) => matchLabels(sel, p.metadata?.labels) && Object.entries(tmplLabels).every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
+      readyReplicas: active.filter(isPodReady).length,
+      availableReplicas: available,
+      observedGeneration: m.generation ?? 1,
+    };
+    for (const k of ['readyReplicas', 'availableReplicas', 'fullyLabeledReplicas']) if (status[k] === 0) delete status[k];
+    const cur = rs.status ?? {};
+    const same = ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'].every((k) => (cur[k] ?? 0) === (status[k] ?? 0));
+    if (!same) {
+      jobs.push(
+        reg
+          .guaranteedUpdate(rsRes, ns, m.name!, (c) => {
+            if (!c || c.metadata?.uid !== m.uid) throw new Error('replicaset replaced');
+            const next = structuredClone(c);
+            next.metadata!.resourceVersion = '';
+            next.status = { ...(c.status?.conditions ? { conditions: c.status.conditions } : {}), ...status };
+            return next;
+          }, { fieldManager: 'kube-controller-manager', subresource: 'status' })
+          .catch((err) => ctx.log.warn({ err, rs: m.name }, 'replicaset: status update failed')),
+      );
+    }
+  }
+  await Promise.all(jobs);
+}
