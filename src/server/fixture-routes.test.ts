@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { awsKey } from '../aws/core/state.ts';
-import { startTestServer, type TestServer } from '../../test/helpers/server.ts';
+import { CreateClusterCommand, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
+import { startTestServer, type TestServer, waitFor } from '../../test/helpers/server.ts';
 
 describe('fixture routes (in process, no clusters)', () => {
   let srv: TestServer;
@@ -45,5 +46,25 @@ describe('fixture routes (in process, no clusters)', () => {
     assert.equal((await call('GET', '/_localeks/snapshots/ghost/export')).status, 404);
     assert.equal((await call('POST', '/_localeks/clock/advance?seconds=abc')).status, 400);
     assert.equal((await call('GET', '/_localeks/health')).status, 200);
+  });
+});
+
+describe('fixture routes and the EKS lifecycle (fast profile)', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ timingProfile: 'fast', referenceChecks: false });
+  });
+  after(() => srv?.stop());
+
+  it('a cluster CREATING in a snapshot becomes ACTIVE again after the restore', async () => {
+    const eks = new EKSClient({ endpoint: srv.awsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const describe = async () => (await eks.send(new DescribeClusterCommand({ name: 'mid' }))).cluster?.status;
+    const r = await eks.send(new CreateClusterCommand({ name: 'mid', roleArn: 'arn:aws:iam::000000000000:role/eks', resourcesVpcConfig: { subnetIds: ['subnet-1'] } }));
+    assert.equal(r.cluster?.status, 'CREATING');
+    assert.equal((await fetch(`${srv.awsEndpoint}/_localeks/snapshots/creating`, { method: 'POST' })).status, 201);
+    await waitFor(async () => (await describe()) === 'ACTIVE', { what: 'cluster ACTIVE', timeoutMs: 20_000 });
+    assert.equal((await fetch(`${srv.awsEndpoint}/_localeks/snapshots/creating/restore`, { method: 'POST' })).status, 200);
+    await waitFor(async () => (await describe()) === 'ACTIVE', { what: 'restored cluster ACTIVE again', timeoutMs: 20_000 });
+    eks.destroy();
   });
 });

@@ -25,6 +25,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { AWS_PREFIX, type AwsState } from '../aws/core/state.ts';
+import type { AwsProvider } from '../aws/core/types.ts';
 import { createClusterDirectory } from '../aws/eks/cluster-directory.ts';
 import {
   applyEntries,
@@ -51,6 +52,12 @@ export interface FixtureRoutesContext {
   state: AwsState;
   clock: SimClock;
   log: Logger;
+  /**
+   * The AWS providers: after a restore or reset that touched EKS state, the
+   * EKS lifecycle controller is restarted so restored transitions (a cluster
+   * CREATING in the snapshot) resume, as after a server restart.
+   */
+  providers?: readonly AwsProvider[];
 }
 
 /** Largest snapshot file accepted by import (bytes). */
@@ -100,6 +107,14 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
   const apply = async (entries: Array<[string, string]>, prefixes: string[]): Promise<number> => {
     const { changedKeys } = await applyEntries(backend, entries, prefixes);
     await Promise.all(changedKeys.filter((k) => k.startsWith(AWS_PREFIX)).map((k) => state.refresh(k)));
+    if (changedKeys.some((k) => k.startsWith(`${AWS_PREFIX}eks/`))) {
+      for (const p of ctx.providers ?? []) {
+        const lc = (p as { lifecycle?: { stop(): void; start(): void } }).lifecycle;
+        if (p.service !== 'eks' || !lc) continue;
+        lc.stop();
+        lc.start();
+      }
+    }
     return changedKeys.length;
   };
 

@@ -247,7 +247,7 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     const extraRoutes = await resolvePart(parts.adminRoutes, ctx, () => ({}));
     admin.add(extraRoutes);
     // Fixture routes (reset, snapshots, clock; see fixture-routes.ts), unless the caller replaced one.
-    admin.add(Object.fromEntries(Object.entries(createFixtureRoutes(ctx)).filter(([k]) => !(k in extraRoutes))));
+    admin.add(Object.fromEntries(Object.entries(createFixtureRoutes({ ...ctx, providers })).filter(([k]) => !(k in extraRoutes))));
     const kubeLog = log.child({ component: 'kube-gateway' });
     kubeGatewayRef = createKubeGateway({
       directory,
