@@ -42,7 +42,6 @@ import { advertisedHost, ConfigError, type ServeConfig, urlHost, validateServeCo
 import { MeteredBackend } from './metered-backend.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { ensureTls, shareCa, type TlsMaterial } from './tls.ts';
-import { createOidcIssuers } from './oidc.ts';
 import { LOCALEKS_VERSION } from './version.ts';
 
 /** Everything a part (cluster directory, cluster API, admin routes) may need, given to part factories. */
@@ -240,9 +239,6 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     awsHandler = (req, res) => awsGateway.handle(req, res);
 
     const directory = await resolvePart(parts.clusterDirectory, ctx, () => createClusterDirectory(ctx.state));
-    // (auth) Each cluster's OIDC issuer on the Kubernetes endpoint; STS verifies IRSA tokens with its keys.
-    const oidc = createOidcIssuers({ directory, backend, now: () => new Date(clock.nowMs()) });
-    deps.webIdentityVerifier = oidc.verifier;
     clusterApi = await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, () => createDefaultClusterApi(ctx));
     const extraRoutes = await resolvePart(parts.adminRoutes, ctx, () => ({}));
     admin.add(extraRoutes);
@@ -253,7 +249,6 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
       directory,
       handler: clusterApi,
       log: kubeLog,
-      extraRoutes: (req, res, pathname) => oidc.handle(req, res, pathname), // (auth)
       onRequest: (info, code, durationSeconds) => {
         const labels = { verb: info.verb, resource: info.resource, code: String(code) };
         metrics.kubeRequests.inc(labels);
