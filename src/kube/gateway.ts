@@ -69,6 +69,13 @@ export interface KubeGatewayOptions {
   log?: Logger;
   /** Called when a response finishes (or its connection closes), for metrics. */
   onRequest?(info: KubeRequestInfo, code: number, durationSeconds: number): void;
+  /** (auth) Serves paths outside /clusters/ (the OIDC issuers, server/oidc.ts); resolves true when it answered. */
+  extraRoutes?(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<boolean>;
+  /**
+   * (auth) Authenticates a request to a serving cluster before its API server
+   * sees it (server/kube-auth.ts); resolves false when it has answered (401).
+   */
+  authenticate?(cluster: ClusterInfo, req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean>;
 }
 
 /** A request router for the HTTPS server. */
@@ -120,6 +127,7 @@ export function createKubeGateway(opts: KubeGatewayOptions): KubeGateway {
       res.once('close', report);
     }
     if (info.endpointId === '') {
+      if (opts.extraRoutes && (await opts.extraRoutes(req, res, info.path))) return; // (auth) OIDC issuers
       writeStatus(res, newGenericNotFound());
       return;
     }
@@ -140,6 +148,7 @@ export function createKubeGateway(opts: KubeGatewayOptions): KubeGateway {
       return;
     }
     try {
+      if (opts.authenticate && !(await opts.authenticate(cluster, req, res, info.path))) return; // (auth) 401 sent
       await handler.handle(cluster, req, res, info.path);
     } catch (e) {
       log?.error({ err: e, cluster: cluster.name, path: info.path }, 'cluster API handler failed');

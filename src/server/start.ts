@@ -42,6 +42,8 @@ import { advertisedHost, ConfigError, type ServeConfig, urlHost, validateServeCo
 import { MeteredBackend } from './metered-backend.ts';
 import { createServerMetrics, type ServerMetrics } from './metrics.ts';
 import { ensureTls, shareCa, type TlsMaterial } from './tls.ts';
+import { createOidcIssuers } from './oidc.ts';
+import { createKubeAuthenticator } from './kube-auth.ts';
 import { LOCALEKS_VERSION } from './version.ts';
 
 /** Everything a part (cluster directory, cluster API, admin routes) may need, given to part factories. */
@@ -239,7 +241,11 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
     awsHandler = (req, res) => awsGateway.handle(req, res);
 
     const directory = await resolvePart(parts.clusterDirectory, ctx, () => createClusterDirectory(ctx.state));
-    clusterApi = await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, () => createDefaultClusterApi(ctx));
+    // (auth) Each cluster's OIDC issuer on the Kubernetes endpoint; STS verifies IRSA tokens with its keys.
+    const oidc = createOidcIssuers({ directory, backend, now: () => new Date(clock.nowMs()) });
+    deps.webIdentityVerifier = oidc.verifier;
+    let defaultApi: ReturnType<typeof createDefaultClusterApi> | undefined;
+    clusterApi = await resolvePart<ClosableClusterApi>(parts.clusterApi, ctx, () => (defaultApi = createDefaultClusterApi(ctx)));
     const extraRoutes = await resolvePart(parts.adminRoutes, ctx, () => ({}));
     admin.add(extraRoutes);
     // Fixture routes (reset, snapshots, clock; see fixture-routes.ts), unless the caller replaced one.
@@ -249,6 +255,9 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
       directory,
       handler: clusterApi,
       log: kubeLog,
+      extraRoutes: (req, res, pathname) => oidc.handle(req, res, pathname), // (auth)
+      // (auth) The default API server's requests are authenticated as EKS does; an injected ClusterApiHandler does its own.
+      authenticate: defaultApi ? createKubeAuthenticator({ deps, backend, registry: defaultApi.registry, log: kubeLog }) : undefined,
       onRequest: (info, code, durationSeconds) => {
         const labels = { verb: info.verb, resource: info.resource, code: String(code) };
         metrics.kubeRequests.inc(labels);

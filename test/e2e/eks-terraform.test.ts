@@ -47,7 +47,9 @@ describe('terraform: EKS resources (apply, no drift, destroy)', { skip: toolSkip
     assert.equal(apply.code, 0, `terraform apply failed:\n${tfErrorLines(apply)}`);
     const out = await tf.outputs();
     assert.equal(out.endpoint!.value, `${srv.kubeEndpoint}/clusters/tf-eks`);
-    assert.match(out.oidc_issuer!.value, /\/_localeks\/oidc\/us-east-1\/id\/[0-9A-F]{32}$/);
+    // The issuer is https on the Kubernetes endpoint (IAM accepts only https OIDC provider URLs).
+    assert.ok(out.oidc_issuer!.value.startsWith(`${srv.kubeEndpoint}/oidc/us-east-1/id/`), out.oidc_issuer!.value);
+    assert.match(out.oidc_issuer!.value, /^https:\/\/.*\/oidc\/us-east-1\/id\/[0-9A-F]{32}$/);
     assert.match(out.node_group_asg!.value, /^eks-workers-[0-9a-f-]{36}$/);
 
     const c = (await aws('eks', 'describe-cluster', '--name', 'tf-eks')).cluster;

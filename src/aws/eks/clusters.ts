@@ -276,7 +276,7 @@ export function clusterOperations(e: EksContext) {
             elasticLoadBalancing: { enabled: knc.elasticLoadBalancing?.enabled ?? false },
           },
           logging,
-          identity: { oidc: { issuer: `${deps.config.awsEndpoint}/_localeks/oidc/${ctx.region}/id/${oidcId}` } },
+          identity: { oidc: { issuer: `${deps.config.kubeEndpoint}/oidc/${ctx.region}/id/${oidcId}` } }, // served by server/oidc.ts (IAM needs https)
           status: 'CREATING',
           platformVersion: kv.platformVersion,
           tags: input.tags ?? {},

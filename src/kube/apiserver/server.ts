@@ -51,6 +51,7 @@ import { kubeVersionInfo } from './version.ts';
 import { loadModels, modelClassOf, pruneModelFields } from './models.ts';
 import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
+import { requestUser } from '../authn/request-auth.ts';
 import { evictPod } from './eviction.ts';
 
 /** The logger shape the API server uses (pino's). */
@@ -469,7 +470,11 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (verb !== 'create') throw newMethodNotSupported(r, verb);
       const body = decodeBody(await readBody(req), req.headers['content-type']) as KObject;
       if (r.resource === 'bindings') return bind(st, st.scheme.get('', 'v1', 'pods')!, ns, body?.metadata?.name ?? '', body, res);
-      return sendJson(res, 201, handleVirtual(r, body, ns));
+      const out = handleVirtual(r, body, ns);
+      // (auth) SelfSubjectReview answers with the authenticated user when the gateway recorded one.
+      const who = r.resource === 'selfsubjectreviews' ? requestUser(req) : undefined;
+      if (who) out.status = { userInfo: { username: who.name, ...(who.uid ? { uid: who.uid } : {}), groups: who.groups, ...(Object.keys(who.extra).length ? { extra: who.extra } : {}) } };
+      return sendJson(res, 201, out);
     }
     switch (verb) {
       case 'get': {

@@ -1,0 +1,124 @@
+/**
+ * Authenticating one HTTP request to a cluster's Kubernetes API, as
+ * kube-apiserver's authentication filter does on EKS:
+ *
+ *  - `Authorization: Bearer k8s-aws-v1.…` is an EKS token (authenticator.ts);
+ *  - any other bearer token is a service account token (a JWT signed by the
+ *    cluster's key, audience the API server's, service account still there);
+ *  - no credentials: the request is anonymous (system:anonymous in
+ *    system:unauthenticated), which upstream's default policy lets read only
+ *    /healthz, /livez, /readyz and /version (system:public-info-viewer); every
+ *    other path answers 401, as does every request with a bad credential.
+ *
+ * The authenticated user rides with the request (requestUser) so that the API
+ * server can answer SelfSubjectReview and authorize.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Status } from '../api/types.ts';
+import { authenticateEksToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
+import { verifyServiceAccountToken, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
+import type { JWK } from 'jose';
+
+/** The audience kube-apiserver accepts by default (EKS runs with --api-audiences=https://kubernetes.default.svc). */
+export const API_AUDIENCE = 'https://kubernetes.default.svc';
+
+/** A request's user: an authenticated one, or the anonymous user. */
+export type RequestUser = Omit<AuthenticatedUser, 'via'> & { via: AuthenticatedUser['via'] | 'anonymous' };
+
+/** The user of a request without credentials. */
+export const ANONYMOUS_USER: RequestUser = { name: 'system:anonymous', groups: ['system:unauthenticated'], extra: {}, policies: [], via: 'anonymous' };
+
+const PUBLIC_PATHS = ['/healthz', '/livez', '/readyz', '/version'];
+
+/** isPublicPath: the non-resource paths upstream's system:public-info-viewer grants to system:unauthenticated (and their subpaths). */
+export function isPublicPath(path: string): boolean {
+  return PUBLIC_PATHS.some((p) => path === p || path === `${p}/` || path.startsWith(`${p}/`));
+}
+
+/** What authenticateRequest reads about the cluster (each piece read only when needed). */
+export interface RequestAuthSources {
+  /** The cluster's EKS auth source and the caller resolution (for EKS tokens). */
+  eks(): Promise<{ src: ClusterAuthSource; deps: EksTokenAuthDeps }>;
+  /** The cluster's issuer and public keys (for service account tokens). */
+  serviceAccountKeys(): Promise<{ issuer: string; keys: { keys: JWK[] } }>;
+  /** Whether the token's service account (and bound pod/secret) still exist with the uids in the token. */
+  serviceAccountValid(t: VerifiedServiceAccountToken): Promise<boolean>;
+  now(): Date;
+}
+
+export type RequestAuthResult = { ok: true; user: RequestUser; warnings: string[] } | { ok: false; reason: string };
+
+/** bearerToken extracts the token of an `Authorization: Bearer <token>` header; '' when the header is absent, undefined when it is not a bearer credential. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header === '') return '';
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return m ? m[1]! : undefined;
+}
+
+/** authenticateRequest decides who sent a request (see the module comment). Reasons are for logs only; clients see "Unauthorized". */
+export async function authenticateRequest(req: Pick<IncomingMessage, 'headers'>, path: string, sources: RequestAuthSources): Promise<RequestAuthResult> {
+  const token = bearerToken(req.headers.authorization);
+  if (token === undefined) return { ok: false, reason: 'unsupported Authorization scheme' };
+  if (token === '') {
+    return isPublicPath(path) ? { ok: true, user: ANONYMOUS_USER, warnings: [] } : { ok: false, reason: 'no credentials' };
+  }
+  if (isEksToken(token)) {
+    const { src, deps } = await sources.eks();
+    const r: AuthnResult = authenticateEksToken(token, src, deps);
+    return r.ok ? { ok: true, user: r.user, warnings: r.warnings } : r;
+  }
+  return authenticateServiceAccountToken(token, sources);
+}
+
+async function authenticateServiceAccountToken(token: string, sources: RequestAuthSources): Promise<RequestAuthResult> {
+  const { issuer, keys } = await sources.serviceAccountKeys();
+  let t: VerifiedServiceAccountToken;
+  try {
+    t = await verifyServiceAccountToken(token, issuer, keys, sources.now());
+  } catch (e) {
+    return { ok: false, reason: `service account token: ${(e as Error).message}` };
+  }
+  if (!t.audiences.some((a) => a === API_AUDIENCE || a === issuer)) return { ok: false, reason: 'service account token: token audiences are invalid' };
+  const k = t.kubernetes;
+  if (!k?.namespace || !k.serviceaccount?.name) return { ok: false, reason: 'service account token: missing kubernetes.io claim' };
+  if (!(await sources.serviceAccountValid(t))) return { ok: false, reason: 'service account token: the service account or its bound object no longer exists' };
+  const extra: Record<string, string[]> = {};
+  if (k.pod) {
+    extra['authentication.kubernetes.io/pod-name'] = [k.pod.name];
+    extra['authentication.kubernetes.io/pod-uid'] = [k.pod.uid];
+  }
+  if (k.node) {
+    extra['authentication.kubernetes.io/node-name'] = [k.node.name];
+    extra['authentication.kubernetes.io/node-uid'] = [k.node.uid];
+  }
+  if (typeof t.claims.jti === 'string') extra['authentication.kubernetes.io/credential-id'] = [`JTI=${t.claims.jti}`];
+  return {
+    ok: true,
+    warnings: [],
+    user: {
+      name: `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`,
+      uid: k.serviceaccount.uid,
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${k.namespace}`, 'system:authenticated'],
+      extra,
+      policies: [],
+      via: 'service-account',
+    },
+  };
+}
+
+/** The 401 Status kube-apiserver answers for a request it cannot authenticate. */
+export function unauthorizedStatus(): Status {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 };
+}
+
+const users = new WeakMap<IncomingMessage, RequestUser>();
+
+/** setRequestUser records who sent a request (the gateway, after authenticating it). */
+export function setRequestUser(req: IncomingMessage, user: RequestUser): void {
+  users.set(req, user);
+}
+
+/** requestUser is the user recorded for a request, undefined when none was (servers without authentication). */
+export function requestUser(req: IncomingMessage): RequestUser | undefined {
+  return users.get(req);
+}
