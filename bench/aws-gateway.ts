@@ -17,42 +17,15 @@
  * Usage: npm run bench:aws-gateway [-- --requests 5000 --concurrency 16]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import http from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256, arg } from './lib/harness.ts';
 
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
-};
 const REQUESTS = Number(arg('requests', '5000'));
 const MOTO_REQUESTS = Number(arg('moto-requests', String(Math.min(REQUESTS, 1000))));
 const CONCURRENCY = Number(arg('concurrency', '16'));
-
-class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
-  }
-  update(d: string | ArrayBuffer | ArrayBufferView) {
-    this.h.update(buf(d));
-  }
-  async digest() {
-    return new Uint8Array(this.h.digest());
-  }
-  reset() {
-    this.h = this.fresh();
-  }
-}
-function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof d === 'string') return Buffer.from(d);
-  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-}
 
 interface Prepared {
   method: string;

@@ -15,17 +15,12 @@
  *
  * Usage: npm run bench:aws [-- --vpcs 200 --describes 5000 --concurrency 8 --store memory --only localeks|moto --cpu-prof DIR]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256, arg, freePort, startChild, stopChild } from './lib/harness.ts';
 
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
-};
 const VPCS = Number(arg('vpcs', '200'));
 const SUBNETS_PER_VPC = 4;
 const DESCRIBES = Number(arg('describes', '5000'));
@@ -35,29 +30,6 @@ const ONLY = arg('only', '');
 /** --cpu-prof DIR writes a V8 CPU profile of the localeks process there. */
 const PROF = arg('cpu-prof', '');
 const REGION = 'us-east-1';
-
-class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
-  }
-  update(d: string | ArrayBuffer | ArrayBufferView) {
-    this.h.update(buf(d));
-  }
-  async digest() {
-    return new Uint8Array(this.h.digest());
-  }
-  reset() {
-    this.h = this.fresh();
-  }
-}
-function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof d === 'string') return Buffer.from(d);
-  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-}
 
 /** A minimal EC2 query client: one keep-alive agent, signed POSTs, raw XML back. */
 class Ec2Client {
@@ -182,49 +154,6 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
   });
   c.close();
   return phases;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-/** Starts a child and resolves with the endpoint once `ready` matches its output. */
-function startChild(cmd: string, args: string[], ready: RegExp, endpointOf: (m: RegExpExecArray) => string): Promise<{ child: ChildProcess; endpoint: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOCALEKS_LOG_LEVEL: 'error' } });
-    let out = '';
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = ready.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stderr!.off('data', onData);
-        child.stdout!.resume();
-        child.stderr!.resume();
-        resolve({ child, endpoint: endpointOf(m) });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before it was ready:\n${out.slice(-2000)}`)));
-    setTimeout(() => reject(new Error(`${cmd} not ready after 60 s:\n${out.slice(-2000)}`)), 60_000).unref();
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-  });
 }
 
 function report(label: string, phases: PhaseResult[]): number {

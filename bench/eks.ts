@@ -21,16 +21,12 @@
  *
  * Usage: npm run bench:eks [-- --clusters 50 --reads 5000 --warmup 500 --concurrency 16 --rounds 3 --store memory --only localeks|moto]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { arg, freePort, startChild, stopChild } from './lib/harness.ts';
 
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
-};
 const CLUSTERS = Number(arg('clusters', '50'));
 const READS = Number(arg('reads', '5000'));
 const CONCURRENCY = Number(arg('concurrency', '16'));
@@ -242,48 +238,6 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
   });
   c.close();
   return phases;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startChild(cmd: string, args: string[], ready: RegExp, endpointOf: (m: RegExpExecArray) => string): Promise<{ child: ChildProcess; endpoint: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOCALEKS_LOG_LEVEL: 'error' } });
-    let out = '';
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = ready.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stderr!.off('data', onData);
-        child.stdout!.resume();
-        child.stderr!.resume();
-        resolve({ child, endpoint: endpointOf(m) });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before it was ready:\n${out.slice(-2000)}`)));
-    setTimeout(() => reject(new Error(`${cmd} not ready after 60 s:\n${out.slice(-2000)}`)), 60_000).unref();
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-  });
 }
 
 function report(label: string, phases: PhaseResult[]): number {

@@ -17,17 +17,12 @@
  * Usage: npm run bench:iam-kms-logs [-- --roles 200 --concurrency 8 --store memory --only localeks|moto]
  *        npm run bench:iam-kms-logs -- --endpoint http://127.0.0.1:4566   (a running server)
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256, arg, freePort, startChild, stopChild } from './lib/harness.ts';
 
-const arg = (name: string, def: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
-};
 const ROLES = Number(arg('roles', '200'));
 const CONCURRENCY = Number(arg('concurrency', '8'));
 const STORE = arg('store', 'memory');
@@ -35,29 +30,6 @@ const ONLY = arg('only', '');
 /** Run only the workload against an already running server (e.g. one started with --cpu-prof). */
 const ENDPOINT = arg('endpoint', '');
 const REGION = 'us-east-1';
-
-class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
-  }
-  update(d: string | ArrayBuffer | ArrayBufferView) {
-    this.h.update(buf(d));
-  }
-  async digest() {
-    return new Uint8Array(this.h.digest());
-  }
-  reset() {
-    this.h = this.fresh();
-  }
-}
-function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof d === 'string') return Buffer.from(d);
-  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-}
 
 /** A minimal signed client for the IAM query API and JSON 1.1 services. */
 class Client {
@@ -234,48 +206,6 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
   return phases;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
-function startChild(cmd: string, args: string[], ready: RegExp, endpointOf: (m: RegExpExecArray) => string): Promise<{ child: ChildProcess; endpoint: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOCALEKS_LOG_LEVEL: 'error', MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
-    let out = '';
-    const onData = (b: Buffer) => {
-      out += b.toString();
-      const m = ready.exec(out);
-      if (m) {
-        child.stdout!.off('data', onData);
-        child.stderr!.off('data', onData);
-        child.stdout!.resume();
-        child.stderr!.resume();
-        resolve({ child, endpoint: endpointOf(m) });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before it was ready:\n${out.slice(-2000)}`)));
-    setTimeout(() => reject(new Error(`${cmd} not ready after 60 s:\n${out.slice(-2000)}`)), 60_000).unref();
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  await new Promise<void>((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-  });
-}
-
 function report(label: string, phases: PhaseResult[]): number {
   const ops = phases.reduce((a, p) => a + p.ops, 0);
   const secs = phases.reduce((a, p) => a + p.seconds, 0);
@@ -310,7 +240,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     let moto: { child: ChildProcess; endpoint: string } | undefined;
     try {
-      moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`);
+      moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`, { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' });
     } catch (e) {
       console.log(`moto     not run: ${(e as Error).message.split('\n')[0]}`);
     }

@@ -1,0 +1,90 @@
+/**
+ * What the benchmarks share: command-line arguments, a SHA-256 for
+ * @smithy/signature-v4 on node:crypto, free ports, and starting/stopping the
+ * server processes they compare (localeks and moto_server).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createServer } from 'node:net';
+
+/** arg reads `--name value` from the command line, or the default. */
+export function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+}
+
+/** Sha256 is the hash constructor SignatureV4 wants, on node:crypto. */
+export class Sha256 {
+  private h: Hash | Hmac;
+  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.h = this.fresh();
+  }
+  private fresh() {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
+  }
+  update(d: string | ArrayBuffer | ArrayBufferView) {
+    this.h.update(buf(d));
+  }
+  async digest() {
+    return new Uint8Array(this.h.digest());
+  }
+  reset() {
+    this.h = this.fresh();
+  }
+}
+
+function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
+  if (typeof d === 'string') return Buffer.from(d);
+  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
+}
+
+/** freePort asks the OS for a free loopback port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+/** Starts a child and resolves with the endpoint once `ready` matches its output. */
+export function startChild(
+  cmd: string,
+  args: string[],
+  ready: RegExp,
+  endpointOf: (m: RegExpExecArray) => string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; endpoint: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LOCALEKS_LOG_LEVEL: 'error', ...env } });
+    let out = '';
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = ready.exec(out);
+      if (m) {
+        child.stdout!.off('data', onData);
+        child.stderr!.off('data', onData);
+        child.stdout!.resume();
+        child.stderr!.resume();
+        resolve({ child, endpoint: endpointOf(m) });
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before it was ready:\n${out.slice(-2000)}`)));
+    setTimeout(() => reject(new Error(`${cmd} not ready after 60 s:\n${out.slice(-2000)}`)), 60_000).unref();
+  });
+}
+
+/** stopChild sends SIGTERM, then SIGKILL after 5 s. */
+export async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  await new Promise<void>((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
