@@ -58,6 +58,12 @@ export interface FixtureRoutesContext {
    * CREATING in the snapshot) resume, as after a server restart.
    */
   providers?: readonly AwsProvider[];
+  /**
+   * The cluster API: clusters that a restore or reset removes are forgotten
+   * (their watch caches and per-cluster controllers stopped, open watches
+   * ended), so suites that reset hundreds of times do not accumulate them.
+   */
+  clusterApi?: object;
 }
 
 /** Largest snapshot file accepted by import (bytes). */
@@ -105,8 +111,14 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
    * watch would too, a moment later; this makes the next request see it).
    */
   const apply = async (entries: Array<[string, string]>, prefixes: string[]): Promise<number> => {
+    const before = directory.all().map((c) => c.uid);
     const { changedKeys } = await applyEntries(backend, entries, prefixes);
     await Promise.all(changedKeys.filter((k) => k.startsWith(AWS_PREFIX)).map((k) => state.refresh(k)));
+    const forget = (ctx.clusterApi as { forget?: (uid: string) => void } | undefined)?.forget;
+    if (typeof forget === 'function') {
+      const after = new Set(directory.all().map((c) => c.uid));
+      for (const uid of before) if (!after.has(uid)) forget.call(ctx.clusterApi, uid);
+    }
     if (changedKeys.some((k) => k.startsWith(`${AWS_PREFIX}eks/`))) {
       for (const p of ctx.providers ?? []) {
         const lc = (p as { lifecycle?: { stop(): void; start(): void } }).lifecycle;

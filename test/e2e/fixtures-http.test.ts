@@ -29,13 +29,14 @@ async function admin(method: string, path: string, body?: Buffer): Promise<{ sta
   return { status: r.status, json, raw };
 }
 
-function kube(method: string, cluster: string, path: string, body?: unknown, onData?: (chunk: string) => void): Promise<{ status: number; json: any; abort: () => void }> {
+function kube(method: string, cluster: string, path: string, body?: unknown, onData?: (chunk: string) => void, onEnd?: () => void): Promise<{ status: number; json: any; abort: () => void }> {
   const token = eksToken({ clusterName: cluster, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test' });
   return new Promise((resolve, reject) => {
     const req = request(`${srv.kubeEndpoint}/clusters/${cluster}${path}`, { method, ca: srv.server.tls.caCertPem, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
       if (onData) {
         res.setEncoding('utf8');
         res.on('data', onData);
+        res.on('close', () => onEnd?.());
         resolve({ status: res.statusCode ?? 0, json: undefined, abort: () => req.destroy() });
         return;
       }
@@ -148,8 +149,13 @@ describe('fixture admin routes', () => {
     assert.equal((await runAws(srv.awsEndpoint, ['iam', 'get-role', '--role-name', 'fixture-role'])).errorCode, 'NoSuchEntity');
     assert.deepEqual((await aws('eks', 'list-clusters')).clusters, ['fx']);
 
+    let ended = false;
+    const watch = await kube('GET', 'fx', '/api/v1/namespaces/default/configmaps?watch=true', undefined, () => {}, () => (ended = true));
     const all = await admin('POST', '/_localeks/reset');
     assert.equal(all.status, 200);
+    // The cluster is gone: its watch caches and controllers are dropped and open watches end.
+    await waitFor(() => ended, { what: 'the watch on the reset cluster to end', timeoutMs: 10_000, intervalMs: 20 });
+    watch.abort();
     assert.deepEqual((await aws('eks', 'list-clusters')).clusters, []);
     // Snapshots are not state: they survive a reset.
     assert.deepEqual((await admin('GET', '/_localeks/snapshots')).json.snapshots.map((s: any) => s.name), ['base']);
