@@ -219,7 +219,7 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       const { name: raw, action } = snapshotPath(url);
       if (raw === 'import' && action === undefined) {
         const data = await readBody(req);
-        if (data.length === 0) throw new FixtureError(400, 'InvalidSnapshotFile', 'the request body must be a snapshot file (as written by GET /_localeks/snapshots/NAME/export)');
+        if (data.length === 0) throw new FixtureError(400, 'InvalidSnapshotFile', 'the request body must be a snapshot file (as written by GET /_localeks/snapshots/NAME/export); "import" cannot name a snapshot');
         const snap = importSnapshot(data);
         const asName = url.searchParams.get('name') ?? snap.name;
         validateSnapshotName(asName);
