@@ -213,6 +213,45 @@ describe('data plane: nodes, scheduler and kubelets with kubectl', () => {
     await waitFor(async () => (await kubectlJson(['get', 'rs', 'front'])).status.replicas === 1, { what: 'status.replicas 1' });
   });
 
+  it('a Deployment rolls out, updates with a rolling update and rolls back (kubectl rollout)', async () => {
+    // (kubectl create deployment sends protobuf, which localeks does not read: create it from JSON.)
+    const dep = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'api', labels: { app: 'api' } },
+      spec: { replicas: 6, selector: { matchLabels: { app: 'api' } }, template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'nginx', image: 'nginx:1.26' }] } } },
+    };
+    const c = await kubectl(['create', '-f', '-'], JSON.stringify(dep));
+    assert.equal(c.code, 0, c.stderr);
+    const s1 = await kubectl(['rollout', 'status', 'deployment/api', '--timeout=60s']);
+    assert.equal(s1.code, 0, s1.stderr);
+    assert.match(s1.stdout, /successfully rolled out/);
+    const d1 = await kubectlJson(['get', 'deployment', 'api']);
+    assert.equal(d1.status.availableReplicas, 6);
+    assert.equal(d1.status.updatedReplicas, 6);
+    assert.equal(d1.status.conditions.find((c: any) => c.type === 'Progressing').reason, 'NewReplicaSetAvailable');
+    const si = await kubectl(['set', 'image', 'deployment/api', 'nginx=nginx:1.27']);
+    assert.equal(si.code, 0, si.stderr);
+    const s2 = await kubectl(['rollout', 'status', 'deployment/api', '--timeout=60s']);
+    assert.equal(s2.code, 0, s2.stderr);
+    const rss = (await kubectlJson(['get', 'rs', '-l', 'app=api'])).items;
+    assert.equal(rss.length, 2);
+    const byRev = Object.fromEntries(rss.map((rs: any) => [rs.metadata.annotations['deployment.kubernetes.io/revision'], rs]));
+    assert.equal(byRev['2'].spec.replicas, 6);
+    assert.equal(byRev['1'].spec.replicas, 0);
+    assert.equal(byRev['2'].spec.template.spec.containers[0].image, 'nginx:1.27');
+    const live = (await kubectlJson(['get', 'pods', '-l', 'app=api'])).items.filter((p: any) => !p.metadata.deletionTimestamp);
+    assert.equal(live.length, 6);
+    for (const p of live) assert.equal(p.spec.containers[0].image, 'nginx:1.27');
+    const u = await kubectl(['rollout', 'undo', 'deployment/api']);
+    assert.equal(u.code, 0, u.stderr);
+    const s3 = await kubectl(['rollout', 'status', 'deployment/api', '--timeout=60s']);
+    assert.equal(s3.code, 0, s3.stderr);
+    const back = (await kubectlJson(['get', 'rs', '-l', 'app=api'])).items.find((rs: any) => rs.spec.replicas === 6);
+    assert.equal(back.spec.template.spec.containers[0].image, 'nginx:1.26');
+    assert.equal(back.metadata.annotations['deployment.kubernetes.io/revision'], '3');
+  });
+
   it('scaling the node group down deletes the terminated instance\'s Node', async () => {
     await aws('eks', 'update-nodegroup-config', '--cluster-name', 'dp', '--nodegroup-name', 'workers', '--scaling-config', 'minSize=1,maxSize=5,desiredSize=2');
     await waitFor(async () => (await kubectlJson(['get', 'nodes'])).items.length === 2, { what: '2 nodes', timeoutMs: 60_000 });

@@ -9,7 +9,7 @@
  *   (src/sim/scheduler/scheduler.ts), or get PodScheduled=False/Unschedulable
  *   and a FailedScheduling Warning event from default-scheduler with
  *   upstream's FitError message;
- * - ReplicaSet controller (replicaset-controller.ts);
+ * - Deployment and ReplicaSet controllers (deployment-controller.ts, replicaset-controller.ts);
  * - kubelet: pods bound to our nodes go ContainerCreating -> Running -> Ready
  *   (src/sim/kubelet/pod-status.ts) with a pod IP taken from the node's
  *   subnet (hostNetwork pods: the node's IP); pods with the duration
@@ -44,6 +44,7 @@ import { ANNOTATION_START_DELAY, containerCreatingStatus, parseDuration, program
 import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
 import { buildNode } from './node-object.ts';
 import { syncReplicaSets } from './replicaset-controller.ts';
+import { syncDeployments } from './deployment-controller.ts';
 
 /** How often (simulated ms) instance states are polled. */
 export const TICK_MS = 1000;
@@ -188,7 +189,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     rt.unsubscribe = reg.cache.onAny((evs: CacheEvent[]) => {
       let relevant = false;
       for (const ev of evs) {
-        if (ev.resource !== 'pods' && ev.resource !== 'nodes' && ev.resource !== 'apps/replicasets') continue;
+        if (ev.resource !== 'pods' && ev.resource !== 'nodes' && ev.resource !== 'apps/replicasets' && ev.resource !== 'apps/deployments') continue;
         relevant = true;
         if (ev.resource === 'pods' && ev.type === 'DELETED') podGone(rt, ev.obj);
       }
@@ -233,6 +234,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await c.reg.fresh();
     if (withNodes) await syncNodes(c);
     await returnAddresses(c);
+    await syncDeployments({ reg: c.reg, nowMs: clock.nowMs(), log });
+    await c.reg.fresh();
     await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log });
     await c.reg.fresh();
     await schedulePods(c);
