@@ -115,6 +115,11 @@ describe('data plane: nodes, scheduler and kubelets with kubectl', () => {
       assert.equal(n.status.addresses[0].address, i.PrivateIpAddress);
       assert.match(n.status.nodeInfo.kubeletVersion, /^v1\.\d+\.\d+-eks-[0-9a-f]{7}$/);
     }
+    const leases = await waitFor(async () => {
+      const l = (await kubectlJson(['get', 'leases', '-n', 'kube-node-lease'])).items;
+      return l.length === 3 ? l : undefined;
+    }, { what: '3 node leases' });
+    assert.deepEqual(leases.map((l: any) => l.spec.holderIdentity).sort(), nodes.map((n: any) => n.metadata.name).sort());
     const table = await kubectl(['get', 'nodes']);
     assert.equal(table.code, 0, table.stderr);
     assert.equal(table.stdout.trim().split('\n').filter((l) => / Ready /.test(l)).length, 3, table.stdout);

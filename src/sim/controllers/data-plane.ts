@@ -24,8 +24,11 @@
  * transition. Never one timer per object. Every write goes through the
  * cluster's ClusterRegistry (admission and validation apply).
  *
- * Not done yet: node Lease renewals in kube-node-lease (a Lease is created at
- * registration only), kubelet events (Pulling/Pulled/Created/Started),
+ * Node Leases in kube-node-lease are renewed every 10 s (simulated), all
+ * due nodes of a cluster in one batch per tick.
+ *
+ * Not done yet: node status heartbeats (lastHeartbeatTime moves only when
+ * something else changes), kubelet events (Pulling/Pulled/Created/Started),
  * restarts of restartPolicy Always containers that end, the node lifecycle
  * controller's taints and evictions.
  */
@@ -48,6 +51,9 @@ import { syncDeployments } from './deployment-controller.ts';
 
 /** How often (simulated ms) instance states are polled. */
 export const TICK_MS = 1000;
+
+/** The kubelet's node lease renew interval (10 s, a quarter of the 40 s lease duration). */
+export const LEASE_RENEW_MS = 10_000;
 
 /** Time from binding to Running per timing profile (sim.localeks.io/start-delay overrides). */
 const START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 3000 };
@@ -102,6 +108,8 @@ interface ClusterRt {
   release: Map<string, string[]>;
   /** pod uids being written (avoid concurrent transitions). */
   busy: Set<string>;
+  /** node name -> simulated ms of its Lease's last renewal. */
+  leaseRenewed: Map<string, number>;
 }
 
 function res(reg: ClusterRegistry, group: string, version: string, resource: string): Resource {
@@ -185,6 +193,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       unschedulable: new Map(),
       release: new Map(),
       busy: new Set(),
+      leaseRenewed: new Map(),
     };
     rt.unsubscribe = reg.cache.onAny((evs: CacheEvent[]) => {
       let relevant = false;
@@ -290,7 +299,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       try {
         if (!existing) {
           await c.reg.create(nodesRes, '', structuredClone(node), { fieldManager: 'kubelet' });
-          await ensureLease(c, name, existing);
+          c.live.add(name);
+          await renewLeases(c, name);
           log.info({ cluster: info.name, node: name }, 'node registered');
         } else {
           const prevTaints = new Set(((JSON.parse(c.nodeSig.get(name) ?? 'null')?.[1]?.taints ?? []) as any[]).map((t) => `${t.key}:${t.effect}`));
@@ -336,23 +346,47 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       }
       c.live.delete(name);
       c.nodeSig.delete(name);
+      c.leaseRenewed.delete(name);
     }
+    await renewLeases(c);
   }
 
-  async function ensureLease(c: ClusterRt, nodeName: string, _existing: unknown): Promise<void> {
+  /**
+   * The kubelet's node Lease in kube-node-lease: created at registration and
+   * renewed every LEASE_RENEW_MS of simulated time (all due nodes in one
+   * batch per tick); created again if it went missing.
+   */
+  async function renewLeases(c: ClusterRt, force?: string): Promise<void> {
     const leaseRes = c.reg.scheme.get('coordination.k8s.io', 'v1', 'leases');
     if (!leaseRes) return;
-    const node = c.reg.cache.get(c.reg.keyFor(res(c.reg, '', 'v1', 'nodes'), '', nodeName))?.obj;
-    try {
-      await c.reg.create(leaseRes, 'kube-node-lease', {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: nodeName, namespace: 'kube-node-lease', ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: nodeName, uid: node.metadata!.uid }] } : {}) },
-        spec: { holderIdentity: nodeName, leaseDurationSeconds: 40, renewTime: new Date(clock.nowMs()).toISOString().replace('Z', '000Z') },
-      }, { fieldManager: 'kubelet' });
-    } catch {
-      // exists already (re-registration) or the namespace is not there yet
+    const nowMs = clock.nowMs();
+    const renewTime = new Date(nowMs).toISOString().replace('Z', '000Z');
+    const nodesRes = res(c.reg, '', 'v1', 'nodes');
+    const jobs: Promise<unknown>[] = [];
+    for (const name of force ? [force] : c.live) {
+      if (!force && nowMs - (c.leaseRenewed.get(name) ?? 0) < LEASE_RENEW_MS) continue;
+      c.leaseRenewed.set(name, nowMs);
+      const node = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name))?.obj;
+      jobs.push(
+        c.reg
+          .guaranteedUpdate(leaseRes, 'kube-node-lease', name, (cur) => {
+            if (cur) {
+              const next = structuredClone(cur);
+              next.metadata!.resourceVersion = '';
+              next.spec = { ...(next.spec ?? {}), holderIdentity: name, leaseDurationSeconds: 40, renewTime };
+              return next;
+            }
+            return {
+              apiVersion: 'coordination.k8s.io/v1',
+              kind: 'Lease',
+              metadata: { name, namespace: 'kube-node-lease', ...(node ? { ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata!.uid }] } : {}) },
+              spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime },
+            };
+          }, { fieldManager: 'kubelet', createIfMissing: true })
+          .catch(() => c.leaseRenewed.delete(name)),
+      );
     }
+    await Promise.all(jobs);
   }
 
   async function returnAddresses(c: ClusterRt): Promise<void> {
