@@ -257,6 +257,20 @@ describe('data plane: nodes, scheduler and kubelets with kubectl', () => {
     assert.equal(back.metadata.annotations['deployment.kubernetes.io/revision'], '3');
   });
 
+  it('scaling the Deployment to 70 replicas runs them all with distinct subnet IPs', async () => {
+    const sc = await kubectl(['scale', 'deployment/api', '--replicas=70']);
+    assert.equal(sc.code, 0, sc.stderr);
+    const st = await kubectl(['rollout', 'status', 'deployment/api', '--timeout=90s']);
+    assert.equal(st.code, 0, st.stderr);
+    const live = (await kubectlJson(['get', 'pods', '-l', 'app=api'])).items.filter((p: any) => !p.metadata.deletionTimestamp);
+    assert.equal(live.length, 70);
+    assert.equal(new Set(live.map((p: any) => p.status.podIP)).size, 70);
+    for (const p of live) assert.ok([...cidrs.values()].some((c) => inCidr(p.status.podIP, c)), p.status.podIP);
+    const perNode = new Map<string, number>();
+    for (const p of live) perNode.set(p.spec.nodeName, (perNode.get(p.spec.nodeName) ?? 0) + 1);
+    for (const n of perNode.values()) assert.ok(n <= 29);
+  });
+
   it('scaling the node group down deletes the terminated instance\'s Node', async () => {
     await aws('eks', 'update-nodegroup-config', '--cluster-name', 'dp', '--nodegroup-name', 'workers', '--scaling-config', 'minSize=1,maxSize=5,desiredSize=2');
     await waitFor(async () => (await kubectlJson(['get', 'nodes'])).items.length === 2, { what: '2 nodes', timeoutMs: 60_000 });
