@@ -15,7 +15,7 @@ import type { ClusterInfo } from '../kube/types.ts';
 import type { ServerContext } from './start.ts';
 
 /** The ClusterApiServer, with the bootstrap of each cluster on its first request. */
-export function createDefaultClusterApi(ctx: Pick<ServerContext, 'backend' | 'clock' | 'log'>): ClusterApiServer {
+export function createDefaultClusterApi(ctx: Pick<ServerContext, 'backend' | 'clock' | 'log'>): ClusterApiServer & { ensureBootstrapped(cluster: ClusterInfo): Promise<void> } {
   const log = ctx.log.child({ component: 'kube-apiserver' });
   const api = createClusterApiServer({ backend: ctx.backend, clock: ctx.clock, log });
   /** cluster uid -> bootstrap in progress or done */
@@ -37,6 +37,7 @@ export function createDefaultClusterApi(ctx: Pick<ServerContext, 'backend' | 'cl
   }
 
   return {
+    ensureBootstrapped, // (auth) the gateway authorizes against the bootstrap RBAC policy
     registry: (cluster) => api.registry(cluster),
     closeWatches: (uid) => api.closeWatches(uid),
     close: () => api.close(),

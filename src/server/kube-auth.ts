@@ -16,7 +16,10 @@ import { resolveCaller } from '../aws/core/identity.ts';
 import { describeInstance } from '../aws/ec2/shared.ts';
 import { authenticationMode, clusterCreatorArn, getCluster, listAccessEntries, scopeOfCluster } from '../aws/eks/shared.ts';
 import type { ClusterAuthSource } from '../kube/authn/authenticator.ts';
-import { authenticateRequest, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthSources } from '../kube/authn/request-auth.ts';
+import { authenticateRequest, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
+import { grantsFor } from '../kube/authz/access-policies.ts';
+import { authorize, forbiddenMessage, rulesFor, type Attributes, type BindingLike, type RbacSource, type RoleLike } from '../kube/authz/rbac.ts';
+import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
 import { jwks, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
 import { ensureSigningKey } from '../kube/authn/signing-keys.ts';
 import { isStatusError } from '../kube/apiserver/errors.ts';
@@ -30,6 +33,44 @@ export interface KubeAuthOptions {
   /** The cluster's registry (aws-auth ConfigMap, service accounts). */
   registry(cluster: ClusterInfo): ClusterRegistry;
   log?: Logger;
+  /** Authorize with RBAC and access policies after authenticating (403 Forbidden otherwise). */
+  authorize?: boolean;
+  /** Makes sure the cluster's bootstrap objects (RBAC policy) exist before authorizing. */
+  ensureBootstrapped?(cluster: ClusterInfo): Promise<void>;
+}
+
+/** attributesOf turns kube-apiserver's request info into authorizer attributes. */
+export function attributesOf(info: ReturnType<typeof parseRequestInfo>): Attributes {
+  if (!info.isResourceRequest) return { verb: info.verb.toLowerCase(), resourceRequest: false, path: info.path };
+  const a: Attributes = { verb: info.verb, resourceRequest: true, apiGroup: info.apiGroup, resource: info.resource };
+  if (info.subresource) a.subresource = info.subresource;
+  if (info.namespace) a.namespace = info.namespace;
+  if (info.name) a.name = info.name;
+  return a;
+}
+
+/** forbiddenStatus is the 403 metav1.Status kube-apiserver answers for a denied request. */
+export function forbiddenStatus(user: Pick<RequestUser, 'name' | 'groups'>, a: Attributes) {
+  const details: Record<string, string> = {};
+  if (a.resourceRequest) {
+    if (a.name) details.name = a.name;
+    if (a.apiGroup) details.group = a.apiGroup;
+    details.kind = a.resource!;
+  }
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: forbiddenMessage(user, a), reason: 'Forbidden', details, code: 403 };
+}
+
+/** rbacSource reads roles and bindings from a cluster's watch cache (synchronously; call reg.fresh() first). */
+export function rbacSource(reg: ClusterRegistry): RbacSource {
+  const res = (resource: string) => reg.scheme.get('rbac.authorization.k8s.io', 'v1', resource)!;
+  const one = (resource: string, ns: string, name: string) => reg.cache.get(reg.keyFor(res(resource), ns, name))?.obj as unknown as RoleLike | undefined;
+  const all = (resource: string, ns: string) => reg.cache.list(res(resource).storageResource, ns).map((e) => e.obj as unknown as BindingLike);
+  return {
+    getRole: (ns, name) => one('roles', ns, name),
+    getClusterRole: (name) => one('clusterroles', '', name),
+    listClusterRoleBindings: () => all('clusterrolebindings', ''),
+    listRoleBindings: (ns) => all('rolebindings', ns),
+  };
 }
 
 /** The gateway hook: resolves true when the request may go on (its user recorded), false after answering 401. */
@@ -98,7 +139,28 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     const r = await authenticateRequest(req, path, sources(cluster));
     if (r.ok) {
       setRequestUser(req, r.user);
-      return true;
+      if (!opts.authorize) return true;
+      // Authorization (RBAC plus the access entry's EKS access policies), as kube-apiserver's --authorization-mode=Node,RBAC on EKS.
+      try {
+        await opts.ensureBootstrapped?.(cluster);
+      } catch {
+        return true; // the API server answers 503 for a cluster it cannot bootstrap
+      }
+      const reg = opts.registry(cluster);
+      await reg.fresh();
+      const src = rbacSource(reg);
+      const grants = grantsFor(src, r.user.policies);
+      setRequestAuthorizer(req, {
+        can: (a) => authorize(src, r.user, a, grants),
+        rules: (ns) => rulesFor(src, r.user, ns, grants),
+      });
+      const q = req.url?.includes('?') ? new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)) : new URLSearchParams();
+      const a = attributesOf(parseRequestInfo((req.method ?? 'GET').toUpperCase(), path, q));
+      if (authorize(src, r.user, a, grants).allowed) return true;
+      const body = JSON.stringify(forbiddenStatus(r.user, a));
+      res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+      res.end(body);
+      return false;
     }
     log?.debug({ cluster: cluster.name, path, reason: r.reason }, 'kube request not authenticated');
     const body = JSON.stringify(unauthorizedStatus());

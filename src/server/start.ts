@@ -257,7 +257,7 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
       log: kubeLog,
       extraRoutes: (req, res, pathname) => oidc.handle(req, res, pathname), // (auth)
       // (auth) The default API server's requests are authenticated as EKS does; an injected ClusterApiHandler does its own.
-      authenticate: defaultApi ? createKubeAuthenticator({ deps, backend, registry: defaultApi.registry, log: kubeLog }) : undefined,
+      authenticate: defaultApi ? createKubeAuthenticator({ deps, backend, registry: defaultApi.registry, ensureBootstrapped: defaultApi.ensureBootstrapped, log: kubeLog, authorize: true }) : undefined,
       onRequest: (info, code, durationSeconds) => {
         const labels = { verb: info.verb, resource: info.resource, code: String(code) };
         metrics.kubeRequests.inc(labels);

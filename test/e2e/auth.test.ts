@@ -50,8 +50,8 @@ async function kubeconfigFor(name: string): Promise<string> {
   return kc;
 }
 
-function kubectl(kc: string, args: string[], input?: string) {
-  return runProcess('kubectl', ['--kubeconfig', kc, '--cache-dir', join(tmp, 'cache'), ...args], { env: awsCliEnv(), input });
+function kubectl(kc: string, args: string[], input?: string, creds?: { accessKeyId: string; secretAccessKey: string }) {
+  return runProcess('kubectl', ['--kubeconfig', kc, '--cache-dir', join(tmp, 'cache'), ...args], { env: awsCliEnv(creds), input });
 }
 
 /** A bearer token from `aws eks get-token` (what kubectl's exec plugin runs). */
@@ -208,10 +208,14 @@ describe('authentication: requests to the Kubernetes API', () => {
       assert.equal(r.status, 401, path);
       assert.deepEqual(JSON.parse(r.body), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
     }
-    for (const path of ['/version', '/healthz', '/livez', '/readyz', '/readyz/ping']) {
+    for (const path of ['/version', '/healthz', '/livez', '/readyz']) {
       const r = await kubeRequest('auth', 'GET', path, undefined);
       assert.equal(r.status, 200, `${path}: ${r.body}`);
     }
+    // Anonymous requests are then authorized as upstream: system:public-info-viewer names exact paths only.
+    const sub = await kubeRequest('auth', 'GET', '/readyz/ping', undefined);
+    assert.equal(sub.status, 403, sub.body);
+    assert.equal(JSON.parse(sub.body).message, 'forbidden: User "system:anonymous" cannot get path "/readyz/ping"');
     // A bad credential is refused even on a public path.
     assert.equal((await kubeRequest('auth', 'GET', '/version', 'not-a-token')).status, 401);
   });
@@ -249,5 +253,51 @@ describe('authentication: requests to the Kubernetes API', () => {
     const d = await kubeRequest('auth', 'DELETE', '/api/v1/namespaces/default/serviceaccounts/intruder', await eksToken('auth'));
     assert.equal(d.status, 200, d.body);
     assert.equal((await whoami(t2)).status, 401);
+  });
+});
+
+describe('authorization: RBAC and kubectl auth can-i', () => {
+  it('an IAM user mapped by aws-auth gets 403 until a RoleBinding grants it; can-i and whoami answer for it', async () => {
+    await aws('iam', 'create-user', '--user-name', 'dev');
+    const key = (await aws('iam', 'create-access-key', '--user-name', 'dev')).AccessKey;
+    const creds = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+    const awsAuth = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'aws-auth', namespace: 'kube-system' },
+      data: { mapUsers: '- userarn: arn:aws:iam::000000000000:user/dev\n  username: dev\n  groups: []\n' },
+    };
+    const c = await kubectl(kc, ['apply', '-f', '-'], JSON.stringify(awsAuth));
+    assert.equal(c.code, 0, c.stderr);
+
+    const denied = await kubectl(kc, ['get', 'pods', '-n', 'default'], undefined, creds);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /Error from server \(Forbidden\): pods is forbidden: User "dev" cannot list resource "pods" in API group "" in the namespace "default"/);
+    // kubectl auth can-i / whoami send protobuf, which localeks does not read yet: the same reviews in JSON.
+    const devToken = async () => (await awsJson(ep, ['eks', 'get-token', '--cluster-name', 'auth'], creds)).status.token as string;
+    const canI = async (token: string, verb: string, resource: string, namespace?: string) => {
+      const r = await kubeRequest('auth', 'POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', token, {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectAccessReview',
+        spec: { resourceAttributes: { verb, resource, ...(namespace ? { namespace } : {}) } },
+      });
+      assert.equal(r.status, 201, r.body);
+      return JSON.parse(r.body).status.allowed as boolean;
+    };
+    assert.equal(await canI(await devToken(), 'list', 'pods', 'default'), false);
+    const who = await kubeRequest('auth', 'POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', await devToken(), { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' });
+    assert.equal(who.status, 201, who.body);
+    assert.equal(JSON.parse(who.body).status.userInfo.username, 'dev');
+
+    const rb = { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'dev-view', namespace: 'default' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' }, subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'dev' }] };
+    assert.equal((await kubectl(kc, ['apply', '-f', '-'], JSON.stringify(rb))).code, 0);
+    const allowed = await kubectl(kc, ['get', 'pods', '-n', 'default'], undefined, creds);
+    assert.equal(allowed.code, 0, allowed.stderr);
+    const t = await devToken();
+    assert.equal(await canI(t, 'list', 'pods', 'default'), true);
+    assert.equal(await canI(t, 'delete', 'pods', 'default'), false);
+    assert.equal(await canI(t, 'list', 'pods', 'kube-system'), false);
+    // The cluster creator (system:masters) may do anything.
+    assert.equal(await canI(await eksToken('auth'), 'delete', 'nodes'), true);
   });
 });

@@ -62,7 +62,7 @@ describe('eks with @aws-sdk/client-eks', () => {
     assert.equal(c.status, 'ACTIVE');
     assert.equal(c.endpoint, `${srv.kubeEndpoint}/clusters/sdk`);
     assert.ok(c.certificateAuthority?.data);
-    assert.match(c.identity?.oidc?.issuer ?? '', /\/_localeks\/oidc\/us-east-1\/id\/[0-9A-F]{32}$/);
+    assert.match(c.identity?.oidc?.issuer ?? '', /^https:\/\/.*\/oidc\/us-east-1\/id\/[0-9A-F]{32}$/); // https on the Kubernetes endpoint (IAM needs https)
     assert.equal(c.arn, 'arn:aws:eks:us-east-1:000000000000:cluster/sdk');
     const list = await send<E.ListClustersCommandOutput>(new E.ListClustersCommand({ maxResults: 10 }));
     assert.deepEqual(list.clusters, ['sdk']);

@@ -127,7 +127,7 @@ describe('EKS clusters', () => {
     assert.equal(c.status, 'ACTIVE');
     assert.equal(c.endpoint, 'https://127.0.0.1:6443/clusters/prod');
     assert.equal(Buffer.from(c.certificateAuthority.data, 'base64').toString(), env.deps.config.caCertPem);
-    assert.match(c.identity.oidc.issuer, /^http:\/\/127\.0\.0\.1:4566\/_localeks\/oidc\/eu-west-1\/id\/[0-9A-F]{32}$/);
+    assert.match(c.identity.oidc.issuer, /^https:\/\/127\.0\.0\.1:6443\/oidc\/eu-west-1\/id\/[0-9A-F]{32}$/); // https on the Kubernetes endpoint (IAM needs https)
     assert.equal(c.kubernetesNetworkConfig.serviceIpv4Cidr, '10.100.0.0/16');
     assert.equal(c.platformVersion, 'eks.17');
     assert.match(c.resourcesVpcConfig.clusterSecurityGroupId, /^sg-/);

@@ -51,7 +51,7 @@ import { kubeVersionInfo } from './version.ts';
 import { loadModels, modelClassOf, pruneModelFields } from './models.ts';
 import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
-import { requestUser } from '../authn/request-auth.ts';
+import { requestAuthorizer, requestUser, selfAccessReview, selfRulesReview } from '../authn/request-auth.ts';
 import { evictPod } from './eviction.ts';
 
 /** The logger shape the API server uses (pino's). */
@@ -474,6 +474,10 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       // (auth) SelfSubjectReview answers with the authenticated user when the gateway recorded one.
       const who = r.resource === 'selfsubjectreviews' ? requestUser(req) : undefined;
       if (who) out.status = { userInfo: { username: who.name, ...(who.uid ? { uid: who.uid } : {}), groups: who.groups, ...(Object.keys(who.extra).length ? { extra: who.extra } : {}) } };
+      // (auth) Self access reviews answer with the authorizer the gateway recorded (RBAC and EKS access policies).
+      const authz = requestAuthorizer(req);
+      if (authz && r.resource === 'selfsubjectaccessreviews') out.status = selfAccessReview(authz, body?.spec ?? {});
+      if (authz && r.resource === 'selfsubjectrulesreviews') out.status = selfRulesReview(authz, String(body?.spec?.namespace ?? ''));
       return sendJson(res, 201, out);
     }
     switch (verb) {

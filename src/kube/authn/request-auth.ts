@@ -18,6 +18,7 @@ import type { Status } from '../api/types.ts';
 import { authenticateEksToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
 import { verifyServiceAccountToken, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
 import type { JWK } from 'jose';
+import type { Attributes, Decision, PolicyRule } from '../authz/rbac.ts';
 
 /** The audience kube-apiserver accepts by default (EKS runs with --api-audiences=https://kubernetes.default.svc). */
 export const API_AUDIENCE = 'https://kubernetes.default.svc';
@@ -121,4 +122,49 @@ export function setRequestUser(req: IncomingMessage, user: RequestUser): void {
 /** requestUser is the user recorded for a request, undefined when none was (servers without authentication). */
 export function requestUser(req: IncomingMessage): RequestUser | undefined {
   return users.get(req);
+}
+
+/** What the API server may ask about a request's user (SelfSubjectAccessReview, SelfSubjectRulesReview). */
+export interface RequestAuthorizer {
+  can(a: Attributes): Decision;
+  rules(namespace: string): PolicyRule[];
+}
+
+const authorizers = new WeakMap<IncomingMessage, RequestAuthorizer>();
+
+/** setRequestAuthorizer records the authorizer of a request's user (the gateway, after authorizing it). */
+export function setRequestAuthorizer(req: IncomingMessage, a: RequestAuthorizer): void {
+  authorizers.set(req, a);
+}
+
+/** requestAuthorizer is the authorizer recorded for a request, undefined when authorization is not enforced. */
+export function requestAuthorizer(req: IncomingMessage): RequestAuthorizer | undefined {
+  return authorizers.get(req);
+}
+
+/** selfAccessReview answers a SelfSubjectAccessReview spec (status.allowed, as upstream words it). */
+export function selfAccessReview(authz: RequestAuthorizer, spec: { resourceAttributes?: any; nonResourceAttributes?: any }): { allowed: boolean; reason?: string } {
+  let a: Attributes;
+  if (spec.resourceAttributes) {
+    const ra = spec.resourceAttributes;
+    a = { verb: String(ra.verb ?? ''), resourceRequest: true, apiGroup: String(ra.group ?? ''), resource: String(ra.resource ?? '') };
+    if (ra.subresource) a.subresource = String(ra.subresource);
+    if (ra.namespace) a.namespace = String(ra.namespace);
+    if (ra.name) a.name = String(ra.name);
+  } else {
+    const na = spec.nonResourceAttributes ?? {};
+    a = { verb: String(na.verb ?? ''), resourceRequest: false, path: String(na.path ?? '') };
+  }
+  const d = authz.can(a);
+  return d.allowed ? { allowed: true, reason: d.reason } : { allowed: false };
+}
+
+/** selfRulesReview answers a SelfSubjectRulesReview for a namespace. */
+export function selfRulesReview(authz: RequestAuthorizer, namespace: string) {
+  const rules = authz.rules(namespace);
+  return {
+    resourceRules: rules.filter((r) => !r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) })),
+    nonResourceRules: rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
+    incomplete: false,
+  };
 }
