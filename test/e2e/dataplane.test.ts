@@ -143,6 +143,10 @@ describe('data plane: nodes, scheduler and kubelets with kubectl', () => {
     assert.equal(p.status.hostIP, instances[0].PrivateIpAddress);
     const ev = await kubectlJson(['get', 'events', '--field-selector', 'involvedObject.name=web,reason=Scheduled']);
     assert.equal(ev.items[0]?.message, `Successfully assigned default/web to ${p.spec.nodeName}`);
+    const started = await waitFor(async () => (await kubectlJson(['get', 'events', '--field-selector', 'involvedObject.name=web,reason=Started'])).items[0], { what: 'Started event' });
+    assert.equal(started.message, 'Started container app');
+    assert.equal(started.source.component, 'kubelet');
+    assert.equal(started.source.host, p.spec.nodeName);
   });
 
   it('a Pod asking for 100 CPUs stays Pending with the FailedScheduling event', async () => {

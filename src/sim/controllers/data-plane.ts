@@ -28,7 +28,7 @@
  * due nodes of a cluster in one batch per tick.
  *
  * Not done yet: node status heartbeats (lastHeartbeatTime moves only when
- * something else changes), kubelet events (Pulling/Pulled/Created/Started),
+ * something else changes), kubelet events other than Pulled/Created/Started (Killing, probes),
  * restarts of restartPolicy Always containers that end, the node lifecycle
  * controller's taints and evictions.
  */
@@ -405,7 +405,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
 
   // ---------------------------------------------------------------- scheduler
 
-  async function recordEvent(c: ClusterRt, pod: KObject, type: string, reason: string, message: string, component: string): Promise<void> {
+  async function recordEvent(c: ClusterRt, pod: KObject, type: string, reason: string, message: string, component: string, fieldPath?: string): Promise<void> {
     const evRes = res(c.reg, '', 'v1', 'events');
     const now = timestamp(clock.now());
     const m = pod.metadata!;
@@ -414,7 +414,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         apiVersion: 'v1',
         kind: 'Event',
         metadata: { name: `${m.name}.${randomBytes(8).toString('hex')}`, namespace: m.namespace },
-        involvedObject: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion },
+        involvedObject: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
         reason,
         message,
         source: { component, ...(component === SCHEDULER ? {} : { host: pod.spec?.nodeName }) },
@@ -562,7 +562,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           continue;
         }
         if (pod.spec?.hostNetwork) {
-          guard(pod, () => writeStatus(c, pod, runningStatus(pod, net, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod))));
+          guard(pod, async () => {
+            await writeStatus(c, pod, runningStatus(pod, net, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
+            await containerEvents(c, pod);
+          });
         } else if (!c.busy.has(m.uid!)) {
           const l = needIp.get(own.subnetId) ?? [];
           l.push(pod);
@@ -605,6 +608,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         guard(pod, async () => {
           try {
             await writeStatus(c, pod, runningStatus(pod, { hostIP: node.ip, podIP: ips[k]! }, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
+            await containerEvents(c, pod);
           } catch (err) {
             await releasePrivateIps(deps.state, scope, subnet, [ips[k]!]).catch(() => {});
             throw err;
@@ -613,6 +617,17 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       });
     }
     await Promise.all(jobs);
+  }
+
+  /** The kubelet's events for a started pod: Pulled, Created, Started per container (Kubernetes 1.31 wording). */
+  async function containerEvents(c: ClusterRt, pod: KObject): Promise<void> {
+    const evs: Promise<void>[] = [];
+    for (const ctr of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      evs.push(recordEvent(c, pod, 'Normal', 'Pulled', `Container image "${ctr.image}" already present on machine`, 'kubelet', `spec.containers{${ctr.name}}`));
+      evs.push(recordEvent(c, pod, 'Normal', 'Created', `Created container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`));
+      evs.push(recordEvent(c, pod, 'Normal', 'Started', `Started container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`));
+    }
+    await Promise.all(evs);
   }
 
   function delayOf(pod: KObject): number {
