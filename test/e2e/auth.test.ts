@@ -301,3 +301,34 @@ describe('authorization: RBAC and kubectl auth can-i', () => {
     assert.equal(await canI(await eksToken('auth'), 'delete', 'nodes'), true);
   });
 });
+
+describe('authorization: EKS access entries and access policies (authentication mode API)', () => {
+  it('the creator is admin through AmazonEKSClusterAdminPolicy; a namespace-scoped AmazonEKSViewPolicy reads only there', async () => {
+    await aws('eks', 'create-cluster', '--name', 'auth-api', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1,subnet-2', '--access-config', 'authenticationMode=API');
+    const admin = (await aws('eks', 'get-token', '--cluster-name', 'auth-api')).status.token as string;
+    const ns = await kubeRequest('auth-api', 'GET', '/api/v1/namespaces', admin);
+    assert.equal(ns.status, 200, ns.body);
+
+    await aws('iam', 'create-user', '--user-name', 'viewer');
+    const key = (await aws('iam', 'create-access-key', '--user-name', 'viewer')).AccessKey;
+    const creds = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+    const viewerToken = async () => (await awsJson(ep, ['eks', 'get-token', '--cluster-name', 'auth-api'], creds)).status.token as string;
+    // Not mapped yet: 401.
+    assert.equal((await kubeRequest('auth-api', 'GET', '/api/v1/namespaces/default/pods', await viewerToken())).status, 401);
+
+    const principal = 'arn:aws:iam::000000000000:user/viewer';
+    await aws('eks', 'create-access-entry', '--cluster-name', 'auth-api', '--principal-arn', principal);
+    await aws('eks', 'associate-access-policy', '--cluster-name', 'auth-api', '--principal-arn', principal, '--policy-arn', 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy', '--access-scope', 'type=namespace,namespaces=default');
+    const t = await viewerToken();
+    assert.equal((await kubeRequest('auth-api', 'GET', '/api/v1/namespaces/default/pods', t)).status, 200);
+    const other = await kubeRequest('auth-api', 'GET', '/api/v1/namespaces/kube-system/pods', t);
+    assert.equal(other.status, 403, other.body);
+    assert.equal(JSON.parse(other.body).message, `pods is forbidden: User "${principal}" cannot list resource "pods" in API group "" in the namespace "kube-system"`);
+    const del = await kubeRequest('auth-api', 'DELETE', '/api/v1/namespaces/default/pods/x', t);
+    assert.equal(del.status, 403, del.body);
+
+    // Deleting the access entry takes the access away.
+    await aws('eks', 'delete-access-entry', '--cluster-name', 'auth-api', '--principal-arn', principal);
+    assert.equal((await kubeRequest('auth-api', 'GET', '/api/v1/namespaces/default/pods', await viewerToken())).status, 401);
+  });
+});
