@@ -60,6 +60,39 @@ export function forbiddenStatus(user: Pick<RequestUser, 'name' | 'groups'>, a: A
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: forbiddenMessage(user, a), reason: 'Forbidden', details, code: 403 };
 }
 
+/**
+ * impersonation reads the Impersonate-* headers (upstream's
+ * WithImpersonation filter): the user to act as and the authorizer checks
+ * (verb impersonate on users, groups, serviceaccounts, uids, userextras).
+ */
+export function impersonation(req: IncomingMessage): { user: RequestUser; checks: Attributes[] } | undefined {
+  const h = req.headersDistinct ?? {};
+  const userName = h['impersonate-user']?.[0];
+  const groups = h['impersonate-group'] ?? [];
+  const uid = h['impersonate-uid']?.[0];
+  const extraKeys = Object.keys(h).filter((k) => k.startsWith('impersonate-extra-'));
+  if (userName === undefined && groups.length === 0 && uid === undefined && extraKeys.length === 0) return undefined;
+  const checks: Attributes[] = [];
+  const sa = userName ? /^system:serviceaccount:([^:]+):([^:]+)$/.exec(userName) : null;
+  if (sa) checks.push({ verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'serviceaccounts', namespace: sa[1]!, name: sa[2]! });
+  else if (userName) checks.push({ verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'users', name: userName });
+  for (const g of groups) checks.push({ verb: 'impersonate', resourceRequest: true, apiGroup: '', resource: 'groups', name: g });
+  if (uid !== undefined) checks.push({ verb: 'impersonate', resourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'uids', name: uid });
+  const extra: Record<string, string[]> = {};
+  for (const k of extraKeys) {
+    const key = decodeURIComponent(k.slice('impersonate-extra-'.length));
+    extra[key] = h[k] ?? [];
+    for (const v of extra[key]!) checks.push({ verb: 'impersonate', resourceRequest: true, apiGroup: 'authentication.k8s.io', resource: 'userextras', subresource: key, name: v });
+  }
+  const name = userName ?? '';
+  const allGroups = [...groups];
+  if (sa) allGroups.push('system:serviceaccounts', `system:serviceaccounts:${sa[1]}`);
+  if (name !== 'system:anonymous' && !allGroups.includes('system:authenticated')) allGroups.push('system:authenticated');
+  const user: RequestUser = { name, groups: allGroups, extra, policies: [], via: 'static-token' };
+  if (uid !== undefined) user.uid = uid;
+  return { user, checks };
+}
+
 /** rbacSource reads roles and bindings from a cluster's watch cache (synchronously; call reg.fresh() first). */
 export function rbacSource(reg: ClusterRegistry): RbacSource {
   const res = (resource: string) => reg.scheme.get('rbac.authorization.k8s.io', 'v1', resource)!;
@@ -149,7 +182,22 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
       const reg = opts.registry(cluster);
       await reg.fresh();
       const src = rbacSource(reg);
-      const grants = grantsFor(src, r.user.policies);
+      let grants = grantsFor(src, r.user.policies);
+      // Impersonation (kubectl --as / --as-group): each impersonated attribute needs the `impersonate` verb.
+      const imp = impersonation(req);
+      if (imp) {
+        for (const a of imp.checks) {
+          if (!authorize(src, r.user, a, grants).allowed) {
+            const body = JSON.stringify(forbiddenStatus(r.user, a));
+            res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+            res.end(body);
+            return false;
+          }
+        }
+        r.user = imp.user;
+        grants = []; // EKS access policies belong to the IAM principal, not to whom it impersonates
+        setRequestUser(req, r.user);
+      }
       setRequestAuthorizer(req, {
         can: (a) => authorize(src, r.user, a, grants),
         rules: (ns) => rulesFor(src, r.user, ns, grants),

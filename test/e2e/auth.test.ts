@@ -302,6 +302,21 @@ describe('authorization: RBAC and kubectl auth can-i', () => {
   });
 });
 
+describe('authorization: impersonation (kubectl --as)', () => {
+  it('an admin acts as dev with dev\'s permissions; dev may not impersonate', async () => {
+    // dev (aws-auth mapUsers) has the view ClusterRole in default from the test above.
+    const ok = await kubectl(kc, ['get', 'pods', '-n', 'default', '--as', 'dev']);
+    assert.equal(ok.code, 0, ok.stderr);
+    const no = await kubectl(kc, ['get', 'pods', '-n', 'kube-system', '--as', 'dev']);
+    assert.match(no.stderr, /pods is forbidden: User "dev" cannot list resource "pods" in API group "" in the namespace "kube-system"/);
+    const key = (await aws('iam', 'create-access-key', '--user-name', 'dev')).AccessKey;
+    const creds = { accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+    const esc = await kubectl(kc, ['get', 'pods', '-n', 'kube-system', '--as', 'kubernetes-admin', '--as-group', 'system:masters'], undefined, creds);
+    assert.notEqual(esc.code, 0);
+    assert.match(esc.stderr, /users "kubernetes-admin" is forbidden: User "dev" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  });
+});
+
 describe('authorization: EKS access entries and access policies (authentication mode API)', () => {
   it('the creator is admin through AmazonEKSClusterAdminPolicy; a namespace-scoped AmazonEKSViewPolicy reads only there', async () => {
     await aws('eks', 'create-cluster', '--name', 'auth-api', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1,subnet-2', '--access-config', 'authenticationMode=API');
