@@ -35,7 +35,12 @@ export interface AwsCliOptions {
   env?: NodeJS.ProcessEnv;
   /** Written to stdin. */
   input?: string;
+  /** The CLI binary (default `aws`, the v1 CLI; AWS_CLI_V2 for Debian's v2). */
+  cli?: string;
 }
+
+/** Where Debian's awscli package (the v2 CLI) installs; `aws` on PATH is v1. */
+export const AWS_CLI_V2 = '/usr/bin/aws';
 
 /** awsCliEnv is the environment every aws CLI / boto3 child runs with: no real credentials or config files. */
 export function awsCliEnv(opts: AwsCliOptions = {}): NodeJS.ProcessEnv {
@@ -63,7 +68,7 @@ export function awsCliEnv(opts: AwsCliOptions = {}): NodeJS.ProcessEnv {
 
 /** runAws never throws for a failed command: check `code` (and `errorCode`). */
 export async function runAws(endpoint: string, args: string[], opts: AwsCliOptions = {}): Promise<AwsCliResult> {
-  const r = await runProcess('aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], {
+  const r = await runProcess(opts.cli ?? 'aws', [...args, '--endpoint-url', endpoint, '--output', 'json'], {
     env: awsCliEnv(opts),
     input: opts.input,
   });
