@@ -21,7 +21,7 @@ import type { TimingProfile } from './aws/core/deps.ts';
 import type { LogLevel } from './server/config.ts';
 import { type RunningServer, startServer } from './server/start.ts';
 
-export { eksToken } from './fixtures/eks-token.ts';
+export { createEksToken as eksToken } from './kube/authn/eks-token.ts';
 export type { RunningServer } from './server/start.ts';
 
 /** Options of startLocaleks; every field is optional. */

@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { awsJson, runAws } from '../helpers/aws-cli.ts';
 import { startTestServer, type TestServer, waitFor } from '../helpers/server.ts';
-import { eksToken } from '../../src/fixtures/eks-token.ts';
+import { createEksToken as eksToken } from '../../src/kube/authn/eks-token.ts';
 import { clusterInfoOf } from '../../src/aws/eks/shared.ts';
 import { ensureSigningKey } from '../../src/kube/authn/signing-keys.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { parseToken, TOKEN_PREFIX, TokenError, verifyTokenSignature } from './eks-token.ts';
+import { createEksToken, parseToken, TOKEN_PREFIX, TokenError, verifyTokenSignature } from './eks-token.ts';
 
 /** A real token from the aws CLI (it presigns offline). */
 function cliToken(cluster: string, secret = 'secret', region = 'eu-west-2'): string {
@@ -49,4 +49,16 @@ test('malformed tokens are rejected with the authenticator wording', () => {
   for (const [tok, re] of cases) {
     assert.throws(() => parseToken(tok, new Date()), (e) => e instanceof TokenError && re.test(e.message), `expected ${re} for ${tok.slice(0, 60)}`);
   }
+});
+
+test('createEksToken makes the same kind of token the aws CLI makes, verifiable only for its cluster', () => {
+  const now = new Date();
+  const t = createEksToken({ clusterName: 'demo', region: 'eu-west-2', accessKeyId: 'AKIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'tok', now });
+  const p = parseToken(t, now);
+  assert.equal(p.sessionToken, 'tok');
+  assert.equal(verifyTokenSignature(p, 'demo', 'secret'), true);
+  assert.equal(verifyTokenSignature(p, 'other', 'secret'), false);
+  // Same URL shape as the CLI's: only the signature and date differ.
+  const cli = new URL(Buffer.from(cliToken('demo').slice(TOKEN_PREFIX.length), 'base64url').toString());
+  assert.deepEqual([...p.url.searchParams.keys()].filter((k) => k !== 'X-Amz-Security-Token').sort(), [...cli.searchParams.keys()].sort());
 });
