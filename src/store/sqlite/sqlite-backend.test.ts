@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -123,5 +123,13 @@ test('sqlite: a compaction cut short by close finishes after reopen', async () =
     (await b.range({ prefix: '/cc/' })).kvs.map((kv) => kv.value),
     ['38', '39'],
   );
+  await b.close();
+});
+
+test('sqlite: the database and its WAL are readable by the owner only (they hold keys)', async () => {
+  const dir = freshDir();
+  const b = await SqliteBackend.open({ dir, compaction: false });
+  await b.put('/k/secret', 'key material');
+  for (const f of ['state.db', 'state.db-wal']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
   await b.close();
 });

@@ -46,7 +46,7 @@
  * in small id-range batches that go through the same write queue, so writes
  * are never blocked for long.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -177,8 +177,14 @@ export class SqliteBackend implements Backend {
   }
 
   private constructor(opts: SqliteBackendOptions) {
-    mkdirSync(opts.dir, { recursive: true });
-    this.db = new Database(join(opts.dir, opts.file ?? 'state.db'));
+    mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
+    const file = join(opts.dir, opts.file ?? 'state.db');
+    // The store holds secrets (KMS key material, service account signing
+    // keys, the instance CA key): owner-only. SQLite gives its -wal and -shm
+    // files the database file's mode, so setting it here covers them.
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
+    this.db = new Database(file);
     // 2 KiB pages (new databases only): a write dirties a leaf of the log's
     // name index and of `latest` at random places, and each dirty page goes
     // to the WAL whole; halving the page cuts WAL bytes per write by ~40%
