@@ -19,7 +19,7 @@ import { type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256, arg, freePort, startChild, stopChild } from './lib/harness.ts';
+import { Sha256, arg, freePort, startChild, stopChild, runPool } from './lib/harness.ts';
 
 const VPCS = Number(arg('vpcs', '200'));
 const SUBNETS_PER_VPC = 4;
@@ -83,19 +83,7 @@ const first = (xml: string, tag: string): string => {
 const count = (xml: string, tag: string): number => xml.split(`<${tag}>`).length - 1;
 
 /** Runs tasks with at most CONCURRENCY in flight. */
-async function pool<T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= n) return;
-      out[i] = await task(i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
+const pool = <T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> => runPool(n, CONCURRENCY, task);
 
 interface PhaseResult {
   name: string;

@@ -25,7 +25,7 @@ import { type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { arg, freePort, startChild, stopChild } from './lib/harness.ts';
+import { arg, freePort, startChild, stopChild, runPool } from './lib/harness.ts';
 
 const CLUSTERS = Number(arg('clusters', '50'));
 const READS = Number(arg('reads', '5000'));
@@ -127,19 +127,8 @@ class EksClient {
   }
 }
 
-async function pool<T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= n) return;
-      out[i] = await task(i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
+/** Runs tasks with at most CONCURRENCY in flight. */
+const pool = <T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> => runPool(n, CONCURRENCY, task);
 
 interface PhaseResult {
   name: string;

@@ -21,7 +21,7 @@ import { type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256, arg, freePort, startChild, stopChild } from './lib/harness.ts';
+import { Sha256, arg, freePort, startChild, stopChild, runPool } from './lib/harness.ts';
 
 const ROLES = Number(arg('roles', '200'));
 const CONCURRENCY = Number(arg('concurrency', '8'));
@@ -96,19 +96,8 @@ class Client {
 
 const count = (xml: string, tag: string): number => xml.split(`<${tag}>`).length - 1;
 
-async function pool<T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> {
-  const out: T[] = new Array(n);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(CONCURRENCY, n) }, async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= n) return;
-      out[i] = await task(i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
-}
+/** Runs tasks with at most CONCURRENCY in flight. */
+const pool = <T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> => runPool(n, CONCURRENCY, task);
 
 interface PhaseResult {
   name: string;

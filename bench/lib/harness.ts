@@ -88,3 +88,18 @@ export async function stopChild(child: ChildProcess): Promise<void> {
     setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
   });
 }
+
+/** runPool runs task(0..n-1) with at most `concurrency` in flight and returns the results in order. */
+export async function runPool<T>(n: number, concurrency: number, task: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(n);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, n) }, async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      out[i] = await task(i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
