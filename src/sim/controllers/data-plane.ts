@@ -48,6 +48,7 @@ import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
 import { buildNode } from './node-object.ts';
 import { syncReplicaSets } from './replicaset-controller.ts';
 import { syncDeployments } from './deployment-controller.ts';
+import { WORKLOAD_CONTROLLERS, workloadResources } from './workload-controllers.ts';
 
 /** How often (simulated ms) instance states are polled. */
 export const TICK_MS = 1000;
@@ -135,6 +136,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
   let cancelWake: (() => void) | undefined;
   let wakeAt = Infinity;
   const startDelay = START_DELAY_MS[deps.config.timingProfile] ?? START_DELAY_MS.fast!;
+  const TRIGGERS = new Set(['pods', 'nodes', 'apps/replicasets', 'apps/deployments', ...workloadResources()]);
 
   function wake(at: number): void {
     if (stopped || at >= wakeAt) return;
@@ -198,7 +200,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     rt.unsubscribe = reg.cache.onAny((evs: CacheEvent[]) => {
       let relevant = false;
       for (const ev of evs) {
-        if (ev.resource !== 'pods' && ev.resource !== 'nodes' && ev.resource !== 'apps/replicasets' && ev.resource !== 'apps/deployments') continue;
+        if (!TRIGGERS.has(ev.resource)) continue;
         relevant = true;
         if (ev.resource === 'pods' && ev.type === 'DELETED') podGone(rt, ev.obj);
       }
@@ -246,6 +248,14 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await syncDeployments({ reg: c.reg, nowMs: clock.nowMs(), log });
     await c.reg.fresh();
     await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log });
+    for (const ctl of WORKLOAD_CONTROLLERS) {
+      await c.reg.fresh();
+      try {
+        await ctl.sync({ reg: c.reg, info: c.info, deps, clock, nowMs: clock.nowMs(), wake, log });
+      } catch (e) {
+        log.warn({ err: e, cluster: c.info.name, controller: ctl.name }, 'controller pass failed');
+      }
+    }
     await c.reg.fresh();
     await schedulePods(c);
     await runKubelets(c);
