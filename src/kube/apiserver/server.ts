@@ -7,6 +7,7 @@
  * ClusterApiHandler; the HTTPS gateway calls handle() for every request under
  * /clusters/<endpointId>.
  */
+import type { PodAdmissionPlugin } from './pod-admission-plugins.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import type { Backend } from '../../store/backend.ts';
@@ -66,6 +67,8 @@ export interface ClusterApiServerOptions {
   backend: Backend;
   clock?: Clock;
   log: Log;
+  /** Pod create admission from outside the API server (EKS webhooks, Fargate), in order. */
+  podAdmission?: readonly PodAdmissionPlugin[];
 }
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -264,7 +267,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     let st = states.get(cluster.uid);
     if (!st) {
       const scheme = new Scheme();
-      const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme });
+      const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme, podAdmission: opts.podAdmission });
       st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), gc: new GarbageCollector(registry, log), quota: new QuotaController(registry, log), watches: new Set() };
       states.set(cluster.uid, st);
       st.namespaces.start();

@@ -39,6 +39,7 @@ import { ServiceAllocator } from './service-allocator.ts';
 import { selectableFields, strategyFor } from './strategies.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodCreate, admitPodSecurity } from '../admission.ts';
+import type { PodAdmissionPlugin } from '../pod-admission-plugins.ts';
 import { admitLimitRanges, admitQuota } from '../quota.ts';
 import { runWebhooks } from '../webhooks.ts';
 
@@ -174,6 +175,8 @@ export interface RegistryDeps {
   clock: Clock;
   cluster: ClusterInfo;
   scheme: Scheme;
+  /** Pod create admission contributed from outside the API server (run in order). */
+  podAdmission?: readonly PodAdmissionPlugin[];
 }
 
 /** Hooks other parts of the API server install (admission, controllers). */
@@ -192,6 +195,7 @@ export class ClusterRegistry {
   readonly cache: WatchCache;
   readonly services: ServiceAllocator;
   hooks: RegistryHooks = {};
+  readonly podAdmission: readonly PodAdmissionPlugin[];
   /** Revision of the newest write this registry made (reads wait for the cache to reach it). */
   lastWrite = 0;
 
@@ -200,6 +204,7 @@ export class ClusterRegistry {
     this.clock = deps.clock;
     this.cluster = deps.cluster;
     this.scheme = deps.scheme;
+    this.podAdmission = deps.podAdmission ?? [];
     this.prefix = `${storePrefix(deps.cluster)}registry/`;
     this.cache = new WatchCache(deps.backend, this.prefix);
     this.services = new ServiceAllocator(deps.cluster.serviceIpv4Cidr, () => this.cache.list('services', '').map((e) => e.obj));
@@ -446,6 +451,7 @@ export class ClusterRegistry {
     await this.namespaceLifecycle(res, meta.namespace ?? '', meta.name!);
     if (res.storageResource === 'pods') {
       await admitPodCreate(this, obj);
+      for (const plugin of this.podAdmission) await plugin.admit({ reg: this, pod: obj, dryRun: !!opts.dryRun });
       admitLimitRanges(this, obj);
     }
     await runWebhooks(this, 'mutating', 'CREATE', res, '', obj, undefined, !!opts.dryRun);
