@@ -14,6 +14,8 @@ import { LOCALEKS_VERSION } from '../server/version.ts';
 import { clockCommand } from './commands/clock.ts';
 import { resetCommand } from './commands/reset.ts';
 import { snapshotCommand } from './commands/snapshot.ts';
+import { eksctlCommands } from './commands/eksctl-commands.ts';
+import { authCommands } from './commands/auth-commands.ts';
 
 /** readyLine is the one line `serve` prints when it is ready. */
 export function readyLine(s: { awsEndpoint: string; kubeEndpoint: string; config: Pick<ServeConfig, 'store' | 'dataDir'> }): string {
@@ -54,6 +56,8 @@ export function buildProgram(): Command {
 
   // Fixture commands (reset, snapshots, clock) against a running server: src/cli/commands/.
   program.addCommand(resetCommand()).addCommand(snapshotCommand()).addCommand(clockCommand());
+  // Cluster commands in eksctl's shape, and access (kubeconfig): src/cli/commands/.
+  for (const c of [...eksctlCommands(), ...authCommands()]) program.addCommand(c);
 
   program
     .command('version')
