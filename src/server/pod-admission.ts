@@ -1,12 +1,13 @@
 /**
  * The pod admission plugins localeks runs in every cluster's API server, as
  * EKS runs its webhooks in the control plane (see
- * kube/apiserver/pod-admission-plugins.ts). Each entry is built from the
- * server context; add one line per plugin.
+ * kube/apiserver/pod-admission-plugins.ts), in order.
  */
 import type { PodAdmissionPlugin } from '../kube/apiserver/pod-admission-plugins.ts';
+import { podIdentityAdmission } from '../kube/authn/pod-identity-admission.ts';
+import { fargateAdmission } from '../sim/fargate/admission.ts';
 import type { ServerContext } from './start.ts';
 
-export function podAdmissionPlugins(_ctx: Pick<ServerContext, 'deps' | 'log'>): PodAdmissionPlugin[] {
-  return [];
+export function podAdmissionPlugins(ctx: Pick<ServerContext, 'deps' | 'log'>): PodAdmissionPlugin[] {
+  return [...fargateAdmission(ctx.deps), ...podIdentityAdmission(ctx.deps)];
 }

@@ -8,12 +8,15 @@
  * should trigger a pass.
  *
  * To add a controller: write `src/sim/controllers/<name>-controller.ts`
- * exporting a `WorkloadController`, and list it in WORKLOAD_CONTROLLERS.
+ * exporting a `WorkloadController`, and list it in core-controllers.ts or
+ * app-controllers.ts.
  */
 import type { AwsDeps } from '../../aws/core/deps.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import type { ClusterInfo } from '../../kube/types.ts';
 import type { Clock } from '../clock.ts';
+import { CORE_CONTROLLERS } from './core-controllers.ts';
+import { APP_CONTROLLERS } from './app-controllers.ts';
 
 export interface ControllerContext {
   reg: ClusterRegistry;
@@ -35,7 +38,7 @@ export interface WorkloadController {
 }
 
 /** The controllers run in this order on every pass. */
-export const WORKLOAD_CONTROLLERS: readonly WorkloadController[] = [];
+export const WORKLOAD_CONTROLLERS: readonly WorkloadController[] = [...CORE_CONTROLLERS, ...APP_CONTROLLERS];
 
 /** Every resource name any workload controller listens to. */
 export function workloadResources(): Set<string> {

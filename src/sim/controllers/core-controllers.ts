@@ -1,0 +1,8 @@
+/**
+ * Workload controllers for nodes and services: DaemonSet, EndpointSlice and
+ * Endpoints, ServiceAccount and root CA ConfigMap per namespace,
+ * PodDisruptionBudget status (see workload-controllers.ts).
+ */
+import type { WorkloadController } from './workload-controllers.ts';
+
+export const CORE_CONTROLLERS: readonly WorkloadController[] = [];
