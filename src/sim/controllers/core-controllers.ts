@@ -4,5 +4,6 @@
  * PodDisruptionBudget status (see workload-controllers.ts).
  */
 import type { WorkloadController } from './workload-controllers.ts';
+import { daemonSetController } from './daemonset-controller.ts';
 
-export const CORE_CONTROLLERS: readonly WorkloadController[] = [];
+export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController];
