@@ -120,10 +120,25 @@ async function readObject(reg: ClusterRegistry, resource: string, ns: string, na
   }
 }
 
+/** localHostsOf: the host:port forms a client may use for the AWS endpoint (loopback names are interchangeable). */
+export function localHostsOf(endpoint: string): string[] {
+  let u: URL;
+  try {
+    u = new URL(endpoint);
+  } catch {
+    return [];
+  }
+  const port = u.port ? `:${u.port}` : '';
+  const loopback = ['127.0.0.1', 'localhost', '[::1]'];
+  return loopback.includes(u.hostname) ? loopback.map((h) => h + port) : [u.host];
+}
+
 /** createKubeAuthenticator builds the hook described above. */
 export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate {
   const { deps, backend, log } = opts;
   const { state } = deps;
+
+  const localStsHosts = localHostsOf(deps.config.awsEndpoint);
 
   function sources(cluster: ClusterInfo): RequestAuthSources {
     return {
@@ -135,6 +150,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
         const awsAuth = mode === 'API' ? undefined : await readObject(opts.registry(cluster), 'configmaps', 'kube-system', 'aws-auth');
         const src: ClusterAuthSource = {
           clusterName: cluster.name,
+          clusterArn: doc?.arn ?? `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
           accountId: cluster.accountId,
           authenticationMode: mode,
           creatorArn: clusterCreatorArn(state, cluster),
@@ -144,7 +160,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
           ec2PrivateDnsName: (id) => describeInstance(deps, scopeOfCluster(cluster), id)?.PrivateDnsName,
         };
         // EKS tokens are presigned by clients with their wall-clock time.
-        return { src, deps: { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), enforceIam: deps.config.enforceIam } };
+        return { src, deps: { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), enforceIam: deps.config.enforceIam, localStsHosts } };
       },
       async serviceAccountKeys() {
         const issuer = cluster.oidcIssuer || API_AUDIENCE;

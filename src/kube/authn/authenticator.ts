@@ -18,6 +18,7 @@
  */
 import { mapIdentity, parseAwsAuth, renderTemplate, canonicalizeArn, type CallerIdentity } from './aws-auth.ts';
 import { parseToken, TOKEN_PREFIX, TokenError, verifyTokenSignature } from './eks-token.ts';
+import { parseStaticToken, StaticTokenError, verifyStaticTokenSignature } from './static-token.ts';
 import type { PolicyAssociation } from '../authz/access-policies.ts';
 
 /** The caller behind an access key, as the AWS side resolves it (aws/core/identity.ts resolveCaller). */
@@ -45,6 +46,8 @@ export interface AccessEntryView {
 /** What the authenticator reads about one cluster. */
 export interface ClusterAuthSource {
   clusterName: string;
+  /** The cluster's ARN (static tokens are bound to it). */
+  clusterArn?: string;
   accountId: string;
   authenticationMode: 'CONFIG_MAP' | 'API_AND_CONFIG_MAP' | 'API' | string;
   /** The IAM principal that created the cluster and whether it got admin (bootstrapClusterCreatorAdminPermissions). */
@@ -75,6 +78,8 @@ export interface EksTokenAuthDeps {
   resolveCaller(accessKeyId: string): ResolvedCaller;
   now(): Date;
   enforceIam: boolean;
+  /** host:port forms of localeks's AWS endpoint, accepted as STS hosts in EKS tokens. */
+  localStsHosts?: readonly string[];
 }
 
 /** roleName strips an IAM role ARN's path: arn:aws:iam::1:role/a/b/name -> name (with account). */
@@ -100,7 +105,7 @@ function withAuthenticated(groups: string[]): string[] {
 export function authenticateEksToken(token: string, src: ClusterAuthSource, deps: EksTokenAuthDeps): AuthnResult {
   let parsed;
   try {
-    parsed = parseToken(token, deps.now());
+    parsed = parseToken(token, deps.now(), deps.localStsHosts);
   } catch (e) {
     return { ok: false, reason: e instanceof TokenError ? e.message : 'invalid token' };
   }
@@ -117,6 +122,28 @@ export function authenticateEksToken(token: string, src: ClusterAuthSource, deps
     return { ok: false, reason: 'STS: The security token included in the request is expired' };
   }
   const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.accessKeyId };
+  return mapCaller(identity, src);
+}
+
+/**
+ * authenticateStaticToken verifies a `localeks-v1.` token (static-token.ts)
+ * as an EKS token is verified: the principal's access key must still be
+ * valid (known under IAM enforcement, active, its session unexpired and the
+ * same), the signature made with its secret, then the identity is mapped.
+ */
+export function authenticateStaticToken(token: string, src: ClusterAuthSource, deps: EksTokenAuthDeps): AuthnResult {
+  let parsed;
+  try {
+    parsed = parseStaticToken(token, src.clusterArn ?? '', deps.now());
+  } catch (e) {
+    return { ok: false, reason: e instanceof StaticTokenError ? e.message : 'invalid token' };
+  }
+  const caller = deps.resolveCaller(parsed.claims.akid);
+  if ((deps.enforceIam && !caller.known) || caller.inactive) return { ok: false, reason: 'the access key of the token is invalid' };
+  if (caller.secret !== undefined && !verifyStaticTokenSignature(parsed, caller.secret)) return { ok: false, reason: 'token signature is invalid' };
+  if (caller.sessionToken !== undefined && parsed.claims.stk !== caller.sessionToken) return { ok: false, reason: 'the session of the token is invalid' };
+  if (caller.expiresAtMs !== undefined && deps.now().getTime() > caller.expiresAtMs) return { ok: false, reason: 'the session of the token is expired' };
+  const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.claims.akid };
   return mapCaller(identity, src);
 }
 

@@ -69,10 +69,11 @@ function parseAmzDate(s: string): Date | undefined {
 }
 
 /**
- * parseToken checks a token's form and freshness (at `now`) and returns its
+ * parseToken checks a token's form (hosts in `localStsHosts`, the server's
+ * own AWS endpoint, count as STS endpoints, over http or https) and freshness (at `now`) and returns its
  * parts. Throws TokenError with aws-iam-authenticator's wording.
  */
-export function parseToken(token: string, now: Date): ParsedToken {
+export function parseToken(token: string, now: Date, localStsHosts: readonly string[] = []): ParsedToken {
   if (token.length > MAX_TOKEN_LEN) throw new TokenError('token is too large');
   if (!token.startsWith(TOKEN_PREFIX)) throw new TokenError(`token is missing expected "${TOKEN_PREFIX}" prefix`);
   const b64 = token.slice(TOKEN_PREFIX.length);
@@ -84,8 +85,10 @@ export function parseToken(token: string, now: Date): ParsedToken {
   } catch {
     throw new TokenError('token does not contain a valid pre-signed URL');
   }
-  if (url.protocol !== 'https:') throw new TokenError(`unexpected scheme "${url.protocol.replace(':', '')}" in pre-signed URL`);
-  if (!isStsHost(url.host)) throw new TokenError(`unexpected hostname "${url.host}" in pre-signed URL`);
+  // localeks's own AWS endpoint is an STS endpoint too: `aws eks get-token` with AWS_ENDPOINT_URL set presigns for it.
+  const local = localStsHosts.includes(url.host);
+  if (url.protocol !== 'https:' && !(local && url.protocol === 'http:')) throw new TokenError(`unexpected scheme "${url.protocol.replace(':', '')}" in pre-signed URL`);
+  if (!local && !isStsHost(url.host)) throw new TokenError(`unexpected hostname "${url.host}" in pre-signed URL`);
   if (url.pathname !== '/') throw new TokenError('unexpected path in pre-signed URL');
   const params = new Map<string, string>();
   const seen = new Set<string>();

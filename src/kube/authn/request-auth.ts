@@ -3,6 +3,8 @@
  * kube-apiserver's authentication filter does on EKS:
  *
  *  - `Authorization: Bearer k8s-aws-v1.…` is an EKS token (authenticator.ts);
+ *  - `localeks-v1.…` is a localeks static token (static-token.ts), verified
+ *    and mapped like an EKS token;
  *  - any other bearer token is a service account token (a JWT signed by the
  *    cluster's key, audience the API server's, service account still there);
  *  - no credentials: the request is anonymous (system:anonymous in
@@ -15,7 +17,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Status } from '../api/types.ts';
-import { authenticateEksToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
+import { isStaticToken } from './static-token.ts';
+import { authenticateEksToken, authenticateStaticToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
 import { verifyServiceAccountToken, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
 import type { JWK } from 'jose';
 import type { Attributes, Decision, PolicyRule } from '../authz/rbac.ts';
@@ -66,6 +69,11 @@ export async function authenticateRequest(req: Pick<IncomingMessage, 'headers'>,
   if (isEksToken(token)) {
     const { src, deps } = await sources.eks();
     const r: AuthnResult = authenticateEksToken(token, src, deps);
+    return r.ok ? { ok: true, user: r.user, warnings: r.warnings } : r;
+  }
+  if (isStaticToken(token)) {
+    const { src, deps } = await sources.eks();
+    const r: AuthnResult = authenticateStaticToken(token, src, deps);
     return r.ok ? { ok: true, user: r.user, warnings: r.warnings } : r;
   }
   return authenticateServiceAccountToken(token, sources);
