@@ -14,6 +14,7 @@ import { LOCALEKS_VERSION } from '../server/version.ts';
 import { clockCommand } from './commands/clock.ts';
 import { resetCommand } from './commands/reset.ts';
 import { snapshotCommand } from './commands/snapshot.ts';
+import { backupCommand } from './commands/backup.ts';
 import { eksctlCommands } from './commands/eksctl-commands.ts';
 import { authCommands } from './commands/auth-commands.ts';
 
@@ -55,7 +56,7 @@ export function buildProgram(): Command {
   });
 
   // Fixture commands (reset, snapshots, clock) against a running server: src/cli/commands/.
-  program.addCommand(resetCommand()).addCommand(snapshotCommand()).addCommand(clockCommand());
+  program.addCommand(resetCommand()).addCommand(snapshotCommand()).addCommand(clockCommand()).addCommand(backupCommand());
   // Cluster commands in eksctl's shape, and access (kubeconfig): src/cli/commands/.
   for (const c of [...eksctlCommands(), ...authCommands()]) program.addCommand(c);
 

@@ -13,6 +13,14 @@
  *   DELETE /_localeks/snapshots/NAME             delete
  *   GET    /_localeks/snapshots/NAME/export      the snapshot file (gzipped JSON)
  *   POST   /_localeks/snapshots/import[?name=N]  body = a snapshot file; stores it
+ *   GET    /_localeks/backups                    list the backups of clusters' Kubernetes objects
+ *   POST   /_localeks/backups/NAME               create; JSON body {cluster, region?, accountId?,
+ *          includeNamespaces?, excludeNamespaces?, selector?, includeResources?,
+ *          excludeResources?, includeClusterResources?} (see src/fixtures/backup.ts)
+ *   GET    /_localeks/backups/NAME[?details=true] describe (with ?details the items)
+ *   POST   /_localeks/backups/NAME/restore       JSON body {cluster, region?, accountId?,
+ *          namespaceMappings? ("a:b,c:d" or {"a":"b"}), restoreName?}; answers the restore result
+ *   DELETE /_localeks/backups/NAME               delete
  *   GET    /_localeks/clock                      simulated now
  *   POST   /_localeks/clock/advance?seconds=N    jump simulated time forward
  *
@@ -28,6 +36,18 @@ import { AWS_PREFIX, type AwsState } from '../aws/core/state.ts';
 import type { AwsProvider } from '../aws/core/types.ts';
 import { createClusterDirectory } from '../aws/eks/cluster-directory.ts';
 import {
+  createBackup,
+  deleteBackup,
+  listBackups,
+  loadBackup,
+  parseNamespaceMappings,
+  restoreBackup,
+  saveBackup,
+  summarizeBackup,
+  validateBackupName,
+  type BackupSpec,
+} from '../fixtures/backup.ts';
+import {
   applyEntries,
   captureSnapshot,
   deleteSnapshot,
@@ -39,7 +59,7 @@ import {
   STATE_PREFIXES,
   validateSnapshotName,
 } from '../fixtures/snapshots.ts';
-import { bootstrapCluster } from '../kube/apiserver/index.ts';
+import { bootstrapCluster, type ClusterRegistry } from '../kube/apiserver/index.ts';
 import { type ClusterInfo, storePrefix } from '../kube/types.ts';
 import type { SimClock } from '../sim/clock.ts';
 import type { Backend } from '../store/backend.ts';
@@ -99,6 +119,7 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
         await fn(req, res, url);
       } catch (e) {
         if (e instanceof FixtureError) sendFixtureError(res, e.status, e.code, e.message);
+        else if (e instanceof Error && /^invalid (backup name|selector|namespace mapping)/.test(e.message)) sendFixtureError(res, 400, 'InvalidParameter', e.message);
         else if (e instanceof Error && /^invalid snapshot name|not a localeks snapshot|snapshot format version|snapshot file is incomplete/.test(e.message)) {
           sendFixtureError(res, 400, e.message.startsWith('invalid snapshot name') ? 'InvalidSnapshotName' : 'InvalidSnapshotFile', e.message);
         } else throw e;
@@ -159,6 +180,24 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
     const rest = url.pathname.slice('/_localeks/snapshots/'.length).split('/');
     if (rest.length > 2 || !rest[0]) throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
     return { name: rest[0], action: rest[1] };
+  };
+
+  /** Splits /_localeks/backups/NAME[/action]. */
+  const backupPath = (url: URL): { name: string; action?: string } => {
+    const rest = url.pathname.slice('/_localeks/backups/'.length).split('/');
+    if (rest.length > 2 || !rest[0]) throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+    const name = decodeURIComponent(rest[0]);
+    validateBackupName(name);
+    return { name, action: rest[1] };
+  };
+
+  /** The registry of a cluster whose API is up (its bootstrap objects ensured), for backups and restores. */
+  const registryOf = async (info: ClusterInfo): Promise<ClusterRegistry> => {
+    const api = ctx.clusterApi as { registry?: (c: ClusterInfo) => ClusterRegistry; ensureBootstrapped?: (c: ClusterInfo) => Promise<void> } | undefined;
+    if (typeof api?.registry !== 'function') throw new FixtureError(400, 'NotSupported', 'this server has no Kubernetes API to back up or restore');
+    if (info.status !== 'ACTIVE' && info.status !== 'UPDATING') throw new FixtureError(409, 'ClusterNotReady', `cluster "${info.name}" is ${info.status}: its Kubernetes API is not serving`);
+    await api.ensureBootstrapped?.(info);
+    return api.registry(info);
   };
 
   return {
@@ -252,6 +291,58 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       sendJson(res, 200, { deleted: name });
     }),
 
+    'GET /_localeks/backups': guard(async (_req, res) => {
+      sendJson(res, 200, { backups: await listBackups(backend) });
+    }),
+
+    'GET /_localeks/backups/*': guard(async (_req, res, url) => {
+      const { name, action } = backupPath(url);
+      if (action !== undefined) throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+      const b = await loadBackup(backend, name);
+      if (!b) throw new FixtureError(404, 'BackupNotFound', `no backup named "${name}"`);
+      const details = url.searchParams.get('details') === 'true';
+      sendJson(res, 200, { ...summarizeBackup(b), ...(details ? { items: b.items.map((i) => ({ resource: i.resource, namespace: i.namespace, name: i.name })) } : {}) });
+    }),
+
+    'POST /_localeks/backups/*': guard(async (req, res, url) => {
+      const { name, action } = backupPath(url);
+      const body = await readJsonBody(req);
+      const info = findCluster(urlWith(url, body), typeof body.cluster === 'string' ? body.cluster : missing('cluster'));
+      const started = performance.now();
+      if (action === undefined) {
+        if (await loadBackup(backend, name)) throw new FixtureError(409, 'BackupAlreadyExists', `a backup named "${name}" already exists`);
+        const spec: BackupSpec = {};
+        for (const k of ['includeNamespaces', 'excludeNamespaces', 'includeResources', 'excludeResources'] as const) if (body[k] !== undefined) spec[k] = stringList(body[k], k);
+        if (body.selector !== undefined) spec.selector = String(body.selector);
+        if (body.includeClusterResources !== undefined) spec.includeClusterResources = body.includeClusterResources === true || body.includeClusterResources === 'true';
+        const reg = await registryOf(info);
+        const b = await createBackup(reg, name, spec, { name: info.name, uid: info.uid, region: info.region, accountId: info.accountId }, clock.now());
+        const summary = await saveBackup(backend, b);
+        log.info({ name, cluster: info.name, items: summary.itemCount }, 'created backup');
+        sendJson(res, 201, { ...summary, durationMs: ms(started) });
+        return;
+      }
+      if (action !== 'restore') throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+      const b = await loadBackup(backend, name);
+      if (!b) throw new FixtureError(404, 'BackupNotFound', `no backup named "${name}"`);
+      const namespaceMappings =
+        body.namespaceMappings && typeof body.namespaceMappings === 'object'
+          ? parseNamespaceMappings(Object.entries(body.namespaceMappings as Record<string, unknown>).map(([a, v]) => `${a}:${String(v)}`).join(','))
+          : parseNamespaceMappings(body.namespaceMappings === undefined ? undefined : String(body.namespaceMappings));
+      const restoreName = body.restoreName === undefined ? `${name}-${clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}` : String(body.restoreName);
+      const reg = await registryOf(info);
+      const result = await restoreBackup(reg, b, { restoreName, namespaceMappings });
+      log.info({ name, cluster: info.name, created: result.created, skipped: result.skipped, failed: result.failed }, 'restored backup');
+      sendJson(res, 200, { ...result, cluster: info.name, durationMs: ms(started) });
+    }),
+
+    'DELETE /_localeks/backups/*': guard(async (_req, res, url) => {
+      const { name, action } = backupPath(url);
+      if (action !== undefined) throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+      if (!(await deleteBackup(backend, name))) throw new FixtureError(404, 'BackupNotFound', `no backup named "${name}"`);
+      sendJson(res, 200, { deleted: name });
+    }),
+
     'GET /_localeks/clock': guard(async (_req, res) => {
       sendJson(res, 200, clockBody(clock));
     }),
@@ -266,6 +357,37 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       sendJson(res, 200, { advancedMs: n * unit, ...clockBody(clock) });
     }),
   };
+}
+
+/** readJsonBody reads a JSON object body (an empty body is {}). */
+async function readJsonBody(req: IncomingMessage): Promise<Record<string, any>> {
+  const data = await readBody(req);
+  if (data.length === 0) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new FixtureError(400, 'InvalidParameter', 'the request body must be a JSON object');
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new FixtureError(400, 'InvalidParameter', 'the request body must be a JSON object');
+  return v as Record<string, any>;
+}
+
+function missing(field: string): never {
+  throw new FixtureError(400, 'InvalidParameter', `the request body must name the "${field}"`);
+}
+
+function stringList(v: unknown, field: string): string[] {
+  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+  throw new FixtureError(400, 'InvalidParameter', `"${field}" must be a list of strings or a comma-separated string`);
+}
+
+/** The URL with region/accountId from a JSON body when the query has none (findCluster reads them from the URL). */
+function urlWith(url: URL, body: Record<string, any>): URL {
+  const u = new URL(url);
+  for (const k of ['region', 'accountId']) if (!u.searchParams.has(k) && typeof body[k] === 'string') u.searchParams.set(k, body[k]);
+  return u;
 }
 
 /** bootstrapEntries returns the store entries of a freshly bootstrapped cluster (made on a scratch memory store). */

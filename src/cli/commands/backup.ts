@@ -1,0 +1,120 @@
+/**
+ * `localeks backup create|restore|list|describe|delete`: velero-style backups
+ * of one cluster's Kubernetes objects on a running server, through
+ * /_localeks/backups (semantics in src/fixtures/backup.ts).
+ */
+import { Command } from 'commander';
+import { adminRequest, endpointOf, run, table, usageExit, withEndpoint } from './admin-client.ts';
+
+const enc = encodeURIComponent;
+
+interface ClusterOpts {
+  cluster: string;
+  region?: string;
+  accountId?: string;
+}
+
+function clusterOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--cluster <name>', 'the EKS cluster')
+    .option('--region <region>', 'the cluster\'s region, when clusters of that name exist in several')
+    .option('--account-id <id>', 'the cluster\'s account, when clusters of that name exist in several');
+}
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+
+export function backupCommand(): Command {
+  const cmd = new Command('backup').description("back up one cluster's Kubernetes objects and restore them into a cluster (as velero does)");
+  withEndpoint(cmd).exitOverride(usageExit);
+
+  clusterOptions(cmd.command('create <name>').description('back up the objects of a cluster under NAME, read at one store revision'))
+    .option('--include-namespaces <a,b>', 'namespaces to include (default: all)', list)
+    .option('--exclude-namespaces <a,b>', 'namespaces to exclude', list)
+    .option('--selector <k=v>', 'only objects matching this label selector')
+    .option('--include-resources <r,s>', 'resources to include (plural, plural.group, kind or short name; default: all)', list)
+    .option('--exclude-resources <r,s>', 'resources to exclude', list)
+    .option('--include-cluster-resources <bool>', 'include cluster-scoped resources (default: only when every namespace is included)')
+    .action(
+      run(async (name: string, o: ClusterOpts & Record<string, any>, self: Command) => {
+        const body = {
+          cluster: o.cluster,
+          region: o.region,
+          accountId: o.accountId,
+          includeNamespaces: o.includeNamespaces,
+          excludeNamespaces: o.excludeNamespaces,
+          selector: o.selector,
+          includeResources: o.includeResources,
+          excludeResources: o.excludeResources,
+          includeClusterResources: o.includeClusterResources === undefined ? undefined : o.includeClusterResources === 'true',
+        };
+        const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/backups/${enc(name)}`, Buffer.from(JSON.stringify(body)));
+        process.stdout.write(`backup ${r.json.name} completed: ${r.json.itemCount} items from cluster ${r.json.cluster.name} (revision ${r.json.revision})\n`);
+        for (const w of r.json.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+      }),
+    );
+
+  clusterOptions(cmd.command('restore <name>').description('create the objects of backup NAME in a cluster (existing objects are left alone)'))
+    .option('--namespace-mappings <a:b,c:d>', 'restore namespace a into b')
+    .option('--restore-name <name>', 'the restore\'s name, labelled on created objects (default: NAME-<timestamp>)')
+    .action(
+      run(async (name: string, o: ClusterOpts & { namespaceMappings?: string; restoreName?: string }, self: Command) => {
+        const body = { cluster: o.cluster, region: o.region, accountId: o.accountId, namespaceMappings: o.namespaceMappings, restoreName: o.restoreName };
+        const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/backups/${enc(name)}/restore`, Buffer.from(JSON.stringify(body)));
+        const j = r.json;
+        process.stdout.write(`restore ${j.restore} of backup ${name} into cluster ${j.cluster}: ${j.phase} (${j.created} created, ${j.skipped} skipped, ${j.existing} already present, ${j.failed} failed)\n`);
+        for (const w of j.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
+        for (const e of j.errors ?? []) process.stderr.write(`error: ${e}\n`);
+        if (j.phase !== 'Completed') process.exitCode = 1;
+      }),
+    );
+
+  cmd
+    .command('list')
+    .description('list the backups')
+    .action(
+      run(async (_o: unknown, self: Command) => {
+        const r = await adminRequest(endpointOf(self), 'GET', '/_localeks/backups');
+        table(
+          ['NAME', 'STATUS', 'CLUSTER', 'CREATED', 'ITEMS'],
+          (r.json.backups as Array<{ name: string; phase: string; cluster: { name: string }; createdAt: string; itemCount: number }>).map((b) => [b.name, b.phase, b.cluster.name, b.createdAt, String(b.itemCount)]),
+        );
+      }),
+    );
+
+  cmd
+    .command('describe <name>')
+    .description('show a backup: its source, filters and items per resource')
+    .option('--details', 'list every item')
+    .action(
+      run(async (name: string, o: { details?: boolean }, self: Command) => {
+        const r = await adminRequest(endpointOf(self), 'GET', `/_localeks/backups/${enc(name)}${o.details ? '?details=true' : ''}`);
+        const b = r.json;
+        const out: string[] = [
+          `Name:         ${b.name}`,
+          `Phase:        ${b.phase}`,
+          `Cluster:      ${b.cluster.name} (${b.cluster.accountId}/${b.cluster.region})`,
+          `Created:      ${b.createdAt}`,
+          `Revision:     ${b.revision}`,
+          `Namespaces:   included ${(b.spec.includeNamespaces ?? ['*']).join(',')}; excluded ${(b.spec.excludeNamespaces ?? []).join(',') || '<none>'}`,
+          `Resources:    included ${(b.spec.includeResources ?? ['*']).join(',')}; excluded ${(b.spec.excludeResources ?? []).join(',') || '<none>'}`,
+          `Selector:     ${b.spec.selector || '<none>'}`,
+          `Items:        ${b.itemCount}`,
+        ];
+        for (const [res, n] of Object.entries(b.resources as Record<string, number>)) out.push(`  ${res}: ${n}`);
+        for (const w of b.warnings ?? []) out.push(`Warning:      ${w}`);
+        if (o.details) for (const i of b.items as Array<{ resource: string; namespace?: string; name: string }>) out.push(`  - ${i.resource} ${i.namespace ? `${i.namespace}/` : ''}${i.name}`);
+        process.stdout.write(out.join('\n') + '\n');
+      }),
+    );
+
+  cmd
+    .command('delete <name>')
+    .description('delete backup NAME')
+    .action(
+      run(async (name: string, _o: unknown, self: Command) => {
+        await adminRequest(endpointOf(self), 'DELETE', `/_localeks/backups/${enc(name)}`);
+        process.stdout.write(`deleted backup ${name}\n`);
+      }),
+    );
+  return cmd;
+}
