@@ -16,6 +16,7 @@ import type { ClusterApiHandler, ClusterInfo } from '../types.ts';
 import { type Resource, Scheme, apiVersionOf } from '../api/scheme.ts';
 import type { KObject, Status } from '../api/types.ts';
 import { parseResourceVersion } from '../api/versioner.ts';
+import { PROTOBUF_MEDIA_TYPE, ProtobufDecodeError, decodeKubeProtobuf } from '../api/protobuf.ts';
 import { AGGREGATED_V2, aggregatedDiscovery, apiGroup, apiGroupList, apiVersions, resourceList, wantsAggregated } from './discovery.ts';
 import {
   StatusError,
@@ -188,7 +189,7 @@ function mediaType(ct: string | undefined): string {
 function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
   const mt = mediaType(contentType);
   const text = buf.toString('utf8');
-  if (mt === 'application/vnd.kubernetes.protobuf') throw newUnsupportedMediaType(['application/json', 'application/yaml']);
+  if (mt === PROTOBUF_MEDIA_TYPE) return decodeProtobufBody(buf);
   if (text.trim() === '') throw newBadRequest('Object \'Kind\' is missing in \'\'');
   if (mt === 'application/yaml' || mt === 'application/apply-patch+yaml') {
     try {
@@ -201,6 +202,18 @@ function decodeBody(buf: Buffer, contentType: string | undefined): unknown {
     return JSON.parse(text);
   } catch (e) {
     throw newBadRequest(`couldn't get version/kind; json parse error: ${(e as Error).message}`);
+  }
+}
+
+/** A protobuf body (typed clients: kubectl create, client-go) as the JSON object the registry takes. */
+function decodeProtobufBody(buf: Buffer): unknown {
+  if (buf.length === 0) throw newBadRequest("Object 'Kind' is missing in ''");
+  try {
+    return decodeKubeProtobuf(buf);
+  } catch (e) {
+    if (!(e instanceof ProtobufDecodeError)) throw e;
+    if (e.unsupportedKind) throw newUnsupportedMediaType(['application/json', 'application/yaml']);
+    throw newBadRequest(e.message);
   }
 }
 
