@@ -33,6 +33,8 @@ export interface ClusterInfo {
   /** OIDC issuer URL (identity.oidc.issuer). */
   oidcIssuer: string;
   createdAt: string;
+  /** CreateCluster's bootstrapSelfManagedAddons: false = no default add-ons (aws-node, kube-proxy, coredns). */
+  bootstrapSelfManagedAddons?: boolean;
 }
 
 /** The EKS side implements this: finds a cluster by its endpoint id. */

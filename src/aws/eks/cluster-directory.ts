@@ -22,6 +22,7 @@ export function toClusterInfo(doc: any, accountId: string, region: string): Clus
     serviceIpv4Cidr: doc.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '',
     oidcIssuer: doc.identity?.oidc?.issuer ?? '',
     createdAt: doc.createdAt,
+    bootstrapSelfManagedAddons: doc._bootstrapSelfManagedAddons !== false,
   };
 }
 

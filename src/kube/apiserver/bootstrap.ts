@@ -2,8 +2,9 @@
  * Cluster bootstrap objects, as a fresh EKS cluster has them: the namespaces
  * default, kube-system, kube-public, kube-node-lease; the `kubernetes`
  * Service (first IP of the service CIDR) with its Endpoints and
- * EndpointSlice; default ServiceAccounts; the system PriorityClasses; and the
- * upstream bootstrap ClusterRoles and ClusterRoleBindings.
+ * EndpointSlice; default ServiceAccounts; the system PriorityClasses; the
+ * upstream bootstrap ClusterRoles and ClusterRoleBindings; and, on the first
+ * bootstrap only, EKS's default add-ons (src/sim/addons/default-addons.ts).
  *
  * bootstrapCluster is idempotent: objects that exist are left as they are.
  */
@@ -16,6 +17,7 @@ import { isStatusError } from './errors.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.ts';
 import { ClusterRegistry } from './registry/generic-store.ts';
 import { nthIp } from './registry/service-allocator.ts';
+import { defaultAddonObjects } from '../../sim/addons/default-addons.ts';
 
 export const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -85,7 +87,12 @@ export async function bootstrapCluster(backend: Backend, cluster: ClusterInfo, c
   const scheme = new Scheme();
   const reg = new ClusterRegistry({ backend, clock, cluster, scheme });
   try {
-    for (const [group, resource, ns, obj] of objects(cluster)) {
+    const list = objects(cluster);
+    // The default add-ons (aws-node, kube-proxy, coredns) come with the first bootstrap only: once deleted they stay deleted.
+    if (!(await reg.getFromStore(scheme.preferred('', 'namespaces')!, '', 'kube-system'))) {
+      for (const o of defaultAddonObjects(cluster)) list.push([o.group, o.resource, o.namespace, o.obj]);
+    }
+    for (const [group, resource, ns, obj] of list) {
       const r = scheme.preferred(group, resource)!;
       if (await reg.getFromStore(r, ns, obj.metadata!.name!)) continue;
       try {
