@@ -17,6 +17,7 @@ import { describeInstance } from '../aws/ec2/shared.ts';
 import { authenticationMode, clusterCreatorArn, getCluster, listAccessEntries, scopeOfCluster } from '../aws/eks/shared.ts';
 import type { ClusterAuthSource } from '../kube/authn/authenticator.ts';
 import { authenticateRequest, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
+import { setRequestReviews, subjectAccessReviewStatus, tokenReviewStatus } from '../kube/authn/reviews.ts';
 import { grantsFor } from '../kube/authz/access-policies.ts';
 import { authorize, forbiddenMessage, rulesFor, type Attributes, type BindingLike, type RbacSource, type RoleLike } from '../kube/authz/rbac.ts';
 import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
@@ -185,9 +186,14 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
   }
 
   return async (cluster, req, res, path) => {
-    const r = await authenticateRequest(req, path, sources(cluster));
+    const srcs = sources(cluster);
+    const r = await authenticateRequest(req, path, srcs);
     if (r.ok) {
       setRequestUser(req, r.user);
+      setRequestReviews(req, {
+        tokenReview: (spec) => tokenReviewStatus(spec, srcs),
+        subjectAccessReview: (kind, spec, ns) => subjectAccessReviewStatus(kind, spec, ns, (user, a) => authorize(rbacSource(opts.registry(cluster)), user, a)),
+      });
       if (!opts.authorize) return true;
       // Authorization (RBAC plus the access entry's EKS access policies), as kube-apiserver's --authorization-mode=Node,RBAC on EKS.
       try {

@@ -54,6 +54,7 @@ import { loadModels, modelClassOf, pruneModelFields } from './models.ts';
 import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
 import { requestAuthorizer, requestUser, selfAccessReview, selfRulesReview } from '../authn/request-auth.ts';
+import { requestReviews } from '../authn/reviews.ts';
 import { evictPod } from './eviction.ts';
 
 /** The logger shape the API server uses (pino's). */
@@ -494,6 +495,13 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       const authz = requestAuthorizer(req);
       if (authz && r.resource === 'selfsubjectaccessreviews') out.status = selfAccessReview(authz, body?.spec ?? {});
       if (authz && r.resource === 'selfsubjectrulesreviews') out.status = selfRulesReview(authz, String(body?.spec?.namespace ?? ''));
+      // (auth) TokenReview and (Local)SubjectAccessReview are answered by the gateway's authenticator and RBAC (kube/authn/reviews.ts).
+      const reviews = requestReviews(req);
+      if (reviews && r.resource === 'tokenreviews') out.status = await reviews.tokenReview(body?.spec);
+      if (reviews && (r.resource === 'subjectaccessreviews' || r.resource === 'localsubjectaccessreviews')) {
+        await reg.fresh();
+        out.status = reviews.subjectAccessReview(r.kind as 'SubjectAccessReview' | 'LocalSubjectAccessReview', body?.spec, ns);
+      }
       return sendJson(res, 201, out);
     }
     switch (verb) {

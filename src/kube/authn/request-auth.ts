@@ -79,7 +79,39 @@ export async function authenticateRequest(req: Pick<IncomingMessage, 'headers'>,
   return authenticateServiceAccountToken(token, sources);
 }
 
-async function authenticateServiceAccountToken(token: string, sources: RequestAuthSources): Promise<RequestAuthResult> {
+/** What a token authenticates as, for TokenReview: the user and the audiences it is good for. */
+export type TokenAuthResult = { ok: true; user: RequestUser; audiences: string[] } | { ok: false; reason: string };
+
+/**
+ * authenticateToken authenticates a bearer token for the given target
+ * audiences, as kube-apiserver's token authenticators do for TokenReview:
+ * service account tokens must name one of them (the answer's audiences are
+ * the intersection); EKS and static tokens are good only for the API
+ * server's own audiences (webhook authenticators' implicit audiences).
+ * `audiences` empty means the API server's audiences.
+ */
+export async function authenticateToken(token: string, audiences: string[], sources: RequestAuthSources): Promise<TokenAuthResult> {
+  const { issuer } = await sources.serviceAccountKeys();
+  const apiAudiences = [API_AUDIENCE, issuer];
+  const want = audiences.length > 0 ? audiences : apiAudiences;
+  if (isEksToken(token) || isStaticToken(token)) {
+    const implicit = audiences.length > 0 ? audiences.filter((a) => apiAudiences.includes(a)) : [API_AUDIENCE];
+    if (implicit.length === 0) return { ok: false, reason: `token audiences ${goQuote(apiAudiences)} is invalid for the target audiences ${goQuote(want)}` };
+    const { src, deps } = await sources.eks();
+    const r = isEksToken(token) ? authenticateEksToken(token, src, deps) : authenticateStaticToken(token, src, deps);
+    return r.ok ? { ok: true, user: r.user, audiences: implicit } : r;
+  }
+  const r = await authenticateServiceAccountToken(token, sources, want);
+  if (!r.ok) return r;
+  return { ok: true, user: r.user, audiences: r.audiences ?? [] };
+}
+
+/** goQuote formats a string list as Go's %q does (["a" "b"]). */
+function goQuote(list: string[]): string {
+  return `[${list.map((a) => JSON.stringify(a)).join(' ')}]`;
+}
+
+async function authenticateServiceAccountToken(token: string, sources: RequestAuthSources, audiences?: string[]): Promise<RequestAuthResult & { audiences?: string[] }> {
   const { issuer, keys } = await sources.serviceAccountKeys();
   let t: VerifiedServiceAccountToken;
   try {
@@ -87,7 +119,9 @@ async function authenticateServiceAccountToken(token: string, sources: RequestAu
   } catch (e) {
     return { ok: false, reason: `service account token: ${(e as Error).message}` };
   }
-  if (!t.audiences.some((a) => a === API_AUDIENCE || a === issuer)) return { ok: false, reason: 'service account token: token audiences are invalid' };
+  const want = audiences ?? [API_AUDIENCE, issuer];
+  const matched = t.audiences.filter((a) => want.includes(a));
+  if (matched.length === 0) return { ok: false, reason: `token audiences ${goQuote(t.audiences)} is invalid for the target audiences ${goQuote(want)}` };
   const k = t.kubernetes;
   if (!k?.namespace || !k.serviceaccount?.name) return { ok: false, reason: 'service account token: missing kubernetes.io claim' };
   if (!(await sources.serviceAccountValid(t))) return { ok: false, reason: 'service account token: the service account or its bound object no longer exists' };
@@ -104,6 +138,7 @@ async function authenticateServiceAccountToken(token: string, sources: RequestAu
   return {
     ok: true,
     warnings: [],
+    audiences: matched,
     user: {
       name: `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`,
       uid: k.serviceaccount.uid,

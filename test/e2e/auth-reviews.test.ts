@@ -1,0 +1,117 @@
+/**
+ * TokenReview and SubjectAccessReview end to end with kubectl (`kubectl
+ * create -f - -o json`, JSON on the wire) against one in-process localeks:
+ *  - an EKS token from `aws eks get-token` reviews as its mapped user for
+ *    the API server's audience only;
+ *  - a TokenRequest token with audience "vault" reviews for ["vault"] (the
+ *    answer's audiences), not for the API server's audience; a token of a
+ *    deleted service account and garbage are not authenticated; an empty
+ *    token is 400 with upstream's message;
+ *  - SubjectAccessReview / LocalSubjectAccessReview answer for the named user
+ *    with RBAC; a spec without user or groups is 422.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { awsJson, awsCliEnv } from '../helpers/aws-cli.ts';
+import { runProcess } from '../helpers/exec.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { writeClusterKubeconfig } from '../../src/cli/kubeconfig.ts';
+
+let srv: TestServer;
+let kc: string;
+const tmp = mkdtempSync(join(tmpdir(), 'auth-reviews-'));
+
+function kubectl(args: string[], input?: string) {
+  return runProcess('kubectl', ['--kubeconfig', kc, '--cache-dir', join(tmp, 'cache'), ...args], { env: awsCliEnv(), input });
+}
+
+async function create(obj: unknown): Promise<{ code: number; json: any; stderr: string }> {
+  const r = await kubectl(['create', '--validate=false', '-f', '-', '-o', 'json'], JSON.stringify(obj));
+  return { code: r.code, json: r.code === 0 ? JSON.parse(r.stdout) : undefined, stderr: r.stderr };
+}
+
+const tokenReview = (token: string, audiences?: string[]) => create({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, ...(audiences ? { audiences } : {}) } });
+
+async function requestToken(sa: string, audience: string): Promise<string> {
+  const out = await kubectl(['create', '--raw', `/clusters/rv/api/v1/namespaces/default/serviceaccounts/${sa}/token`, '-f', '-'], JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [audience], expirationSeconds: 3600 } }));
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout).status.token;
+}
+
+before(async () => {
+  srv = await startTestServer({ timingProfile: 'instant', referenceChecks: false });
+  await awsJson(srv.awsEndpoint, ['eks', 'create-cluster', '--name', 'rv', '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1,subnet-2']);
+  kc = join(tmp, 'kubeconfig');
+  await writeClusterKubeconfig({ endpoint: srv.awsEndpoint, clusterName: 'rv', region: 'us-east-1', kubeconfig: kc, staticToken: {}, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+});
+after(async () => {
+  await srv?.stop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('TokenReview', () => {
+  it('reviews an EKS token as its mapped user, for the API server audience only', async () => {
+    const token = (await awsJson(srv.awsEndpoint, ['eks', 'get-token', '--cluster-name', 'rv'])).status.token;
+    const r = await tokenReview(token);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.json.kind, 'TokenReview');
+    assert.equal(r.json.status.authenticated, true);
+    assert.equal(r.json.status.user.username, 'kubernetes-admin');
+    assert.ok(r.json.status.user.groups.includes('system:masters'));
+    assert.deepEqual(r.json.status.user.extra.arn, ['arn:aws:iam::000000000000:root']);
+    assert.deepEqual(r.json.status.audiences, ['https://kubernetes.default.svc']);
+    const other = await tokenReview(token, ['vault']);
+    assert.equal(other.json.status.authenticated, false);
+    assert.match(other.json.status.error, /is invalid for the target audiences \["vault"\]/);
+    assert.ok(!other.json.status.error.includes(token.slice(11, 40)), 'the token is not echoed');
+  });
+
+  it('reviews service account tokens with their audiences; deleted accounts and garbage are refused; empty is 400', async () => {
+    assert.equal((await kubectl(['create', 'serviceaccount', 'reviewer'])).code, 0);
+    const token = await requestToken('reviewer', 'vault');
+    const ok = await tokenReview(token, ['vault', 'other']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.equal(ok.json.status.authenticated, true);
+    assert.equal(ok.json.status.user.username, 'system:serviceaccount:default:reviewer');
+    assert.deepEqual(ok.json.status.user.groups, ['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']);
+    assert.match(ok.json.status.user.uid, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(ok.json.status.audiences, ['vault']);
+    const defaultAud = await tokenReview(token);
+    assert.equal(defaultAud.json.status.authenticated, false);
+    assert.match(defaultAud.json.status.error, /token audiences \["vault"\] is invalid for the target audiences \["https:\/\/kubernetes.default.svc"/);
+    for (const bad of ['garbage', 'a.b.c', token.slice(0, -4) + 'AAAA']) {
+      const r = await tokenReview(bad, ['vault']);
+      assert.equal(r.json.status.authenticated, false, bad);
+      assert.deepEqual(r.json.status.user, {});
+    }
+    assert.equal((await kubectl(['delete', 'serviceaccount', 'reviewer'])).code, 0);
+    assert.equal((await tokenReview(token, ['vault'])).json.status.authenticated, false);
+    const empty = await tokenReview('');
+    assert.notEqual(empty.code, 0);
+    assert.match(empty.stderr, /token is required for TokenReview in authentication/);
+  });
+});
+
+describe('SubjectAccessReview', () => {
+  it('answers for the named user and groups with RBAC', async () => {
+    const sar = (spec: unknown) => create({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec });
+    const no = await sar({ user: 'alice', resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'default' } });
+    assert.equal(no.code, 0, no.stderr);
+    assert.equal(no.json.status.allowed, false);
+    const yes = await sar({ user: 'alice', groups: ['system:masters'], resourceAttributes: { verb: 'delete', resource: 'nodes' } });
+    assert.equal(yes.json.status.allowed, true);
+    assert.equal((await kubectl(['create', 'rolebinding', 'alice-view', '--clusterrole', 'view', '--user', 'alice', '-n', 'default'])).code, 0);
+    const local = await kubectl(['create', '--validate=false', '-n', 'default', '-f', '-', '-o', 'json'], JSON.stringify({ apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', metadata: { namespace: 'default' }, spec: { user: 'alice', resourceAttributes: { verb: 'list', resource: 'pods', namespace: 'default' } } }));
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(JSON.parse(local.stdout).status.allowed, true);
+    // A review names groups explicitly: system:authenticated is not implied.
+    assert.equal((await sar({ user: 'alice', nonResourceAttributes: { verb: 'get', path: '/healthz' } })).json.status.allowed, false);
+    assert.equal((await sar({ user: 'alice', groups: ['system:authenticated'], nonResourceAttributes: { verb: 'get', path: '/healthz' } })).json.status.allowed, true);
+    const invalid = await sar({ resourceAttributes: { verb: 'list', resource: 'pods' } });
+    assert.notEqual(invalid.code, 0);
+    assert.match(invalid.stderr, /SubjectAccessReview "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified/);
+  });
+});
