@@ -305,15 +305,16 @@ describe('@kubernetes/client-node', () => {
   test('watch from a compacted resourceVersion gets 410 Expired', async () => {
     const c = kc();
     const core = c.makeApiClient(k8s.CoreV1Api);
+    await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'before-compaction' } } });
     const l = await core.listNamespacedConfigMap({ namespace: 'default' });
     const old = Number(l.metadata!.resourceVersion);
-    // Far older than anything the watch cache holds.
+    // Revision 1 is compacted away: older than anything the store still has.
+    await h.backend.compact(old);
     const events: Array<[string, any]> = [];
     const w = new k8s.Watch(c);
     let done = false;
     await w.watch('/api/v1/namespaces/default/configmaps', { resourceVersion: '1' }, (t, o) => events.push([t, o]), () => (done = true));
     await until('watch end', () => (done ? true : undefined));
-    void old;
     assert.equal(events[0]?.[0], 'ERROR');
     assert.equal(events[0]?.[1].code, 410);
     assert.equal(events[0]?.[1].reason, 'Expired');
