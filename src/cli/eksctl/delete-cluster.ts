@@ -1,0 +1,112 @@
+/**
+ * `localeks delete cluster` and `delete nodegroup`, as eksctl orders them:
+ * node groups (managed: DeleteNodegroup, which drains and terminates;
+ * self-managed: the Auto Scaling group) and Fargate profiles (one at a time)
+ * first, waiting until they are gone; then add-ons and the cluster
+ * (waiting); then every IAM role tagged with the cluster (IRSA, node,
+ * Fargate, service roles, with their instance profiles), the IAM OIDC
+ * provider, and the VPC pieces in dependency order (network.ts). It also
+ * cleans up after a `create cluster` that failed midway: whatever of these
+ * exists is removed, whatever is missing is skipped.
+ */
+import { AwsClientError } from '../../aws/client/aws-client.ts';
+import type { CliContext } from './context.ts';
+import { EksctlError, EXIT } from './errors.ts';
+import { clusterRoles, deleteOidcProvider, deleteRole } from './iam.ts';
+import { TAG_CLUSTER } from './names.ts';
+import { deleteNetwork } from './network.ts';
+import { deleteSelfManaged, selfManagedGroups } from './nodegroups.ts';
+import { waitUntil } from './wait.ts';
+
+const notFound = (e: unknown) => e instanceof AwsClientError && (e.code === 'ResourceNotFoundException' || e.code === 'NoSuchEntity');
+
+/** gone resolves true once fn throws ResourceNotFound (the resource is deleted). */
+async function waitGone(ctx: CliContext, what: string, fn: () => Promise<unknown>): Promise<void> {
+  await waitUntil(
+    async () => {
+      try {
+        await fn();
+        return undefined;
+      } catch (e) {
+        if (notFound(e)) return true;
+        throw e;
+      }
+    },
+    { deadline: ctx.deadline, what },
+  );
+}
+
+/** deleteManagedNodegroup deletes one managed node group and waits until it is gone. */
+export async function deleteManagedNodegroup(ctx: CliContext, cluster: string, name: string): Promise<void> {
+  const t = ctx.progress.task(`deleting managed node group "${name}" (draining its nodes)`);
+  await ctx.aws.call('eks', 'DeleteNodegroup', { clusterName: cluster, nodegroupName: name });
+  t.update('waiting for the node group to be deleted');
+  await waitGone(ctx, `node group ${name} to be deleted`, () => ctx.aws.call('eks', 'DescribeNodegroup', { clusterName: cluster, nodegroupName: name }));
+  t.done();
+}
+
+/** deleteCluster removes the cluster and everything created for it (see the module comment). */
+export async function deleteCluster(ctx: CliContext, name: string): Promise<void> {
+  const p = ctx.progress;
+  p.info(`deleting EKS cluster "${name}" in "${ctx.region}"`);
+  let cluster: any;
+  try {
+    cluster = (await ctx.aws.call('eks', 'DescribeCluster', { name })).cluster;
+  } catch (e) {
+    if (!notFound(e)) throw e;
+  }
+  const roles = await clusterRoles(ctx, name);
+  const vpcs = (await ctx.aws.call('ec2', 'DescribeVpcs', { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [name] }] })).Vpcs ?? [];
+  const selfManaged = await selfManagedGroups(ctx, name);
+  if (!cluster && roles.length === 0 && vpcs.length === 0 && selfManaged.length === 0) {
+    throw new EksctlError(`cluster "${name}" not found in "${ctx.region}"`, EXIT.NOT_FOUND);
+  }
+
+  if (cluster) {
+    const ngs: string[] = (await ctx.aws.call('eks', 'ListNodegroups', { clusterName: name })).nodegroups ?? [];
+    const fps: string[] = (await ctx.aws.call('eks', 'ListFargateProfiles', { clusterName: name })).fargateProfileNames ?? [];
+    await Promise.all([
+      ...ngs.map((ng) => deleteManagedNodegroup(ctx, name, ng)),
+      ...selfManaged.map(async (g) => {
+        const t = p.task(`deleting self-managed node group "${g.name}"`);
+        await deleteSelfManaged(ctx, g);
+        t.done();
+      }),
+      (async () => {
+        for (const fp of fps) {
+          const t = p.task(`deleting Fargate profile "${fp}"`);
+          await ctx.aws.call('eks', 'DeleteFargateProfile', { clusterName: name, fargateProfileName: fp });
+          await waitGone(ctx, `Fargate profile ${fp} to be deleted`, () => ctx.aws.call('eks', 'DescribeFargateProfile', { clusterName: name, fargateProfileName: fp }));
+          t.done();
+        }
+      })(),
+    ]);
+    const addons: string[] = (await ctx.aws.call('eks', 'ListAddons', { clusterName: name })).addons ?? [];
+    if (addons.length) {
+      const t = p.task(`deleting ${addons.length} add-on${addons.length === 1 ? '' : 's'}`);
+      await Promise.all(addons.map((a) => ctx.aws.call('eks', 'DeleteAddon', { clusterName: name, addonName: a }).catch((e) => (notFound(e) ? undefined : Promise.reject(e)))));
+      await Promise.all(addons.map((a) => waitGone(ctx, `add-on ${a} to be deleted`, () => ctx.aws.call('eks', 'DescribeAddon', { clusterName: name, addonName: a }))));
+      t.done();
+    }
+    const t = p.task(`deleting EKS cluster "${name}"`);
+    await ctx.aws.call('eks', 'DeleteCluster', { name });
+    t.update('waiting for the control plane to be deleted');
+    await waitGone(ctx, `cluster ${name} to be deleted`, () => ctx.aws.call('eks', 'DescribeCluster', { name }));
+    t.done();
+  } else {
+    await Promise.all(selfManaged.map((g) => deleteSelfManaged(ctx, g)));
+  }
+
+  if (roles.length) {
+    const t = p.task(`deleting ${roles.length} IAM role${roles.length === 1 ? '' : 's'}`);
+    await Promise.all(roles.map((r) => deleteRole(ctx, r)));
+    t.done(roles.join(', '));
+  }
+  const issuer = cluster?.identity?.oidc?.issuer;
+  if (issuer && (await deleteOidcProvider(ctx, issuer))) p.success('deleted the IAM OIDC provider');
+  // Launch templates of self-managed groups that failed before their ASG existed.
+  const lts = (await ctx.aws.call('ec2', 'DescribeLaunchTemplates', { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [name] }] })).LaunchTemplates ?? [];
+  await Promise.all(lts.map((lt: any) => ctx.aws.call('ec2', 'DeleteLaunchTemplate', { LaunchTemplateId: lt.LaunchTemplateId })));
+  await deleteNetwork(ctx, name);
+  p.success(`all resources of cluster "${name}" have been deleted`);
+}

@@ -1,0 +1,260 @@
+/**
+ * Node groups as eksctl makes them.
+ *
+ * Managed (`managedNodeGroups`, the default): EKS CreateNodegroup with the
+ * node role, subnets (public ones unless privateNetworking), instance
+ * types, scaling, disk size, labels (plus eksctl's cluster and node group
+ * labels), taints, capacity type (spot), SSH access, update config.
+ *
+ * Self-managed (`nodeGroups`): an instance profile for the node role, a
+ * launch template (the EKS optimized AMI for the cluster version, the
+ * shared node security group, bootstrap user data: a nodeadm NodeConfig on
+ * Amazon Linux 2023, /etc/eks/bootstrap.sh on Amazon Linux 2) and an Auto
+ * Scaling group tagged `kubernetes.io/cluster/<name>=owned`. The nodes'
+ * role gets an EC2_LINUX access entry (or an aws-auth mapping in
+ * CONFIG_MAP mode) so they may join.
+ *
+ * waitNodesReady watches the cluster's Node objects through its Kubernetes
+ * API until the group's nodes are Ready ("2 of 3 nodes Ready").
+ */
+import type { ClusterConfig, ManagedNodeGroupConfig } from './cluster-config.ts';
+import type { CliContext } from './context.ts';
+import { createKubeClient, type KubeClient, nodeReady } from './kube-client.ts';
+import type { ClusterNetwork, Created } from './network.ts';
+import { clusterTags, roleName, stackName, TAG_NODEGROUP, TAG_NODEGROUP_TYPE, tagSpec, toTagList } from './names.ts';
+import { waitUntil } from './wait.ts';
+
+const TAINT_EFFECT: Record<string, string> = { NoSchedule: 'NO_SCHEDULE', PreferNoSchedule: 'PREFER_NO_SCHEDULE', NoExecute: 'NO_EXECUTE' };
+
+/** isArm reports whether an instance type is Graviton (m6g, c7gn, t4g, ...). */
+export function isArm(instanceType: string): boolean {
+  return /^[a-z]+\d+g[a-z]*\./.test(instanceType);
+}
+
+/** amiTypeFor maps eksctl's amiFamily (and the instance architecture) to the EKS amiType; undefined = EKS's default. */
+export function amiTypeFor(amiFamily: string | undefined, instanceType: string | undefined): string | undefined {
+  const arm = instanceType ? isArm(instanceType) : false;
+  switch (amiFamily) {
+    case 'AmazonLinux2':
+      return arm ? 'AL2_ARM_64' : 'AL2_x86_64';
+    case 'Bottlerocket':
+      return arm ? 'BOTTLEROCKET_ARM_64' : 'BOTTLEROCKET_x86_64';
+    case 'WindowsServer2019FullContainer':
+      return 'WINDOWS_FULL_2019_x86_64';
+    case 'WindowsServer2019CoreContainer':
+      return 'WINDOWS_CORE_2019_x86_64';
+    case 'WindowsServer2022FullContainer':
+      return 'WINDOWS_FULL_2022_x86_64';
+    case 'WindowsServer2022CoreContainer':
+      return 'WINDOWS_CORE_2022_x86_64';
+    case 'AmazonLinux2023':
+      return arm ? 'AL2023_ARM_64_STANDARD' : 'AL2023_x86_64_STANDARD';
+    default:
+      return arm ? 'AL2023_ARM_64_STANDARD' : undefined;
+  }
+}
+
+function subnetsFor(ng: { subnets?: string[]; availabilityZones?: string[]; privateNetworking?: boolean }, net: ClusterNetwork): string[] {
+  if (ng.subnets?.length) return ng.subnets;
+  const pool = ng.privateNetworking ? net.privateSubnets : net.publicSubnets.size ? net.publicSubnets : net.privateSubnets;
+  const zones = ng.availabilityZones?.length ? ng.availabilityZones : [...pool.keys()];
+  return zones.map((z) => pool.get(z)).filter((s): s is string => s !== undefined);
+}
+
+/** The labels eksctl puts on every node of a group. */
+function eksctlLabels(cluster: string, ng: string): Record<string, string> {
+  return { 'alpha.eksctl.io/cluster-name': cluster, 'alpha.eksctl.io/nodegroup-name': ng };
+}
+
+/** createManagedNodegroup calls CreateNodegroup (returns once EKS accepted it; CREATING). */
+export async function createManagedNodegroup(ctx: CliContext, cfg: ClusterConfig, ng: ManagedNodeGroupConfig, net: ClusterNetwork, nodeRoleArn: string, created: Created): Promise<void> {
+  const cluster = cfg.metadata.name;
+  const instanceTypes = ng.instanceTypes ?? (ng.instanceType ? [ng.instanceType] : undefined);
+  const remoteAccess = ng.ssh?.allow ? { ec2SshKey: ng.ssh.publicKeyName, sourceSecurityGroups: (ng.ssh as any).sourceSecurityGroupIds } : undefined;
+  await ctx.aws.call('eks', 'CreateNodegroup', {
+    clusterName: cluster,
+    nodegroupName: ng.name,
+    version: cfg.metadata.version,
+    releaseVersion: ng.releaseVersion,
+    scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredCapacity },
+    diskSize: ng.launchTemplate ? undefined : ng.volumeSize,
+    subnets: subnetsFor(ng, net),
+    instanceTypes: ng.launchTemplate ? undefined : instanceTypes,
+    amiType: ng.launchTemplate ? undefined : amiTypeFor(ng.amiFamily, instanceTypes?.[0]),
+    nodeRole: nodeRoleArn,
+    labels: { ...eksctlLabels(cluster, ng.name), ...(ng.labels ?? {}) },
+    taints: ng.taints?.map((t) => ({ key: t.key, value: t.value, effect: TAINT_EFFECT[t.effect] ?? t.effect })),
+    capacityType: ng.spot ? 'SPOT' : 'ON_DEMAND',
+    remoteAccess: remoteAccess?.ec2SshKey ? remoteAccess : undefined,
+    updateConfig: ng.updateConfig,
+    launchTemplate: ng.launchTemplate ? { id: ng.launchTemplate.id, version: ng.launchTemplate.version } : undefined,
+    tags: { ...clusterTags(cluster, cfg.metadata.tags), [TAG_NODEGROUP]: ng.name, [TAG_NODEGROUP_TYPE]: 'managed', ...(ng.tags ?? {}) },
+  });
+  created(`managed node group ${ng.name}`);
+}
+
+/** waitNodegroupActive polls DescribeNodegroup until ACTIVE (CREATE_FAILED / DEGRADED throw with the health issues). */
+export async function waitNodegroupActive(ctx: CliContext, cluster: string, name: string): Promise<any> {
+  return waitUntil(
+    async () => {
+      const ng = (await ctx.aws.call('eks', 'DescribeNodegroup', { clusterName: cluster, nodegroupName: name })).nodegroup;
+      if (ng.status === 'ACTIVE') return ng;
+      if (ng.status === 'CREATE_FAILED' || ng.status === 'DEGRADED') {
+        const issues = (ng.health?.issues ?? []).map((i: any) => `${i.code}: ${i.message}`).join('; ');
+        throw new Error(`node group ${name} is ${ng.status}${issues ? `: ${issues}` : ''}`);
+      }
+      return undefined;
+    },
+    { deadline: ctx.deadline, what: `node group ${name} to become ACTIVE` },
+  );
+}
+
+/**
+ * waitNodesReady waits until `want` nodes matching `match` are Ready,
+ * updating the task with "n of m nodes Ready".
+ */
+export async function waitNodesReady(ctx: CliContext, kube: KubeClient, want: number, query: string, match: (node: any) => boolean, onCount: (ready: number) => void): Promise<void> {
+  await waitUntil(
+    async () => {
+      const r = await kube.request('GET', `/api/v1/nodes${query}`);
+      if (r.status !== 200) return undefined;
+      const ready = (r.body.items ?? []).filter((n: any) => match(n) && nodeReady(n)).length;
+      onCount(ready);
+      return ready >= want ? true : undefined;
+    },
+    { deadline: ctx.deadline, what: `${want} nodes to be Ready` },
+  );
+}
+
+/** kubeFor makes a Kubernetes client for a described cluster. */
+export function kubeFor(ctx: CliContext, cluster: any): KubeClient {
+  return createKubeClient({ clusterName: cluster.name, endpoint: cluster.endpoint, caData: cluster.certificateAuthority.data, region: ctx.region, credentials: ctx.aws.credentials });
+}
+
+/** Images: the EKS optimized AMI name prefix per family and architecture. */
+function amiNamePrefix(family: string | undefined, version: string, arm: boolean): string {
+  if (family === 'AmazonLinux2') return arm ? `amazon-eks-arm64-node-${version}-v` : `amazon-eks-node-${version}-v`;
+  return `amazon-eks-node-al2023-${arm ? 'arm64' : 'x86_64'}-standard-${version}-v`;
+}
+
+/** bootstrapUserData is the user data eksctl gives self-managed nodes (base64). */
+export function bootstrapUserData(o: { family?: string; cluster: string; endpoint: string; caData: string; serviceCidr: string; labels: Record<string, string>; taints: Array<{ key: string; value?: string; effect: string }>; maxPods?: number }): string {
+  const labels = Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const taints = o.taints.map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`).join(',');
+  const flags = [`--node-labels=${labels}`, ...(taints ? [`--register-with-taints=${taints}`] : []), ...(o.maxPods ? [`--max-pods=${o.maxPods}`] : [])];
+  let text: string;
+  if (o.family === 'AmazonLinux2') {
+    text = `#!/bin/bash\nset -ex\n/etc/eks/bootstrap.sh ${o.cluster} --apiserver-endpoint '${o.endpoint}' --b64-cluster-ca '${o.caData}' --kubelet-extra-args '${flags.join(' ')}'\n`;
+  } else {
+    text = [
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="//"',
+      '',
+      '--//',
+      'Content-Type: application/node.eks.aws',
+      '',
+      'apiVersion: node.eks.aws/v1alpha1',
+      'kind: NodeConfig',
+      'spec:',
+      '  cluster:',
+      `    name: ${o.cluster}`,
+      `    apiServerEndpoint: ${o.endpoint}`,
+      `    certificateAuthority: ${o.caData}`,
+      `    cidr: ${o.serviceCidr}`,
+      '  kubelet:',
+      '    flags:',
+      ...flags.map((f) => `      - "${f}"`),
+      '',
+      '--//--',
+      '',
+    ].join('\n');
+  }
+  return Buffer.from(text).toString('base64');
+}
+
+/**
+ * createSelfManagedNodegroup makes the instance profile, launch template and
+ * Auto Scaling group of one `nodeGroups` entry; returns the group name.
+ */
+export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterConfig, ng: any, net: ClusterNetwork, cluster: any, nodeRole: { arn: string; name: string }, created: Created): Promise<string> {
+  const name = cfg.metadata.name;
+  const stack = stackName(name, `nodegroup-${ng.name}`);
+  const tags = { ...clusterTags(name, cfg.metadata.tags), [TAG_NODEGROUP]: ng.name, [TAG_NODEGROUP_TYPE]: 'unmanaged', ...(ng.tags ?? {}) };
+  const instanceType: string = ng.instanceType ?? ng.instancesDistribution?.instanceTypes?.[0] ?? 'm5.large';
+  const version: string = cluster.version;
+  const profileName = roleName(stack, 'NodeInstanceProfile');
+  const profile = (await ctx.aws.call('iam', 'CreateInstanceProfile', { InstanceProfileName: profileName, Tags: toTagList(tags) })).InstanceProfile;
+  created(`IAM instance profile ${profileName}`);
+  await ctx.aws.call('iam', 'AddRoleToInstanceProfile', { InstanceProfileName: profileName, RoleName: nodeRole.name });
+  let imageId: string | undefined = ng.ami && ng.ami !== 'auto' && ng.ami !== 'auto-ssm' ? ng.ami : undefined;
+  if (!imageId) {
+    const prefix = amiNamePrefix(ng.amiFamily, version, isArm(instanceType));
+    const images = (await ctx.aws.call('ec2', 'DescribeImages', { Owners: ['amazon'], Filters: [{ Name: 'name', Values: [`${prefix}*`] }] })).Images ?? [];
+    images.sort((a: any, b: any) => String(b.Name).localeCompare(String(a.Name)));
+    imageId = images[0]?.ImageId;
+    if (!imageId) throw new Error(`no EKS optimized AMI ${prefix}* for Kubernetes ${version}`);
+  }
+  const desired: number = ng.desiredCapacity ?? ng.minSize ?? 2;
+  const min: number = ng.minSize ?? desired;
+  const max: number = ng.maxSize ?? Math.max(desired, min);
+  const userData = bootstrapUserData({
+    family: ng.amiFamily,
+    cluster: name,
+    endpoint: cluster.endpoint,
+    caData: cluster.certificateAuthority.data,
+    serviceCidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '10.100.0.0/16',
+    labels: { ...eksctlLabels(name, ng.name), ...(ng.labels ?? {}) },
+    taints: ng.taints ?? [],
+    maxPods: ng.maxPodsPerNode,
+  });
+  const securityGroups = [net.sharedNodeSecurityGroup, cluster.resourcesVpcConfig?.clusterSecurityGroupId, ...(ng.securityGroups?.attachIDs ?? [])].filter(Boolean);
+  const lt = (
+    await ctx.aws.call('ec2', 'CreateLaunchTemplate', {
+      LaunchTemplateName: `${stack}`.slice(0, 128),
+      LaunchTemplateData: {
+        ImageId: imageId,
+        InstanceType: instanceType,
+        IamInstanceProfile: { Arn: profile.Arn },
+        UserData: userData,
+        SecurityGroupIds: securityGroups,
+        KeyName: ng.ssh?.publicKeyName,
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.volumeSize ?? 80, VolumeType: ng.volumeType ?? 'gp3', Encrypted: ng.volumeEncrypted } }],
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        TagSpecifications: [{ ResourceType: 'instance', Tags: toTagList({ ...tags, Name: `${name}-${ng.name}-Node` }) }],
+      },
+      TagSpecifications: tagSpec('launch-template', tags),
+    })
+  ).LaunchTemplate;
+  created(`launch template ${lt.LaunchTemplateId}`);
+  const asgName = roleName(stack, 'NodeGroup');
+  const subnets = subnetsFor(ng, net);
+  await ctx.aws.call('autoscaling', 'CreateAutoScalingGroup', {
+    AutoScalingGroupName: asgName,
+    LaunchTemplate: { LaunchTemplateId: lt.LaunchTemplateId, Version: '$Latest' },
+    MinSize: min,
+    MaxSize: max,
+    DesiredCapacity: desired,
+    VPCZoneIdentifier: subnets.join(','),
+    Tags: Object.entries({ ...tags, Name: `${name}-${ng.name}-Node`, [`kubernetes.io/cluster/${name}`]: 'owned' }).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true, ResourceId: asgName, ResourceType: 'auto-scaling-group' })),
+  });
+  created(`Auto Scaling group ${asgName}`);
+  return asgName;
+}
+
+/** selfManagedGroups lists the self-managed node groups (Auto Scaling groups) of a cluster by eksctl's tags. */
+export async function selfManagedGroups(ctx: CliContext, cluster: string): Promise<Array<{ name: string; asg: any }>> {
+  const r = await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { Filters: [{ Name: `tag:alpha.eksctl.io/cluster-name`, Values: [cluster] }, { Name: `tag:${TAG_NODEGROUP_TYPE}`, Values: ['unmanaged'] }] });
+  return (r.AutoScalingGroups ?? []).map((asg: any) => ({ name: (asg.Tags ?? []).find((t: any) => t.Key === TAG_NODEGROUP)?.Value ?? asg.AutoScalingGroupName, asg }));
+}
+
+/** deleteSelfManaged deletes a self-managed group's ASG (terminating its instances) and launch template, and waits. */
+export async function deleteSelfManaged(ctx: CliContext, group: { name: string; asg: any }): Promise<void> {
+  const asgName = group.asg.AutoScalingGroupName;
+  await ctx.aws.call('autoscaling', 'DeleteAutoScalingGroup', { AutoScalingGroupName: asgName, ForceDelete: true });
+  await waitUntil(async () => ((await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [asgName] })).AutoScalingGroups ?? []).length === 0 ? true : undefined, {
+    deadline: ctx.deadline,
+    what: `Auto Scaling group ${asgName} to be deleted`,
+  });
+  const lt = group.asg.LaunchTemplate?.LaunchTemplateId;
+  if (lt) await ctx.aws.call('ec2', 'DeleteLaunchTemplate', { LaunchTemplateId: lt }).catch(() => undefined);
+}
