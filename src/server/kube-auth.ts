@@ -223,6 +223,10 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
       setRequestAuthorizer(req, {
         can: (a) => authorize(src, r.user, a, grants),
         rules: (ns) => rulesFor(src, r.user, ns, grants),
+        roleRules: (ref, ns) => {
+          const role = ref.kind === 'ClusterRole' ? src.getClusterRole(ref.name) : ref.kind === 'Role' && ns ? src.getRole(ns, ref.name) : undefined;
+          return role ? (role.rules ?? []) : undefined;
+        },
       });
       const q = req.url?.includes('?') ? new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)) : new URLSearchParams();
       const a = attributesOf(parseRequestInfo((req.method ?? 'GET').toUpperCase(), path, q));

@@ -56,6 +56,7 @@ import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
 import { handleVirtual } from './virtual.ts';
 import { requestAuthorizer, requestUser, selfAccessReview, selfRulesReview } from '../authn/request-auth.ts';
 import { requestReviews } from '../authn/reviews.ts';
+import { requestEscalationCheck } from '../authz/escalation.ts';
 import { evictPod } from './eviction.ts';
 
 /** The logger shape the API server uses (pino's). */
@@ -162,7 +163,7 @@ function addWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length === 0) return;
   const prev = res.getHeader('Warning');
   const list = prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)];
-  res.setHeader('Warning', [...list, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
+  res.setHeader('Warning', [...list, ...[...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`)]);
 }
 
 function sendJson(res: ServerResponse, code: number, obj: unknown): void {
@@ -563,7 +564,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
           }, { dryRun, fieldManager, subresource: 'scale' });
           return sendJson(res, 200, toScale(r, out.obj));
         }
-        const out = await reg.update(r, ns, info.name, body, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req) });
+        const warnings: string[] = [];
+        const out = await reg.update(r, ns, info.name, body, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req), warnings });
+        addWarnings(res, warnings);
         return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
       }
       case 'patch':
@@ -693,6 +696,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         throw newBadRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
       }
     }
+    const warnings: string[] = [];
     const out = await reg.guaranteedUpdate(
       r,
       ns,
@@ -725,8 +729,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         checkFields(r, patched, q, res);
         return patched;
       },
-      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req) },
+      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req), warnings },
     );
+    addWarnings(res, warnings);
     if (sub === 'scale') return sendJson(res, 200, toScale(r, out.obj));
     return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
   }

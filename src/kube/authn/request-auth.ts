@@ -21,7 +21,7 @@ import { isStaticToken } from './static-token.ts';
 import { authenticateEksToken, authenticateStaticToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
 import { verifyServiceAccountToken, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
 import type { JWK } from 'jose';
-import type { Attributes, Decision, PolicyRule } from '../authz/rbac.ts';
+import type { Attributes, Decision, PolicyRule, RoleRef } from '../authz/rbac.ts';
 
 /** The audience kube-apiserver accepts by default (EKS runs with --api-audiences=https://kubernetes.default.svc). */
 export const API_AUDIENCE = 'https://kubernetes.default.svc';
@@ -171,6 +171,8 @@ export function requestUser(req: IncomingMessage): RequestUser | undefined {
 export interface RequestAuthorizer {
   can(a: Attributes): Decision;
   rules(namespace: string): PolicyRule[];
+  /** The rules of a role reference from a binding in `namespace` ('' for cluster bindings); undefined when the role does not exist. */
+  roleRules(ref: RoleRef, namespace: string): PolicyRule[] | undefined;
 }
 
 const authorizers = new WeakMap<IncomingMessage, RequestAuthorizer>();
