@@ -42,6 +42,30 @@ export function admitPodSecurity(reg: ClusterRegistry, res: Resource, obj: KObje
   }
 }
 
+/**
+ * Whether a pod update matters to Pod Security admission (upstream's
+ * isSignificantPodUpdate): a container image or a seccomp annotation changed,
+ * or a container was added (ephemeral containers). Other updates are allowed
+ * even in a namespace the pod no longer conforms to.
+ */
+export function significantPodUpdate(pod: KObject, old: KObject): boolean {
+  const seccomp = 'seccomp.security.alpha.kubernetes.io/pod';
+  const a = pod.metadata?.annotations ?? {};
+  const b = old.metadata?.annotations ?? {};
+  if (a[seccomp] !== b[seccomp]) return true;
+  for (const field of ['containers', 'initContainers', 'ephemeralContainers']) {
+    const now: any[] = pod.spec?.[field] ?? [];
+    const before: any[] = old.spec?.[field] ?? [];
+    if (now.length !== before.length) return true;
+    for (let i = 0; i < now.length; i++) {
+      if (now[i]?.image !== before[i]?.image) return true;
+      const key = `container.seccomp.security.alpha.kubernetes.io/${now[i]?.name}`;
+      if (a[key] !== b[key]) return true;
+    }
+  }
+  return false;
+}
+
 export async function admitPodCreate(reg: ClusterRegistry, pod: KObject): Promise<void> {
   const spec = (pod.spec ??= {});
   const ns = pod.metadata?.namespace ?? '';

@@ -133,26 +133,38 @@ export function namespaceUsage(reg: ClusterRegistry, ns: string): Record<string,
   return used;
 }
 
-/** ResourceQuota admission of a create. */
-export function admitQuota(reg: ClusterRegistry, res: Resource, obj: KObject): void {
+/** ResourceQuota admission of a create, or of an update (old given: charged for the increase only). */
+export function admitQuota(reg: ClusterRegistry, res: Resource, obj: KObject, old?: KObject): void {
   if (!res.namespaced) return;
   const ns = obj.metadata?.namespace ?? '';
   const quotas = reg.cache.list('resourcequotas', ns).map((e) => e.obj);
   if (quotas.length === 0) return;
+  const usage = (o: KObject): Record<string, number> => {
+    const u: Record<string, number> = {};
+    if (res.storageResource === 'pods') Object.assign(u, podUsage(o));
+    if (res.storageResource === 'services') {
+      u['services.nodeports'] = (o.spec?.ports ?? []).filter((p: any) => p.nodePort).length;
+      u['services.loadbalancers'] = o.spec?.type === 'LoadBalancer' ? 1 : 0;
+    }
+    if (res.storageResource === 'persistentvolumeclaims') u['requests.storage'] = parseQuantity(o.spec?.resources?.requests?.storage ?? 0);
+    return u;
+  };
   const delta: Record<string, number> = {};
-  for (const n of countNames(res.storageResource)) delta[n] = 1;
-  if (res.storageResource === 'pods') Object.assign(delta, podUsage(obj));
-  if (res.storageResource === 'services') {
-    delta['services.nodeports'] = (obj.spec?.ports ?? []).filter((p: any) => p.nodePort).length;
-    delta['services.loadbalancers'] = obj.spec?.type === 'LoadBalancer' ? 1 : 0;
+  if (!old) {
+    for (const n of countNames(res.storageResource)) delta[n] = 1;
+    Object.assign(delta, usage(obj));
+  } else {
+    // An update is charged only for what it adds (upstream evaluates new minus old usage; counts do not change).
+    const before = usage(old);
+    for (const [k, v] of Object.entries(usage(obj))) if (v - (before[k] ?? 0) > 0) delta[k] = v - (before[k] ?? 0);
+    if (Object.keys(delta).length === 0) return;
   }
-  if (res.storageResource === 'persistentvolumeclaims') delta['requests.storage'] = parseQuantity(obj.spec?.resources?.requests?.storage ?? 0);
   let used: Record<string, number> | undefined;
   for (const q of quotas) {
     const hard: Record<string, unknown> = q.spec?.hard ?? {};
-    const tracked = Object.keys(hard).filter((k) => delta[k] !== undefined || (res.storageResource === 'pods' && /^(requests|limits)\.(cpu|memory)$|^(cpu|memory)$/.test(k)));
+    const tracked = Object.keys(hard).filter((k) => delta[k] !== undefined || (!old && res.storageResource === 'pods' && /^(requests|limits)\.(cpu|memory)$|^(cpu|memory)$/.test(k)));
     if (tracked.length === 0) continue;
-    if (res.storageResource === 'pods') {
+    if (res.storageResource === 'pods' && !old) {
       const missing = tracked.filter((k) => /^(requests\.|limits\.)?(cpu|memory)$/.test(k) && delta[k] === undefined);
       if (missing.length) throw newForbidden(res, obj.metadata?.name ?? '', `failed quota: ${q.metadata!.name}: must specify ${missing.sort().join(',')}`);
     }

@@ -41,6 +41,7 @@ import { type RequestInfo, parseRequestInfo } from './request-info.ts';
 import { type DeleteOptions, type ListOptions, ClusterRegistry, timestamp } from './registry/generic-store.ts';
 import { selectableFields, supportedFieldLabels } from './registry/strategies.ts';
 import { type CacheEvent, encodedJson } from './registry/watch-cache.ts';
+import { isCompacted, watchFromStore } from './registry/history-watch.ts';
 import { parseFieldSelector, parseLabelSelector, labelSelectorFromObject, formatLabelSelector, matchFields, matchLabels } from './selectors.ts';
 import { type IncludeObject, toTable } from './table.ts';
 import { unknownFields } from './field-validation.ts';
@@ -162,7 +163,7 @@ function addWarnings(res: ServerResponse, warnings: string[]): void {
   if (warnings.length === 0) return;
   const prev = res.getHeader('Warning');
   const list = prev === undefined ? [] : Array.isArray(prev) ? prev.map(String) : [String(prev)];
-  res.setHeader('Warning', [...list, ...warnings.map((w) => `299 - ${JSON.stringify(w)}`)]);
+  res.setHeader('Warning', [...list, ...[...new Set(warnings)].map((w) => `299 - ${JSON.stringify(w)}`)]);
 }
 
 function sendJson(res: ServerResponse, code: number, obj: unknown): void {
@@ -563,7 +564,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
           }, { dryRun, fieldManager, subresource: 'scale' });
           return sendJson(res, 200, toScale(r, out.obj));
         }
-        const out = await reg.update(r, ns, info.name, body, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req) });
+        const warnings: string[] = [];
+        const out = await reg.update(r, ns, info.name, body, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req), warnings });
+        addWarnings(res, warnings);
         return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
       }
       case 'patch':
@@ -693,6 +696,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         throw newBadRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${info.name})`);
       }
     }
+    const warnings: string[] = [];
     const out = await reg.guaranteedUpdate(
       r,
       ns,
@@ -725,8 +729,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         checkFields(r, patched, q, res);
         return patched;
       },
-      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req) },
+      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req), warnings },
     );
+    addWarnings(res, warnings);
     if (sub === 'scale') return sendJson(res, 200, toScale(r, out.obj));
     return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
   }
@@ -857,10 +862,35 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     };
     let unsubscribe = () => {};
     const timer = setTimeout(() => stream.close(), timeoutSeconds * 1000);
+    req.on('close', () => stream.close());
+    res.on('close', () => stream.close());
     if (replay === undefined) {
-      const err = newResourceExpired(`too old resource version: ${rv} (${cache.bufferStart})`);
-      write('ERROR', JSON.stringify(err.status));
-      stream.close();
+      // Older than the cache's window: served from the store (range at rv, then its events), 410 only once compacted.
+      const expired = (compactRev: number) => {
+        write('ERROR', JSON.stringify(newResourceExpired(`too old resource version: ${rv} (${compactRev})`).status));
+        stream.close();
+      };
+      const compactRev = await opts.backend.compactRevision();
+      if (rv < compactRev) return expired(compactRev);
+      try {
+        unsubscribe = await watchFromStore({
+          backend: opts.backend,
+          registryPrefix: cache.prefix,
+          resource: r.storageResource,
+          namespace: r.namespaced ? ns : '',
+          afterRevision: rv,
+          onEvents: (evs) => {
+            for (const e of evs) emit(e);
+          },
+          onError: (err) => (isCompacted(err) ? expired(err.compactRevision ?? rv) : stream.close()),
+        });
+      } catch (e) {
+        if (isCompacted(e)) return expired(e.compactRevision ?? rv);
+        throw e;
+      }
+      if (closed) return unsubscribe();
+      st.watches.add(stream);
+      watchCount++;
       return;
     }
     unsubscribe = cache.addWatcher({
@@ -873,8 +903,6 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     });
     st.watches.add(stream);
     watchCount++;
-    req.on('close', () => stream.close());
-    res.on('close', () => stream.close());
     for (const e of snapshot) write('ADDED', objJson(e.obj, () => reg.entryJson(r, e)));
     if (sendInitial) write('BOOKMARK', bookmarkObj(startRev, true));
     for (const e of replay) emit(e);

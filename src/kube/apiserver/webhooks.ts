@@ -1,8 +1,9 @@
 /**
  * Dynamic admission webhooks (admissionregistration.k8s.io/v1): Mutating-
  * and ValidatingWebhookConfigurations whose clientConfig names a URL are
- * called with an AdmissionReview v1 for matching creates and updates;
- * mutating webhooks may answer a JSONPatch. Webhooks pointing at an
+ * called with an AdmissionReview v1 for matching creates, updates and
+ * deletes (object null, oldObject the stored object); mutating webhooks may
+ * answer a JSONPatch (ignored on DELETE, where there is nothing to mutate). Webhooks pointing at an
  * in-cluster Service cannot be reached in a simulation: they follow their
  * failurePolicy as if the call failed.
  */
@@ -140,7 +141,7 @@ export async function runWebhooks(reg: ClusterRegistry, kind: 'mutating' | 'vali
         code,
       });
     }
-    if (kind === 'mutating' && r.patch) {
+    if (kind === 'mutating' && r.patch && op !== 'DELETE') {
       try {
         const ops = JSON.parse(Buffer.from(r.patch, 'base64').toString('utf8'));
         const patched = fjp.applyPatch(structuredClone(obj), ops, false, false).newDocument as KObject;

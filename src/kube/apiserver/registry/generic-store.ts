@@ -38,7 +38,7 @@ import { type CacheEntry, WatchCache, encodedJson } from './watch-cache.ts';
 import { ServiceAllocator } from './service-allocator.ts';
 import { selectableFields, strategyFor } from './strategies.ts';
 import { recordManagedFields } from './managed-fields.ts';
-import { admitPodCreate, admitPodSecurity } from '../admission.ts';
+import { admitPodCreate, admitPodSecurity, significantPodUpdate } from '../admission.ts';
 import type { PodAdmissionPlugin } from '../pod-admission-plugins.ts';
 import { admitLimitRanges, admitQuota } from '../quota.ts';
 import { runWebhooks } from '../webhooks.ts';
@@ -586,7 +586,14 @@ export class ClusterRegistry {
         if (a.errors.length > 0) throw newInvalid({ group: '', kind: 'Service' }, name, a.errors);
       }
       await runWebhooks(this, 'mutating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
+      // Pod Security on updates as upstream: pods when an image (or seccomp) changes, or ephemeral containers; workload templates warn.
+      if (POD_TEMPLATE_OWNERS.has(res.storageResource)) {
+        const isPod = res.storageResource === 'pods';
+        if ((sub === '' && (!isPod || significantPodUpdate(next, cur))) || (isPod && sub === 'ephemeralcontainers')) admitPodSecurity(this, res, next, opts.warnings);
+      }
       this.validate(res, next, cur);
+      // ResourceQuota charges updates that raise usage (service type/node ports, PVC expansion, pod resources).
+      if (res.namespaced && (sub === '' || sub === 'resize')) admitQuota(this, res, next, cur);
       await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
       await this.hooks.admit?.('update', res, next, cur);
       opts.admitRequest?.('update', res, next, cur);
@@ -633,6 +640,9 @@ export class ClusterRegistry {
       const g = await this.backend.get(key);
       if (!g.kv) throw newNotFound(res, name);
       const cur = decode(g.kv);
+      // Admission webhooks see DELETE with the object as oldObject (object is null).
+      await runWebhooks(this, 'mutating', 'DELETE', res, '', cur, cur, dryRun);
+      await runWebhooks(this, 'validating', 'DELETE', res, '', cur, cur, dryRun);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== cur.metadata!.uid) {
         throw newConflict(res, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata!.uid}`);
