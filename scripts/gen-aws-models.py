@@ -12,7 +12,7 @@ files are generated: never edit them by hand, re-run this script instead:
 """
 import gzip, json, os, sys
 
-SERVICES = ["eks", "ec2", "iam", "sts", "autoscaling", "kms", "logs", "elbv2", "route53"]
+SERVICES = ["eks", "ec2", "iam", "sts", "autoscaling", "kms", "logs", "elbv2", "route53", "eks-auth"]
 DROP = {"documentation", "documentationUrl", "examples", "deprecatedMessage"}
 
 def strip(node):

@@ -8,6 +8,7 @@ import type { AwsProvider } from './core/types.ts';
 import { createAutoScalingProvider } from './autoscaling/provider.ts';
 import { createEc2Provider } from './ec2/provider.ts';
 import { createEksProvider } from './eks/provider.ts';
+import { createEksAuthProvider } from './eks-auth/provider.ts';
 import { createIamProvider } from './iam/provider.ts';
 import { createKmsProvider } from './kms/provider.ts';
 import { createLogsProvider } from './logs/provider.ts';
@@ -22,5 +23,6 @@ export function createProviders(deps: AwsDeps): AwsProvider[] {
     createAutoScalingProvider(deps),
     createEksProvider(deps),
     createEc2Provider(deps),
+    createEksAuthProvider(deps),
   ];
 }

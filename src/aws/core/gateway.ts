@@ -70,6 +70,7 @@ export const SIGNING_NAME_TO_MODEL: Readonly<Record<string, string>> = {
   logs: 'logs',
   elasticloadbalancing: 'elbv2',
   route53: 'route53',
+  'eks-auth': 'eks-auth',
 };
 
 /** JSON-protocol X-Amz-Target prefixes -> model names (for unsigned json requests). */

@@ -22,6 +22,8 @@ export interface TrustRequest {
   callerAccountId?: string;
   /** The federated provider ARN (AssumeRoleWithWebIdentity). */
   federated?: string;
+  /** The AWS service principal assuming the role (e.g. pods.eks.amazonaws.com for EKS Pod Identity). */
+  service?: string;
   /** Condition context keys (lower-cased when compared). */
   context: Record<string, string | string[]>;
 }
@@ -71,6 +73,7 @@ function principalMatches(stmt: Json, req: TrustRequest): boolean {
   if (!principal || typeof principal !== 'object') return false;
   const p = principal as Json;
   if (req.federated !== undefined) return list(p.Federated).includes(req.federated) || list(p.AWS).includes('*');
+  if (req.service !== undefined) return list(p.Service).includes(req.service);
   return list(p.AWS).some((x) => awsPrincipalMatches(x, req));
 }
 

@@ -1,0 +1,62 @@
+/**
+ * What other services may ask of STS: temporary credentials for a role
+ * assumed by an AWS service principal (EKS Pod Identity's eks-auth assumes
+ * the associated role as pods.eks.amazonaws.com). Sessions are stored where
+ * STS keeps them (core/identity.ts), so requests signed with the returned
+ * credentials act as `arn:aws:sts::<acct>:assumed-role/<role>/<session>`.
+ */
+import { randomBytes } from 'node:crypto';
+import type { AwsDeps } from '../core/deps.ts';
+import { type SessionDoc, sessionKey } from '../core/identity.ts';
+import { awsError } from '../core/types.ts';
+import { getRoleByArn, roleTrustPolicy } from '../iam/shared.ts';
+import { trustAllows } from './trust-policy.ts';
+
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+
+function randomKeyId(): string {
+  const b = randomBytes(16);
+  let s = 'ASIA';
+  for (let i = 0; i < 16; i++) s += KEY_ALPHABET[b[i]! % 32];
+  return s;
+}
+
+export interface ServiceRoleSession {
+  credentials: { AccessKeyId: string; SecretAccessKey: string; SessionToken: string; Expiration: string };
+  assumedRoleUser: { Arn: string; AssumedRoleId: string };
+}
+
+/**
+ * assumeRoleAsService issues a session of `roleArn` for `service` (the
+ * role's trust policy must allow that service principal sts:AssumeRole),
+ * named `sessionName`, valid `durationSeconds` on the simulated clock.
+ * Throws AccessDenied (403) when the role is missing or does not trust it.
+ */
+export async function assumeRoleAsService(deps: AwsDeps, roleArn: string, service: string, sessionName: string, durationSeconds: number): Promise<ServiceRoleSession> {
+  const role = getRoleByArn(deps.state, roleArn);
+  let policy: unknown;
+  try {
+    policy = role ? roleTrustPolicy(role) : undefined;
+  } catch {
+    policy = undefined;
+  }
+  if (!role || !trustAllows(policy, { action: 'sts:AssumeRole', service, context: {} })) {
+    throw awsError('AccessDenied', `${service} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+  }
+  const accountId = role.Arn.split(':')[4]!;
+  const doc: SessionDoc = {
+    AccessKeyId: randomKeyId(),
+    SecretAccessKey: randomBytes(30).toString('base64').slice(0, 40),
+    SessionToken: randomBytes(96).toString('base64'),
+    Expiration: new Date(deps.clock.nowMs() + durationSeconds * 1000).toISOString(),
+    AccountId: accountId,
+    Arn: `arn:aws:sts::${accountId}:assumed-role/${role.RoleName}/${sessionName}`,
+    AssumedRoleId: `${role.RoleId}:${sessionName}`,
+    RoleArn: role.Arn,
+  };
+  await deps.state.commit([{ op: 'create', key: sessionKey(doc.AccessKeyId), doc }]);
+  return {
+    credentials: { AccessKeyId: doc.AccessKeyId, SecretAccessKey: doc.SecretAccessKey, SessionToken: doc.SessionToken, Expiration: doc.Expiration },
+    assumedRoleUser: { Arn: doc.Arn, AssumedRoleId: doc.AssumedRoleId },
+  };
+}
