@@ -133,9 +133,13 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
    */
   const apply = async (entries: Array<[string, string]>, prefixes: string[]): Promise<number> => {
     const before = directory.all().map((c) => c.uid);
+    const forget = (ctx.clusterApi as { forget?: (uid: string) => void } | undefined)?.forget;
+    // A reset that removes every EKS cluster forgets them first, so their
+    // watch caches do not process the deletes of objects about to be dropped.
+    const dropsAllClusters = entries.length === 0 && prefixes.some((p) => `${AWS_PREFIX}eks/`.startsWith(p));
+    if (dropsAllClusters && typeof forget === 'function') for (const uid of before) forget.call(ctx.clusterApi, uid);
     const { changedKeys } = await applyEntries(backend, entries, prefixes);
     await Promise.all(changedKeys.filter((k) => k.startsWith(AWS_PREFIX)).map((k) => state.refresh(k)));
-    const forget = (ctx.clusterApi as { forget?: (uid: string) => void } | undefined)?.forget;
     if (typeof forget === 'function') {
       const after = new Set(directory.all().map((c) => c.uid));
       for (const uid of before) if (!after.has(uid)) forget.call(ctx.clusterApi, uid);

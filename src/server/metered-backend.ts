@@ -15,6 +15,7 @@ import {
   type WatchOptions,
   type Watcher,
   type WriteResult,
+  type DeleteRangeResult,
 } from '../store/backend.ts';
 import type { ServerMetrics } from './metrics.ts';
 
@@ -81,6 +82,12 @@ export class MeteredBackend implements Backend {
   async txn(ops: TxnOp[]): Promise<TxnResult> {
     const r = await this.count('txn', this.inner.txn(ops));
     for (const o of ops) this.metrics.storeWrites.inc({ op: o.op });
+    return r;
+  }
+
+  async deleteRange(prefixes: readonly string[]): Promise<DeleteRangeResult> {
+    const r = await this.count('deleteRange', this.inner.deleteRange(prefixes));
+    for (let i = 0; i < r.deleted.length; i++) this.metrics.storeWrites.inc({ op: 'delete' });
     return r;
   }
 

@@ -139,6 +139,12 @@ export interface TxnResult {
   results: WriteResult[];
 }
 
+export interface DeleteRangeResult {
+  revision: number;
+  /** The deleted keys' states before the delete, in key order. */
+  deleted: KeyValue[];
+}
+
 export interface WatchOptions {
   /**
    * Deliver every event with revision > afterRevision. 0 = only future events.
@@ -207,6 +213,17 @@ export interface Backend {
    */
   txn(ops: TxnOp[]): Promise<TxnResult>;
 
+  /**
+   * Deletes every key under any of the prefixes, atomically (etcd's
+   * DeleteRange with a range end; several ranges in one transaction). A
+   * prefix inside another is covered by it. Watchers get one delete event
+   * per key, in key order, after every earlier event; memory and sqlite give
+   * each key its own revision, etcd gives them all one (as for txn). Returns
+   * the revision after the delete (the current revision when nothing
+   * matched) and the deleted keys' last states, in key order.
+   */
+  deleteRange(prefixes: readonly string[]): Promise<DeleteRangeResult>;
+
   /** Watches keys with a prefix. See Watcher. */
   watch(prefix: string, opts: WatchOptions, cb: WatchCallbacks): Watcher;
 
@@ -255,4 +272,33 @@ export function assertDistinctKeys(ops: readonly TxnOp[]): void {
     if (seen.has(op.key)) throw new TypeError(`txn names key ${op.key} more than once`);
     seen.add(op.key);
   }
+}
+
+/**
+ * checkTxnCondition throws the StoreError Backend.txn promises when op's
+ * condition does not hold for cur, the key's current state (undefined when
+ * absent). Every backend checks each op with it before writing anything
+ * (leases are checked by the backend, which knows them).
+ */
+export function checkTxnCondition(op: TxnOp, cur: KeyValue | undefined): void {
+  if (op.op === 'create') {
+    if (cur) throw new StoreError('KeyExists', `key exists: ${op.key}`, { current: cur });
+    return;
+  }
+  if (op.op === 'put') return;
+  if (!cur) throw new StoreError('KeyNotFound', `key not found: ${op.key}`);
+  if (op.expectedModRevision !== undefined && cur.modRevision !== op.expectedModRevision) {
+    throw new StoreError('Conflict', `mod revision of ${op.key} is ${cur.modRevision}, not ${op.expectedModRevision}`, { current: cur });
+  }
+}
+
+/**
+ * outermostPrefixes drops the prefixes that another prefix of the list
+ * covers (and duplicates), so deleteRange names each key once; sorted.
+ */
+export function outermostPrefixes(prefixes: readonly string[]): string[] {
+  const sorted = [...new Set(prefixes)].sort();
+  const out: string[] = [];
+  for (const p of sorted) if (!out.some((q) => p.startsWith(q))) out.push(p);
+  return out;
 }

@@ -358,6 +358,45 @@ export function runBackendSuite(name: string, makeBackend: (dataDir?: string) =>
       other.cancel();
     });
 
+    it('deleteRange: every key under the prefixes at once, a delete event per key in key order, nothing else', async (b, p) => {
+      const empty = await b.deleteRange([p + 'nothing/']);
+      assert.deepEqual(empty, { revision: await b.currentRevision(), deleted: [] });
+      const keys = ['x/b', 'x/a', 'x/c/d', 'y/1', 'z/keep', 'x'];
+      const written = new Map<string, WriteResult>();
+      for (const k of keys) written.set(p + k, await b.put(p + k, `v-${k}`));
+      await b.update(p + 'x/a', 'v2');
+      const before = await b.currentRevision();
+      const all = record(b, p, before);
+      const onlyY = record(b, p + 'y/', before);
+      // A prefix inside another (x/c/) is covered by it; x itself is not under x/.
+      const r = await b.deleteRange([p + 'y/', p + 'x/', p + 'x/c/']);
+      assert.deepEqual(r.deleted.map((kv) => kv.key), [p + 'x/a', p + 'x/b', p + 'x/c/d', p + 'y/1']);
+      assert.equal(r.deleted[0]!.value, 'v2', 'deleted gives the last states');
+      assert.equal(r.deleted[1]!.modRevision, written.get(p + 'x/b')!.revision);
+      assert.ok(r.revision > before);
+      assert.equal(r.revision, await b.currentRevision());
+      await waitFor('four delete events', () => all.events.length >= 4 && onlyY.events.length >= 1);
+      assert.deepEqual(all.events.map((e) => `${e.type}:${e.kv.key}`), r.deleted.map((kv) => `delete:${kv.key}`));
+      let last = before;
+      for (const e of all.events) {
+        assert.ok(e.kv.modRevision > before && e.kv.modRevision <= r.revision && e.kv.modRevision >= last, 'revisions non-decreasing, within the delete');
+        last = e.kv.modRevision;
+        assert.equal(e.prevKv?.value, (await b.get(e.kv.key, { revision: before })).kv?.value, 'prevKv is the deleted state');
+      }
+      assert.deepEqual(onlyY.events.map(short), [`delete:${p}y/1@${all.events[3]!.kv.modRevision}`]);
+      const left = await b.range({ prefix: p });
+      assert.deepEqual(left.kvs.map((kv) => kv.key), [p + 'x', p + 'z/keep']);
+      assert.equal((await b.get(p + 'x/a', { revision: before })).kv?.value, 'v2', 'history before the delete stays readable');
+      // A key deleted by range can be created again, as a new incarnation.
+      const again = await b.create(p + 'x/a', 'new');
+      assert.equal(again.kv.version, 1);
+      // A later write is seen after every delete event.
+      await waitFor('the create', () => all.events.length >= 5);
+      assert.equal(all.events[4]!.type, 'put');
+      all.cancel();
+      onlyY.cancel();
+    });
+
     it('watch from a past revision replays history, then live events, exactly once', async (b, p) => {
       const r1 = (await b.create(p + 'a', '1')).revision;
       const writes: WriteResult[] = [];

@@ -41,6 +41,9 @@ import { Etcd3, type IKeyValue, type IRequestOp, type ICompare, type Watcher as 
 import {
   assertDistinctKeys,
   type Backend,
+  checkTxnCondition,
+  type DeleteRangeResult,
+  outermostPrefixes,
   type GetResult,
   isStoreError,
   type KeyValue,
@@ -213,12 +216,7 @@ export class EtcdBackend implements Backend {
     if (!res.succeeded) {
       ops.forEach((op, i) => {
         const raw = res.responses[i]!.response_range.kvs[0];
-        const cur = raw ? toKv(raw) : undefined;
-        if (op.op === 'create' && cur) throw new StoreError('KeyExists', `key exists: ${op.key}`, { current: cur });
-        if ((op.op === 'update' || op.op === 'delete') && !cur) throw new StoreError('KeyNotFound', `key not found: ${op.key}`);
-        if ((op.op === 'update' || op.op === 'delete') && op.expectedModRevision !== undefined && cur!.modRevision !== op.expectedModRevision) {
-          throw new StoreError('Conflict', `mod revision of ${op.key} is ${cur!.modRevision}, not ${op.expectedModRevision}`, { current: cur });
-        }
+        checkTxnCondition(op, raw ? toKv(raw) : undefined);
       });
       throw new StoreError('Conflict', 'transaction condition failed');
     }
@@ -231,6 +229,21 @@ export class EtcdBackend implements Backend {
       return this.putResult(op.key, op.value, op.lease ?? 0, revision, r.response_put.prev_kv);
     });
     return { revision, results };
+  }
+
+  async deleteRange(prefixes: readonly string[]): Promise<DeleteRangeResult> {
+    this.check();
+    const ps = outermostPrefixes(prefixes);
+    if (ps.length === 0) return { revision: await this.currentRevision(), deleted: [] };
+    // One txn without conditions: every range goes at one revision.
+    const success: IRequestOp[] = ps.map((p) => {
+      const b = enc(p);
+      return { request_delete_range: { key: b.length > 0 ? b : NUL, range_end: rangeEnd(b), prev_kv: true } };
+    });
+    const res = await this.call(() => this.client.kv.txn({ compare: [], success, failure: [] }));
+    const revision = this.observe(res.header.revision);
+    const deleted = res.responses.flatMap((r) => r.response_delete_range.prev_kvs.map(toKv)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { revision, deleted };
   }
 
   private putResult(key: string, value: string, lease: number, revision: number, prevRaw: IKeyValue | null | undefined): WriteResult {

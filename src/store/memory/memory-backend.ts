@@ -10,6 +10,9 @@
 import {
   assertDistinctKeys,
   type Backend,
+  checkTxnCondition,
+  type DeleteRangeResult,
+  outermostPrefixes,
   type GetResult,
   type KeyValue,
   type RangeOptions,
@@ -112,19 +115,11 @@ export class MemoryBackend implements Backend {
   async txn(ops: TxnOp[]): Promise<TxnResult> {
     this.check();
     assertDistinctKeys(ops);
-    // Check every condition against the state as the earlier ops of this
-    // transaction leave it, before writing anything.
-    const view = new Map<string, KeyValue | undefined>();
-    const cur = (k: string) => (view.has(k) ? view.get(k) : this.latest.get(k));
+    // Check every condition before writing anything (keys are distinct, so
+    // no op sees another's write).
     for (const op of ops) {
-      const c = cur(op.key);
       if ('lease' in op && op.lease && !this.leases.has(op.lease)) throw new StoreError('LeaseNotFound', `lease ${op.lease} not found`);
-      if (op.op === 'create' && c) throw new StoreError('KeyExists', `key exists: ${op.key}`, { current: c });
-      if ((op.op === 'update' || op.op === 'delete') && !c) throw new StoreError('KeyNotFound', `key not found: ${op.key}`);
-      if ((op.op === 'update' || op.op === 'delete') && op.expectedModRevision !== undefined && c!.modRevision !== op.expectedModRevision) {
-        throw new StoreError('Conflict', `mod revision of ${op.key} is ${c!.modRevision}, not ${op.expectedModRevision}`, { current: c });
-      }
-      view.set(op.key, op.op === 'delete' ? undefined : ({ key: op.key } as KeyValue));
+      checkTxnCondition(op, this.latest.get(op.key));
     }
     const results: WriteResult[] = [];
     const events: WatchEvent[] = [];
@@ -158,6 +153,17 @@ export class MemoryBackend implements Backend {
     }
     this.broadcaster.publish(events);
     return { revision: this.revision, results };
+  }
+
+  async deleteRange(prefixes: readonly string[]): Promise<DeleteRangeResult> {
+    this.check();
+    const ps = outermostPrefixes(prefixes);
+    const keys: string[] = [];
+    for (const k of this.latest.keys()) if (ps.some((p) => k.startsWith(p))) keys.push(k);
+    keys.sort();
+    if (keys.length === 0) return { revision: this.revision, deleted: [] };
+    const r = await this.txn(keys.map((key) => ({ op: 'delete', key })));
+    return { revision: r.revision, deleted: r.results.map((w) => w.prevKv!) };
   }
 
   watch(prefix: string, opts: WatchOptions, cb: WatchCallbacks): Watcher {

@@ -5,8 +5,9 @@
  * Schema (one database file, `<dir>/state.db`):
  *   kine    the log. `id` (INTEGER PRIMARY KEY AUTOINCREMENT) is the revision;
  *           every write appends one row: name, created (1 for the row that
- *           creates an incarnation), deleted (1 for a delete row, which keeps
- *           the deleted value), create_revision, prev_revision (the row this
+ *           creates an incarnation), deleted (1 for a delete row, whose value
+ *           is empty: the deleted value is its prev_revision row's, which
+ *           compaction keeps while the delete row exists), create_revision, prev_revision (the row this
  *           one supersedes; 0 for a create), version (etcd's), lease, value.
  *           kine's `old_value` is replaced by a join on prev_revision: the
  *           previous row is never compacted away while a row after the
@@ -52,6 +53,9 @@ import Database from 'better-sqlite3';
 import {
   assertDistinctKeys,
   type Backend,
+  checkTxnCondition,
+  type DeleteRangeResult,
+  outermostPrefixes,
   type GetResult,
   type KeyValue,
   prefixEnd,
@@ -313,11 +317,7 @@ export class SqliteBackend implements Backend {
         if (op.op !== 'delete' && op.lease && this.s.leaseAlive.get(op.lease, now) === undefined) {
           throw new StoreError('LeaseNotFound', `lease ${op.lease} not found`);
         }
-        if (op.op === 'create' && c) throw new StoreError('KeyExists', `key exists: ${op.key}`, { current: toKv(c) });
-        if ((op.op === 'update' || op.op === 'delete') && !c) throw new StoreError('KeyNotFound', `key not found: ${op.key}`);
-        if ((op.op === 'update' || op.op === 'delete') && op.expectedModRevision !== undefined && c!.id !== op.expectedModRevision) {
-          throw new StoreError('Conflict', `mod revision of ${op.key} is ${c!.id}, not ${op.expectedModRevision}`, { current: toKv(c!) });
-        }
+        checkTxnCondition(op, c ? toKv(c) : undefined);
         return c;
       });
       // Write phase.
@@ -325,6 +325,34 @@ export class SqliteBackend implements Backend {
       return { revision: this.rev, results } satisfies TxnResult;
     }) as Promise<TxnResult>;
   }
+
+  /**
+   * deleteRange reads the live rows of the ranges with one index scan each
+   * (no per-key lookups or condition checks) and appends their delete rows,
+   * inside one group-commit job. (A set-based INSERT ... SELECT measured the
+   * same: the cost is the index pages the rows dirty, not the statements.)
+   */
+  deleteRange(prefixes: readonly string[]): Promise<DeleteRangeResult> {
+    const ps = outermostPrefixes(prefixes);
+    return this.enqueue((events) => {
+      const rows: LogRow[] = [];
+      for (const p of ps) rows.push(...(this.s.rangeLatestGe.all(p, p === '' ? '\u{10FFFF}' : prefixEnd(p), -1) as LogRow[]));
+      if (rows.length === 0) return { revision: this.rev, deleted: [] } satisfies DeleteRangeResult;
+      // Delete rows take revisions rev+1, rev+2, ... in key order (prefixes are sorted and disjoint).
+      const deleted: KeyValue[] = new Array(rows.length);
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        const id = ++this.rev;
+        this.s.insertRow.run(id, r.name, 0, 1, r.create_revision, r.id, r.version, r.lease, '');
+        const prevKv = toKv(r);
+        deleted[i] = prevKv;
+        events.push({ type: 'delete', kv: { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: id, version: r.version, lease: r.lease }, prevKv });
+      }
+      for (const p of ps) this.s.deleteLatestRange.run(p, p === '' ? '\u{10FFFF}' : prefixEnd(p));
+      return { revision: this.rev, deleted } satisfies DeleteRangeResult;
+    }) as Promise<DeleteRangeResult>;
+  }
+
 
   watch(prefix: string, opts: WatchOptions, cb: WatchCallbacks): Watcher {
     if (this.closed) {
@@ -456,7 +484,7 @@ export class SqliteBackend implements Backend {
 
   private writeDelete(prev: LogRow, events: WatchEvent[]): WriteResult {
     const id = ++this.rev;
-    this.s.insertRow.run(id, prev.name, 0, 1, prev.create_revision, prev.id, prev.version, prev.lease, prev.value);
+    this.s.insertRow.run(id, prev.name, 0, 1, prev.create_revision, prev.id, prev.version, prev.lease, '');
     this.s.deleteLatest.run(prev.name);
     const prevKv = toKv(prev);
     const kv: KeyValue = { ...prevKv, modRevision: id };
@@ -529,7 +557,8 @@ export class SqliteBackend implements Backend {
     const end = prefix === '' ? '\u{10FFFF}' : prefixEnd(prefix);
     const out: WatchEvent[] = [];
     for (const r of this.s.history.all(after, prefix, end) as HistoryRow[]) {
-      const kv = toKv(r);
+      // A delete row's value is the deleted one, its predecessor's (older databases stored it in the row too).
+      const kv = toKv(r.deleted && r.p_value !== null ? { ...r, value: r.p_value } : r);
       const prevKv: KeyValue | undefined =
         r.prev_revision && r.p_value !== null
           ? { key: r.name, value: r.p_value, createRevision: r.p_create_revision!, modRevision: r.prev_revision, version: r.p_version!, lease: r.p_lease! }
@@ -581,6 +610,7 @@ function prepare(db: Database.Database) {
     ),
     upsertLatest: db.prepare(`INSERT INTO latest (name, id, lease) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET id = excluded.id, lease = excluded.lease`),
     deleteLatest: db.prepare(`DELETE FROM latest WHERE name = ?`),
+    deleteLatestRange: db.prepare(`DELETE FROM latest WHERE name >= ? AND name < ?`),
     setMeta: db.prepare(`INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`),
     getMeta: db.prepare(`SELECT value FROM meta WHERE name = ?`).pluck(),
     compactSuperseded: db.prepare(`DELETE FROM kine WHERE id IN (SELECT prev_revision FROM kine WHERE id > ? AND id <= ? AND prev_revision != 0)`),
