@@ -14,11 +14,13 @@ import { writeStatus } from '../kube/gateway.ts';
 import type { ClusterInfo } from '../kube/types.ts';
 import type { ServerContext } from './start.ts';
 import { podAdmissionPlugins } from './pod-admission.ts';
+import { deprecatedApiUsageRecorder } from './deprecated-api-usage.ts';
 
 /** The ClusterApiServer, with the bootstrap of each cluster on its first request. */
 export function createDefaultClusterApi(ctx: Pick<ServerContext, 'backend' | 'clock' | 'log' | 'deps'>): ClusterApiServer & { ensureBootstrapped(cluster: ClusterInfo): Promise<void> } {
   const log = ctx.log.child({ component: 'kube-apiserver' });
-  const api = createClusterApiServer({ backend: ctx.backend, clock: ctx.clock, log, podAdmission: podAdmissionPlugins(ctx) });
+  const deprecatedUsage = deprecatedApiUsageRecorder(ctx.deps.state, log);
+  const api = createClusterApiServer({ backend: ctx.backend, clock: ctx.clock, log, podAdmission: podAdmissionPlugins(ctx), onDeprecatedApiUse: (cluster, use) => deprecatedUsage.use(cluster, use) });
   /** cluster uid -> bootstrap in progress or done */
   const bootstrapped = new Map<string, Promise<void>>();
 

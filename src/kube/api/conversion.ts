@@ -104,6 +104,8 @@ const CONVERTERS: Record<string, (o: KObject) => KObject> = {
 export const STORAGE_VERSIONS: Record<string, string> = {
   events: 'v1',
   'autoscaling/horizontalpodautoscalers': 'autoscaling/v2',
+  'flowcontrol.apiserver.k8s.io/flowschemas': 'flowcontrol.apiserver.k8s.io/v1',
+  'flowcontrol.apiserver.k8s.io/prioritylevelconfigurations': 'flowcontrol.apiserver.k8s.io/v1',
 };
 
 /**

@@ -44,8 +44,20 @@ export interface Resource {
   virtual?: boolean;
   /** Set for custom resources. */
   crd?: boolean;
+  /** Deprecated group-versions upstream still serves: when they were deprecated, removed and by what replaced. */
+  deprecation?: Deprecation;
   /** For custom resources: what the CustomResourceDefinition says about this version. */
   custom?: CustomResourceInfo;
+}
+
+/** Upstream's deprecation of a served group-version (k8s.io/apiserver's `WarningMessage`). */
+export interface Deprecation {
+  /** Minor that deprecated it ("1.29"). */
+  deprecatedIn: string;
+  /** First minor that no longer serves it ("1.32"); absent when no removal is scheduled. */
+  removedIn?: string;
+  /** The version to use instead ("flowcontrol.apiserver.k8s.io/v1"), with its kind. */
+  replacement?: { apiVersion: string; kind: string; since: string };
 }
 
 /** A served version of a CustomResourceDefinition. */
@@ -212,6 +224,65 @@ function parseTable(): Resource[] {
 /** Every built-in resource, in discovery order (groups in priority order, preferred version first). */
 export const BUILTIN_RESOURCES: readonly Resource[] = parseTable();
 
+/**
+ * Deprecated group-versions upstream serves by default in some of the minors
+ * EKS offers (1.29-1.35), each with the minors that serve it. Beta APIs new
+ * since 1.24 are off by default upstream, so flowcontrol v1beta3 (1.26-1.31)
+ * is the one deprecated group-version served. Core v1 Endpoints is deprecated
+ * from 1.33 (warnings, no removal scheduled).
+ */
+const DEPRECATED: ReadonlyArray<{ base: [string, string, string]; version: string; servedFrom: string; deprecation: Deprecation }> = [
+  ...['flowschemas', 'prioritylevelconfigurations'].map((resource) => ({
+    base: ['flowcontrol.apiserver.k8s.io', 'v1', resource] as [string, string, string],
+    version: 'v1beta3',
+    servedFrom: '1.26',
+    deprecation: { deprecatedIn: '1.29', removedIn: '1.32', replacement: { apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: resource === 'flowschemas' ? 'FlowSchema' : 'PriorityLevelConfiguration', since: '1.29' } },
+  })),
+  { base: ['', 'v1', 'endpoints'], version: 'v1', servedFrom: '1.0', deprecation: { deprecatedIn: '1.33', replacement: { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', since: '1.21' } } },
+];
+
+function minor(v: string): number {
+  const m = /^v?(\d+)\.(\d+)/.exec(v);
+  return m ? Number(m[1]) * 1000 + Number(m[2]) : 0;
+}
+
+/**
+ * The built-in resources a cluster of a Kubernetes version ("1.31") serves:
+ * BUILTIN_RESOURCES plus the deprecated group-versions that minor still
+ * serves (marked with `deprecation` once deprecated).
+ */
+export function resourcesForVersion(kubernetesVersion: string): Resource[] {
+  const v = minor(kubernetesVersion);
+  const out = [...BUILTIN_RESOURCES];
+  for (const d of DEPRECATED) {
+    if (v < minor(d.servedFrom) || (d.deprecation.removedIn && v >= minor(d.deprecation.removedIn))) continue;
+    const i = out.findIndex((r) => r.group === d.base[0] && r.version === d.base[1] && r.resource === d.base[2]);
+    if (i < 0) continue;
+    const base = out[i]!;
+    const deprecation = v >= minor(d.deprecation.deprecatedIn) ? d.deprecation : undefined;
+    if (d.version === base.version) {
+      if (deprecation) out[i] = { ...base, deprecation };
+      continue;
+    }
+    const subresources = base.subresources.map((s) => (s.group === base.group && s.version === base.version ? { ...s, version: d.version } : s));
+    // After the preferred version's resources of the group, in discovery order.
+    let at = i + 1;
+    while (at < out.length && out[at]!.group === base.group && out[at]!.version === base.version) at++;
+    out.splice(at, 0, { ...base, version: d.version, preferred: false, subresources, ...(deprecation ? { deprecation } : {}) });
+  }
+  return out;
+}
+
+/** The `Warning` text upstream sends for a deprecated group-version's kind. */
+export function deprecationWarning(r: Resource): string | undefined {
+  const d = r.deprecation;
+  if (!d) return undefined;
+  let msg = `${apiVersionOf(r.group, r.version)} ${r.kind} is deprecated in v${d.deprecatedIn}+`;
+  if (d.removedIn) msg += `, unavailable in v${d.removedIn}+`;
+  if (d.replacement) msg += `; use ${d.replacement.apiVersion} ${d.replacement.kind}`;
+  return msg;
+}
+
 /** The ordered group list for discovery (core first, then as kube-apiserver orders them by priority). */
 export const GROUP_ORDER: readonly string[] = [
   '', 'apiregistration.k8s.io', 'apps', 'events.k8s.io', 'authentication.k8s.io', 'authorization.k8s.io', 'autoscaling', 'batch',
@@ -245,6 +316,14 @@ export class Scheme {
         this.byGvr.delete(`${r.group}/${r.version}/${r.resource}`);
       }
     }
+  }
+
+  /** Removes one group-version of a resource. */
+  removeVersion(group: string, version: string, resource: string): void {
+    const k = `${group}/${version}/${resource}`;
+    if (!this.byGvr.delete(k)) return;
+    const i = this.list.findIndex((x) => `${x.group}/${x.version}/${x.resource}` === k);
+    if (i >= 0) this.list.splice(i, 1);
   }
 
   get(group: string, version: string, resource: string): Resource | undefined {

@@ -13,7 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Backend } from '../../store/backend.ts';
 import { type Clock, SimClock } from '../../sim/clock.ts';
 import type { ClusterApiHandler, ClusterInfo } from '../types.ts';
-import { type Resource, Scheme, apiVersionOf } from '../api/scheme.ts';
+import { type Resource, Scheme, apiVersionOf, deprecationWarning, resourcesForVersion } from '../api/scheme.ts';
 import type { KObject, Status } from '../api/types.ts';
 import { parseResourceVersion } from '../api/versioner.ts';
 import { PROTOBUF_MEDIA_TYPE, ProtobufDecodeError, decodeKubeProtobuf } from '../api/protobuf.ts';
@@ -73,6 +73,26 @@ export interface ClusterApiServerOptions {
   log: Log;
   /** Pod create admission from outside the API server (EKS webhooks, Fargate), in order. */
   podAdmission?: readonly PodAdmissionPlugin[];
+  /**
+   * Called for every request to a deprecated group-version (after the
+   * `Warning: 299` header is set), e.g. to feed EKS upgrade insights. Must not
+   * throw or block; it is not awaited.
+   */
+  onDeprecatedApiUse?(cluster: ClusterInfo, use: DeprecatedApiUse): void;
+}
+
+/** One request to a deprecated API (the shape of EKS insights' deprecationDetails, per request). */
+export interface DeprecatedApiUse {
+  /** e.g. `/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas` */
+  usage: string;
+  /** e.g. `flowcontrol.apiserver.k8s.io/v1/flowschemas` */
+  replacedWith?: string;
+  /** The minor that stops serving it ("1.32"), when a removal is scheduled. */
+  stopServingVersion?: string;
+  /** The minor that first served the replacement ("1.29"). */
+  startServingReplacementVersion?: string;
+  userAgent: string;
+  time: Date;
 }
 
 const MAX_BODY = 3 * 1024 * 1024;
@@ -97,6 +117,8 @@ export interface ClusterState {
   gc: GarbageCollector;
   quota: QuotaController;
   watches: Set<WatchStream>;
+  /** Kubernetes version the scheme's built-ins are for. */
+  version: string;
 }
 
 interface WatchStream {
@@ -282,9 +304,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
   function state(cluster: ClusterInfo): ClusterState {
     let st = states.get(cluster.uid);
     if (!st) {
-      const scheme = new Scheme();
+      const scheme = new Scheme(resourcesForVersion(cluster.kubernetesVersion));
       const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme, podAdmission: opts.podAdmission });
-      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), gc: new GarbageCollector(registry, log), quota: new QuotaController(registry, log), watches: new Set() };
+      st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), gc: new GarbageCollector(registry, log), quota: new QuotaController(registry, log), watches: new Set(), version: cluster.kubernetesVersion };
       states.set(cluster.uid, st);
       st.namespaces.start();
       st.crds.start();
@@ -292,6 +314,17 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       st.quota.start();
     }
     st.cluster = cluster;
+    if (st.version !== cluster.kubernetesVersion) {
+      // An upgraded control plane: deprecated group-versions come and go with the minor.
+      const before = resourcesForVersion(st.version);
+      const after = resourcesForVersion(cluster.kubernetesVersion);
+      const key = (r: Resource) => `${r.group}/${r.version}/${r.resource}`;
+      const keep = new Set(after.map(key));
+      const prev = new Map(before.map((r) => [key(r), r]));
+      for (const r of before) if (!keep.has(key(r))) st.scheme.removeVersion(r.group, r.version, r.resource);
+      for (const r of after) if (prev.get(key(r))?.deprecation !== r.deprecation || !prev.has(key(r))) st.scheme.add(r);
+      st.version = cluster.kubernetesVersion;
+    }
     return st;
   }
 
@@ -368,6 +401,28 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     return send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
   }
 
+  /** Warning header for a deprecated group-version, and the use reported to the hook (EKS insights). */
+  function noteDeprecated(st: ClusterState, r: Resource, req: IncomingMessage, res: ServerResponse, warning: string): void {
+    addWarnings(res, [warning]);
+    if (!opts.onDeprecatedApiUse) return;
+    const d = r.deprecation!;
+    const rep = d.replacement;
+    const repGroup = rep ? (rep.apiVersion.includes('/') ? rep.apiVersion.split('/')[0] : '') : '';
+    const replacementResource = rep ? (repGroup === r.group ? r.resource : `${rep.kind.toLowerCase()}s`) : '';
+    try {
+      opts.onDeprecatedApiUse(st.cluster, {
+        usage: `${r.group ? `/apis/${r.group}` : '/api'}/${r.version}/${r.resource}`,
+        replacedWith: rep ? `${rep.apiVersion}/${replacementResource}` : undefined,
+        stopServingVersion: d.removedIn,
+        startServingReplacementVersion: rep?.since,
+        userAgent: String(req.headers['user-agent'] ?? 'unknown'),
+        time: clock.now(),
+      });
+    } catch (e) {
+      log.warn({ err: e }, 'deprecated API usage hook failed');
+    }
+  }
+
   function listOptions(r: Resource, q: URLSearchParams): ListOptions {
     const fieldSelector = parseFieldSelector(q.get('fieldSelector'));
     if (fieldSelector.length > 0) {
@@ -410,7 +465,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     const unknown = mode === 'Ignore' ? [] : unknownFields(r, body as KObject, path);
     if (unknown.length > 0) {
       if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
-      res.setHeader('Warning', unknown.map((f) => `299 - "unknown field \\"${f}\\""`));
+      addWarnings(res, unknown.map((f) => `unknown field "${f}"`));
     }
     // Like decoding into the typed object upstream: unknown fields are dropped.
     const cls = r.crd ? undefined : modelClassOf(r.group, r.version, r.kind);
@@ -467,6 +522,8 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
 
   async function resource(st: ClusterState, r: Resource, info: RequestInfo, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const reg = st.registry;
+    const deprecated = deprecationWarning(r);
+    if (deprecated) noteDeprecated(st, r, req, res, deprecated);
     const ns = r.namespaced ? info.namespace : '';
     const sub = info.subresource;
     let verbs: string[] = r.verbs;
