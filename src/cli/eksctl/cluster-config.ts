@@ -365,7 +365,7 @@ function check(node: YamlNode | null | undefined, spec: Spec, path: string, lc: 
         const fieldSpec = spec.fields[k];
         if (!fieldSpec) {
           const keyLine = isScalar(pair.key) && pair.key.range ? lc.linePos(pair.key.range[0]).line : line;
-          const close = Object.keys(spec.fields).find((f) => f.toLowerCase() === k.toLowerCase());
+          const close = Object.keys(spec.fields).find((f) => f.toLowerCase() === k.toLowerCase()) ?? Object.keys(spec.fields).find((f) => editDistance(f.toLowerCase(), k.toLowerCase()) <= 2);
           errors.push({ path: sub, line: keyLine, message: `unknown field${close ? ` (did you mean "${close}"?)` : ''}` });
           continue;
         }
@@ -375,6 +375,17 @@ function check(node: YamlNode | null | undefined, spec: Spec, path: string, lc: 
       return;
     }
   }
+}
+
+/** editDistance is the Levenshtein distance (for "did you mean" hints on misspelt fields). */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length]!;
 }
 
 function sortErrors(errors: ConfigError[]): ConfigError[] {

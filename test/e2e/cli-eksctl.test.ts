@@ -1,0 +1,284 @@
+/**
+ * The eksctl-shaped `localeks` commands run as a user runs them (the
+ * bin/localeks child process, not a TTY), against one in-process localeks
+ * (fast profile), with the results checked by the aws CLI and kubectl:
+ *  - seed 003's `create cluster --managed` and `--fargate`;
+ *  - the ClusterConfig in shared/examples (managed node groups, spot, a
+ *    Fargate profile, add-ons, IRSA, logging, HA NAT) unchanged;
+ *  - invalid configs and flags rejected with exit 2 before anything exists;
+ *  - get (table, json, yaml), scale, upgrade, iamserviceaccount,
+ *    accessentry, write-kubeconfig, completion;
+ *  - a failure midway (exit 5, what was created listed), then `delete
+ *    cluster` removing everything; exit 3 for a missing cluster.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { awsCliEnv, awsJson } from '../helpers/aws-cli.ts';
+import { runProcess } from '../helpers/exec.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const BIN = new URL('../../bin/localeks', import.meta.url).pathname;
+const EXAMPLE = new URL('../../../shared/examples/eksctl-cluster.yaml', import.meta.url).pathname;
+let srv: TestServer;
+const tmp = mkdtempSync(join(tmpdir(), 'cli-eksctl-e2e-'));
+const kc = join(tmp, 'kubeconfig');
+
+function env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...awsCliEnv(), HOME: tmp, KUBECONFIG: kc, LOCALEKS_ENDPOINT: srv.awsEndpoint, ...extra };
+}
+
+async function cli(args: string[], extra: NodeJS.ProcessEnv = {}, input?: string) {
+  return runProcess(process.execPath, [BIN, ...args], { env: env(extra), input });
+}
+
+const aws = (args: string[], region = 'us-east-1') => awsJson(srv.awsEndpoint, args, { region });
+
+async function kubectl(args: string[], kubeconfig = kc) {
+  return runProcess('kubectl', ['--kubeconfig', kubeconfig, '--cache-dir', join(tmp, 'kcache'), ...args], { env: env() });
+}
+
+async function readyNodes(kubeconfig = kc): Promise<any[]> {
+  const r = await kubectl(['get', 'nodes', '-o', 'json'], kubeconfig);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout).items.filter((n: any) => n.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True'));
+}
+
+/** The aws CLI v1 prints policy documents decoded; v2 URL-encoded. */
+function policyDoc(d: unknown): any {
+  return typeof d === 'string' ? JSON.parse(decodeURIComponent(d)) : d;
+}
+
+async function counts(region = 'us-east-1') {
+  return {
+    vpcs: (await aws(['ec2', 'describe-vpcs'], region)).Vpcs.length,
+    roles: (await aws(['iam', 'list-roles'])).Roles.length,
+    clusters: (await aws(['eks', 'list-clusters'], region)).clusters.length,
+  };
+}
+
+describe('localeks create/get/delete cluster (eksctl shape)', () => {
+  before(async () => {
+    srv = await startTestServer();
+  });
+  after(async () => {
+    await srv?.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('create cluster --managed: VPC, roles, cluster, 3 Ready nodes, kubeconfig; plain progress lines without escape codes', async () => {
+    const r = await cli(['create', 'cluster', '--name', 'my-eks-managed', '--managed', '--nodes', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /\x1b/, 'no escape codes when not a TTY');
+    assert.match(r.stderr, /waiting for the control plane/);
+    assert.match(r.stderr, /\d of 3 nodes Ready/);
+    assert.match(r.stderr, /\[✔\]  EKS cluster "my-eks-managed" in "us-east-1" region is ready/);
+    const c = (await aws(['eks', 'describe-cluster', '--name', 'my-eks-managed'])).cluster;
+    assert.equal(c.status, 'ACTIVE');
+    assert.equal(c.tags['alpha.eksctl.io/cluster-name'], 'my-eks-managed');
+    assert.equal(c.accessConfig.authenticationMode, 'API_AND_CONFIG_MAP');
+    const vpcs = (await aws(['ec2', 'describe-vpcs', '--filters', 'Name=tag:alpha.eksctl.io/cluster-name,Values=my-eks-managed'])).Vpcs;
+    assert.equal(vpcs.length, 1);
+    assert.equal(vpcs[0].CidrBlock, '192.168.0.0/16');
+    assert.equal(c.resourcesVpcConfig.vpcId, vpcs[0].VpcId);
+    const subnets = (await aws(['ec2', 'describe-subnets', '--filters', `Name=vpc-id,Values=${vpcs[0].VpcId}`])).Subnets;
+    assert.equal(subnets.length, 4, 'public and private subnets in us-east-1a and us-east-1b');
+    const tag = (s: any, k: string) => s.Tags.find((t: any) => t.Key === k)?.Value;
+    assert.deepEqual(subnets.filter((s: any) => tag(s, 'kubernetes.io/role/elb') === '1').map((s: any) => s.AvailabilityZone).sort(), ['us-east-1a', 'us-east-1b']);
+    assert.deepEqual(subnets.filter((s: any) => tag(s, 'kubernetes.io/role/internal-elb') === '1').map((s: any) => s.CidrBlock).sort(), ['192.168.64.0/19', '192.168.96.0/19']);
+    assert.ok(subnets.filter((s: any) => tag(s, 'kubernetes.io/role/elb')).every((s: any) => s.MapPublicIpOnLaunch));
+    assert.equal((await aws(['ec2', 'describe-internet-gateways', '--filters', `Name=attachment.vpc-id,Values=${vpcs[0].VpcId}`])).InternetGateways.length, 1);
+    assert.equal((await aws(['ec2', 'describe-nat-gateways', '--filter', `Name=vpc-id,Values=${vpcs[0].VpcId}`])).NatGateways.length, 1, 'a single NAT gateway by default');
+    const role = (await aws(['iam', 'get-role', '--role-name', c.roleArn.split('/').pop()])).Role;
+    assert.match(role.RoleName, /^eksctl-my-eks-managed-cluster-ServiceRole-/);
+    const attached = (await aws(['iam', 'list-attached-role-policies', '--role-name', role.RoleName])).AttachedPolicies.map((p: any) => p.PolicyName);
+    assert.ok(attached.includes('AmazonEKSClusterPolicy'));
+    const ngs = (await aws(['eks', 'list-nodegroups', '--cluster-name', 'my-eks-managed'])).nodegroups;
+    assert.equal(ngs.length, 1);
+    const ng = (await aws(['eks', 'describe-nodegroup', '--cluster-name', 'my-eks-managed', '--nodegroup-name', ngs[0]])).nodegroup;
+    assert.deepEqual(ng.scalingConfig, { minSize: 3, maxSize: 3, desiredSize: 3 });
+    assert.deepEqual(ng.instanceTypes, ['m5.large']);
+    const nodeRolePolicies = (await aws(['iam', 'list-attached-role-policies', '--role-name', ng.nodeRole.split('/').pop()])).AttachedPolicies.map((p: any) => p.PolicyName).sort();
+    assert.deepEqual(nodeRolePolicies, ['AmazonEC2ContainerRegistryReadOnly', 'AmazonEKSWorkerNodePolicy', 'AmazonEKS_CNI_Policy', 'AmazonSSMManagedInstanceCore']);
+    const nodes = await readyNodes();
+    assert.equal(nodes.length, 3);
+    for (const n of nodes) assert.equal(n.metadata.labels['alpha.eksctl.io/nodegroup-name'], ngs[0]);
+    const doc = parse(readFileSync(kc, 'utf8'));
+    assert.equal(doc['current-context'], c.arn);
+  });
+
+  it('create cluster --fargate: the fp-default profile for default and kube-system, no node group', async () => {
+    const r = await cli(['create', 'cluster', '--name', 'my-eks-fargate', '--fargate', '--write-kubeconfig=false']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual((await aws(['eks', 'list-nodegroups', '--cluster-name', 'my-eks-fargate'])).nodegroups, []);
+    const fp = (await aws(['eks', 'describe-fargate-profile', '--cluster-name', 'my-eks-fargate', '--fargate-profile-name', 'fp-default'])).fargateProfile;
+    assert.equal(fp.status, 'ACTIVE');
+    assert.deepEqual(fp.selectors.map((s: any) => s.namespace), ['default', 'kube-system']);
+    const private_ = (await aws(['ec2', 'describe-subnets', '--subnet-ids', ...fp.subnets])).Subnets;
+    assert.ok(private_.every((s: any) => !s.MapPublicIpOnLaunch), 'Fargate runs in the private subnets');
+    const role = (await aws(['iam', 'get-role', '--role-name', fp.podExecutionRoleArn.split('/').pop()])).Role;
+    assert.match(JSON.stringify(policyDoc(role.AssumeRolePolicyDocument)), /eks-fargate-pods\.amazonaws\.com/);
+  });
+
+  it('the shared ClusterConfig example, unchanged: two managed node groups (one spot), Fargate, add-ons, IRSA, logging, HA NAT', async () => {
+    const ekc = join(tmp, 'platform.kubeconfig');
+    const r = await cli(['create', 'cluster', '-f', EXAMPLE, '--kubeconfig', ekc]);
+    assert.equal(r.code, 0, r.stderr);
+    const region = 'eu-west-2';
+    const c = (await aws(['eks', 'describe-cluster', '--name', 'platform-dev'], region)).cluster;
+    assert.equal(c.version, '1.31');
+    assert.equal(c.tags.team, 'platform');
+    assert.deepEqual(c.logging.clusterLogging.find((l: any) => l.enabled).types, ['api', 'audit', 'authenticator']);
+    const vpcId = c.resourcesVpcConfig.vpcId;
+    assert.equal((await aws(['ec2', 'describe-vpcs', '--vpc-ids', vpcId], region)).Vpcs[0].CidrBlock, '10.0.0.0/16');
+    assert.equal((await aws(['ec2', 'describe-nat-gateways', '--filter', `Name=vpc-id,Values=${vpcId}`], region)).NatGateways.length, 3, 'HighlyAvailable: one NAT gateway per zone');
+    const main = (await aws(['eks', 'describe-nodegroup', '--cluster-name', 'platform-dev', '--nodegroup-name', 'main'], region)).nodegroup;
+    assert.deepEqual(main.scalingConfig, { minSize: 2, maxSize: 6, desiredSize: 3 });
+    assert.equal(main.diskSize, 80);
+    assert.equal(main.labels.role, 'general');
+    const mainSubnets = (await aws(['ec2', 'describe-subnets', '--subnet-ids', ...main.subnets], region)).Subnets;
+    assert.ok(mainSubnets.every((s: any) => !s.MapPublicIpOnLaunch), 'privateNetworking: private subnets');
+    const mon = (await aws(['eks', 'describe-nodegroup', '--cluster-name', 'platform-dev', '--nodegroup-name', 'monitoring'], region)).nodegroup;
+    assert.equal(mon.capacityType, 'SPOT');
+    assert.deepEqual(mon.instanceTypes, ['r5.2xlarge', 'r5a.2xlarge']);
+    assert.deepEqual(mon.taints, [{ key: 'monitoring', value: 'true', effect: 'NO_SCHEDULE' }]);
+    const fp = (await aws(['eks', 'describe-fargate-profile', '--cluster-name', 'platform-dev', '--fargate-profile-name', 'batch'], region)).fargateProfile;
+    assert.deepEqual(fp.selectors, [{ namespace: 'batch', labels: { compute: 'fargate' } }]);
+    assert.deepEqual((await aws(['eks', 'list-addons', '--cluster-name', 'platform-dev'], region)).addons.sort(), ['coredns', 'kube-proxy', 'vpc-cni']);
+    const cni = (await aws(['eks', 'describe-addon', '--cluster-name', 'platform-dev', '--addon-name', 'vpc-cni'], region)).addon;
+    assert.equal(JSON.parse(cni.configurationValues).env.WARM_IP_TARGET, '2');
+    const providers = (await aws(['iam', 'list-open-id-connect-providers'])).OpenIDConnectProviderList;
+    assert.ok(providers.some((p: any) => p.Arn.endsWith(c.identity.oidc.issuer.replace('https://', ''))), 'withOIDC: the IAM OIDC provider of the issuer');
+    const nodes = await readyNodes(ekc);
+    assert.equal(nodes.length, 4, '3 main + 1 monitoring');
+    const sa = await kubectl(['get', 'serviceaccount', 'external-dns', '-n', 'kube-system', '-o', 'json'], ekc);
+    assert.equal(sa.code, 0, sa.stderr);
+    const roleArn = JSON.parse(sa.stdout).metadata.annotations['eks.amazonaws.com/role-arn'];
+    const irsa = (await aws(['iam', 'get-role', '--role-name', roleArn.split('/').pop()])).Role;
+    const trust = policyDoc(irsa.AssumeRolePolicyDocument);
+    assert.equal(trust.Statement[0].Action, 'sts:AssumeRoleWithWebIdentity');
+    assert.equal(Object.values(trust.Statement[0].Condition.StringEquals).includes('system:serviceaccount:kube-system:external-dns'), true);
+    assert.deepEqual((await aws(['iam', 'list-attached-role-policies', '--role-name', irsa.RoleName])).AttachedPolicies.map((p: any) => p.PolicyName), ['AmazonRoute53FullAccess']);
+
+    const json = await cli(['get', 'nodegroups', '--cluster', 'platform-dev', '--region', region, '-o', 'json']);
+    assert.equal(json.code, 0, json.stderr);
+    assert.deepEqual(JSON.parse(json.stdout).map((n: any) => n.nodegroupName).sort(), ['main', 'monitoring']);
+    const table = await cli(['get', 'fargateprofiles', '--cluster', 'platform-dev', '--region', region]);
+    assert.match(table.stdout, /^NAME\s+SELECTOR_NAMESPACE\s+SELECTOR_LABELS/);
+    assert.match(table.stdout, /batch\s+batch\s+compute=fargate/);
+    const addons = await cli(['get', 'addons', '--cluster', 'platform-dev', '--region', region, '-o', 'yaml']);
+    assert.deepEqual(parse(addons.stdout).map((a: any) => a.addonName).sort(), ['coredns', 'kube-proxy', 'vpc-cni']);
+
+    const del = await cli(['delete', 'cluster', '-f', EXAMPLE]);
+    assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual((await aws(['ec2', 'describe-vpcs', '--filters', 'Name=tag:alpha.eksctl.io/cluster-name,Values=platform-dev'], region)).Vpcs, []);
+    assert.deepEqual((await aws(['eks', 'list-clusters'], region)).clusters, []);
+    assert.ok(!(await aws(['iam', 'list-roles'])).Roles.some((r: any) => r.RoleName.startsWith('eksctl-platform-dev-')));
+    assert.ok(!(await aws(['iam', 'list-open-id-connect-providers'])).OpenIDConnectProviderList.some((p: any) => p.Arn.includes('/eu-west-2/')));
+  });
+
+  it('invalid configs and flags are rejected with exit 2 before anything is created', async () => {
+    const before = await counts();
+    const bad = join(tmp, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: bad\n  region: us-east-1\nmanagedNodeGroups:\n  - name: ng\n    instanceTyp: m5.large\n');
+    const r = await cli(['create', 'cluster', '-f', bad]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /bad\.yaml:8: managedNodeGroups\[0\]\.instanceTyp: unknown field \(did you mean "instanceType"\?\)/);
+    const flags = await cli(['create', 'cluster', '--name', 'bad2', '--nodes', '2', '--nodes-min', '5']);
+    assert.equal(flags.code, 2, flags.stderr);
+    assert.match(flags.stderr, /--nodes-min: minSize \(5\) cannot be greater than desiredCapacity \(2\)/);
+    const clash = await cli(['create', 'cluster', '-f', EXAMPLE, '--name', 'x']);
+    assert.equal(clash.code, 2);
+    assert.match(clash.stderr, /cannot use --name when --config-file\/-f is set/);
+    const policy = join(tmp, 'policy.yaml');
+    writeFileSync(policy, 'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: badpolicy, region: us-east-1}\niam:\n  withOIDC: true\n  serviceAccounts:\n    - metadata: {name: x}\n      attachPolicyARNs: [arn:aws:iam::aws:policy/NoSuchPolicy]\n');
+    const p = await cli(['create', 'cluster', '-f', policy]);
+    assert.equal(p.code, 2, p.stderr);
+    assert.match(p.stderr, /NoSuchPolicy/);
+    const dry = await cli(['create', 'cluster', '--name', 'dry', '--nodes', '4', '--dry-run']);
+    assert.equal(dry.code, 0, dry.stderr);
+    assert.equal(parse(dry.stdout).managedNodeGroups[0].desiredCapacity, 4);
+    assert.deepEqual(await counts(), before, 'nothing was created');
+  });
+
+  it('get, scale, upgrade, iamserviceaccount, accessentry, write-kubeconfig, completion on the managed cluster', async () => {
+    const name = 'my-eks-managed';
+    const list = await cli(['get', 'clusters']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^NAME\s+VERSION\s+STATUS/);
+    assert.match(list.stdout, /my-eks-managed\s+\S+\s+ACTIVE/);
+    const one = await cli(['get', 'cluster', '--name', name, '-o', 'json']);
+    assert.equal(JSON.parse(one.stdout)[0].name, name);
+    const ng = (await aws(['eks', 'list-nodegroups', '--cluster-name', name])).nodegroups[0];
+
+    const scale = await cli(['scale', 'nodegroup', '--cluster', name, '--name', ng, '--nodes', '4', '--nodes-max', '5', '--wait']);
+    assert.equal(scale.code, 0, scale.stderr);
+    assert.equal((await readyNodes()).length, 4);
+    assert.deepEqual((await aws(['eks', 'describe-nodegroup', '--cluster-name', name, '--nodegroup-name', ng])).nodegroup.scalingConfig, { minSize: 3, maxSize: 5, desiredSize: 4 });
+    const badScale = await cli(['scale', 'nodegroup', '--cluster', name, '--name', ng, '--nodes', '9']);
+    assert.equal(badScale.code, 2);
+
+    const v = (await aws(['eks', 'describe-cluster', '--name', name])).cluster.version;
+    const plan = await cli(['upgrade', 'cluster', '--name', name]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.match(plan.stderr, /\(plan\) would upgrade cluster/);
+    assert.equal((await aws(['eks', 'describe-cluster', '--name', name])).cluster.version, v, 'the plan changes nothing');
+
+    const sa = await cli(['create', 'iamserviceaccount', '--cluster', name, '--namespace', 'apps', '--name', 'reader', '--attach-policy-arn', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', '--approve']);
+    assert.equal(sa.code, 1, 'no OIDC provider yet');
+    assert.match(sa.stderr, /associate-iam-oidc-provider/);
+    const oidc = await cli(['utils', 'associate-iam-oidc-provider', '--cluster', name, '--approve']);
+    assert.equal(oidc.code, 0, oidc.stderr);
+    const sa2 = await cli(['create', 'iamserviceaccount', '--cluster', name, '--namespace', 'apps', '--name', 'reader', '--attach-policy-arn', 'arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess', '--approve']);
+    assert.equal(sa2.code, 0, sa2.stderr);
+    const obj = await kubectl(['get', 'sa', 'reader', '-n', 'apps', '-o', 'jsonpath={.metadata.annotations.eks\\.amazonaws\\.com/role-arn}']);
+    assert.match(obj.stdout, /^arn:aws:iam::000000000000:role\/eksctl-my-eks-managed-addon-iamserviceaccount-/);
+
+    const principal = (await aws(['iam', 'create-role', '--role-name', 'cli-dev', '--assume-role-policy-document', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:root' }, Action: 'sts:AssumeRole' }] })])).Role.Arn;
+    const ae = await cli(['create', 'accessentry', '--cluster', name, '--principal-arn', principal, '--kubernetes-groups', 'viewers']);
+    assert.equal(ae.code, 0, ae.stderr);
+    const aes = await cli(['get', 'accessentries', '--cluster', name, '-o', 'json']);
+    const entry = JSON.parse(aes.stdout).find((e: any) => e.principalArn === principal);
+    assert.deepEqual(entry.kubernetesGroups, ['viewers']);
+
+    const other = join(tmp, 'other.kubeconfig');
+    const wk = await cli(['utils', 'write-kubeconfig', '--cluster', name, '--kubeconfig', other]);
+    assert.equal(wk.code, 0, wk.stderr);
+    assert.equal((await readyNodes(other)).length, 4);
+
+    const up = await cli(['upgrade', 'cluster', '--name', name, '--approve']);
+    assert.equal(up.code, 0, up.stderr);
+    const [maj, min] = v.split('.').map(Number);
+    assert.equal((await aws(['eks', 'describe-cluster', '--name', name])).cluster.version, `${maj}.${min + 1}`);
+
+    const comp = await cli(['completion', 'bash']);
+    assert.equal(comp.code, 0);
+    assert.match(comp.stdout, /complete -F _localeks_complete localeks/);
+    assert.match(comp.stdout, /"create cluster"\) words="[^"]*--nodes-min/);
+    const help = await cli(['create', 'cluster', '--help']);
+    assert.match(help.stdout, /Examples:\n {2}localeks create cluster --name demo --nodes 3/);
+  });
+
+  it('a failure midway exits 5 listing what was created; delete cluster removes it all; a missing cluster exits 3', async () => {
+    const before = await counts();
+    const cfg = join(tmp, 'broken-addon.yaml');
+    writeFileSync(cfg, 'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata: {name: halfway, region: us-east-1}\nmanagedNodeGroups:\n  - name: ng\n    desiredCapacity: 1\naddons:\n  - name: vpc-cni\n    version: v0.0.1-nosuch\n');
+    const r = await cli(['create', 'cluster', '-f', cfg, '--write-kubeconfig=false']);
+    assert.equal(r.code, 5, r.stderr);
+    assert.match(r.stderr, /created so far: .*VPC vpc-/);
+    assert.match(r.stderr, /localeks delete cluster --name halfway --region us-east-1/);
+    const del = await cli(['delete', 'cluster', '--name', 'halfway']);
+    assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual(await counts(), before, 'everything created for "halfway" is gone');
+    const missing = await cli(['delete', 'cluster', '--name', 'halfway']);
+    assert.equal(missing.code, 3, missing.stderr);
+    const getMissing = await cli(['get', 'nodegroups', '--cluster', 'nosuch']);
+    assert.equal(getMissing.code, 3);
+    const unreachable = await cli(['get', 'clusters'], { LOCALEKS_ENDPOINT: 'http://127.0.0.1:1' });
+    assert.equal(unreachable.code, 1);
+    assert.match(unreachable.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
+  });
+});
