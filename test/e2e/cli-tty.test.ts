@@ -44,14 +44,14 @@ describe('localeks create cluster in a terminal (tmux)', () => {
     const started = await tmux('new-session', '-d', '-s', 'cli', '-x', '160', '-y', '50', cmd);
     assert.equal(started.code, 0, started.stderr);
     const screens: string[] = [];
-    const final = await waitFor(
+    const final = (await waitFor(
       async () => {
         const r = await tmux('capture-pane', '-p', '-t', 'cli');
         screens.push(r.stdout);
         return /EXIT=\d+/.test(r.stdout) ? r.stdout : undefined;
       },
       { what: 'the command to end', intervalMs: 20, timeoutMs: 60_000 },
-    );
+    ))!;
     assert.match(final, /EXIT=0/, final);
     const live = /^\[[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]\]  .*\(\d+\.\ds\)$/m;
     assert.ok(screens.some((s) => live.test(s)), `a spinner line with elapsed time was on screen:\n${screens.slice(-5).join('\n---\n')}`);
