@@ -58,6 +58,7 @@ import { requestAuthorizer, requestUser, selfAccessReview, selfRulesReview } fro
 import { requestReviews } from '../authn/reviews.ts';
 import { requestEscalationCheck } from '../authz/escalation.ts';
 import { evictPod } from './eviction.ts';
+import { METRICS_GROUP, METRICS_RESOURCES, serveMetrics } from './metrics-api.ts';
 
 /** The logger shape the API server uses (pino's). */
 export interface Log {
@@ -305,6 +306,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     let st = states.get(cluster.uid);
     if (!st) {
       const scheme = new Scheme(resourcesForVersion(cluster.kubernetesVersion));
+      for (const m of METRICS_RESOURCES) scheme.add(m);
       const registry = new ClusterRegistry({ backend: opts.backend, clock, cluster, scheme, podAdmission: opts.podAdmission });
       st = { cluster, scheme, registry, namespaces: new NamespaceController(registry, log), crds: new CrdController(registry, scheme, log), gc: new GarbageCollector(registry, log), quota: new QuotaController(registry, log), watches: new Set(), version: cluster.kubernetesVersion };
       states.set(cluster.uid, st);
@@ -541,6 +543,12 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     }
     if (r.namespaced && !ns && ['create', 'get', 'update', 'patch', 'delete', 'deletecollection'].includes(verb) && r.resource !== 'namespaces') {
       throw newGenericNotFound();
+    }
+    if (r.group === METRICS_GROUP) {
+      // metrics.k8s.io (metrics-api.ts): computed from the watch cache, never stored.
+      if (verb !== 'get' && verb !== 'list') throw newMethodNotSupported(r, verb);
+      const src = { pods: (n: string) => reg.cache.list('pods', n).map((e) => e.obj), nodes: () => reg.cache.list('nodes', '').map((e) => e.obj) };
+      return sendJson(res, 200, serveMetrics(src, r, verb, ns, info.name, q, clock.nowMs()));
     }
     if (r.virtual) {
       if (verb !== 'create') throw newMethodNotSupported(r, verb);
