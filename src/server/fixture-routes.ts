@@ -144,14 +144,7 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       const after = new Set(directory.all().map((c) => c.uid));
       for (const uid of before) if (!after.has(uid)) forget.call(ctx.clusterApi, uid);
     }
-    if (changedKeys.some((k) => k.startsWith(`${AWS_PREFIX}eks/`))) {
-      for (const p of ctx.providers ?? []) {
-        const lc = (p as { lifecycle?: { stop(): void; start(): void } }).lifecycle;
-        if (p.service !== 'eks' || !lc) continue;
-        lc.stop();
-        lc.start();
-      }
-    }
+    resyncProviders(ctx.providers ?? [], changedKeys);
     return changedKeys.length;
   };
 
@@ -361,6 +354,31 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       sendJson(res, 200, { advancedMs: n * unit, ...clockBody(clock) });
     }),
   };
+}
+
+/**
+ * resyncProviders lets the clock-driven reconcilers pick up restored state,
+ * as they do at a server start: the EKS lifecycle controller (cluster and
+ * node group transitions) is restarted when EKS state changed, and a
+ * provider exposing `resync()` (Auto Scaling's reconciler) is asked to
+ * re-read its state when a key under its /aws/<service>/ prefix changed, or
+ * when EC2 state changed under it (its groups follow their instances).
+ * EC2 instance states need nothing: they are computed from stored
+ * timestamps as of the clock's now.
+ */
+function resyncProviders(providers: readonly AwsProvider[], changedKeys: string[]): void {
+  const touched = new Set<string>();
+  for (const k of changedKeys) if (k.startsWith(AWS_PREFIX)) touched.add(k.slice(AWS_PREFIX.length, k.indexOf('/', AWS_PREFIX.length)));
+  if (touched.size === 0) return;
+  for (const p of providers) {
+    const lc = (p as { lifecycle?: { stop(): void; start(): void } }).lifecycle;
+    if (p.service === 'eks' && lc && touched.has('eks')) {
+      lc.stop();
+      lc.start();
+    }
+    const resync = (p as { resync?: () => void }).resync;
+    if (typeof resync === 'function' && (touched.has(p.service) || touched.has('ec2'))) resync.call(p);
+  }
 }
 
 /** readJsonBody reads a JSON object body (an empty body is {}). */

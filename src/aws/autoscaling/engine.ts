@@ -110,6 +110,21 @@ export class AutoScalingEngine {
     if (engines.get(this.state) === this) engines.delete(this.state);
   }
 
+  /**
+   * resync forgets which groups were due and reconciles every stored group
+   * again, as after a restart: called when a snapshot restore or a reset
+   * replaced the state under the engine (groups half-way through scaling in
+   * the restored state resume; groups that are gone are dropped).
+   */
+  resync(): void {
+    if (this.stopped) return;
+    this.due.clear();
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAt = Infinity;
+    this.resumeAll();
+  }
+
   now(): number {
     return this.deps.clock.nowMs();
   }

@@ -20,10 +20,11 @@ export interface AutoScalingProviderOptions {
   ec2?: Ec2Port;
 }
 
-/** The provider plus a stop() that cancels the reconciler's timer. */
+/** The provider plus a stop() that cancels the reconciler's timer, and resync() for after a state restore or reset. */
 export interface AutoScalingProvider extends AwsProvider {
   engine: AutoScalingEngine;
   stop(): void;
+  resync(): void;
 }
 
 const scopeOf = (ctx: RequestContext) => ({ accountId: ctx.accountId, region: ctx.region });
@@ -314,5 +315,5 @@ export function createAutoScalingProvider(deps: AwsDeps, opts: AutoScalingProvid
     },
   };
 
-  return { service: 'autoscaling', operations, engine, stop: () => engine.stop() };
+  return { service: 'autoscaling', operations, engine, stop: () => engine.stop(), resync: () => engine.resync() };
 }
