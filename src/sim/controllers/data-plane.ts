@@ -46,9 +46,13 @@ import type { Clock } from '../clock.ts';
 import { ANNOTATION_START_DELAY, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, runningStatus, terminatedStatus } from '../kubelet/pod-status.ts';
 import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
 import { buildNode } from './node-object.ts';
+import { desiredTaints, evictionTime, NODE_MONITOR_GRACE_MS, NODE_STATUS_REPORT_MS, readyStatus, type Taint, unknownConditions } from './node-lifecycle.ts';
 import { syncReplicaSets } from './replicaset-controller.ts';
 import { syncDeployments } from './deployment-controller.ts';
 import { WORKLOAD_CONTROLLERS, workloadResources } from './workload-controllers.ts';
+
+/** A Node annotation: `stopped` makes its kubelet stop posting status and renewing its Lease, as if the kubelet process died. */
+export const ANNOTATION_KUBELET = 'sim.localeks.io/kubelet';
 
 /** How often (simulated ms) instance states are polled. */
 export const TICK_MS = 1000;
@@ -88,6 +92,7 @@ interface OwnNode {
   instanceId: string;
   subnetId: string;
   ip: string;
+  instanceType: string;
 }
 
 interface ClusterRt {
@@ -111,6 +116,18 @@ interface ClusterRt {
   busy: Set<string>;
   /** node name -> simulated ms of its Lease's last renewal. */
   leaseRenewed: Map<string, number>;
+  /** node name -> simulated ms the kubelet was last running. */
+  lastAlive: Map<string, number>;
+  /** node name -> simulated ms the kubelet last posted its status. */
+  statusAt: Map<string, number>;
+  /** nodes whose kubelet is not running (instance stopped, or the kubelet annotation). */
+  down: Set<string>;
+  /** nodes whose instance is stopping or stopped. */
+  shutdown: Set<string>;
+  /** node name -> its NoExecute taints (nodes with none are absent). */
+  noExecute: Map<string, Taint[]>;
+  /** nodes whose Ready condition is Unknown. */
+  unknown: Set<string>;
 }
 
 function res(reg: ClusterRegistry, group: string, version: string, resource: string): Resource {
@@ -196,6 +213,12 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       release: new Map(),
       busy: new Set(),
       leaseRenewed: new Map(),
+      lastAlive: new Map(),
+      statusAt: new Map(),
+      down: new Set(),
+      shutdown: new Set(),
+      noExecute: new Map(),
+      unknown: new Set(),
     };
     rt.unsubscribe = reg.cache.onAny((evs: CacheEvent[]) => {
       let relevant = false;
@@ -271,7 +294,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       for (const g of ng.resources?.autoScalingGroups ?? []) byAsg.set(g.name, ng);
     }
     const nodesRes = res(c.reg, '', 'v1', 'nodes');
-    const now = timestamp(clock.now());
+    const nowMs = clock.nowMs();
+    const now = timestamp(new Date(nowMs));
     const want = new Map<string, KObject>();
     if (byAsg.size > 0) {
       for (const i of listInstances(deps, scope, (x) => byAsg.has(tagOf(x, 'aws:autoscaling:groupName') ?? ''))) {
@@ -290,22 +314,35 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           architecture: facts?.architecture,
           now,
         });
-        if (st !== 'running') {
-          for (const cd of node.status.conditions) {
-            cd.status = 'Unknown';
-            cd.reason = 'NodeStatusUnknown';
-            cd.message = 'Kubelet stopped posting node status.';
-          }
+        const name = node.metadata!.name!;
+        const existingNode = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name))?.obj;
+        const up = st === 'running' && existingNode?.metadata?.annotations?.[ANNOTATION_KUBELET] !== 'stopped';
+        if (up) {
+          c.lastAlive.set(name, nowMs);
+          c.down.delete(name);
+        } else {
+          c.down.add(name);
+          if (!c.lastAlive.has(name)) c.lastAlive.set(name, nowMs);
         }
-        want.set(node.metadata!.name!, node);
-        c.nodes.set(node.metadata!.name!, { instanceId: i.InstanceId, subnetId: i.SubnetId, ip: i.PrivateIpAddress });
+        if (st !== 'running') c.shutdown.add(name);
+        else c.shutdown.delete(name);
+        want.set(name, node);
+        c.nodes.set(name, { instanceId: i.InstanceId, subnetId: i.SubnetId, ip: i.PrivateIpAddress, instanceType: i.InstanceType });
       }
     }
-    // Register or refresh.
+    // Register or refresh (the kubelet: only while it runs).
     for (const [name, node] of want) {
-      const sig = JSON.stringify([node.metadata!.labels, node.spec, node.status.capacity, node.status.allocatable, node.status.conditions.map((x: any) => x.status), node.status.nodeInfo.kubeletVersion]);
+      const sig = JSON.stringify([node.metadata!.labels, node.spec, node.status.capacity, node.status.allocatable, node.status.nodeInfo.kubeletVersion]);
       const existing = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name));
-      if (existing && c.nodeSig.get(name) === sig) continue;
+      if (c.down.has(name)) {
+        // A silent kubelet writes nothing; it posts its whole status again when it comes back.
+        c.nodeSig.delete(name);
+        if (existing) c.live.add(name);
+        continue;
+      }
+      const changed = !existing || c.nodeSig.get(name) !== sig;
+      const heartbeatDue = nowMs - (c.statusAt.get(name) ?? 0) >= NODE_STATUS_REPORT_MS;
+      if (!changed && !heartbeatDue) continue;
       try {
         if (!existing) {
           await c.reg.create(nodesRes, '', structuredClone(node), { fieldManager: 'kubelet' });
@@ -313,29 +350,37 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           await renewLeases(c, name);
           log.info({ cluster: info.name, node: name }, 'node registered');
         } else {
-          const prevTaints = new Set(((JSON.parse(c.nodeSig.get(name) ?? 'null')?.[1]?.taints ?? []) as any[]).map((t) => `${t.key}:${t.effect}`));
+          if (changed) {
+            const prevTaints = new Set(((JSON.parse(c.nodeSig.get(name) ?? 'null')?.[1]?.taints ?? []) as any[]).map((t) => `${t.key}:${t.effect}`));
+            await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
+              if (!cur) throw new Error('node gone');
+              const next = structuredClone(cur);
+              next.metadata!.labels = { ...(cur.metadata?.labels ?? {}), ...node.metadata!.labels };
+              next.metadata!.resourceVersion = '';
+              next.spec ??= {};
+              next.spec.providerID = node.spec.providerID;
+              const ours: any[] = node.spec.taints ?? [];
+              const keep = (cur.spec?.taints ?? []).filter((t: any) => !prevTaints.has(`${t.key}:${t.effect}`) && !ours.some((o) => o.key === t.key && o.effect === t.effect));
+              const taints = [...ours, ...keep];
+              if (taints.length > 0) next.spec.taints = taints;
+              else delete next.spec.taints;
+              return next;
+            }, { fieldManager: 'kubelet' });
+          }
           await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
             if (!cur) throw new Error('node gone');
             const next = structuredClone(cur);
-            next.metadata!.labels = { ...(cur.metadata?.labels ?? {}), ...node.metadata!.labels };
-            next.metadata!.resourceVersion = '';
-            next.spec ??= {};
-            next.spec.providerID = node.spec.providerID;
-            const ours: any[] = node.spec.taints ?? [];
-            const keep = (cur.spec?.taints ?? []).filter((t: any) => !prevTaints.has(`${t.key}:${t.effect}`) && !ours.some((o) => o.key === t.key && o.effect === t.effect));
-            const taints = [...ours, ...keep];
-            if (taints.length > 0) next.spec.taints = taints;
-            else delete next.spec.taints;
-            return next;
-          }, { fieldManager: 'kubelet' });
-          await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
-            if (!cur) throw new Error('node gone');
-            const next = structuredClone(cur);
-            next.status = { ...(cur.status ?? {}), ...node.status };
+            const prev: any[] = cur.status?.conditions ?? [];
+            const conditions = node.status.conditions.map((cd: any) => {
+              const old = prev.find((x) => x.type === cd.type);
+              return { ...cd, lastTransitionTime: old && old.status === cd.status ? old.lastTransitionTime : now };
+            });
+            next.status = { ...(cur.status ?? {}), ...node.status, conditions };
             next.metadata!.resourceVersion = '';
             return next;
           }, { fieldManager: 'kubelet', subresource: 'status' });
         }
+        c.statusAt.set(name, nowMs);
         c.nodeSig.set(name, sig);
         c.live.add(name);
       } catch (e) {
@@ -354,11 +399,76 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       } catch (err) {
         log.warn({ err, node: name }, 'node deletion failed');
       }
-      c.live.delete(name);
-      c.nodeSig.delete(name);
-      c.leaseRenewed.delete(name);
+      forgetNode(c, name);
     }
     await renewLeases(c);
+    await nodeLifecycle(c);
+  }
+
+  function forgetNode(c: ClusterRt, name: string): void {
+    c.live.delete(name);
+    c.nodeSig.delete(name);
+    c.leaseRenewed.delete(name);
+    c.lastAlive.delete(name);
+    c.statusAt.delete(name);
+    c.down.delete(name);
+    c.shutdown.delete(name);
+    c.noExecute.delete(name);
+    c.unknown.delete(name);
+  }
+
+  /**
+   * The node lifecycle controller (node-lifecycle.ts): Ready=Unknown after
+   * the grace period without a kubelet, the lifecycle taints, and the
+   * NoExecute taints noted for the taint eviction pass in runKubelets.
+   */
+  async function nodeLifecycle(c: ClusterRt): Promise<void> {
+    const nowMs = clock.nowMs();
+    const now = timestamp(new Date(nowMs));
+    const nodesRes = res(c.reg, '', 'v1', 'nodes');
+    const jobs: Promise<unknown>[] = [];
+    for (const name of c.live) {
+      let node = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name))?.obj;
+      if (!node) continue;
+      const silentFor = nowMs - (c.lastAlive.get(name) ?? nowMs);
+      const goUnknown = c.down.has(name) && silentFor >= NODE_MONITOR_GRACE_MS && readyStatus(node) !== 'Unknown';
+      if (c.down.has(name) && !goUnknown && readyStatus(node) !== 'Unknown') wake((c.lastAlive.get(name) ?? nowMs) + NODE_MONITOR_GRACE_MS);
+      if (goUnknown) node = { ...node, status: { ...node.status, conditions: unknownConditions(node.status?.conditions ?? [], now) } };
+      const taints = desiredTaints(node, now, c.shutdown.has(name));
+      const effective: Taint[] = taints ?? node.spec?.taints ?? [];
+      const ne = effective.filter((t) => t.effect === 'NoExecute');
+      if (ne.length > 0) c.noExecute.set(name, ne);
+      else c.noExecute.delete(name);
+      if (readyStatus(node) === 'Unknown') c.unknown.add(name);
+      else c.unknown.delete(name);
+      if (!goUnknown && !taints) continue;
+      jobs.push((async () => {
+        if (goUnknown) {
+          await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
+            if (!cur) throw new Error('node gone');
+            const next = structuredClone(cur);
+            next.metadata!.resourceVersion = '';
+            next.status = { ...(cur.status ?? {}), conditions: unknownConditions(cur.status?.conditions ?? [], now) };
+            return next;
+          }, { fieldManager: 'kube-controller-manager', subresource: 'status' });
+          log.info({ cluster: c.info.name, node: name }, 'node NotReady: kubelet stopped posting node status');
+        }
+        if (taints) {
+          await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
+            if (!cur) throw new Error('node gone');
+            const t = desiredTaints({ ...cur, status: node!.status }, now, c.shutdown.has(name));
+            if (!t) return cur;
+            const next = structuredClone(cur);
+            next.metadata!.resourceVersion = '';
+            next.spec ??= {};
+            if (t.length > 0) next.spec.taints = t;
+            else delete next.spec.taints;
+            return next;
+          }, { fieldManager: 'kube-controller-manager' });
+        }
+      })().catch((e) => log.debug?.({ err: e, node: name }, 'node lifecycle write failed')));
+    }
+    await Promise.all(jobs);
   }
 
   /**
@@ -374,6 +484,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const nodesRes = res(c.reg, '', 'v1', 'nodes');
     const jobs: Promise<unknown>[] = [];
     for (const name of force ? [force] : c.live) {
+      if (c.down.has(name)) continue;
       if (!force && nowMs - (c.leaseRenewed.get(name) ?? 0) < LEASE_RENEW_MS) continue;
       c.leaseRenewed.set(name, nowMs);
       const node = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name))?.obj;
@@ -548,6 +659,23 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         });
         continue;
       }
+      // Taint-based eviction (NoExecute taints the pod does not tolerate, or tolerates for a while).
+      const ne = c.noExecute.get(nodeName);
+      if (ne && !m.deletionTimestamp && !isTerminal(pod)) {
+        const at = evictionTime(pod, ne);
+        if (at === 'now' || (at !== undefined && at <= now)) {
+          guard(pod, () => taintEvict(c, pod));
+          continue;
+        }
+        if (at !== undefined) wake(at);
+      }
+      if (c.down.has(nodeName)) {
+        // No kubelet: nothing moves; the node lifecycle controller marks its pods not Ready once the node is Unknown.
+        if (c.unknown.has(nodeName) && !m.deletionTimestamp && (pod.status?.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True')) {
+          guard(pod, () => markNotReady(c, pod, nowTs));
+        }
+        continue;
+      }
       if (m.deletionTimestamp) {
         const due = Date.parse(m.deletionTimestamp);
         if (due <= now || isTerminal(pod)) {
@@ -627,6 +755,38 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       });
     }
     await Promise.all(jobs);
+  }
+
+  /** The taint eviction controller deletes a pod: DisruptionTarget condition, TaintManagerEviction event, then a normal (graceful) delete. */
+  async function taintEvict(c: ClusterRt, pod: KObject): Promise<void> {
+    const m = pod.metadata!;
+    const podsRes = res(c.reg, '', 'v1', 'pods');
+    const nowTs = timestamp(clock.now());
+    await c.reg.guaranteedUpdate(podsRes, m.namespace!, m.name!, (cur) => {
+      if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+      const next = structuredClone(cur);
+      next.metadata!.resourceVersion = '';
+      next.status ??= {};
+      const conds: any[] = (next.status.conditions ?? []).filter((x: any) => x.type !== 'DisruptionTarget');
+      conds.push({ type: 'DisruptionTarget', status: 'True', lastProbeTime: null, lastTransitionTime: nowTs, reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' });
+      next.status.conditions = conds;
+      return next;
+    }, { fieldManager: 'taint-eviction-controller', subresource: 'status' });
+    await recordEvent(c, pod, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${m.namespace}/${m.name}`, 'taint-eviction-controller');
+    await c.reg.delete(podsRes, m.namespace!, m.name!, { preconditions: { uid: m.uid } });
+    log.info({ cluster: c.info.name, pod: `${m.namespace}/${m.name}`, node: pod.spec?.nodeName }, 'pod evicted by NoExecute taint');
+  }
+
+  /** The node lifecycle controller's MarkPodsNotReady: Ready=False on the pods of a node gone Unknown. */
+  async function markNotReady(c: ClusterRt, pod: KObject, nowTs: string): Promise<void> {
+    const m = pod.metadata!;
+    await c.reg.guaranteedUpdate(res(c.reg, '', 'v1', 'pods'), m.namespace!, m.name!, (cur) => {
+      if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+      const next = structuredClone(cur);
+      next.metadata!.resourceVersion = '';
+      next.status.conditions = (next.status?.conditions ?? []).map((x: any) => (x.type === 'Ready' && x.status === 'True' ? { ...x, status: 'False', lastTransitionTime: nowTs } : x));
+      return next;
+    }, { fieldManager: 'node-controller', subresource: 'status' });
   }
 
   /** The kubelet's events for a started pod: Pulled, Created, Started per container (Kubernetes 1.31 wording). */
