@@ -21,7 +21,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { AwsClientError } from '../../aws/client/aws-client.ts';
-import { writeClusterKubeconfig } from '../kubeconfig.ts';
+import { kubeconfigEntry, mergeKubeconfig, writeClusterKubeconfig } from '../kubeconfig.ts';
 import type { ClusterConfig } from './cluster-config.ts';
 import type { CliContext } from './context.ts';
 import { EksctlError, EXIT, messageOf } from './errors.ts';
@@ -209,6 +209,7 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
     if (cfg.cloudWatch?.clusterLogging?.logRetentionInDays) {
       work.push(ctx.aws.call('logs', 'PutRetentionPolicy', { logGroupName: `/aws/eks/${name}/cluster`, retentionInDays: cfg.cloudWatch.clusterLogging.logRetentionInDays }).catch((e) => p.warn(`log retention not set: ${messageOf(e)}`)));
     }
+    if (net.routing) work.push(net.routing);
     const results = await Promise.allSettled(work);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -217,10 +218,17 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
     // 5. kubeconfig.
     let kubeconfigPath: string | undefined;
     if (kc.write) {
-      const aws = hasAwsCli();
-      const r = await writeClusterKubeconfig({ endpoint: ctx.endpoint, clusterName: name, region: ctx.region, kubeconfig: kc.path, credentials: ctx.aws.credentials, staticToken: aws ? undefined : { lifetimeSeconds: 7 * 24 * 3600 } });
-      kubeconfigPath = r.path;
-      p.success(`saved kubeconfig as "${r.path}"${aws ? '' : ' (with a localeks token: the aws CLI is not on PATH)'}`);
+      let path: string;
+      if (hasAwsCli()) {
+        // The kubeconfig entry aws eks update-kubeconfig writes, from the cluster just described.
+        const entry = kubeconfigEntry({ name, arn: cluster.arn, endpoint: cluster.endpoint, certificateAuthorityData: cluster.certificateAuthority.data }, { region: ctx.region, endpointUrl: ctx.endpoint });
+        path = mergeKubeconfig(entry, { path: kc.path }).path;
+        p.success(`saved kubeconfig as "${path}"`);
+      } else {
+        path = (await writeClusterKubeconfig({ endpoint: ctx.endpoint, clusterName: name, region: ctx.region, kubeconfig: kc.path, credentials: ctx.aws.credentials, staticToken: { lifetimeSeconds: 7 * 24 * 3600 } })).path;
+        p.success(`saved kubeconfig as "${path}" (with a localeks token: the aws CLI is not on PATH)`);
+      }
+      kubeconfigPath = path;
     }
     p.success(`EKS cluster "${name}" in "${ctx.region}" region is ready`);
     return { cluster, kubeconfigPath };

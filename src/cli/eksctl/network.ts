@@ -30,6 +30,12 @@ export interface ClusterNetwork {
   controlPlaneSecurityGroup?: string;
   /** The security group shared by all nodes (created), if any. */
   sharedNodeSecurityGroup?: string;
+  /**
+   * Gateways and route tables still being made when createNetwork returns
+   * (the cluster needs only subnets and security groups); resolves when the
+   * network is complete, rejects with what failed.
+   */
+  routing?: Promise<void>;
 }
 
 /** Created records what was made, for the failure report. */
@@ -57,6 +63,9 @@ export async function createNetwork(ctx: CliContext, cfg: ClusterConfig, created
     ec2('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsSupport: { Value: true } }),
     ec2('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsHostnames: { Value: true } }),
   ]);
+  const sgs = createSecurityGroups(ctx, cfg, vpcId, tags, created);
+  // Awaited below; a rejection meanwhile must not count as unhandled.
+  for (const pr of [igwP, dns, sgs]) pr.catch(() => undefined);
   const plan = cfg.vpc.subnets ? customPlan(cfg) : planSubnets(cfg.vpc.cidr, cfg.availabilityZones);
   const publicSubnets = new Map<string, string>();
   const privateSubnets = new Map<string, string>();
@@ -70,41 +79,44 @@ export async function createNetwork(ctx: CliContext, cfg: ClusterConfig, created
       if (p.kind === 'public') await ec2('ModifySubnetAttribute', { SubnetId: s.SubnetId, MapPublicIpOnLaunch: { Value: true } });
     }),
   );
+  const groups = await sgs;
   task.update('subnets created, routing');
-  const igw = await igwP;
-  const publicRouting = (async () => {
-    const rt = (await ec2('CreateRouteTable', { VpcId: vpcId, TagSpecifications: tagSpec('route-table', tags('PublicRouteTable')) })).RouteTable.RouteTableId;
-    created(`route table ${rt}`);
-    await ec2('CreateRoute', { RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw });
-    await Promise.all([...publicSubnets.values()].map((s) => ec2('AssociateRouteTable', { RouteTableId: rt, SubnetId: s })));
-  })();
-  // NAT gateways: one per zone (HighlyAvailable), one in the first zone (Single), or none.
-  const mode = cfg.vpc.nat.gateway;
-  const natZones = mode === 'HighlyAvailable' ? [...publicSubnets.keys()] : mode === 'Single' ? [...publicSubnets.keys()].slice(0, 1) : [];
-  const nats = new Map<string, string>();
-  await Promise.all(
-    natZones.map(async (az) => {
-      const suffix = mode === 'HighlyAvailable' ? zoneSuffix(az) : '';
-      const eip = await ec2('AllocateAddress', { Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', tags(`NATIP${suffix}`)) });
-      created(`Elastic IP ${eip.AllocationId}`);
-      const nat = (await ec2('CreateNatGateway', { SubnetId: publicSubnets.get(az), AllocationId: eip.AllocationId, TagSpecifications: tagSpec('natgateway', tags(`NATGateway${suffix}`)) })).NatGateway;
-      created(`NAT gateway ${nat.NatGatewayId}`);
-      nats.set(az, nat.NatGatewayId);
-    }),
-  );
-  const privateRouting = Promise.all(
-    [...privateSubnets].map(async ([az, subnet]) => {
-      const rt = (await ec2('CreateRouteTable', { VpcId: vpcId, TagSpecifications: tagSpec('route-table', tags(`PrivateRouteTable${zoneSuffix(az)}`)) })).RouteTable.RouteTableId;
+  const routing = (async () => {
+    const igw = await igwP;
+    const publicRouting = (async () => {
+      const rt = (await ec2('CreateRouteTable', { VpcId: vpcId, TagSpecifications: tagSpec('route-table', tags('PublicRouteTable')) })).RouteTable.RouteTableId;
       created(`route table ${rt}`);
-      const nat = nats.get(az) ?? nats.values().next().value;
-      if (nat) await ec2('CreateRoute', { RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat });
-      await ec2('AssociateRouteTable', { RouteTableId: rt, SubnetId: subnet });
-    }),
-  );
-  const sgs = createSecurityGroups(ctx, cfg, vpcId, tags, created);
-  const [, , , groups] = await Promise.all([dns, publicRouting, privateRouting, sgs]);
-  task.done(`${vpcId}: ${publicSubnets.size} public and ${privateSubnets.size} private subnets, ${nats.size} NAT gateway${nats.size === 1 ? '' : 's'}`);
-  return { vpcId, publicSubnets, privateSubnets, ...groups };
+      await ec2('CreateRoute', { RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', GatewayId: igw });
+      await Promise.all([...publicSubnets.values()].map((s) => ec2('AssociateRouteTable', { RouteTableId: rt, SubnetId: s })));
+    })();
+    // NAT gateways: one per zone (HighlyAvailable), one in the first zone (Single), or none.
+    const mode = cfg.vpc.nat.gateway;
+    const natZones = mode === 'HighlyAvailable' ? [...publicSubnets.keys()] : mode === 'Single' ? [...publicSubnets.keys()].slice(0, 1) : [];
+    const nats = new Map<string, string>();
+    await Promise.all(
+      natZones.map(async (az) => {
+        const suffix = mode === 'HighlyAvailable' ? zoneSuffix(az) : '';
+        const eip = await ec2('AllocateAddress', { Domain: 'vpc', TagSpecifications: tagSpec('elastic-ip', tags(`NATIP${suffix}`)) });
+        created(`Elastic IP ${eip.AllocationId}`);
+        const nat = (await ec2('CreateNatGateway', { SubnetId: publicSubnets.get(az), AllocationId: eip.AllocationId, TagSpecifications: tagSpec('natgateway', tags(`NATGateway${suffix}`)) })).NatGateway;
+        created(`NAT gateway ${nat.NatGatewayId}`);
+        nats.set(az, nat.NatGatewayId);
+      }),
+    );
+    const privateRouting = Promise.all(
+      [...privateSubnets].map(async ([az, subnet]) => {
+        const rt = (await ec2('CreateRouteTable', { VpcId: vpcId, TagSpecifications: tagSpec('route-table', tags(`PrivateRouteTable${zoneSuffix(az)}`)) })).RouteTable.RouteTableId;
+        created(`route table ${rt}`);
+        const nat = nats.get(az) ?? nats.values().next().value;
+        if (nat) await ec2('CreateRoute', { RouteTableId: rt, DestinationCidrBlock: '0.0.0.0/0', NatGatewayId: nat });
+        await ec2('AssociateRouteTable', { RouteTableId: rt, SubnetId: subnet });
+      }),
+    );
+    await Promise.all([dns, publicRouting, privateRouting]);
+    task.done(`${vpcId}: ${publicSubnets.size} public and ${privateSubnets.size} private subnets, ${nats.size} NAT gateway${nats.size === 1 ? '' : 's'}`);
+  })();
+  routing.catch(() => undefined); // awaited by the caller; not an unhandled rejection meanwhile
+  return { vpcId, publicSubnets, privateSubnets, ...groups, routing };
 }
 
 async function createSecurityGroups(ctx: CliContext, cfg: ClusterConfig, vpcId: string, tags: (r: string) => Record<string, string>, created: Created) {

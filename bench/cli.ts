@@ -1,0 +1,91 @@
+/**
+ * bench:cli — the quick start as a user lives it, against a `localeks serve`
+ * child (fast timing profile, sqlite store in a fresh data dir):
+ *  - one cluster: wall time of `localeks create cluster --nodes 3` (VPC,
+ *    roles, control plane, node group, 3 Ready nodes, kubeconfig written),
+ *    then of `kubectl get nodes` with that kubeconfig (its exec plugin is
+ *    `aws eks get-token`) until it lists 3 Ready nodes; the sum is the
+ *    figure the issue targets (< 2 s);
+ *  - ten clusters created in parallel (ten CLI processes): wall time until
+ *    all ten report ready, and each one's own time.
+ * No peer figure: eksctl cannot target a local endpoint, and moto_server has
+ * no EKS data plane to wait for. Figures vary with machine load.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { arg } from './lib/harness.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const BIN = join(ROOT, 'bin/localeks');
+const PARALLEL = Number(arg('parallel', '10'));
+const tmp = mkdtempSync(join(tmpdir(), 'bench-cli-'));
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string; ms: number }> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const c = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (b: Buffer) => (out += b));
+    c.stderr.on('data', (b: Buffer) => (err += b));
+    c.once('error', reject);
+    c.once('close', (code) => resolve({ code: code ?? 1, out, err, ms: performance.now() - t0 }));
+  });
+}
+
+async function serve(): Promise<{ child: ChildProcess; aws: string }> {
+  const child = spawn(BIN, ['serve', '--aws-port', '0', '--kube-port', '0', '--log-level', 'silent', '--data-dir', join(tmp, 'data'), '--timing-profile', 'fast'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const aws = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /ready: aws (\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (c) => reject(new Error(`localeks serve exited ${c}`)));
+  });
+  return { child, aws };
+}
+
+function envFor(aws: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, HOME: tmp, LOCALEKS_ENDPOINT: aws, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_EC2_METADATA_DISABLED: 'true' };
+}
+
+async function createOne(aws: string, name: string): Promise<{ create: number; kubectl: number }> {
+  const kc = join(tmp, `${name}.kubeconfig`);
+  const env = envFor(aws);
+  const c = await run(process.execPath, [BIN, 'create', 'cluster', '--name', name, '--nodes', '3', '--kubeconfig', kc, '--quiet'], env);
+  if (c.code !== 0) throw new Error(`create cluster ${name} exited ${c.code}: ${c.err}`);
+  const t0 = performance.now();
+  for (;;) {
+    const k = await run('kubectl', ['--kubeconfig', kc, '--cache-dir', join(tmp, `${name}.cache`), 'get', 'nodes', '--no-headers'], env);
+    const ready = k.out.split('\n').filter((l) => /\sReady\s/.test(l)).length;
+    if (k.code === 0 && ready === 3) break;
+    if (performance.now() - t0 > 60_000) throw new Error(`kubectl get nodes: ${k.code} ${k.err || k.out}`);
+  }
+  return { create: c.ms, kubectl: performance.now() - t0 };
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const { child, aws } = await serve();
+try {
+  // Warm-up: tsx's compile cache and the server's first cluster (not counted).
+  await createOne(aws, 'warmup');
+  const one = await createOne(aws, 'demo');
+  console.log(`create cluster --nodes 3 (to 3 Ready nodes + kubeconfig): ${s(one.create)}`);
+  console.log(`kubectl get nodes (exec aws eks get-token) showing 3 Ready:  ${s(one.kubectl)}`);
+  console.log(`total, command to kubectl's answer:                        ${s(one.create + one.kubectl)} (target < 2 s)`);
+  const t0 = performance.now();
+  const all = await Promise.all(Array.from({ length: PARALLEL }, (_, i) => createOne(aws, `par-${i}`)));
+  const wall = performance.now() - t0;
+  const creates = all.map((r) => r.create).sort((a, b) => a - b);
+  console.log(`${PARALLEL} clusters in parallel (create + kubectl, 3 nodes each): ${s(wall)} wall; create per cluster median ${s(creates[Math.floor(creates.length / 2)]!)}, max ${s(creates[creates.length - 1]!)}`);
+} finally {
+  const done = once(child, 'exit');
+  child.kill('SIGTERM');
+  await done;
+  rmSync(tmp, { recursive: true, force: true });
+}
