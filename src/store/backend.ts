@@ -302,3 +302,32 @@ export function outermostPrefixes(prefixes: readonly string[]): string[] {
   for (const p of sorted) if (!out.some((q) => p.startsWith(q))) out.push(p);
   return out;
 }
+
+/**
+ * TxnWrites gives a backend the single-key writes of Backend (create, update,
+ * put, delete) as one-operation transactions, so each backend writes only
+ * txn (and checks conditions in one place, checkTxnCondition).
+ */
+export abstract class TxnWrites {
+  abstract txn(ops: TxnOp[]): Promise<TxnResult>;
+
+  /** See Backend.create. */
+  async create(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
+    return (await this.txn([{ op: 'create', key, value, lease: opts.lease }])).results[0]!;
+  }
+
+  /** See Backend.update. */
+  async update(key: string, value: string, opts: { expectedModRevision?: number; lease?: number } = {}): Promise<WriteResult> {
+    return (await this.txn([{ op: 'update', key, value, ...opts }])).results[0]!;
+  }
+
+  /** See Backend.put. */
+  async put(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
+    return (await this.txn([{ op: 'put', key, value, lease: opts.lease }])).results[0]!;
+  }
+
+  /** See Backend.delete. */
+  async delete(key: string, opts: { expectedModRevision?: number } = {}): Promise<WriteResult> {
+    return (await this.txn([{ op: 'delete', key, ...opts }])).results[0]!;
+  }
+}

@@ -57,6 +57,7 @@ import {
   type WatchOptions,
   type Watcher,
   type WriteResult,
+  TxnWrites,
 } from '../backend.ts';
 import { type CompactionOptions, Compactor } from '../compactor.ts';
 
@@ -100,7 +101,7 @@ const isCompacted = (e: unknown) => /required revision has been compacted/.test(
 const isFuture = (e: unknown) => /required revision is a future revision/.test(String((e as Error)?.message));
 const isLeaseNotFound = (e: unknown) => /requested lease not found/.test(String((e as Error)?.message));
 
-export class EtcdBackend implements Backend {
+export class EtcdBackend extends TxnWrites implements Backend {
   readonly kind = 'etcd';
   private readonly client: Etcd3;
   private readonly compactor?: Compactor;
@@ -129,6 +130,7 @@ export class EtcdBackend implements Backend {
   }
 
   private constructor(opts: EtcdBackendOptions) {
+    super();
     this.client = new Etcd3({
       hosts: opts.hosts.map((h) => (h.includes('://') ? h : `http://${h}`)),
       // Unpaginated ranges over many keys exceed gRPC's default 4 MiB.
@@ -170,21 +172,6 @@ export class EtcdBackend implements Backend {
     return { revision: opts.revision || rev, kvs: res.kvs.map(toKv), more: res.more, count: Number(res.count) };
   }
 
-  async create(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'create', key, value, lease: opts.lease }])).results[0]!;
-  }
-
-  async update(key: string, value: string, opts: { expectedModRevision?: number; lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'update', key, value, ...opts }])).results[0]!;
-  }
-
-  async put(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'put', key, value, lease: opts.lease }])).results[0]!;
-  }
-
-  async delete(key: string, opts: { expectedModRevision?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'delete', key, ...opts }])).results[0]!;
-  }
 
   async txn(ops: TxnOp[]): Promise<TxnResult> {
     this.check();

@@ -25,6 +25,7 @@ import {
   type WatchOptions,
   type Watcher,
   type WriteResult,
+  TxnWrites,
 } from '../backend.ts';
 import { Broadcaster } from '../broadcaster.ts';
 import { type CompactionOptions, Compactor } from '../compactor.ts';
@@ -42,7 +43,7 @@ interface Row {
   event: WatchEvent;
 }
 
-export class MemoryBackend implements Backend {
+export class MemoryBackend extends TxnWrites implements Backend {
   readonly kind = 'memory';
   private revision = 0;
   private compacted = 0;
@@ -54,6 +55,7 @@ export class MemoryBackend implements Backend {
   private readonly compactor?: Compactor;
 
   constructor(opts: MemoryBackendOptions = {}) {
+    super();
     this.leases = new LeaseKeeper((keys) => this.expireKeys(keys), opts.leaseSweepMs);
     if (opts.compaction !== false) this.compactor = new Compactor(this, opts.compaction);
   }
@@ -96,21 +98,6 @@ export class MemoryBackend implements Backend {
     return { revision: rev, kvs: kvs.slice(0, limit), more: count > limit, count };
   }
 
-  async create(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'create', key, value, lease: opts.lease }])).results[0]!;
-  }
-
-  async update(key: string, value: string, opts: { expectedModRevision?: number; lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'update', key, value, ...opts }])).results[0]!;
-  }
-
-  async put(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'put', key, value, lease: opts.lease }])).results[0]!;
-  }
-
-  async delete(key: string, opts: { expectedModRevision?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'delete', key, ...opts }])).results[0]!;
-  }
 
   async txn(ops: TxnOp[]): Promise<TxnResult> {
     this.check();

@@ -69,6 +69,7 @@ import {
   type WatchOptions,
   type Watcher,
   type WriteResult,
+  TxnWrites,
 } from '../backend.ts';
 import { Broadcaster } from '../broadcaster.ts';
 import { type CompactionOptions, Compactor } from '../compactor.ts';
@@ -155,7 +156,7 @@ function toKv(r: LogRow): KeyValue {
   return { key: r.name, value: r.value, createRevision: r.create_revision, modRevision: r.id, version: r.version, lease: r.lease };
 }
 
-export class SqliteBackend implements Backend {
+export class SqliteBackend extends TxnWrites implements Backend {
   readonly kind = 'sqlite';
   private readonly db: Database.Database;
   private readonly s: ReturnType<typeof prepare>;
@@ -181,6 +182,7 @@ export class SqliteBackend implements Backend {
   }
 
   private constructor(opts: SqliteBackendOptions) {
+    super();
     mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
     const file = join(opts.dir, opts.file ?? 'state.db');
     // The store holds secrets (KMS key material, service account signing
@@ -287,21 +289,6 @@ export class SqliteBackend implements Backend {
     return { revision: rev, kvs, more, count: more ? count() : kvs.length };
   }
 
-  async create(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'create', key, value, lease: opts.lease }])).results[0]!;
-  }
-
-  async update(key: string, value: string, opts: { expectedModRevision?: number; lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'update', key, value, ...opts }])).results[0]!;
-  }
-
-  async put(key: string, value: string, opts: { lease?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'put', key, value, lease: opts.lease }])).results[0]!;
-  }
-
-  async delete(key: string, opts: { expectedModRevision?: number } = {}): Promise<WriteResult> {
-    return (await this.txn([{ op: 'delete', key, ...opts }])).results[0]!;
-  }
 
   txn(ops: TxnOp[]): Promise<TxnResult> {
     try {
