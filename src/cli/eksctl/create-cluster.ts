@@ -39,6 +39,9 @@ export interface KubeconfigOptions {
   path?: string;
 }
 
+/** How long create cluster waits for self-managed nodes to join once their instances run (real ms). */
+export const SELF_MANAGED_JOIN_MS = 60_000;
+
 export const ALL_LOG_TYPES = ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler'];
 
 /** The service account each well-known add-on's IRSA role is for. */
@@ -198,8 +201,25 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
         await authorizeNodeRole(ctx, kube, cfg, nodeRole.arn, record);
         const asgName = await createSelfManagedNodegroup(ctx, cfg, ng, net, cluster, nodeRole, record);
         if (desired > 0) {
+          t.update(`waiting for ${desired} instance${desired === 1 ? '' : 's'} to be InService`);
+          await waitUntil(
+            async () => {
+              const g = (await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [asgName] })).AutoScalingGroups?.[0];
+              return (g?.Instances ?? []).filter((i: any) => i.LifecycleState === 'InService').length >= desired ? true : undefined;
+            },
+            { deadline: ctx.deadline, what: `the instances of node group ${ng.name}` },
+          );
           t.update(`0 of ${desired} nodes Ready`);
-          await waitNodesReady(ctx, kube, desired, '', await asgMembers(ctx, asgName), (n) => t.update(`${n} of ${desired} nodes Ready`));
+          // Self-managed nodes join through their bootstrap user data; give them a minute once running, then report instead of hanging.
+          const joinCtx = { ...ctx, deadline: Math.min(ctx.deadline, Date.now() + SELF_MANAGED_JOIN_MS) };
+          try {
+            await waitNodesReady(joinCtx, kube, desired, '', await asgMembers(ctx, asgName), (n) => t.update(`${n} of ${desired} nodes Ready`));
+          } catch (e) {
+            if (!(e instanceof EksctlError && e.exitCode === EXIT.TIMEOUT)) throw e;
+            t.done(`${desired} instance${desired === 1 ? '' : 's'} running`);
+            p.warn(`self-managed node group "${ng.name}": its instances are running but their nodes have not joined the cluster within ${SELF_MANAGED_JOIN_MS / 1000} s`);
+            return;
+          }
         }
         t.done(`${desired} node${desired === 1 ? '' : 's'} Ready`);
       }),

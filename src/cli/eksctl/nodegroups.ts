@@ -189,10 +189,15 @@ export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterCo
   let imageId: string | undefined = ng.ami && ng.ami !== 'auto' && ng.ami !== 'auto-ssm' ? ng.ami : undefined;
   if (!imageId) {
     const prefix = amiNamePrefix(ng.amiFamily, version, isArm(instanceType));
-    const images = (await ctx.aws.call('ec2', 'DescribeImages', { Owners: ['amazon'], Filters: [{ Name: 'name', Values: [`${prefix}*`] }] })).Images ?? [];
-    images.sort((a: any, b: any) => String(b.Name).localeCompare(String(a.Name)));
-    imageId = images[0]?.ImageId;
+    const family = prefix.replace(`-${version}-v`, '-');
+    const images = (await ctx.aws.call('ec2', 'DescribeImages', { Owners: ['amazon'], Filters: [{ Name: 'name', Values: [`${family}*`] }] })).Images ?? [];
+    // Newest first by Kubernetes minor, then release: the cluster version's AMI, else the newest one (older kubelets may join a newer control plane).
+    const minorOf = (n: string) => Number(/-1\.(\d+)-v/.exec(n)?.[1] ?? 0);
+    images.sort((a: any, b: any) => minorOf(b.Name) - minorOf(a.Name) || String(b.Name).localeCompare(String(a.Name)));
+    const exact = images.find((i: any) => String(i.Name).startsWith(prefix));
+    imageId = (exact ?? images[0])?.ImageId;
     if (!imageId) throw new Error(`no EKS optimized AMI ${prefix}* for Kubernetes ${version}`);
+    if (!exact) ctx.progress.warn(`no EKS optimized AMI for Kubernetes ${version} yet; node group "${ng.name}" uses ${images[0].Name}`);
   }
   const desired: number = ng.desiredCapacity ?? ng.minSize ?? 2;
   const min: number = ng.minSize ?? desired;
