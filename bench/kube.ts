@@ -41,6 +41,10 @@ if (role === 'server') {
   const port = (server.address() as AddressInfo).port;
   console.log(`kube API benchmark (store: ${backend.kind}, node ${process.version}, clients in a separate process)`);
   const child = fork(new URL(import.meta.url).pathname, ['client', String(port)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  // The client asks for the server's CPU time around each phase (CPU per request is steadier than latency on a busy machine).
+  child.on('message', (m) => {
+    if (m === 'cpu') child.send(process.cpuUsage());
+  });
   const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
   api.close();
   server.closeAllConnections();
@@ -70,10 +74,19 @@ if (role === 'server') {
   }
   const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
+  /** The server process's CPU time so far (user + system, µs). */
+  function serverCpu(): Promise<number> {
+    return new Promise((resolve) => {
+      process.once('message', (u: any) => resolve(u.user + u.system));
+      process.send!('cpu');
+    });
+  }
+
   async function phase(name: string, total: number, clients: number, op: (i: number) => Promise<{ status: number }>, okStatus: number[]): Promise<void> {
     const lat: number[] = [];
     let next = 0;
     let errors = 0;
+    const cpu0 = await serverCpu();
     const t0 = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -88,7 +101,8 @@ if (role === 'server') {
       }),
     );
     const secs = (performance.now() - t0) / 1000;
-    console.log(`${name.padEnd(28)} n=${total} clients=${clients}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  ${(total / secs).toFixed(0)} req/s${errors ? `  errors=${errors}` : ''}`);
+    const cpuPerReq = ((await serverCpu()) - cpu0) / total;
+    console.log(`${name.padEnd(28)} n=${total} clients=${clients}  p50 ${fmt(pct(lat, 50))}  p99 ${fmt(pct(lat, 99))}  ${(total / secs).toFixed(0)} req/s  server CPU ${cpuPerReq.toFixed(0)} µs/req${errors ? `  errors=${errors}` : ''}`);
   }
 
   const only = process.env.LOCALEKS_BENCH_PHASES ?? 'all';

@@ -511,10 +511,17 @@ export class ClusterRegistry {
     const sub = opts.subresource ?? '';
     const hasStatus = res.subresources.some((s) => s.name === 'status');
     for (let attempt = 0; ; attempt++) {
-      const g = await this.backend.get(key);
-      const cur = g.kv ? decode(g.kv) : undefined;
+      // The watch cache's copy saves a store read (upstream's cachedExistingObject): a stale
+      // copy fails the compare-and-swap, and the next attempt reads the store.
+      const cached = attempt === 0 && res.storageResource !== 'events' ? this.cache.get(key) : undefined;
+      const fromCache = cached !== undefined;
+      const kv = cached ? undefined : (await this.backend.get(key)).kv;
+      const cur = cached ? cached.obj : kv ? decode(kv) : undefined;
+      const modRev = cached ? cached.rev : (kv?.modRevision ?? 0);
+      const lease = kv?.lease ?? 0;
       if (!cur && !(opts.createIfMissing || st.allowCreateOnUpdate) ) throw newNotFound(res, name);
-      let desired = await tryUpdate(cur ? this.forVersion(res, structuredClone(cur)) : undefined);
+      // A tryUpdate that takes no argument (a plain PUT) does not need a private copy of the current object.
+      let desired = await tryUpdate(cur && tryUpdate.length > 0 ? this.forVersion(res, structuredClone(cur)) : undefined);
       if (!desired || typeof desired !== 'object' || Array.isArray(desired)) throw newBadRequest('Object \'Kind\' is missing in the request body');
       desired.metadata ??= {};
       if (desired.metadata.name !== undefined && desired.metadata.name !== name) {
@@ -539,7 +546,10 @@ export class ClusterRegistry {
       if (wantRv === undefined) {
         throw newInvalid({ group: res.group, kind: res.kind }, name, [fieldErr.invalid('metadata.resourceVersion', desired.metadata.resourceVersion, 'must be specified for an update')]);
       }
-      if (wantRv !== 0 && wantRv !== g.kv!.modRevision) throw newConflict(res, name, OBJECT_MODIFIED);
+      if (wantRv !== 0 && wantRv !== modRev) {
+        if (fromCache) continue;
+        throw newConflict(res, name, OBJECT_MODIFIED);
+      }
       this.checkKind(res, desired, true);
       desired = this.toStorage(res, desired);
       let next: KObject;
@@ -601,22 +611,24 @@ export class ClusterRegistry {
       if (!jsonEqual(withoutVolatile(next), withoutVolatile(cur))) {
         recordManagedFields(next, cur, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()), sub);
       } else if (opts.operation !== 'Apply' || jsonEqual(stripTime(next), stripTime(cur))) {
+        // A no-op against the cache's copy is confirmed against the store (the copy may be stale).
+        if (fromCache) continue;
         return { obj: this.forVersion(res, cur), created: false };
       }
       if (opts.dryRun) return { obj: this.forVersion(res, next), created: false };
       try {
         if (m.deletionTimestamp && (m.finalizers ?? []).length === 0 && (m.deletionGracePeriodSeconds ?? 0) === 0 && !(res.storageResource === 'namespaces' && (next.spec?.finalizers ?? []).length > 0)) {
-          const w = await this.backend.delete(key, { expectedModRevision: g.kv!.modRevision });
+          const w = await this.backend.delete(key, { expectedModRevision: modRev });
           this.noteWrite(w.revision);
           m.resourceVersion = String(w.revision);
           return { obj: this.forVersion(res, next), created: false };
         }
-        const w = await this.backend.update(key, encode(next), { expectedModRevision: g.kv!.modRevision, lease: g.kv!.lease || undefined });
+        const w = await this.backend.update(key, encode(next), { expectedModRevision: modRev, lease: lease || undefined });
         this.noteWrite(w.revision);
         m.resourceVersion = String(w.revision);
         return { obj: this.forVersion(res, next), created: false };
       } catch (e) {
-        if ((isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) && wantRv === 0 && attempt < 20) continue;
+        if ((isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) && (fromCache || (wantRv === 0 && attempt < 20))) continue;
         if (isStoreError(e, 'Conflict') || isStoreError(e, 'KeyNotFound')) throw newConflict(res, name, OBJECT_MODIFIED);
         throw interpretStoreError(e, res, name);
       }
