@@ -6,7 +6,26 @@
  * accepts (a subset of the real add-ons' schemas), with a small validator.
  */
 import { parse as parseYaml } from 'yaml';
+import { awsKey, collectionPrefix, type Scope } from '../core/state.ts';
 import { KUBE_VERSIONS } from './versions.ts';
+
+/**
+ * Where DeleteAddon (without preserve) records that an add-on's Kubernetes
+ * objects must be removed: one document per add-on, { addonName,
+ * clusterName, clusterUid, addonVersion, configurationValues }, consumed and
+ * deleted by the add-on controller of the data plane
+ * (src/sim/addons/addon-controller.ts).
+ */
+export function addonRemovalPrefix(scope: Scope, clusterName: string): string {
+  return collectionPrefix(scope, 'eks', `addon-removal@${clusterName}`);
+}
+
+export function addonRemovalKey(scope: Scope, clusterName: string, addonName: string): string {
+  return awsKey(scope, 'eks', `addon-removal@${clusterName}`, addonName);
+}
+
+/** Health issue codes the add-on controller owns (it adds and clears them). */
+export const CONTROLLER_ISSUE_CODES = ['InsufficientNumberOfReplicas', 'ConfigurationConflict', 'K8sResourceNotFound'];
 
 export interface AddonVersion {
   addonVersion: string;

@@ -9,7 +9,7 @@
  */
 import type { StateOp } from '../core/state.ts';
 import type { RequestContext } from '../core/types.ts';
-import { ADDONS, addonDef, compatibleVersions, defaultAddonVersion, isCompatible, validateConfigurationValues } from './addon-catalogue.ts';
+import { ADDONS, CONTROLLER_ISSUE_CODES, addonDef, addonRemovalKey, compatibleVersions, defaultAddonVersion, isCompatible, validateConfigurationValues } from './addon-catalogue.ts';
 import { arn, childKey, childPrefix, type EksContext, idempotent, inUse, invalidParameter, iso, notFound, out, paginate, scopeOf, uuid, validateTags } from './common.ts';
 import { checkRole, getCluster } from './clusters.ts';
 import type { Tx } from './lifecycle.ts';
@@ -164,9 +164,16 @@ export function addonOperations(e: EksContext) {
     DeleteAddon: async (input: any, ctx: RequestContext) => {
       const a = get(ctx, input.clusterName, input.addonName);
       if (a.status === 'DELETING') return { addon: out(a) };
+      const c = getCluster(e, ctx, input.clusterName);
       const tx = e.lc.newTx('addon', 'delete', { patch: { _preserve: !!input.preserve } });
       const next = { ...a, status: 'DELETING', modifiedAt: iso(ctx), _tx: tx };
-      await deps.state.commit([{ op: 'put', key: a._key, doc: next }]);
+      const ops: StateOp[] = [{ op: 'put', key: a._key, doc: next }];
+      // Without preserve, the add-on's Kubernetes objects go too (the data plane's add-on controller removes them).
+      if (!input.preserve) {
+        const rkey = addonRemovalKey(scopeOf(ctx), input.clusterName, input.addonName);
+        ops.push({ op: 'put', key: rkey, doc: { addonName: a.addonName, clusterName: a.clusterName, clusterUid: c._uid, addonVersion: a._appliedVersion ?? a.addonVersion, configurationValues: a.configurationValues, _key: rkey } });
+      }
+      await deps.state.commit(ops);
       await e.lc.begin(a._key, tx);
       return { addon: out(next) };
     },
@@ -241,16 +248,26 @@ async function completeAddon(e: EksContext, key: string, doc: any, tx: Tx): Prom
     issues.push({ code: 'AccessDenied', message: `Role ${role} does not exist or cannot be assumed by the add-on's service account`, resourceIds: [role] });
   }
   const ops: StateOp[] = [];
+  // Issues the data plane's add-on controller found (ConfigurationConflict, InsufficientNumberOfReplicas) stay.
+  const kept = ((doc.health?.issues ?? []) as any[]).filter((i) => CONTROLLER_ISSUE_CODES.includes(i.code));
   if (tx.op === 'create') {
-    const next = { ...doc, status: issues.length ? 'DEGRADED' : 'ACTIVE', health: { issues }, modifiedAt: e.deps.clock.now().toISOString() };
+    // The add-on controller found conflicting objects while CREATING (resolveConflicts NONE/PRESERVE): the creation fails.
+    const conflict: any[] | undefined = doc._conflict;
+    const all = [...issues, ...(conflict ?? kept)];
+    const next = { ...doc, status: conflict ? 'CREATE_FAILED' : all.length ? 'DEGRADED' : 'ACTIVE', health: { issues: all }, modifiedAt: e.deps.clock.now().toISOString() };
     delete next._tx;
     ops.push({ op: 'put', key, doc: next });
     return ops;
   }
   const newPods: any[] | undefined = tx.patch?._newPods as any[] | undefined;
-  const resultOps = finishUpdateOps(e, key, doc, tx, issues.length ? 'DEGRADED' : 'ACTIVE', (d) => {
-    d.health = { issues };
+  // The add-on controller checked the pending change against the cluster and found conflicts it may not resolve.
+  const txConflict = doc._txConflict?.txId === tx.id ? doc._txConflict : undefined;
+  const ftx: Tx = txConflict ? { ...tx, fail: { errorCode: 'ConfigurationConflict', errorMessage: txConflict.message } } : tx;
+  const resultOps = finishUpdateOps(e, key, doc, ftx, issues.length || kept.length ? 'DEGRADED' : 'ACTIVE', (d) => {
+    d.health = { issues: [...issues, ...kept.filter((i) => i.code !== 'ConfigurationConflict')] };
+    if (d.health.issues.length === 0) d.status = 'ACTIVE';
     delete d._newPods;
+    delete d._txConflict;
   });
   if (newPods && !tx.fail) {
     for (const p of owned()) resultOps.push({ op: 'delete', key: p._key });

@@ -1,0 +1,280 @@
+/**
+ * The EndpointSlice and Endpoints controllers of kube-controller-manager, as
+ * one pass over a cluster's watch cache, for every Service with a selector
+ * (not ExternalName):
+ *
+ * - EndpointSlices (discovery.k8s.io/v1) `<service>-<random>`, labels
+ *   kubernetes.io/service-name and endpointslice.kubernetes.io/managed-by
+ *   endpointslice-controller.k8s.io (plus the Service's labels), owned by the
+ *   Service; one endpoint per pod with an IP that is not terminal:
+ *   conditions ready (Ready and not terminating, or publishNotReadyAddresses),
+ *   serving (Ready) and terminating (deletionTimestamp), targetRef, nodeName,
+ *   zone (the node's topology.kubernetes.io/zone), hostname (pod hostname
+ *   under a subdomain equal to the Service name); ports resolved per pod
+ *   (named targetPorts looked up in the pod's containers), pods with the same
+ *   resolved ports share slices of at most 100 endpoints;
+ * - the Endpoints object of the same name: ready pods in addresses, not-ready
+ *   ones in notReadyAddresses, terminating pods left out (unless
+ *   publishNotReadyAddresses), subsets grouped by port set, at most 1000
+ *   addresses (then the endpoints.kubernetes.io/over-capacity annotation);
+ *   Endpoints whose Service is gone are deleted.
+ *
+ * Not done yet: the EndpointSlice mirroring controller (custom Endpoints of
+ * selector-less Services), topology hints, dual-stack (IPv6 slices).
+ */
+import type { KObject } from '../../kube/api/types.ts';
+import { generateName, timestamp } from '../../kube/apiserver/registry/generic-store.ts';
+import { labelSelectorFromObject, matchLabels } from '../../kube/apiserver/selectors.ts';
+import { isPodReady } from '../../kube/controllers/deployment/rollout.ts';
+import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
+
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+export const SLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
+export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+export const MAX_ENDPOINTS_PER_SLICE = 100;
+export const MAX_ENDPOINTS_ADDRESSES = 1000;
+const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
+const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
+
+interface SlicePort {
+  name: string;
+  port: number;
+  protocol: string;
+  appProtocol?: string;
+}
+
+/** resolvePort finds the pod's port for a Service port (podutil.FindPort): a number, or a named container port. */
+export function resolvePort(pod: KObject, sp: Record<string, any>): number | undefined {
+  const tp = sp.targetPort ?? sp.port;
+  if (typeof tp === 'number') return tp;
+  if (/^\d+$/.test(String(tp))) return Number(tp);
+  const proto = sp.protocol ?? 'TCP';
+  for (const c of pod.spec?.containers ?? []) {
+    for (const p of c.ports ?? []) if (p.name === tp && (p.protocol ?? 'TCP') === proto) return p.containerPort;
+  }
+  return undefined;
+}
+
+function podPorts(svc: KObject, pod: KObject): SlicePort[] {
+  const out: SlicePort[] = [];
+  for (const sp of svc.spec?.ports ?? []) {
+    const port = resolvePort(pod, sp);
+    if (port === undefined) continue;
+    out.push({ name: sp.name ?? '', port, protocol: sp.protocol ?? 'TCP', ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) });
+  }
+  return out;
+}
+
+/** Pods a Service selects that belong in its endpoints (upstream ShouldPodBeInEndpoints with terminating pods kept for slices). */
+export function servicePods(svc: KObject, pods: KObject[]): KObject[] {
+  const sel = labelSelectorFromObject({ matchLabels: svc.spec?.selector ?? {} });
+  if (!sel) return [];
+  return pods.filter((p) => {
+    if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') return false;
+    if (!p.status?.podIP) return false;
+    return matchLabels(sel, p.metadata?.labels);
+  });
+}
+
+/** desiredSlices computes the EndpointSlices' addressType/endpoints/ports of a Service (pure). */
+export function desiredSlices(svc: KObject, pods: KObject[], nodeZone: (node: string) => string | undefined): Array<{ ports: SlicePort[]; endpoints: Record<string, any>[] }> {
+  const publish = !!svc.spec?.publishNotReadyAddresses;
+  const groups = new Map<string, { ports: SlicePort[]; endpoints: Record<string, any>[] }>();
+  const sorted = servicePods(svc, pods).sort((a, b) => String(a.metadata!.name).localeCompare(String(b.metadata!.name)));
+  for (const pod of sorted) {
+    if (pod.status?.podIPs?.[0]?.ip?.includes(':') || String(pod.status.podIP).includes(':')) continue; // IPv4 slices only
+    const ports = podPorts(svc, pod);
+    const key = JSON.stringify(ports);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ports, endpoints: [] }));
+    const terminating = !!pod.metadata?.deletionTimestamp;
+    const ready = isPodReady(pod);
+    const m = pod.metadata!;
+    const zone = pod.spec?.nodeName ? nodeZone(pod.spec.nodeName) : undefined;
+    g.endpoints.push({
+      addresses: [pod.status.podIP],
+      conditions: { ready: publish || (ready && !terminating), serving: publish || ready, terminating },
+      ...(pod.spec?.hostname && pod.spec?.subdomain === svc.metadata?.name ? { hostname: pod.spec.hostname } : {}),
+      targetRef: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid },
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+      ...(zone ? { zone } : {}),
+    });
+  }
+  const out: Array<{ ports: SlicePort[]; endpoints: Record<string, any>[] }> = [];
+  for (const g of groups.values()) {
+    for (let i = 0; i < g.endpoints.length; i += MAX_ENDPOINTS_PER_SLICE) out.push({ ports: g.ports, endpoints: g.endpoints.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+  }
+  // A Service selecting nothing still has one (empty) slice.
+  if (out.length === 0) out.push({ ports: [], endpoints: [] });
+  return out;
+}
+
+/** desiredSubsets computes the Endpoints object's subsets of a Service (pure; upstream's RepackSubsets order). */
+export function desiredSubsets(svc: KObject, pods: KObject[]): { subsets: Record<string, any>[]; overCapacity: boolean } {
+  const publish = !!svc.spec?.publishNotReadyAddresses;
+  const groups = new Map<string, { ports: SlicePort[]; addresses: any[]; notReadyAddresses: any[] }>();
+  let total = 0;
+  let overCapacity = false;
+  const headless = svc.spec?.clusterIP === 'None';
+  const sorted = servicePods(svc, pods).sort((a, b) => String(a.status.podIP).localeCompare(String(b.status.podIP), 'en', { numeric: true }));
+  for (const pod of sorted) {
+    if (pod.metadata?.deletionTimestamp && !publish) continue;
+    const ports = (svc.spec?.ports ?? []).length === 0 ? (headless ? [] : undefined) : podPorts(svc, pod);
+    if (ports === undefined || (ports.length === 0 && !headless)) continue;
+    if (total >= MAX_ENDPOINTS_ADDRESSES) {
+      overCapacity = true;
+      break;
+    }
+    total++;
+    const key = JSON.stringify(ports);
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { ports, addresses: [], notReadyAddresses: [] }));
+    const m = pod.metadata!;
+    const addr = {
+      ip: pod.status.podIP,
+      ...(pod.spec?.hostname && pod.spec?.subdomain === svc.metadata?.name ? { hostname: pod.spec.hostname } : {}),
+      ...(pod.spec?.nodeName ? { nodeName: pod.spec.nodeName } : {}),
+      targetRef: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid },
+    };
+    if (publish || isPodReady(pod)) g.addresses.push(addr);
+    else g.notReadyAddresses.push(addr);
+  }
+  const subsets: Record<string, any>[] = [];
+  for (const g of groups.values()) {
+    const s: Record<string, any> = {};
+    if (g.addresses.length) s.addresses = g.addresses;
+    if (g.notReadyAddresses.length) s.notReadyAddresses = g.notReadyAddresses;
+    if (g.ports.length) s.ports = [...g.ports].sort((a, b) => a.name.localeCompare(b.name) || a.port - b.port);
+    subsets.push(s);
+  }
+  return { subsets, overCapacity };
+}
+
+function serviceLabels(svc: KObject): Record<string, string> {
+  const l: Record<string, string> = { ...(svc.metadata?.labels ?? {}) };
+  if (svc.spec?.clusterIP === 'None') l['service.kubernetes.io/headless'] = '';
+  return l;
+}
+
+/** syncEndpoints runs one reconcile of the EndpointSlices and Endpoints of every Service of the cluster. */
+export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs' | 'log'>): Promise<void> {
+  const { reg } = ctx;
+  const svcRes = reg.scheme.get('', 'v1', 'services');
+  const epRes = reg.scheme.get('', 'v1', 'endpoints');
+  const sliceRes = reg.scheme.get('discovery.k8s.io', 'v1', 'endpointslices');
+  if (!svcRes || !epRes || !sliceRes) return;
+  const services = reg.cache.list('services', '').map((e) => e.obj);
+  const podsByNs = new Map<string, KObject[]>();
+  for (const e of reg.cache.list('pods', '')) {
+    const ns = e.obj.metadata!.namespace!;
+    const l = podsByNs.get(ns) ?? [];
+    l.push(e.obj);
+    podsByNs.set(ns, l);
+  }
+  const zones = new Map<string, string | undefined>();
+  for (const e of reg.cache.list('nodes', '')) zones.set(e.obj.metadata!.name!, e.obj.metadata?.labels?.['topology.kubernetes.io/zone']);
+  const slicesBySvc = new Map<string, KObject[]>();
+  for (const e of reg.cache.list('discovery.k8s.io/endpointslices', '')) {
+    const s = e.obj;
+    if (s.metadata?.labels?.[MANAGED_BY_LABEL] !== SLICE_CONTROLLER) continue;
+    const key = `${s.metadata!.namespace}/${s.metadata!.labels?.[SERVICE_NAME_LABEL]}`;
+    const l = slicesBySvc.get(key) ?? [];
+    l.push(s);
+    slicesBySvc.set(key, l);
+  }
+  const now = timestamp(new Date(ctx.nowMs));
+  const jobs: Promise<unknown>[] = [];
+  const wanted = new Set<string>();
+  for (const svc of services) {
+    const m = svc.metadata!;
+    const ns = m.namespace!;
+    if (!svc.spec?.selector || Object.keys(svc.spec.selector).length === 0 || svc.spec?.type === 'ExternalName' || m.deletionTimestamp) continue;
+    wanted.add(`${ns}/${m.name}`);
+    const pods = podsByNs.get(ns) ?? [];
+    // EndpointSlices.
+    const want = desiredSlices(svc, pods, (n) => zones.get(n));
+    const have = [...(slicesBySvc.get(`${ns}/${m.name}`) ?? [])].sort((a, b) => String(a.metadata!.name).localeCompare(String(b.metadata!.name)));
+    const labels = { ...serviceLabels(svc), [SERVICE_NAME_LABEL]: m.name!, [MANAGED_BY_LABEL]: SLICE_CONTROLLER };
+    const owner = [{ apiVersion: 'v1', kind: 'Service', name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true }];
+    const same = (s: KObject, w: { ports: SlicePort[]; endpoints: any[] }) =>
+      JSON.stringify(s.endpoints ?? []) === JSON.stringify(w.endpoints) && JSON.stringify(s.ports ?? []) === JSON.stringify(w.ports) && JSON.stringify(s.metadata?.labels ?? {}) === JSON.stringify(labels);
+    // Keep slices that already match; rewrite the others in place; create or delete the difference.
+    const unmatchedWant = want.filter((w) => !have.some((s) => same(s, w)));
+    const unmatchedHave = have.filter((s) => !want.some((w) => same(s, w)));
+    for (let i = 0; i < Math.max(unmatchedWant.length, unmatchedHave.length); i++) {
+      const w = unmatchedWant[i];
+      const s = unmatchedHave[i];
+      if (w && s) {
+        jobs.push(
+          reg
+            .guaranteedUpdate(sliceRes, ns, s.metadata!.name!, (cur) => {
+              if (!cur || cur.metadata?.uid !== s.metadata!.uid) throw new Error('slice replaced');
+              const next = structuredClone(cur);
+              next.metadata!.resourceVersion = '';
+              next.metadata!.labels = labels;
+              next.endpoints = w.endpoints;
+              next.ports = w.ports;
+              return next;
+            }, { fieldManager: SLICE_CONTROLLER })
+            .catch((err) => ctx.log.warn({ err, service: m.name }, 'endpointslice update failed')),
+        );
+      } else if (w) {
+        jobs.push(
+          reg
+            .create(sliceRes, ns, {
+              apiVersion: 'discovery.k8s.io/v1',
+              kind: 'EndpointSlice',
+              metadata: { name: generateName(`${m.name}-`), namespace: ns, labels, annotations: { [TRIGGER_TIME_ANNOTATION]: now }, ownerReferences: owner },
+              addressType: 'IPv4',
+              endpoints: w.endpoints,
+              ports: w.ports,
+            }, { fieldManager: SLICE_CONTROLLER })
+            .catch((err) => ctx.log.warn({ err, service: m.name }, 'endpointslice create failed')),
+        );
+      } else if (s) {
+        jobs.push(reg.delete(sliceRes, ns, s.metadata!.name!, { preconditions: { uid: s.metadata!.uid } }).catch(() => {}));
+      }
+    }
+    // Endpoints.
+    const { subsets, overCapacity } = desiredSubsets(svc, pods);
+    const cur = reg.cache.get(reg.keyFor(epRes, ns, m.name!))?.obj;
+    const epLabels = serviceLabels(svc);
+    const overNow = cur?.metadata?.annotations?.[OVER_CAPACITY_ANNOTATION] === 'truncated';
+    if (cur && JSON.stringify(cur.subsets ?? []) === JSON.stringify(subsets) && JSON.stringify(cur.metadata?.labels ?? {}) === JSON.stringify(epLabels) && overNow === overCapacity) continue;
+    if (cur?.metadata?.labels?.['endpointslice.kubernetes.io/skip-mirror'] === 'true' && !cur.metadata?.annotations?.[TRIGGER_TIME_ANNOTATION]) continue;
+    jobs.push(
+      reg
+        .guaranteedUpdate(epRes, ns, m.name!, (c) => {
+          const next: KObject = c ? structuredClone(c) : { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: m.name, namespace: ns } };
+          next.metadata!.resourceVersion = '';
+          next.metadata!.labels = epLabels;
+          const ann: Record<string, string> = { ...(next.metadata!.annotations ?? {}), [TRIGGER_TIME_ANNOTATION]: now };
+          if (overCapacity) ann[OVER_CAPACITY_ANNOTATION] = 'truncated';
+          else delete ann[OVER_CAPACITY_ANNOTATION];
+          next.metadata!.annotations = ann;
+          if (subsets.length) next.subsets = subsets;
+          else delete next.subsets;
+          return next;
+        }, { fieldManager: 'endpoint-controller', createIfMissing: true })
+        .catch((err) => ctx.log.warn({ err, service: m.name }, 'endpoints update failed')),
+    );
+  }
+  // Endpoints this controller wrote whose Service is gone.
+  for (const e of reg.cache.list('endpoints', '')) {
+    const o = e.obj;
+    const key = `${o.metadata!.namespace}/${o.metadata!.name}`;
+    if (wanted.has(key) || !o.metadata?.annotations?.[TRIGGER_TIME_ANNOTATION]) continue;
+    const svc = reg.cache.get(reg.keyFor(svcRes, o.metadata!.namespace!, o.metadata!.name!))?.obj;
+    if (svc && !svc.metadata?.deletionTimestamp && svc.spec?.selector && Object.keys(svc.spec.selector).length > 0) continue;
+    if (svc && !svc.spec?.selector) continue; // a selector-less Service's Endpoints belong to its user
+    jobs.push(reg.delete(epRes, o.metadata!.namespace!, o.metadata!.name!, { preconditions: { uid: o.metadata!.uid } }).catch(() => {}));
+  }
+  await Promise.all(jobs);
+}
+
+/** The EndpointSlice and Endpoints controllers, as the data plane loop runs them. */
+export const endpointsController: WorkloadController = {
+  name: 'endpoints',
+  resources: ['services', 'pods'],
+  sync: syncEndpoints,
+};
