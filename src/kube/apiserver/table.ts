@@ -42,6 +42,26 @@ export function humanDuration(ms: number): string {
   return `${Math.floor(h / 24 / 365)}y`;
 }
 
+/** formatHPAMetrics: "cpu: 40%/50%, memory: 100Mi/200Mi" (the first two metrics, then "+ N more..."). */
+function hpaTargets(o: KObject): string {
+  const specs: any[] = o.spec?.metrics ?? [];
+  const cur: any[] = o.status?.currentMetrics ?? [];
+  if (specs.length === 0) return '<none>';
+  const list = specs.map((m, i) => {
+    const src = m.type === 'Resource' ? m.resource : m.type === 'ContainerResource' ? m.containerResource : m.type === 'Pods' ? m.pods : m.type === 'Object' ? m.object : m.external;
+    const c = cur[i]?.[m.type === 'Resource' ? 'resource' : m.type === 'ContainerResource' ? 'containerResource' : m.type === 'Pods' ? 'pods' : m.type === 'Object' ? 'object' : 'external']?.current;
+    const t = src?.target ?? {};
+    const name = m.type === 'Resource' || m.type === 'ContainerResource' ? `${src?.name}: ` : '';
+    if (t.averageUtilization !== undefined || ((m.type === 'Resource' || m.type === 'ContainerResource') && t.averageValue === undefined)) {
+      return `${name}${c?.averageUtilization !== undefined ? `${c.averageUtilization}%` : '<unknown>'}/${t.averageUtilization !== undefined ? `${t.averageUtilization}%` : '<auto>'}`;
+    }
+    const want = t.averageValue ?? t.value;
+    const have = t.averageValue !== undefined ? c?.averageValue : c?.value;
+    return `${name}${have ?? '<unknown>'}/${want ?? '<unknown>'}${t.averageValue !== undefined && m.type !== 'Resource' && m.type !== 'ContainerResource' ? ' (avg)' : ''}`;
+  });
+  return list.length > 2 ? `${list.slice(0, 2).join(', ')} + ${list.length - 2} more...` : list.join(', ');
+}
+
 function age(o: KObject, now: number): string {
   const t = o.metadata?.creationTimestamp;
   return t ? humanDuration(now - Date.parse(t)) : '<unknown>';
@@ -202,6 +222,13 @@ const PRINTERS: Record<string, Printer> = {
       const start = st.startTime ? Date.parse(st.startTime) : undefined;
       const end = st.completionTime ? Date.parse(st.completionTime) : now;
       return [o.metadata!.name!, jobStatus(o), comp, start ? humanDuration(end - start) : '', age(o, now), containersOf(o.spec?.template?.spec), imagesOf(o.spec?.template?.spec), selectorString(o.spec?.selector)];
+    },
+  },
+  'autoscaling/horizontalpodautoscalers': {
+    columns: [['Name', 'string', 0, 'name'], ['Reference', 'string'], ['Targets', 'string'], ['MinPods', 'string'], ['MaxPods', 'integer'], ['Replicas', 'integer'], ['Age', 'string']],
+    row(o, now) {
+      const ref = o.spec?.scaleTargetRef ?? {};
+      return [o.metadata!.name!, `${ref.kind ?? ''}/${ref.name ?? ''}`, hpaTargets(o), o.spec?.minReplicas !== undefined ? String(o.spec.minReplicas) : '<unset>', o.spec?.maxReplicas ?? 0, o.status?.currentReplicas ?? 0, age(o, now)];
     },
   },
   'batch/cronjobs': {

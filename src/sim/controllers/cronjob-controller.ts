@@ -23,13 +23,13 @@
  * `kubectl create job --from=cronjob/x` is client-side: its Job carries the
  * cronjob.kubernetes.io/instantiate=manual annotation and runs like any other.
  */
-import { randomBytes } from 'node:crypto';
 import type { KObject } from '../../kube/api/types.ts';
 import type { Resource } from '../../kube/api/scheme.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { timestamp } from '../../kube/apiserver/registry/generic-store.ts';
 import { CronError, mostRecentTime, parseCronSchedule } from './cron-schedule.ts';
 import { jobFinished } from './job-controller.ts';
+import { recordEvent } from './object-events.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
 const MANAGER = { fieldManager: 'kube-controller-manager' };
@@ -57,28 +57,8 @@ export function rfc3339In(ms: number, tz: string | undefined): string {
   return `${parts.year}-${parts.month}-${parts.day}T${String(Number(parts.hour) % 24).padStart(2, '0')}:${parts.minute}:${parts.second}${off === 0 ? 'Z' : sign + hhmm}`;
 }
 
-async function event(reg: ClusterRegistry, nowMs: number, obj: KObject, type: string, reason: string, message: string): Promise<void> {
-  const evRes = reg.scheme.get('', 'v1', 'events');
-  if (!evRes) return;
-  const m = obj.metadata!;
-  const now = timestamp(new Date(nowMs));
-  await reg
-    .create(evRes, m.namespace!, {
-      apiVersion: 'v1',
-      kind: 'Event',
-      metadata: { name: `${m.name}.${randomBytes(8).toString('hex')}`, namespace: m.namespace },
-      involvedObject: { kind: obj.kind ?? 'CronJob', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: obj.apiVersion ?? 'batch/v1', resourceVersion: m.resourceVersion },
-      reason,
-      message,
-      source: { component: COMPONENT },
-      firstTimestamp: now,
-      lastTimestamp: now,
-      count: 1,
-      type,
-      reportingComponent: COMPONENT,
-      reportingInstance: '',
-    }, { fieldManager: COMPONENT })
-    .catch(() => {});
+function event(reg: ClusterRegistry, nowMs: number, obj: KObject, type: string, reason: string, message: string): Promise<void> {
+  return recordEvent(reg, nowMs, { apiVersion: 'batch/v1', kind: 'CronJob', ...obj }, type as 'Normal' | 'Warning', reason, message, COMPONENT);
 }
 
 function ownerUid(o: KObject): string | undefined {
