@@ -84,13 +84,16 @@ export function fromFieldsV1(f: Record<string, any> | undefined, prefix: string[
   return out;
 }
 
-function changedPaths(next: KObject, old: KObject | undefined, subresource: string): Set<string> {
-  const a = leaves(next);
+function changedPaths(a: Map<string, unknown>, old: KObject | undefined, subresource: string): Set<string> {
   const b = old ? leaves(old) : new Map<string, unknown>();
   const out = new Set<string>();
   for (const [p, v] of a) {
     if (subresource === 'status' ? !p.startsWith('f:status') : false) continue;
-    if (!b.has(p) || JSON.stringify(b.get(p)) !== JSON.stringify(v)) out.add(p);
+    if (!b.has(p)) out.add(p);
+    else {
+      const w = b.get(p);
+      if (w !== v && (typeof v !== 'object' || v === null || JSON.stringify(w) !== JSON.stringify(v))) out.add(p);
+    }
   }
   return out;
 }
@@ -108,8 +111,9 @@ export function recordManagedFields(next: KObject, old: KObject | undefined, man
   }
   if (operation === 'Apply') return; // apply.ts sets the entry itself.
   const entries: Array<Record<string, any>> = structuredClone(meta.managedFields ?? old?.metadata?.managedFields ?? []);
-  const changed = changedPaths(next, old, subresource);
-  const present = new Set(leaves(next).keys());
+  const nextLeaves = leaves(next);
+  const changed = changedPaths(nextLeaves, old, subresource);
+  const present = nextLeaves;
   let mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === subresource);
   for (const e of entries) {
     const set = fromFieldsV1(e.fieldsV1);
