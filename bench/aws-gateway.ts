@@ -20,8 +20,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256, arg } from './lib/harness.ts';
+import { arg } from './lib/harness.ts';
+import { signerFor } from './lib/signed-client.ts';
 
 const REQUESTS = Number(arg('requests', '5000'));
 const MOTO_REQUESTS = Number(arg('moto-requests', String(Math.min(REQUESTS, 1000))));
@@ -35,7 +35,7 @@ interface Prepared {
 }
 
 async function prepare(port: number, service: string, method: string, path: string, headers: Record<string, string>, body: string): Promise<Prepared> {
-  const signer = new SignatureV4({ service, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
+  const signer = signerFor(service);
   const [p, q = ''] = path.split('?');
   const query = Object.fromEntries(new URLSearchParams(q));
   const signed = await signer.sign({ method, protocol: 'http:', hostname: '127.0.0.1', port, path: p!, query, headers: { host: `127.0.0.1:${port}`, ...headers }, body });

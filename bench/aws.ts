@@ -15,11 +15,9 @@
  *
  * Usage: npm run bench:aws [-- --vpcs 200 --describes 5000 --concurrency 8 --store memory --only localeks|moto --cpu-prof DIR]
  */
-import { type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256, arg, freePort, startChild, stopChild, runPool } from './lib/harness.ts';
+import { arg, onLocaleks, onMoto, runPool } from './lib/harness.ts';
+import { type PhaseResult, phaseTimer, report } from './lib/phases.ts';
+import { SignedClient } from './lib/signed-client.ts';
 
 const VPCS = Number(arg('vpcs', '200'));
 const SUBNETS_PER_VPC = 4;
@@ -31,50 +29,6 @@ const ONLY = arg('only', '');
 const PROF = arg('cpu-prof', '');
 const REGION = 'us-east-1';
 
-/** A minimal EC2 query client: one keep-alive agent, signed POSTs, raw XML back. */
-class Ec2Client {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  private readonly signer = new SignatureV4({ service: 'ec2', region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
-  private readonly url: URL;
-  constructor(endpoint: string) {
-    this.url = new URL(endpoint);
-  }
-
-  async call(action: string, params: Record<string, string | number>): Promise<string> {
-    const body = new URLSearchParams({ Action: action, Version: '2016-11-15', ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) }).toString();
-    const signed = await this.signer.sign({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: this.url.hostname,
-      port: Number(this.url.port),
-      path: '/',
-      headers: { host: this.url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
-      body,
-    });
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { agent: this.agent, host: this.url.hostname, port: this.url.port, method: 'POST', path: '/', headers: { ...signed.headers, 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) reject(new Error(`${action} -> ${res.statusCode}: ${text.slice(0, 300)}`));
-            else resolve(text);
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
 const first = (xml: string, tag: string): string => {
   const m = new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml);
   if (!m) throw new Error(`no <${tag}> in ${xml.slice(0, 300)}`);
@@ -85,21 +39,12 @@ const count = (xml: string, tag: string): number => xml.split(`<${tag}>`).length
 /** Runs tasks with at most CONCURRENCY in flight. */
 const pool = <T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> => runPool(n, CONCURRENCY, task);
 
-interface PhaseResult {
-  name: string;
-  ops: number;
-  seconds: number;
-}
-
 async function workload(endpoint: string): Promise<PhaseResult[]> {
-  const c = new Ec2Client(endpoint);
+  const sc = new SignedClient(endpoint, { maxSockets: CONCURRENCY, region: REGION });
+  const c = { call: (action: string, params: Record<string, string | number>) => sc.query('ec2', '2016-11-15', action, params), close: () => sc.close() };
   const zones = ['us-east-1a', 'us-east-1b', 'us-east-1c', 'us-east-1d'];
   const phases: PhaseResult[] = [];
-  const timed = async (name: string, ops: number, fn: () => Promise<void>) => {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    phases.push({ name, ops, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-  };
+  const timed = phaseTimer(phases);
   // Unique per run so a warm server (or a rerun) does not collide.
   const run = Math.random().toString(36).slice(2, 8);
   const vpcIds: string[] = new Array(VPCS);
@@ -144,50 +89,15 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
   return phases;
 }
 
-function report(label: string, phases: PhaseResult[]): number {
-  const ops = phases.reduce((a, p) => a + p.ops, 0);
-  const secs = phases.reduce((a, p) => a + p.seconds, 0);
-  const cols = phases.map((p) => `${p.name} ${(p.ops / p.seconds).toFixed(0)} ops/s`).join(', ');
-  console.log(`${label.padEnd(9)} ${ops} ops in ${secs.toFixed(2)} s = ${(ops / secs).toFixed(0)} ops/s  (${cols})`);
-  return ops / secs;
-}
-
 async function main(): Promise<void> {
   console.log(`bench:aws  ${VPCS} VPCs x ${SUBNETS_PER_VPC} subnets, ${DESCRIBES} filtered describes, delete all; concurrency ${CONCURRENCY}; localeks store ${STORE}`);
   let localeksRate: number | undefined;
   let motoRate: number | undefined;
 
-  if (ONLY !== 'moto') {
-    const bin = fileURLToPath(new URL('../bin/localeks', import.meta.url));
-    const { child, endpoint } = await startChild(
-      process.execPath,
-      [...(PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : []), bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', STORE, '--log-level', 'error', ...(STORE === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-${process.pid}`] : [])],
-      /aws (http:\/\/[^\s]+)/,
-      (m) => m[1]!,
-    );
-    try {
-      localeksRate = report('localeks', await workload(endpoint));
-    } finally {
-      await stopChild(child);
-    }
-  }
+  if (ONLY !== 'moto') localeksRate = await onLocaleks({ store: STORE, nodeArgs: PROF ? ['--cpu-prof', '--cpu-prof-dir', PROF] : [] }, async (endpoint) => report('localeks', await workload(endpoint)));
 
-  if (ONLY !== 'localeks') {
-    const port = await freePort();
-    let moto: { child: ChildProcess; endpoint: string } | undefined;
-    try {
-      moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`);
-    } catch (e) {
-      console.log(`moto     not run: ${(e as Error).message.split('\n')[0]}`);
-    }
-    if (moto) {
-      try {
-        motoRate = report('moto', await workload(moto.endpoint));
-      } finally {
-        await stopChild(moto.child);
-      }
-    }
-  }
+
+  if (ONLY !== 'localeks') motoRate = await onMoto(async (endpoint) => report('moto', await workload(endpoint)));
 
   if (localeksRate !== undefined && motoRate !== undefined) {
     const ratio = localeksRate / motoRate;

@@ -21,11 +21,10 @@
  *
  * Usage: npm run bench:eks [-- --clusters 50 --reads 5000 --warmup 500 --concurrency 16 --rounds 3 --store memory --only localeks|moto]
  */
-import { type ChildProcess } from 'node:child_process';
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { arg, freePort, startChild, stopChild, runPool } from './lib/harness.ts';
+import { arg, onLocaleks, onMoto, runPool } from './lib/harness.ts';
+import { type PhaseResult, phaseTimer, report } from './lib/phases.ts';
 
 const CLUSTERS = Number(arg('clusters', '50'));
 const READS = Number(arg('reads', '5000'));
@@ -130,11 +129,6 @@ class EksClient {
 /** Runs tasks with at most CONCURRENCY in flight. */
 const pool = <T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> => runPool(n, CONCURRENCY, task);
 
-interface PhaseResult {
-  name: string;
-  ops: number;
-  seconds: number;
-}
 
 async function until(what: string, fn: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 120_000;
@@ -170,11 +164,7 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
   await warm(endpoint);
   const c = new EksClient(endpoint);
   const phases: PhaseResult[] = [];
-  const timed = async (name: string, ops: number, fn: () => Promise<void>) => {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    phases.push({ name, ops, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-  };
+  const timed = phaseTimer(phases);
   const run = Math.random().toString(36).slice(2, 7);
   const names = Array.from({ length: CLUSTERS }, (_, i) => `b${run}-${String(i).padStart(3, '0')}`);
   const role = 'arn:aws:iam::123456789012:role/eks';
@@ -229,48 +219,13 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
   return phases;
 }
 
-function report(label: string, phases: PhaseResult[]): number {
-  const ops = phases.reduce((a, p) => a + p.ops, 0);
-  const secs = phases.reduce((a, p) => a + p.seconds, 0);
-  const cols = phases.map((p) => `${p.name} ${(p.ops / p.seconds).toFixed(0)} ops/s`).join(', ');
-  console.log(`${label.padEnd(9)} ${ops} ops in ${secs.toFixed(2)} s = ${(ops / secs).toFixed(0)} ops/s  (${cols})`);
-  return ops / secs;
+function runLocaleks(): Promise<number> {
+  const nodeArgs = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  return onLocaleks({ store: STORE, nodeArgs, serveArgs: ['--timing-profile', 'instant', '--no-reference-checks'] }, async (endpoint) => report('localeks', await workload(endpoint)));
 }
 
-async function runLocaleks(): Promise<number> {
-  const bin = fileURLToPath(new URL('../bin/localeks', import.meta.url));
-  const { child, endpoint } = await startChild(
-    process.execPath,
-    [
-      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []),
-      bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', STORE, '--log-level', 'error',
-      '--timing-profile', 'instant', '--no-reference-checks',
-      ...(STORE === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-eks-${process.pid}-${Date.now()}`] : []),
-    ],
-    /aws (http:\/\/[^\s]+)/,
-    (m) => m[1]!,
-  );
-  try {
-    return report('localeks', await workload(endpoint));
-  } finally {
-    await stopChild(child);
-  }
-}
-
-async function runMoto(): Promise<number | undefined> {
-  const port = await freePort();
-  let moto: { child: ChildProcess; endpoint: string } | undefined;
-  try {
-    moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`);
-  } catch (e) {
-    console.log(`moto     not run: ${(e as Error).message.split('\n')[0]}`);
-    return undefined;
-  }
-  try {
-    return report('moto', await workload(moto.endpoint));
-  } finally {
-    await stopChild(moto.child);
-  }
+function runMoto(): Promise<number | undefined> {
+  return onMoto(async (endpoint) => report('moto', await workload(endpoint)));
 }
 
 async function main(): Promise<void> {

@@ -17,11 +17,9 @@
  * Usage: npm run bench:iam-kms-logs [-- --roles 200 --concurrency 8 --store memory --only localeks|moto]
  *        npm run bench:iam-kms-logs -- --endpoint http://127.0.0.1:4566   (a running server)
  */
-import { type ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import { fileURLToPath } from 'node:url';
-import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256, arg, freePort, startChild, stopChild, runPool } from './lib/harness.ts';
+import { arg, onLocaleks, onMoto, runPool } from './lib/harness.ts';
+import { type PhaseResult, phaseTimer, report } from './lib/phases.ts';
+import { SignedClient } from './lib/signed-client.ts';
 
 const ROLES = Number(arg('roles', '200'));
 const CONCURRENCY = Number(arg('concurrency', '8'));
@@ -31,91 +29,20 @@ const ONLY = arg('only', '');
 const ENDPOINT = arg('endpoint', '');
 const REGION = 'us-east-1';
 
-/** A minimal signed client for the IAM query API and JSON 1.1 services. */
-class Client {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  private readonly signers = new Map<string, SignatureV4>();
-  private readonly url: URL;
-  constructor(endpoint: string) {
-    this.url = new URL(endpoint);
-  }
-
-  private signer(service: string): SignatureV4 {
-    let s = this.signers.get(service);
-    if (!s) {
-      s = new SignatureV4({ service, region: REGION, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
-      this.signers.set(service, s);
-    }
-    return s;
-  }
-
-  private async send(service: string, headers: Record<string, string>, body: string): Promise<string> {
-    const signed = await this.signer(service).sign({
-      method: 'POST',
-      protocol: 'http:',
-      hostname: this.url.hostname,
-      port: Number(this.url.port),
-      path: '/',
-      headers: { host: this.url.host, ...headers },
-      body,
-    });
-    return new Promise((resolve, reject) => {
-      const req = http.request(
-        { agent: this.agent, host: this.url.hostname, port: this.url.port, method: 'POST', path: '/', headers: { ...signed.headers, 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) reject(new Error(`${service} -> ${res.statusCode}: ${text.slice(0, 300)}`));
-            else resolve(text);
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  iam(action: string, params: Record<string, string | number>): Promise<string> {
-    const body = new URLSearchParams({ Action: action, Version: '2010-05-08', ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) }).toString();
-    return this.send('iam', { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' }, body);
-  }
-
-  async json(service: 'kms' | 'logs', target: string, input: unknown): Promise<any> {
-    const prefix = service === 'kms' ? 'TrentService' : 'Logs_20140328';
-    const text = await this.send(service, { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `${prefix}.${target}` }, JSON.stringify(input));
-    return text ? JSON.parse(text) : {};
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
 
 const count = (xml: string, tag: string): number => xml.split(`<${tag}>`).length - 1;
 
 /** Runs tasks with at most CONCURRENCY in flight. */
 const pool = <T>(n: number, task: (i: number) => Promise<T>): Promise<T[]> => runPool(n, CONCURRENCY, task);
 
-interface PhaseResult {
-  name: string;
-  ops: number;
-  seconds: number;
-}
-
 const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'eks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
 const POLICIES = ['arn:aws:iam::aws:policy/AmazonEKSClusterPolicy', 'arn:aws:iam::aws:policy/AmazonEKSVPCResourceController'];
 
 async function workload(endpoint: string): Promise<PhaseResult[]> {
-  const c = new Client(endpoint);
+  const sc = new SignedClient(endpoint, { maxSockets: CONCURRENCY, region: REGION });
+  const c = { iam: (action: string, params: Record<string, string | number>) => sc.query('iam', '2010-05-08', action, params), json: sc.json.bind(sc), close: () => sc.close() };
   const phases: PhaseResult[] = [];
-  const timed = async (name: string, ops: number, fn: () => Promise<void>) => {
-    const t0 = process.hrtime.bigint();
-    await fn();
-    phases.push({ name, ops, seconds: Number(process.hrtime.bigint() - t0) / 1e9 });
-  };
+  const timed = phaseTimer(phases);
   const run = Math.random().toString(36).slice(2, 8);
   const role = (i: number) => `bench-${run}-${i}`;
 
@@ -195,14 +122,6 @@ async function workload(endpoint: string): Promise<PhaseResult[]> {
   return phases;
 }
 
-function report(label: string, phases: PhaseResult[]): number {
-  const ops = phases.reduce((a, p) => a + p.ops, 0);
-  const secs = phases.reduce((a, p) => a + p.seconds, 0);
-  const cols = phases.map((p) => `${p.name} ${(p.ops / p.seconds).toFixed(0)}/s`).join(', ');
-  console.log(`${label.padEnd(9)} ${ops} ops in ${secs.toFixed(2)} s = ${(ops / secs).toFixed(0)} ops/s  (${cols})`);
-  return ops / secs;
-}
-
 async function main(): Promise<void> {
   console.log(`bench:iam-kms-logs  ${ROLES} roles, 10 KMS keys, 10 log groups x 5 streams; concurrency ${CONCURRENCY}; localeks store ${STORE}`);
   let localeksRate: number | undefined;
@@ -211,36 +130,8 @@ async function main(): Promise<void> {
     report('server', await workload(ENDPOINT));
     return;
   }
-  if (ONLY !== 'moto') {
-    const bin = fileURLToPath(new URL('../bin/localeks', import.meta.url));
-    const { child, endpoint } = await startChild(
-      process.execPath,
-      [bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', STORE, '--log-level', 'error', ...(STORE === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-ikl-${process.pid}`] : [])],
-      /aws (http:\/\/[^\s]+)/,
-      (m) => m[1]!,
-    );
-    try {
-      localeksRate = report('localeks', await workload(endpoint));
-    } finally {
-      await stopChild(child);
-    }
-  }
-  if (ONLY !== 'localeks') {
-    const port = await freePort();
-    let moto: { child: ChildProcess; endpoint: string } | undefined;
-    try {
-      moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`, { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' });
-    } catch (e) {
-      console.log(`moto     not run: ${(e as Error).message.split('\n')[0]}`);
-    }
-    if (moto) {
-      try {
-        motoRate = report('moto', await workload(moto.endpoint));
-      } finally {
-        await stopChild(moto.child);
-      }
-    }
-  }
+  if (ONLY !== 'moto') localeksRate = await onLocaleks({ store: STORE }, async (endpoint) => report('localeks', await workload(endpoint)));
+  if (ONLY !== 'localeks') motoRate = await onMoto(async (endpoint) => report('moto', await workload(endpoint)), { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' });
   if (localeksRate !== undefined && motoRate !== undefined) {
     console.log(`ratio     localeks/moto = ${(localeksRate / motoRate).toFixed(1)}x`);
   }

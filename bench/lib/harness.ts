@@ -103,3 +103,45 @@ export async function runPool<T>(n: number, concurrency: number, task: (i: numbe
   await Promise.all(workers);
   return out;
 }
+
+/**
+ * onLocaleks runs `localeks serve` in a child process (free ports, loopback,
+ * the given store; a fresh data dir under /tmp for sqlite; extra node flags
+ * such as --cpu-prof first), calls fn with its AWS endpoint, then stops it.
+ */
+export async function onLocaleks<T>(opts: { store: string; nodeArgs?: string[]; serveArgs?: string[] }, fn: (endpoint: string) => Promise<T>): Promise<T> {
+  const bin = new URL('../../bin/localeks', import.meta.url).pathname;
+  const dataDir = opts.store === 'sqlite' ? ['--data-dir', `/tmp/localeks-bench-${process.pid}-${Date.now()}`] : [];
+  const { child, endpoint } = await startChild(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), bin, 'serve', '--aws-port', '0', '--kube-port', '0', '--host', '127.0.0.1', '--store', opts.store, '--log-level', 'error', ...dataDir, ...(opts.serveArgs ?? [])],
+    /aws (http:\/\/[^\s]+)/,
+    (m) => m[1]!,
+  );
+  try {
+    return await fn(endpoint);
+  } finally {
+    await stopChild(child);
+  }
+}
+
+/**
+ * onMoto runs moto_server on a free loopback port, calls fn with its
+ * endpoint, then stops it. When moto_server cannot start it prints
+ * `moto     not run: <why>` and resolves undefined.
+ */
+export async function onMoto<T>(fn: (endpoint: string) => Promise<T>, env: Record<string, string> = {}): Promise<T | undefined> {
+  const port = await freePort();
+  let moto: { child: ChildProcess; endpoint: string };
+  try {
+    moto = await startChild('moto_server', ['-H', '127.0.0.1', '-p', String(port)], /Running on|Press CTRL\+C/, () => `http://127.0.0.1:${port}`, env);
+  } catch (e) {
+    console.log(`moto     not run: ${(e as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+  try {
+    return await fn(moto.endpoint);
+  } finally {
+    await stopChild(moto.child);
+  }
+}
