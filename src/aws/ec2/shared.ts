@@ -254,6 +254,12 @@ export async function attachNetworkInterface(state: AwsState, scope: Scope, netw
   return r.AttachmentId;
 }
 
+/** detachNetworkInterface detaches an ENI from its instance (DetachNetworkInterface). Throws InvalidAttachmentID.NotFound, OperationNotPermitted for device index 0. */
+export async function detachNetworkInterface(state: AwsState, scope: Scope, attachmentId: string): Promise<void> {
+  const ops = networkInterfaceOperations({ state } as AwsDeps);
+  await ops.DetachNetworkInterface({ AttachmentId: attachmentId }, internalCtx(scope));
+}
+
 /**
  * assignPrivateIpAddresses adds `count` secondary addresses from the ENI's
  * subnet to the ENI (what the VPC CNI's ipamd does for warm pod IPs),

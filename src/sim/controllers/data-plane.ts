@@ -34,8 +34,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../../aws/core/deps.ts';
-import { instanceTypeFacts, listInstances, allocatePrivateIps, releasePrivateIps, maxPods } from '../../aws/ec2/shared.ts';
-import { listNodegroups, scopeOfCluster } from '../../aws/eks/shared.ts';
+import { allocatePrivateIps, getSubnet, instanceTypeFacts, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
+import { CAPACITY_ANNOTATION, FARGATE_SCHEDULER, fargateSize, matchProfile, unsupportedReason } from '../fargate/fargate.ts';
+import { buildFargateNode, COMPUTE_TYPE_LABEL, FARGATE_SUBNET_ANNOTATION } from '../fargate/fargate-node.ts';
+import { reconcileNodeIps } from '../cni/node-ipam.ts';
+import { type CniConfig, cniConfigFromEnv, DEFAULT_CNI_CONFIG, ipAssignFailureMessage } from '../cni/warm-pool.ts';
+import { listFargateProfiles, listNodegroups, scopeOfCluster } from '../../aws/eks/shared.ts';
 import type { KObject } from '../../kube/api/types.ts';
 import type { Resource } from '../../kube/api/scheme.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
@@ -45,7 +49,7 @@ import type { ClusterDirectory, ClusterInfo } from '../../kube/types.ts';
 import type { Clock } from '../clock.ts';
 import { ANNOTATION_START_DELAY, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, runningStatus, terminatedStatus } from '../kubelet/pod-status.ts';
 import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
-import { buildNode } from './node-object.ts';
+import { buildNode, nodeNameOf } from './node-object.ts';
 import { desiredTaints, evictionTime, NODE_MONITOR_GRACE_MS, NODE_STATUS_REPORT_MS, readyStatus, type Taint, unknownConditions } from './node-lifecycle.ts';
 import { syncReplicaSets } from './replicaset-controller.ts';
 import { syncDeployments } from './deployment-controller.ts';
@@ -93,6 +97,8 @@ interface OwnNode {
   subnetId: string;
   ip: string;
   instanceType: string;
+  /** A Fargate pod's node (the pod uses the node's address). */
+  fargate?: boolean;
 }
 
 interface ClusterRt {
@@ -110,8 +116,16 @@ interface ClusterRt {
   nodeSig: Map<string, string>;
   /** pod uid -> FitError message last reported. */
   unschedulable: Map<string, string>;
-  /** pod addresses to return: subnet -> ips. */
-  release: Map<string, string[]>;
+  /** nodes whose warm pool ipamd should reconcile on the next pass (addresses freed, new node, CNI settings changed). */
+  ipamDirty: Set<string>;
+  /** The aws-node settings last applied (JSON). */
+  cniSig: string;
+  /** node name -> max pods fixed at registration (prefix delegation raises it). */
+  maxPodsOf: Map<string, number>;
+  /** pod uids that got the CNI's FailedCreatePodSandBox event. */
+  ipFailed: Set<string>;
+  /** Fargate nodes: name -> address, its subnet, and whether its pod was bound. */
+  fargate: Map<string, { subnetId: string; ip: string; bound: boolean }>;
   /** pod uids being written (avoid concurrent transitions). */
   busy: Set<string>;
   /** node name -> simulated ms of its Lease's last renewal. */
@@ -210,7 +224,11 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       live: c?.live ?? new Set(),
       nodeSig: new Map(),
       unschedulable: new Map(),
-      release: new Map(),
+      ipamDirty: new Set(),
+      cniSig: '',
+      maxPodsOf: new Map(),
+      ipFailed: new Set(),
+      fargate: new Map(),
       busy: new Set(),
       leaseRenewed: new Map(),
       lastAlive: new Map(),
@@ -233,15 +251,24 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     return rt;
   }
 
-  /** A pod left the store: its address goes back to the subnet (unless it was already returned at termination). */
+  /** A pod left the store: its address goes back to its node's warm pool (ipamd may then give addresses back to the subnet). */
   function podGone(c: ClusterRt, pod: KObject): void {
-    const ip = pod.status?.podIP;
-    const n = c.nodes.get(pod.spec?.nodeName ?? '');
-    c.unschedulable.delete(pod.metadata?.uid ?? '');
-    if (!ip || !n || pod.spec?.hostNetwork || isTerminal(pod)) return;
-    const list = c.release.get(n.subnetId) ?? [];
-    list.push(ip);
-    c.release.set(n.subnetId, list);
+    const uid = pod.metadata?.uid ?? '';
+    c.unschedulable.delete(uid);
+    c.ipFailed.delete(uid);
+    const node = pod.spec?.nodeName;
+    if (pod.status?.podIP && node && c.nodes.has(node) && !c.nodes.get(node)!.fargate && !pod.spec?.hostNetwork) c.ipamDirty.add(node);
+  }
+
+  /** The VPC CNI settings of the cluster: the aws-node DaemonSet's container environment, or the defaults. */
+  function cniConfig(c: ClusterRt): CniConfig {
+    const dsRes = c.reg.scheme.get('apps', 'v1', 'daemonsets');
+    const ds = dsRes && c.reg.cache.get(c.reg.keyFor(dsRes, 'kube-system', 'aws-node'))?.obj;
+    if (!ds) return DEFAULT_CNI_CONFIG;
+    const ctr = (ds.spec?.template?.spec?.containers ?? []).find((x: any) => x.name === 'aws-node') ?? ds.spec?.template?.spec?.containers?.[0];
+    const env: Record<string, string> = {};
+    for (const e of ctr?.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value;
+    return cniConfigFromEnv(env);
   }
 
   function tick(): void {
@@ -267,7 +294,6 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
   async function pass(c: ClusterRt, withNodes: boolean): Promise<void> {
     await c.reg.fresh();
     if (withNodes) await syncNodes(c);
-    await returnAddresses(c);
     await syncDeployments({ reg: c.reg, nowMs: clock.nowMs(), log });
     await c.reg.fresh();
     await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log });
@@ -281,6 +307,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     }
     await c.reg.fresh();
     await schedulePods(c);
+    await c.reg.fresh();
     await runKubelets(c);
   }
 
@@ -297,6 +324,12 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const nowMs = clock.nowMs();
     const now = timestamp(new Date(nowMs));
     const want = new Map<string, KObject>();
+    const cni = cniConfig(c);
+    const cniSig = JSON.stringify(cni);
+    if (cniSig !== c.cniSig) {
+      c.cniSig = cniSig;
+      for (const n of c.nodes.keys()) c.ipamDirty.add(n);
+    }
     if (byAsg.size > 0) {
       for (const i of listInstances(deps, scope, (x) => byAsg.has(tagOf(x, 'aws:autoscaling:groupName') ?? ''))) {
         const st: string = i.State?.Name ?? '';
@@ -310,7 +343,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           kubernetesVersion: info.kubernetesVersion,
           vcpus: facts?.vcpus ?? 2,
           memoryMiB: facts?.memoryMiB ?? 4096,
-          maxPods: maxPods(i.InstanceType),
+          maxPods: fixedMaxPods(c, nodeNameOf(i), i.InstanceType, cni),
           architecture: facts?.architecture,
           now,
         });
@@ -324,6 +357,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           c.down.add(name);
           if (!c.lastAlive.has(name)) c.lastAlive.set(name, nowMs);
         }
+        if (!c.nodes.has(name)) c.ipamDirty.add(name);
         if (st !== 'running') c.shutdown.add(name);
         else c.shutdown.delete(name);
         want.set(name, node);
@@ -391,7 +425,16 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     for (const e of c.reg.cache.list('nodes', '')) {
       const n = e.obj;
       const name = n.metadata!.name!;
-      if (want.has(name)) continue;
+      if (want.has(name) || c.fargate.has(name)) continue;
+      if (n.metadata?.labels?.[COMPUTE_TYPE_LABEL] === 'fargate') {
+        // A Fargate node from before a restart: adopt it.
+        const ip = (n.status?.addresses ?? []).find((a: any) => a.type === 'InternalIP')?.address ?? '';
+        const subnetId = n.metadata?.annotations?.[FARGATE_SUBNET_ANNOTATION] ?? '';
+        c.fargate.set(name, { subnetId, ip, bound: true });
+        c.nodes.set(name, { instanceId: '', subnetId, ip, instanceType: 'fargate', fargate: true });
+        c.live.add(name);
+        continue;
+      }
       if (!c.live.has(name) && !(String(n.spec?.providerID ?? '').startsWith('aws:///') && n.metadata?.labels?.['eks.amazonaws.com/nodegroup'])) continue;
       try {
         await c.reg.delete(nodesRes, '', name, { preconditions: { uid: n.metadata!.uid } });
@@ -405,7 +448,18 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await nodeLifecycle(c);
   }
 
+  /** Max pods of a node, as its bootstrap fixed it when it joined (prefix delegation on at that time raises it). */
+  function fixedMaxPods(c: ClusterRt, name: string, instanceType: string, cni: CniConfig): number {
+    let n = c.maxPodsOf.get(name);
+    if (n === undefined) {
+      n = maxPods(instanceType, { prefixDelegation: cni.prefixDelegation });
+      c.maxPodsOf.set(name, n);
+    }
+    return n;
+  }
+
   function forgetNode(c: ClusterRt, name: string): void {
+    c.maxPodsOf.delete(name);
     c.live.delete(name);
     c.nodeSig.delete(name);
     c.leaseRenewed.delete(name);
@@ -510,24 +564,11 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await Promise.all(jobs);
   }
 
-  async function returnAddresses(c: ClusterRt): Promise<void> {
-    if (c.release.size === 0) return;
-    const scope = scopeOfCluster(c.info);
-    const batches = [...c.release];
-    c.release.clear();
-    for (const [subnet, ips] of batches) {
-      try {
-        await releasePrivateIps(deps.state, scope, subnet, ips);
-      } catch (e) {
-        log.warn({ err: e, subnet }, 'returning pod addresses failed');
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- scheduler
 
   async function recordEvent(c: ClusterRt, pod: KObject, type: string, reason: string, message: string, component: string, fieldPath?: string): Promise<void> {
     const evRes = res(c.reg, '', 'v1', 'events');
+    const isScheduler = component.endsWith('-scheduler');
     const now = timestamp(clock.now());
     const m = pod.metadata!;
     try {
@@ -538,13 +579,13 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         involvedObject: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
         reason,
         message,
-        source: { component, ...(component === SCHEDULER ? {} : { host: pod.spec?.nodeName }) },
+        source: { component, ...(isScheduler ? {} : { host: pod.spec?.nodeName }) },
         firstTimestamp: now,
         lastTimestamp: now,
         count: 1,
         type,
         reportingComponent: component,
-        reportingInstance: component === SCHEDULER ? `${SCHEDULER}-${c.info.name}` : pod.spec?.nodeName ?? '',
+        reportingInstance: isScheduler ? `${component}-${c.info.name}` : pod.spec?.nodeName ?? '',
       }, { fieldManager: component });
     } catch (e) {
       log.warn({ err: e, reason }, 'event not recorded');
@@ -553,6 +594,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
 
   async function schedulePods(c: ClusterRt): Promise<void> {
     const pods = c.reg.cache.list('pods', '').map((e) => e.obj);
+    const fargatePending = pods.filter((p) => !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !isTerminal(p) && p.spec?.schedulerName === FARGATE_SCHEDULER && !c.busy.has(p.metadata!.uid!));
+    if (fargatePending.length > 0) await scheduleFargate(c, fargatePending);
     const pending = pods.filter((p) => !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !isTerminal(p) && (p.spec?.schedulerName ?? SCHEDULER) === SCHEDULER && !c.busy.has(p.metadata!.uid!));
     if (pending.length === 0) return;
     const byNode = new Map<string, KObject[]>();
@@ -595,25 +638,110 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         }
         continue;
       }
-      if (c.unschedulable.get(m.uid!) === r.error) continue;
-      c.unschedulable.set(m.uid!, r.error);
+      await markUnschedulable(c, pod, r.error, SCHEDULER);
+    }
+  }
+
+  /** PodScheduled=False/Unschedulable and a FailedScheduling event, once per pod and message. */
+  async function markUnschedulable(c: ClusterRt, pod: KObject, message: string, component: string): Promise<void> {
+    const m = pod.metadata!;
+    if (c.unschedulable.get(m.uid!) === message) return;
+    c.unschedulable.set(m.uid!, message);
+    try {
+      await c.reg.guaranteedUpdate(res(c.reg, '', 'v1', 'pods'), m.namespace!, m.name!, (cur) => {
+        if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+        const next = structuredClone(cur);
+        next.metadata!.resourceVersion = '';
+        next.status ??= {};
+        next.status.phase ??= 'Pending';
+        const conds: any[] = (next.status.conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
+        conds.push({ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()), reason: 'Unschedulable', message });
+        next.status.conditions = conds;
+        return next;
+      }, { fieldManager: component, subresource: 'status' });
+      await recordEvent(c, pod, 'Warning', 'FailedScheduling', message, component);
+    } catch (e) {
+      log.debug?.({ err: e, pod: m.name }, 'recording unschedulable failed');
+    }
+  }
+
+  // ---------------------------------------------------------------- Fargate
+
+  /**
+   * The fargate-scheduler: each pending pod of a Fargate profile gets an
+   * address in one of the profile's subnets and its own Node
+   * (src/sim/fargate/fargate-node.ts) sized to the next CPU/memory
+   * combination, is bound there and annotated CapacityProvisioned; pods
+   * Fargate cannot run get its FailedScheduling event and stay Pending.
+   */
+  async function scheduleFargate(c: ClusterRt, pending: KObject[]): Promise<void> {
+    const scope = scopeOfCluster(c.info);
+    const profiles = listFargateProfiles(deps.state, c.info);
+    const nodesRes = res(c.reg, '', 'v1', 'nodes');
+    const podsRes = res(c.reg, '', 'v1', 'pods');
+    for (const pod of pending) {
+      const m = pod.metadata!;
+      const size = fargateSize(pod);
+      const reason = unsupportedReason(pod) ?? (size ? undefined : 'Pod not supported on Fargate: resource requests exceed the largest Fargate size (16 vCPU, 120 GB)');
+      if (reason) {
+        await markUnschedulable(c, pod, reason, FARGATE_SCHEDULER);
+        continue;
+      }
+      const profile = matchProfile(profiles, pod);
+      const subnets: string[] = (profile as any)?.subnets ?? [];
+      if (!profile || subnets.length === 0) continue; // profile gone: the pod waits
+      let h = 0;
+      for (const ch of m.uid!) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+      const subnetId = subnets[h % subnets.length]!;
+      let ip: string;
       try {
+        ip = (await allocatePrivateIps(deps.state, scope, subnetId, 1))[0]!;
+      } catch (e) {
+        log.warn({ err: e, subnetId }, 'fargate: no address for the pod');
+        continue;
+      }
+      const az: string = getSubnet(deps.state, scope, subnetId)?.AvailabilityZone ?? `${c.info.region}a`;
+      const node = buildFargateNode({ ip, subnetId, az, region: c.info.region, kubernetesVersion: c.info.kubernetesVersion, size: size!, podUid: m.uid!, now: timestamp(clock.now()) });
+      const name = node.metadata!.name!;
+      try {
+        await c.reg.create(nodesRes, '', node, { fieldManager: 'kubelet' });
+        c.nodes.set(name, { instanceId: '', subnetId, ip, instanceType: 'fargate', fargate: true });
+        c.fargate.set(name, { subnetId, ip, bound: false });
+        c.live.add(name);
+        await renewLeases(c, name);
         await c.reg.guaranteedUpdate(podsRes, m.namespace!, m.name!, (cur) => {
           if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+          if (cur.metadata?.deletionTimestamp || cur.spec?.nodeName) throw new Error('pod no longer pending');
           const next = structuredClone(cur);
+          next.spec.nodeName = name;
           next.metadata!.resourceVersion = '';
-          next.status ??= {};
-          next.status.phase ??= 'Pending';
-          const conds: any[] = (next.status.conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
-          conds.push({ type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()), reason: 'Unschedulable', message: r.error });
+          next.metadata!.annotations = { ...(next.metadata!.annotations ?? {}), [CAPACITY_ANNOTATION]: size!.capacityProvisioned };
+          const conds: any[] = ((next.status ??= {}).conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
+          conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
           next.status.conditions = conds;
           return next;
-        }, { fieldManager: 'kube-scheduler', subresource: 'status' });
-        await recordEvent(c, pod, 'Warning', 'FailedScheduling', r.error, SCHEDULER);
+        }, { fieldManager: FARGATE_SCHEDULER });
+        c.fargate.get(name)!.bound = true;
+        c.unschedulable.delete(m.uid!);
+        await recordEvent(c, pod, 'Normal', 'Scheduled', `Successfully assigned ${m.namespace}/${m.name} to ${name}`, FARGATE_SCHEDULER);
+        log.info({ cluster: c.info.name, pod: `${m.namespace}/${m.name}`, node: name, size: size!.capacityProvisioned }, 'fargate: pod placed on its own node');
       } catch (e) {
-        log.debug?.({ err: e, pod: m.name }, 'recording unschedulable failed');
+        log.debug?.({ err: e, pod: m.name }, 'fargate: placing the pod failed');
+        await removeFargateNode(c, name).catch(() => {});
       }
     }
+  }
+
+  /** A Fargate node whose pod is gone goes away with its address. */
+  async function removeFargateNode(c: ClusterRt, name: string): Promise<void> {
+    const f = c.fargate.get(name);
+    c.fargate.delete(name);
+    c.nodes.delete(name);
+    forgetNode(c, name);
+    const nodesRes = res(c.reg, '', 'v1', 'nodes');
+    const cur = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name))?.obj;
+    if (cur) await c.reg.delete(nodesRes, '', name, { preconditions: { uid: cur.metadata!.uid } }).catch(() => {});
+    if (f) await releasePrivateIps(deps.state, scopeOfCluster(c.info), f.subnetId, [f.ip]).catch(() => {});
   }
 
   // ---------------------------------------------------------------- kubelet
@@ -638,7 +766,11 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const nowTs = timestamp(new Date(now));
     const podsRes = res(c.reg, '', 'v1', 'pods');
     const jobs: Array<Promise<void>> = [];
+    /** node -> pods waiting for an address; node -> addresses its pods use. */
     const needIp = new Map<string, KObject[]>();
+    const assignedOn = new Map<string, Set<string>>();
+    /** Fargate nodes that still have their pod. */
+    const fargateInUse = new Set<string>();
     const guard = (pod: KObject, f: () => Promise<void>) => {
       const uid = pod.metadata!.uid!;
       if (c.busy.has(uid)) return;
@@ -651,6 +783,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       if (!nodeName) continue;
       const own = c.nodes.get(nodeName);
       if (!own) continue;
+      if (own.fargate) fargateInUse.add(nodeName);
+      const sharesNodeIp = !!pod.spec?.hostNetwork || !!own.fargate;
       const m = pod.metadata!;
       // PodGC: pods of a node that is gone.
       if (!c.live.has(nodeName)) {
@@ -686,7 +820,12 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         continue;
       }
       if (isTerminal(pod)) continue;
-      const net = { hostIP: own.ip, podIP: pod.spec?.hostNetwork ? own.ip : pod.status?.podIP };
+      if (pod.status?.podIP && !sharesNodeIp) {
+        let set = assignedOn.get(nodeName);
+        if (!set) assignedOn.set(nodeName, (set = new Set()));
+        set.add(pod.status.podIP);
+      }
+      const net = { hostIP: own.ip, podIP: sharesNodeIp ? own.ip : pod.status?.podIP };
       const st = pod.status ?? {};
       if (!st.hostIP) {
         guard(pod, () => writeStatus(c, pod, containerCreatingStatus(pod, net, nowTs, scheduledAt(pod))));
@@ -699,15 +838,15 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           wake(due);
           continue;
         }
-        if (pod.spec?.hostNetwork) {
+        if (sharesNodeIp) {
           guard(pod, async () => {
             await writeStatus(c, pod, runningStatus(pod, net, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
             await containerEvents(c, pod);
           });
         } else if (!c.busy.has(m.uid!)) {
-          const l = needIp.get(own.subnetId) ?? [];
+          const l = needIp.get(nodeName) ?? [];
           l.push(pod);
-          needIp.set(own.subnetId, l);
+          needIp.set(nodeName, l);
         }
         continue;
       }
@@ -719,7 +858,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         if (outcome && startMs + outcome.afterMs <= now) {
           guard(pod, async () => {
             await writeStatus(c, pod, terminatedStatus(pod, net, startedAt, nowTs, outcome.exitCode));
-            if (net.podIP && !pod.spec?.hostNetwork) await releasePrivateIps(deps.state, scopeOfCluster(c.info), own.subnetId, [net.podIP]);
+            if (net.podIP && !sharesNodeIp) c.ipamDirty.add(nodeName);
           });
           continue;
         }
@@ -731,28 +870,47 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         }
       }
     }
-    // Pod addresses, one allocation per subnet.
+    // Pod addresses: ipamd of each node that has waiting pods or changed, from its warm pool.
     const scope = scopeOfCluster(c.info);
-    for (const [subnet, pods] of needIp) {
-      let ips: string[];
+    const cni = cniConfig(c);
+    const ipamNodes = new Set([...needIp.keys(), ...c.ipamDirty]);
+    c.ipamDirty.clear();
+    for (const nodeName of ipamNodes) {
+      const own = c.nodes.get(nodeName);
+      if (!own || own.fargate || !c.live.has(nodeName) || c.down.has(nodeName)) continue;
+      const facts = instanceTypeFacts(own.instanceType);
+      const waiting = needIp.get(nodeName) ?? [];
+      let free: string[];
       try {
-        ips = await allocatePrivateIps(deps.state, scope, subnet, pods.length);
+        free = await reconcileNodeIps({
+          deps, scope, instanceId: own.instanceId, clusterName: c.info.name, cfg: cni,
+          limits: { maxEnis: facts?.maxEnis ?? 3, ipv4PerEni: facts?.ipv4PerEni ?? 10 },
+          assigned: assignedOn.get(nodeName) ?? new Set(), waiting: waiting.length,
+        });
       } catch (e) {
-        log.warn({ err: e, subnet }, 'pods wait for addresses: the subnet has too few free');
-        continue;
+        log.warn({ err: e, node: nodeName }, 'ipamd: reconciling the warm pool failed');
+        free = [];
+        c.ipamDirty.add(nodeName);
       }
-      pods.forEach((pod, k) => {
-        const node = c.nodes.get(pod.spec.nodeName)!;
+      waiting.forEach((pod, k) => {
+        const ip = free[k];
+        if (!ip) {
+          const uid = pod.metadata!.uid!;
+          if (c.ipFailed.has(uid)) return;
+          c.ipFailed.add(uid);
+          guard(pod, () => recordEvent(c, pod, 'Warning', 'FailedCreatePodSandBox', ipAssignFailureMessage(randomBytes(32).toString('hex')), 'kubelet'));
+          return;
+        }
         guard(pod, async () => {
-          try {
-            await writeStatus(c, pod, runningStatus(pod, { hostIP: node.ip, podIP: ips[k]! }, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
-            await containerEvents(c, pod);
-          } catch (err) {
-            await releasePrivateIps(deps.state, scope, subnet, [ips[k]!]).catch(() => {});
-            throw err;
-          }
+          await writeStatus(c, pod, runningStatus(pod, { hostIP: own.ip, podIP: ip }, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
+          c.ipFailed.delete(pod.metadata!.uid!);
+          await containerEvents(c, pod);
         });
       });
+    }
+    // Fargate nodes whose pod is gone.
+    for (const [name, f] of c.fargate) {
+      if (f.bound && !fargateInUse.has(name)) jobs.push(removeFargateNode(c, name).catch((e) => log.debug?.({ err: e, node: name }, 'fargate node removal failed')));
     }
     await Promise.all(jobs);
   }
