@@ -12,6 +12,7 @@ import type { KObject } from '../api/types.ts';
 import { type FieldError, fieldErr, isStatusError } from './errors.ts';
 import type { ClusterRegistry } from './registry/generic-store.ts';
 import { pruneAndDefault, validateStructural } from './registry/structural.ts';
+import { celRuleCompileErrors, validateCelRules } from './registry/cel-validation.ts';
 import type { Strategy } from './registry/strategies.ts';
 import { isDNS1035Label, isDNS1123Subdomain } from './validation.ts';
 
@@ -83,6 +84,7 @@ export const crdStrategy: Strategy = {
       const schema = v?.schema?.openAPIV3Schema;
       if (!schema) errs.push(fieldErr.required(`spec.versions[${i}].schema.openAPIV3Schema`, 'schemas are required'));
       else if (schema.type !== 'object') errs.push(fieldErr.invalid(`spec.versions[${i}].schema.openAPIV3Schema.type`, schema.type ?? '', 'must be object at the root'));
+      if (schema) errs.push(...celRuleCompileErrors(schema, `spec.versions[${i}].schema.openAPIV3Schema`));
     });
     return errs;
   },
@@ -111,7 +113,10 @@ export function customStrategy(res: Resource): Strategy {
       if (info.statusSubresource) delete obj.status;
     },
     validate(obj) {
-      return info.schema ? validateStructural(info.schema, obj, '', true) : [];
+      return info.schema ? [...validateStructural(info.schema, obj, '', true), ...validateCelRules(info.schema, obj)] : [];
+    },
+    validateUpdate(obj, old) {
+      return info.schema ? [...validateStructural(info.schema, obj, '', true), ...validateCelRules(info.schema, obj, old)] : [];
     },
   };
   customStrategies.set(res, s);

@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { celRuleCompileErrors, validateCelRules } from './cel-validation.ts';
+
+const schema = {
+  type: 'object',
+  'x-kubernetes-validations': [{ rule: "self.metadata.name.startsWith('w')", message: 'names start with w' }],
+  properties: {
+    spec: {
+      type: 'object',
+      'x-kubernetes-validations': [
+        { rule: 'self.minReplicas <= self.replicas', message: 'minReplicas must not exceed replicas' },
+        { rule: 'self.ratio < 1.0', messageExpression: "'ratio ' + string(self.ratio) + ' is too high'" },
+        { rule: 'has(self.tier) || self.replicas < 10', reason: 'FieldValueRequired', fieldPath: '.tier', message: 'tier is required above 10 replicas' },
+      ],
+      properties: {
+        replicas: { type: 'integer' },
+        minReplicas: { type: 'integer' },
+        ratio: { type: 'number' },
+        tier: { type: 'string' },
+        color: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf', message: 'color is immutable' }] },
+        ports: {
+          type: 'array',
+          'x-kubernetes-list-type': 'map',
+          'x-kubernetes-list-map-keys': ['name'],
+          items: { type: 'object', properties: { name: { type: 'string' }, port: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.port >= oldSelf.port', message: 'ports only grow' }] },
+        },
+        tags: { type: 'array', items: { type: 'string' }, 'x-kubernetes-validations': [{ rule: 'self.all(t, t.matches("^[a-z]+$"))' }] },
+      },
+    },
+  },
+};
+
+const obj = (spec: Record<string, unknown>, name = 'w1') => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name, namespace: 'default', uid: 'u' }, spec });
+
+describe('x-kubernetes-validations (CEL)', () => {
+  test('valid objects pass; integers are CEL ints, numbers doubles', () => {
+    assert.deepEqual(validateCelRules(schema, obj({ replicas: 3, minReplicas: 1, ratio: 0.5, tags: ['a'] })), []);
+  });
+
+  test('failing rules give field errors with message, messageExpression, reason and fieldPath', () => {
+    const errs = validateCelRules(schema, obj({ replicas: 12, minReplicas: 20, ratio: 1.5, tags: ['A'] }, 'x1'));
+    assert.deepEqual(
+      errs.map((e) => [e.type, e.field, e.detail]),
+      [
+        ['FieldValueInvalid', '<root>', 'names start with w'],
+        ['FieldValueInvalid', 'spec', 'minReplicas must not exceed replicas'],
+        ['FieldValueInvalid', 'spec', 'ratio 1.5 is too high'],
+        ['FieldValueRequired', 'spec.tier', 'tier is required above 10 replicas'],
+        ['FieldValueInvalid', 'spec.tags', 'failed rule: self.all(t, t.matches("^[a-z]+$"))'],
+      ],
+    );
+    assert.equal(errs[1]!.value, 'object');
+  });
+
+  test('transition rules run on update only, with oldSelf by property and by list-map key', () => {
+    const before = obj({ replicas: 1, minReplicas: 1, ratio: 0, color: 'red', ports: [{ name: 'a', port: 80 }, { name: 'b', port: 90 }] });
+    assert.deepEqual(validateCelRules(schema, before), [], 'create: no oldSelf');
+    const after = obj({ replicas: 1, minReplicas: 1, ratio: 0, color: 'blue', ports: [{ name: 'b', port: 91 }, { name: 'a', port: 70 }, { name: 'c', port: 1 }] });
+    const errs = validateCelRules(schema, after, before);
+    assert.deepEqual(errs.map((e) => [e.field, e.detail]), [
+      ['spec.color', 'color is immutable'],
+      ['spec.ports[1]', 'ports only grow'],
+    ]);
+  });
+
+  test('a runtime error is a field error naming the rule', () => {
+    const s = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, 'x-kubernetes-validations': [{ rule: 'self.missing == 1' }] } } };
+    const errs = validateCelRules(s, obj({}));
+    assert.equal(errs.length, 1);
+    assert.match(errs[0]!.detail!, /^self.missing == 1: /);
+  });
+
+  test('rules that do not compile are reported on the CRD', () => {
+    const bad = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.replicas <= ' }, { rule: 'true', messageExpression: '"a" +' }] } } };
+    const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');
+    assert.deepEqual(errs.map((e) => e.field), [
+      'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule',
+      'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].messageExpression',
+    ]);
+    assert.match(errs[0]!.detail!, /^compilation failed: /);
+  });
+});
