@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { isStoreError } from '../../store/backend.ts';
 import type { AwsDeps } from '../core/deps.ts';
 import type { OperationHandler } from '../core/types.ts';
-import { d, iamError, mergeTags, noSuchEntity, nowIso, paginate, removeTags, tagsOut, validateTags } from './common.ts';
+import { d, iamError, noSuchEntity, nowIso, tagsOut, validateTags, tagOperations } from './common.ts';
 import { ACCESS_KEY_COLLECTION, iamCollection, iamKey, type AccessKeyDoc, type AccountSettingsDoc, type SamlProviderDoc, type Tag, type UserDoc } from './model.ts';
 
 const SETTINGS_ID = 'settings';
@@ -193,21 +193,6 @@ export function accountOperations(deps: AwsDeps): Record<string, OperationHandle
       await state.commit([{ op: 'delete', key: iamKey(account, 'saml-provider', name) }]);
       return {};
     },
-    TagSAMLProvider: async (input) => {
-      await updateSaml(input.SAMLProviderArn, (p) => {
-        p.Tags = mergeTags(p.Tags, input.Tags);
-      });
-      return {};
-    },
-    UntagSAMLProvider: async (input) => {
-      await updateSaml(input.SAMLProviderArn, (p) => {
-        p.Tags = removeTags(p.Tags, input.TagKeys);
-      });
-      return {};
-    },
-    ListSAMLProviderTags: (input) => {
-      const { page, IsTruncated, Marker } = paginate(loadSaml(input.SAMLProviderArn).Tags ?? [], input);
-      return { Tags: page, IsTruncated, Marker };
-    },
+    ...tagOperations('SAMLProvider', { load: (i) => loadSaml(i.SAMLProviderArn), update: (i, _ctx, fn) => updateSaml(i.SAMLProviderArn, fn) }),
   };
 }

@@ -4,7 +4,7 @@
  * (ISO strings) as model outputs (Date).
  */
 import type { AwsState } from '../core/state.ts';
-import { awsError, type AwsServiceError, type RequestContext } from '../core/types.ts';
+import { awsError, type AwsServiceError, type OperationHandler, type RequestContext } from '../core/types.ts';
 import { awsManagedPolicies } from './aws-managed-policies.ts';
 import {
   iamCollection,
@@ -91,6 +91,36 @@ export function mergeTags(current: Tag[] | undefined, add: Tag[]): Tag[] {
   return out;
 }
 
+/**
+ * tagOperations gives a taggable IAM resource its Tag<kind>, Untag<kind> and
+ * List<kind>Tags operations: `load` reads the resource an input names
+ * (throwing NoSuchEntity), `update` rewrites it with a mutation (same error).
+ */
+export function tagOperations<T extends { Tags?: Tag[] }>(
+  kind: string,
+  io: { load(input: any, ctx: RequestContext): T; update(input: any, ctx: RequestContext, fn: (doc: T) => void): Promise<unknown> },
+): Record<string, OperationHandler> {
+  return {
+    [`Tag${kind}`]: async (input, ctx) => {
+      await io.update(input, ctx, (d) => {
+        d.Tags = mergeTags(d.Tags, input.Tags);
+      });
+      return {};
+    },
+    [`Untag${kind}`]: async (input, ctx) => {
+      await io.update(input, ctx, (d) => {
+        d.Tags = removeTags(d.Tags, input.TagKeys);
+      });
+      return {};
+    },
+    [`List${kind}Tags`]: (input, ctx) => {
+      const { page, IsTruncated, Marker } = paginate(io.load(input, ctx).Tags ?? [], input);
+      return { Tags: page, IsTruncated, Marker };
+    },
+  };
+}
+
+/** removeTags drops the tags with these keys (compared case-insensitively). */
 export function removeTags(current: Tag[] | undefined, keys: string[]): Tag[] {
   const drop = new Set(keys.map((k) => k.toLowerCase()));
   return (current ?? []).filter((t) => !drop.has(t.Key.toLowerCase()));

@@ -5,15 +5,14 @@ import type { OperationHandler } from '../core/types.ts';
 import {
   byPathPrefix,
   iamError,
-  mergeTags,
   nameTaken,
   noSuchEntity,
   normalizePath,
   nowIso,
   paginate,
-  removeTags,
   renderInstanceProfile,
   validateTags,
+  tagOperations,
 } from './common.ts';
 import { iamUniqueId } from './ids.ts';
 import { iamCollection, iamKey, type InstanceProfileDoc, type RoleDoc, type Tag } from './model.ts';
@@ -106,21 +105,6 @@ export function instanceProfileOperations(deps: AwsDeps): Record<string, Operati
       });
       return {};
     },
-    TagInstanceProfile: async (input, ctx) => {
-      await update(ctx.accountId, input.InstanceProfileName, (p) => {
-        p.Tags = mergeTags(p.Tags, input.Tags);
-      });
-      return {};
-    },
-    UntagInstanceProfile: async (input, ctx) => {
-      await update(ctx.accountId, input.InstanceProfileName, (p) => {
-        p.Tags = removeTags(p.Tags, input.TagKeys);
-      });
-      return {};
-    },
-    ListInstanceProfileTags: (input, ctx) => {
-      const { page, IsTruncated, Marker } = paginate(load(ctx.accountId, input.InstanceProfileName).Tags ?? [], input);
-      return { Tags: page, IsTruncated, Marker };
-    },
+    ...tagOperations('InstanceProfile', { load: (i, ctx) => load(ctx.accountId, i.InstanceProfileName), update: (i, ctx, fn) => update(ctx.accountId, i.InstanceProfileName, fn) }),
   };
 }

@@ -2,7 +2,7 @@
 import { isStoreError } from '../../store/backend.ts';
 import type { AwsDeps } from '../core/deps.ts';
 import type { OperationHandler } from '../core/types.ts';
-import { d, iamError, mergeTags, noSuchEntity, nowIso, paginate, removeTags, tagsOut, validateTags } from './common.ts';
+import { d, iamError, noSuchEntity, nowIso, tagsOut, validateTags, tagOperations } from './common.ts';
 import { iamCollection, iamKey, oidcProviderId, type OidcProviderDoc, type Tag } from './model.ts';
 import { getOidcProviderByArn } from './shared.ts';
 
@@ -106,21 +106,6 @@ export function oidcProviderOperations(deps: AwsDeps): Record<string, OperationH
       });
       return {};
     },
-    TagOpenIDConnectProvider: async (input) => {
-      await update(input.OpenIDConnectProviderArn, (p) => {
-        p.Tags = mergeTags(p.Tags, input.Tags);
-      });
-      return {};
-    },
-    UntagOpenIDConnectProvider: async (input) => {
-      await update(input.OpenIDConnectProviderArn, (p) => {
-        p.Tags = removeTags(p.Tags, input.TagKeys);
-      });
-      return {};
-    },
-    ListOpenIDConnectProviderTags: (input) => {
-      const { page, IsTruncated, Marker } = paginate(load(input.OpenIDConnectProviderArn).Tags ?? [], input);
-      return { Tags: page, IsTruncated, Marker };
-    },
+    ...tagOperations('OpenIDConnectProvider', { load: (i) => load(i.OpenIDConnectProviderArn), update: (i, _ctx, fn) => update(i.OpenIDConnectProviderArn, fn) }),
   };
 }

@@ -10,16 +10,15 @@ import {
   customerPolicies,
   d,
   iamError,
-  mergeTags,
   nameTaken,
   noSuchEntity,
   normalizePath,
   nowIso,
   paginate,
-  removeTags,
   renderPolicy,
   usageCounts,
   validateTags,
+  tagOperations,
 } from './common.ts';
 import { iamUniqueId } from './ids.ts';
 import { arnAccount, iamKey, type PolicyDoc, type PolicyVersionDoc, type Tag } from './model.ts';
@@ -187,22 +186,7 @@ export function policyOperations(deps: AwsDeps): Record<string, OperationHandler
       });
       return {};
     },
-    TagPolicy: async (input) => {
-      await update(input.PolicyArn, (p) => {
-        p.Tags = mergeTags(p.Tags, input.Tags);
-      });
-      return {};
-    },
-    UntagPolicy: async (input) => {
-      await update(input.PolicyArn, (p) => {
-        p.Tags = removeTags(p.Tags, input.TagKeys);
-      });
-      return {};
-    },
-    ListPolicyTags: (input) => {
-      const { page, IsTruncated, Marker } = paginate(load(input.PolicyArn).Tags ?? [], input);
-      return { Tags: page, IsTruncated, Marker };
-    },
+    ...tagOperations('Policy', { load: (i) => load(i.PolicyArn), update: (i, _ctx, fn) => update(i.PolicyArn, fn) }),
   };
 }
 

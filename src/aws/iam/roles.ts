@@ -5,14 +5,13 @@ import type { OperationHandler, RequestContext } from '../core/types.ts';
 import {
   byPathPrefix,
   iamError,
-  mergeTags,
   nameTaken,
   normalizePath,
   nowIso,
   paginate,
-  removeTags,
   renderRole,
   validateTags,
+  tagOperations,
 } from './common.ts';
 import { iamUniqueId } from './ids.ts';
 import { iamCollection, iamKey, type InstanceProfileDoc, type RoleDoc, type Tag } from './model.ts';
@@ -151,22 +150,7 @@ export function roleOperations(deps: AwsDeps): Record<string, OperationHandler> 
       });
       return {};
     },
-    TagRole: async (input, ctx) => {
-      await update(ctx.accountId, input.RoleName, (r) => {
-        r.Tags = mergeTags(r.Tags, input.Tags);
-      });
-      return {};
-    },
-    UntagRole: async (input, ctx) => {
-      await update(ctx.accountId, input.RoleName, (r) => {
-        r.Tags = removeTags(r.Tags, input.TagKeys);
-      });
-      return {};
-    },
-    ListRoleTags: (input, ctx) => {
-      const { page, IsTruncated, Marker } = paginate(load(ctx.accountId, input.RoleName).Tags ?? [], input);
-      return { Tags: page, IsTruncated, Marker };
-    },
+    ...tagOperations('Role', { load: (i, ctx) => load(ctx.accountId, i.RoleName), update: (i, ctx, fn) => update(ctx.accountId, i.RoleName, fn) }),
     CreateServiceLinkedRole: async (input, ctx) => {
       const service: string = input.AWSServiceName;
       const known = SERVICE_LINKED[service];

@@ -7,16 +7,15 @@ import {
   callerUserName,
   d,
   iamError,
-  mergeTags,
   nameTaken,
   noSuchEntity,
   normalizePath,
   nowIso,
   paginate,
-  removeTags,
   renderGroup,
   renderUser,
   validateTags,
+  tagOperations,
 } from './common.ts';
 import { iamUniqueId, newAccessKeyId, newSecretAccessKey } from './ids.ts';
 import {
@@ -142,22 +141,7 @@ export function userGroupOperations(deps: AwsDeps): Record<string, OperationHand
       await state.commit([{ op: 'delete', key: iamKey(ctx.accountId, 'user', u.UserName) }]);
       return {};
     },
-    TagUser: async (input, ctx) => {
-      await updateUser(ctx.accountId, input.UserName, (u) => {
-        u.Tags = mergeTags(u.Tags, input.Tags);
-      });
-      return {};
-    },
-    UntagUser: async (input, ctx) => {
-      await updateUser(ctx.accountId, input.UserName, (u) => {
-        u.Tags = removeTags(u.Tags, input.TagKeys);
-      });
-      return {};
-    },
-    ListUserTags: (input, ctx) => {
-      const { page, IsTruncated, Marker } = paginate(loadUser(ctx.accountId, input.UserName).Tags ?? [], input);
-      return { Tags: page, IsTruncated, Marker };
-    },
+    ...tagOperations('User', { load: (i, ctx) => loadUser(ctx.accountId, i.UserName), update: (i, ctx, fn) => updateUser(ctx.accountId, i.UserName, fn) }),
     PutUserPermissionsBoundary: async (input, ctx) => {
       loadUser(ctx.accountId, input.UserName);
       if (!getPolicy(state, input.PermissionsBoundary)) throw iamError('InvalidInput', `Scope ARN: ${input.PermissionsBoundary} does not exist or is not attachable.`);
