@@ -69,7 +69,7 @@ describe('data plane: Fargate profiles, fargate-scheduler and Fargate nodes', ()
       const a = await dp.kubectlJson(['get', 'pod', 'on-fargate', '-n', 'mixed']);
       const b = await dp.kubectlJson(['get', 'pod', 'on-ec2', '-n', 'mixed']);
       return a.status.phase === 'Running' && b.status.phase === 'Running' ? [a, b] : undefined;
-    }, { what: 'both Running' });
+    }, { what: 'both Running' }) as [any, any];
     assert.match(f.spec.nodeName, /^fargate-ip-/);
     assert.equal(f.metadata.annotations.CapacityProvisioned, '0.25vCPU 0.5GB');
     assert.equal(e.spec.schedulerName, 'default-scheduler');
