@@ -180,6 +180,34 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     assert.ok(!(await aws(['iam', 'list-open-id-connect-providers'])).OpenIDConnectProviderList.some((p: any) => p.Arn.includes('/eu-west-2/')));
   });
 
+  it("seed 003: `-v 4` prints the cluster's config as JSON, and a copy under another name creates a second cluster in the same VPC", async () => {
+    const r = await cli(['create', 'cluster', '--name', 'tom-managed', '--managed', '-v', '4', '--write-kubeconfig=false']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[▶\]  eks:CreateCluster 200/, 'verbose logs the AWS requests');
+    const marker = 'cfg.json = \\\n';
+    assert.ok(r.stderr.includes(marker), r.stderr.slice(-500));
+    const cfg = JSON.parse(r.stderr.slice(r.stderr.indexOf(marker) + marker.length));
+    assert.equal(cfg.kind, 'ClusterConfig');
+    assert.equal(cfg.apiVersion, 'eksctl.io/v1alpha5');
+    const tom = (await aws(['eks', 'describe-cluster', '--name', 'tom-managed'])).cluster;
+    assert.equal(cfg.vpc.id, tom.resourcesVpcConfig.vpcId);
+    assert.equal(cfg.iam.serviceRoleARN, tom.roleArn);
+    assert.equal(Object.keys(cfg.vpc.subnets.private).length, 2);
+    cfg.metadata.name = 'tom2-managed';
+    const file = join(tmp, 'tom2.yml');
+    writeFileSync(file, JSON.stringify(cfg, null, 4));
+    const r2 = await cli(['create', 'cluster', '-f', file, '--write-kubeconfig=false']);
+    assert.equal(r2.code, 0, r2.stderr);
+    const tom2 = (await aws(['eks', 'describe-cluster', '--name', 'tom2-managed'])).cluster;
+    assert.equal(tom2.resourcesVpcConfig.vpcId, tom.resourcesVpcConfig.vpcId, 'the same VPC');
+    assert.deepEqual([...tom2.resourcesVpcConfig.subnetIds].sort(), [...tom.resourcesVpcConfig.subnetIds].sort());
+    assert.equal((await aws(['eks', 'list-nodegroups', '--cluster-name', 'tom2-managed'])).nodegroups.length, 1);
+    const del = await cli(['delete', 'cluster', '--name', 'tom2-managed']);
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal((await aws(['ec2', 'describe-vpcs', '--vpc-ids', tom.resourcesVpcConfig.vpcId])).Vpcs.length, 1, "tom's VPC stays: it is not tom2's");
+    assert.equal((await aws(['eks', 'describe-cluster', '--name', 'tom-managed'])).cluster.status, 'ACTIVE');
+  });
+
   it('invalid configs and flags are rejected with exit 2 before anything is created', async () => {
     const before = await counts();
     const bad = join(tmp, 'bad.yaml');

@@ -256,6 +256,10 @@ export interface ClusterConfig {
     subnets?: { public?: Record<string, { id?: string; cidr?: string; az?: string }>; private?: Record<string, { id?: string; cidr?: string; az?: string }> };
     clusterEndpoints?: { publicAccess?: boolean; privateAccess?: boolean };
     publicAccessCIDRs?: string[];
+    /** With vpc.id: the control plane security group to use. */
+    securityGroup?: string;
+    /** With vpc.id: the security group shared by the nodes. */
+    sharedNodeSecurityGroup?: string;
   };
   iam?: { withOIDC?: boolean; serviceRoleARN?: string; serviceAccounts?: any[]; podIdentityAssociations?: any[]; fargatePodExecutionRoleARN?: string };
   accessConfig?: { authenticationMode?: string; bootstrapClusterCreatorAdminPermissions?: boolean; accessEntries?: any[] };
@@ -312,6 +316,8 @@ function check(node: YamlNode | null | undefined, spec: Spec, path: string, lc: 
     case 'any':
       return;
     case 'unsupported':
+      // eksctl writes disabled features out in full (`privateCluster: {enabled: false}`, `instanceSelector: {}`): those mean nothing to do.
+      if (isDisabled(node)) return;
       return err(`is not supported by localeks${spec.why ? ` (${spec.why})` : ''}; remove it to go on`);
     case 'string': {
       if (!isScalar(node) || (typeof node.value !== 'string' && typeof node.value !== 'number')) return err(`must be a string, got ${typeName(node)}`);
@@ -375,6 +381,15 @@ function check(node: YamlNode | null | undefined, spec: Spec, path: string, lc: 
       return;
     }
   }
+}
+
+/** isDisabled: an empty mapping or list, false, "", 0, or a mapping of only such values (a feature written out but off). */
+function isDisabled(n: YamlNode | null | undefined): boolean {
+  if (n === null || n === undefined) return true;
+  if (isScalar(n)) return n.value === null || n.value === false || n.value === '' || n.value === 0;
+  if (isSeq(n)) return n.items.length === 0;
+  if (isMap(n)) return n.items.every((p) => isDisabled(p.value as YamlNode | null));
+  return false;
 }
 
 /** editDistance is the Levenshtein distance (for "did you mean" hints on misspelt fields). */

@@ -251,12 +251,52 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
       kubeconfigPath = path;
     }
     p.success(`EKS cluster "${name}" in "${ctx.region}" region is ready`);
+    if (p.verbose >= 4) {
+      const roles = new Map(await Promise.all([...nodeRoles].map(async ([k, v]) => [k, (await v).arn] as const)));
+      p.debug(`cfg.json = \\\n${JSON.stringify(await effectiveConfig(ctx, cfg, cluster, net, roles), null, 4)}`);
+    }
     return { cluster, kubeconfigPath };
   } catch (e) {
     if (created.length === 0) throw e;
     const code = e instanceof EksctlError && e.exitCode === EXIT.TIMEOUT ? EXIT.TIMEOUT : EXIT.PARTIAL;
     throw new EksctlError(`${messageOf(e)}\ncreated so far: ${created.join(', ')}\nto delete them: localeks delete cluster --name ${name} --region ${ctx.region}`, code, created);
   }
+}
+
+/**
+ * effectiveConfig is the ClusterConfig with what was created filled in (VPC
+ * and subnet ids, roles, security groups), as eksctl prints it at -v 4: a
+ * file for creating a second cluster like this one (seed 003).
+ */
+async function effectiveConfig(ctx: CliContext, cfg: ClusterConfig, cluster: any, net: ClusterNetwork, nodeRoles: Map<string, string>): Promise<Record<string, unknown>> {
+  const ids = [...net.publicSubnets.values(), ...net.privateSubnets.values()];
+  const described = ids.length ? ((await ctx.aws.call('ec2', 'DescribeSubnets', { SubnetIds: ids })).Subnets ?? []) : [];
+  const subnets = (m: Map<string, string>) => Object.fromEntries([...m].map(([az, id]) => [az, { id, az, cidr: described.find((s: any) => s.SubnetId === id)?.CidrBlock }]));
+  const { apiVersion, kind, metadata, availabilityZones, vpc, managedNodeGroups, nodeGroups, ...rest } = cfg;
+  return {
+    kind,
+    apiVersion,
+    metadata: { ...metadata, version: cluster.version },
+    kubernetesNetworkConfig: { ipFamily: 'IPv4', serviceIPv4CIDR: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr },
+    ...rest,
+    iam: { ...(cfg.iam ?? {}), serviceRoleARN: cluster.roleArn, withOIDC: cfg.iam?.withOIDC ?? false, vpcResourceControllerPolicy: true },
+    accessConfig: { ...(cfg.accessConfig ?? {}), authenticationMode: cluster.accessConfig?.authenticationMode },
+    vpc: {
+      id: net.vpcId,
+      cidr: vpc.cidr,
+      securityGroup: net.controlPlaneSecurityGroup,
+      subnets: { private: subnets(net.privateSubnets), public: subnets(net.publicSubnets) },
+      sharedNodeSecurityGroup: net.sharedNodeSecurityGroup,
+      manageSharedNodeSecurityGroupRules: true,
+      autoAllocateIPv6: false,
+      nat: vpc.nat,
+      clusterEndpoints: { privateAccess: cluster.resourcesVpcConfig?.endpointPrivateAccess ?? false, publicAccess: cluster.resourcesVpcConfig?.endpointPublicAccess ?? true },
+    },
+    privateCluster: { enabled: false, skipEndpointCreation: false },
+    managedNodeGroups: managedNodeGroups.map((ng) => ({ ...ng, iam: { ...(ng.iam ?? {}), instanceRoleARN: nodeRoles.get(ng.name) }, privateNetworking: ng.privateNetworking ?? false, ssh: ng.ssh ?? { allow: false } })),
+    ...(nodeGroups.length ? { nodeGroups: nodeGroups.map((ng: any) => ({ ...ng, iam: { ...(ng.iam ?? {}), instanceRoleARN: nodeRoles.get(ng.name) } })) } : {}),
+    availabilityZones,
+  };
 }
 
 /** asgMembers returns a matcher for Node objects of the ASG's instances (read as they launch). */

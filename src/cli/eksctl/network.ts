@@ -155,7 +155,7 @@ async function existingNetwork(ctx: CliContext, cfg: ClusterConfig): Promise<Clu
     (kind === 'public' ? publicSubnets : privateSubnets).set(s.AvailabilityZone, s.SubnetId);
   }
   task.done(`${publicSubnets.size} public and ${privateSubnets.size} private subnets`);
-  return { vpcId: cfg.vpc.id!, publicSubnets, privateSubnets };
+  return { vpcId: cfg.vpc.id!, publicSubnets, privateSubnets, controlPlaneSecurityGroup: cfg.vpc.securityGroup, sharedNodeSecurityGroup: cfg.vpc.sharedNodeSecurityGroup };
 }
 
 /** deleteNetwork removes the VPC created for `cluster` and everything in it, if there is one. */
