@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KObject } from '../../kube/api/types.ts';
-import { nodeInfo, podRequests, schedule, tolerates } from './scheduler.ts';
+import { nodeInfo, numFeasibleNodesToFind, podRequests, schedule, tolerates } from './scheduler.ts';
 
 function node(name: string, zone: string, extra: Partial<{ cpu: string; memory: string; pods: string; taints: any[]; unschedulable: boolean; labels: Record<string, string> }> = {}): KObject {
   return {
@@ -32,7 +32,7 @@ test('requests: containers summed, init containers maxed, overhead added', () =>
 test('fits on the least allocated node; Insufficient cpu message as upstream prints it', () => {
   const nodes = [nodeInfo(node('a', 'z1'), [pod('x', cpuHog('1'))]), nodeInfo(node('b', 'z2'), [])];
   const ok = schedule(pod('p'), nodes);
-  assert.deepEqual(ok, { nodeName: 'b', feasibleNodes: 2 });
+  assert.deepEqual(ok, { nodeName: 'b', feasibleNodes: 2, evaluatedNodes: 2 });
   const big = schedule(pod('big', cpuHog('4')), nodes);
   assert.ok('error' in big);
   assert.equal(big.error, '0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.');
@@ -51,7 +51,7 @@ test('taints, cordons, selectors and max pods, reasons histogram sorted', () => 
     "0/3 nodes are available: 1 Too many pods, 1 node(s) had untolerated taint {monitoring: true}, 1 node(s) were unschedulable. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.",
   );
   const tolerant = schedule(pod('t', { tolerations: [{ key: 'monitoring', operator: 'Equal', value: 'true', effect: 'NoSchedule' }] }), nodes);
-  assert.deepEqual(tolerant, { nodeName: 'a', feasibleNodes: 1 });
+  assert.deepEqual(tolerant, { nodeName: 'a', feasibleNodes: 1, evaluatedNodes: 3 });
   // Each node reports only its first failing filter: the cordon and the taint come before the selector.
   const sel = schedule(pod('s', { nodeSelector: { 'topology.kubernetes.io/zone': 'z9' } }), nodes);
   assert.ok('error' in sel && sel.error.startsWith("0/3 nodes are available: 1 node(s) didn't match Pod's node affinity/selector, 1 node(s) had untolerated taint {monitoring: true}, 1 node(s) were unschedulable."), 'error' in sel ? sel.error : '');
@@ -84,7 +84,7 @@ test('topology spread DoNotSchedule keeps skew within maxSkew', () => {
   const spread = { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'api' } } }] };
   const nodes = [nodeInfo(node('a', 'z1'), [pod('a1', {}, { app: 'api' }), pod('a2', {}, { app: 'api' })]), nodeInfo(node('b', 'z2'), [pod('b1', {}, { app: 'api' })])];
   const r = schedule(pod('new', spread, { app: 'api' }), nodes);
-  assert.deepEqual(r, { nodeName: 'b', feasibleNodes: 1 });
+  assert.deepEqual(r, { nodeName: 'b', feasibleNodes: 1, evaluatedNodes: 2 });
 });
 
 test('host ports conflict; no nodes at all', () => {
@@ -94,4 +94,27 @@ test('host ports conflict; no nodes at all', () => {
   assert.ok('error' in r && r.error.startsWith("0/1 nodes are available: 1 node(s) didn't have free ports for the requested pod ports."));
   const none = schedule(pod('z'), []);
   assert.ok('error' in none && none.error === 'no nodes available to schedule pods');
+});
+
+test('kube-scheduler numFeasibleNodesToFind: every node below 100, then an adaptive share of at least 100', () => {
+  assert.equal(numFeasibleNodesToFind(3), 3);
+  assert.equal(numFeasibleNodesToFind(99), 99);
+  assert.equal(numFeasibleNodesToFind(100), 100);
+  assert.equal(numFeasibleNodesToFind(1000), 420); // 50 - 8 = 42%
+  assert.equal(numFeasibleNodesToFind(5000), 500); // 50 - 40 = 10%
+  assert.equal(numFeasibleNodesToFind(10000), 500); // at least 5%
+});
+
+test('a large cluster: filtering stops at numFeasibleNodesToFind, from the given start; a FitError still counts every node', () => {
+  const mk = (i: number): KObject => ({ metadata: { name: `n-${String(i).padStart(3, '0')}`, labels: {} }, status: { allocatable: { cpu: '2', memory: '8Gi', pods: '29' } } });
+  const infos = Array.from({ length: 300 }, (_, i) => nodeInfo(mk(i), []));
+  const fits = schedule({ metadata: { name: 'p', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x' }] } }, infos, 250);
+  assert.ok('nodeName' in fits);
+  assert.equal(fits.evaluatedNodes, numFeasibleNodesToFind(300));
+  // Evaluated from index 250 round the end: n-250..n-299 then n-000..; ties go to the first name among those.
+  assert.equal(fits.nodeName, 'n-000');
+  const big = schedule({ metadata: { name: 'q', namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'x', resources: { requests: { cpu: '64' } } }] } }, infos, 17);
+  assert.ok('error' in big);
+  assert.equal(big.evaluatedNodes, 300);
+  assert.match(big.error, /^0\/300 nodes are available: 300 Insufficient cpu\./);
 });

@@ -37,9 +37,25 @@ export interface NodeInfo {
   allocatable: Resources;
   /** host ports in use: "protocol/hostIP/port" */
   usedPorts: Set<string>;
+  /** Sum of the scoring requests of `pods` (request-less containers count 100m / 200Mi). */
+  nonZeroRequested?: { cpu: number; mem: number };
+  /** The pods of `pods` with required pod anti-affinity terms (framework.NodeInfo.PodsWithRequiredAntiAffinity). */
+  podsWithRequiredAntiAffinity?: KObject[];
 }
 
-export type ScheduleResult = { nodeName: string; feasibleNodes: number } | { error: string; unschedulable: true };
+export type ScheduleResult = { nodeName: string; feasibleNodes: number; evaluatedNodes: number } | { error: string; unschedulable: true; evaluatedNodes: number };
+
+/**
+ * How many feasible nodes one scheduling cycle looks for before scoring
+ * (kube-scheduler's numFeasibleNodesToFind with the default adaptive
+ * percentageOfNodesToScore): every node below 100 nodes, else
+ * 50% - 1% per 125 nodes, at least 5% and at least 100 nodes.
+ */
+export function numFeasibleNodesToFind(numAllNodes: number): number {
+  if (numAllNodes < 100) return numAllNodes;
+  const percentage = Math.max(5, 50 - Math.floor(numAllNodes / 125));
+  return Math.max(100, Math.floor((numAllNodes * percentage) / 100));
+}
 
 function emptyResources(): Resources {
   return { milliCpu: 0, memory: 0, ephemeralStorage: 0, pods: 0, scalar: {} };
@@ -67,7 +83,19 @@ function maxInto(r: Resources, o: Resources): void {
  * its containers (plus restartable "sidecar" init containers) and its
  * largest init container, plus pod overhead (upstream resource.PodRequests).
  */
+/** Requests per pod object (objects from the watch cache are never mutated, so identity is a safe key). */
+const requestsCache = new WeakMap<KObject, Resources>();
+
 export function podRequests(pod: KObject): Resources {
+  let r = requestsCache.get(pod);
+  if (!r) {
+    r = computePodRequests(pod);
+    requestsCache.set(pod, r);
+  }
+  return r;
+}
+
+function computePodRequests(pod: KObject): Resources {
   const sum = emptyResources();
   for (const c of pod.spec?.containers ?? []) addList(sum, c.resources?.requests);
   const initMax = emptyResources();
@@ -104,8 +132,14 @@ export function nodeInfo(node: KObject, pods: KObject[]): NodeInfo {
   const live = pods.filter((p) => !isTerminal(p));
   const requested = emptyResources();
   const usedPorts = new Set<string>();
+  const nonZeroRequested = { cpu: 0, mem: 0 };
+  const podsWithRequiredAntiAffinity: KObject[] = [];
   for (const p of live) {
     const r = podRequests(p);
+    const nz = nonZero(r, p);
+    nonZeroRequested.cpu += nz.cpu;
+    nonZeroRequested.mem += nz.mem;
+    if ((p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0) podsWithRequiredAntiAffinity.push(p);
     requested.milliCpu += r.milliCpu;
     requested.memory += r.memory;
     requested.ephemeralStorage += r.ephemeralStorage;
@@ -115,7 +149,7 @@ export function nodeInfo(node: KObject, pods: KObject[]): NodeInfo {
   }
   const allocatable = emptyResources();
   addList(allocatable, node.status?.allocatable);
-  return { node, pods: live, requested, allocatable, usedPorts };
+  return { node, pods: live, requested, allocatable, usedPorts, nonZeroRequested, podsWithRequiredAntiAffinity };
 }
 
 function hostPorts(pod: KObject): string[] {
@@ -277,7 +311,7 @@ function insufficient(pod: Resources, info: NodeInfo): string[] {
 }
 
 /** filterNode runs the filter plugins in order; returns the first failing plugin's reasons (empty = feasible). */
-export function filterNode(pod: KObject, podReq: Resources, info: NodeInfo, all: NodeInfo[]): string[] {
+export function filterNode(pod: KObject, podReq: Resources, info: NodeInfo, all: NodeInfo[], state: PreFilterState = preFilter(pod, all)): string[] {
   const node = info.node;
   // NodeUnschedulable
   if (node.spec?.unschedulable) {
@@ -298,20 +332,30 @@ export function filterNode(pod: KObject, podReq: Resources, info: NodeInfo, all:
   const short = insufficient(podReq, info);
   if (short.length > 0) return short;
   // PodTopologySpread (DoNotSchedule constraints)
-  const spread = checkTopologySpread(pod, info, all);
+  const spread = checkTopologySpread(pod, info, state);
   if (spread) return [spread];
   // InterPodAffinity
-  const ipa = checkInterPodAffinity(pod, info, all);
+  const ipa = checkInterPodAffinity(pod, info, all, state);
   if (ipa) return [ipa];
   return [];
 }
 
-function checkTopologySpread(pod: KObject, info: NodeInfo, all: NodeInfo[]): string | undefined {
+/**
+ * What the filters of one scheduling cycle compute once over every node
+ * (upstream's PreFilter extension point): the matching pod counts per
+ * topology domain of each DoNotSchedule spread constraint, and the existing
+ * pods that carry required anti-affinity terms.
+ */
+export interface PreFilterState {
+  spread: Array<{ constraint: any; counts: Map<string, number> }>;
+  antiAffinityPods: Array<{ node: KObject; pod: KObject }>;
+}
+
+export function preFilter(pod: KObject, all: NodeInfo[]): PreFilterState {
+  const spread: PreFilterState['spread'] = [];
   const constraints = (pod.spec?.topologySpreadConstraints ?? []).filter((c: any) => (c.whenUnsatisfiable ?? 'DoNotSchedule') === 'DoNotSchedule');
   for (const c of constraints) {
     const key: string = c.topologyKey;
-    const own = topologyValue(info.node, key);
-    if (own === undefined) return REASON.spreadMissingLabel;
     // Count matching pods per domain over the nodes that pass the pod's node affinity (nodeAffinityPolicy Honor).
     const counts = new Map<string, number>();
     for (const n of all) {
@@ -320,7 +364,23 @@ function checkTopologySpread(pod: KObject, info: NodeInfo, all: NodeInfo[]): str
       const matching = n.pods.filter((p) => (p.metadata?.namespace ?? 'default') === (pod.metadata?.namespace ?? 'default') && selectorMatches(c.labelSelector, p.metadata?.labels)).length;
       counts.set(v, (counts.get(v) ?? 0) + matching);
     }
-    if (!counts.has(own)) counts.set(own, 0);
+    spread.push({ constraint: c, counts });
+  }
+  const antiAffinityPods: PreFilterState['antiAffinityPods'] = [];
+  for (const n of all) {
+    for (const other of n.podsWithRequiredAntiAffinity ?? n.pods) {
+      if ((other.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0) antiAffinityPods.push({ node: n.node, pod: other });
+    }
+  }
+  return { spread, antiAffinityPods };
+}
+
+function checkTopologySpread(pod: KObject, info: NodeInfo, state: PreFilterState): string | undefined {
+  for (const { constraint: c, counts: domainCounts } of state.spread) {
+    const key: string = c.topologyKey;
+    const own = topologyValue(info.node, key);
+    if (own === undefined) return REASON.spreadMissingLabel;
+    const counts = domainCounts.has(own) ? domainCounts : new Map([...domainCounts, [own, 0]]);
     let min = Infinity;
     for (const v of counts.values()) min = Math.min(min, v);
     const minDomains: number | undefined = c.minDomains;
@@ -331,7 +391,7 @@ function checkTopologySpread(pod: KObject, info: NodeInfo, all: NodeInfo[]): str
   return undefined;
 }
 
-function checkInterPodAffinity(pod: KObject, info: NodeInfo, all: NodeInfo[]): string | undefined {
+function checkInterPodAffinity(pod: KObject, info: NodeInfo, all: NodeInfo[], state: PreFilterState): string | undefined {
   // Upstream order: the incoming pod's affinity, its anti-affinity, then existing pods' anti-affinity.
   const aff = pod.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
   for (const term of aff) {
@@ -357,13 +417,11 @@ function checkInterPodAffinity(pod: KObject, info: NodeInfo, all: NodeInfo[]): s
       if (n.pods.some((other) => podMatchesTerm(other, term, pod))) return REASON.podAntiAffinity;
     }
   }
-  for (const n of all) {
-    for (const other of n.pods) {
-      for (const term of other.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
-        const v = topologyValue(n.node, term.topologyKey);
-        if (v === undefined || topologyValue(info.node, term.topologyKey) !== v) continue;
-        if (podMatchesTerm(pod, term, other)) return REASON.existingAntiAffinity;
-      }
+  for (const { node, pod: other } of state.antiAffinityPods) {
+    for (const term of other.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
+      const v = topologyValue(node, term.topologyKey);
+      if (v === undefined || topologyValue(info.node, term.topologyKey) !== v) continue;
+      if (podMatchesTerm(pod, term, other)) return REASON.existingAntiAffinity;
     }
   }
   return undefined;
@@ -385,12 +443,14 @@ function nonZero(req: Resources, pod: KObject): { cpu: number; mem: number } {
 function score(pod: KObject, req: Resources, info: NodeInfo): number {
   const nz = nonZero(req, pod);
   const a = info.allocatable;
-  let usedCpu = 0;
-  let usedMem = 0;
-  for (const p of info.pods) {
-    const x = nonZero(podRequests(p), p);
-    usedCpu += x.cpu;
-    usedMem += x.mem;
+  let usedCpu = info.nonZeroRequested?.cpu ?? 0;
+  let usedMem = info.nonZeroRequested?.mem ?? 0;
+  if (!info.nonZeroRequested) {
+    for (const p of info.pods) {
+      const x = nonZero(podRequests(p), p);
+      usedCpu += x.cpu;
+      usedMem += x.mem;
+    }
   }
   const cpuFrac = a.milliCpu > 0 ? Math.min(1, (usedCpu + nz.cpu) / a.milliCpu) : 1;
   const memFrac = a.memory > 0 ? Math.min(1, (usedMem + nz.mem) / a.memory) : 1;
@@ -410,14 +470,20 @@ function score(pod: KObject, req: Resources, info: NodeInfo): number {
  * schedule picks a node for pod among nodes, or explains why none fits.
  * Ties go to the node that sorts first by name, so results are repeatable.
  */
-export function schedule(pod: KObject, nodes: NodeInfo[]): ScheduleResult {
+export function schedule(pod: KObject, nodes: NodeInfo[], startIndex = 0): ScheduleResult {
   const req = podRequests(pod);
   const histogram = new Map<string, number>();
   let best: { info: NodeInfo; score: number } | undefined;
   let feasible = 0;
   let preemptable = 0;
-  for (const info of nodes) {
-    const reasons = filterNode(pod, req, info, nodes);
+  const state = preFilter(pod, nodes);
+  const want = numFeasibleNodesToFind(nodes.length);
+  // Upstream evaluates nodes round-robin from where the previous cycle
+  // stopped and stops filtering once it has found enough feasible ones.
+  let evaluated = 0;
+  for (; evaluated < nodes.length && feasible < want; evaluated++) {
+    const info = nodes[(startIndex + evaluated) % nodes.length]!;
+    const reasons = filterNode(pod, req, info, nodes, state);
     if (reasons.length > 0) {
       for (const r of reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1);
       if (reasons.every((r) => PREEMPTABLE.has(r) || r.startsWith('Insufficient'))) preemptable++;
@@ -428,8 +494,8 @@ export function schedule(pod: KObject, nodes: NodeInfo[]): ScheduleResult {
     const name = info.node.metadata?.name ?? '';
     if (!best || s > best.score || (s === best.score && name < (best.info.node.metadata?.name ?? ''))) best = { info, score: s };
   }
-  if (best) return { nodeName: best.info.node.metadata!.name!, feasibleNodes: feasible };
-  return { error: fitErrorMessage(nodes.length, histogram, preemptable, pod), unschedulable: true };
+  if (best) return { nodeName: best.info.node.metadata!.name!, feasibleNodes: feasible, evaluatedNodes: evaluated };
+  return { error: fitErrorMessage(nodes.length, histogram, preemptable, pod), unschedulable: true, evaluatedNodes: evaluated };
 }
 
 /** fitErrorMessage renders upstream's FitError text, with the default preemption plugin's post-filter message. */
