@@ -65,7 +65,7 @@ function findConflicts(ctx: ControllerContext, want: AddonObject[], prev: AddonO
   return out;
 }
 
-async function write(ctx: ControllerContext, want: AddonObject[], keep: Array<{ path: string; obj: AddonObject }>): Promise<void> {
+async function write(ctx: ControllerContext, want: AddonObject[], keep: Array<{ path: string; obj: AddonObject }>, prev: AddonObject[] | undefined): Promise<void> {
   for (const o of want) {
     const res = ctx.reg.scheme.preferred(o.group, o.resource);
     if (!res) continue;
@@ -73,7 +73,8 @@ async function write(ctx: ControllerContext, want: AddonObject[], keep: Array<{ 
     const keepHere = keep.filter((k) => k.obj === o).map((k) => k.path);
     await ctx.reg.guaranteedUpdate(res, o.namespace, name, (cur) => {
       if (!cur) return structuredClone(o.obj);
-      const next = mergeManifest(cur, o.obj, keepHere);
+      const before = prev?.find((x) => x.resource === o.resource && x.obj.metadata!.name === name)?.obj;
+      const next = mergeManifest(cur, o.obj, keepHere, before);
       next.metadata!.resourceVersion = '';
       return next;
     }, { ...MANAGER, createIfMissing: true });
@@ -167,7 +168,7 @@ async function syncOne(ctx: ControllerContext, a: any): Promise<void> {
       ctx.log.info({ cluster: ctx.info.name, addon: a.addonName, conflicts: conflicts.length }, 'add-on not applied: conflicts');
       return;
     }
-    await write(ctx, desired, mode === 'PRESERVE' ? conflicts : []);
+    await write(ctx, desired, mode === 'PRESERVE' ? conflicts : [], prev);
     await setDoc(ctx, a._key, (d) => {
       d._applied = want;
       d._appliedVersion = version;

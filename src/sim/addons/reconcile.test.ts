@@ -59,3 +59,15 @@ test('update: only fields changed since the last apply conflict; OVERWRITE and P
   assert.equal(kept.spec.template.spec.containers[0].env.find((e: any) => e.name === 'WARM_ENI_TARGET').value, '2');
   assert.equal(kept.spec.template.spec.containers[0].image, want.spec.template.spec.containers[0].image);
 });
+
+test('what the previous apply set and this one does not is removed (configuration values cleared)', () => {
+  const prev = ds('v1.20.4-eksbuild.2', '{"nodeSelector":{"pool":"a"},"env":{"WARM_IP_TARGET":"5"}}');
+  const want = ds('v1.20.4-eksbuild.2');
+  const cluster = structuredClone(prev);
+  const merged = mergeManifest(cluster, want, [], prev);
+  assert.equal(merged.spec.template.spec.nodeSelector, undefined);
+  assert.equal(merged.spec.template.spec.containers[0].env.find((e: any) => e.name === 'WARM_IP_TARGET'), undefined);
+  // A value someone changed since stays.
+  cluster.spec.template.spec.nodeSelector = { pool: 'b' };
+  assert.deepEqual(mergeManifest(cluster, want, [], prev).spec.template.spec.nodeSelector, { pool: 'b' });
+});

@@ -12,7 +12,8 @@
  *   changed it);
  * - OVERWRITE writes the manifest's values; PRESERVE (updates) keeps the
  *   conflicting values; NONE fails on any conflict. Fields and named list
- *   items the manifest does not mention stay as they are.
+ *   items the manifest does not mention stay as they are, except those the
+ *   previous apply set (and nobody changed since), which are removed.
  */
 import type { KObject } from '../../kube/api/types.ts';
 
@@ -83,8 +84,30 @@ function setAt(o: Json, path: string, value: Json): void {
     else cur[last] = value;
   } else if (Array.isArray(cur)) {
     const i = cur.findIndex((x: Json) => x?.name === last.name);
-    if (i >= 0) cur[i] = value;
+    if (i >= 0 && value === undefined) cur.splice(i, 1);
+    else if (i >= 0) cur[i] = value;
   }
+}
+
+/** removedPaths: what `previous` set that `desired` no longer sets (object keys, named list items). */
+export function removedPaths(desired: KObject, previous: KObject): string[] {
+  const out: string[] = [];
+  const walk = (d: Json, p: Json, path: string) => {
+    if (p === undefined) return;
+    if (d === undefined) {
+      out.push(path);
+      return;
+    }
+    if (isObj(d) && isObj(p)) {
+      for (const k of Object.keys(p)) walk(d[k], p[k], `${path}.${k}`);
+      return;
+    }
+    if (isNamedList(p) && Array.isArray(d)) {
+      for (const item of p) walk(d.find((x: Json) => isObj(x) && x.name === item.name), item, `${path}[name="${item.name}"]`);
+    }
+  };
+  walk(managedView(desired), managedView(previous), '');
+  return out;
 }
 
 function splitPath(path: string): Array<string | { name: string }> {
@@ -117,7 +140,7 @@ export function deepMerge(e: Json, d: Json, key = ''): Json {
  * annotations merged, the managed keys deep-merged), keeping the values at
  * `keep` paths (PRESERVE).
  */
-export function mergeManifest(existing: KObject, desired: KObject, keep: string[] = []): KObject {
+export function mergeManifest(existing: KObject, desired: KObject, keep: string[] = [], previous?: KObject): KObject {
   const next = structuredClone(existing);
   next.metadata ??= {};
   next.metadata.labels = { ...(existing.metadata?.labels ?? {}), ...(desired.metadata?.labels ?? {}) };
@@ -126,6 +149,13 @@ export function mergeManifest(existing: KObject, desired: KObject, keep: string[
   const view = { metadata: next.metadata, ...Object.fromEntries(MANAGED_KEYS.filter((k) => k in next).map((k) => [k, (next as any)[k]])) };
   const old = managedView(existing);
   for (const p of keep) setAt(view, p, structuredClone(getAt(old, p)));
+  // What the last apply set and this one does not is removed, unless someone changed it since.
+  if (previous) {
+    const prevView = managedView(previous);
+    for (const p of removedPaths(desired, previous)) {
+      if (same(getAt(old, p), getAt(prevView, p))) setAt(view, p, undefined);
+    }
+  }
   return next;
 }
 

@@ -1,14 +1,16 @@
 /**
  * Workload controllers for nodes and services: DaemonSet, EndpointSlice and
- * Endpoints, root CA ConfigMap per namespace (the `default` ServiceAccount
- * comes from the namespace controller), PodDisruptionBudget status, and the
- * EKS add-ons' objects and health (see workload-controllers.ts).
+ * Endpoints, root CA ConfigMap per namespace, the `default` ServiceAccount
+ * when deleted (the namespace controller makes it with the namespace),
+ * PodDisruptionBudget status, and the EKS add-ons' objects and health (see
+ * workload-controllers.ts).
  */
 import type { WorkloadController } from './workload-controllers.ts';
 import { daemonSetController } from './daemonset-controller.ts';
 import { endpointsController } from './endpoints-controller.ts';
 import { rootCaController } from './root-ca-controller.ts';
+import { serviceAccountController } from './serviceaccount-controller.ts';
 import { disruptionController } from './disruption-controller.ts';
 import { addonController } from '../addons/addon-controller.ts';
 
-export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, disruptionController, addonController];
+export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, serviceAccountController, disruptionController, addonController];
