@@ -9,7 +9,10 @@
  *    only the ordinals at or above it, then all in reverse order;
  *    ControllerRevisions and `kubectl rollout history`;
  *  - scaling down removes the highest ordinals; whenScaled: Delete removes
- *    their PVCs.
+ *    their PVCs;
+ *  - EBS provisioning: a gp3 (ebs.csi.aws.com, WaitForFirstConsumer) claim
+ *    waits for the CSI driver (ExternalProvisioning), then binds to a PV in
+ *    its pod's zone; deleting the claim deletes the PV (reclaimPolicy Delete).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -163,5 +166,39 @@ describe('workloads: StatefulSets with kubectl', () => {
       return o.status.replicas === 1 ? o.status : undefined;
     }, { what: 'status.replicas 1' });
     assert.equal(st.readyReplicas, 1);
+  });
+
+  it('EBS provisioning waits for the CSI driver, then binds a PV in the pod\'s zone', async () => {
+    await create(JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'gp3' }, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', parameters: { type: 'gp3' } }));
+    await create(sts('db', 1, { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], storageClassName: 'gp3', resources: { requests: { storage: '2Gi' } } } }] }));
+    const ev = await waitFor(async () => (await dp.kubectlJson(['get', 'events', '--field-selector', 'involvedObject.name=data-db-0,reason=ExternalProvisioning'])).items[0], { what: 'ExternalProvisioning event' });
+    assert.match(ev.message, /external provisioner 'ebs.csi.aws.com'/);
+    assert.equal((await dp.kubectlJson(['get', 'pvc', 'data-db-0'])).status.phase, 'Pending');
+    // Installing the driver (here its CSIDriver object, as a self-managed install does) lets provisioning proceed.
+    await create(JSON.stringify({ apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', metadata: { name: 'ebs.csi.aws.com' }, spec: { attachRequired: true, podInfoOnMount: false } }));
+    const pvc = await waitFor(async () => {
+      const o = await dp.kubectlJson(['get', 'pvc', 'data-db-0']);
+      return o.status.phase === 'Bound' ? o : undefined;
+    }, { what: 'data-db-0 Bound' });
+    assert.equal(pvc.spec.volumeName, `pvc-${pvc.metadata.uid}`);
+    assert.equal(pvc.status.capacity.storage, '2Gi');
+    assert.equal(pvc.metadata.annotations['volume.kubernetes.io/storage-provisioner'], 'ebs.csi.aws.com');
+    const pv = await dp.kubectlJson(['get', 'pv', pvc.spec.volumeName]);
+    assert.equal(pv.status.phase, 'Bound');
+    assert.equal(pv.spec.csi.driver, 'ebs.csi.aws.com');
+    assert.match(pv.spec.csi.volumeHandle, /^vol-[0-9a-f]{17}$/);
+    assert.equal(pv.spec.persistentVolumeReclaimPolicy, 'Delete');
+    assert.equal(pv.spec.claimRef.name, 'data-db-0');
+    const pod = await dp.kubectlJson(['get', 'pod', 'db-0']);
+    const node = await dp.kubectlJson(['get', 'node', pod.spec.nodeName]);
+    assert.deepEqual(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0], { key: 'topology.ebs.csi.aws.com/zone', operator: 'In', values: [node.metadata.labels['topology.kubernetes.io/zone']] });
+    const table = await dp.kubectl(['get', 'pvc', 'data-db-0']);
+    assert.match(table.stdout, /data-db-0\s+Bound\s+pvc-\S+\s+2Gi\s+RWO\s+gp3/, table.stdout);
+    // Deleting the set and the claim deletes the volume.
+    assert.equal((await dp.kubectl(['delete', 'sts', 'db'])).code, 0);
+    await waitFor(async () => (await dp.kubectl(['get', 'pod', 'db-0'])).code !== 0, { what: 'db-0 gone' });
+    assert.equal((await dp.kubectl(['delete', 'pvc', 'data-db-0', '--wait=false'])).code, 0);
+    await waitFor(async () => (await dp.kubectl(['get', 'pv', pvc.spec.volumeName])).code !== 0, { what: 'PV deleted' });
+    await waitFor(async () => (await dp.kubectl(['get', 'pvc', 'data-db-0'])).code !== 0, { what: 'PVC gone' });
   });
 });
