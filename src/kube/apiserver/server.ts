@@ -274,7 +274,11 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
   const states = new Map<string, ClusterState>();
   const ticker = setInterval(() => {
     const now = Date.now();
-    for (const st of states.values()) for (const w of st.watches) if (w.bookmarks && now - w.lastSent >= BOOKMARK_INTERVAL_MS) w.bookmark();
+    for (const st of states.values()) {
+      for (const w of st.watches) if (w.bookmarks && now - w.lastSent >= BOOKMARK_INTERVAL_MS) w.bookmark();
+      // Quiet clusters give back their watch cache's old history and memoized JSON.
+      st.registry.cache.trim(now);
+    }
   }, 5000);
   ticker.unref();
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryBackend } from '../../../store/memory/memory-backend.ts';
-import { WatchCache, splitRegistryKey } from './watch-cache.ts';
+import { WatchCache, encodedJson, splitRegistryKey } from './watch-cache.ts';
 
 test('registry keys split into resource, namespace and name', () => {
   assert.deepEqual(splitRegistryKey('pods/default/p1'), { resource: 'pods', namespace: 'default', name: 'p1' });
@@ -43,6 +43,30 @@ test('watch cache: a revision reached by writes elsewhere in the store is curren
   // true (not the timeout's false): the cache is current at a revision written elsewhere.
   assert.equal(await c.waitFor(w.revision), true);
   assert.ok(c.rev >= w.revision);
+  c.close();
+  await b.close();
+});
+
+test('trim: a quiet cache drops history beyond the window and, once idle, its memoized JSON', async () => {
+  const b = new MemoryBackend();
+  const prefix = '/k8s/trim/registry/';
+  const c = new WatchCache(b, prefix);
+  await c.ready();
+  for (let i = 0; i < 300; i++) await b.create(`${prefix}configmaps/a/cm-${i}`, JSON.stringify({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: `cm-${i}`, namespace: 'a' } }));
+  await c.waitFor(await b.currentRevision());
+  const entries = c.list('configmaps', 'a');
+  assert.equal(entries.length, 300);
+  const first = c.eventsSince(c.bufferStart, 'configmaps', 'a')!;
+  assert.equal(first.length, 300, 'all recent events are kept');
+  const start = c.bufferStart;
+  for (const e of entries) encodedJson(e);
+  // Two minutes later, without new events.
+  c.trim(Date.now() + 120_000);
+  assert.ok(c.bufferStart > start, 'history beyond the window is dropped');
+  assert.equal(c.eventsSince(c.bufferStart, 'configmaps', 'a')!.length, 100, 'the newest 100 events stay');
+  assert.equal(c.eventsSince(start, 'configmaps', 'a'), undefined);
+  assert.ok(entries.every((e) => e.json === undefined), 'idle: memoized JSON is released');
+  assert.equal(JSON.parse(encodedJson(entries[0]!)).metadata.name, entries[0]!.obj.metadata!.name, 'and rebuilt on demand');
   c.close();
   await b.close();
 });

@@ -79,9 +79,14 @@ function decode(kv: KeyValue, rev: number): KObject {
   return obj;
 }
 
+// History kept in memory: at most BUFFER_CAPACITY events, and beyond BUFFER_MIN only
+// those of the last BUFFER_WINDOW_MS (upstream's eventFreshDuration). Older watches
+// are served from the store (history-watch.ts), so the window only saves store reads.
 const BUFFER_CAPACITY = 100_000;
-const BUFFER_MIN = 1_000;
-const BUFFER_WINDOW_MS = 5 * 60_000;
+const BUFFER_MIN = 100;
+const BUFFER_WINDOW_MS = 75_000;
+/** A cache nobody has read or watched for this long drops its memoized JSON (rebuilt on demand). */
+const IDLE_MS = 60_000;
 
 export class WatchCache {
   /** Newest revision applied. */
@@ -103,6 +108,9 @@ export class WatchCache {
   private readonly watchersByKey = new Map<string, Set<CacheWatcher>>();
   private waiters: Array<{ rev: number; resolve: () => void }> = [];
   private storeWatch: Watcher | undefined;
+  /** Last list/eventsSince/addWatcher (Date.now()), for idle trimming (single gets, as writes do, do not count). */
+  private lastRead = Date.now();
+  private memoDropped = false;
   private started: Promise<void> | undefined;
   private closed = false;
 
@@ -222,20 +230,9 @@ export class WatchCache {
       this.buffer.push(ce);
       if (rev > this.rev) this.rev = rev;
     }
-    // History: at most BUFFER_CAPACITY events, and beyond BUFFER_MIN only those of the last BUFFER_WINDOW_MS.
     const now = Date.now();
     for (let i = 0; i < out.length; i++) this.bufferTimes.push(now);
-    let drop = Math.max(0, this.buffer.length - this.bufferHead - BUFFER_CAPACITY);
-    while (this.buffer.length - this.bufferHead - drop > BUFFER_MIN && now - this.bufferTimes[this.bufferHead + drop]! > BUFFER_WINDOW_MS) drop++;
-    if (drop > 0) {
-      this.bufferHead += drop;
-      this.bufferStart = this.buffer[this.bufferHead - 1]!.rev;
-      if (this.bufferHead > 4096 && this.bufferHead * 2 > this.buffer.length) {
-        this.buffer = this.buffer.slice(this.bufferHead);
-        this.bufferTimes = this.bufferTimes.slice(this.bufferHead);
-        this.bufferHead = 0;
-      }
-    }
+    this.trimBuffer(now);
     if (out.length > 0 && this.watchers.size > 0) {
       // Group the batch by resource and by resource+namespace once, then hand each watcher its group.
       const groups = new Map<string, CacheEvent[]>();
@@ -254,6 +251,50 @@ export class WatchCache {
     }
     if (out.length > 0) for (const fn of this.anyListeners) fn(out);
     this.wake();
+  }
+
+  /** Drops history beyond the capacity and the window (keeping BUFFER_MIN events). */
+  private trimBuffer(now: number): void {
+    let drop = Math.max(0, this.buffer.length - this.bufferHead - BUFFER_CAPACITY);
+    while (this.buffer.length - this.bufferHead - drop > BUFFER_MIN && now - this.bufferTimes[this.bufferHead + drop]! > BUFFER_WINDOW_MS) drop++;
+    if (drop > 0) {
+      this.bufferHead += drop;
+      this.bufferStart = this.buffer[this.bufferHead - 1]!.rev;
+      if (this.bufferHead > 4096 && this.bufferHead * 2 > this.buffer.length) {
+        this.buffer = this.buffer.slice(this.bufferHead);
+        this.bufferTimes = this.bufferTimes.slice(this.bufferHead);
+        this.bufferHead = 0;
+      }
+    }
+    if (this.bufferHead > 0 && this.buffer.length - this.bufferHead <= BUFFER_MIN && this.bufferHead >= this.buffer.length - this.bufferHead) {
+      // Release the dropped prefix's memory even when no more events come (idle clusters).
+      this.buffer = this.buffer.slice(this.bufferHead);
+      this.bufferTimes = this.bufferTimes.slice(this.bufferHead);
+      this.bufferHead = 0;
+    }
+  }
+
+  /**
+   * Bounds the memory of a quiet cache (called periodically by the API
+   * server): history older than the window goes even without new events,
+   * and a cache nobody has read or watched for a minute drops its memoized
+   * JSON (objects stay parsed; JSON is rebuilt on the next read).
+   */
+  trim(now = Date.now()): void {
+    this.trimBuffer(now);
+    if (this.watchers.size > 0 || now - this.lastRead < IDLE_MS || this.memoDropped) return;
+    for (const m of this.byResource.values()) for (const e of m.values()) e.json = undefined;
+    for (let i = this.bufferHead; i < this.buffer.length; i++) {
+      const e = this.buffer[i]!;
+      e.lines = undefined;
+      if (Object.getOwnPropertyDescriptor(e, 'json')?.get === undefined) e.json = undefined;
+    }
+    this.memoDropped = true;
+  }
+
+  private touch(): void {
+    this.lastRead = Date.now();
+    this.memoDropped = false;
   }
 
   /** Declares the cache current through `rev` (no events of ours up to it). */
@@ -307,6 +348,7 @@ export class WatchCache {
    * The array is shared and cached until the next change: do not mutate it.
    */
   list(resource: string, namespace: string): readonly CacheEntry[] {
+    this.touch();
     const k = `${resource}\0${namespace}`;
     let arr = this.sorted.get(k);
     if (arr) return arr;
@@ -327,6 +369,7 @@ export class WatchCache {
    * older than the buffer (the caller answers 410 Expired).
    */
   eventsSince(rev: number, resource: string, namespace: string): CacheEvent[] | undefined {
+    this.touch();
     if (rev < this.bufferStart) return undefined;
     const out: CacheEvent[] = [];
     // Binary search the first event with rev > rev.
@@ -356,6 +399,7 @@ export class WatchCache {
   }
 
   addWatcher(w: CacheWatcher): () => void {
+    this.touch();
     this.watchers.add(w);
     const k = `${w.resource}\0${w.namespace}`;
     let set = this.watchersByKey.get(k);
