@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { MemoryBackend } from '../store/memory/memory-backend.ts';
-import { ensureTls, SHARED_CA_KEY, servingNames, shareCa } from './tls.ts';
+import { ensureTls, openCaKey, SHARED_CA_KEY, servingNames, shareCa, STORE_KEY_FILE, storeKey } from './tls.ts';
 
 describe('instance TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'localeks-tls-'));
@@ -74,9 +74,15 @@ describe('instance TLS', () => {
     try {
       const a = await ensureTls({ dataDir: dirA, hostnames: [] });
       assert.equal(await shareCa(backend, a, { dataDir: dirA, hostnames: [] }), a, 'the first server records its CA');
-      assert.equal(JSON.parse((await backend.get(SHARED_CA_KEY)).kv!.value).certPem, a.caCertPem);
+      const recorded = (await backend.get(SHARED_CA_KEY)).kv!.value;
+      assert.equal(JSON.parse(recorded).certPem, a.caCertPem);
+      assert.ok(!recorded.includes('PRIVATE KEY'), 'the CA key is not in the store in plain text');
+      assert.equal(statSync(join(dirA, 'tls', STORE_KEY_FILE)).mode & 0o777, 0o600);
       const b0 = await ensureTls({ dataDir: dirB, hostnames: ['b.test'] });
       assert.notEqual(b0.caCertPem, a.caCertPem);
+      // Without A's store key, B cannot open the recorded CA key, and says what to do.
+      await assert.rejects(() => shareCa(backend, b0, { dataDir: dirB, hostnames: ['b.test'] }), /sealed with another server's store key.*copy store\.key/);
+      copyFileSync(join(dirA, 'tls', STORE_KEY_FILE), join(dirB, 'tls', STORE_KEY_FILE));
       const b = await shareCa(backend, b0, { dataDir: dirB, hostnames: ['b.test'] });
       assert.equal(b.caCertPem, a.caCertPem);
       assert.equal(readFileSync(join(dirB, 'tls', 'ca.crt'), 'utf8'), a.caCertPem);
@@ -87,6 +93,26 @@ describe('instance TLS', () => {
       const again = await ensureTls({ dataDir: dirB, hostnames: ['b.test'] });
       assert.equal(again.issuedServing, false);
       assert.equal(await shareCa(backend, again, { dataDir: dirB, hostnames: ['b.test'] }), again);
+    } finally {
+      rmSync(dirA, { recursive: true, force: true });
+      rmSync(dirB, { recursive: true, force: true });
+    }
+  });
+
+  it('a CA recorded in plain text by an older server is adopted and sealed', async () => {
+    const backend = new MemoryBackend();
+    const dirA = mkdtempSync(join(tmpdir(), 'localeks-tls-old-'));
+    const dirB = mkdtempSync(join(tmpdir(), 'localeks-tls-new-'));
+    try {
+      const a = await ensureTls({ dataDir: dirA, hostnames: [] });
+      await backend.create(SHARED_CA_KEY, JSON.stringify({ certPem: a.caCertPem, keyPem: a.caKeyPem }));
+      const b = await shareCa(backend, await ensureTls({ dataDir: dirB, hostnames: [] }), { dataDir: dirB, hostnames: [] });
+      assert.equal(b.caCertPem, a.caCertPem);
+      assert.equal(b.caKeyPem, a.caKeyPem);
+      const rec = JSON.parse((await backend.get(SHARED_CA_KEY)).kv!.value);
+      assert.equal(rec.keyPem, undefined, 'the plain key is gone from the store');
+      assert.equal(openCaKey(rec.keySealed, rec.certPem, storeKey(dirB)), a.caKeyPem);
+      assert.throws(() => openCaKey(rec.keySealed, a.caCertPem.replace('A', 'B'), storeKey(dirB)), 'the certificate is bound to the sealed key');
     } finally {
       rmSync(dirA, { recursive: true, force: true });
       rmSync(dirB, { recursive: true, force: true });

@@ -9,14 +9,18 @@
  *   serving.crt  the serving certificate, for 127.0.0.1, ::1, localhost and
  *                every --hostname
  *   serving.key  its private key
+ *   store.key    the key (32 bytes, base64) that seals ca.key where it is
+ *                recorded in the store (AES-256-GCM)
  *
  * The CA is kept across restarts, and recorded in the store (shareCa) so that
- * servers sharing an etcd store serve one CA; the serving certificate is regenerated when
+ * servers sharing an etcd store serve one CA; its private key is recorded
+ * sealed with store.key, never in plain text, so replicas share store.key.
+ * The serving certificate is regenerated when
  * the hostname set changes, when it was not signed by the current CA, or when
  * it expires within 30 days. Certificates are ECDSA P-256 with SHA-256.
  * Validity uses real time (TLS clients check it against their own clock).
  */
-import { webcrypto, randomBytes, X509Certificate } from 'node:crypto';
+import { createCipheriv, createDecipheriv, webcrypto, randomBytes, X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as X509Lib from '@peculiar/x509';
@@ -258,27 +262,107 @@ function writeAtomic(path: string, data: string, mode: number): void {
 export const SHARED_CA_KEY = '/localeks/tls/ca';
 
 /**
+ * The file (in `<data-dir>/tls/`) holding the key that encrypts the CA's
+ * private key where it is recorded in the store: 32 random bytes, base64,
+ * mode 0600, made on first use. Servers sharing a store (etcd replicas) must
+ * share this file: copy it into each replica's data dir before its first start.
+ */
+export const STORE_KEY_FILE = 'store.key';
+
+/** The recorded CA: its certificate and its private key sealed with AES-256-GCM under the store key. */
+interface RecordedCa {
+  certPem: string;
+  /** Sealed private key (version 1: base64 iv, tag and ciphertext; the certificate is the additional data). */
+  keySealed?: { v: 1; alg: 'A256GCM'; iv: string; tag: string; data: string };
+  /** Plain private key PEM, as servers before the sealing recorded it (read, then replaced). */
+  keyPem?: string;
+}
+
+/** Store keys of processes without a data dir (memory stores): one per process. */
+let ephemeralStoreKey: Buffer | undefined;
+
+/**
+ * storeKey reads (or makes) the data dir's store key; without a data dir, a
+ * key that lives as long as the process.
+ */
+export function storeKey(dataDir: string | undefined): Buffer {
+  if (dataDir === undefined) return (ephemeralStoreKey ??= randomBytes(32));
+  const dir = join(dataDir, 'tls');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const f = join(dir, STORE_KEY_FILE);
+  if (!existsSync(f)) {
+    try {
+      writeFileSync(f, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process made it first
+    }
+  }
+  const key = Buffer.from(readFileSync(f, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${f} is not a localeks store key (32 bytes, base64)`);
+  return key;
+}
+
+/** sealCaKey encrypts a CA private key for the store (AES-256-GCM, the certificate as additional data). */
+export function sealCaKey(keyPem: string, certPem: string, key: Buffer): NonNullable<RecordedCa['keySealed']> {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', key, iv);
+  c.setAAD(Buffer.from(certPem));
+  const data = Buffer.concat([c.update(keyPem, 'utf8'), c.final()]);
+  return { v: 1, alg: 'A256GCM', iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), data: data.toString('base64') };
+}
+
+/** openCaKey decrypts a sealed CA key; throws when the store key is not the one it was sealed with. */
+export function openCaKey(sealed: NonNullable<RecordedCa['keySealed']>, certPem: string, key: Buffer): string {
+  const d = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
+  d.setAAD(Buffer.from(certPem));
+  d.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+  return Buffer.concat([d.update(Buffer.from(sealed.data, 'base64')), d.final()]).toString('utf8');
+}
+
+/**
  * shareCa makes every server on one store use one CA: the first server
  * records its CA in the store (create-if-absent, so concurrent first starts
- * agree on one winner); a server whose CA differs adopts the recorded one
- * (written to its data dir) and gets a serving certificate from it. Returns
- * `local` unchanged when it already is the recorded CA. This matters for
- * etcd stores shared by several localeks replicas: a kubeconfig from any of
- * them (EKS certificateAuthority.data) must verify every replica.
+ * agree on one winner), its private key sealed with the data dir's store key
+ * (STORE_KEY_FILE), never in plain text; a server whose CA differs adopts the
+ * recorded one (written to its data dir) and gets a serving certificate from
+ * it. Returns `local` unchanged when it already is the recorded CA. This
+ * matters for etcd stores shared by several localeks replicas: a kubeconfig
+ * from any of them (EKS certificateAuthority.data) must verify every replica.
+ * A record with a plain key (older servers) is read and replaced by a sealed
+ * one. Throws when the record is sealed with another store key.
  */
-export async function shareCa(backend: Pick<Backend, 'get' | 'create'>, local: TlsMaterial, opts: Omit<EnsureTlsOptions, 'ca'>): Promise<TlsMaterial> {
-  let stored = (await backend.get(SHARED_CA_KEY)).kv?.value;
-  if (stored === undefined) {
+export async function shareCa(backend: Pick<Backend, 'get' | 'create' | 'update'>, local: TlsMaterial, opts: Omit<EnsureTlsOptions, 'ca'>): Promise<TlsMaterial> {
+  const key = storeKey(opts.dataDir);
+  const record = (certPem: string, keyPem: string) => JSON.stringify({ certPem, keySealed: sealCaKey(keyPem, certPem, key) } satisfies RecordedCa);
+  let got = (await backend.get(SHARED_CA_KEY)).kv;
+  if (got === undefined) {
     try {
-      await backend.create(SHARED_CA_KEY, JSON.stringify({ certPem: local.caCertPem, keyPem: local.caKeyPem }));
+      await backend.create(SHARED_CA_KEY, record(local.caCertPem, local.caKeyPem));
       return local;
     } catch (e) {
       if (!isStoreError(e, 'KeyExists')) throw e;
-      stored = e.current?.value ?? (await backend.get(SHARED_CA_KEY)).kv?.value;
-      if (stored === undefined) throw e;
+      got = e.current ?? (await backend.get(SHARED_CA_KEY)).kv;
+      if (got === undefined) throw e;
     }
   }
-  const ca = JSON.parse(stored) as { certPem: string; keyPem: string };
+  const ca = JSON.parse(got.value) as RecordedCa;
+  let keyPem: string;
+  if (ca.keySealed) {
+    try {
+      keyPem = openCaKey(ca.keySealed, ca.certPem, key);
+    } catch {
+      const where = opts.dataDir === undefined ? 'this server has no data dir' : `${join(opts.dataDir, 'tls', STORE_KEY_FILE)} is another key`;
+      throw new Error(
+        `the instance CA recorded in the store (${SHARED_CA_KEY}) is sealed with another server's store key (${where}): copy ${STORE_KEY_FILE} from the tls/ folder of the data dir of the server that recorded it into this server's (mode 0600) and start again`,
+      );
+    }
+  } else if (ca.keyPem) {
+    keyPem = ca.keyPem;
+    // Recorded by an older server in plain text: seal it (only if nobody changed it meanwhile).
+    await backend.update(SHARED_CA_KEY, record(ca.certPem, keyPem), { expectedModRevision: got.modRevision }).catch((e) => {
+      if (!isStoreError(e, 'Conflict') && !isStoreError(e, 'KeyNotFound')) throw e;
+    });
+  } else throw new Error(`the instance CA recorded in the store (${SHARED_CA_KEY}) has no private key`);
   if (ca.certPem === local.caCertPem) return local;
-  return ensureTls({ ...opts, ca });
+  return ensureTls({ ...opts, ca: { certPem: ca.certPem, keyPem } });
 }

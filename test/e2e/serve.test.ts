@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -346,6 +346,9 @@ describe('localeks serve --store etcd://', { skip: etcdMissing() }, () => {
       assert.equal(a.storeText, spec);
       const body = (await (await fetch(`${a.aws}/_localeks/health`)).json()) as { store: string; status: string };
       assert.deepEqual([body.status, body.store], ['ready', 'etcd']);
+      // Replicas share the key that seals the CA key in the store (src/server/tls.ts STORE_KEY_FILE).
+      mkdirSync(join(dirB, 'tls'), { recursive: true, mode: 0o700 });
+      copyFileSync(join(dirA, 'tls', 'store.key'), join(dirB, 'tls', 'store.key'));
       const b = await serve(['--data-dir', dirB, '--store', spec]);
       servers.push(b);
       const ca = readFileSync(join(dirA, 'tls', 'ca.crt'), 'utf8');
