@@ -46,6 +46,8 @@ export interface DataPlaneClusterOptions {
   oneSubnet?: boolean;
   /** Skip the node group. */
   noNodegroup?: boolean;
+  /** --access-config authenticationMode (EKS default otherwise). */
+  authenticationMode?: string;
 }
 
 export function inCidr(ip: string, cidr: string): boolean {
@@ -80,7 +82,8 @@ export async function startDataPlaneCluster(o: DataPlaneClusterOptions): Promise
   const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: ['eks.amazonaws.com', 'ec2.amazonaws.com', 'eks-fargate-pods.amazonaws.com'] }, Action: 'sts:AssumeRole' }] });
   const clusterRoleArn = (await aws('iam', 'create-role', '--role-name', `${o.name}-cluster`, '--assume-role-policy-document', trust)).Role.Arn;
   const nodeRoleArn = (await aws('iam', 'create-role', '--role-name', `${o.name}-node`, '--assume-role-policy-document', trust)).Role.Arn;
-  await aws('eks', 'create-cluster', '--name', o.name, '--role-arn', clusterRoleArn, '--resources-vpc-config', `subnetIds=${subnets.join(',')}`);
+  await aws('eks', 'create-cluster', '--name', o.name, '--role-arn', clusterRoleArn, '--resources-vpc-config', `subnetIds=${subnets.join(',')}`,
+    ...(o.authenticationMode ? ['--access-config', `authenticationMode=${o.authenticationMode}`] : []));
   await waitFor(async () => (await aws('eks', 'describe-cluster', '--name', o.name)).cluster.status === 'ACTIVE', { what: 'cluster ACTIVE' });
   if (!o.noNodegroup) {
     await aws(

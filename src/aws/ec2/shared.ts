@@ -181,6 +181,12 @@ export function describeInstance(deps: AwsDeps, scope: Scope, instanceId: string
   return describeInstanceIn(deps, storeOf(deps, scope), instanceId);
 }
 
+/** instanceUserData returns an instance's user data as stored (base64, as DescribeInstanceAttribute userData returns it), or undefined. */
+export function instanceUserData(deps: AwsDeps, scope: Scope, instanceId: string): string | undefined {
+  const d = storeOf(deps, scope).get(T.instance, instanceId);
+  return d?._userData as string | undefined;
+}
+
 /** listInstances returns the instances of the scope that match a predicate on their Instance shape (all when omitted). */
 export function listInstances(deps: AwsDeps, scope: Scope, match?: (i: Instance) => boolean): Instance[] {
   return listInstancesIn(deps, storeOf(deps, scope)).filter((i) => !match || match(i));

@@ -34,12 +34,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../../aws/core/deps.ts';
-import { allocatePrivateIps, getSubnet, instanceTypeFacts, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
+import { allocatePrivateIps, getSubnet, instanceTypeFacts, instanceUserData, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
+import { getInstanceProfileByArn, getRole } from '../../aws/iam/shared.ts';
+import { parseAwsAuth } from '../../kube/authn/aws-auth.ts';
+import { type BootstrapInfo, parseBootstrap } from '../kubelet/bootstrap.ts';
 import { CAPACITY_ANNOTATION, FARGATE_SCHEDULER, fargateSize, matchProfile, unsupportedReason } from '../fargate/fargate.ts';
 import { buildFargateNode, COMPUTE_TYPE_LABEL, FARGATE_SUBNET_ANNOTATION } from '../fargate/fargate-node.ts';
 import { reconcileNodeIps } from '../cni/node-ipam.ts';
 import { type CniConfig, cniConfigFromEnv, DEFAULT_CNI_CONFIG, ipAssignFailureMessage } from '../cni/warm-pool.ts';
-import { listFargateProfiles, listNodegroups, scopeOfCluster } from '../../aws/eks/shared.ts';
+import { authenticationMode, findAccessEntry, listFargateProfiles, listNodegroups, scopeOfCluster } from '../../aws/eks/shared.ts';
 import type { KObject } from '../../kube/api/types.ts';
 import type { Resource } from '../../kube/api/scheme.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
@@ -124,6 +127,8 @@ interface ClusterRt {
   maxPodsOf: Map<string, number>;
   /** pod uids that got the CNI's FailedCreatePodSandBox event. */
   ipFailed: Set<string>;
+  /** instance id -> what its user data bootstraps (null: nothing). */
+  bootstrapOf: Map<string, BootstrapInfo | null>;
   /** Fargate nodes: name -> address, its subnet, and whether its pod was bound. */
   fargate: Map<string, { subnetId: string; ip: string; bound: boolean }>;
   /** pod uids being written (avoid concurrent transitions). */
@@ -228,6 +233,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       cniSig: '',
       maxPodsOf: new Map(),
       ipFailed: new Set(),
+      bootstrapOf: new Map(),
       fargate: new Map(),
       busy: new Set(),
       leaseRenewed: new Map(),
@@ -330,13 +336,34 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       c.cniSig = cniSig;
       for (const n of c.nodes.keys()) c.ipamDirty.add(n);
     }
-    if (byAsg.size > 0) {
-      for (const i of listInstances(deps, scope, (x) => byAsg.has(tagOf(x, 'aws:autoscaling:groupName') ?? ''))) {
+    // Self-managed nodes: instances whose user data bootstraps this cluster (read once per instance).
+    const selfManaged = (x: Record<string, any>): BootstrapInfo | undefined => {
+      if (tagOf(x, 'eks:nodegroup-name')) return undefined;
+      let b = c.bootstrapOf.get(x.InstanceId);
+      if (b === undefined) {
+        b = parseBootstrap(instanceUserData(deps, scope, x.InstanceId)) ?? null;
+        c.bootstrapOf.set(x.InstanceId, b);
+      }
+      return b && b.clusterName === info.name ? b : undefined;
+    };
+    let roleMapped: ((i: Record<string, any>) => boolean) | undefined;
+    {
+      for (const i of listInstances(deps, scope, (x) => byAsg.has(tagOf(x, 'aws:autoscaling:groupName') ?? '') || selfManaged(x) !== undefined)) {
         const st: string = i.State?.Name ?? '';
         if (st !== 'running' && st !== 'stopping' && st !== 'stopped') continue;
-        const ng = byAsg.get(tagOf(i, 'aws:autoscaling:groupName')!)!;
+        const managed = byAsg.get(tagOf(i, 'aws:autoscaling:groupName') ?? '');
+        const boot = managed ? undefined : selfManaged(i);
+        const ng = managed ?? { nodegroupName: '', clusterName: info.name, labels: boot!.labels, taints: boot!.taints };
+        let authorized = true;
+        if (!managed) {
+          roleMapped ??= nodeRoleMapper(c);
+          authorized = roleMapped(i);
+          // A kubelet whose role is not mapped cannot register (it gets 401s): no Node.
+          if (!authorized && !c.reg.cache.get(c.reg.keyFor(nodesRes, '', nodeNameOf(i)))) continue;
+        }
         const facts = instanceTypeFacts(i.InstanceType);
         const node = buildNode({
+          selfManaged: !managed,
           instance: i,
           nodegroup: ng,
           region: info.region,
@@ -349,7 +376,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         });
         const name = node.metadata!.name!;
         const existingNode = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name))?.obj;
-        const up = st === 'running' && existingNode?.metadata?.annotations?.[ANNOTATION_KUBELET] !== 'stopped';
+        const up = authorized && st === 'running' && existingNode?.metadata?.annotations?.[ANNOTATION_KUBELET] !== 'stopped';
         if (up) {
           c.lastAlive.set(name, nowMs);
           c.down.delete(name);
@@ -446,6 +473,30 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     }
     await renewLeases(c);
     await nodeLifecycle(c);
+  }
+
+  /**
+   * Whether an instance's role may act as a node: its instance profile's
+   * role is in aws-auth mapRoles with the system:nodes group (CONFIG_MAP
+   * modes) or has an EC2_LINUX/EC2_WINDOWS access entry (API modes).
+   */
+  function nodeRoleMapper(c: ClusterRt): (i: Record<string, any>) => boolean {
+    const mode = authenticationMode(deps.state, c.info);
+    const cmRes = c.reg.scheme.get('', 'v1', 'configmaps');
+    const cm = mode !== 'API' && cmRes ? c.reg.cache.get(c.reg.keyFor(cmRes, 'kube-system', 'aws-auth'))?.obj : undefined;
+    const mapRoles = cm ? parseAwsAuth(cm.data).mapRoles : [];
+    return (i) => {
+      const profileArn: string | undefined = i.IamInstanceProfile?.Arn;
+      const roleName = profileArn ? getInstanceProfileByArn(deps.state, profileArn)?._roles?.[0] : undefined;
+      const role = roleName ? getRole(deps.state, c.info.accountId, roleName) : undefined;
+      if (!role) return false;
+      const plain = `arn:aws:iam::${c.info.accountId}:role/${roleName}`;
+      if (mode !== 'CONFIG_MAP') {
+        const e = findAccessEntry(deps.state, c.info, role.Arn) ?? findAccessEntry(deps.state, c.info, plain);
+        if (e && (e.type === 'EC2_LINUX' || e.type === 'EC2_WINDOWS')) return true;
+      }
+      return mapRoles.some((m) => (m.rolearn === role.Arn || m.rolearn === plain) && m.groups.includes('system:nodes'));
+    };
   }
 
   /** Max pods of a node, as its bootstrap fixed it when it joined (prefix delegation on at that time raises it). */

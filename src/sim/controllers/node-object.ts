@@ -36,6 +36,11 @@ export interface NodeFacts {
   gpus?: number;
   /** Simulated now (ISO 8601, seconds precision). */
   now: string;
+  /**
+   * A self-managed node (bootstrap user data): no eks.amazonaws.com labels;
+   * the nodegroup's labels and taints (Kubernetes effects) come from the kubelet flags.
+   */
+  selfManaged?: boolean;
 }
 
 /** EKS taint effects (NO_SCHEDULE) as Kubernetes spells them (NoSchedule). */
@@ -108,8 +113,11 @@ export function buildNode(f: NodeFacts): KObject {
   const ltVersion = tagOf(i, 'aws:ec2launchtemplate:version');
   if (ltId) labels['eks.amazonaws.com/sourceLaunchTemplateId'] = ltId;
   if (ltVersion) labels['eks.amazonaws.com/sourceLaunchTemplateVersion'] = ltVersion;
+  if (f.selfManaged) {
+    for (const k of Object.keys(labels)) if (k.startsWith('eks.amazonaws.com/')) delete labels[k];
+  }
   Object.assign(labels, ng.labels ?? {});
-  const taints = (ng.taints ?? []).map((t: any) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: taintEffect(t.effect) }));
+  const taints = (ng.taints ?? []).map((t: any) => ({ key: t.key, ...(t.value !== undefined ? { value: t.value } : {}), effect: f.selfManaged ? t.effect : taintEffect(t.effect) }));
   const res = nodeResources({ vcpus: f.vcpus, memoryMiB: f.memoryMiB, maxPods: f.maxPods, diskGiB: ng.diskSize ?? 20, gpus: f.gpus });
   const ip: string = i.PrivateIpAddress;
   const launched = i.LaunchTime instanceof Date ? i.LaunchTime.toISOString().replace(/\.\d+Z$/, 'Z') : String(i.LaunchTime ?? f.now).replace(/\.\d+Z$/, 'Z');
