@@ -282,6 +282,14 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     const [maj, min] = v.split('.').map(Number);
     assert.equal((await aws(['eks', 'describe-cluster', '--name', name])).cluster.version, `${maj}.${min + 1}`);
 
+    const addNg = await cli(['create', 'nodegroup', '--cluster', 'my-eks-fargate', '--name', 'extra', '--nodes', '1', '--node-type', 'm5.xlarge']);
+    assert.equal(addNg.code, 0, addNg.stderr);
+    const extra = (await aws(['eks', 'describe-nodegroup', '--cluster-name', 'my-eks-fargate', '--nodegroup-name', 'extra'])).nodegroup;
+    assert.deepEqual([extra.status, extra.instanceTypes, extra.scalingConfig.desiredSize], ['ACTIVE', ['m5.xlarge'], 1]);
+    const delNg = await cli(['delete', 'nodegroup', '--cluster', 'my-eks-fargate', '--name', 'extra']);
+    assert.equal(delNg.code, 0, delNg.stderr);
+    assert.deepEqual((await aws(['eks', 'list-nodegroups', '--cluster-name', 'my-eks-fargate'])).nodegroups, []);
+
     const comp = await cli(['completion', 'bash']);
     assert.equal(comp.code, 0);
     assert.match(comp.stdout, /complete -F _localeks_complete localeks/);
@@ -301,6 +309,14 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     const del = await cli(['delete', 'cluster', '--name', 'halfway']);
     assert.equal(del.code, 0, del.stderr);
     assert.deepEqual(await counts(), before, 'everything created for "halfway" is gone');
+    const arn = (await aws(['eks', 'describe-cluster', '--name', 'my-eks-managed'])).cluster.arn;
+    assert.ok(parse(readFileSync(kc, 'utf8')).clusters.some((c: any) => c.name === arn));
+    const delManaged = await cli(['delete', 'cluster', '--name', 'my-eks-managed']);
+    assert.equal(delManaged.code, 0, delManaged.stderr);
+    const after = parse(readFileSync(kc, 'utf8'));
+    assert.ok(!after.clusters.some((c: any) => c.name === arn), 'the deleted cluster left the kubeconfig');
+    assert.ok(!after.contexts.some((c: any) => c.context.cluster === arn));
+    assert.equal(after['current-context'], '');
     const missing = await cli(['delete', 'cluster', '--name', 'halfway']);
     assert.equal(missing.code, 3, missing.stderr);
     const getMissing = await cli(['get', 'nodegroups', '--cluster', 'nosuch']);

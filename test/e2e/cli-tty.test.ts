@@ -61,5 +61,19 @@ describe('localeks create cluster in a terminal (tmux)', () => {
     assert.match(final, /^\[✔\]  creating managed node group "ng-[0-9a-f]+" \(2 x m5\.large\): 2 nodes Ready \(\d+\.\ds\)$/m);
     assert.match(final, /^\[✔\]  EKS cluster "tty" in "us-east-1" region is ready$/m);
     assert.equal((final.match(/control plane ACTIVE/g) ?? []).length, 1, 'each task ends in exactly one line');
+
+    // Ctrl-C midway: what was created is listed, exit 130.
+    await tmux('kill-session', '-t', 'cli');
+    const cmd2 = cmd.replace('--name tty', '--name tty2');
+    assert.equal((await tmux('new-session', '-d', '-s', 'cli2', '-x', '160', '-y', '50', cmd2)).code, 0);
+    await waitFor(async () => /waiting for the control plane/.test((await tmux('capture-pane', '-p', '-t', 'cli2')).stdout), { what: 'the control plane wait', intervalMs: 20 });
+    await tmux('send-keys', '-t', 'cli2', 'C-c');
+    const stopped = (await waitFor(async () => {
+      const r = await tmux('capture-pane', '-p', '-J', '-t', 'cli2');
+      return /EXIT=\d+/.test(r.stdout) ? r.stdout : undefined;
+    }, { what: 'the interrupted command to end', intervalMs: 20 }))!;
+    assert.match(stopped, /EXIT=130/);
+    assert.match(stopped, /\[✖\]  interrupted; created so far: .*VPC vpc-/);
+    assert.match(stopped, /to delete them: localeks delete cluster --name tty2 --region us-east-1/);
   });
 });

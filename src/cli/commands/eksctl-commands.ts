@@ -53,7 +53,9 @@ function act(fn: (opts: Opts, cmd: Command) => Promise<void>): (...args: any[]) 
     const opts = { ...cmd.optsWithGlobals() } as Opts;
     L ??= await load();
     const onInt = () => {
-      process.stderr.write('\n[✖]  interrupted; run `localeks delete cluster` to remove what was created\n');
+      const f = L.inFlight;
+      const what = f.created.length ? `; created so far: ${f.created.join(', ')}\nto delete them: localeks delete cluster --name ${f.name} --region ${f.region}` : '';
+      process.stderr.write(`\n[✖]  interrupted${what}\n`);
       process.exit(L.EXIT.INTERRUPTED);
     };
     process.once('SIGINT', onInt);
@@ -198,15 +200,6 @@ async function clusterNetwork(ctx: CliContext, cluster: any): Promise<ClusterNet
   return net;
 }
 
-async function describeClusterOr404(ctx: CliContext, name: string): Promise<any> {
-  try {
-    return (await ctx.aws.call('eks', 'DescribeCluster', { name })).cluster;
-  } catch (e) {
-    if (e instanceof L.AwsClientError && e.code === 'ResourceNotFoundException') throw new L.EksctlError(`cluster "${name}" not found in "${ctx.region}"`, L.EXIT.NOT_FOUND);
-    throw e;
-  }
-}
-
 function createNodegroupCommand(): Command {
   const cmd = new Command('nodegroup').alias('ng').description('add node groups to an existing cluster (from flags, or the node groups of a ClusterConfig that do not exist yet)');
   cmd.option('-f, --config-file <file>', 'a ClusterConfig; its managedNodeGroups and nodeGroups are created').option('-c, --cluster <name>', 'the cluster').option('-n, --name <name>', 'node group name');
@@ -223,7 +216,7 @@ function createNodegroupCommand(): Command {
         cfg.fargateProfiles = [];
       }
       const ctx = ctxOf(o, cfg.metadata.region);
-      const cluster = await describeClusterOr404(ctx, cfg.metadata.name);
+      const cluster = await L.describeCluster(ctx, cfg.metadata.name);
       cfg.metadata.version = cluster.version;
       const existing = new Set<string>((await ctx.aws.call('eks', 'ListNodegroups', { clusterName: cluster.name })).nodegroups ?? []);
       for (const g of await L.selfManagedGroups(ctx, cluster.name)) existing.add(g.name);
@@ -304,7 +297,7 @@ function createIamServiceAccountCommand(): Command {
         ctx.progress.warn('no changes were applied, run again with --approve to apply the changes');
         return;
       }
-      const cluster = await describeClusterOr404(ctx, clusterName);
+      const cluster = await L.describeCluster(ctx, clusterName);
       const issuer = cluster.identity?.oidc?.issuer;
       const providers = (await ctx.aws.call('iam', 'ListOpenIDConnectProviders', {})).OpenIDConnectProviderList ?? [];
       const provider = providers.find((p: any) => issuer && String(p.Arn).endsWith(`:oidc-provider/${issuer.replace(/^https:\/\//, '')}`));
@@ -348,7 +341,7 @@ function createAccessEntryCommand(): Command {
         entries = [{ principalARN: required(o, 'principalArn', '--principal-arn'), type: o.type, kubernetesGroups: o.kubernetesGroups?.split(',').filter(Boolean), kubernetesUsername: o.kubernetesUsername }];
       }
       const ctx = ctxOf(o, cfgRegion);
-      await describeClusterOr404(ctx, clusterName);
+      await L.describeCluster(ctx, clusterName);
       for (const e of entries) await L.createAccessEntry(ctx, clusterName, e, () => undefined);
     }),
   );
@@ -412,7 +405,7 @@ function deleteCommand(): Command {
       const ctx = ctxOf(o);
       const clusterName = required(o, 'cluster', '--cluster');
       const name = required(o, 'name', '--name');
-      await describeClusterOr404(ctx, clusterName);
+      await L.describeCluster(ctx, clusterName);
       try {
         const self = (await L.selfManagedGroups(ctx, clusterName)).find((g) => g.name === name);
         if (self) {
@@ -461,7 +454,7 @@ function scaleCommand(): Command {
       const min = num('nodesMin', '--nodes-min');
       const max = num('nodesMax', '--nodes-max');
       if (desired === undefined && min === undefined && max === undefined) throw new L.EksctlError('at least one of --nodes, --nodes-min, --nodes-max must be set', L.EXIT.USAGE);
-      const cluster = await describeClusterOr404(ctx, clusterName);
+      const cluster = await L.describeCluster(ctx, clusterName);
       const self = (await L.selfManagedGroups(ctx, clusterName)).find((g) => g.name === name);
       try {
         if (self) {
@@ -537,7 +530,7 @@ function upgradeCommand(): Command {
         version ??= cfg.metadata.version;
       } else name = required(o, 'name', '--name');
       const ctx = ctxOf(o, region);
-      const c = await describeClusterOr404(ctx, name);
+      const c = await L.describeCluster(ctx, name);
       const [maj, min] = String(c.version).split('.').map(Number);
       const target = version ?? `${maj}.${min! + 1}`;
       if (target === c.version) {
@@ -575,7 +568,7 @@ function utilsCommand(): Command {
     act(async (o) => {
       const ctx = ctxOf(o);
       const name = required(o, 'cluster', '--cluster');
-      await describeClusterOr404(ctx, name);
+      await L.describeCluster(ctx, name);
       const r = await L.writeClusterKubeconfig({ endpoint: ctx.endpoint, clusterName: name, region: ctx.region, kubeconfig: o.kubeconfig, credentials: ctx.aws.credentials });
       ctx.progress.success(`saved kubeconfig as "${r.path}"`);
     }),
@@ -586,7 +579,7 @@ function utilsCommand(): Command {
     act(async (o) => {
       const ctx = ctxOf(o);
       const name = required(o, 'cluster', '--cluster');
-      const c = await describeClusterOr404(ctx, name);
+      const c = await L.describeCluster(ctx, name);
       if (!o.approve) {
         ctx.progress.info(`(plan) would create IAM Open ID Connect provider for cluster "${name}" in "${ctx.region}"`);
         ctx.progress.warn('no changes were applied, run again with --approve to apply the changes');

@@ -90,6 +90,9 @@ async function preflight(ctx: CliContext, cfg: ClusterConfig): Promise<void> {
   await Promise.all(checks);
 }
 
+/** What the running createCluster has created so far (for the Ctrl-C message). */
+export const inFlight: { name?: string; region?: string; created: string[] } = { created: [] };
+
 /** Result of createCluster. */
 export interface CreatedCluster {
   cluster: any;
@@ -105,6 +108,7 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
   const name = cfg.metadata.name;
   const created: string[] = [];
   const record: Created = (what) => created.push(what);
+  Object.assign(inFlight, { name, region: ctx.region, created });
   const mngs = cfg.managedNodeGroups;
   const smngs = cfg.nodeGroups;
   p.info(`localeks: creating EKS cluster "${name}" in "${ctx.region}" region (${ctx.endpoint})`);

@@ -9,7 +9,10 @@
  * cleans up after a `create cluster` that failed midway: whatever of these
  * exists is removed, whatever is missing is skipped.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
 import { AwsClientError } from '../../aws/client/aws-client.ts';
+import { kubeconfigPath } from '../kubeconfig.ts';
 import type { CliContext } from './context.ts';
 import { EksctlError, EXIT } from './errors.ts';
 import { clusterRoles, deleteOidcProvider, deleteRole } from './iam.ts';
@@ -108,5 +111,34 @@ export async function deleteCluster(ctx: CliContext, name: string): Promise<void
   const lts = (await ctx.aws.call('ec2', 'DescribeLaunchTemplates', { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [name] }] })).LaunchTemplates ?? [];
   await Promise.all(lts.map((lt: any) => ctx.aws.call('ec2', 'DeleteLaunchTemplate', { LaunchTemplateId: lt.LaunchTemplateId })));
   await deleteNetwork(ctx, name);
+  if (cluster?.arn) {
+    const file = forgetKubeconfig(cluster.arn);
+    if (file) p.success(`removed cluster "${name}" from kubeconfig "${file}"`);
+  }
   p.success(`all resources of cluster "${name}" have been deleted`);
+}
+
+/**
+ * forgetKubeconfig removes a deleted cluster's entries (the cluster and
+ * user named by its ARN, the contexts using that cluster) from the
+ * kubeconfig holding them, as eksctl does; returns the file, or undefined
+ * when no kubeconfig knew the cluster. A corrupted file is left alone.
+ */
+export function forgetKubeconfig(arn: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const file = kubeconfigPath(undefined, arn, env);
+  let doc: any;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!doc || typeof doc !== 'object' || !Array.isArray(doc.clusters) || !doc.clusters.some((c: any) => c?.name === arn)) return undefined;
+  const contexts: any[] = Array.isArray(doc.contexts) ? doc.contexts : [];
+  const gone = new Set(contexts.filter((c) => c?.name === arn || c?.context?.cluster === arn).map((c) => c.name));
+  doc.clusters = doc.clusters.filter((c: any) => c?.name !== arn);
+  if (Array.isArray(doc.users)) doc.users = doc.users.filter((u: any) => u?.name !== arn);
+  doc.contexts = contexts.filter((c) => !gone.has(c?.name));
+  if (gone.has(doc['current-context'])) doc['current-context'] = '';
+  writeFileSync(file, stringify(doc), { mode: 0o600 });
+  return file;
 }

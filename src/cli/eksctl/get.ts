@@ -34,7 +34,8 @@ function emit(format: OutputFormat, items: unknown[], table: () => void): void {
 
 const iso = (d: unknown) => (d instanceof Date ? d.toISOString().replace(/\.\d{3}Z$/, 'Z') : String(d ?? ''));
 
-async function describeCluster(ctx: CliContext, name: string): Promise<any> {
+/** describeCluster returns DescribeCluster's cluster; a missing cluster is EksctlError NOT_FOUND (exit 3). */
+export async function describeCluster(ctx: CliContext, name: string): Promise<any> {
   try {
     return (await ctx.aws.call('eks', 'DescribeCluster', { name })).cluster;
   } catch (e: any) {
