@@ -4,7 +4,8 @@
  *    namespace's enforce level (other updates pass), workload template
  *    updates get warnings;
  *  - ResourceQuota charges updates that raise usage (a Service turned into a
- *    LoadBalancer);
+ *    LoadBalancer); LimitRange bounds PersistentVolumeClaim requests on create
+ *    and expansion;
  *  - admission webhooks are called for DELETE with the stored object as
  *    oldObject, and can deny it.
  */
@@ -68,6 +69,20 @@ describe('admission on update', () => {
     const e = await fails(['patch', 'service', 'web', '-n', 'quota-up', '-p', '{"spec":{"type":"LoadBalancer"}}']);
     assert.match(e, /services "web" is forbidden: exceeded quota: lb, requested: services.loadbalancers=1, used: services.loadbalancers=0, limited: services.loadbalancers=0/);
     assert.equal(await ok(['get', 'service', 'web', '-n', 'quota-up', '-o', 'jsonpath={.spec.type}']), 'ClusterIP');
+  });
+});
+
+describe('LimitRange for PersistentVolumeClaims', () => {
+  test('storage requests are bounded on create and on expansion', async () => {
+    await ok(['create', 'ns', 'lr-pvc']);
+    await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: LimitRange\nmetadata: {name: storage, namespace: lr-pvc}\nspec:\n  limits:\n  - {type: PersistentVolumeClaim, min: {storage: 1Gi}, max: {storage: 2Gi}}\n');
+    const pvc = (size: string) => `apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: lr-pvc}\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: ${size}}}\n`;
+    assert.match(await fails(['apply', '-f', '-'], pvc('5Gi')), /persistentvolumeclaims "data" is forbidden: maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi/);
+    assert.match(await fails(['apply', '-f', '-'], pvc('500Mi')), /minimum storage usage per PersistentVolumeClaim is 1Gi, but request is 500Mi/);
+    await ok(['apply', '-f', '-'], pvc('1Gi'));
+    const e = await fails(['patch', 'pvc', 'data', '-n', 'lr-pvc', '-p', '{"spec":{"resources":{"requests":{"storage":"3Gi"}}}}']);
+    assert.match(e, /maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 3Gi/);
+    assert.equal(await ok(['get', 'pvc', 'data', '-n', 'lr-pvc', '-o', 'jsonpath={.spec.resources.requests.storage}']), '1Gi');
   });
 });
 

@@ -86,6 +86,35 @@ export function admitLimitRanges(reg: ClusterRegistry, pod: KObject): void {
   if (notes.length) pod.metadata!.annotations = { ...(pod.metadata!.annotations ?? {}), 'kubernetes.io/limit-ranger': `LimitRanger plugin set: ${notes.join('; ')}` };
 }
 
+/**
+ * LimitRange admission of a PersistentVolumeClaim (create and update, as
+ * upstream's LimitRanger): `type: PersistentVolumeClaim` limits bound the
+ * storage request.
+ */
+export function admitPvcLimitRanges(reg: ClusterRegistry, pvc: KObject): void {
+  const ns = pvc.metadata?.namespace ?? '';
+  const ranges = reg.cache.list('limitranges', ns).map((e) => e.obj);
+  if (ranges.length === 0) return;
+  const errs: string[] = [];
+  const requests: Record<string, unknown> = pvc.spec?.resources?.requests ?? {};
+  for (const lr of ranges) {
+    for (const lim of lr.spec?.limits ?? []) {
+      if (lim.type !== 'PersistentVolumeClaim') continue;
+      for (const [k, min] of Object.entries(lim.min ?? {})) {
+        const r = requests[k];
+        if (r === undefined) errs.push(`minimum ${k} usage per PersistentVolumeClaim is ${min}.  No request is specified`);
+        else if (parseQuantity(r) < parseQuantity(min)) errs.push(`minimum ${k} usage per PersistentVolumeClaim is ${min}, but request is ${r}`);
+      }
+      for (const [k, max] of Object.entries(lim.max ?? {})) {
+        const r = requests[k];
+        if (r === undefined) errs.push(`maximum ${k} usage per PersistentVolumeClaim is ${max}.  No request is specified`);
+        else if (parseQuantity(r) > parseQuantity(max)) errs.push(`maximum ${k} usage per PersistentVolumeClaim is ${max}, but request is ${r}`);
+      }
+    }
+  }
+  if (errs.length) throw newForbidden({ group: '', resource: 'persistentvolumeclaims' }, pvc.metadata?.name ?? '', errs.length === 1 ? errs[0]! : `[${errs.join(', ')}]`);
+}
+
 /** Object-count quota names of a storage resource. */
 function countNames(storageResource: string): string[] {
   const [a, b] = storageResource.includes('/') ? storageResource.split('/') : ['', storageResource];

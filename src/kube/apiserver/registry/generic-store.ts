@@ -40,7 +40,7 @@ import { selectableFields, strategyFor } from './strategies.ts';
 import { recordManagedFields } from './managed-fields.ts';
 import { admitPodCreate, admitPodSecurity, significantPodUpdate } from '../admission.ts';
 import type { PodAdmissionPlugin } from '../pod-admission-plugins.ts';
-import { admitLimitRanges, admitQuota } from '../quota.ts';
+import { admitLimitRanges, admitPvcLimitRanges, admitQuota } from '../quota.ts';
 import { runWebhooks } from '../webhooks.ts';
 
 /** Resources whose objects are or hold pod specs (Pod Security admission). */
@@ -456,6 +456,7 @@ export class ClusterRegistry {
       for (const plugin of this.podAdmission) await plugin.admit({ reg: this, pod: obj, dryRun: !!opts.dryRun });
       admitLimitRanges(this, obj);
     }
+    if (res.storageResource === 'persistentvolumeclaims') admitPvcLimitRanges(this, obj);
     await runWebhooks(this, 'mutating', 'CREATE', res, '', obj, undefined, !!opts.dryRun);
     if (POD_TEMPLATE_OWNERS.has(res.storageResource)) admitPodSecurity(this, res, obj, opts.warnings);
     this.validate(res, obj);
@@ -602,6 +603,8 @@ export class ClusterRegistry {
         if ((sub === '' && (!isPod || significantPodUpdate(next, cur))) || (isPod && sub === 'ephemeralcontainers')) admitPodSecurity(this, res, next, opts.warnings);
       }
       this.validate(res, next, cur);
+      // LimitRange bounds PVC requests on update too (pods' containers are immutable, upstream skips them).
+      if (res.storageResource === 'persistentvolumeclaims' && sub === '') admitPvcLimitRanges(this, next);
       // ResourceQuota charges updates that raise usage (service type/node ports, PVC expansion, pod resources).
       if (res.namespaced && (sub === '' || sub === 'resize')) admitQuota(this, res, next, cur);
       await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
