@@ -86,6 +86,16 @@ function examples(cmd: Command, lines: string[]): Command {
   return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n`);
 }
 
+const EXIT_HELP = `Exit codes:
+  0  success
+  1  failed (an AWS or Kubernetes error, the server unreachable)
+  2  usage: bad flags or an invalid ClusterConfig; nothing was created
+  3  not found (cluster, node group)
+  4  timed out waiting (--timeout)
+  5  failed midway: the message lists what was created; \`localeks delete cluster\` removes it
+  130 interrupted
+`;
+
 function verboseOf(o: Opts): number {
   const v: unknown = o.verbose;
   return v === true ? 1 : Number(v ?? 0) || 0;
@@ -161,6 +171,7 @@ function createClusterCommand(): Command {
     'localeks create cluster -f cluster.yaml',
     'localeks create cluster --name demo --dry-run > cluster.yaml',
   ]);
+  cmd.addHelpText('after', EXIT_HELP);
   cmd.action(
     act(async (o, c) => {
       let cfg: ClusterConfig;
@@ -358,6 +369,7 @@ function outputOpt(cmd: Command): Command {
 
 function getCommand(): Command {
   const get = new Command('get').description('list clusters and their node groups, Fargate profiles, add-ons, access entries');
+  examples(get, ['localeks get clusters', 'localeks get nodegroups --cluster demo -o json', 'localeks get addons --cluster demo']);
   const clusters = outputOpt(common(new Command('clusters').alias('cluster').description('list clusters').option('-n, --name <name>', 'only this cluster')));
   examples(clusters, ['localeks get clusters', 'localeks get clusters --region eu-west-2 -o json']);
   clusters.action(act(async (o) => L.getClusters(ctxOf(o), o.name, L.parseOutput(o.output))));
@@ -379,6 +391,8 @@ function getCommand(): Command {
 
 function deleteCommand(): Command {
   const del = new Command('delete').description('delete clusters and node groups');
+  examples(del, ['localeks delete cluster --name demo', 'localeks delete nodegroup --cluster demo --name ng-1']);
+  del.addHelpText('after', EXIT_HELP);
   const cluster = common(new Command('cluster').description('delete a cluster and everything created for it (node groups and Fargate profiles first)').option('-n, --name <name>', 'the cluster').option('-f, --config-file <file>', 'take the name and region from a ClusterConfig').option('-w, --wait', 'wait for the deletion (always done)'), { timeout: true });
   examples(cluster, ['localeks delete cluster --name demo', 'localeks delete cluster -f cluster.yaml']);
   cluster.action(
@@ -431,6 +445,7 @@ function deleteCommand(): Command {
 
 function scaleCommand(): Command {
   const scale = new Command('scale').description('scale node groups');
+  examples(scale, ['localeks scale nodegroup --cluster demo --name ng-1 --nodes 5 --nodes-max 6 --wait']);
   const ng = common(
     clusterOpt(new Command('nodegroup').alias('ng').description('change the size of a node group').option('-n, --name <name>', 'the node group'))
       .option('-N, --nodes <n>', 'desired number of nodes')
@@ -513,6 +528,7 @@ async function waitUpdate(ctx: CliContext, cluster: string, id: string, nodegrou
 
 function upgradeCommand(): Command {
   const up = new Command('upgrade').description('upgrade clusters');
+  examples(up, ['localeks upgrade cluster --name demo --approve']);
   const cluster = common(
     new Command('cluster').description('upgrade the control plane by one minor version (node groups and add-ons are not upgraded with it, as in EKS)').option('-n, --name <name>', 'the cluster').option('-f, --config-file <file>', 'take the name, region and target version from a ClusterConfig').option('--version <version>', 'target version (default: the next minor)').option('--approve', 'apply the upgrade (without it, only the plan is shown)'),
     { timeout: true },
@@ -562,6 +578,7 @@ function upgradeCommand(): Command {
 
 function utilsCommand(): Command {
   const utils = new Command('utils').description('kubeconfig and IAM OIDC helpers');
+  examples(utils, ['localeks utils write-kubeconfig --cluster demo', 'localeks utils associate-iam-oidc-provider --cluster demo --approve']);
   const wk = common(clusterOpt(new Command('write-kubeconfig').description("write (merge) a cluster's kubeconfig entry, as aws eks update-kubeconfig does")).option('--kubeconfig <path>', 'kubeconfig to write (env: KUBECONFIG; default ~/.kube/config)'));
   examples(wk, ['localeks utils write-kubeconfig --cluster demo', 'localeks utils write-kubeconfig --cluster demo --kubeconfig ./demo.kubeconfig']);
   wk.action(
@@ -640,6 +657,7 @@ ${cases}
 /** eksctlCommands returns the commands main.ts adds to the program. */
 export function eksctlCommands(): Command[] {
   const create = new Command('create').description('create clusters, node groups, IAM service accounts, access entries');
+  examples(create, ['localeks create cluster --name demo --nodes 3', 'localeks create cluster -f cluster.yaml', 'localeks create nodegroup --cluster demo --name more --nodes 2', 'localeks create iamserviceaccount --cluster demo --name app --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --approve']);
   create.addCommand(createClusterCommand()).addCommand(createNodegroupCommand()).addCommand(createIamServiceAccountCommand()).addCommand(createAccessEntryCommand());
   return [create, getCommand(), deleteCommand(), scaleCommand(), upgradeCommand(), utilsCommand(), completionCommand()];
 }
