@@ -207,6 +207,9 @@ function podFor(job: KObject, index: number | undefined, profile: string): KObje
   };
 }
 
+/** Whether the last pass saw pods owned by Jobs (per cluster registry). */
+const hadJobPods = new WeakMap<ClusterRegistry, boolean>();
+
 /** syncJobs runs one reconcile of every Job of the cluster. */
 export async function syncJobs(ctx: ControllerContext): Promise<void> {
   const { reg } = ctx;
@@ -214,6 +217,8 @@ export async function syncJobs(ctx: ControllerContext): Promise<void> {
   const podsRes = reg.scheme.get('', 'v1', 'pods');
   if (!jobRes || !podsRes) return;
   const jobs = reg.cache.list('batch/jobs', '');
+  // Without Jobs, pods are scanned only while Job pods (orphans with the finalizer) may remain.
+  if (jobs.length === 0 && !hadJobPods.get(reg)) return;
   const byUid = new Map(jobs.map((e) => [e.obj.metadata!.uid!, e.obj]));
   const owned = new Map<string, KObject[]>();
   const orphans: KObject[] = [];
@@ -231,6 +236,7 @@ export async function syncJobs(ctx: ControllerContext): Promise<void> {
     l.push(p);
     owned.set(uid, l);
   }
+  hadJobPods.set(reg, owned.size > 0 || orphans.length > 0);
   // Pods of Jobs that are gone keep no tracking finalizer.
   await Promise.all(orphans.map((p) => removeFinalizer(reg, podsRes, p).catch(() => {})));
   for (const e of jobs) {
@@ -401,7 +407,6 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
     uncountedTerminatedPods: { ...(uncounted.succeeded.size ? { succeeded: [...uncounted.succeeded] } : {}), ...(uncounted.failed.size ? { failed: [...uncounted.failed] } : {}) },
     ready: stillActive.filter(isPodReady).length,
   };
-  if (!delaysTerminalCondition(ctx.info.kubernetesVersion)) delete status.terminating;
   if (JSON.stringify(canon(status)) !== JSON.stringify(canon(job.status ?? {}))) await writeStatus(reg, jobRes, job, status);
 }
 

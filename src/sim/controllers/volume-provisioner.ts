@@ -103,7 +103,8 @@ export async function syncVolumes(ctx: ControllerContext): Promise<void> {
 
   // pvc-protection / pv-protection: deleted objects lose the finalizers once nothing uses them.
   const podsUsing = new Set<string>();
-  for (const e of reg.cache.list('pods', '')) {
+  const deleting = claims.some((c) => c.metadata?.deletionTimestamp);
+  for (const e of deleting ? reg.cache.list('pods', '') : []) {
     const p = e.obj;
     if (p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed') continue;
     for (const c of claimsOf(p)) podsUsing.add(`${p.metadata!.namespace}/${c}`);
