@@ -14,10 +14,11 @@ out of JSON (a non-pointer `omitempty` field). It writes one compact table; the
 decoder is src/kube/api/protobuf.ts. The output is generated: never edit it by
 hand, re-run this script:
 
-    npm run gen:kube-proto -- [API_GIT_DIR] [APIMACHINERY_GIT_DIR]
+    npm run gen:kube-proto -- [API_GIT_DIR] [APIMACHINERY_GIT_DIR] [APIEXTENSIONS_GIT_DIR]
 
 The git directories default to the mirrors the `fetch` tool leaves under
-/work/.mirror (github:kubernetes/api, github:kubernetes/apimachinery).
+/work/.mirror (github:kubernetes/api, github:kubernetes/apimachinery,
+github:kubernetes/apiextensions-apiserver for CustomResourceDefinitions).
 
 Table shape:
   {"source": {...commits},
@@ -33,6 +34,8 @@ import json, os, re, subprocess, sys
 
 DEFAULT_API = "/work/.mirror/kubernetes+api/repo"
 DEFAULT_MACHINERY = "/work/.mirror/kubernetes+apimachinery/repo"
+DEFAULT_APIEXTENSIONS = "/work/.mirror/kubernetes+apiextensions-apiserver/repo"
+APIEXTENSIONS_DIRS = ["pkg/apis/apiextensions/v1"]
 MACHINERY_DIRS = ["pkg/apis/meta/v1", "pkg/runtime", "pkg/runtime/schema", "pkg/api/resource", "pkg/util/intstr"]
 SCALARS = {"string", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "bool", "bytes", "double", "float", "fixed32", "fixed64", "sfixed32", "sfixed64"}
 
@@ -159,9 +162,10 @@ def collect(repo, dirs):
 def main():
     api = sys.argv[1] if len(sys.argv) > 1 else DEFAULT_API
     machinery = sys.argv[2] if len(sys.argv) > 2 else DEFAULT_MACHINERY
+    apiext = sys.argv[3] if len(sys.argv) > 3 else DEFAULT_APIEXTENSIONS
     api_dirs = sorted(os.path.dirname(f) for f in files(api) if f.endswith("/generated.proto"))
     packages, messages, lists = {}, {}, []
-    for repo, dirs in ((api, api_dirs), (machinery, MACHINERY_DIRS)):
+    for repo, dirs in ((api, api_dirs), (machinery, MACHINERY_DIRS), (apiext, APIEXTENSIONS_DIRS)):
         for d, text, structs, group in collect(repo, dirs):
             pkg, msgs = parse_proto(text)
             version = d.rsplit("/", 1)[-1]
@@ -195,6 +199,7 @@ def main():
         "source": {
             "kubernetes/api": git(api, "rev-parse", "HEAD").strip(),
             "kubernetes/apimachinery": git(machinery, "rev-parse", "HEAD").strip(),
+            "kubernetes/apiextensions-apiserver": git(apiext, "rev-parse", "HEAD").strip(),
         },
         "packages": dict(sorted(packages.items())),
         "lists": sorted(lists),

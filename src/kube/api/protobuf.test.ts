@@ -108,6 +108,34 @@ describe('Kubernetes protobuf decoding', () => {
     assert.deepEqual(o, { apiVersion: 'v1', kind: 'DeleteOptions', gracePeriodSeconds: 0, propagationPolicy: 'Foreground', dryRun: ['All'] });
   });
 
+  test('CustomResourceDefinition: JSON-schema unions, embedded JSON defaults and enums, $ref-style names', () => {
+    // apiextensions/v1 CRD: spec(2){group(1), names(3){plural(1), kind(4)}, scope(4), versions(7)[{name(1), served(2), storage(3), schema(4){openAPIV3Schema(1)}}]}
+    // JSONSchemaProps: type(5), enum(20) JSON{raw(1)}, default(8), items(24) OrArray{schema(1)}, properties(29) map, additionalProperties(30) OrBool{allows(1), schema(2)}, x-kubernetes-preserve-unknown-fields(38)
+    const props = (...entries: number[][]) => entries.flatMap((e) => bf(29, e));
+    const color = [...bf(1, 'color'), ...bf(2, [...bf(5, 'string'), ...bf(20, bf(1, '"red"')), ...bf(20, bf(1, '"blue"')), ...bf(8, bf(1, '"red"'))])];
+    const tags = [...bf(1, 'tags'), ...bf(2, [...bf(5, 'array'), ...bf(24, bf(1, bf(5, 'string')))])];
+    const labels = [...bf(1, 'labels'), ...bf(2, [...bf(5, 'object'), ...bf(30, bf(2, bf(5, 'string')))])];
+    const closed = [...bf(1, 'closed'), ...bf(2, [...bf(5, 'object'), ...bf(30, vf(1, 0))])];
+    const extra = [...bf(1, 'extra'), ...bf(2, [...bf(5, 'object'), ...vf(38, 1)])];
+    const schema = [...bf(5, 'object'), ...props([...bf(1, 'spec'), ...bf(2, [...bf(5, 'object'), ...props(color, tags, labels, closed, extra)])])];
+    const crd = envelope('apiextensions.k8s.io/v1', 'CustomResourceDefinition', [
+      ...bf(1, bf(1, 'widgets.example.com')),
+      ...bf(2, [...bf(1, 'example.com'), ...bf(3, [...bf(1, 'widgets'), ...bf(4, 'Widget')]), ...bf(4, 'Namespaced'), ...bf(7, [...bf(1, 'v1'), ...vf(2, 1), ...vf(3, 1), ...bf(4, bf(1, schema))])]),
+    ]);
+    const o = decodeKubeProtobuf(crd) as any;
+    assert.equal(o.spec.group, 'example.com');
+    assert.deepEqual(o.spec.names, { plural: 'widgets', kind: 'Widget' });
+    const v = o.spec.versions[0];
+    assert.equal(v.served, true);
+    assert.deepEqual(v.schema.openAPIV3Schema.properties.spec.properties, {
+      color: { type: 'string', enum: ['red', 'blue'], default: 'red' },
+      tags: { type: 'array', items: { type: 'string' } },
+      labels: { type: 'object', additionalProperties: { type: 'string' } },
+      closed: { type: 'object', additionalProperties: false },
+      extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+    });
+  });
+
   test('Duration as Go prints it', () => {
     assert.equal(goDuration(3600e9), '1h0m0s');
     assert.equal(goDuration(90e9), '1m30s');

@@ -13,8 +13,9 @@
  * scalars of non-pointer `omitempty` fields are left out, inlined structs are
  * merged into their parent, and the well-known types take their JSON form
  * (Time/MicroTime as RFC 3339 or null, Duration as "1h0m0s", Quantity and
- * IntOrString as string or number, RawExtension/FieldsV1 as the embedded JSON,
- * []byte as base64, ExtraValue-style wrappers as arrays).
+ * IntOrString as string or number, RawExtension/FieldsV1/apiextensions JSON as
+ * the embedded JSON, JSON-schema unions (OrArray/OrBool/OrStringArray) as
+ * their MarshalJSON, []byte as base64, ExtraValue-style wrappers as arrays).
  */
 import { readFileSync } from 'node:fs';
 
@@ -46,6 +47,12 @@ const QUANTITY = 'k8s.io.apimachinery.pkg.api.resource.Quantity';
 const INT_OR_STRING = 'k8s.io.apimachinery.pkg.util.intstr.IntOrString';
 const RAW_EXTENSION = 'k8s.io.apimachinery.pkg.runtime.RawExtension';
 const UNKNOWN = 'k8s.io.apimachinery.pkg.runtime.Unknown';
+const AX = 'k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1';
+const AX_JSON = `${AX}.JSON`;
+const AX_PROPS = `${AX}.JSONSchemaProps`;
+const AX_OR_ARRAY = `${AX}.JSONSchemaPropsOrArray`;
+const AX_OR_BOOL = `${AX}.JSONSchemaPropsOrBool`;
+const AX_OR_STRINGS = `${AX}.JSONSchemaPropsOrStringArray`;
 /** Go's zero time.Time in Unix seconds (January 1, year 1 UTC). */
 const ZERO_TIME_SECONDS = -62135596800;
 
@@ -283,7 +290,12 @@ function decodeMessage(type: string, buf: Buffer, start: number, end: number): u
       }
       return scalarFromVarint('int32', Number(f.get(2) ?? 0));
     }
+    case AX_OR_ARRAY:
+    case AX_OR_BOOL:
+    case AX_OR_STRINGS:
+      return decodeSchemaUnion(type, buf, start, end);
     case RAW_EXTENSION:
+    case AX_JSON:
     case FIELDS_V1: {
       const b = fieldsOf(buf, start, end).get(1);
       return b instanceof Buffer ? parseEmbeddedJson(b) : null;
@@ -336,6 +348,35 @@ function decodeMessage(type: string, buf: Buffer, start: number, end: number): u
     else out[name] = v;
   }
   return out;
+}
+
+/**
+ * apiextensions' JSON-schema unions, as their MarshalJSON writes them: a
+ * schema, or else the array of schemas (OrArray), the boolean (OrBool), or
+ * the property names (OrStringArray).
+ */
+function decodeSchemaUnion(type: string, buf: Buffer, start: number, end: number): unknown {
+  const r = new Reader(buf, start, end);
+  let schema: Buffer | undefined;
+  const schemas: Buffer[] = [];
+  const strings: string[] = [];
+  let allows = false;
+  const schemaField = type === AX_OR_BOOL ? 2 : 1;
+  while (!r.done()) {
+    const key = r.varint();
+    const num = Math.floor(key / 8);
+    const wire = key & 7;
+    if (num === schemaField && wire === 2) schema = r.bytes();
+    else if (type === AX_OR_ARRAY && num === 2 && wire === 2) schemas.push(r.bytes());
+    else if (type === AX_OR_STRINGS && num === 2 && wire === 2) strings.push(r.bytes().toString('utf8'));
+    else if (type === AX_OR_BOOL && num === 1 && wire === 0) allows = r.varint() !== 0;
+    else r.skip(wire);
+  }
+  if (type === AX_OR_ARRAY && schemas.length > 0) return schemas.map((b) => decodeMessage(AX_PROPS, b, 0, b.length));
+  if (schema) return decodeMessage(AX_PROPS, schema, 0, schema.length);
+  if (type === AX_OR_BOOL) return allows;
+  if (type === AX_OR_STRINGS) return strings;
+  return null;
 }
 
 /** A wrapper like authentication/v1 ExtraValue: JSON is the `items` array. */
