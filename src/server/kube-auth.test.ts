@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
 import { attributesOf, forbiddenStatus, impersonation } from './kube-auth.ts';
 
-const req = (headersDistinct: Record<string, string[]>) => ({ headersDistinct }) as unknown as IncomingMessage;
+const req = (headersDistinct: Record<string, string[]>) => ({ headersDistinct, headers: Object.fromEntries(Object.entries(headersDistinct).map(([k, v]) => [k, v.join(', ')])) }) as unknown as IncomingMessage;
 
 describe('kube-auth', () => {
   it('attributesOf: resource and non-resource requests', () => {

@@ -15,9 +15,12 @@ import type { AwsDeps } from '../aws/core/deps.ts';
 import { resolveCaller } from '../aws/core/identity.ts';
 import { describeInstance } from '../aws/ec2/shared.ts';
 import { authenticationMode, clusterCreatorArn, getCluster, listAccessEntries, scopeOfCluster } from '../aws/eks/shared.ts';
-import type { ClusterAuthSource } from '../kube/authn/authenticator.ts';
-import { authenticateRequest, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
+import type { ClusterAuthSource, EksTokenAuthDeps, VerifiedToken } from '../kube/authn/authenticator.ts';
+import { TokenCache } from '../kube/authn/token-cache.ts';
+import type { JWK } from 'jose';
+import { authenticateRequest, bearerToken, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthResult, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
 import { setRequestReviews, subjectAccessReviewStatus, tokenReviewStatus } from '../kube/authn/reviews.ts';
+import { BindingIndex } from '../kube/authz/rbac-index.ts';
 import { grantsFor } from '../kube/authz/access-policies.ts';
 import { authorize, forbiddenMessage, rulesFor, type Attributes, type BindingLike, type RbacSource, type RoleLike } from '../kube/authz/rbac.ts';
 import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
@@ -38,6 +41,12 @@ export interface KubeAuthOptions {
   authorize?: boolean;
   /** Makes sure the cluster's bootstrap objects (RBAC policy) exist before authorizing. */
   ensureBootstrapped?(cluster: ClusterInfo): Promise<void>;
+  /**
+   * Fixed bearer tokens and their users, as kube-apiserver's
+   * --token-auth-file (EKS sets none; `localeks serve` neither: for the
+   * library and the auth benchmark's baseline). Checked before other tokens.
+   */
+  staticTokens?: ReadonlyMap<string, { name: string; groups: string[]; uid?: string }>;
 }
 
 /** attributesOf turns kube-apiserver's request info into authorizer attributes. */
@@ -67,6 +76,14 @@ export function forbiddenStatus(user: Pick<RequestUser, 'name' | 'groups'>, a: A
  * (verb impersonate on users, groups, serviceaccounts, uids, userextras).
  */
 export function impersonation(req: IncomingMessage): { user: RequestUser; checks: Attributes[] } | undefined {
+  let any = false;
+  for (const k in req.headers) {
+    if (k.startsWith('impersonate-')) {
+      any = true;
+      break;
+    }
+  }
+  if (!any) return undefined;
   const h = req.headersDistinct ?? {};
   const userName = h['impersonate-user']?.[0];
   const groups = h['impersonate-group'] ?? [];
@@ -94,17 +111,36 @@ export function impersonation(req: IncomingMessage): { user: RequestUser; checks
   return { user, checks };
 }
 
-/** rbacSource reads roles and bindings from a cluster's watch cache (synchronously; call reg.fresh() first). */
+const rbacSources = new WeakMap<ClusterRegistry, RbacSource>();
+
+/**
+ * rbacSource reads roles and bindings from a cluster's watch cache
+ * (synchronously; call reg.fresh() first), with bindings indexed by subject
+ * (authz/rbac-index.ts), rebuilt when the cache's list changes. One source
+ * per registry.
+ */
 export function rbacSource(reg: ClusterRegistry): RbacSource {
+  let src = rbacSources.get(reg);
+  if (src) return src;
   const res = (resource: string) => reg.scheme.get('rbac.authorization.k8s.io', 'v1', resource)!;
   const one = (resource: string, ns: string, name: string) => reg.cache.get(reg.keyFor(res(resource), ns, name))?.obj as unknown as RoleLike | undefined;
   const all = (resource: string, ns: string) => reg.cache.list(res(resource).storageResource, ns).map((e) => e.obj as unknown as BindingLike);
-  return {
+  const crbStorage = res('clusterrolebindings').storageResource;
+  const rbStorage = res('rolebindings').storageResource;
+  const index = new BindingIndex(
+    (ns) => reg.cache.list(ns === '' ? crbStorage : rbStorage, ns),
+    (e) => e.obj as unknown as BindingLike,
+  );
+  src = {
     getRole: (ns, name) => one('roles', ns, name),
     getClusterRole: (name) => one('clusterroles', '', name),
     listClusterRoleBindings: () => all('clusterrolebindings', ''),
     listRoleBindings: (ns) => all('rolebindings', ns),
+    clusterRoleBindingsFor: (user) => index.clusterRoleBindingsFor(user),
+    roleBindingsFor: (user, ns) => index.roleBindingsFor(user, ns),
   };
+  rbacSources.set(reg, src);
+  return src;
 }
 
 /** The gateway hook: resolves true when the request may go on (its user recorded), false after answering 401. */
@@ -119,6 +155,10 @@ async function readObject(reg: ClusterRegistry, resource: string, ns: string, na
     if (isStatusError(e, 'NotFound')) return undefined;
     throw e;
   }
+}
+
+function withAuthenticatedGroup(groups: string[]): string[] {
+  return groups.includes('system:authenticated') ? [...groups] : [...groups, 'system:authenticated'];
 }
 
 /** localHostsOf: the host:port forms a client may use for the AWS endpoint (loopback names are interchangeable). */
@@ -140,36 +180,74 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
   const { state } = deps;
 
   const localStsHosts = localHostsOf(deps.config.awsEndpoint);
+  // Verification caches (kube/authn/token-cache.ts) and each cluster's public keys, for the life of the server.
+  const tokenCache = new TokenCache<VerifiedToken>();
+  const serviceAccountTokenCache = new TokenCache<VerifiedServiceAccountToken>();
+  const keySets = new Map<string, Promise<{ keys: JWK[] }>>();
+
+  // EKS tokens are presigned by clients with their wall-clock time.
+  const eksDeps: EksTokenAuthDeps = { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), enforceIam: deps.config.enforceIam, localStsHosts, cache: tokenCache };
+  /** Per cluster uid: the sources, built once (they read the live state on every call). */
+  const perCluster = new Map<string, { cluster: ClusterInfo; sources: RequestAuthSources }>();
 
   function sources(cluster: ClusterInfo): RequestAuthSources {
-    return {
+    const have = perCluster.get(cluster.uid);
+    if (have) {
+      have.cluster = cluster;
+      return have.sources;
+    }
+    const h = { cluster, sources: undefined as unknown as RequestAuthSources };
+    const doc = () => getCluster(state, scopeOfCluster(h.cluster), h.cluster.name);
+    const src: ClusterAuthSource = {
+      get clusterName() {
+        return h.cluster.name;
+      },
+      get clusterArn() {
+        return doc()?.arn ?? `arn:aws:eks:${h.cluster.region}:${h.cluster.accountId}:cluster/${h.cluster.name}`;
+      },
+      get accountId() {
+        return h.cluster.accountId;
+      },
+      get authenticationMode() {
+        return authenticationMode(state, h.cluster);
+      },
+      get creatorArn() {
+        return clusterCreatorArn(state, h.cluster);
+      },
+      get creatorAdmin() {
+        return doc()?.accessConfig?.bootstrapClusterCreatorAdminPermissions !== false;
+      },
+      // aws-auth is read live from the watch cache (eks() waited for it to be fresh), only when the mode consults it.
+      awsAuthData() {
+        const reg = opts.registry(h.cluster);
+        const e = reg.cache.get(reg.keyFor(reg.scheme.get('', 'v1', 'configmaps')!, 'kube-system', 'aws-auth'));
+        return e ? ((e.obj as { data?: Record<string, string> }).data ?? {}) : undefined;
+      },
+      accessEntries: () => listAccessEntries(state, h.cluster),
+      ec2PrivateDnsName: (id) => describeInstance(deps, scopeOfCluster(h.cluster), id)?.PrivateDnsName,
+    };
+    const pair = { src, deps: eksDeps };
+    h.sources = {
       now: () => new Date(deps.clock.nowMs()),
+      serviceAccountTokenCache,
       async eks() {
-        const mode = authenticationMode(state, cluster);
-        const doc = getCluster(state, scopeOfCluster(cluster), cluster.name);
-        // aws-auth is read live (only when the mode consults it).
-        const awsAuth = mode === 'API' ? undefined : await readObject(opts.registry(cluster), 'configmaps', 'kube-system', 'aws-auth');
-        const src: ClusterAuthSource = {
-          clusterName: cluster.name,
-          clusterArn: doc?.arn ?? `arn:aws:eks:${cluster.region}:${cluster.accountId}:cluster/${cluster.name}`,
-          accountId: cluster.accountId,
-          authenticationMode: mode,
-          creatorArn: clusterCreatorArn(state, cluster),
-          creatorAdmin: doc?.accessConfig?.bootstrapClusterCreatorAdminPermissions !== false,
-          awsAuthData: () => awsAuth?.data ?? (awsAuth ? {} : undefined),
-          accessEntries: () => listAccessEntries(state, cluster),
-          ec2PrivateDnsName: (id) => describeInstance(deps, scopeOfCluster(cluster), id)?.PrivateDnsName,
-        };
-        // EKS tokens are presigned by clients with their wall-clock time.
-        return { src, deps: { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), enforceIam: deps.config.enforceIam, localStsHosts } };
+        await opts.registry(h.cluster).fresh();
+        return pair;
       },
       async serviceAccountKeys() {
-        const issuer = cluster.oidcIssuer || API_AUDIENCE;
-        return { issuer, keys: await jwks([await ensureSigningKey(backend, cluster.uid)]) };
+        const c = h.cluster;
+        const issuer = c.oidcIssuer || API_AUDIENCE;
+        let keys = keySets.get(c.uid);
+        if (!keys) {
+          keys = ensureSigningKey(backend, c.uid).then((k) => jwks([k]));
+          keys.catch(() => keySets.delete(c.uid));
+          keySets.set(c.uid, keys);
+        }
+        return { issuer, keys: await keys };
       },
       async serviceAccountValid(t: VerifiedServiceAccountToken) {
         const k = t.kubernetes;
-        const reg = opts.registry(cluster);
+        const reg = opts.registry(h.cluster);
         const sa = await readObject(reg, 'serviceaccounts', k.namespace, k.serviceaccount.name);
         if (!sa || (k.serviceaccount.uid && sa.metadata?.uid !== k.serviceaccount.uid)) return false;
         if (k.pod) {
@@ -183,14 +261,21 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
         return true;
       },
     };
+    if (perCluster.size >= 1000) perCluster.delete(perCluster.keys().next().value!);
+    perCluster.set(cluster.uid, h);
+    return h.sources;
   }
 
   return async (cluster, req, res, path) => {
     const srcs = sources(cluster);
-    const r = await authenticateRequest(req, path, srcs);
+    const fixed = opts.staticTokens?.size ? opts.staticTokens.get(bearerToken(req.headers.authorization) ?? '') : undefined;
+    const r: RequestAuthResult = fixed
+      ? { ok: true, warnings: [], user: { name: fixed.name, groups: withAuthenticatedGroup(fixed.groups), ...(fixed.uid ? { uid: fixed.uid } : {}), extra: {}, policies: [], via: 'static-token' } }
+      : await authenticateRequest(req, path, srcs);
     if (r.ok) {
       setRequestUser(req, r.user);
-      setRequestReviews(req, {
+      // Only TokenReview and (Local)SubjectAccessReview creates ask for these.
+      if (path.endsWith('reviews')) setRequestReviews(req, {
         tokenReview: (spec) => tokenReviewStatus(spec, srcs),
         subjectAccessReview: (kind, spec, ns) => subjectAccessReviewStatus(kind, spec, ns, (user, a) => authorize(rbacSource(opts.registry(cluster)), user, a)),
       });

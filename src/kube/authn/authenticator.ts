@@ -17,8 +17,9 @@
  * Failures produce a 401 reason that never echoes the token.
  */
 import { mapIdentity, parseAwsAuth, renderTemplate, canonicalizeArn, type CallerIdentity } from './aws-auth.ts';
-import { parseToken, TOKEN_PREFIX, TokenError, verifyTokenSignature } from './eks-token.ts';
-import { parseStaticToken, StaticTokenError, verifyStaticTokenSignature } from './static-token.ts';
+import { parseToken, TOKEN_LIFETIME_MS, TOKEN_PREFIX, TokenError, verifyTokenSignature, type ParsedToken } from './eks-token.ts';
+import { parseStaticToken, StaticTokenError, verifyStaticTokenSignature, type ParsedStaticToken } from './static-token.ts';
+import type { TokenCache } from './token-cache.ts';
 import type { PolicyAssociation } from '../authz/access-policies.ts';
 
 /** The caller behind an access key, as the AWS side resolves it (aws/core/identity.ts resolveCaller). */
@@ -80,6 +81,21 @@ export interface EksTokenAuthDeps {
   enforceIam: boolean;
   /** host:port forms of localeks's AWS endpoint, accepted as STS hosts in EKS tokens. */
   localStsHosts?: readonly string[];
+  /** Verified EKS and static tokens (form and signature for a secret); the principal and its mapping are still checked per request. */
+  cache?: TokenCache<VerifiedToken>;
+}
+
+/** A token whose form was checked for `cluster` and whose signature matched `secret` (undefined: nothing to verify with). */
+export type VerifiedToken = ({ kind: 'eks'; parsed: ParsedToken } | { kind: 'static'; parsed: ParsedStaticToken }) & { cluster: string; secret?: string };
+
+function clusterId(src: ClusterAuthSource): string {
+  return `${src.clusterArn ?? ''}\0${src.clusterName}`;
+}
+
+/** cached is the cache's entry for the token, if it was verified for this cluster. */
+function cached(deps: EksTokenAuthDeps, token: string, cluster: string, nowMs: number): VerifiedToken | undefined {
+  const hit = deps.cache?.get(token, nowMs);
+  return hit && hit.cluster === cluster ? hit : undefined;
 }
 
 /** roleName strips an IAM role ARN's path: arn:aws:iam::1:role/a/b/name -> name (with account). */
@@ -103,17 +119,26 @@ function withAuthenticated(groups: string[]): string[] {
 
 /** authenticateEksToken runs steps 1 and 2 for a "k8s-aws-v1." bearer token. */
 export function authenticateEksToken(token: string, src: ClusterAuthSource, deps: EksTokenAuthDeps): AuthnResult {
-  let parsed;
-  try {
-    parsed = parseToken(token, deps.now(), deps.localStsHosts);
-  } catch (e) {
-    return { ok: false, reason: e instanceof TokenError ? e.message : 'invalid token' };
+  const now = deps.now();
+  const cluster = clusterId(src);
+  const hit = cached(deps, token, cluster, now.getTime());
+  let parsed: ParsedToken;
+  if (hit?.kind === 'eks') parsed = hit.parsed;
+  else {
+    try {
+      parsed = parseToken(token, now, deps.localStsHosts);
+    } catch (e) {
+      return { ok: false, reason: e instanceof TokenError ? e.message : 'invalid token' };
+    }
   }
   const caller = deps.resolveCaller(parsed.accessKeyId);
   if (deps.enforceIam && !caller.known) return { ok: false, reason: 'STS: The security token included in the request is invalid.' };
   if (caller.inactive) return { ok: false, reason: 'STS: The security token included in the request is invalid.' };
-  if (caller.secret !== undefined && !verifyTokenSignature(parsed, src.clusterName, caller.secret)) {
-    return { ok: false, reason: 'STS: The request signature we calculated does not match the signature you provided.' };
+  if (!hit || hit.secret !== caller.secret) {
+    if (caller.secret !== undefined && !verifyTokenSignature(parsed, src.clusterName, caller.secret)) {
+      return { ok: false, reason: 'STS: The request signature we calculated does not match the signature you provided.' };
+    }
+    deps.cache?.set(token, { kind: 'eks', parsed, cluster, secret: caller.secret }, parsed.signedAt.getTime() + TOKEN_LIFETIME_MS);
   }
   if (caller.sessionToken !== undefined && parsed.sessionToken !== caller.sessionToken) {
     return { ok: false, reason: 'STS: The security token included in the request is invalid.' };
@@ -132,15 +157,24 @@ export function authenticateEksToken(token: string, src: ClusterAuthSource, deps
  * same), the signature made with its secret, then the identity is mapped.
  */
 export function authenticateStaticToken(token: string, src: ClusterAuthSource, deps: EksTokenAuthDeps): AuthnResult {
-  let parsed;
-  try {
-    parsed = parseStaticToken(token, src.clusterArn ?? '', deps.now());
-  } catch (e) {
-    return { ok: false, reason: e instanceof StaticTokenError ? e.message : 'invalid token' };
+  const now = deps.now();
+  const cluster = clusterId(src);
+  const hit = cached(deps, token, cluster, now.getTime());
+  let parsed: ParsedStaticToken;
+  if (hit?.kind === 'static') parsed = hit.parsed;
+  else {
+    try {
+      parsed = parseStaticToken(token, src.clusterArn ?? '', now);
+    } catch (e) {
+      return { ok: false, reason: e instanceof StaticTokenError ? e.message : 'invalid token' };
+    }
   }
   const caller = deps.resolveCaller(parsed.claims.akid);
   if ((deps.enforceIam && !caller.known) || caller.inactive) return { ok: false, reason: 'the access key of the token is invalid' };
-  if (caller.secret !== undefined && !verifyStaticTokenSignature(parsed, caller.secret)) return { ok: false, reason: 'token signature is invalid' };
+  if (!hit || hit.secret !== caller.secret) {
+    if (caller.secret !== undefined && !verifyStaticTokenSignature(parsed, caller.secret)) return { ok: false, reason: 'token signature is invalid' };
+    deps.cache?.set(token, { kind: 'static', parsed, cluster, secret: caller.secret }, parsed.claims.exp * 1000);
+  }
   if (caller.sessionToken !== undefined && parsed.claims.stk !== caller.sessionToken) return { ok: false, reason: 'the session of the token is invalid' };
   if (caller.expiresAtMs !== undefined && deps.now().getTime() > caller.expiresAtMs) return { ok: false, reason: 'the session of the token is expired' };
   const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.claims.akid };

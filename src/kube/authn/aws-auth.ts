@@ -118,8 +118,21 @@ function strList(e: Record<string, unknown>, name: string): string[] {
   return v as string[];
 }
 
-/** parseAwsAuth reads the data of the aws-auth ConfigMap. It never throws. */
+const parsedAwsAuth = new WeakMap<object, AwsAuthConfig>();
+
+/**
+ * parseAwsAuth reads the data of the aws-auth ConfigMap. It never throws.
+ * The result is remembered per data object (the watch cache hands out the
+ * same object until the ConfigMap changes): treat it as read-only.
+ */
 export function parseAwsAuth(data: Record<string, string> | undefined): AwsAuthConfig {
+  if (!data) return parseAwsAuthUncached(data);
+  let c = parsedAwsAuth.get(data);
+  if (!c) parsedAwsAuth.set(data, (c = parseAwsAuthUncached(data)));
+  return c;
+}
+
+function parseAwsAuthUncached(data: Record<string, string> | undefined): AwsAuthConfig {
   const errors: string[] = [];
   const d = data ?? {};
   const mapRoles = parseSection(d.mapRoles, 'mapRoles', (e) => ({ rolearn: str(e, 'rolearn'), username: str(e, 'username'), groups: strList(e, 'groups') }), errors);
@@ -153,6 +166,19 @@ export interface CanonicalIdentity {
  * arn:aws:iam::A:role/R. Throws for ARNs that are not identities.
  */
 export function canonicalizeArn(arn: string): CanonicalIdentity {
+  let c = canonical.get(arn);
+  if (!c) {
+    c = canonicalizeArnUncached(arn);
+    if (canonical.size >= 10_000) canonical.clear();
+    canonical.set(arn, c);
+  }
+  return c;
+}
+
+/** Canonical forms already computed (the same callers come back); invalid ARNs throw and are not kept. */
+const canonical = new Map<string, CanonicalIdentity>();
+
+function canonicalizeArnUncached(arn: string): CanonicalIdentity {
   const m = /^arn:(aws|aws-cn|aws-us-gov):(iam|sts)::(\d{12}):(.+)$/.exec(arn);
   if (!m) throw new Error(`arn '${arn}' is invalid`);
   const [, partition, service, account, resource] = m as unknown as [string, string, string, string, string];

@@ -18,6 +18,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Status } from '../api/types.ts';
 import { isStaticToken } from './static-token.ts';
+import type { TokenCache } from './token-cache.ts';
 import { authenticateEksToken, authenticateStaticToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
 import { verifyServiceAccountToken, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
 import type { JWK } from 'jose';
@@ -48,6 +49,8 @@ export interface RequestAuthSources {
   /** Whether the token's service account (and bound pod/secret) still exist with the uids in the token. */
   serviceAccountValid(t: VerifiedServiceAccountToken): Promise<boolean>;
   now(): Date;
+  /** Verified service account tokens (signature, issuer, expiry), keyed by issuer and token. */
+  serviceAccountTokenCache?: TokenCache<VerifiedServiceAccountToken>;
 }
 
 export type RequestAuthResult = { ok: true; user: RequestUser; warnings: string[] } | { ok: false; reason: string };
@@ -55,8 +58,9 @@ export type RequestAuthResult = { ok: true; user: RequestUser; warnings: string[
 /** bearerToken extracts the token of an `Authorization: Bearer <token>` header; '' when the header is absent, undefined when it is not a bearer credential. */
 export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined || header === '') return '';
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return m ? m[1]! : undefined;
+  if (header.length < 8 || header.slice(0, 6).toLowerCase() !== 'bearer' || !/\s/.test(header[6]!)) return undefined;
+  const token = header.slice(7).trim();
+  return token === '' || /\s/.test(token) ? undefined : token;
 }
 
 /** authenticateRequest decides who sent a request (see the module comment). Reasons are for logs only; clients see "Unauthorized". */
@@ -113,11 +117,17 @@ function goQuote(list: string[]): string {
 
 async function authenticateServiceAccountToken(token: string, sources: RequestAuthSources, audiences?: string[]): Promise<RequestAuthResult & { audiences?: string[] }> {
   const { issuer, keys } = await sources.serviceAccountKeys();
-  let t: VerifiedServiceAccountToken;
-  try {
-    t = await verifyServiceAccountToken(token, issuer, keys, sources.now());
-  } catch (e) {
-    return { ok: false, reason: `service account token: ${(e as Error).message}` };
+  const now = sources.now();
+  const cache = sources.serviceAccountTokenCache;
+  const key = cache ? `${issuer}\0${token}` : '';
+  let t = cache?.get(key, now.getTime());
+  if (!t) {
+    try {
+      t = await verifyServiceAccountToken(token, issuer, keys, now);
+    } catch (e) {
+      return { ok: false, reason: `service account token: ${(e as Error).message}` };
+    }
+    cache?.set(key, t, t.expiresAt.getTime());
   }
   const want = audiences ?? [API_AUDIENCE, issuer];
   const matched = t.audiences.filter((a) => want.includes(a));

@@ -78,6 +78,13 @@ export interface RbacSource {
   getClusterRole(name: string): RoleLike | undefined;
   listClusterRoleBindings(): BindingLike[];
   listRoleBindings(namespace: string): BindingLike[];
+  /**
+   * Optional index (rbac-index.ts): the bindings that may name the user, a
+   * superset of the matching ones in list order, so that a decision does not
+   * walk every binding. Absent: the lists above are walked.
+   */
+  clusterRoleBindingsFor?(user: UserInfo): readonly BindingLike[];
+  roleBindingsFor?(user: UserInfo, namespace: string): readonly BindingLike[];
 }
 
 /** Rules granted outside RBAC objects (EKS access policies), cluster-wide or per namespace. */
@@ -168,14 +175,14 @@ function describeBinding(b: BindingLike, kind: string): string {
  * binding whose subjects include the user (or a virtual grant) allows it.
  */
 export function authorize(src: RbacSource, user: UserInfo, a: Attributes, grants: VirtualGrant[] = []): Decision {
-  for (const b of src.listClusterRoleBindings()) {
+  for (const b of src.clusterRoleBindingsFor?.(user) ?? src.listClusterRoleBindings()) {
     if (!(b.subjects ?? []).some((s) => subjectMatches(s, user, ''))) continue;
     for (const r of rolesRules(src, b.roleRef, '')) {
       if (ruleAllows(r, a)) return { allowed: true, reason: `RBAC: allowed by ${describeBinding(b, 'ClusterRoleBinding')} to ${userDesc(user)}` };
     }
   }
   if (a.namespace) {
-    for (const b of src.listRoleBindings(a.namespace)) {
+    for (const b of src.roleBindingsFor?.(user, a.namespace) ?? src.listRoleBindings(a.namespace)) {
       if (!(b.subjects ?? []).some((s) => subjectMatches(s, user, a.namespace!))) continue;
       for (const r of rolesRules(src, b.roleRef, a.namespace)) {
         if (ruleAllows(r, a)) return { allowed: true, reason: `RBAC: allowed by ${describeBinding(b, 'RoleBinding')} to ${userDesc(user)}` };
@@ -213,11 +220,11 @@ export function forbiddenMessage(user: UserInfo, a: Attributes, reason = ''): st
  */
 export function rulesFor(src: RbacSource, user: UserInfo, namespace: string, grants: VirtualGrant[] = []): PolicyRule[] {
   const out: PolicyRule[] = [];
-  for (const b of src.listClusterRoleBindings()) {
+  for (const b of src.clusterRoleBindingsFor?.(user) ?? src.listClusterRoleBindings()) {
     if ((b.subjects ?? []).some((s) => subjectMatches(s, user, ''))) out.push(...rolesRules(src, b.roleRef, ''));
   }
   if (namespace) {
-    for (const b of src.listRoleBindings(namespace)) {
+    for (const b of src.roleBindingsFor?.(user, namespace) ?? src.listRoleBindings(namespace)) {
       if ((b.subjects ?? []).some((s) => subjectMatches(s, user, namespace))) out.push(...rolesRules(src, b.roleRef, namespace));
     }
   }
