@@ -75,3 +75,25 @@ test('unknown keys are refused under IAM enforcement; malformed aws-auth warns',
   const bad = authenticateEksToken(cliToken('demo', 'ASIADEVSESSION', 's3cret', 'tok'), source('API_AND_CONFIG_MAP', { awsAuthData: () => ({ mapRoles: 'rolearn: [' }) }), deps);
   assert.equal(bad.ok, false);
 });
+
+test('the verification cache: a token verified for one cluster is not accepted for another; a changed secret is verified again', async () => {
+  const { TokenCache } = await import('./token-cache.ts');
+  const { createEksToken } = await import('./eks-token.ts');
+  const cache = new TokenCache<import('./authenticator.ts').VerifiedToken>();
+  const secrets: Record<string, string> = { AKIAROT: 'one' };
+  const rc = (k: string): ResolvedCaller =>
+    k === 'AKIAROT' ? { accountId: '111122223333', arn: 'arn:aws:sts::111122223333:assumed-role/dev/jane', userId: 'AROADEV:jane', secret: secrets.AKIAROT, known: true } : resolveCaller(k);
+  const d = { resolveCaller: rc, now: () => new Date(), enforceIam: false, cache };
+  const token = createEksToken({ clusterName: 'demo', region: 'eu-west-2', accessKeyId: 'AKIAROT', secretAccessKey: 'one' });
+  assert.ok(authenticateEksToken(token, source('CONFIG_MAP'), d).ok);
+  assert.equal(cache.size, 1);
+  assert.ok(authenticateEksToken(token, source('CONFIG_MAP'), d).ok, 'served from the cache');
+  const other = authenticateEksToken(token, source('CONFIG_MAP', { clusterName: 'other' }), d);
+  assert.equal(other.ok, false, 'another cluster verifies it again and fails');
+  secrets.AKIAROT = 'two';
+  const rotated = authenticateEksToken(token, source('CONFIG_MAP'), d);
+  assert.equal(rotated.ok, false, 'a new secret is checked again');
+  const garbage = authenticateEksToken('k8s-aws-v1.!!!', source('CONFIG_MAP'), d);
+  assert.equal(garbage.ok, false);
+  assert.equal(cache.size, 1, 'failures are not cached');
+});
