@@ -29,36 +29,46 @@ export function itemElement(field: string, parent: string | undefined, item: unk
   return `k:${JSON.stringify(k)}`;
 }
 
-/** Leaf paths of a value with the value at each (for comparisons). */
-export function leaves(obj: unknown, out = new Map<string, unknown>(), path: string[] = [], field?: string, parent?: string): Map<string, unknown> {
+/**
+ * Leaf paths of a value with the value at each (for comparisons). Paths are
+ * built as strings (elements joined by SEP): this runs on every write.
+ */
+export function leaves(obj: unknown, out = new Map<string, unknown>(), path = '', depth = 0, field?: string, parent?: string): Map<string, unknown> {
   if (isObj(obj)) {
     const keys = Object.keys(obj);
     // Maps below top-level fields own themselves too ('.'); empty top-level maps are leaves.
-    if (path.length >= 2) out.set([...path, '.'].join(SEP), undefined);
-    else if (path.length === 1 && keys.length === 0) out.set(path.join(SEP), {});
+    if (depth >= 2) out.set(`${path}${SEP}.`, undefined);
+    else if (depth === 1 && keys.length === 0) out.set(path, {});
+    const inMeta = depth === 1 && path === 'f:metadata';
     for (const k of keys) {
-      if (path.length === 0 && (k === 'apiVersion' || k === 'kind')) continue;
-      if (path.length === 1 && path[0] === 'f:metadata' && META_SKIP.has(k)) continue;
+      if (depth === 0 && (k === 'apiVersion' || k === 'kind')) continue;
+      if (inMeta && META_SKIP.has(k)) continue;
       const v = obj[k];
       if (v === undefined) continue;
-      leaves(v, out, [...path, `f:${k}`], k, field);
+      leaves(v, out, depth === 0 ? `f:${k}` : `${path}${SEP}f:${k}`, depth + 1, k, field);
     }
     return out;
   }
-  if (Array.isArray(obj) && field !== undefined) {
+  if (Array.isArray(obj) && field !== undefined && obj.length > 0) {
     const sample = obj[0];
-    const els = obj.map((it) => itemElement(field, parent, it, sample));
-    if (obj.length > 0 && els.every((e) => e !== undefined)) {
-      obj.forEach((it, i) => {
-        const p = [...path, els[i]!];
-        if (isObj(it)) leaves(it, out, p, field, parent);
-        else out.set(p.join(SEP), it);
-        out.set([...p, '.'].join(SEP), undefined);
-      });
+    const els: string[] = [];
+    for (const it of obj) {
+      const e = itemElement(field, parent, it, sample);
+      if (e === undefined) break;
+      els.push(e);
+    }
+    if (els.length === obj.length) {
+      for (let i = 0; i < obj.length; i++) {
+        const it = obj[i];
+        const p = `${path}${SEP}${els[i]!}`;
+        if (isObj(it)) leaves(it, out, p, depth + 1, field, parent);
+        else out.set(p, it);
+        out.set(`${p}${SEP}.`, undefined);
+      }
       return out;
     }
   }
-  out.set(path.join(SEP), obj);
+  out.set(path, obj);
   return out;
 }
 
@@ -74,12 +84,13 @@ export function toFieldsV1(paths: Iterable<string>): Record<string, any> {
 }
 
 /** Converts FieldsV1 back to a set of paths (leaves only). */
-export function fromFieldsV1(f: Record<string, any> | undefined, prefix: string[] = [], out = new Set<string>()): Set<string> {
+export function fromFieldsV1(f: Record<string, any> | undefined, prefix = '', out = new Set<string>()): Set<string> {
   if (!f) return out;
-  for (const [k, v] of Object.entries(f)) {
-    const p = [...prefix, k];
+  for (const k of Object.keys(f)) {
+    const v = f[k];
+    const p = prefix === '' ? k : `${prefix}${SEP}${k}`;
     if (isObj(v) && Object.keys(v).length > 0) fromFieldsV1(v, p, out);
-    else out.add(p.join(SEP));
+    else out.add(p);
   }
   return out;
 }
@@ -117,8 +128,9 @@ export function recordManagedFields(next: KObject, old: KObject | undefined, man
   let mine = entries.find((e) => e.manager === manager && e.operation === 'Update' && (e.subresource ?? '') === subresource);
   for (const e of entries) {
     const set = fromFieldsV1(e.fieldsV1);
-    const kept = [...set].filter((p) => present.has(p) && !(e !== mine && e.operation === 'Update' && changed.has(p)));
-    e.fieldsV1 = toFieldsV1(kept);
+    const kept: string[] = [];
+    for (const p of set) if (present.has(p) && !(e !== mine && e.operation === 'Update' && changed.has(p))) kept.push(p);
+    if (kept.length !== set.size) e.fieldsV1 = toFieldsV1(kept);
   }
   if (!mine) {
     if (changed.size === 0) {
