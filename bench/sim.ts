@@ -84,6 +84,15 @@ class Eks {
     this.url = new URL(endpoint);
   }
   async call(method: string, path: string, body?: unknown): Promise<any> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(method, path, body);
+      } catch (e) {
+        if (method !== 'GET' || attempt >= 2 || (e as NodeJS.ErrnoException).code !== 'ECONNRESET') throw e;
+      }
+    }
+  }
+  private once(method: string, path: string, body?: unknown): Promise<any> {
     const payload = body === undefined ? '' : JSON.stringify(body);
     const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const day = amzDate.slice(0, 8);
@@ -136,7 +145,17 @@ class Kube {
     }
     return this.token;
   }
-  call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
+  async call(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; body: any }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(method, path, body, contentType);
+      } catch (e) {
+        // A keep-alive socket the server closed as we reused it: retry reads.
+        if (method !== 'GET' || attempt >= 2 || (e as NodeJS.ErrnoException).code !== 'ECONNRESET') throw e;
+      }
+    }
+  }
+  private once(method: string, path: string, body: unknown, contentType: string): Promise<{ status: number; body: any }> {
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const headers: Record<string, string | number> = { authorization: `Bearer ${this.auth()}`, accept: 'application/json' };
     if (payload !== undefined) {
