@@ -425,7 +425,9 @@ async function bootstrapEntries(info: ClusterInfo, clock: SimClock): Promise<Arr
 }
 
 function clockBody(clock: SimClock): { now: string; nowMs: number; timeScale: number } {
-  return { now: clock.now().toISOString(), nowMs: Math.round(clock.nowMs()), timeScale: clock.timeScale };
+  // One reading: two would differ by the real time between them (a running clock).
+  const nowMs = Math.round(clock.nowMs());
+  return { now: new Date(nowMs).toISOString(), nowMs, timeScale: clock.timeScale };
 }
 
 function ms(started: number): number {
