@@ -186,7 +186,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
   const keySets = new Map<string, Promise<{ keys: JWK[] }>>();
 
   // EKS tokens are presigned by clients with their wall-clock time.
-  const eksDeps: EksTokenAuthDeps = { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), enforceIam: deps.config.enforceIam, localStsHosts, cache: tokenCache };
+  const eksDeps: EksTokenAuthDeps = { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), sessionNow: () => new Date(deps.clock.nowMs()), enforceIam: deps.config.enforceIam, localStsHosts, cache: tokenCache };
   /** Per cluster uid: the sources, built once (they read the live state on every call). */
   const perCluster = new Map<string, { cluster: ClusterInfo; sources: RequestAuthSources }>();
 

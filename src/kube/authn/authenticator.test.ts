@@ -97,3 +97,26 @@ test('the verification cache: a token verified for one cluster is not accepted f
   assert.equal(garbage.ok, false);
   assert.equal(cache.size, 1, 'failures are not cached');
 });
+
+test('a cached token replayed after its 15 minutes is refused; an expired STS session is refused on the simulated clock', async () => {
+  const { TokenCache } = await import('./token-cache.ts');
+  const { createEksToken } = await import('./eks-token.ts');
+  let nowMs = Date.parse('2026-01-01T00:00:00Z');
+  let simMs = nowMs;
+  const cache = new TokenCache<import('./authenticator.ts').VerifiedToken>();
+  const d = { resolveCaller, now: () => new Date(nowMs), sessionNow: () => new Date(simMs), enforceIam: false, cache };
+  const token = createEksToken({ clusterName: 'demo', region: 'eu-west-2', accessKeyId: 'test', secretAccessKey: 'test', now: new Date(nowMs) });
+  assert.ok(authenticateEksToken(token, source('CONFIG_MAP', { creatorArn: 'arn:aws:iam::000000000000:root', creatorAdmin: true }), d).ok);
+  nowMs += 15 * 60_000 + 1000;
+  const replay = authenticateEksToken(token, source('CONFIG_MAP', { creatorArn: 'arn:aws:iam::000000000000:root', creatorAdmin: true }), d);
+  assert.ok(!replay.ok && /expired/.test(replay.reason), 'the cached verification ended with the token');
+  // A session token whose STS session expired (simulated time) is refused even within the token's 15 minutes.
+  const exp = Date.parse('2026-01-01T01:00:00Z');
+  const sessionCaller = (k: string): ResolvedCaller => (k === 'ASIAEXP' ? { ...callers.ASIADEVSESSION!, expiresAtMs: exp } : resolveCaller(k));
+  const d2 = { ...d, resolveCaller: sessionCaller };
+  const t2 = createEksToken({ clusterName: 'demo', region: 'eu-west-2', accessKeyId: 'ASIAEXP', secretAccessKey: 's3cret', sessionToken: 'tok', now: new Date(nowMs) });
+  assert.ok(authenticateEksToken(t2, source('CONFIG_MAP'), d2).ok);
+  simMs = exp + 1;
+  const expired = authenticateEksToken(t2, source('CONFIG_MAP'), d2);
+  assert.ok(!expired.ok && /expired/.test(expired.reason));
+});

@@ -77,7 +77,10 @@ export type AuthnResult = { ok: true; user: AuthenticatedUser; warnings: string[
 
 export interface EksTokenAuthDeps {
   resolveCaller(accessKeyId: string): ResolvedCaller;
+  /** Wall-clock now: clients presign EKS tokens with their own time. */
   now(): Date;
+  /** Simulated now, for the expiry of STS sessions (issued on the simulated clock); default now(). */
+  sessionNow?(): Date;
   enforceIam: boolean;
   /** host:port forms of localeks's AWS endpoint, accepted as STS hosts in EKS tokens. */
   localStsHosts?: readonly string[];
@@ -143,7 +146,7 @@ export function authenticateEksToken(token: string, src: ClusterAuthSource, deps
   if (caller.sessionToken !== undefined && parsed.sessionToken !== caller.sessionToken) {
     return { ok: false, reason: 'STS: The security token included in the request is invalid.' };
   }
-  if (caller.expiresAtMs !== undefined && deps.now().getTime() > caller.expiresAtMs) {
+  if (caller.expiresAtMs !== undefined && (deps.sessionNow ?? deps.now)().getTime() > caller.expiresAtMs) {
     return { ok: false, reason: 'STS: The security token included in the request is expired' };
   }
   const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.accessKeyId };
@@ -176,7 +179,7 @@ export function authenticateStaticToken(token: string, src: ClusterAuthSource, d
     deps.cache?.set(token, { kind: 'static', parsed, cluster, secret: caller.secret }, parsed.claims.exp * 1000);
   }
   if (caller.sessionToken !== undefined && parsed.claims.stk !== caller.sessionToken) return { ok: false, reason: 'the session of the token is invalid' };
-  if (caller.expiresAtMs !== undefined && deps.now().getTime() > caller.expiresAtMs) return { ok: false, reason: 'the session of the token is expired' };
+  if (caller.expiresAtMs !== undefined && (deps.sessionNow ?? deps.now)().getTime() > caller.expiresAtMs) return { ok: false, reason: 'the session of the token is expired' };
   const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.claims.akid };
   return mapCaller(identity, src);
 }
