@@ -10,6 +10,7 @@
  *   await eks.send(new CreateClusterCommand({ name: 'demo', roleArn, resourcesVpcConfig: { subnetIds } }));
  *   writeFileSync('kubeconfig', await lx.kubeconfig('demo'));   // kubectl, @kubernetes/client-node
  *   await lx.snapshot('base'); ...; await lx.restore('base');
+ *   await lx.backup('app', 'demo', { includeNamespaces: ['app'] }); await lx.restoreBackup('app', 'other');
  *   await lx.stop();
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,9 +21,11 @@ import { getCluster } from './aws/eks/shared.ts';
 import type { TimingProfile } from './aws/core/deps.ts';
 import type { LogLevel } from './server/config.ts';
 import { type RunningServer, startServer } from './server/start.ts';
+import type { BackupSpec, BackupSummary, RestoreResult } from './fixtures/backup.ts';
 
 export { createEksToken as eksToken } from './kube/authn/eks-token.ts';
 export type { RunningServer } from './server/start.ts';
+export type { BackupSpec, BackupSummary, RestoreResult } from './fixtures/backup.ts';
 
 /** Options of startLocaleks; every field is optional. */
 export interface LocaleksOptions {
@@ -67,6 +70,17 @@ export interface Localeks {
   snapshot(name: string): Promise<void>;
   /** Makes the state equal to snapshot NAME again. */
   restore(name: string): Promise<void>;
+  /**
+   * Backs up one cluster's Kubernetes objects as backup NAME (velero-style,
+   * see `localeks backup`); the spec filters them. Returns the backup's summary.
+   */
+  backup(name: string, cluster: string, spec?: BackupSpec): Promise<BackupSummary>;
+  /**
+   * Creates the objects of backup NAME in a cluster (the same or another),
+   * through its API; returns the restore's result (phase, counts, warnings,
+   * items). Throws when the backup or the cluster does not exist.
+   */
+  restoreBackup(name: string, cluster: string, opts?: { namespaceMappings?: Record<string, string>; restoreName?: string }): Promise<RestoreResult>;
   /** Jumps simulated time forward (lifecycles, CronJobs, token expiry follow). */
   advanceClock(ms: number): Promise<void>;
   /** A kubeconfig (YAML) for an ACTIVE cluster, as `aws eks update-kubeconfig` writes it. */
@@ -96,8 +110,8 @@ export async function startLocaleks(opts: LocaleksOptions = {}): Promise<Localek
   const region = opts.region ?? 'us-east-1';
   const credentials = { ...TEST_CREDENTIALS };
 
-  const admin = async (method: string, path: string): Promise<any> => {
-    const r = await fetch(server.awsEndpoint + path, { method });
+  const admin = async (method: string, path: string, input?: unknown): Promise<any> => {
+    const r = await fetch(server.awsEndpoint + path, { method, body: input === undefined ? undefined : JSON.stringify(input) });
     const body = (await r.json().catch(() => undefined)) as any;
     if (!r.ok) throw new Error(`localeks: ${body?.error?.message ?? `HTTP ${r.status} from ${path}`}`);
     return body;
@@ -116,6 +130,8 @@ export async function startLocaleks(opts: LocaleksOptions = {}): Promise<Localek
     reset: async () => void (await admin('POST', '/_localeks/reset')),
     snapshot: async (name) => void (await admin('POST', `/_localeks/snapshots/${enc(name)}`)),
     restore: async (name) => void (await admin('POST', `/_localeks/snapshots/${enc(name)}/restore`)),
+    backup: (name, cluster, spec = {}) => admin('POST', `/_localeks/backups/${enc(name)}`, { ...spec, cluster, region }),
+    restoreBackup: (name, cluster, o = {}) => admin('POST', `/_localeks/backups/${enc(name)}/restore`, { ...o, cluster, region }),
     advanceClock: async (ms) => {
       if (!(ms >= 0)) throw new Error(`localeks: cannot advance the clock by ${ms} ms`);
       server.clock.advance(ms);

@@ -48,6 +48,18 @@ describe('startLocaleks (library API)', () => {
     const back = await core.readNamespacedConfigMap({ namespace: 'default', name: 'fixture' });
     assert.deepEqual(back.data, { v: '1' });
 
+    // A velero-style backup of the cluster's default namespace, restored into a second cluster.
+    const summary = await lx.backup('lib-bk', 'lib', { includeNamespaces: ['default'], includeResources: ['configmaps'] });
+    assert.equal(summary.resources.configmaps, summary.itemCount - 1, 'the ConfigMaps and the Namespace');
+    await eks.send(new CreateClusterCommand({ name: 'lib2', roleArn: 'arn:aws:iam::000000000000:role/eks', resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] } }));
+    const restored = await lx.restoreBackup('lib-bk', 'lib2', { namespaceMappings: { default: 'copied' } });
+    assert.equal(restored.phase, 'Completed', JSON.stringify(restored.errors));
+    const kc2 = new KubeConfig();
+    kc2.loadFromString(await lx.kubeconfig('lib2'));
+    const copied = await kc2.makeApiClient(CoreV1Api).readNamespacedConfigMap({ namespace: 'copied', name: 'fixture' });
+    assert.deepEqual(copied.data, { v: '1' });
+    await assert.rejects(lx.restoreBackup('lib-bk', 'ghost'), /no EKS cluster named "ghost"/);
+
     await assert.rejects(lx.kubeconfig('ghost'), /no EKS cluster named "ghost"/);
     await assert.rejects(lx.restore('ghost'), /no snapshot named "ghost"/);
   });
