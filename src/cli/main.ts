@@ -32,6 +32,8 @@ function fail(message: string, code = 2): never {
 /** buildProgram returns the commander program (exported for tests of --help). */
 export function buildProgram(): Command {
   const program = new Command('localeks')
+    // Program options (-V/--version) only before a command, so that subcommands may have their own --version (create cluster --version 1.31).
+    .enablePositionalOptions()
     .description('Amazon EKS on one machine: the EKS API, the AWS services EKS stacks need, and a Kubernetes API per cluster')
     .version(LOCALEKS_VERSION, '-V, --version', 'print the version')
     .showHelpAfterError();

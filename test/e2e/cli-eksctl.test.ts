@@ -123,6 +123,28 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     assert.match(JSON.stringify(policyDoc(role.AssumeRolePolicyDocument)), /eks-fargate-pods\.amazonaws\.com/);
   });
 
+  it('create cluster --managed=false --version 1.31: a self-managed node group (launch template with bootstrap user data, Auto Scaling group) whose nodes join', async () => {
+    const skc = join(tmp, 'sm.kubeconfig');
+    const r = await cli(['create', 'cluster', '--name', 'selfmanaged', '--managed=false', '--version', '1.31', '--nodes', '2', '--node-labels', 'team=a', '--kubeconfig', skc]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await aws(['eks', 'describe-cluster', '--name', 'selfmanaged'])).cluster.version, '1.31');
+    assert.deepEqual((await aws(['eks', 'list-nodegroups', '--cluster-name', 'selfmanaged'])).nodegroups, [], 'no managed node group');
+    const asgs = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--filters', 'Name=tag:alpha.eksctl.io/cluster-name,Values=selfmanaged'])).AutoScalingGroups;
+    assert.equal(asgs.length, 1);
+    assert.ok(asgs[0].Tags.some((t: any) => t.Key === 'kubernetes.io/cluster/selfmanaged' && t.Value === 'owned'));
+    const lt = (await aws(['ec2', 'describe-launch-template-versions', '--launch-template-id', asgs[0].LaunchTemplate.LaunchTemplateId])).LaunchTemplateVersions[0].LaunchTemplateData;
+    assert.match(Buffer.from(lt.UserData, 'base64').toString(), /kind: NodeConfig[\s\S]*name: selfmanaged[\s\S]*--node-labels=alpha\.eksctl\.io\/cluster-name=selfmanaged,alpha\.eksctl\.io\/nodegroup-name=ng-[0-9a-f]+,team=a/);
+    const nodes = await readyNodes(skc);
+    assert.equal(nodes.length, 2);
+    assert.ok(nodes.every((n) => n.metadata.labels.team === 'a'));
+    const list = await cli(['get', 'nodegroups', '--cluster', 'selfmanaged']);
+    assert.match(list.stdout, /selfmanaged\s+ng-[0-9a-f]+\s+CREATE_COMPLETE.*unmanaged/);
+    const del = await cli(['delete', 'cluster', '--name', 'selfmanaged']);
+    assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual((await aws(['autoscaling', 'describe-auto-scaling-groups', '--filters', 'Name=tag:alpha.eksctl.io/cluster-name,Values=selfmanaged'])).AutoScalingGroups, []);
+    assert.deepEqual((await aws(['iam', 'list-instance-profiles'])).InstanceProfiles.filter((p: any) => p.InstanceProfileName.startsWith('eksctl-selfmanaged-')), []);
+  });
+
   it('the shared ClusterConfig example, unchanged: two managed node groups (one spot), Fargate, add-ons, IRSA, logging, HA NAT', async () => {
     const ekc = join(tmp, 'platform.kubeconfig');
     const r = await cli(['create', 'cluster', '-f', EXAMPLE, '--kubeconfig', ekc]);
