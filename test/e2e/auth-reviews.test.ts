@@ -115,3 +115,25 @@ describe('SubjectAccessReview', () => {
     assert.match(invalid.stderr, /SubjectAccessReview "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified/);
   });
 });
+
+describe('the eks:* roles EKS creates', () => {
+  it('exist with their bindings, and grant their components what they need only', async () => {
+    const crs = await kubectl(['get', 'clusterroles', '-o', 'name']);
+    assert.equal(crs.code, 0, crs.stderr);
+    for (const n of ['eks:addon-manager', 'eks:node-manager', 'eks:certificate-controller', 'eks:fargate-manager', 'eks:pod-identity-mutating-webhook', 'eks:node-bootstrapper']) {
+      assert.ok(crs.stdout.includes(`clusterrole.rbac.authorization.k8s.io/${n}\n`), n);
+    }
+    const rbs = await kubectl(['get', 'rolebindings', '-n', 'kube-system', '-o', 'name']);
+    assert.ok(rbs.stdout.includes('rolebinding.rbac.authorization.k8s.io/eks:authenticator\n'), rbs.stdout);
+    const sar = async (user: string, ra: Record<string, string>) =>
+      (await create({ apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user, groups: ['system:authenticated'], resourceAttributes: ra } })).json.status.allowed as boolean;
+    assert.equal(await sar('eks:node-manager', { verb: 'create', resource: 'pods', subresource: 'eviction', namespace: 'default' }), true);
+    assert.equal(await sar('eks:node-manager', { verb: 'delete', resource: 'nodes' }), true);
+    assert.equal(await sar('eks:node-manager', { verb: 'get', resource: 'secrets', namespace: 'default' }), false);
+    assert.equal(await sar('eks:pod-identity-mutating-webhook', { verb: 'list', resource: 'serviceaccounts' }), true);
+    assert.equal(await sar('eks:pod-identity-mutating-webhook', { verb: 'create', resource: 'pods', namespace: 'default' }), false);
+    assert.equal(await sar('eks:authenticator', { verb: 'get', resource: 'configmaps', namespace: 'kube-system', name: 'aws-auth' }), true);
+    assert.equal(await sar('eks:authenticator', { verb: 'get', resource: 'configmaps', namespace: 'kube-system', name: 'other' }), false);
+    assert.equal(await sar('someone', { verb: 'delete', resource: 'nodes' }), false);
+  });
+});

@@ -15,6 +15,7 @@ import { Scheme } from '../api/scheme.ts';
 import type { KObject } from '../api/types.ts';
 import { isStatusError } from './errors.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.ts';
+import { eksClusterRbac, eksKubeSystemRbac } from '../authz/eks-bootstrap.ts';
 import { ClusterRegistry } from './registry/generic-store.ts';
 import { nthIp } from './registry/service-allocator.ts';
 import { defaultAddonObjects } from '../../sim/addons/default-addons.ts';
@@ -76,6 +77,13 @@ function objects(cluster: ClusterInfo): Array<[string, string, string, KObject]>
   }
   for (const o of bootstrapClusterRoles()) out.push(['rbac.authorization.k8s.io', 'clusterroles', '', o]);
   for (const o of bootstrapClusterRoleBindings()) out.push(['rbac.authorization.k8s.io', 'clusterrolebindings', '', o]);
+  // (auth) The eks:* roles and bindings EKS adds for its control-plane components.
+  const eks = eksClusterRbac();
+  const eksKs = eksKubeSystemRbac();
+  for (const o of eks.clusterRoles) out.push(['rbac.authorization.k8s.io', 'clusterroles', '', o]);
+  for (const o of eks.clusterRoleBindings) out.push(['rbac.authorization.k8s.io', 'clusterrolebindings', '', o]);
+  for (const o of eksKs.roles) out.push(['rbac.authorization.k8s.io', 'roles', 'kube-system', o]);
+  for (const o of eksKs.roleBindings) out.push(['rbac.authorization.k8s.io', 'rolebindings', 'kube-system', o]);
   return out;
 }
 
