@@ -26,11 +26,15 @@
  *   numberUnavailable, observedGeneration (what `kubectl rollout status ds/x`
  *   reads).
  *
+ * Events: SuccessfulCreate "Created pod: <name>" and SuccessfulDelete
+ * "Deleted pod: <name>" on the DaemonSet, from daemonset-controller.
+ *
  * Not done yet: adoption of orphan pods and revisions, the create backoff of
- * failed pods, hash collisions (collisionCount), events (SuccessfulCreate...).
+ * failed pods, hash collisions (collisionCount), slow-start batches.
  */
 import type { KObject } from '../../kube/api/types.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
+import { generateName, timestamp } from '../../kube/apiserver/registry/generic-store.ts';
 import { intOrPercent, isPodAvailable, isPodReady, podTemplateHash } from '../../kube/controllers/deployment/rollout.ts';
 import { matchesNodeAffinity, tolerates } from '../scheduler/scheduler.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
@@ -268,6 +272,31 @@ export function planDaemonSet(ds: KObject, nodes: KObject[], pods: KObject[], no
   return { create, delete: [...del.values()], status };
 }
 
+/** Records the controller's SuccessfulCreate / SuccessfulDelete event on the DaemonSet. */
+async function dsEvent(reg: ClusterRegistry, ds: KObject, reason: string, message: string, nowMs: number): Promise<void> {
+  const evRes = reg.scheme.get('', 'v1', 'events');
+  if (!evRes) return;
+  const m = ds.metadata!;
+  const now = timestamp(new Date(nowMs));
+  await reg
+    .create(evRes, m.namespace!, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: generateName(`${m.name}.`), namespace: m.namespace },
+      involvedObject: { kind: 'DaemonSet', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'apps/v1', resourceVersion: m.resourceVersion },
+      reason,
+      message,
+      source: { component: 'daemonset-controller' },
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+      type: 'Normal',
+      reportingComponent: 'daemonset-controller',
+      reportingInstance: '',
+    }, { fieldManager: 'kube-controller-manager' })
+    .catch(() => {});
+}
+
 function controllerUid(o: KObject): string | undefined {
   return (o.metadata?.ownerReferences ?? []).find((r) => r.controller)?.uid;
 }
@@ -373,10 +402,20 @@ export async function syncDaemonSets(ctx: Pick<ControllerContext, 'reg' | 'nowMs
           },
           spec: daemonPodSpec(t, nodeName),
         };
-        jobs.push(reg.create(podsRes, ns, pod, MANAGER).catch((err) => ctx.log.warn({ err, ds: m.name, node: nodeName }, 'daemonset: pod create failed')));
+        jobs.push(
+          reg
+            .create(podsRes, ns, pod, MANAGER)
+            .then((p) => dsEvent(reg, ds, 'SuccessfulCreate', `Created pod: ${p.metadata!.name}`, ctx.nowMs))
+            .catch((err) => ctx.log.warn({ err, ds: m.name, node: nodeName }, 'daemonset: pod create failed')),
+        );
       }
       for (const p of plan.delete) {
-        jobs.push(reg.delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } }).catch(() => {}));
+        jobs.push(
+          reg
+            .delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } })
+            .then(() => dsEvent(reg, ds, 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`, ctx.nowMs))
+            .catch(() => {}),
+        );
       }
       // minReadySeconds: come back when a ready pod becomes available.
       const minReady: number = ds.spec?.minReadySeconds ?? 0;
