@@ -69,6 +69,10 @@ describe('RBAC escalation prevention', () => {
       more.stderr,
     );
     assert.notEqual((await kubectl(['get', 'role', 'pod-killer', '-n', 'team'])).code, 0, 'nothing stored');
+    // kubectl create role (a protobuf request) is checked the same way.
+    const imperative = await kubectl(['create', 'role', 'secret-reader', '--verb=get', '--resource=secrets', '-n', 'team', '--as', 'dev']);
+    assert.notEqual(imperative.code, 0);
+    assert.match(imperative.stderr, /roles.rbac.authorization.k8s.io "secret-reader" is forbidden: user "dev" \(groups=\["system:authenticated"\]\) is attempting to grant RBAC permissions not currently held:\n\{APIGroups:\[""\], Resources:\["secrets"\], Verbs:\["get"\]\}/);
     // Widening an existing Role by update is checked too.
     const widen = await asDev(role('pod-reader', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] }]));
     assert.match(widen.stderr, /roles.rbac.authorization.k8s.io "pod-reader" is forbidden: user "dev" .* not currently held:\n\{APIGroups:\[""\], Resources:\["pods"\], Verbs:\["delete"\]\}/);

@@ -137,3 +137,26 @@ describe('the eks:* roles EKS creates', () => {
     assert.equal(await sar('someone', { verb: 'delete', resource: 'nodes' }), false);
   });
 });
+
+describe('kubectl auth and create token (protobuf requests)', () => {
+  it('whoami, can-i (also --as and --list) and create token answer as the reviews do', async () => {
+    const who = await kubectl(['auth', 'whoami', '-o', 'json']);
+    assert.equal(who.code, 0, who.stderr);
+    const ui = JSON.parse(who.stdout).status.userInfo;
+    assert.equal(ui.username, 'kubernetes-admin');
+    assert.deepEqual(ui.extra.arn, ['arn:aws:iam::000000000000:root']);
+    assert.equal((await kubectl(['auth', 'can-i', 'delete', 'nodes'])).stdout.trim(), 'yes');
+    const no = await kubectl(['auth', 'can-i', 'delete', 'pods', '-n', 'default', '--as', 'alice']);
+    assert.equal(no.code, 1);
+    assert.equal(no.stdout.trim(), 'no');
+    assert.equal((await kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'default', '--as', 'alice'])).stdout.trim(), 'yes', 'alice-view from the SubjectAccessReview test');
+    const list = await kubectl(['auth', 'can-i', '--list', '-n', 'default', '--as', 'alice']);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^pods\s+\[\]\s+\[\]\s+\[get list watch\]$/m);
+    assert.equal((await kubectl(['create', 'serviceaccount', 'tokened'])).code, 0);
+    const tok = await kubectl(['create', 'token', 'tokened', '--audience', 'vault', '--duration', '1h']);
+    assert.equal(tok.code, 0, tok.stderr);
+    const r = await tokenReview(tok.stdout.trim(), ['vault']);
+    assert.equal(r.json.status.user.username, 'system:serviceaccount:default:tokened');
+  });
+});
