@@ -1,36 +1,43 @@
 /**
  * The simulated data plane of every ACTIVE EKS cluster, in one process loop:
  *
- * - node lifecycle: each running EC2 instance of a managed node group's Auto
- *   Scaling group registers as a Node (src/sim/controllers/node-object.ts);
- *   a stopping/stopped instance's node goes Ready=Unknown; a terminated (or
- *   gone) instance's Node is deleted, and its pods with it (PodGC);
+ * - nodes: each running EC2 instance of a managed node group's Auto Scaling
+ *   group, and each self-managed instance whose user data bootstraps the
+ *   cluster and whose role is mapped (aws-auth or an EC2_LINUX access entry;
+ *   src/sim/kubelet/bootstrap.ts), registers as a Node
+ *   (src/sim/controllers/node-object.ts); the kubelet renews Leases and
+ *   posts status heartbeats; a terminated (or gone) instance's Node is
+ *   deleted, and its pods with it (PodGC);
+ * - node lifecycle (node-lifecycle.ts): a kubelet silent for the grace
+ *   period (instance stopped, or the sim.localeks.io/kubelet=stopped node
+ *   annotation) makes the node Unknown, tainted unreachable, its pods not
+ *   Ready and evicted per their NoExecute tolerations;
  * - scheduler: pending pods of schedulerName default-scheduler are bound
  *   (src/sim/scheduler/scheduler.ts), or get PodScheduled=False/Unschedulable
  *   and a FailedScheduling Warning event from default-scheduler with
- *   upstream's FitError message;
- * - Deployment and ReplicaSet controllers (deployment-controller.ts, replicaset-controller.ts);
- * - kubelet: pods bound to our nodes go ContainerCreating -> Running -> Ready
- *   (src/sim/kubelet/pod-status.ts) with a pod IP taken from the node's
- *   subnet (hostNetwork pods: the node's IP); pods with the duration
- *   annotation (and restartPolicy Never/OnFailure) complete; pods marked for
- *   deletion are removed once their deletionTimestamp (now + grace period)
- *   has passed on the simulated clock, and their addresses returned.
+ *   upstream's FitError message; the fargate-scheduler gives pods of a
+ *   Fargate profile their own node (src/sim/fargate/);
+ * - Deployment and ReplicaSet controllers, then the workload controllers
+ *   (workload-controllers.ts);
+ * - kubelet: pods bound to our nodes go ContainerCreating -> init
+ *   containers -> Running -> Ready (src/sim/kubelet/pod-status.ts) with a
+ *   pod IP from the node's warm pool (src/sim/cni/node-ipam.ts: real ENIs
+ *   and secondary addresses per the aws-node DaemonSet's settings;
+ *   hostNetwork and Fargate pods: the node's IP); pods whose program ends
+ *   complete or restart per restartPolicy (CrashLoopBackOff); deleted pods
+ *   get Killing events and are removed after their preStop hooks, at most
+ *   their grace period.
  *
  * Driving: one periodic timer on the simulated clock (TICK_MS) polls EC2
  * instance states (they are computed from the clock, so there is no event to
- * watch), each cluster's watch cache (onAny, pods and nodes only) triggers a
- * pass, and one more clock timer wakes the loop at the earliest pending pod
- * transition. Never one timer per object. Every write goes through the
- * cluster's ClusterRegistry (admission and validation apply).
+ * watch), each cluster's watch cache (onAny) triggers a pass, and one more
+ * clock timer wakes the loop at the earliest pending transition. Never one
+ * timer per object. Every write goes through the cluster's ClusterRegistry
+ * (admission and validation apply).
  *
- * Node Leases in kube-node-lease are renewed every 10 s (simulated), all
- * due nodes of a cluster in one batch per tick.
- *
- * Not done yet: node status heartbeats (lastHeartbeatTime moves only when
- * something else changes), kubelet events other than Pulled/Created/Started (Killing, probes),
- * restarts of restartPolicy Always containers that end, the node lifecycle
- * controller's taints and evictions.
+ * Not done yet: security groups for pods (branch ENIs), liveness probes,
+ * per-container outcomes (all containers of a pod end and restart together),
+ * restartPolicy OnFailure restarts in place (such pods end Failed).
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../../aws/core/deps.ts';
@@ -50,7 +57,7 @@ import { timestamp } from '../../kube/apiserver/registry/generic-store.ts';
 import type { CacheEvent } from '../../kube/apiserver/registry/watch-cache.ts';
 import type { ClusterDirectory, ClusterInfo } from '../../kube/types.ts';
 import type { Clock } from '../clock.ts';
-import { ANNOTATION_START_DELAY, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, runningStatus, terminatedStatus } from '../kubelet/pod-status.ts';
+import { ANNOTATION_START_DELAY, backOffRestartedStatus, carryInitTimes, carryRestarts, initDurationMs, initStatus, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, restartBackoffMs, restartedStatus, runningStatus, stopDurationMs, terminatedStatus } from '../kubelet/pod-status.ts';
 import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
 import { buildNode, nodeNameOf } from './node-object.ts';
 import { desiredTaints, evictionTime, NODE_MONITOR_GRACE_MS, NODE_STATUS_REPORT_MS, readyStatus, type Taint, unknownConditions } from './node-lifecycle.ts';
@@ -127,6 +134,8 @@ interface ClusterRt {
   maxPodsOf: Map<string, number>;
   /** pod uids that got the CNI's FailedCreatePodSandBox event. */
   ipFailed: Set<string>;
+  /** pod uids whose Killing events were recorded. */
+  killing: Set<string>;
   /** instance id -> what its user data bootstraps (null: nothing). */
   bootstrapOf: Map<string, BootstrapInfo | null>;
   /** Fargate nodes: name -> address, its subnet, and whether its pod was bound. */
@@ -233,6 +242,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       cniSig: '',
       maxPodsOf: new Map(),
       ipFailed: new Set(),
+      killing: new Set(),
       bootstrapOf: new Map(),
       fargate: new Map(),
       busy: new Set(),
@@ -262,6 +272,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const uid = pod.metadata?.uid ?? '';
     c.unschedulable.delete(uid);
     c.ipFailed.delete(uid);
+    c.killing.delete(uid);
     const node = pod.spec?.nodeName;
     if (pod.status?.podIP && node && c.nodes.has(node) && !c.nodes.get(node)!.fargate && !pod.spec?.hostNetwork) c.ipamDirty.add(node);
   }
@@ -862,7 +873,15 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         continue;
       }
       if (m.deletionTimestamp) {
-        const due = Date.parse(m.deletionTimestamp);
+        // Graceful termination: Killing events, the preStop hooks and the program's own shutdown, at most the grace period.
+        const killAt = Date.parse(m.deletionTimestamp);
+        const began = killAt - (m.deletionGracePeriodSeconds ?? 30) * 1000;
+        const running = pod.status?.phase === 'Running';
+        const due = running ? Math.min(killAt, began + stopDurationMs(pod)) : Math.min(killAt, began);
+        if (running && !c.killing.has(m.uid!)) {
+          c.killing.add(m.uid!);
+          jobs.push(killingEvents(c, pod));
+        }
         if (due <= now || isTerminal(pod)) {
           guard(pod, async () => {
             await c.reg.delete(podsRes, m.namespace!, m.name!, { gracePeriodSeconds: 0, preconditions: { uid: m.uid } });
@@ -884,16 +903,34 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         continue;
       }
       if (st.phase === 'Pending' || !st.phase) {
+        const inits: any[] = pod.spec?.initContainers ?? [];
+        const initIdx = (st.initContainerStatuses ?? []).findIndex((x: any) => x.state?.running);
+        if (initIdx >= 0) {
+          // Init containers run one after the other.
+          const due = Date.parse(st.initContainerStatuses[initIdx].state.running.startedAt) + initDurationMs(pod);
+          if (due > now) {
+            wake(due);
+            continue;
+          }
+          const podNet = { hostIP: own.ip, podIP: sharesNodeIp ? own.ip : st.podIP };
+          guard(pod, async () => {
+            if (initIdx + 1 < inits.length) {
+              await writeStatus(c, pod, initStatus(pod, podNet, nowTs, initIdx + 1, st, scheduledAt(pod)));
+              await containerEvents(c, pod, [inits[initIdx + 1]]);
+            } else {
+              await writeStatus(c, pod, carryInitTimes(runningStatus(pod, podNet, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)), st));
+              await containerEvents(c, pod, pod.spec?.containers ?? []);
+            }
+          });
+          continue;
+        }
         const due = Date.parse(st.startTime ?? nowTs) + delayOf(pod);
         if (due > now) {
           wake(due);
           continue;
         }
         if (sharesNodeIp) {
-          guard(pod, async () => {
-            await writeStatus(c, pod, runningStatus(pod, net, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
-            await containerEvents(c, pod);
-          });
+          guard(pod, () => startPod(c, pod, net, nowTs));
         } else if (!c.busy.has(m.uid!)) {
           const l = needIp.get(nodeName) ?? [];
           l.push(pod);
@@ -902,11 +939,36 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         continue;
       }
       if (st.phase === 'Running') {
-        const startedAt: string = st.containerStatuses?.[0]?.state?.running?.startedAt ?? st.startTime ?? nowTs;
+        const cs0 = st.containerStatuses?.[0];
+        if (cs0?.state?.waiting?.reason === 'CrashLoopBackOff') {
+          // Back-off over: the kubelet starts the container again.
+          const due = Date.parse(cs0.lastState?.terminated?.finishedAt ?? nowTs) + restartBackoffMs(cs0.restartCount ?? 1);
+          if (due <= now) {
+            guard(pod, async () => {
+              await writeStatus(c, pod, backOffRestartedStatus(pod, st, net, nowTs, scheduledAt(pod)));
+              await containerEvents(c, pod, pod.spec?.containers ?? []);
+            });
+          } else wake(due);
+          continue;
+        }
+        const startedAt: string = cs0?.state?.running?.startedAt ?? st.startTime ?? nowTs;
         const startMs = Date.parse(startedAt);
         const ready = (st.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True');
-        const outcome = pod.spec?.restartPolicy === 'Always' ? undefined : programOutcome(pod);
+        const outcome = programOutcome(pod);
         if (outcome && startMs + outcome.afterMs <= now) {
+          if ((pod.spec?.restartPolicy ?? 'Always') === 'Always') {
+            // restartPolicy Always: the container is restarted (at once after exit 0, after a back-off otherwise).
+            guard(pod, async () => {
+              await writeStatus(c, pod, restartedStatus(pod, st, net, nowTs, outcome.exitCode, scheduledAt(pod)));
+              if (outcome.exitCode === 0) await containerEvents(c, pod, pod.spec?.containers ?? []);
+              else {
+                for (const ctr of pod.spec?.containers ?? []) {
+                  await recordEvent(c, pod, 'Warning', 'BackOff', 'Back-off restarting failed container ' + ctr.name + ' in pod ' + m.name + '_' + m.namespace + '(' + m.uid + ')', 'kubelet', `spec.containers{${ctr.name}}`);
+                }
+              }
+            });
+            continue;
+          }
           guard(pod, async () => {
             await writeStatus(c, pod, terminatedStatus(pod, net, startedAt, nowTs, outcome.exitCode));
             if (net.podIP && !sharesNodeIp) c.ipamDirty.add(nodeName);
@@ -916,7 +978,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         if (outcome) wake(startMs + outcome.afterMs);
         if (!ready) {
           const due = startMs + readinessDelayMs(pod);
-          if (due <= now) guard(pod, () => writeStatus(c, pod, runningStatus(pod, net, startedAt, nowTs, true, scheduledAt(pod))));
+          if (due <= now) guard(pod, () => writeStatus(c, pod, carryRestarts(runningStatus(pod, net, startedAt, nowTs, true, scheduledAt(pod)), st)));
           else wake(due);
         }
       }
@@ -953,9 +1015,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           return;
         }
         guard(pod, async () => {
-          await writeStatus(c, pod, runningStatus(pod, { hostIP: own.ip, podIP: ip }, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
+          await startPod(c, pod, { hostIP: own.ip, podIP: ip }, nowTs);
           c.ipFailed.delete(pod.metadata!.uid!);
-          await containerEvents(c, pod);
         });
       });
     }
@@ -998,10 +1059,26 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     }, { fieldManager: 'node-controller', subresource: 'status' });
   }
 
-  /** The kubelet's events for a started pod: Pulled, Created, Started per container (Kubernetes 1.31 wording). */
-  async function containerEvents(c: ClusterRt, pod: KObject): Promise<void> {
+  /** The sandbox is up: the first init container starts (when they take time), or the app containers. */
+  async function startPod(c: ClusterRt, pod: KObject, net: { hostIP: string; podIP?: string }, nowTs: string): Promise<void> {
+    if (initDurationMs(pod) > 0) {
+      await writeStatus(c, pod, initStatus(pod, net, nowTs, 0, pod.status ?? {}, scheduledAt(pod)));
+      await containerEvents(c, pod, [pod.spec.initContainers[0]]);
+      return;
+    }
+    await writeStatus(c, pod, runningStatus(pod, net, nowTs, nowTs, readinessDelayMs(pod) === 0, scheduledAt(pod)));
+    await containerEvents(c, pod);
+  }
+
+  /** The kubelet's Killing event per running container when the pod is deleted. */
+  async function killingEvents(c: ClusterRt, pod: KObject): Promise<void> {
+    await Promise.all((pod.spec?.containers ?? []).map((ctr: any) => recordEvent(c, pod, 'Normal', 'Killing', `Stopping container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`)));
+  }
+
+  /** The kubelet's events for started containers (all by default): Pulled, Created, Started per container (Kubernetes 1.31 wording). */
+  async function containerEvents(c: ClusterRt, pod: KObject, only?: any[]): Promise<void> {
     const evs: Promise<void>[] = [];
-    for (const ctr of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+    for (const ctr of only ?? [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
       evs.push(recordEvent(c, pod, 'Normal', 'Pulled', `Container image "${ctr.image}" already present on machine`, 'kubelet', `spec.containers{${ctr.name}}`));
       evs.push(recordEvent(c, pod, 'Normal', 'Created', `Created container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`));
       evs.push(recordEvent(c, pod, 'Normal', 'Started', `Started container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`));

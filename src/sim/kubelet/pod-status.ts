@@ -234,3 +234,130 @@ export function programOutcome(pod: KObject): { afterMs: number; exitCode: numbe
   const code = Number.parseInt(a[ANNOTATION_EXIT_CODE] ?? '0', 10);
   return { afterMs: d, exitCode: Number.isFinite(code) ? code : 0 };
 }
+
+/** A pod annotation: how long its containers take to exit after SIGTERM (after any preStop hook). Default 0. */
+export const ANNOTATION_STOP_DURATION = 'sim.localeks.io/stop-duration';
+
+/** The kubelet's container restart back-off: 10 s doubling per restart, at most 5 minutes. */
+export function restartBackoffMs(restartCount: number): number {
+  return Math.min(300_000, 10_000 * 2 ** Math.max(0, restartCount - 1));
+}
+
+/**
+ * stopDurationMs: how long the containers take to stop once the pod is
+ * deleted: the longest preStop hook (`sleep` action, or an exec `sleep N`)
+ * plus the stop-duration annotation. The kubelet kills them at the grace
+ * period regardless.
+ */
+export function stopDurationMs(pod: KObject): number {
+  let hook = 0;
+  for (const c of pod.spec?.containers ?? []) {
+    const pre = c.lifecycle?.preStop;
+    if (!pre) continue;
+    if (pre.sleep?.seconds !== undefined) hook = Math.max(hook, Number(pre.sleep.seconds) * 1000);
+    const cmd = (pre.exec?.command ?? []).join(' ');
+    const m = /\bsleep\s+(\d+(?:\.\d+)?)/.exec(cmd);
+    if (m) hook = Math.max(hook, Number(m[1]) * 1000);
+  }
+  return hook + (parseDuration(pod.metadata?.annotations?.[ANNOTATION_STOP_DURATION]) ?? 0);
+}
+
+/**
+ * restartedStatus: the pod's status after its containers ended with
+ * exitCode under restartPolicy Always: restartCount + 1 and lastState
+ * terminated; running again at `now` (exit 0), or waiting in
+ * CrashLoopBackOff (non-zero exit) until restartBackoffMs(restartCount) has passed.
+ */
+export function restartedStatus(pod: KObject, prev: Record<string, any>, net: PodNetwork, now: string, exitCode: number, scheduledAt?: string): Record<string, unknown> {
+  const uid = pod.metadata?.uid ?? '';
+  const crash = exitCode !== 0;
+  const base = runningStatus(pod, net, now, now, !crash && readinessDelayMs(pod) === 0, scheduledAt) as any;
+  base.startTime = prev.startTime ?? now;
+  const prevStatuses: any[] = prev.containerStatuses ?? [];
+  base.containerStatuses = base.containerStatuses.map((cs: any) => {
+    const old = prevStatuses.find((x) => x.name === cs.name) ?? {};
+    const restartCount = (old.restartCount ?? 0) + 1;
+    const startedAt = old.state?.running?.startedAt ?? now;
+    const lastState = { terminated: { exitCode, reason: crash ? 'Error' : 'Completed', startedAt, finishedAt: now, containerID: containerId(uid, cs.name) } };
+    if (!crash) return { ...cs, restartCount, lastState };
+    const backoff = restartBackoffMs(restartCount) / 1000;
+    return {
+      ...cs,
+      restartCount,
+      lastState,
+      ready: false,
+      started: false,
+      state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backoff >= 60 ? `${backoff / 60}m0s` : `${backoff}s`} restarting failed container=${cs.name} pod=${pod.metadata?.name}_${pod.metadata?.namespace}(${uid})` } },
+    };
+  });
+  return base;
+}
+
+/** backOffRestartedStatus: running again after a CrashLoopBackOff wait (restartCount and lastState kept). */
+export function backOffRestartedStatus(pod: KObject, prev: Record<string, any>, net: PodNetwork, now: string, scheduledAt?: string): Record<string, unknown> {
+  return carryRestarts(runningStatus(pod, net, now, now, readinessDelayMs(pod) === 0, scheduledAt), prev);
+}
+
+/** carryRestarts keeps the previous status's restart counts, last states and pod startTime in a freshly built status (in place; returns it). */
+export function carryRestarts(status: Record<string, any>, prev: Record<string, any>): Record<string, any> {
+  if (prev.startTime) status.startTime = prev.startTime;
+  const prevStatuses: any[] = prev.containerStatuses ?? [];
+  status.containerStatuses = (status.containerStatuses ?? []).map((cs: any) => {
+    const old = prevStatuses.find((x) => x.name === cs.name);
+    return old ? { ...cs, restartCount: old.restartCount ?? 0, lastState: old.lastState ?? {} } : cs;
+  });
+  return status;
+}
+
+/** A pod annotation: how long each init container runs (in order) before the next starts. Default 0: they complete at once. */
+export const ANNOTATION_INIT_DURATION = 'sim.localeks.io/init-duration';
+
+/** initDurationMs: how long each init container of the pod runs (0 without init containers or the annotation). */
+export function initDurationMs(pod: KObject): number {
+  if ((pod.spec?.initContainers ?? []).length === 0) return 0;
+  return parseDuration(pod.metadata?.annotations?.[ANNOTATION_INIT_DURATION]) ?? 0;
+}
+
+/**
+ * initStatus: init container `index` running since `now` (earlier ones
+ * Completed), the later ones and the app containers waiting
+ * PodInitializing; `kubectl get pods` shows Init:<index>/<n>.
+ */
+export function initStatus(pod: KObject, net: PodNetwork, now: string, index: number, prev: Record<string, any>, scheduledAt?: string): Record<string, unknown> {
+  const uid = pod.metadata?.uid ?? '';
+  const inits: any[] = pod.spec?.initContainers ?? [];
+  const base = containerCreatingStatus(pod, net, now, scheduledAt) as any;
+  base.startTime = prev.startTime ?? now;
+  if (net.podIP) {
+    base.podIP = net.podIP;
+    base.podIPs = [{ ip: net.podIP }];
+  }
+  base.conditions = base.conditions.map((c: any) => (c.type === 'PodReadyToStartContainers' ? { ...c, status: 'True' } : c));
+  base.containerStatuses = base.containerStatuses.map((cs: any) => ({ ...cs, state: { waiting: { reason: 'PodInitializing' } } }));
+  const prevInit: any[] = prev.initContainerStatuses ?? [];
+  base.initContainerStatuses = inits.map((c: any, i: number) => {
+    const common = { name: c.name, lastState: {}, restartCount: 0, image: c.image, imageID: imageId(c.image ?? ''), containerID: containerId(uid, c.name) };
+    if (i < index) {
+      const old = prevInit.find((x) => x.name === c.name);
+      const startedAt = old?.state?.terminated?.startedAt ?? old?.state?.running?.startedAt ?? now;
+      return { ...common, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: old?.state?.terminated?.finishedAt ?? now, containerID: common.containerID } }, ready: true, started: false };
+    }
+    if (i === index) return { ...common, state: { running: { startedAt: now } }, ready: false, started: true };
+    return { name: c.name, state: { waiting: { reason: 'PodInitializing' } }, lastState: {}, ready: false, restartCount: 0, image: c.image, imageID: '', started: false };
+  });
+  return base;
+}
+
+/** carryInitTimes keeps the init containers' real start and finish times (from the init phase) in a running status (in place; returns it). */
+export function carryInitTimes(status: Record<string, any>, prev: Record<string, any>): Record<string, any> {
+  if (prev.startTime) status.startTime = prev.startTime;
+  const prevInit: any[] = prev.initContainerStatuses ?? [];
+  const now = status.containerStatuses?.[0]?.state?.running?.startedAt;
+  status.initContainerStatuses = (status.initContainerStatuses ?? []).map((cs: any) => {
+    const old = prevInit.find((x) => x.name === cs.name);
+    const startedAt = old?.state?.terminated?.startedAt ?? old?.state?.running?.startedAt;
+    if (!startedAt) return cs;
+    return { ...cs, state: { terminated: { ...cs.state.terminated, startedAt, finishedAt: old?.state?.terminated?.finishedAt ?? now } } };
+  });
+  return status;
+}
