@@ -144,6 +144,10 @@ describe('workloads: StatefulSets with kubectl', () => {
     const web1 = after.find((x: any) => x.metadata.name === 'web-1');
     assert.ok(Date.parse(web1.metadata.creationTimestamp) <= Date.parse(web0.metadata.creationTimestamp), 'web-1 was replaced before web-0');
 
+    const evs = (await dp.kubectlJson(['get', 'events', '--field-selector', 'involvedObject.name=web,involvedObject.kind=StatefulSet'])).items.map((e: any) => e.message);
+    assert.ok(evs.includes('create Pod web-0 in StatefulSet web successful'), evs.join('\n'));
+    assert.ok(evs.includes('create Claim data-web-0 Pod web-0 in StatefulSet web success'), evs.join('\n'));
+    assert.ok(evs.includes('delete Pod web-2 in StatefulSet web successful'), evs.join('\n'));
     const crs = (await dp.kubectlJson(['get', 'controllerrevisions', '-l', 'app=web'])).items;
     assert.deepEqual(crs.map((c: any) => [c.metadata.name, c.revision]).sort(), [[rev1, 1], [rev2, 2]].sort());
     assert.equal(crs[0].metadata.ownerReferences[0].kind, 'StatefulSet');
@@ -151,6 +155,17 @@ describe('workloads: StatefulSets with kubectl', () => {
     assert.equal(h.code, 0, h.stderr);
     assert.match(h.stdout, /^1\s/m);
     assert.match(h.stdout, /^2\s/m);
+
+    // kubectl rollout undo brings revision 1's template back as revision 3.
+    const u = await dp.kubectl(['rollout', 'undo', 'sts/web']);
+    assert.equal(u.code, 0, u.stderr);
+    await waitFor(async () => {
+      const o = await dp.kubectlJson(['get', 'sts', 'web']);
+      return o.status.updateRevision === rev1 && o.status.currentRevision === rev1 && o.status.updatedReplicas === 3 && o.status.readyReplicas === 3;
+    }, { what: 'rolled back to the first template' });
+    const cr1 = await dp.kubectlJson(['get', 'controllerrevision', rev1]);
+    assert.equal(cr1.revision, 3);
+    assert.ok((await podsOf('web')).every((x: any) => x.spec.containers[0].image === 'nginx:1.27'));
   });
 
   it('scaling down removes the highest ordinals and, with whenScaled: Delete, their PVCs', async () => {

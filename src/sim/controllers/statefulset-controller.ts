@@ -27,13 +27,16 @@
  *   availableReplicas (minReadySeconds), currentRevision, updateRevision,
  *   observedGeneration, collisionCount, as `kubectl rollout status sts` reads.
  *
+ * - events SuccessfulCreate / SuccessfulDelete for pods and claims.
+ *
  * Not done: rollingUpdate.maxUnavailable (MaxUnavailableStatefulSet alpha),
- * adoption/release of pods by selector, PVC resize, events.
+ * adoption/release of pods by selector, PVC resize.
  */
 import type { KObject } from '../../kube/api/types.ts';
 import type { Resource } from '../../kube/api/scheme.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { canonicalJson, fnv32a, isPodAvailable, isPodReady, safeEncodeString } from '../../kube/controllers/deployment/rollout.ts';
+import { recordEvent } from './object-events.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -200,7 +203,12 @@ async function syncSet(ctx: ControllerContext, setRes: Resource, set: KObject, p
   condemned.sort((a, b) => ordinalOf(m.name!, b.metadata!.name!)! - ordinalOf(m.name!, a.metadata!.name!)!);
 
   const revisionFor = (ordinal: number) => (rolling && ordinal < start + partition ? current : update!);
-  const del = (p: KObject) => reg.delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } }).catch(() => {});
+  const ev = (reason: string, message: string) => recordEvent(reg, ctx.nowMs, { apiVersion: 'apps/v1', kind: 'StatefulSet', ...set }, 'Normal', reason, message, 'statefulset-controller');
+  const del = (p: KObject) =>
+    reg
+      .delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } })
+      .then(() => ev('SuccessfulDelete', `delete Pod ${p.metadata!.name} in StatefulSet ${m.name} successful`))
+      .catch(() => {});
 
   await (async () => {
     // Failed pods are replaced.
@@ -217,7 +225,10 @@ async function syncSet(ctx: ControllerContext, setRes: Resource, set: KObject, p
       if (!p) {
         const rev = revisionFor(o);
         await ensureClaims(ctx, set, o);
-        await reg.create(podsRes, ns, newPod(set, templateOf(rev), o, rev.metadata!.name!), MANAGER).catch((err) => ctx.log.warn({ err, statefulset: m.name }, 'statefulset: pod create failed'));
+        await reg
+          .create(podsRes, ns, newPod(set, templateOf(rev), o, rev.metadata!.name!), MANAGER)
+          .then(() => ev('SuccessfulCreate', `create Pod ${m.name}-${o} in StatefulSet ${m.name} successful`))
+          .catch((err) => ctx.log.warn({ err, statefulset: m.name }, 'statefulset: pod create failed'));
         if (monotonic) return;
         continue;
       }
@@ -316,7 +327,10 @@ async function ensureClaims(ctx: ControllerContext, set: KObject, ordinal: numbe
       },
       spec: structuredClone(t.spec ?? {}),
     };
-    await reg.create(pvcRes, m.namespace!, pvc, MANAGER).catch((err) => ctx.log.warn({ err, pvc: name }, 'statefulset: claim create failed'));
+    await reg
+      .create(pvcRes, m.namespace!, pvc, MANAGER)
+      .then(() => recordEvent(reg, ctx.nowMs, { apiVersion: 'apps/v1', kind: 'StatefulSet', ...set }, 'Normal', 'SuccessfulCreate', `create Claim ${name} Pod ${m.name}-${ordinal} in StatefulSet ${m.name} success`, 'statefulset-controller'))
+      .catch((err) => ctx.log.warn({ err, pvc: name }, 'statefulset: claim create failed'));
   }
 }
 
