@@ -3,10 +3,11 @@
  * `onDeprecatedApiUse` hook to EKS upgrade insights
  * (`recordDeprecatedApiUsage` in aws/eks/shared.ts, which
  * "Deprecated APIs removed in Kubernetes vX" reads). Uses are aggregated per
- * cluster, API and user agent (request count and last request time) since the
- * process started, and written at most once a second per cluster.
+ * cluster, API and user agent (request count and last request time, carrying
+ * on from the stored record after a restart), and written at most once a
+ * second per cluster.
  */
-import { recordDeprecatedApiUsage, type DeprecatedApiUsage } from '../aws/eks/shared.ts';
+import { deprecatedApiUsage, recordDeprecatedApiUsage, type DeprecatedApiUsage } from '../aws/eks/shared.ts';
 import type { AwsState } from '../aws/core/state.ts';
 import type { DeprecatedApiUse } from '../kube/apiserver/server.ts';
 import type { ClusterInfo } from '../kube/types.ts';
@@ -48,7 +49,11 @@ export function deprecatedApiUsageRecorder(state: AwsState, log: Log): Deprecate
       // Only APIs with a scheduled removal matter to upgrade insights.
       if (!u.stopServingVersion) return;
       let c = byCluster.get(cluster.uid);
-      if (!c) byCluster.set(cluster.uid, (c = { cluster, usages: new Map() }));
+      if (!c) {
+        // Counts recorded before a restart carry on.
+        const stored = deprecatedApiUsage(state, cluster).map((u) => [u.usage, { ...u, clientStats: u.clientStats.map((s) => ({ ...s })) }] as const);
+        byCluster.set(cluster.uid, (c = { cluster, usages: new Map(stored) }));
+      }
       c.cluster = cluster;
       let rec = c.usages.get(u.usage);
       if (!rec) {

@@ -125,6 +125,12 @@ export async function recordDeprecatedApiUsage(state: AwsState, cluster: Cluster
   await state.commit([{ op: 'put', key, doc: { usages, _key: key } }]);
 }
 
+/** deprecatedApiUsage returns the stored record of recordDeprecatedApiUsage (empty when none). */
+export function deprecatedApiUsage(state: AwsState, cluster: ClusterInfo): DeprecatedApiUsage[] {
+  const doc = state.get<{ usages?: DeprecatedApiUsage[] }>(childKey(scopeOfCluster(cluster), 'insights', cluster.name, 'api-usage'));
+  return doc?.usages ?? [];
+}
+
 /**
  * An in-flight transition of a stored EKS resource (`_tx` of its document):
  * what is happening (create/update/delete), until when (simulated epoch ms),
