@@ -182,6 +182,14 @@ describe('localeks kubeconfig --static-token', () => {
     assert.equal(ui.username, 'ci-user');
     assert.deepEqual(ui.extra.arn, ['arn:aws:iam::000000000000:user/ci']);
 
+    // A malformed aws-auth is accepted with a warning, as EKS accepts it; the broken section is ignored, the rest still maps.
+    assert.equal((await kubectl(admin, ['delete', 'configmap', 'aws-auth', '-n', 'kube-system'], { noAws: true })).code, 0);
+    writeFileSync(join(tmp, 'aws-auth-bad.json'), JSON.stringify({ ...awsAuth, data: { ...awsAuth.data, mapRoles: '- rolearn: arn:aws:iam::000000000000:role/admins\n  groups: system:masters\n' } }));
+    const bad = await kubectl(admin, ['create', '-f', join(tmp, 'aws-auth-bad.json')], { noAws: true });
+    assert.equal(bad.code, 0, bad.stderr);
+    assert.match(bad.stderr, /Warning: aws-auth ConfigMap: .*mapRoles/);
+    assert.equal((await kubectl(kc, ['get', 'namespaces', '-o', 'name'], { noAws: true })).code, 0, 'mapUsers still maps ci');
+
     await aws('iam', 'update-access-key', '--user-name', 'ci', '--access-key-id', key.AccessKeyId, '--status', 'Inactive');
     const off = await kubectl(kc, ['get', 'namespaces'], { noAws: true });
     assert.notEqual(off.code, 0);

@@ -23,6 +23,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Resource } from '../api/scheme.ts';
 import type { KObject } from '../api/types.ts';
 import { newForbidden, newNotFound } from '../apiserver/errors.ts';
+import { parseAwsAuth } from '../authn/aws-auth.ts';
 import { requestAuthorizer, requestUser, type RequestAuthorizer } from '../authn/request-auth.ts';
 import { rulesCover, type PolicyRule, type RoleRef, type UserInfo } from './rbac.ts';
 
@@ -125,12 +126,19 @@ export function checkEscalation(who: EscalationRequester, op: 'create' | 'update
 
 /**
  * requestEscalationCheck is the write admission for one HTTP request
- * (WriteOptions.admitRequest): undefined when the gateway recorded no
- * authorizer (authorization off), else checkEscalation for the request's user.
+ * (WriteOptions.admitRequest): checkEscalation for the request's user when
+ * the gateway recorded an authorizer (authorization on), and, for the
+ * kube-system/aws-auth ConfigMap, a Warning for every section EKS would
+ * ignore (the write itself is accepted, as on EKS, where a malformed
+ * aws-auth silently locks identities out).
  */
-export function requestEscalationCheck(req: IncomingMessage): ((op: 'create' | 'update', res: Resource, obj: KObject, old?: KObject) => void) | undefined {
+export function requestEscalationCheck(req: IncomingMessage): (op: 'create' | 'update', res: Resource, obj: KObject, old: KObject | undefined, warnings: string[] | undefined) => void {
   const user = requestUser(req);
   const authz = requestAuthorizer(req);
-  if (!user || !authz) return undefined;
-  return (op, res, obj, old) => checkEscalation({ user, authz }, op, res, obj, old);
+  return (op, res, obj, old, warnings) => {
+    if (user && authz) checkEscalation({ user, authz }, op, res, obj, old);
+    if (warnings && res.group === '' && res.resource === 'configmaps' && obj.metadata?.namespace === 'kube-system' && obj.metadata?.name === 'aws-auth') {
+      for (const e of parseAwsAuth(((obj as { data?: Record<string, string> }).data ?? {}) as Record<string, string>).errors) warnings.push(`aws-auth ConfigMap: ${e}`);
+    }
+  };
 }

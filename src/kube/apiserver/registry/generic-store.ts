@@ -55,8 +55,8 @@ export interface WriteOptions {
   subresource?: string;
   /** Admission warnings for the response's Warning header are appended here. */
   warnings?: string[];
-  /** (auth) Admission that depends on the requesting user (RBAC escalation prevention, kube/authz/escalation.ts); throws a StatusError to reject. */
-  admitRequest?(op: 'create' | 'update', res: Resource, obj: KObject, old?: KObject): void;
+  /** (auth) Admission that depends on the requesting user (RBAC escalation prevention, kube/authz/escalation.ts; aws-auth warnings); throws a StatusError to reject, appends to `warnings`. */
+  admitRequest?(op: 'create' | 'update', res: Resource, obj: KObject, old: KObject | undefined, warnings: string[] | undefined): void;
 }
 
 export interface ListOptions {
@@ -470,7 +470,7 @@ export class ClusterRegistry {
       if (res.namespaced) admitQuota(this, res, obj);
       await runWebhooks(this, 'validating', 'CREATE', res, '', obj, undefined, !!opts.dryRun);
       await this.hooks.admit?.('create', res, obj);
-      opts.admitRequest?.('create', res, obj);
+      opts.admitRequest?.('create', res, obj, undefined, opts.warnings);
       recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
       if (opts.dryRun) {
         return this.forVersion(res, obj);
@@ -609,7 +609,7 @@ export class ClusterRegistry {
       if (res.namespaced && (sub === '' || sub === 'resize')) admitQuota(this, res, next, cur);
       await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
       await this.hooks.admit?.('update', res, next, cur);
-      opts.admitRequest?.('update', res, next, cur);
+      opts.admitRequest?.('update', res, next, cur, opts.warnings);
       const stripTime = (o: KObject) => (o.metadata?.managedFields ?? []).map((e: Record<string, any>) => ({ ...e, time: undefined }));
       if (!jsonEqual(withoutVolatile(next), withoutVolatile(cur))) {
         recordManagedFields(next, cur, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()), sub);
