@@ -19,7 +19,8 @@
  *          excludeResources?, includeClusterResources?} (see src/fixtures/backup.ts)
  *   GET    /_localeks/backups/NAME[?details=true] describe (with ?details the items)
  *   POST   /_localeks/backups/NAME/restore       JSON body {cluster, region?, accountId?,
- *          namespaceMappings? ("a:b,c:d" or {"a":"b"}), restoreName?}; answers the restore result
+ *          namespaceMappings? ("a:b,c:d" or {"a":"b"}), restoreName?, and the filters of a
+ *          backup to restore part of it}; answers the restore result
  *   DELETE /_localeks/backups/NAME               delete
  *   GET    /_localeks/clock                      simulated now
  *   POST   /_localeks/clock/advance?seconds=N    jump simulated time forward
@@ -308,10 +309,7 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       const started = performance.now();
       if (action === undefined) {
         if (await loadBackup(backend, name)) throw new FixtureError(409, 'BackupAlreadyExists', `a backup named "${name}" already exists`);
-        const spec: BackupSpec = {};
-        for (const k of ['includeNamespaces', 'excludeNamespaces', 'includeResources', 'excludeResources'] as const) if (body[k] !== undefined) spec[k] = stringList(body[k], k);
-        if (body.selector !== undefined) spec.selector = String(body.selector);
-        if (body.includeClusterResources !== undefined) spec.includeClusterResources = body.includeClusterResources === true || body.includeClusterResources === 'true';
+        const spec = specOf(body);
         const reg = await registryOf(info);
         const b = await createBackup(reg, name, spec, { name: info.name, uid: info.uid, region: info.region, accountId: info.accountId }, clock.now());
         const summary = await saveBackup(backend, b);
@@ -327,8 +325,9 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
           ? parseNamespaceMappings(Object.entries(body.namespaceMappings as Record<string, unknown>).map(([a, v]) => `${a}:${String(v)}`).join(','))
           : parseNamespaceMappings(body.namespaceMappings === undefined ? undefined : String(body.namespaceMappings));
       const restoreName = body.restoreName === undefined ? `${name}-${clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}` : String(body.restoreName);
+      const filter = specOf(body);
       const reg = await registryOf(info);
-      const result = await restoreBackup(reg, b, { restoreName, namespaceMappings });
+      const result = await restoreBackup(reg, b, { restoreName, namespaceMappings, ...(Object.keys(filter).length > 0 ? { filter } : {}) });
       log.info({ name, cluster: info.name, created: result.created, skipped: result.skipped, failed: result.failed }, 'restored backup');
       sendJson(res, 200, { ...result, cluster: info.name, durationMs: ms(started) });
     }),
@@ -403,6 +402,15 @@ function stringList(v: unknown, field: string): string[] {
   if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean);
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
   throw new FixtureError(400, 'InvalidParameter', `"${field}" must be a list of strings or a comma-separated string`);
+}
+
+/** specOf reads the filter fields of a backup or restore body. */
+function specOf(body: Record<string, any>): BackupSpec {
+  const spec: BackupSpec = {};
+  for (const k of ['includeNamespaces', 'excludeNamespaces', 'includeResources', 'excludeResources'] as const) if (body[k] !== undefined) spec[k] = stringList(body[k], k);
+  if (body.selector !== undefined) spec.selector = String(body.selector);
+  if (body.includeClusterResources !== undefined) spec.includeClusterResources = body.includeClusterResources === true || body.includeClusterResources === 'true';
+  return spec;
 }
 
 /** The URL with region/accountId from a JSON body when the query has none (findCluster reads them from the URL). */

@@ -23,42 +23,48 @@ function clusterOptions(cmd: Command): Command {
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 
+/** The filter flags of create and restore (velero's). */
+function filterOptions(cmd: Command, verb: string): Command {
+  return cmd
+    .option('--include-namespaces <a,b>', `namespaces to ${verb} (default: all)`, list)
+    .option('--exclude-namespaces <a,b>', `namespaces not to ${verb}`, list)
+    .option('--selector <k=v>', 'only objects matching this label selector')
+    .option('--include-resources <r,s>', `resources to ${verb} (plural, plural.group, kind or short name; default: all)`, list)
+    .option('--exclude-resources <r,s>', `resources not to ${verb}`, list)
+    .option('--include-cluster-resources <bool>', 'cluster-scoped resources too (default: for create, only when every namespace is included; for restore, yes)');
+}
+
+function filterBody(o: Record<string, any>): Record<string, unknown> {
+  return {
+    includeNamespaces: o.includeNamespaces,
+    excludeNamespaces: o.excludeNamespaces,
+    selector: o.selector,
+    includeResources: o.includeResources,
+    excludeResources: o.excludeResources,
+    includeClusterResources: o.includeClusterResources === undefined ? undefined : o.includeClusterResources === 'true',
+  };
+}
+
 export function backupCommand(): Command {
   const cmd = new Command('backup').description("back up one cluster's Kubernetes objects and restore them into a cluster (as velero does)");
   withEndpoint(cmd).exitOverride(usageExit);
 
-  clusterOptions(cmd.command('create <name>').description('back up the objects of a cluster under NAME, read at one store revision'))
-    .option('--include-namespaces <a,b>', 'namespaces to include (default: all)', list)
-    .option('--exclude-namespaces <a,b>', 'namespaces to exclude', list)
-    .option('--selector <k=v>', 'only objects matching this label selector')
-    .option('--include-resources <r,s>', 'resources to include (plural, plural.group, kind or short name; default: all)', list)
-    .option('--exclude-resources <r,s>', 'resources to exclude', list)
-    .option('--include-cluster-resources <bool>', 'include cluster-scoped resources (default: only when every namespace is included)')
+  filterOptions(clusterOptions(cmd.command('create <name>').description('back up the objects of a cluster under NAME, read at one store revision')), 'back up')
     .action(
       run(async (name: string, o: ClusterOpts & Record<string, any>, self: Command) => {
-        const body = {
-          cluster: o.cluster,
-          region: o.region,
-          accountId: o.accountId,
-          includeNamespaces: o.includeNamespaces,
-          excludeNamespaces: o.excludeNamespaces,
-          selector: o.selector,
-          includeResources: o.includeResources,
-          excludeResources: o.excludeResources,
-          includeClusterResources: o.includeClusterResources === undefined ? undefined : o.includeClusterResources === 'true',
-        };
+        const body = { ...filterBody(o), cluster: o.cluster, region: o.region, accountId: o.accountId };
         const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/backups/${enc(name)}`, Buffer.from(JSON.stringify(body)));
         process.stdout.write(`backup ${r.json.name} completed: ${r.json.itemCount} items from cluster ${r.json.cluster.name} (revision ${r.json.revision})\n`);
         for (const w of r.json.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
       }),
     );
 
-  clusterOptions(cmd.command('restore <name>').description('create the objects of backup NAME in a cluster (existing objects are left alone)'))
+  filterOptions(clusterOptions(cmd.command('restore <name>').description('create the objects of backup NAME in a cluster (existing objects are left alone)')), 'restore')
     .option('--namespace-mappings <a:b,c:d>', 'restore namespace a into b')
     .option('--restore-name <name>', 'the restore\'s name, labelled on created objects (default: NAME-<timestamp>)')
     .action(
-      run(async (name: string, o: ClusterOpts & { namespaceMappings?: string; restoreName?: string }, self: Command) => {
-        const body = { cluster: o.cluster, region: o.region, accountId: o.accountId, namespaceMappings: o.namespaceMappings, restoreName: o.restoreName };
+      run(async (name: string, o: ClusterOpts & Record<string, any>, self: Command) => {
+        const body = { ...filterBody(o), cluster: o.cluster, region: o.region, accountId: o.accountId, namespaceMappings: o.namespaceMappings, restoreName: o.restoreName };
         const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/backups/${enc(name)}/restore`, Buffer.from(JSON.stringify(body)));
         const j = r.json;
         process.stdout.write(`restore ${j.restore} of backup ${name} into cluster ${j.cluster}: ${j.phase} (${j.created} created, ${j.skipped} skipped, ${j.existing} already present, ${j.failed} failed)\n`);
