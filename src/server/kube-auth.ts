@@ -9,6 +9,7 @@
  * A request that fails authentication gets 401 Unauthorized (metav1.Status)
  * and never reaches the API server; the reason is logged at debug level only.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { AwsDeps } from '../aws/core/deps.ts';
@@ -24,7 +25,7 @@ import { BindingIndex } from '../kube/authz/rbac-index.ts';
 import { grantsFor } from '../kube/authz/access-policies.ts';
 import { authorize, forbiddenMessage, rulesFor, type Attributes, type BindingLike, type RbacSource, type RoleLike } from '../kube/authz/rbac.ts';
 import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
-import { jwks, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
+import { jwks, type LegacyTokenClaims, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
 import { ensureSigningKey } from '../kube/authn/signing-keys.ts';
 import { isStatusError } from '../kube/apiserver/errors.ts';
 import type { ClusterRegistry } from '../kube/apiserver/registry/generic-store.ts';
@@ -244,6 +245,18 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
           keySets.set(c.uid, keys);
         }
         return { issuer, keys: await keys };
+      },
+      async legacySecretValid(c: LegacyTokenClaims, token: string) {
+        const reg = opts.registry(h.cluster);
+        const secret = await readObject(reg, 'secrets', c.namespace, c.secretName);
+        if (!secret || secret.type !== 'kubernetes.io/service-account-token') return false;
+        const annotations = secret.metadata?.annotations ?? {};
+        if (annotations['kubernetes.io/service-account.name'] !== c.serviceAccountName) return false;
+        const stored = Buffer.from(String(secret.data?.token ?? ''), 'base64');
+        const given = Buffer.from(token);
+        if (stored.length !== given.length || !timingSafeEqual(stored, given)) return false;
+        const sa = await readObject(reg, 'serviceaccounts', c.namespace, c.serviceAccountName);
+        return !!sa && (!c.serviceAccountUid || sa.metadata?.uid === c.serviceAccountUid);
       },
       async serviceAccountValid(t: VerifiedServiceAccountToken) {
         const k = t.kubernetes;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsJson, awsCliEnv } from '../helpers/aws-cli.ts';
 import { runProcess } from '../helpers/exec.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 import { writeClusterKubeconfig } from '../../src/cli/kubeconfig.ts';
 
 let srv: TestServer;
@@ -158,5 +158,41 @@ describe('kubectl auth and create token (protobuf requests)', () => {
     assert.equal(tok.code, 0, tok.stderr);
     const r = await tokenReview(tok.stdout.trim(), ['vault']);
     assert.equal(r.json.status.user.username, 'system:serviceaccount:default:tokened');
+  });
+});
+
+describe('legacy service account token Secrets (only when requested)', () => {
+  it('the tokens controller fills a requested Secret; its token authenticates while the Secret holds it', async () => {
+    assert.equal((await kubectl(['create', 'serviceaccount', 'legacy'])).code, 0);
+    const secret = { apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'legacy-token', annotations: { 'kubernetes.io/service-account.name': 'legacy' } } };
+    const c = await kubectl(['apply', '--validate=false', '-f', '-'], JSON.stringify(secret));
+    assert.equal(c.code, 0, c.stderr);
+    const filled = await waitFor(
+      async () => {
+        const g = await kubectl(['get', 'secret', 'legacy-token', '-o', 'json']);
+        const o = g.code === 0 ? JSON.parse(g.stdout) : undefined;
+        return o?.data?.token ? o : undefined;
+      },
+      { what: 'the legacy token Secret to be filled' },
+    );
+    const sa = JSON.parse((await kubectl(['get', 'serviceaccount', 'legacy', '-o', 'json'])).stdout);
+    assert.equal(filled.metadata.annotations['kubernetes.io/service-account.uid'], sa.metadata.uid);
+    assert.equal(Buffer.from(filled.data.namespace, 'base64').toString(), 'default');
+    assert.match(Buffer.from(filled.data['ca.crt'], 'base64').toString(), /BEGIN CERTIFICATE/);
+    const token = Buffer.from(filled.data.token, 'base64').toString();
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    assert.equal(claims.iss, 'kubernetes/serviceaccount');
+    assert.equal(claims.exp, undefined, 'legacy tokens do not expire');
+    const r = await tokenReview(token);
+    assert.equal(r.json.status.authenticated, true, JSON.stringify(r.json.status));
+    assert.equal(r.json.status.user.username, 'system:serviceaccount:default:legacy');
+    assert.equal((await tokenReview(token, ['vault'])).json.status.authenticated, false, 'good for the API server audience only');
+    // Deleting the Secret revokes the token.
+    assert.equal((await kubectl(['delete', 'secret', 'legacy-token'])).code, 0);
+    assert.equal((await tokenReview(token)).json.status.authenticated, false);
+    // A Secret naming a service account that does not exist is deleted by the controller.
+    const orphan = { ...secret, metadata: { name: 'orphan-token', annotations: { 'kubernetes.io/service-account.name': 'nobody' } } };
+    assert.equal((await kubectl(['apply', '--validate=false', '-f', '-'], JSON.stringify(orphan))).code, 0);
+    await waitFor(async () => (await kubectl(['get', 'secret', 'orphan-token'])).code !== 0, { what: 'the orphan token Secret to be deleted' });
   });
 });

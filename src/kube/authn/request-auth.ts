@@ -6,7 +6,9 @@
  *  - `localeks-v1.…` is a localeks static token (static-token.ts), verified
  *    and mapped like an EKS token;
  *  - any other bearer token is a service account token (a JWT signed by the
- *    cluster's key, audience the API server's, service account still there);
+ *    cluster's key, audience the API server's, service account still there),
+ *    or the token of a legacy service account token Secret (issuer
+ *    kubernetes/serviceaccount, valid while the Secret holds it);
  *  - no credentials: the request is anonymous (system:anonymous in
  *    system:unauthenticated), which upstream's default policy lets read only
  *    /healthz, /livez, /readyz and /version (system:public-info-viewer); every
@@ -20,7 +22,7 @@ import type { Status } from '../api/types.ts';
 import { isStaticToken } from './static-token.ts';
 import type { TokenCache } from './token-cache.ts';
 import { authenticateEksToken, authenticateStaticToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
-import { verifyServiceAccountToken, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
+import { isLegacyToken, verifyLegacyServiceAccountToken, verifyServiceAccountToken, type LegacyTokenClaims, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
 import type { JWK } from 'jose';
 import type { Attributes, Decision, PolicyRule, RoleRef } from '../authz/rbac.ts';
 
@@ -51,6 +53,8 @@ export interface RequestAuthSources {
   now(): Date;
   /** Verified service account tokens (signature, issuer, expiry), keyed by issuer and token. */
   serviceAccountTokenCache?: TokenCache<VerifiedServiceAccountToken>;
+  /** Whether a legacy token's Secret still holds it and its service account still exists with the uid in the token. */
+  legacySecretValid?(c: LegacyTokenClaims, token: string): Promise<boolean>;
 }
 
 export type RequestAuthResult = { ok: true; user: RequestUser; warnings: string[] } | { ok: false; reason: string };
@@ -80,7 +84,37 @@ export async function authenticateRequest(req: Pick<IncomingMessage, 'headers'>,
     const r: AuthnResult = authenticateStaticToken(token, src, deps);
     return r.ok ? { ok: true, user: r.user, warnings: r.warnings } : r;
   }
+  if (isLegacyToken(token)) return authenticateLegacyToken(token, sources);
   return authenticateServiceAccountToken(token, sources);
+}
+
+/**
+ * authenticateLegacyToken accepts the token of a `kubernetes.io/service-account-token`
+ * Secret (kube-apiserver's legacy validator): signed by the cluster's key,
+ * the Secret still holding exactly this token, its service account still
+ * there with the same uid.
+ */
+async function authenticateLegacyToken(token: string, sources: RequestAuthSources): Promise<RequestAuthResult> {
+  const { keys } = await sources.serviceAccountKeys();
+  let c: LegacyTokenClaims;
+  try {
+    c = await verifyLegacyServiceAccountToken(token, keys);
+  } catch (e) {
+    return { ok: false, reason: `service account token: ${(e as Error).message}` };
+  }
+  if (!sources.legacySecretValid || !(await sources.legacySecretValid(c, token))) return { ok: false, reason: 'service account token: the Secret or its service account no longer exists' };
+  return {
+    ok: true,
+    warnings: [],
+    user: {
+      name: `system:serviceaccount:${c.namespace}:${c.serviceAccountName}`,
+      ...(c.serviceAccountUid ? { uid: c.serviceAccountUid } : {}),
+      groups: ['system:serviceaccounts', `system:serviceaccounts:${c.namespace}`, 'system:authenticated'],
+      extra: {},
+      policies: [],
+      via: 'service-account',
+    },
+  };
 }
 
 /** What a token authenticates as, for TokenReview: the user and the audiences it is good for. */
@@ -98,9 +132,13 @@ export async function authenticateToken(token: string, audiences: string[], sour
   const { issuer } = await sources.serviceAccountKeys();
   const apiAudiences = [API_AUDIENCE, issuer];
   const want = audiences.length > 0 ? audiences : apiAudiences;
-  if (isEksToken(token) || isStaticToken(token)) {
+  if (isEksToken(token) || isStaticToken(token) || isLegacyToken(token)) {
     const implicit = audiences.length > 0 ? audiences.filter((a) => apiAudiences.includes(a)) : [API_AUDIENCE];
     if (implicit.length === 0) return { ok: false, reason: `token audiences ${goQuote(apiAudiences)} is invalid for the target audiences ${goQuote(want)}` };
+    if (isLegacyToken(token)) {
+      const r = await authenticateLegacyToken(token, sources);
+      return r.ok ? { ok: true, user: r.user, audiences: implicit } : r;
+    }
     const { src, deps } = await sources.eks();
     const r = isEksToken(token) ? authenticateEksToken(token, src, deps) : authenticateStaticToken(token, src, deps);
     return r.ok ? { ok: true, user: r.user, audiences: implicit } : r;

@@ -159,3 +159,56 @@ function decodeHeader(token: string): { kid?: string; alg?: string } {
     throw new Error('token header is not valid JSON');
   }
 }
+
+/** The issuer of legacy service account token Secrets (kube-apiserver's LegacyIssuer). */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+
+/** The claims of a legacy (Secret-based, non-expiring) service account token. */
+export interface LegacyTokenClaims {
+  namespace: string;
+  secretName: string;
+  serviceAccountName: string;
+  serviceAccountUid: string;
+}
+
+/**
+ * issueLegacyServiceAccountToken signs the token the tokens controller puts
+ * in a `kubernetes.io/service-account-token` Secret: issuer
+ * kubernetes/serviceaccount, the kubernetes.io/serviceaccount/* claims, no
+ * audience and no expiry (it lives as long as the Secret).
+ */
+export async function issueLegacyServiceAccountToken(key: SigningKeyPem, c: LegacyTokenClaims): Promise<string> {
+  return new SignJWT({
+    'kubernetes.io/serviceaccount/namespace': c.namespace,
+    'kubernetes.io/serviceaccount/secret.name': c.secretName,
+    'kubernetes.io/serviceaccount/service-account.name': c.serviceAccountName,
+    'kubernetes.io/serviceaccount/service-account.uid': c.serviceAccountUid,
+  })
+    .setProtectedHeader({ alg: 'RS256', kid: keyId(key.publicKeyPem) })
+    .setIssuer(LEGACY_ISSUER)
+    .setSubject(`system:serviceaccount:${c.namespace}:${c.serviceAccountName}`)
+    .sign(await importPrivate(key.privateKeyPem));
+}
+
+/** isLegacyToken tells (without verifying) whether a JWT names the legacy issuer. */
+export function isLegacyToken(token: string): boolean {
+  const parts = token.split('.');
+  if (parts.length !== 3) return false;
+  try {
+    return JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8'))?.iss === LEGACY_ISSUER;
+  } catch {
+    return false;
+  }
+}
+
+/** verifyLegacyServiceAccountToken checks a legacy token's signature against the cluster's keys and returns its claims; throws otherwise. */
+export async function verifyLegacyServiceAccountToken(token: string, keySet: { keys: JWK[] }): Promise<LegacyTokenClaims> {
+  const header = decodeHeader(token);
+  const jwk = keySet.keys.find((k) => k.kid === header.kid) ?? (keySet.keys.length === 1 ? keySet.keys[0] : undefined);
+  if (!jwk) throw new Error('token signed by an unknown key');
+  const { payload } = await jwtVerify(token, await importJWK(jwk, 'RS256'), { issuer: LEGACY_ISSUER, algorithms: ['RS256'] });
+  const s = (k: string) => (typeof payload[`kubernetes.io/serviceaccount/${k}`] === 'string' ? (payload[`kubernetes.io/serviceaccount/${k}`] as string) : '');
+  const c = { namespace: s('namespace'), secretName: s('secret.name'), serviceAccountName: s('service-account.name'), serviceAccountUid: s('service-account.uid') };
+  if (!c.namespace || !c.secretName || !c.serviceAccountName) throw new Error('missing kubernetes.io/serviceaccount claims');
+  return c;
+}

@@ -12,5 +12,6 @@ import { rootCaController } from './root-ca-controller.ts';
 import { serviceAccountController } from './serviceaccount-controller.ts';
 import { disruptionController } from './disruption-controller.ts';
 import { addonController } from '../addons/addon-controller.ts';
+import { legacyTokenController } from '../../kube/authn/legacy-token-controller.ts';
 
-export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, serviceAccountController, disruptionController, addonController];
+export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, serviceAccountController, legacyTokenController, disruptionController, addonController];
