@@ -36,6 +36,8 @@ export const MAX_ENDPOINTS_ADDRESSES = 1000;
 const TRIGGER_TIME_ANNOTATION = 'endpoints.kubernetes.io/last-change-trigger-time';
 const OVER_CAPACITY_ANNOTATION = 'endpoints.kubernetes.io/over-capacity';
 
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 interface SlicePort {
   name: string;
   port: number;
@@ -53,6 +55,13 @@ export function resolvePort(pod: KObject, sp: Record<string, any>): number | und
     for (const p of c.ports ?? []) if (p.name === tp && (p.protocol ?? 'TCP') === proto) return p.containerPort;
   }
   return undefined;
+}
+
+/** The ports of a Service whose target ports are all numbers: the same for every pod. */
+function fixedPorts(svc: KObject): SlicePort[] | undefined {
+  const ports: any[] = svc.spec?.ports ?? [];
+  if (ports.some((sp) => typeof (sp.targetPort ?? sp.port) === 'string' && !/^\d+$/.test(sp.targetPort))) return undefined;
+  return ports.map((sp) => ({ name: sp.name ?? '', port: Number(sp.targetPort ?? sp.port), protocol: sp.protocol ?? 'TCP', ...(sp.appProtocol ? { appProtocol: sp.appProtocol } : {}) }));
 }
 
 function podPorts(svc: KObject, pod: KObject): SlicePort[] {
@@ -80,11 +89,13 @@ export function servicePods(svc: KObject, pods: KObject[]): KObject[] {
 export function desiredSlices(svc: KObject, pods: KObject[], nodeZone: (node: string) => string | undefined): Array<{ ports: SlicePort[]; endpoints: Record<string, any>[] }> {
   const publish = !!svc.spec?.publishNotReadyAddresses;
   const groups = new Map<string, { ports: SlicePort[]; endpoints: Record<string, any>[] }>();
-  const sorted = servicePods(svc, pods).sort((a, b) => String(a.metadata!.name).localeCompare(String(b.metadata!.name)));
+  const sorted = servicePods(svc, pods).sort((a, b) => cmp(a.metadata!.name!, b.metadata!.name!));
+  const fixed = fixedPorts(svc);
+  const fixedKey = fixed && JSON.stringify(fixed);
   for (const pod of sorted) {
-    if (pod.status?.podIPs?.[0]?.ip?.includes(':') || String(pod.status.podIP).includes(':')) continue; // IPv4 slices only
-    const ports = podPorts(svc, pod);
-    const key = JSON.stringify(ports);
+    if (String(pod.status.podIP).includes(':')) continue; // IPv4 slices only
+    const ports = fixed ?? podPorts(svc, pod);
+    const key = fixedKey ?? JSON.stringify(ports);
     let g = groups.get(key);
     if (!g) groups.set(key, (g = { ports, endpoints: [] }));
     const terminating = !!pod.metadata?.deletionTimestamp;
@@ -116,7 +127,8 @@ export function desiredSubsets(svc: KObject, pods: KObject[]): { subsets: Record
   let total = 0;
   let overCapacity = false;
   const headless = svc.spec?.clusterIP === 'None';
-  const sorted = servicePods(svc, pods).sort((a, b) => String(a.status.podIP).localeCompare(String(b.status.podIP), 'en', { numeric: true }));
+  // Upstream's RepackSubsets order: by IP (as a string), then pod uid.
+  const sorted = servicePods(svc, pods).sort((a, b) => cmp(a.status.podIP, b.status.podIP) || cmp(a.metadata!.uid!, b.metadata!.uid!));
   for (const pod of sorted) {
     if (pod.metadata?.deletionTimestamp && !publish) continue;
     const ports = (svc.spec?.ports ?? []).length === 0 ? (headless ? [] : undefined) : podPorts(svc, pod);
@@ -156,6 +168,9 @@ function serviceLabels(svc: KObject): Record<string, string> {
   return l;
 }
 
+/** Per cluster registry: service key -> signature of the inputs last reconciled (skip unchanged services). */
+const lastSeen = new WeakMap<object, Map<string, string>>();
+
 /** syncEndpoints runs one reconcile of the EndpointSlices and Endpoints of every Service of the cluster. */
 export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs' | 'log'>): Promise<void> {
   const { reg } = ctx;
@@ -163,14 +178,21 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
   const epRes = reg.scheme.get('', 'v1', 'endpoints');
   const sliceRes = reg.scheme.get('discovery.k8s.io', 'v1', 'endpointslices');
   if (!svcRes || !epRes || !sliceRes) return;
-  const services = reg.cache.list('services', '').map((e) => e.obj);
+  const serviceEntries = reg.cache.list('services', '');
+  const services = serviceEntries.map((e) => e.obj);
+  const svcRev = new Map(serviceEntries.map((e) => [`${e.obj.metadata!.namespace}/${e.obj.metadata!.name}`, e.rev]));
   const podsByNs = new Map<string, KObject[]>();
+  const nsRev = new Map<string, number>();
   for (const e of reg.cache.list('pods', '')) {
     const ns = e.obj.metadata!.namespace!;
     const l = podsByNs.get(ns) ?? [];
     l.push(e.obj);
     podsByNs.set(ns, l);
+    if (e.rev > (nsRev.get(ns) ?? 0)) nsRev.set(ns, e.rev);
   }
+  let seen = lastSeen.get(reg);
+  if (!seen) lastSeen.set(reg, (seen = new Map()));
+  const nodesRev = reg.cache.list('nodes', '').reduce((m, e) => Math.max(m, e.rev), 0);
   const zones = new Map<string, string | undefined>();
   for (const e of reg.cache.list('nodes', '')) zones.set(e.obj.metadata!.name!, e.obj.metadata?.labels?.['topology.kubernetes.io/zone']);
   const slicesBySvc = new Map<string, KObject[]>();
@@ -189,8 +211,15 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
     const m = svc.metadata!;
     const ns = m.namespace!;
     if (!svc.spec?.selector || Object.keys(svc.spec.selector).length === 0 || svc.spec?.type === 'ExternalName' || m.deletionTimestamp) continue;
-    wanted.add(`${ns}/${m.name}`);
+    const skey = `${ns}/${m.name}`;
+    wanted.add(skey);
     const pods = podsByNs.get(ns) ?? [];
+    // Nothing this Service's endpoints depend on changed since the last pass: skip it.
+    const have0 = slicesBySvc.get(skey) ?? [];
+    const epEntry = reg.cache.get(reg.keyFor(epRes, ns, m.name!));
+    const inputs = `${svcRev.get(skey)}|${pods.length}|${nsRev.get(ns) ?? 0}|${nodesRev}|${have0.map((x) => x.metadata!.resourceVersion).join(',')}|${epEntry?.rev ?? 0}`;
+    if (seen.get(skey) === inputs) continue;
+    seen.set(skey, inputs);
     // EndpointSlices.
     const want = desiredSlices(svc, pods, (n) => zones.get(n));
     const have = [...(slicesBySvc.get(`${ns}/${m.name}`) ?? [])].sort((a, b) => String(a.metadata!.name).localeCompare(String(b.metadata!.name)));
@@ -216,7 +245,10 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
               next.ports = w.ports;
               return next;
             }, { fieldManager: SLICE_CONTROLLER })
-            .catch((err) => ctx.log.warn({ err, service: m.name }, 'endpointslice update failed')),
+            .catch((err) => {
+              seen!.delete(skey);
+              ctx.log.warn({ err, service: m.name }, 'endpointslice update failed');
+            }),
         );
       } else if (w) {
         jobs.push(
@@ -229,7 +261,10 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
               endpoints: w.endpoints,
               ports: w.ports,
             }, { fieldManager: SLICE_CONTROLLER })
-            .catch((err) => ctx.log.warn({ err, service: m.name }, 'endpointslice create failed')),
+            .catch((err) => {
+              seen!.delete(skey);
+              ctx.log.warn({ err, service: m.name }, 'endpointslice create failed');
+            }),
         );
       } else if (s) {
         jobs.push(reg.delete(sliceRes, ns, s.metadata!.name!, { preconditions: { uid: s.metadata!.uid } }).catch(() => {}));
@@ -256,7 +291,10 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
           else delete next.subsets;
           return next;
         }, { fieldManager: 'endpoint-controller', createIfMissing: true })
-        .catch((err) => ctx.log.warn({ err, service: m.name }, 'endpoints update failed')),
+        .catch((err) => {
+          seen!.delete(skey);
+          ctx.log.warn({ err, service: m.name }, 'endpoints update failed');
+        }),
     );
   }
   // Endpoints this controller wrote whose Service is gone.
