@@ -8,7 +8,10 @@
  *  - restoring the snapshot of the settled group (desired 0) again scales
  *    the group back in, terminating what it launched;
  *  - after a reset of the autoscaling service, a group created anew is
- *    reconciled as usual (nothing stale is left due).
+ *    reconciled as usual (nothing stale is left due);
+ *  - EC2 instance states follow restored state with no reconciler: an
+ *    instance terminated after the snapshot is back after the restore and
+ *    its state is computed from the restored record as of simulated now.
  */
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -104,5 +107,21 @@ describe('reconcilers after snapshot restore and reset', () => {
     assert.deepEqual(names, []);
     await createGroup('after-reset', 1);
     await waitFor(async () => (await group('after-reset')).Instances.some((i: any) => i.LifecycleState === 'InService'), { what: 'the new group to launch its instance' });
+  });
+
+  it('EC2 instances come back with the state their restored records give as of simulated now', async () => {
+    const ami = (await aws('ec2', 'describe-images', '--owners', 'amazon')).Images[0].ImageId;
+    const id = (await aws('ec2', 'run-instances', '--image-id', ami, '--instance-type', 't3.micro', '--subnet-id', subnet, '--count', '1')).Instances[0].InstanceId;
+    const state = async () => (await aws('ec2', 'describe-instances', '--instance-ids', id)).Reservations[0].Instances[0].State.Name;
+    await waitFor(async () => (await state()) === 'running', { what: 'the instance to run' });
+    assert.equal((await admin('POST', '/_localeks/snapshots/one-instance')).status, 201);
+    await aws('ec2', 'terminate-instances', '--instance-ids', id);
+    await waitFor(async () => (await state()) === 'terminated', { what: 'the instance to terminate' });
+    assert.equal((await admin('POST', '/_localeks/snapshots/one-instance/restore')).status, 200);
+    assert.equal(await state(), 'running');
+    // And the restored instance is an ordinary one: it can be stopped, on simulated time.
+    await aws('ec2', 'stop-instances', '--instance-ids', id);
+    assert.equal((await admin('POST', '/_localeks/clock/advance?seconds=600')).status, 200);
+    assert.equal(await state(), 'stopped');
   });
 });
