@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { grantsFor } from './access-policies.ts';
+import { BindingIndex } from './rbac-index.ts';
 import { aggregateRules, authorize, forbiddenMessage, rulesCover, type Attributes, type BindingLike, type RbacSource, type RoleLike, type UserInfo } from './rbac.ts';
 
 function source(roles: RoleLike[], clusterRoles: RoleLike[], bindings: BindingLike[], clusterBindings: BindingLike[]): RbacSource {
@@ -58,8 +59,29 @@ test('RBAC decisions (table)', () => {
     [jane, { verb: 'get', resourceRequest: false, path: '/livez/etcd' }, true, 'URL prefix wildcard'],
     [jane, { verb: 'get', resourceRequest: false, path: '/metrics' }, false, 'URL not granted'],
     [jane, { verb: 'post', resourceRequest: false, path: '/healthz' }, false, 'URL verb'],
+    [jane, res('list', 'pods', { namespace: 'dev', apiGroup: 'apps' }), false, 'apiGroup must match: pods in apps is another resource'],
+    [jane, res('get', 'configmaps', { namespace: 'dev', name: 'app-config' }), false, 'a dangling roleRef grants nothing'],
+    [{ name: 'jane', groups: [] }, { verb: 'get', resourceRequest: false, path: '/healthz' }, false, 'groups are not implied: no system:authenticated, no binding'],
+    [{ name: 'system:serviceaccount:dev:ci', groups: [] }, res('update', 'statefulsets', { apiGroup: 'apps', namespace: 'dev', subresource: 'scale', name: 's' }), true, '*/scale matches every resource\'s scale'],
+    [{ name: 'system:serviceaccount:dev:ci', groups: [] }, res('update', 'deployments', { apiGroup: 'apps', namespace: 'prod', subresource: 'scale', name: 'd' }), false, 'RoleBinding to a ClusterRole grants in its namespace only'],
+    [{ name: 'root', groups: ['system:masters'] }, res('escalate', 'clusterroles', { apiGroup: 'rbac.authorization.k8s.io', name: 'x' }), true, '* verbs include escalate/bind/impersonate'],
+    [{ name: 'Jane', groups: ['system:authenticated'] }, res('list', 'pods', { namespace: 'dev' }), false, 'user names are case-sensitive'],
+    [{ name: 'bob', groups: ['CM-EDITORS'] }, res('get', 'configmaps', { namespace: 'dev', name: 'app-config' }), false, 'group names are case-sensitive'],
   ];
   for (const [user, attrs, want, why] of cases) assert.equal(authorize(src, user, attrs).allowed, want, why);
+  // The same decisions through the by-subject binding index the server uses.
+  const cluster = src.listClusterRoleBindings();
+  const byNs = new Map<string, BindingLike[]>();
+  const ix = new BindingIndex<BindingLike>(
+    (ns) => {
+      if (ns === '') return cluster;
+      if (!byNs.has(ns)) byNs.set(ns, src.listRoleBindings(ns));
+      return byNs.get(ns)!;
+    },
+    (b) => b,
+  );
+  const indexed: RbacSource = { ...src, clusterRoleBindingsFor: (u) => ix.clusterRoleBindingsFor(u), roleBindingsFor: (u, ns) => ix.roleBindingsFor(u, ns) };
+  for (const [user, attrs, want, why] of cases) assert.equal(authorize(indexed, user, attrs).allowed, want, `indexed: ${why}`);
 });
 
 test('forbidden messages match upstream', () => {
