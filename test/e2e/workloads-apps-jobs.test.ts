@@ -107,6 +107,20 @@ describe('workloads: Jobs with kubectl', () => {
     }
   });
 
+  it('an Indexed Job with a successPolicy completes once the rule matches', async () => {
+    await create(job('lead', { completions: 5, parallelism: 2, completionMode: 'Indexed', successPolicy: { rules: [{ succeededCount: 2 }] } }));
+    const j = await waitFor(async () => {
+      const o = await dp.kubectlJson(['get', 'job', 'lead']);
+      return cond(o, 'Complete') ? o : undefined;
+    }, { what: 'lead Complete' });
+    assert.equal(cond(j, 'Complete').reason, 'SuccessPolicy');
+    assert.equal(cond(j, 'Complete').message, 'Matched rules at index 0');
+    assert.equal(cond(j, 'SuccessCriteriaMet').reason, 'SuccessPolicy');
+    assert.ok(j.status.succeeded >= 2 && j.status.succeeded < 5, `succeeded ${j.status.succeeded}`);
+    const evs = (await dp.kubectlJson(['get', 'events', '--field-selector', 'involvedObject.name=lead'])).items.map((e: any) => e.reason);
+    assert.ok(evs.includes('SuccessfulCreate') && evs.includes('Completed'), evs.join(','));
+  });
+
   it('failing pods are retried until backoffLimit, then the Job fails with BackoffLimitExceeded', async () => {
     await create(job('boom', { backoffLimit: 1 }, { 'sim.localeks.io/duration': '1s', 'sim.localeks.io/exit-code': '1' }));
     await waitFor(async () => (await dp.kubectlJson(['get', 'job', 'boom'])).status?.failed === 1, { what: 'first failure' });
@@ -124,6 +138,23 @@ describe('workloads: Jobs with kubectl', () => {
     assert.equal((await jobPods('boom')).length, 2);
     const w = await dp.kubectl(['wait', '--for=condition=failed', 'job/boom', '--timeout=10s']);
     assert.equal(w.code, 0, w.stderr);
+  });
+
+  it('backoffLimitPerIndex retries each index on its own and fails the Job with its failed indexes', async () => {
+    await create(job('per-index', { completions: 3, parallelism: 3, completionMode: 'Indexed', backoffLimitPerIndex: 1 }, { 'sim.localeks.io/duration': '1s', 'sim.localeks.io/exit-code': '3' }));
+    const j = await waitFor(async () => {
+      await dp.advance(10);
+      const o = await dp.kubectlJson(['get', 'job', 'per-index']);
+      return cond(o, 'Failed') ? o : undefined;
+    }, { what: 'per-index Failed', intervalMs: 500 });
+    assert.equal(cond(j, 'Failed').reason, 'FailedIndexes');
+    assert.equal(cond(j, 'Failed').message, 'Job has failed indexes');
+    assert.equal(j.status.failedIndexes, '0-2');
+    assert.equal(j.status.failed, 6);
+    const pods = await jobPods('per-index');
+    assert.equal(pods.length, 6);
+    const counts = pods.map((p: any) => `${p.metadata.labels['batch.kubernetes.io/job-completion-index']}:${p.metadata.annotations['batch.kubernetes.io/job-index-failure-count']}`).sort();
+    assert.deepEqual(counts, ['0:0', '0:1', '1:0', '1:1', '2:0', '2:1']);
   });
 
   it('a podFailurePolicy FailJob rule fails the Job on the first matching exit code', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelayMs, completionIndex, delaysTerminalCondition, formatIndexes, jobFinished, matchPodFailurePolicy, parseIndexes, ttlExpiry } from './job-controller.ts';
+import { backoffDelayMs, matchSuccessPolicy, completionIndex, delaysTerminalCondition, formatIndexes, jobFinished, matchPodFailurePolicy, parseIndexes, ttlExpiry } from './job-controller.ts';
 
 describe('job controller accounting', () => {
   it('formats and parses completed indexes as upstream', () => {
@@ -52,5 +52,14 @@ describe('job controller accounting', () => {
     assert.equal(delaysTerminalCondition('1.30'), false);
     assert.equal(delaysTerminalCondition('1.31'), true);
     assert.equal(delaysTerminalCondition('1.32'), true);
+  });
+
+  it('matches successPolicy rules by indexes and counts', () => {
+    const done = new Set([0, 1, 3]);
+    assert.equal(matchSuccessPolicy({ rules: [{ succeededIndexes: '0-1' }] }, done), 0);
+    assert.equal(matchSuccessPolicy({ rules: [{ succeededIndexes: '0-2' }, { succeededCount: 3 }] }, done), 1);
+    assert.equal(matchSuccessPolicy({ rules: [{ succeededIndexes: '2-4', succeededCount: 1 }] }, done), 0);
+    assert.equal(matchSuccessPolicy({ rules: [{ succeededIndexes: '2,4', succeededCount: 1 }] }, done), undefined);
+    assert.equal(matchSuccessPolicy(undefined, done), undefined);
   });
 });

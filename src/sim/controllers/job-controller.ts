@@ -29,10 +29,23 @@
  * - TTL-after-finished: a finished Job with ttlSecondsAfterFinished is
  *   deleted (propagationPolicy Background) that long after it finished.
  *
- * Not done: backoffLimitPerIndex/maxFailedIndexes, successPolicy,
- * podReplacementPolicy Failed (replacements never wait for terminating
- * pods), container restarts of restartPolicy OnFailure (a failing pod is
- * simply Failed), managedBy, Job events.
+ * - successPolicy (Indexed): the first matching rule ends the Job
+ *   (SuccessCriteriaMet/Complete reason SuccessPolicy, "Matched rules at
+ *   index N"), lingering pods are removed;
+ * - events: SuccessfulCreate, SuccessfulDelete, Completed, the failure
+ *   reason, Suspended, Resumed.
+ *
+ * - backoffLimitPerIndex (Indexed): an index whose pods failed more than
+ *   that many times (or a FailIndex podFailurePolicy rule) goes into
+ *   status.failedIndexes and is not retried; pods carry
+ *   `batch.kubernetes.io/job-index-failure-count`; more failed indexes than
+ *   maxFailedIndexes fails the Job (MaxFailedIndexesExceeded), otherwise it
+ *   fails with FailedIndexes once every index succeeded or failed.
+ *
+ * - podReplacementPolicy Failed: no replacement while a pod is terminating.
+ *
+ * Not done: container restarts of restartPolicy OnFailure (a failing pod is
+ * simply Failed), managedBy.
  */
 import type { KObject } from '../../kube/api/types.ts';
 import type { Resource } from '../../kube/api/scheme.ts';
@@ -40,10 +53,12 @@ import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { timestamp } from '../../kube/apiserver/registry/generic-store.ts';
 import { isPodReady, podsToDelete } from '../../kube/controllers/deployment/rollout.ts';
 import { ANNOTATION_DURATION } from '../kubelet/pod-status.ts';
+import { recordEvent } from './object-events.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
 export const COMPLETION_INDEX_KEY = 'batch.kubernetes.io/job-completion-index';
+export const INDEX_FAILURE_COUNT_KEY = 'batch.kubernetes.io/job-index-failure-count';
 const MANAGER = { fieldManager: 'kube-controller-manager' };
 /** Pod failure back-off: 10 s doubling, at most 6 minutes (DefaultJobPodFailureBackOff / MaxJobPodFailureBackOff). */
 export const BACKOFF_BASE_MS = 10_000;
@@ -133,6 +148,23 @@ export function matchPodFailurePolicy(policy: any, pod: KObject): PolicyMatch | 
   return undefined;
 }
 
+/**
+ * matchSuccessPolicy: the index of the first successPolicy rule the
+ * completed indexes satisfy (succeededIndexes and/or succeededCount), as
+ * upstream's matchSuccessPolicy; undefined when none (or no policy).
+ */
+export function matchSuccessPolicy(policy: any, completed: Set<number>): number | undefined {
+  for (const [i, rule] of ((policy?.rules ?? []) as any[]).entries()) {
+    if (rule.succeededIndexes !== undefined) {
+      const want = parseIndexes(rule.succeededIndexes);
+      let n = 0;
+      for (const x of want) if (completed.has(x)) n++;
+      if (rule.succeededCount !== undefined ? n >= rule.succeededCount : n === want.size && want.size > 0) return i;
+    } else if (rule.succeededCount !== undefined && completed.size >= rule.succeededCount) return i;
+  }
+  return undefined;
+}
+
 /** True when the version (e.g. "1.31") delays Complete/Failed behind SuccessCriteriaMet/FailureTarget. */
 export function delaysTerminalCondition(kubernetesVersion: string): boolean {
   const minor = Number(kubernetesVersion.split('.')[1] ?? 0);
@@ -174,7 +206,7 @@ function finishedAtMs(p: KObject): number {
 /** How long a Job's pod runs when its template has no sim.localeks.io/duration annotation, per timing profile. */
 export const DEFAULT_JOB_POD_DURATION: Record<string, string> = { instant: '0s', fast: '1s', realistic: '10s' };
 
-function podFor(job: KObject, index: number | undefined, profile: string): KObject {
+function podFor(job: KObject, index: number | undefined, profile: string, failures?: number): KObject {
   const m = job.metadata!;
   const t = structuredClone(job.spec?.template ?? {});
   const labels: Record<string, string> = { ...(t.metadata?.labels ?? {}) };
@@ -183,6 +215,7 @@ function podFor(job: KObject, index: number | undefined, profile: string): KObje
   const spec = t.spec ?? {};
   if (index !== undefined) {
     labels[COMPLETION_INDEX_KEY] = String(index);
+    if (failures !== undefined) annotations[INDEX_FAILURE_COUNT_KEY] = String(failures);
     annotations[COMPLETION_INDEX_KEY] = String(index);
     spec.hostname ??= `${m.name}-${index}`;
     for (const c of [...(spec.initContainers ?? []), ...(spec.containers ?? [])]) {
@@ -273,6 +306,14 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
   let newFailures = 0;
   let lastFailureMs = 0;
   const completed = parseIndexes(st0.completedIndexes);
+  // backoffLimitPerIndex: failures counted per index (failed pods of the index), failed indexes kept in status.
+  const perIndex: number | undefined = indexed && spec.backoffLimitPerIndex !== undefined && spec.backoffLimitPerIndex !== null ? spec.backoffLimitPerIndex : undefined;
+  const failedIdx = parseIndexes(st0.failedIndexes);
+  const indexFailures = new Map<number, number>();
+  for (const p of pods) {
+    const i = completionIndex(p);
+    if (i !== undefined && p.status?.phase === 'Failed') indexFailures.set(i, (indexFailures.get(i) ?? 0) + 1);
+  }
   for (const p of pods) {
     const uid = p.metadata!.uid!;
     if (!hasFinalizer(p) || uncounted.succeeded.has(uid) || uncounted.failed.has(uid)) continue;
@@ -286,6 +327,10 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
         continue;
       }
       if (match?.action === 'FailJob') policyFail ??= match.message;
+      if (perIndex !== undefined) {
+        const i = completionIndex(p);
+        if (i !== undefined && (match?.action === 'FailIndex' || (indexFailures.get(i) ?? 1) > perIndex)) failedIdx.add(i);
+      }
       uncounted.failed.add(uid);
       newFailures++;
       lastFailureMs = Math.max(lastFailureMs, finishedAtMs(p));
@@ -346,14 +391,26 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
     if (target) failure = { reason: target.reason!, message: target.message! };
     else if (policyFail) failure = { reason: 'PodFailurePolicy', message: policyFail };
     else if (failed > (spec.backoffLimit ?? 6)) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    else if (perIndex !== undefined && spec.maxFailedIndexes !== undefined && spec.maxFailedIndexes !== null && failedIdx.size > spec.maxFailedIndexes) {
+      failure = { reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' };
+    } else if (perIndex !== undefined && failedIdx.size > 0 && completed.size + failedIdx.size >= (completions ?? 0) && active.length === 0) {
+      failure = { reason: 'FailedIndexes', message: 'Job has failed indexes' };
+    }
     else if (spec.activeDeadlineSeconds !== undefined && startTime && !suspended) {
       const due = Date.parse(startTime) + spec.activeDeadlineSeconds * 1000;
       if (due <= nowMs) failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
       else ctx.wake(due);
     }
+    const met = conds.find((c) => c.type === 'SuccessCriteriaMet' && c.status === 'True');
+    const policy = !failure && !met && indexed ? matchSuccessPolicy(spec.successPolicy, completed) : undefined;
+    const success = met
+      ? { reason: met.reason!, message: met.message! }
+      : policy !== undefined
+        ? { reason: 'SuccessPolicy', message: `Matched rules at index ${policy}` }
+        : { reason: 'CompletionsReached', message: 'Reached expected number of succeeded pods' };
     const complete =
       !failure &&
-      (conds.some((c) => c.type === 'SuccessCriteriaMet' && c.status === 'True') ||
+      (!!met || policy !== undefined ||
         (completions === undefined ? succeeded > 0 && active.length === 0 : succeeded >= completions));
     if (failure) {
       deletes.push(...active);
@@ -361,9 +418,9 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
       if (!delay || active.length === 0) conds = setCond(conds, 'Failed', 'True', failure.reason, failure.message, now);
     } else if (complete) {
       deletes.push(...active);
-      if (delay) conds = setCond(conds, 'SuccessCriteriaMet', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
+      if (delay || success.reason === 'SuccessPolicy') conds = setCond(conds, 'SuccessCriteriaMet', 'True', success.reason, success.message, now);
       if (!delay || active.length === 0) {
-        conds = setCond(conds, 'Complete', 'True', 'CompletionsReached', 'Reached expected number of succeeded pods', now);
+        conds = setCond(conds, 'Complete', 'True', success.reason, success.message, now);
         completionTime = now;
       }
     } else if (suspended) {
@@ -371,15 +428,17 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
     } else {
       // Pods to run: at most parallelism, never more than the completions still missing.
       let want = parallelism;
-      if (completions !== undefined) want = Math.min(parallelism, Math.max(0, completions - succeeded));
+      if (completions !== undefined) want = Math.min(parallelism, Math.max(0, completions - succeeded - (perIndex !== undefined ? failedIdx.size : 0)));
       else if (succeeded > 0) want = Math.min(want, active.length);
       if (active.length > want) deletes.push(...podsToDelete(active, active.length - want));
-      else if (active.length < want) {
+      else if (active.length < want && spec.podReplacementPolicy === 'Failed' && pods.some((p) => p.metadata?.deletionTimestamp && !isTerminalPod(p))) {
+        // podReplacementPolicy Failed: replacements wait until terminating pods are gone.
+      } else if (active.length < want) {
         const readyAt = lastFailureMs > 0 && newFailures > 0 ? lastFailureMs + backoffDelayMs(failed) : lastFailurePending(st0, pods, failed);
         if (readyAt > nowMs) ctx.wake(readyAt);
         else if (indexed) {
           const busy = new Set(active.map(completionIndex));
-          for (let i = 0; i < (completions ?? 0) && creates.length < want - active.length; i++) if (!completed.has(i) && !busy.has(i)) creates.push(i);
+          for (let i = 0; i < (completions ?? 0) && creates.length < want - active.length; i++) if (!completed.has(i) && !busy.has(i) && !failedIdx.has(i)) creates.push(i);
         } else for (let k = active.length; k < want; k++) creates.push(undefined);
       }
     }
@@ -387,10 +446,29 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
     deletes.push(...active);
   }
 
+  const ev = (type: 'Normal' | 'Warning', reason: string, message: string) => recordEvent(reg, nowMs, { apiVersion: 'batch/v1', kind: 'Job', ...job }, type, reason, message, 'job-controller');
   for (const p of deletes) {
-    await reg.delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } }).catch(() => {});
+    await reg
+      .delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } })
+      .then(() => ev('Normal', 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`))
+      .catch(() => {});
   }
-  await Promise.all(creates.map((idx) => reg.create(podsRes, ns, podFor(job, idx, ctx.deps.config.timingProfile), MANAGER).catch((err) => ctx.log.warn({ err, job: m.name }, 'job: pod create failed'))));
+  await Promise.all(
+    creates.map((idx) =>
+      reg
+        .create(podsRes, ns, podFor(job, idx, ctx.deps.config.timingProfile, perIndex !== undefined && idx !== undefined ? indexFailures.get(idx) ?? 0 : undefined), MANAGER)
+        .then((p) => ev('Normal', 'SuccessfulCreate', `Created pod: ${p.metadata!.name}`))
+        .catch((err) => ctx.log.warn({ err, job: m.name }, 'job: pod create failed')),
+    ),
+  );
+  // Events for condition changes (as upstream records them).
+  const was = (t: string) => (st0.conditions ?? []).some((c: any) => c.type === t && c.status === 'True');
+  const is = (t: string) => conds.find((c) => c.type === t && c.status === 'True');
+  if (is('Complete') && !was('Complete')) await ev('Normal', 'Completed', 'Job completed');
+  const f = is('Failed');
+  if (f && !was('Failed')) await ev('Warning', f.reason!, f.message!);
+  if (is('Suspended') && !was('Suspended')) await ev('Normal', 'Suspended', 'Job suspended');
+  if (!is('Suspended') && was('Suspended')) await ev('Normal', 'Resumed', 'Job resumed');
 
   // 3. Status.
   const stillActive = active.filter((p) => !deletes.includes(p));
@@ -402,7 +480,7 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
     ...(succeeded > 0 ? { succeeded } : {}),
     ...(failed > 0 ? { failed } : {}),
     ...(indexed && completed.size ? { completedIndexes: formatIndexes(completed) } : {}),
-    ...(st0.failedIndexes !== undefined ? { failedIndexes: st0.failedIndexes } : {}),
+    ...(perIndex !== undefined ? { failedIndexes: formatIndexes(failedIdx) } : {}),
     terminating: pods.filter((p) => p.metadata?.deletionTimestamp && !isTerminalPod(p)).length + deletes.length,
     uncountedTerminatedPods: { ...(uncounted.succeeded.size ? { succeeded: [...uncounted.succeeded] } : {}), ...(uncounted.failed.size ? { failed: [...uncounted.failed] } : {}) },
     ready: stillActive.filter(isPodReady).length,
