@@ -18,6 +18,8 @@
  *          includeNamespaces?, excludeNamespaces?, selector?, includeResources?,
  *          excludeResources?, includeClusterResources?} (see src/fixtures/backup.ts)
  *   GET    /_localeks/backups/NAME[?details=true] describe (with ?details the items)
+ *   GET    /_localeks/backups/NAME/export        the backup file (gzipped JSON, format localeks-backup)
+ *   POST   /_localeks/backups/import[?name=N]    body = a backup file; stores it (409 if the name is taken)
  *   POST   /_localeks/backups/NAME/restore       JSON body {cluster, region?, accountId?,
  *          namespaceMappings? ("a:b,c:d" or {"a":"b"}), restoreName?, and the filters of a
  *          backup to restore part of it}; answers the restore result
@@ -39,6 +41,8 @@ import { createClusterDirectory } from '../aws/eks/cluster-directory.ts';
 import {
   createBackup,
   deleteBackup,
+  exportBackup,
+  importBackup,
   listBackups,
   loadBackup,
   parseNamespaceMappings,
@@ -295,15 +299,38 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
 
     'GET /_localeks/backups/*': guard(async (_req, res, url) => {
       const { name, action } = backupPath(url);
-      if (action !== undefined) throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
+      if (action !== undefined && action !== 'export') throw new FixtureError(404, 'NotFound', `no such localeks endpoint: ${url.pathname}`);
       const b = await loadBackup(backend, name);
       if (!b) throw new FixtureError(404, 'BackupNotFound', `no backup named "${name}"`);
+      if (action === 'export') {
+        const file = exportBackup(b);
+        res.writeHead(200, { 'Content-Type': 'application/gzip', 'Content-Length': file.length, 'Content-Disposition': `attachment; filename="${name}.localeks-backup.json.gz"`, 'Cache-Control': 'no-store' });
+        res.end(file);
+        return;
+      }
       const details = url.searchParams.get('details') === 'true';
       sendJson(res, 200, { ...summarizeBackup(b), ...(details ? { items: b.items.map((i) => ({ resource: i.resource, namespace: i.namespace, name: i.name })) } : {}) });
     }),
 
     'POST /_localeks/backups/*': guard(async (req, res, url) => {
       const { name, action } = backupPath(url);
+      if (name === 'import' && action === undefined) {
+        const data = await readBody(req);
+        if (data.length === 0) throw new FixtureError(400, 'InvalidBackupFile', 'the request body must be a backup file (as written by GET /_localeks/backups/NAME/export); "import" cannot name a backup');
+        let b;
+        try {
+          b = importBackup(data);
+        } catch (e) {
+          throw new FixtureError(400, 'InvalidBackupFile', (e as Error).message);
+        }
+        const asName = url.searchParams.get('name') ?? b.name;
+        validateBackupName(asName);
+        if (await loadBackup(backend, asName)) throw new FixtureError(409, 'BackupAlreadyExists', `a backup named "${asName}" already exists`);
+        const summary = await saveBackup(backend, { ...b, name: asName });
+        log.info({ name: asName, items: summary.itemCount }, 'imported backup');
+        sendJson(res, 201, summary);
+        return;
+      }
       const body = await readJsonBody(req);
       const info = findCluster(urlWith(url, body), typeof body.cluster === 'string' ? body.cluster : missing('cluster'));
       const started = performance.now();

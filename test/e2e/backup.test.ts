@@ -9,11 +9,12 @@
  *    restored objects carry the backup and restore labels;
  *  - restoring again leaves existing objects alone (counted, no failure);
  *  - --namespace-mappings restores into another namespace of cluster A;
- *  - list, describe, delete and the errors (unknown cluster or backup, bad
- *    selector, a name taken) with the CLI's exit codes.
+ *  - list, describe, export to a file and import, delete, and the errors
+ *    (unknown cluster or backup, bad selector, a name taken, a file that is
+ *    not a backup) with the CLI's exit codes.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -193,6 +194,21 @@ describe('localeks backup: one cluster\'s Kubernetes objects into another', () =
     const noBackup = await localeks(['backup', 'restore', 'nope', '--cluster', 'b']);
     assert.equal(noBackup.code, 1);
     assert.match(noBackup.stderr, /no backup named "nope"/);
+    // Export to a file and import under another name (as on another machine).
+    const file = join(tmp, 'shop.localeks-backup.json.gz');
+    const exported = await localeks(['backup', 'export', 'shop-bk', file]);
+    assert.equal(exported.code, 0, exported.stderr);
+    const imported = await localeks(['backup', 'import', file, '--name', 'shop-moved']);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.match(imported.stdout, /imported backup shop-moved \(\d+ items from cluster a\)/);
+    assert.equal((await localeks(['backup', 'import', file, '--name', 'shop-moved'])).code, 1, 'the name is taken');
+    writeFileSync(join(tmp, 'junk'), 'not a backup');
+    const junk = await localeks(['backup', 'import', join(tmp, 'junk')]);
+    assert.equal(junk.code, 2);
+    assert.match(junk.stderr, /not a localeks backup file/);
+    const moved = await localeks(['backup', 'describe', 'shop-moved']);
+    assert.match(moved.stdout, /Cluster:\s+a /);
+
     const del = await localeks(['backup', 'delete', 'shop-bk']);
     assert.equal(del.code, 0, del.stderr);
     const gone = await localeks(['backup', 'describe', 'shop-bk']);

@@ -3,8 +3,9 @@
  * of one cluster's Kubernetes objects on a running server, through
  * /_localeks/backups (semantics in src/fixtures/backup.ts).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { adminRequest, endpointOf, run, table, usageExit, withEndpoint } from './admin-client.ts';
+import { adminRequest, CliError, endpointOf, run, table, usageExit, withEndpoint } from './admin-client.ts';
 
 const enc = encodeURIComponent;
 
@@ -110,6 +111,42 @@ export function backupCommand(): Command {
         for (const w of b.warnings ?? []) out.push(`Warning:      ${w}`);
         if (o.details) for (const i of b.items as Array<{ resource: string; namespace?: string; name: string }>) out.push(`  - ${i.resource} ${i.namespace ? `${i.namespace}/` : ''}${i.name}`);
         process.stdout.write(out.join('\n') + '\n');
+      }),
+    );
+
+  cmd
+    .command('export <name> <file>')
+    .description('write backup NAME to FILE (gzipped JSON, format localeks-backup; "-" for stdout)')
+    .action(
+      run(async (name: string, file: string, _o: unknown, self: Command) => {
+        const r = await adminRequest(endpointOf(self), 'GET', `/_localeks/backups/${enc(name)}/export`);
+        if (file === '-') {
+          process.stdout.write(r.raw);
+          return;
+        }
+        try {
+          await writeFile(file, r.raw);
+        } catch (e) {
+          throw new CliError(`cannot write ${file}: ${(e as Error).message}`, 1);
+        }
+        process.stdout.write(`exported backup ${name} to ${file} (${r.raw.length} bytes)\n`);
+      }),
+    );
+
+  cmd
+    .command('import <file>')
+    .description('store the backup in FILE (written by `backup export`, maybe on another machine); restore it with `backup restore`')
+    .option('--name <name>', 'store it under this name (default: the name in the file)')
+    .action(
+      run(async (file: string, o: { name?: string }, self: Command) => {
+        let data: Buffer;
+        try {
+          data = await readFile(file);
+        } catch (e) {
+          throw new CliError(`cannot read ${file}: ${(e as Error).message}`, 2);
+        }
+        const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/backups/import${o.name ? `?name=${enc(o.name)}` : ''}`, data);
+        process.stdout.write(`imported backup ${r.json.name} (${r.json.itemCount} items from cluster ${r.json.cluster.name})\n`);
       }),
     );
 
