@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsCliEnv, awsJson, runAws } from '../helpers/aws-cli.ts';
+import { withStaticToken } from './kube-harness.ts';
 import { runProcess } from '../helpers/exec.ts';
 import { startTestServer, type TestServer, waitFor } from '../helpers/server.ts';
 
@@ -24,6 +25,7 @@ async function clusterWithKubeconfig(name: string, version: string): Promise<str
   const kc = join(tmp, `${name}.kubeconfig`);
   const u = await runAws(ep, ['eks', 'update-kubeconfig', '--name', name, '--kubeconfig', kc]);
   assert.equal(u.code, 0, u.stderr);
+  await withStaticToken(ep, kc, name);
   return kc;
 }
 

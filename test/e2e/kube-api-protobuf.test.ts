@@ -2,7 +2,7 @@
  * Protobuf request bodies end to end: kubectl 1.32's typed-client commands
  * send `application/vnd.kubernetes.protobuf` (create deployment,
  * serviceaccount, token, priorityclass, secret, quota, cronjob, job --from,
- * auth can-i, auth whoami). One localeks (instant profile), one EKS cluster
+ * auth can-i, auth whoami, drain's Eviction). One localeks (instant profile), one EKS cluster
  * made with the aws CLI, kubectl through `aws eks update-kubeconfig`, so the
  * requests pass authentication and RBAC as a user's would.
  */
@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { awsCliEnv, awsJson, runAws } from '../helpers/aws-cli.ts';
+import { withStaticToken } from './kube-harness.ts';
 import { runProcess } from '../helpers/exec.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -40,6 +41,7 @@ before(async () => {
   kc = join(tmp, 'pb.kubeconfig');
   const u = await runAws(ep, ['eks', 'update-kubeconfig', '--name', 'pb', '--kubeconfig', kc]);
   assert.equal(u.code, 0, u.stderr);
+  await withStaticToken(ep, kc, 'pb');
 });
 after(async () => {
   await srv?.stop();
@@ -95,6 +97,17 @@ describe('protobuf request bodies from kubectl', () => {
     assert.equal(no.stdout.trim(), 'no');
     const sa = await kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'default', '--as=system:serviceaccount:default:builder']);
     assert.equal(sa.stdout.trim(), 'no');
+  });
+
+  it('kubectl drain: cordon, then policy/v1 Eviction in protobuf with DeleteOptions', async () => {
+    const node = await kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Node\nmetadata: {name: drain-me}\n');
+    assert.equal(node.code, 0, node.stderr);
+    await ok(['run', 'victim', '--image=nginx', '--overrides={"spec":{"nodeName":"drain-me"}}']);
+    const d = await kubectl(['drain', 'drain-me', '--force', '--grace-period=0', '--timeout=30s']);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /pod\/victim evicted/);
+    assert.equal((await kubectl(['get', 'pod', 'victim'])).code, 1);
+    assert.equal(await ok(['get', 'node', 'drain-me', '-o', 'jsonpath={.spec.unschedulable}']), 'true');
   });
 
   it('well-known types: negative int32, bytes, Quantity, ownerReferences, nested templates', async () => {

@@ -10,6 +10,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { awsJson } from '../helpers/aws-cli.ts';
 import { MemoryBackend } from '../../src/store/memory/memory-backend.ts';
 import type { ClusterInfo } from '../../src/kube/types.ts';
 import { bootstrapCluster, createClusterApiServer, type ClusterApiServer } from '../../src/kube/apiserver/index.ts';
@@ -104,4 +107,17 @@ users:
       await backend.close();
     },
   };
+}
+
+/**
+ * Replaces the exec credential (`aws eks get-token`, run by kubectl on every
+ * call) of a kubeconfig written by `aws eks update-kubeconfig` with the token
+ * it returns now (valid 15 minutes): the same EKS authentication, without a
+ * Python start per kubectl call.
+ */
+export async function withStaticToken(awsEndpoint: string, kubeconfig: string, clusterName: string): Promise<void> {
+  const token: string = (await awsJson(awsEndpoint, ['eks', 'get-token', '--cluster-name', clusterName])).status.token;
+  const doc = parseYaml(readFileSync(kubeconfig, 'utf8'));
+  for (const u of doc.users ?? []) u.user = { token };
+  writeFileSync(kubeconfig, stringifyYaml(doc));
 }
