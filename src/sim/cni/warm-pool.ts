@@ -26,6 +26,8 @@ export interface CniConfig {
   minimumIpTarget?: number;
   warmPrefixTarget: number;
   prefixDelegation: boolean;
+  /** ENABLE_POD_ENI=true: security groups for pods (trunk ENI, branch ENIs; src/sim/cni/pod-eni.ts). */
+  podEni?: boolean;
 }
 
 export const DEFAULT_CNI_CONFIG: CniConfig = { warmEniTarget: 1, warmPrefixTarget: 1, prefixDelegation: false };
@@ -69,6 +71,7 @@ export function cniConfigFromEnv(env: Record<string, string | undefined>): CniCo
     minimumIpTarget: minIp && minIp > 0 ? minIp : undefined,
     warmPrefixTarget: intEnv(env, 'WARM_PREFIX_TARGET') ?? 1,
     prefixDelegation: (env.ENABLE_PREFIX_DELEGATION ?? 'false').toLowerCase() === 'true',
+    ...((env.ENABLE_POD_ENI ?? 'false').toLowerCase() === 'true' ? { podEni: true } : {}),
   };
 }
 

@@ -41,13 +41,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../../aws/core/deps.ts';
-import { allocatePrivateIps, getSubnet, instanceTypeFacts, instanceUserData, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
+import { allocatePrivateIps, createNetworkInterface, deleteNetworkInterface, getSubnet, instanceTypeFacts, instanceUserData, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
 import { getInstanceProfileByArn, getRole } from '../../aws/iam/shared.ts';
 import { parseAwsAuth } from '../../kube/authn/aws-auth.ts';
 import { type BootstrapInfo, parseBootstrap } from '../kubelet/bootstrap.ts';
 import { CAPACITY_ANNOTATION, FARGATE_SCHEDULER, fargateSize, matchProfile, unsupportedReason } from '../fargate/fargate.ts';
 import { buildFargateNode, COMPUTE_TYPE_LABEL, FARGATE_SUBNET_ANNOTATION } from '../fargate/fargate-node.ts';
 import { reconcileNodeIps } from '../cni/node-ipam.ts';
+import { POD_ENI_RESOURCE, podWantsBranchEni, policyGroups, SGP_CRD_NAME, securityGroupPolicyCrd, TRUNK_LABEL } from '../cni/pod-eni.ts';
 import { type CniConfig, cniConfigFromEnv, DEFAULT_CNI_CONFIG, ipAssignFailureMessage } from '../cni/warm-pool.ts';
 import { authenticationMode, findAccessEntry, listFargateProfiles, listNodegroups, scopeOfCluster } from '../../aws/eks/shared.ts';
 import type { KObject } from '../../kube/api/types.ts';
@@ -136,6 +137,10 @@ interface ClusterRt {
   ipFailed: Set<string>;
   /** pod uids whose Killing events were recorded. */
   killing: Set<string>;
+  /** The SecurityGroupPolicy CRD exists. */
+  sgpCrd: boolean;
+  /** Branch ENIs of pods that are gone, to delete. */
+  branchRelease: string[];
   /** instance id -> what its user data bootstraps (null: nothing). */
   bootstrapOf: Map<string, BootstrapInfo | null>;
   /** Fargate nodes: name -> address, its subnet, and whether its pod was bound. */
@@ -243,6 +248,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       maxPodsOf: new Map(),
       ipFailed: new Set(),
       killing: new Set(),
+      sgpCrd: false,
+      branchRelease: [],
       bootstrapOf: new Map(),
       fargate: new Map(),
       busy: new Set(),
@@ -273,8 +280,69 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     c.unschedulable.delete(uid);
     c.ipFailed.delete(uid);
     c.killing.delete(uid);
+    const branch = branchEniOf(pod);
+    if (branch) c.branchRelease.push(branch);
     const node = pod.spec?.nodeName;
     if (pod.status?.podIP && node && c.nodes.has(node) && !c.nodes.get(node)!.fargate && !pod.spec?.hostNetwork) c.ipamDirty.add(node);
+  }
+
+  /** The branch ENI id of a pod with security groups (its vpc.amazonaws.com/pod-eni annotation), if any. */
+  function branchEniOf(pod: KObject): string | undefined {
+    const raw = pod.metadata?.annotations?.[POD_ENI_RESOURCE];
+    if (!raw) return undefined;
+    try {
+      return JSON.parse(raw)?.[0]?.eniId;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * A pod with security groups gets its own branch ENI (the policy's groups)
+   * in its node's subnet: its address is the pod IP, recorded in the
+   * vpc.amazonaws.com/pod-eni annotation as the VPC resource controller does.
+   */
+  async function startWithBranchEni(c: ClusterRt, pod: KObject, own: OwnNode, nowTs: string): Promise<void> {
+    const m = pod.metadata!;
+    const scope = scopeOfCluster(c.info);
+    const groups = policyGroups(c.reg, pod);
+    let eni: Record<string, any>;
+    try {
+      eni = await createNetworkInterface(deps.state, scope, {
+        SubnetId: own.subnetId,
+        ...(groups.length > 0 ? { Groups: groups } : {}),
+        Description: 'aws-k8s-branch-eni',
+        InterfaceType: 'branch',
+        Tags: [
+          { Key: 'eks:eni:owner', Value: 'eks-vpc-resource-controller' },
+          { Key: 'vpcresources.k8s.aws/cluster-name', Value: c.info.name },
+          { Key: 'vpcresources.k8s.aws/trunk-eni-id', Value: own.instanceId },
+        ],
+      });
+    } catch (e) {
+      if (c.ipFailed.has(m.uid!)) return;
+      c.ipFailed.add(m.uid!);
+      await recordEvent(c, pod, 'Warning', 'FailedCreatePodSandBox', ipAssignFailureMessage(randomBytes(32).toString('hex')), 'kubelet');
+      log.warn({ err: e, pod: m.name }, 'branch ENI not created');
+      return;
+    }
+    const ip: string = eni.PrivateIpAddress;
+    const cidr = getSubnet(deps.state, scope, own.subnetId)?.CidrBlock;
+    const annotation = JSON.stringify([{ eniId: eni.NetworkInterfaceId, ifAddress: eni.MacAddress, privateIp: ip, vlanId: 1, subnetCidr: cidr }]);
+    try {
+      await c.reg.guaranteedUpdate(res(c.reg, '', 'v1', 'pods'), m.namespace!, m.name!, (cur) => {
+        if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+        const next = structuredClone(cur);
+        next.metadata!.resourceVersion = '';
+        next.metadata!.annotations = { ...(next.metadata!.annotations ?? {}), [POD_ENI_RESOURCE]: annotation };
+        return next;
+      }, { fieldManager: 'vpc-resource-controller' });
+      await startPod(c, { ...pod, metadata: { ...m, annotations: { ...(m.annotations ?? {}), [POD_ENI_RESOURCE]: annotation } } }, { hostIP: own.ip, podIP: ip }, nowTs);
+      c.ipFailed.delete(m.uid!);
+    } catch (e) {
+      await deleteNetworkInterface(deps.state, scope, eni.NetworkInterfaceId).catch(() => {});
+      throw e;
+    }
   }
 
   /** The VPC CNI settings of the cluster: the aws-node DaemonSet's container environment, or the defaults. */
@@ -310,7 +378,12 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
 
   async function pass(c: ClusterRt, withNodes: boolean): Promise<void> {
     await c.reg.fresh();
+    if (!c.sgpCrd) await installSgpCrd(c);
     if (withNodes) await syncNodes(c);
+    if (c.branchRelease.length > 0) {
+      const ids = c.branchRelease.splice(0);
+      for (const id of ids) await deleteNetworkInterface(deps.state, scopeOfCluster(c.info), id).catch((e) => log.debug?.({ err: e, eni: id }, 'branch ENI deletion failed'));
+    }
     await syncDeployments({ reg: c.reg, nowMs: clock.nowMs(), log });
     await c.reg.fresh();
     await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log });
@@ -326,6 +399,19 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await schedulePods(c);
     await c.reg.fresh();
     await runKubelets(c);
+  }
+
+  /** The SecurityGroupPolicy CRD EKS serves in every cluster (src/sim/cni/pod-eni.ts), created once if missing. */
+  async function installSgpCrd(c: ClusterRt): Promise<void> {
+    const crdRes = c.reg.scheme.get('apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
+    if (!crdRes) return;
+    try {
+      if (!c.reg.cache.get(c.reg.keyFor(crdRes, '', SGP_CRD_NAME))) await c.reg.create(crdRes, '', securityGroupPolicyCrd(), { fieldManager: 'eks' });
+      c.sgpCrd = true;
+    } catch (e) {
+      if ((e as any)?.status?.reason === 'AlreadyExists' || /already exists/.test(String((e as any)?.message))) c.sgpCrd = true;
+      else log.debug?.({ err: e }, 'SecurityGroupPolicy CRD not installed yet');
+    }
   }
 
   // ---------------------------------------------------------------- nodes
@@ -386,6 +472,12 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           now,
         });
         const name = node.metadata!.name!;
+        if (cni.podEni && (facts?.branchInterfaces ?? 0) > 0) {
+          // Security groups for pods: the trunk ENI's branch interfaces as an extended resource.
+          node.metadata!.labels![TRUNK_LABEL] = 'true';
+          node.status.capacity[POD_ENI_RESOURCE] = String(facts!.branchInterfaces);
+          node.status.allocatable[POD_ENI_RESOURCE] = String(facts!.branchInterfaces);
+        }
         const existingNode = c.reg.cache.get(c.reg.keyFor(nodesRes, '', name))?.obj;
         const up = authorized && st === 'running' && existingNode?.metadata?.annotations?.[ANNOTATION_KUBELET] !== 'stopped';
         if (up) {
@@ -890,7 +982,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         continue;
       }
       if (isTerminal(pod)) continue;
-      if (pod.status?.podIP && !sharesNodeIp) {
+      if (pod.status?.podIP && !sharesNodeIp && !m.annotations?.[POD_ENI_RESOURCE]) {
         let set = assignedOn.get(nodeName);
         if (!set) assignedOn.set(nodeName, (set = new Set()));
         set.add(pod.status.podIP);
@@ -931,6 +1023,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         }
         if (sharesNodeIp) {
           guard(pod, () => startPod(c, pod, net, nowTs));
+        } else if (podWantsBranchEni(pod)) {
+          guard(pod, () => startWithBranchEni(c, pod, own, nowTs));
         } else if (!c.busy.has(m.uid!)) {
           const l = needIp.get(nodeName) ?? [];
           l.push(pod);
