@@ -7,6 +7,7 @@
  * 1 failure (server unreachable, no such snapshot or cluster, server error),
  * 2 usage (bad arguments, or the server rejected them with 400).
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CommanderError } from 'commander';
 
@@ -122,4 +123,33 @@ export function parseDuration(text: string): number {
   }
   if (t === '' || pos !== t.length) throw new CliError(`invalid duration "${text}": use e.g. 30s, 10m, 1h30m, 2d, 250ms or a number of seconds`, 2);
   return total;
+}
+
+/**
+ * downloadTo GETs an export endpoint and writes the bytes to file ("-" =
+ * stdout); returns the number of bytes, or undefined when written to stdout.
+ */
+export async function downloadTo(endpoint: string, path: string, file: string): Promise<number | undefined> {
+  const r = await adminRequest(endpoint, 'GET', path);
+  if (file === '-') {
+    process.stdout.write(r.raw);
+    return undefined;
+  }
+  try {
+    await writeFile(file, r.raw);
+  } catch (e) {
+    throw new CliError(`cannot write ${file}: ${(e as Error).message}`, 1);
+  }
+  return r.raw.length;
+}
+
+/** uploadFrom reads file and POSTs it to an import endpoint; a file that cannot be read is a usage error (exit 2). */
+export async function uploadFrom(endpoint: string, path: string, file: string): Promise<{ status: number; raw: Buffer; json: any }> {
+  let data: Buffer;
+  try {
+    data = await readFile(file);
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as Error).message}`, 2);
+  }
+  return adminRequest(endpoint, 'POST', path, data);
 }

@@ -3,9 +3,8 @@
  * of one cluster's Kubernetes objects on a running server, through
  * /_localeks/backups (semantics in src/fixtures/backup.ts).
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { adminRequest, CliError, endpointOf, run, table, usageExit, withEndpoint } from './admin-client.ts';
+import { adminRequest, downloadTo, endpointOf, run, table, uploadFrom, usageExit, withEndpoint } from './admin-client.ts';
 
 const enc = encodeURIComponent;
 
@@ -119,17 +118,8 @@ export function backupCommand(): Command {
     .description('write backup NAME to FILE (gzipped JSON, format localeks-backup; "-" for stdout)')
     .action(
       run(async (name: string, file: string, _o: unknown, self: Command) => {
-        const r = await adminRequest(endpointOf(self), 'GET', `/_localeks/backups/${enc(name)}/export`);
-        if (file === '-') {
-          process.stdout.write(r.raw);
-          return;
-        }
-        try {
-          await writeFile(file, r.raw);
-        } catch (e) {
-          throw new CliError(`cannot write ${file}: ${(e as Error).message}`, 1);
-        }
-        process.stdout.write(`exported backup ${name} to ${file} (${r.raw.length} bytes)\n`);
+        const bytes = await downloadTo(endpointOf(self), `/_localeks/backups/${enc(name)}/export`, file);
+        if (bytes !== undefined) process.stdout.write(`exported backup ${name} to ${file} (${bytes} bytes)\n`);
       }),
     );
 
@@ -139,13 +129,7 @@ export function backupCommand(): Command {
     .option('--name <name>', 'store it under this name (default: the name in the file)')
     .action(
       run(async (file: string, o: { name?: string }, self: Command) => {
-        let data: Buffer;
-        try {
-          data = await readFile(file);
-        } catch (e) {
-          throw new CliError(`cannot read ${file}: ${(e as Error).message}`, 2);
-        }
-        const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/backups/import${o.name ? `?name=${enc(o.name)}` : ''}`, data);
+        const r = await uploadFrom(endpointOf(self), `/_localeks/backups/import${o.name ? `?name=${enc(o.name)}` : ''}`, file);
         process.stdout.write(`imported backup ${r.json.name} (${r.json.itemCount} items from cluster ${r.json.cluster.name})\n`);
       }),
     );

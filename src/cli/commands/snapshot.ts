@@ -2,9 +2,8 @@
  * `localeks snapshot save|restore|list|delete|export|import`: the snapshots
  * of a running server, through /_localeks/snapshots.
  */
-import { readFile, writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { adminRequest, CliError, endpointOf, run, table, usageExit, withEndpoint } from './admin-client.ts';
+import { adminRequest, downloadTo, endpointOf, run, table, uploadFrom, usageExit, withEndpoint } from './admin-client.ts';
 
 const enc = encodeURIComponent;
 
@@ -56,17 +55,8 @@ export function snapshotCommand(): Command {
     .description('write snapshot NAME to FILE (gzipped JSON, format localeks-snapshot; "-" for stdout)')
     .action(
       run(async (name: string, file: string, _o: unknown, self: Command) => {
-        const r = await adminRequest(endpointOf(self), 'GET', `/_localeks/snapshots/${enc(name)}/export`);
-        if (file === '-') {
-          process.stdout.write(r.raw);
-          return;
-        }
-        try {
-          await writeFile(file, r.raw);
-        } catch (e) {
-          throw new CliError(`cannot write ${file}: ${(e as Error).message}`, 1);
-        }
-        process.stdout.write(`exported snapshot ${name} to ${file} (${r.raw.length} bytes)\n`);
+        const bytes = await downloadTo(endpointOf(self), `/_localeks/snapshots/${enc(name)}/export`, file);
+        if (bytes !== undefined) process.stdout.write(`exported snapshot ${name} to ${file} (${bytes} bytes)\n`);
       }),
     );
   cmd
@@ -75,14 +65,7 @@ export function snapshotCommand(): Command {
     .option('--name <name>', 'store it under this name (default: the name in the file)')
     .action(
       run(async (file: string, opts: { name?: string }, self: Command) => {
-        let data: Buffer;
-        try {
-          data = await readFile(file);
-        } catch (e) {
-          throw new CliError(`cannot read ${file}: ${(e as Error).message}`, 2);
-        }
-        const q = opts.name ? `?name=${enc(opts.name)}` : '';
-        const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/snapshots/import${q}`, data);
+        const r = await uploadFrom(endpointOf(self), `/_localeks/snapshots/import${opts.name ? `?name=${enc(opts.name)}` : ''}`, file);
         process.stdout.write(`imported snapshot ${r.json.name} (${r.json.keys} keys)\n`);
       }),
     );
