@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { grantsFor } from './access-policies.ts';
+import { grantsFor, modeledAccessPolicies } from './access-policies.ts';
 import { BindingIndex } from './rbac-index.ts';
 import { aggregateRules, authorize, forbiddenMessage, rulesCover, type Attributes, type BindingLike, type RbacSource, type RoleLike, type UserInfo } from './rbac.ts';
 
@@ -121,4 +121,19 @@ test('EKS access policies grant at cluster or namespace scope', () => {
   const admin = grantsFor(src, [{ policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } }]);
   assert.equal(authorize(src, u, res('delete', 'nodes', { name: 'n' }), admin).allowed, true);
   assert.equal(grantsFor(src, [{ policyArn: 'arn:aws:eks::aws:cluster-access-policy/Nope', accessScope: { type: 'cluster' } }]).length, 0);
+});
+
+test('every access policy ListAccessPolicies returns has Kubernetes permissions', () => {
+  const modeled = new Set(modeledAccessPolicies());
+  // The names ListAccessPolicies returns (aws/eks/access.ts).
+  const listed = 'AIOpsAssistant ARCRegionSwitchScaling EKSAdmin EKSAdminView EKSAutoNode EKSBlockStorageCluster EKSBlockStorage EKSClusterAdmin EKSClusterInsights EKSComputeCluster EKSCompute EKSEdit EKSHybrid EKSLoadBalancingCluster EKSLoadBalancing EKSNetworkingCluster EKSNetworking EKSSecretReader EKSView EMRJob SagemakerHyperpodCluster SagemakerHyperpodController SagemakerHyperpodSystemNamespace';
+  for (const n of listed.split(' ')) assert.ok(modeled.has(`Amazon${n}Policy`), n);
+  const u: UserInfo = { name: 'arn:aws:iam::1:role/x', groups: [] };
+  const secrets = grantsFor(src, [{ policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSSecretReaderPolicy', accessScope: { type: 'namespace', namespaces: ['ack'] } }]);
+  assert.equal(authorize(src, u, res('get', 'secrets', { namespace: 'ack', name: 's' }), secrets).allowed, true);
+  assert.equal(authorize(src, u, res('get', 'secrets', { namespace: 'other', name: 's' }), secrets).allowed, false);
+  assert.equal(authorize(src, u, res('list', 'pods', { namespace: 'ack' }), secrets).allowed, false);
+  const hybrid = grantsFor(src, [{ policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSHybridPolicy', accessScope: { type: 'cluster' } }]);
+  assert.equal(authorize(src, u, res('list', 'nodes'), hybrid).allowed, true);
+  assert.equal(authorize(src, u, res('get', 'nodes', { name: 'n' }), hybrid).allowed, false, 'the guide grants list only');
 });
