@@ -30,6 +30,19 @@ describe('fixture routes (in process, no clusters)', () => {
     assert.equal(state.get(key), undefined);
   });
 
+  it('a reset of the eks service also drops every cluster\'s Kubernetes objects', async () => {
+    const { backend } = srv.server;
+    await backend.put('/k8s/some-uid/registry/configmaps/default/x', '{}');
+    await backend.put('/aws/eks/000000000000/us-east-1/cluster/x', '{}');
+    await backend.put('/aws/ec2/000000000000/us-east-1/vpc/vpc-1', '{}');
+    const r = await call('POST', '/_localeks/reset?service=eks');
+    assert.equal(r.status, 200);
+    assert.equal((await backend.range({ prefix: '/k8s/', countOnly: true })).count, 0);
+    assert.equal((await backend.range({ prefix: '/aws/eks/', countOnly: true })).count, 0);
+    assert.ok((await backend.get('/aws/ec2/000000000000/us-east-1/vpc/vpc-1')).kv, 'other services are left');
+    await backend.delete('/aws/ec2/000000000000/us-east-1/vpc/vpc-1');
+  });
+
   it('routes: unknown sub-paths 404, wrong methods 405, bad names 400, all in one error shape', async () => {
     const deep = await call('GET', '/_localeks/snapshots/a/b/c');
     assert.equal(deep.status, 404);

@@ -3,7 +3,8 @@
  * src/fixtures/snapshots.ts for the semantics):
  *
  *   POST   /_localeks/reset                      everything (/aws/ and /k8s/)
- *   POST   /_localeks/reset?service=<svc>        one AWS service's /aws/<svc>/ state
+ *   POST   /_localeks/reset?service=<svc>        one AWS service's /aws/<svc>/ state (for eks, with
+ *                                                every cluster's Kubernetes objects, /k8s/)
  *   POST   /_localeks/reset?cluster=<name>       one EKS cluster's Kubernetes objects, back to
  *          [&region=R][&accountId=A]             its bootstrap objects (one transaction)
  *   GET    /_localeks/snapshots                  list
@@ -210,7 +211,8 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       const started = performance.now();
       if (service !== null) {
         if (!SERVICE_RE.test(service)) throw new FixtureError(400, 'InvalidParameter', `invalid service "${service}": use the AWS service name as in the endpoint, e.g. eks, ec2, iam`);
-        const changed = await apply([], [`${AWS_PREFIX}${service}/`]);
+        // EKS clusters own every cluster's Kubernetes objects: wiping EKS wipes them too (else they would stay, unreachable).
+        const changed = await apply([], service === 'eks' ? [`${AWS_PREFIX}eks/`, '/k8s/'] : [`${AWS_PREFIX}${service}/`]);
         log.info({ service, changed }, 'reset one service');
         sendJson(res, 200, { reset: { service }, changed, durationMs: ms(started) });
         return;
