@@ -12,6 +12,7 @@
  *    cluster` removing everything; exit 3 for a missing cluster.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -230,6 +231,62 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     assert.equal((await aws(['eks', 'describe-cluster', '--name', 'tom-managed'])).cluster.status, 'ACTIVE');
   });
 
+  it('IRSA well-known and inline policies, pod identity, an OIDC identity provider, node add-on policies, SSH from a public key, upgrade policy; fields without effect are warned about', async () => {
+    const { publicKey } = generateKeyPairSync('ed25519');
+    const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
+    const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
+    const sshKey = `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} e2e`;
+    const file = join(tmp, 'extras.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: eksctl.io/v1alpha5',
+        'kind: ClusterConfig',
+        'metadata: {name: extras, region: us-east-1}',
+        'iam:',
+        '  withOIDC: true',
+        '  serviceAccounts:',
+        '    - metadata: {name: cluster-autoscaler, namespace: kube-system}',
+        '      wellKnownPolicies: {autoScaler: true}',
+        '    - metadata: {name: reader, namespace: apps}',
+        '      attachPolicy: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: ["s3:GetObject"], Resource: "*"}]}',
+        '  podIdentityAssociations:',
+        '    - {namespace: apps, serviceAccountName: writer, permissionPolicyARNs: [arn:aws:iam::aws:policy/AmazonS3FullAccess]}',
+        'identityProviders:',
+        '  - {name: corp, type: oidc, issuerURL: "https://idp.example.com", clientID: kubernetes}',
+        'upgradePolicy: {supportType: STANDARD}',
+        'managedNodeGroups:',
+        '  - name: ng',
+        '    desiredCapacity: 1',
+        '    volumeIOPS: 4000',
+        `    ssh: {allow: true, publicKey: "${sshKey}"}`,
+        '    iam: {withAddonPolicies: {externalDNS: true, ebs: true}}',
+      ].join('\n') + '\n',
+    );
+    const r = await cli(['create', 'cluster', '-f', file, '--write-kubeconfig=false']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /\[!\]  \S*extras\.yaml:19: managedNodeGroups\[0\]\.volumeIOPS: has no effect in localeks/);
+    const c = (await aws(['eks', 'describe-cluster', '--name', 'extras'])).cluster;
+    assert.equal(c.upgradePolicy.supportType, 'STANDARD');
+    const idp = (await aws(['eks', 'describe-identity-provider-config', '--cluster-name', 'extras', '--identity-provider-config', 'type=oidc,name=corp'])).identityProviderConfig.oidc;
+    assert.equal(idp.issuerUrl, 'https://idp.example.com');
+    const pia = (await aws(['eks', 'list-pod-identity-associations', '--cluster-name', 'extras'])).associations;
+    assert.deepEqual(pia.map((a: any) => `${a.namespace}/${a.serviceAccount}`), ['apps/writer']);
+    const roles = (await aws(['iam', 'list-roles'])).Roles.filter((x: any) => x.RoleName.startsWith('eksctl-extras-'));
+    const byPrefix = (p: string) => roles.find((x: any) => x.RoleName.startsWith(p)).RoleName;
+    assert.deepEqual((await aws(['iam', 'list-role-policies', '--role-name', byPrefix('eksctl-extras-addon-iamserviceaccount-kube')])).PolicyNames, ['PolicyWellKnownAutoScaler']);
+    assert.deepEqual((await aws(['iam', 'list-role-policies', '--role-name', byPrefix('eksctl-extras-addon-iamserviceaccount-apps')])).PolicyNames, ['Policy1']);
+    const ng = (await aws(['eks', 'describe-nodegroup', '--cluster-name', 'extras', '--nodegroup-name', 'ng'])).nodegroup;
+    assert.match(ng.remoteAccess.ec2SshKey, /^eksctl-extras-nodegroup-ng-([0-9a-f]{2}:){15}[0-9a-f]{2}$/);
+    const nodeRole = ng.nodeRole.split('/').pop();
+    assert.deepEqual((await aws(['iam', 'list-role-policies', '--role-name', nodeRole])).PolicyNames, ['PolicyWellKnownExternalDNS']);
+    assert.ok((await aws(['iam', 'list-attached-role-policies', '--role-name', nodeRole])).AttachedPolicies.some((x: any) => x.PolicyName === 'AmazonEBSCSIDriverPolicy'));
+    const del = await cli(['delete', 'cluster', '--name', 'extras']);
+    assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual((await aws(['iam', 'list-roles'])).Roles.filter((x: any) => x.RoleName.startsWith('eksctl-extras-')), []);
+    assert.deepEqual((await aws(['ec2', 'describe-key-pairs'])).KeyPairs.filter((k: any) => k.KeyName.startsWith('eksctl-extras-')), []);
+  });
+
   it('invalid configs and flags are rejected with exit 2 before anything is created', async () => {
     const before = await counts();
     const bad = join(tmp, 'bad.yaml');
@@ -248,6 +305,9 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     const p = await cli(['create', 'cluster', '-f', policy]);
     assert.equal(p.code, 2, p.stderr);
     assert.match(p.stderr, /NoSuchPolicy/);
+    const noKey = await cli(['create', 'cluster', '--name', 'nokey', '--ssh-access']);
+    assert.equal(noKey.code, 2, noKey.stderr);
+    assert.match(noKey.stderr, /ssh\.allow: cannot read the public key .*id_rsa\.pub/);
     const dry = await cli(['create', 'cluster', '--name', 'dry', '--nodes', '4', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.equal(parse(dry.stdout).managedNodeGroups[0].desiredCapacity, 4);

@@ -227,6 +227,7 @@ function createNodegroupCommand(): Command {
         cfg.fargateProfiles = [];
       }
       const ctx = ctxOf(o, cfg.metadata.region);
+      for (const w of L.configWarnings(cfg)) ctx.progress.warn(w);
       const cluster = await L.describeCluster(ctx, cfg.metadata.name);
       cfg.metadata.version = cluster.version;
       const existing = new Set<string>((await ctx.aws.call('eks', 'ListNodegroups', { clusterName: cluster.name })).nodegroups ?? []);
@@ -242,7 +243,7 @@ function createNodegroupCommand(): Command {
       try {
         await Promise.all(
           todo.map(async ({ ng, managed }) => {
-            const spec = L.nodeRoleSpec(cluster.name, ng.name, ng.iam?.attachPolicyARNs, cfg.metadata.tags);
+            const spec = L.nodeRoleSpec(cluster.name, ng, cfg.metadata.tags);
             const roleArn = ng.iam?.instanceRoleARN ?? (await L.createRole(ctx, spec, record));
             const desired: number = ng.desiredCapacity ?? ng.minSize ?? 2;
             const t = ctx.progress.task(`creating ${managed ? 'managed' : 'self-managed'} node group "${ng.name}" (${desired} x ${ng.instanceTypes?.join('|') ?? ng.instanceType ?? 'm5.large'})`);

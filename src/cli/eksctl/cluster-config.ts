@@ -21,6 +21,8 @@ export interface ConfigError {
   path: string;
   line: number;
   message: string;
+  /** A warning (a field without effect), not an error. */
+  warning?: true;
 }
 
 export class ClusterConfigError extends Error {
@@ -40,6 +42,8 @@ type Spec =
   | { t: 'object'; fields: Record<string, Spec>; required?: string[] }
   /** eksctl knows it; localeks does not implement it. */
   | { t: 'unsupported'; why?: string }
+  /** Valid, and accepted, but without effect in localeks: a warning names it. */
+  | { t: 'noop'; of: Spec; why: string }
   | { t: 'any' };
 
 const str = (extra: Omit<Extract<Spec, { t: 'string' }>, 't'> = {}): Spec => ({ t: 'string', ...extra });
@@ -49,21 +53,24 @@ const smap: Spec = { t: 'stringMap' };
 const list = (of: Spec, max?: number): Spec => ({ t: 'list', of, max });
 const obj = (fields: Record<string, Spec>, required?: string[]): Spec => ({ t: 'object', fields, required });
 const no = (why?: string): Spec => ({ t: 'unsupported', why });
+const noop = (of: Spec, why: string): Spec => ({ t: 'noop', of, why });
+const NO_DISKS = 'simulated nodes have no real volumes';
+const NO_OS = 'simulated nodes run no operating system or kubelet configuration';
 
 const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 const taints: Spec = list(obj({ key: str(), value: str(), effect: str({ enum: TAINT_EFFECTS }) }, ['key', 'effect']));
-const ssh: Spec = obj({ allow: bool, publicKeyName: str(), publicKeyPath: str(), publicKey: str(), sourceSecurityGroupIds: list(str()), enableSsm: bool });
+const ssh: Spec = obj({ allow: bool, publicKeyName: str(), publicKeyPath: str(), publicKey: str(), sourceSecurityGroupIds: list(str()), enableSsm: noop(bool, 'SSM is always allowed by the node role') });
 const ngIam: Spec = obj({
   instanceProfileARN: str(),
   instanceRoleARN: str(),
   instanceRoleName: str(),
-  instanceRolePermissionsBoundary: str(),
   attachPolicyARNs: list(str()),
   attachPolicy: { t: 'any' },
   withAddonPolicies: obj({
     imageBuilder: bool, autoScaler: bool, externalDNS: bool, certManager: bool, appMesh: bool, appMeshPreview: bool,
     ebs: bool, fsx: bool, efs: bool, awsLoadBalancerController: bool, albIngress: bool, xRay: bool, cloudWatch: bool,
   }),
+  instanceRolePermissionsBoundary: str(),
 });
 const nodeGroupCommon: Record<string, Spec> = {
   name: str({ pattern: /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,62}$/, hint: 'up to 63 letters, digits, "-" and "_", starting with a letter or digit' }),
@@ -71,18 +78,18 @@ const nodeGroupCommon: Record<string, Spec> = {
   instanceType: str(),
   availabilityZones: list(str()),
   subnets: list(str()),
-  instancePrefix: str(),
-  instanceName: str(),
+  instancePrefix: noop(str(), 'instances are named by EC2'),
+  instanceName: noop(str(), 'instances are named by EC2'),
   desiredCapacity: num({ min: 0 }),
   minSize: num({ min: 0 }),
   maxSize: num({ min: 0 }),
   volumeSize: num({ min: 1, max: 16384 }),
   volumeType: str({ enum: ['gp2', 'gp3', 'io1', 'io2', 'sc1', 'st1', 'standard'] }),
-  volumeIOPS: num(),
-  volumeThroughput: num(),
+  volumeIOPS: noop(num(), NO_DISKS),
+  volumeThroughput: noop(num(), NO_DISKS),
   volumeEncrypted: bool,
-  volumeKmsKeyID: str(),
-  volumeName: str(),
+  volumeKmsKeyID: noop(str(), NO_DISKS),
+  volumeName: noop(str(), NO_DISKS),
   labels: smap,
   taints,
   tags: smap,
@@ -92,19 +99,19 @@ const nodeGroupCommon: Record<string, Spec> = {
   ami: str(),
   securityGroups: obj({ attachIDs: list(str()), withShared: bool, withLocal: bool }),
   maxPodsPerNode: num({ min: 1 }),
-  preBootstrapCommands: list(str()),
-  overrideBootstrapCommand: str(),
-  disableIMDSv1: bool,
-  disablePodIMDS: bool,
-  propagateASGTags: bool,
-  enableDetailedMonitoring: bool,
-  kubeletExtraConfig: { t: 'any' },
+  preBootstrapCommands: noop(list(str()), NO_OS),
+  overrideBootstrapCommand: noop(str(), NO_OS),
+  disableIMDSv1: noop(bool, 'there is no instance metadata service'),
+  disablePodIMDS: noop(bool, 'there is no instance metadata service'),
+  propagateASGTags: noop(bool, 'node group tags are not copied to Auto Scaling groups'),
+  enableDetailedMonitoring: noop(bool, 'there are no EC2 metrics'),
+  kubeletExtraConfig: noop({ t: 'any' }, NO_OS),
   asgSuspendProcesses: list(str()),
   instanceSelector: no('instance selectors need the EC2 instance selector; name instance types instead'),
   placement: no(),
   efaEnabled: no(),
   outpostARN: no(),
-  containerRuntime: str({ enum: ['containerd'] }),
+  containerRuntime: noop(str({ enum: ['containerd'] }), NO_OS),
   updateConfig: obj({ maxUnavailable: num({ min: 1 }), maxUnavailablePercentage: num({ min: 1, max: 100 }) }),
 };
 const managedNodeGroup: Spec = obj(
@@ -114,7 +121,8 @@ const managedNodeGroup: Spec = obj(
     spot: bool,
     launchTemplate: obj({ id: str(), version: str() }, ['id']),
     releaseVersion: str(),
-    nodeRepairConfig: obj({ enabled: bool }),
+    nodeRepairConfig: noop(obj({ enabled: bool }), 'nodes are not repaired'),
+    maxPodsPerNode: noop(num({ min: 1 }), 'managed nodes take their max pods from the instance type'),
   },
   ['name'],
 );
@@ -123,7 +131,7 @@ const selfManagedNodeGroup: Spec = obj(
     ...nodeGroupCommon,
     instancesDistribution: obj({
       instanceTypes: list(str()),
-      maxPrice: { t: 'any' },
+      maxPrice: noop({ t: 'any' }, 'spot prices are not simulated'),
       onDemandBaseCapacity: num({ min: 0 }),
       onDemandPercentageAboveBaseCapacity: num({ min: 0, max: 100 }),
       spotInstancePools: num({ min: 1, max: 20 }),
@@ -131,10 +139,10 @@ const selfManagedNodeGroup: Spec = obj(
       capacityRebalance: bool,
     }),
     targetGroupARNs: list(str()),
-    classicLoadBalancerNames: list(str()),
-    cpuCredits: str(),
-    clusterDNS: str(),
-    kubeletExtraConfig: { t: 'any' },
+    classicLoadBalancerNames: noop(list(str()), 'Classic Load Balancers are not emulated'),
+    cpuCredits: noop(str(), 'CPU credits are not simulated'),
+    clusterDNS: noop(str(), NO_OS),
+    kubeletExtraConfig: noop({ t: 'any' }, NO_OS),
   },
   ['name'],
 );
@@ -151,7 +159,7 @@ const SCHEMA: Spec = obj(
         region: str({ pattern: /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/ }),
         version: str({ pattern: /^1\.\d{2}$/, hint: 'a Kubernetes minor version such as "1.31" (quote it in YAML)' }),
         tags: smap,
-        annotations: smap,
+        annotations: noop(smap, 'metadata annotations are for eksctl itself'),
         accountID: str(),
       },
       ['name'],
@@ -165,12 +173,12 @@ const SCHEMA: Spec = obj(
       securityGroup: str(),
       sharedNodeSecurityGroup: str(),
       manageSharedNodeSecurityGroupRules: bool,
-      autoAllocateIPv6: bool,
+      autoAllocateIPv6: noop(bool, 'IPv6 is not simulated'),
       nat: obj({ gateway: str({ enum: ['HighlyAvailable', 'Single', 'Disable'] }) }),
       subnets: obj({ public: { t: 'map', of: subnetSpec }, private: { t: 'map', of: subnetSpec } }),
       clusterEndpoints: obj({ publicAccess: bool, privateAccess: bool }),
       publicAccessCIDRs: list(str()),
-      hostnameType: str({ enum: ['ip-name', 'resource-name'] }),
+      hostnameType: noop(str({ enum: ['ip-name', 'resource-name'] }), 'nodes are always named by their IP'),
       extraCIDRs: list(str()),
     }),
     iam: obj({
@@ -220,13 +228,13 @@ const SCHEMA: Spec = obj(
           configurationValues: str(),
           resolveConflicts: str({ enum: ['none', 'overwrite', 'preserve', 'NONE', 'OVERWRITE', 'PRESERVE'] }),
           tags: smap,
-          useDefaultPodIdentityAssociations: bool,
-          podIdentityAssociations: list({ t: 'any' }),
+          useDefaultPodIdentityAssociations: noop(bool, 'add-ons have no default pod identity associations in localeks'),
+          podIdentityAssociations: list(obj({ serviceAccountName: str(), roleARN: str(), permissionPolicyARNs: list(str()), wellKnownPolicies: { t: 'any' } }, ['serviceAccountName'])),
         },
         ['name'],
       ),
     ),
-    addonsConfig: obj({ autoApplyPodIdentityAssociations: bool, disableDefaultAddons: bool }),
+    addonsConfig: obj({ autoApplyPodIdentityAssociations: noop(bool, 'add-ons have no default pod identity associations in localeks'), disableDefaultAddons: bool }),
     cloudWatch: obj({ clusterLogging: obj({ enableTypes: list(str({ enum: ['api', 'audit', 'authenticator', 'controllerManager', 'scheduler', 'all', '*'] })), logRetentionInDays: num() }) }),
     secretsEncryption: obj({ keyARN: str() }, ['keyARN']),
     identityProviders: list(obj({ name: str(), type: str({ enum: ['oidc'] }), issuerURL: str(), clientID: str(), usernameClaim: str(), usernamePrefix: str(), groupsClaim: str(), groupsPrefix: str(), requiredClaims: smap, tags: smap }, ['name', 'type', 'issuerURL', 'clientID'])),
@@ -314,6 +322,10 @@ function check(node: YamlNode | null | undefined, spec: Spec, path: string, lc: 
   if (node === null || node === undefined || (isScalar(node) && node.value === null)) return;
   switch (spec.t) {
     case 'any':
+      return;
+    case 'noop':
+      check(node, spec.of, path, lc, errors);
+      if (!isDisabled(node)) errors.push({ path, line, message: `has no effect in localeks (${spec.why})`, warning: true });
       return;
     case 'unsupported':
       // eksctl writes disabled features out in full (`privateCluster: {enabled: false}`, `instanceSelector: {}`): those mean nothing to do.
@@ -433,8 +445,10 @@ export function parseClusterConfig(text: string, opts: ParseOptions = {}): Clust
       file,
     );
   }
-  const errors: ConfigError[] = [];
-  check(doc.contents as YamlNode, SCHEMA, '', lc, errors);
+  const found: ConfigError[] = [];
+  check(doc.contents as YamlNode, SCHEMA, '', lc, found);
+  const errors = found.filter((e) => !e.warning);
+  const warnings = sortErrors(found.filter((e) => e.warning));
   const raw = (doc.toJS() ?? {}) as Record<string, any>;
   const lineOf = (path: (string | number)[]): number => {
     const n = doc.getIn(path, true) as YamlNode | undefined;
@@ -508,7 +522,7 @@ export function parseClusterConfig(text: string, opts: ParseOptions = {}): Clust
   if (raw.vpc?.id && !raw.vpc?.subnets) errors.push({ path: 'vpc.subnets', line: lineOf(['vpc']), message: 'subnets must be given when using an existing VPC (vpc.id)' });
   if (errors.length > 0) throw new ClusterConfigError(sortErrors(errors), file);
 
-  return {
+  const cfg = {
     ...raw,
     apiVersion: API_VERSION,
     kind: 'ClusterConfig',
@@ -520,6 +534,15 @@ export function parseClusterConfig(text: string, opts: ParseOptions = {}): Clust
     fargateProfiles: raw.fargateProfiles ?? [],
     addons: raw.addons ?? [],
   } as ClusterConfig;
+  WARNINGS.set(cfg, warnings.map((w) => `${file}:${w.line}: ${w.path}: ${w.message}`));
+  return cfg;
+}
+
+const WARNINGS = new WeakMap<ClusterConfig, string[]>();
+
+/** configWarnings lists the fields of a parsed config that have no effect in localeks ("file:line: path: has no effect ..."). */
+export function configWarnings(cfg: ClusterConfig): string[] {
+  return WARNINGS.get(cfg) ?? [];
 }
 
 function ipToInt(ip: string): number {

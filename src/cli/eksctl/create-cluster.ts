@@ -22,14 +22,15 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { AwsClientError } from '../../aws/client/aws-client.ts';
 import { kubeconfigEntry, mergeKubeconfig, writeClusterKubeconfig } from '../kubeconfig.ts';
-import type { ClusterConfig } from './cluster-config.ts';
+import { type ClusterConfig, configWarnings } from './cluster-config.ts';
 import type { CliContext } from './context.ts';
 import { EksctlError, EXIT, messageOf } from './errors.ts';
-import { clusterRoleSpec, createRole, ensureOidcProvider, fargateRoleSpec, irsaTrustPolicy, nodeRoleSpec } from './iam.ts';
+import { clusterRoleSpec, createRole, ensureOidcProvider, fargateRoleSpec, irsaTrustPolicy, nodeRoleSpec, podIdentityTrustPolicy } from './iam.ts';
+import { grantsOf, WELL_KNOWN_POLICIES } from './policies.ts';
 import type { KubeClient } from './kube-client.ts';
 import { clusterTags, roleName, stackName, TAG_IRSA, TAG_OIDC } from './names.ts';
 import { type ClusterNetwork, createNetwork, type Created } from './network.ts';
-import { createManagedNodegroup, createSelfManagedNodegroup, kubeFor, waitNodegroupActive, waitNodesReady } from './nodegroups.ts';
+import { createManagedNodegroup, createSelfManagedNodegroup, kubeFor, sshPublicKey, waitNodegroupActive, waitNodesReady } from './nodegroups.ts';
 import { waitUntil } from './wait.ts';
 
 export interface KubeconfigOptions {
@@ -84,6 +85,15 @@ async function preflight(ctx: CliContext, cfg: ClusterConfig): Promise<void> {
   for (const a of cfg.addons) for (const p of a.attachPolicyARNs ?? []) policies.add(p);
   for (const ng of [...cfg.managedNodeGroups, ...cfg.nodeGroups]) for (const p of ng.iam?.attachPolicyARNs ?? []) policies.add(p);
   for (const p of policies) checks.push(ctx.aws.call('iam', 'GetPolicy', { PolicyArn: p }).catch((e) => Promise.reject(new EksctlError(`policy ${p}: ${messageOf(e)}`, EXIT.USAGE))));
+  for (const ng of [...cfg.managedNodeGroups, ...cfg.nodeGroups]) {
+    if (ng.ssh?.allow && !ng.ssh.publicKeyName) {
+      try {
+        sshPublicKey(ng.ssh);
+      } catch (e) {
+        throw new EksctlError(`node group ${ng.name}: ${(e as Error).message}`, EXIT.USAGE);
+      }
+    }
+  }
   if ((cfg.iam?.serviceAccounts?.length || cfg.addons.some((a) => a.attachPolicyARNs?.length)) && !cfg.iam?.withOIDC) {
     throw new EksctlError('iam.withOIDC must be true to create IAM service accounts (iam.serviceAccounts, addons[].attachPolicyARNs)', EXIT.USAGE);
   }
@@ -112,19 +122,20 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
   const mngs = cfg.managedNodeGroups;
   const smngs = cfg.nodeGroups;
   p.info(`localeks: creating EKS cluster "${name}" in "${ctx.region}" region (${ctx.endpoint})`);
+  for (const w of configWarnings(cfg)) p.warn(w);
   p.info(`${mngs.length} managed node group${mngs.length === 1 ? '' : 's'}, ${smngs.length} self-managed, ${cfg.fargateProfiles.length} Fargate profile${cfg.fargateProfiles.length === 1 ? '' : 's'}, ${cfg.addons.length} add-on${cfg.addons.length === 1 ? '' : 's'}; zones ${cfg.availabilityZones.join(', ')}`);
   await preflight(ctx, cfg);
 
   try {
     // 2. Network and IAM roles, all at once.
     const rolesTask = p.task('creating IAM roles');
-    const clusterRoleP = cfg.iam?.serviceRoleARN ? Promise.resolve(cfg.iam.serviceRoleARN) : createRole(ctx, clusterRoleSpec(name, cfg.metadata.tags), record);
+    const clusterRoleP = cfg.iam?.serviceRoleARN ? Promise.resolve(cfg.iam.serviceRoleARN) : createRole(ctx, clusterRoleSpec(name, cfg.iam as any, cfg.metadata.tags), record);
     const nodeRoles = new Map<string, Promise<{ arn: string; name: string }>>();
     for (const ng of [...mngs, ...smngs]) {
       const given = ng.iam?.instanceRoleARN as string | undefined;
       if (given) nodeRoles.set(ng.name, Promise.resolve({ arn: given, name: given.split('/').pop()! }));
       else {
-        const spec = nodeRoleSpec(name, ng.name, ng.iam?.attachPolicyARNs, cfg.metadata.tags);
+        const spec = nodeRoleSpec(name, ng, cfg.metadata.tags);
         nodeRoles.set(ng.name, createRole(ctx, spec, record).then((arn) => ({ arn, name: spec.name })));
       }
     }
@@ -162,6 +173,9 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
       encryptionConfig: cfg.secretsEncryption ? [{ resources: ['secrets'], provider: { keyArn: cfg.secretsEncryption.keyARN } }] : undefined,
       accessConfig: { authenticationMode: access.authenticationMode ?? 'API_AND_CONFIG_MAP', bootstrapClusterCreatorAdminPermissions: access.bootstrapClusterCreatorAdminPermissions ?? true },
       tags: { ...clusterTags(name, cfg.metadata.tags), [TAG_OIDC]: String(cfg.iam?.withOIDC ?? false) },
+      upgradePolicy: (cfg as any).upgradePolicy,
+      zonalShiftConfig: (cfg as any).zonalShiftConfig,
+      bootstrapSelfManagedAddons: (cfg as any).addonsConfig?.disableDefaultAddons ? false : undefined,
     });
     record(`EKS cluster ${name}`);
     cpTask.update('waiting for the control plane');
@@ -229,6 +243,8 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
       }),
       createFargateProfiles(ctx, cfg, net, fargateRoleP, record),
       createAccessEntries(ctx, cfg, record),
+      ...((cfg as any).identityProviders ?? []).map((idp: any) => associateIdentityProvider(ctx, cfg, idp, record)),
+      ...(cfg.iam?.podIdentityAssociations ?? []).map((a: any) => createPodIdentityAssociation(ctx, cfg, a, record)),
     ];
     if (cfg.cloudWatch?.clusterLogging?.logRetentionInDays) {
       work.push(ctx.aws.call('logs', 'PutRetentionPolicy', { logGroupName: `/aws/eks/${name}/cluster`, retentionInDays: cfg.cloudWatch.clusterLogging.logRetentionInDays }).catch((e) => p.warn(`log retention not set: ${messageOf(e)}`)));
@@ -368,6 +384,8 @@ export async function createIrsa(ctx: CliContext, kube: KubeClient, cfg: Cluster
         name: rn,
         trustPolicy: irsaTrustPolicy(providerArn, cluster.identity.oidc.issuer, ns, saName),
         policies: sa.attachPolicyARNs ?? [],
+        grants: grantsOf(sa.wellKnownPolicies, WELL_KNOWN_POLICIES, `service account ${ns}/${saName}: wellKnownPolicies`),
+        attachPolicy: sa.attachPolicy,
         tags: { ...clusterTags(name, cfg.metadata.tags), [TAG_IRSA]: `${ns}/${saName}`, ...(sa.tags ?? {}) },
         permissionsBoundary: sa.permissionsBoundary,
       },
@@ -397,13 +415,22 @@ async function createAddons(ctx: CliContext, cfg: ClusterConfig, cluster: any, o
     cfg.addons.map(async (a) => {
       const t = ctx.progress.task(`creating add-on "${a.name}"${a.version ? ` ${a.version}` : ''}`);
       let roleArn = a.serviceAccountRoleARN;
-      if (!roleArn && a.attachPolicyARNs?.length) {
+      const ax = a as any;
+      if (!roleArn && (a.attachPolicyARNs?.length || ax.wellKnownPolicies || ax.attachPolicy)) {
         const providerArn = await oidcP;
         const sa = ADDON_SERVICE_ACCOUNTS[a.name];
-        if (providerArn && sa) {
-          roleArn = await createIrsa(ctx, kube, cfg, cluster, providerArn, { metadata: { namespace: sa[0], name: sa[1] }, attachPolicyARNs: a.attachPolicyARNs, roleOnly: true, roleName: roleName(stackName(name, `addon-${a.name}`), 'Role1') }, record);
+        if (!sa) throw new Error(`add-on ${a.name}: localeks does not know its service account, so it cannot make its IAM role from attachPolicyARNs/wellKnownPolicies/attachPolicy; give serviceAccountRoleARN`);
+        if (providerArn) {
+          const irsa = { metadata: { namespace: sa[0], name: sa[1] }, attachPolicyARNs: a.attachPolicyARNs, wellKnownPolicies: ax.wellKnownPolicies, attachPolicy: ax.attachPolicy, permissionsBoundary: ax.permissionsBoundary, roleOnly: true, roleName: roleName(stackName(name, `addon-${a.name}`), 'Role1') };
+          roleArn = await createIrsa(ctx, kube, cfg, cluster, providerArn, irsa, record);
         }
       }
+      const podIdentityAssociations = await Promise.all(
+        (ax.podIdentityAssociations ?? []).map(async (pia: any) => ({
+          serviceAccount: pia.serviceAccountName,
+          roleArn: pia.roleARN ?? (await createRole(ctx, { name: roleName(stackName(name, `podidentityrole-${a.name}-${pia.serviceAccountName}`), 'Role1'), trustPolicy: podIdentityTrustPolicy(), policies: pia.permissionPolicyARNs ?? [], tags: clusterTags(name, cfg.metadata.tags), grants: grantsOf(pia.wellKnownPolicies, WELL_KNOWN_POLICIES, `add-on ${a.name}: wellKnownPolicies`) }, record)),
+        })),
+      );
       const version = a.version === 'latest' ? undefined : a.version;
       await ctx.aws.call('eks', 'CreateAddon', {
         clusterName: name,
@@ -411,6 +438,7 @@ async function createAddons(ctx: CliContext, cfg: ClusterConfig, cluster: any, o
         addonVersion: version,
         serviceAccountRoleArn: roleArn,
         configurationValues: a.configurationValues,
+        podIdentityAssociations: podIdentityAssociations.length ? podIdentityAssociations : undefined,
         resolveConflicts: a.resolveConflicts?.toUpperCase() ?? 'OVERWRITE',
         tags: { ...clusterTags(name, cfg.metadata.tags), ...(a.tags ?? {}) },
       });
@@ -458,6 +486,48 @@ async function createFargateProfiles(ctx: CliContext, cfg: ClusterConfig, net: C
     );
     t.done('ACTIVE');
   }
+}
+
+/** associateIdentityProvider associates one identityProviders entry (OIDC) and waits until it is ACTIVE. */
+async function associateIdentityProvider(ctx: CliContext, cfg: ClusterConfig, idp: any, record: Created): Promise<void> {
+  const name = cfg.metadata.name;
+  const t = ctx.progress.task(`associating identity provider "${idp.name}" (${idp.issuerURL})`);
+  await ctx.aws.call('eks', 'AssociateIdentityProviderConfig', {
+    clusterName: name,
+    oidc: { identityProviderConfigName: idp.name, issuerUrl: idp.issuerURL, clientId: idp.clientID, usernameClaim: idp.usernameClaim, usernamePrefix: idp.usernamePrefix, groupsClaim: idp.groupsClaim, groupsPrefix: idp.groupsPrefix, requiredClaims: idp.requiredClaims },
+    tags: { ...clusterTags(name, cfg.metadata.tags), ...(idp.tags ?? {}) },
+  });
+  record(`identity provider ${idp.name}`);
+  t.update('waiting for ACTIVE');
+  await waitUntil(
+    async () => {
+      const d = (await ctx.aws.call('eks', 'DescribeIdentityProviderConfig', { clusterName: name, identityProviderConfig: { type: 'oidc', name: idp.name } })).identityProviderConfig?.oidc;
+      return d?.status === 'ACTIVE' ? true : undefined;
+    },
+    { deadline: ctx.deadline, what: `identity provider ${idp.name}` },
+  );
+  t.done('ACTIVE');
+}
+
+/** createPodIdentityAssociation makes one iam.podIdentityAssociations entry (its role when only policies are given). */
+async function createPodIdentityAssociation(ctx: CliContext, cfg: ClusterConfig, a: any, record: Created): Promise<void> {
+  const name = cfg.metadata.name;
+  const t = ctx.progress.task(`creating pod identity association for "${a.namespace}/${a.serviceAccountName}"`);
+  const roleArn: string =
+    a.roleARN ??
+    (await createRole(
+      ctx,
+      {
+        name: a.roleName ?? roleName(stackName(name, `podidentityrole-${a.namespace}-${a.serviceAccountName}`), 'Role1'),
+        trustPolicy: podIdentityTrustPolicy(),
+        policies: a.permissionPolicyARNs ?? [],
+        tags: { ...clusterTags(name, cfg.metadata.tags), ...(a.tags ?? {}) },
+      },
+      record,
+    ));
+  await ctx.aws.call('eks', 'CreatePodIdentityAssociation', { clusterName: name, namespace: a.namespace, serviceAccount: a.serviceAccountName, roleArn, tags: a.tags });
+  record(`pod identity association ${a.namespace}/${a.serviceAccountName}`);
+  t.done(roleArn);
 }
 
 async function createAccessEntries(ctx: CliContext, cfg: ClusterConfig, record: Created): Promise<void> {

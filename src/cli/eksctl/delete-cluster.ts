@@ -110,6 +110,9 @@ export async function deleteCluster(ctx: CliContext, name: string): Promise<void
   // Launch templates of self-managed groups that failed before their ASG existed.
   const lts = (await ctx.aws.call('ec2', 'DescribeLaunchTemplates', { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [name] }] })).LaunchTemplates ?? [];
   await Promise.all(lts.map((lt: any) => ctx.aws.call('ec2', 'DeleteLaunchTemplate', { LaunchTemplateId: lt.LaunchTemplateId })));
+  // Key pairs imported for node groups' SSH access (ssh.allow without publicKeyName).
+  const keys = (await ctx.aws.call('ec2', 'DescribeKeyPairs', {})).KeyPairs ?? [];
+  await Promise.all(keys.filter((k: any) => String(k.KeyName).startsWith(`eksctl-${name}-nodegroup-`)).map((k: any) => ctx.aws.call('ec2', 'DeleteKeyPair', { KeyName: k.KeyName })));
   await deleteNetwork(ctx, name);
   if (cluster?.arn) {
     const file = forgetKubeconfig(cluster.arn);

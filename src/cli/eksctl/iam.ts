@@ -12,6 +12,7 @@ import { X509Certificate } from 'node:crypto';
 import type { CliContext } from './context.ts';
 import type { Created } from './network.ts';
 import { clusterTags, roleName, stackName, TAG_CLUSTER, toTagList } from './names.ts';
+import { ADDON_POLICIES, grantsOf, managedPoliciesOf, putInlinePolicies } from './policies.ts';
 
 const POLICY = (name: string) => `arn:aws:iam::aws:policy/${name}`;
 export const CLUSTER_POLICIES = [POLICY('AmazonEKSClusterPolicy'), POLICY('AmazonEKSVPCResourceController')];
@@ -27,26 +28,47 @@ export interface RoleSpec {
   policies: string[];
   tags: Record<string, string>;
   permissionsBoundary?: string;
+  /** Named grants (withAddonPolicies / wellKnownPolicies): managed policies attached, statements put inline. */
+  grants?: ReturnType<typeof grantsOf>;
+  /** An inline policy document (eksctl's attachPolicy). */
+  attachPolicy?: unknown;
 }
 
 /** createRole creates a role and attaches its managed policies; returns its ARN. */
 export async function createRole(ctx: CliContext, spec: RoleSpec, created: Created): Promise<string> {
   const r = await ctx.aws.call('iam', 'CreateRole', { RoleName: spec.name, AssumeRolePolicyDocument: spec.trustPolicy, Tags: toTagList(spec.tags), PermissionsBoundary: spec.permissionsBoundary });
   created(`IAM role ${spec.name}`);
-  await Promise.all(spec.policies.map((p) => ctx.aws.call('iam', 'AttachRolePolicy', { RoleName: spec.name, PolicyArn: p })));
+  const managed = [...new Set([...spec.policies, ...managedPoliciesOf(spec.grants ?? [])])];
+  await Promise.all([...managed.map((p) => ctx.aws.call('iam', 'AttachRolePolicy', { RoleName: spec.name, PolicyArn: p })), putInlinePolicies(ctx, spec.name, spec.grants ?? [], spec.attachPolicy)]);
   return r.Role.Arn;
 }
 
-export function clusterRoleSpec(cluster: string, userTags?: Record<string, string>): RoleSpec {
-  return { name: roleName(stackName(cluster, 'cluster'), 'ServiceRole'), trustPolicy: serviceTrust('eks.amazonaws.com'), policies: CLUSTER_POLICIES, tags: clusterTags(cluster, userTags) };
+/** clusterRoleSpec: the service role (iam.serviceRolePermissionsBoundary, iam.vpcResourceControllerPolicy honoured). */
+export function clusterRoleSpec(cluster: string, iam: { serviceRolePermissionsBoundary?: string; vpcResourceControllerPolicy?: boolean } = {}, userTags?: Record<string, string>): RoleSpec {
+  return {
+    name: roleName(stackName(cluster, 'cluster'), 'ServiceRole'),
+    trustPolicy: serviceTrust('eks.amazonaws.com'),
+    policies: iam.vpcResourceControllerPolicy === false ? CLUSTER_POLICIES.slice(0, 1) : CLUSTER_POLICIES,
+    tags: clusterTags(cluster, userTags),
+    permissionsBoundary: iam.serviceRolePermissionsBoundary,
+  };
 }
 
-export function nodeRoleSpec(cluster: string, nodegroup: string, extraPolicies: string[] = [], userTags?: Record<string, string>): RoleSpec {
+/**
+ * nodeRoleSpec: a node group's instance role. As in eksctl, iam.attachPolicyARNs
+ * replaces the default node policies; withAddonPolicies and attachPolicy add
+ * to them; instanceRoleName and instanceRolePermissionsBoundary are honoured.
+ */
+export function nodeRoleSpec(cluster: string, ng: { name: string; iam?: Record<string, any> }, userTags?: Record<string, string>): RoleSpec {
+  const iam = ng.iam ?? {};
   return {
-    name: roleName(stackName(cluster, `nodegroup-${nodegroup}`), 'NodeInstanceRole'),
+    name: iam.instanceRoleName ?? roleName(stackName(cluster, `nodegroup-${ng.name}`), 'NodeInstanceRole'),
     trustPolicy: trust({ Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }),
-    policies: [...new Set([...NODE_POLICIES, ...extraPolicies])],
-    tags: { ...clusterTags(cluster, userTags), 'alpha.eksctl.io/nodegroup-name': nodegroup },
+    policies: iam.attachPolicyARNs?.length ? iam.attachPolicyARNs : NODE_POLICIES,
+    tags: { ...clusterTags(cluster, userTags), 'alpha.eksctl.io/nodegroup-name': ng.name },
+    permissionsBoundary: iam.instanceRolePermissionsBoundary,
+    grants: grantsOf(iam.withAddonPolicies, ADDON_POLICIES, `${ng.name}: iam.withAddonPolicies`),
+    attachPolicy: iam.attachPolicy,
   };
 }
 
@@ -78,6 +100,11 @@ export async function ensureOidcProvider(ctx: CliContext, cluster: string, issue
   const r = await ctx.aws.call('iam', 'CreateOpenIDConnectProvider', { Url: issuer, ClientIDList: ['sts.amazonaws.com'], ThumbprintList: [thumbprint], Tags: toTagList(clusterTags(cluster, userTags)) });
   created(`IAM OIDC provider ${r.OpenIDConnectProviderArn}`);
   return r.OpenIDConnectProviderArn;
+}
+
+/** podIdentityTrustPolicy trusts the EKS Pod Identity agent (pods.eks.amazonaws.com). */
+export function podIdentityTrustPolicy(): string {
+  return serviceTrust('pods.eks.amazonaws.com');
 }
 
 /** irsaTrustPolicy trusts one service account through the cluster's OIDC provider. */

@@ -62,6 +62,7 @@ export async function createNetwork(ctx: CliContext, cfg: ClusterConfig, created
   const dns = Promise.all([
     ec2('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsSupport: { Value: true } }),
     ec2('ModifyVpcAttribute', { VpcId: vpcId, EnableDnsHostnames: { Value: true } }),
+    ...((cfg.vpc as { extraCIDRs?: string[] }).extraCIDRs ?? []).map((c) => ec2('AssociateVpcCidrBlock', { VpcId: vpcId, CidrBlock: c })),
   ]);
   const sgs = createSecurityGroups(ctx, cfg, vpcId, tags, created);
   // Awaited below; a rejection meanwhile must not count as unhandled.

@@ -17,6 +17,10 @@
  * waitNodesReady watches the cluster's Node objects through its Kubernetes
  * API until the group's nodes are Ready ("2 of 3 nodes Ready").
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import type { ClusterConfig, ManagedNodeGroupConfig } from './cluster-config.ts';
 import type { CliContext } from './context.ts';
 import { createKubeClient, type KubeClient, nodeReady } from './kube-client.ts';
@@ -61,6 +65,32 @@ function subnetsFor(ng: { subnets?: string[]; availabilityZones?: string[]; priv
   return zones.map((z) => pool.get(z)).filter((s): s is string => s !== undefined);
 }
 
+/** sshPublicKey reads the public key of `ssh: {allow: true}` without publicKeyName (publicKey, publicKeyPath, else ~/.ssh/id_rsa.pub). Throws when there is none. */
+export function sshPublicKey(ssh: { publicKey?: string; publicKeyPath?: string } | undefined): string {
+  if (ssh?.publicKey) return ssh.publicKey;
+  const path = (ssh?.publicKeyPath ?? '~/.ssh/id_rsa.pub').replace(/^~(?=\/)/, process.env.HOME || homedir());
+  try {
+    return readFileSync(path, 'utf8').trim();
+  } catch (e) {
+    throw new Error(`ssh.allow: cannot read the public key ${path} (${(e as NodeJS.ErrnoException).code}); set ssh.publicKeyName, publicKey or publicKeyPath`);
+  }
+}
+
+/** sshKeyName is the EC2 key pair for a node group's SSH access: publicKeyName, or the public key imported as eksctl names it. */
+async function sshKeyName(ctx: CliContext, cluster: string, ng: { name: string; ssh?: any }): Promise<string | undefined> {
+  if (!ng.ssh?.allow && !ng.ssh?.publicKeyName) return undefined;
+  if (ng.ssh.publicKeyName) return ng.ssh.publicKeyName;
+  const key = sshPublicKey(ng.ssh);
+  const fingerprint = createHash('md5').update(Buffer.from(key.split(/\s+/)[1] ?? key, 'base64')).digest('hex').replace(/(..)(?=.)/g, '$1:');
+  const name = `eksctl-${cluster}-nodegroup-${ng.name}-${fingerprint}`;
+  try {
+    await ctx.aws.call('ec2', 'ImportKeyPair', { KeyName: name, PublicKeyMaterial: Buffer.from(key) });
+  } catch (e: any) {
+    if (e?.code !== 'InvalidKeyPair.Duplicate') throw e;
+  }
+  return name;
+}
+
 /** The labels eksctl puts on every node of a group. */
 function eksctlLabels(cluster: string, ng: string): Record<string, string> {
   return { 'alpha.eksctl.io/cluster-name': cluster, 'alpha.eksctl.io/nodegroup-name': ng };
@@ -70,7 +100,11 @@ function eksctlLabels(cluster: string, ng: string): Record<string, string> {
 export async function createManagedNodegroup(ctx: CliContext, cfg: ClusterConfig, ng: ManagedNodeGroupConfig, net: ClusterNetwork, nodeRoleArn: string, created: Created): Promise<void> {
   const cluster = cfg.metadata.name;
   const instanceTypes = ng.instanceTypes ?? (ng.instanceType ? [ng.instanceType] : undefined);
-  const remoteAccess = ng.ssh?.allow ? { ec2SshKey: ng.ssh.publicKeyName, sourceSecurityGroups: (ng.ssh as any).sourceSecurityGroupIds } : undefined;
+  const sshKey = await sshKeyName(ctx, cluster, ng);
+  const remoteAccess = sshKey ? { ec2SshKey: sshKey, sourceSecurityGroups: (ng.ssh as any)?.sourceSecurityGroupIds } : undefined;
+  const ngx = ng as any;
+  if (ngx.securityGroups?.attachIDs?.length) ctx.progress.warn(`managed node group "${ng.name}": securityGroups.attachIDs has no effect without a launch template; use launchTemplate`);
+  if (ngx.asgSuspendProcesses?.length) ctx.progress.warn(`managed node group "${ng.name}": asgSuspendProcesses has no effect (EKS manages its Auto Scaling group)`);
   await ctx.aws.call('eks', 'CreateNodegroup', {
     clusterName: cluster,
     nodegroupName: ng.name,
@@ -85,7 +119,7 @@ export async function createManagedNodegroup(ctx: CliContext, cfg: ClusterConfig
     labels: { ...eksctlLabels(cluster, ng.name), ...(ng.labels ?? {}) },
     taints: ng.taints?.map((t) => ({ key: t.key, value: t.value, effect: TAINT_EFFECT[t.effect] ?? t.effect })),
     capacityType: ng.spot ? 'SPOT' : 'ON_DEMAND',
-    remoteAccess: remoteAccess?.ec2SshKey ? remoteAccess : undefined,
+    remoteAccess,
     updateConfig: ng.updateConfig,
     launchTemplate: ng.launchTemplate ? { id: ng.launchTemplate.id, version: ng.launchTemplate.version } : undefined,
     tags: { ...clusterTags(cluster, cfg.metadata.tags), [TAG_NODEGROUP]: ng.name, [TAG_NODEGROUP_TYPE]: 'managed', ...(ng.tags ?? {}) },
@@ -222,7 +256,7 @@ export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterCo
         IamInstanceProfile: { Arn: profile.Arn },
         UserData: userData,
         SecurityGroupIds: securityGroups,
-        KeyName: ng.ssh?.publicKeyName,
+        KeyName: await sshKeyName(ctx, name, ng),
         BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.volumeSize ?? 80, VolumeType: ng.volumeType ?? 'gp3', Encrypted: ng.volumeEncrypted } }],
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
         TagSpecifications: [{ ResourceType: 'instance', Tags: toTagList({ ...tags, Name: `${name}-${ng.name}-Node` }) }],
@@ -243,6 +277,7 @@ export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterCo
     Tags: Object.entries({ ...tags, Name: `${name}-${ng.name}-Node`, [`kubernetes.io/cluster/${name}`]: 'owned' }).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true, ResourceId: asgName, ResourceType: 'auto-scaling-group' })),
   });
   created(`Auto Scaling group ${asgName}`);
+  if (ng.asgSuspendProcesses?.length) await ctx.aws.call('autoscaling', 'SuspendProcesses', { AutoScalingGroupName: asgName, ScalingProcesses: ng.asgSuspendProcesses });
   return asgName;
 }
 
