@@ -384,6 +384,13 @@ export function runBackendSuite(name: string, makeBackend: (dataDir?: string) =>
         assert.equal(e.prevKv?.value, (await b.get(e.kv.key, { revision: before })).kv?.value, 'prevKv is the deleted state');
       }
       assert.deepEqual(onlyY.events.map(short), [`delete:${p}y/1@${all.events[3]!.kv.modRevision}`]);
+      // Replayed from history, the deletes are the same events, values included.
+      const replay = record(b, p, before);
+      await waitFor('the replayed deletes', () => replay.events.length >= 4);
+      const full = (e: WatchEvent) => `${e.type}:${e.kv.key}@${e.kv.modRevision}=${e.kv.value}<${e.prevKv?.value}`;
+      assert.deepEqual(replay.events.slice(0, 4).map(full), all.events.slice(0, 4).map(full));
+      assert.equal(all.events[0]!.kv.value, 'v2', 'a delete event carries the deleted value');
+      replay.cancel();
       const left = await b.range({ prefix: p });
       assert.deepEqual(left.kvs.map((kv) => kv.key), [p + 'x', p + 'z/keep']);
       assert.equal((await b.get(p + 'x/a', { revision: before })).kv?.value, 'v2', 'history before the delete stays readable');
