@@ -312,6 +312,16 @@ describe('workloads: CronJobs on the simulated clock with kubectl', () => {
     assert.equal((await dp.kubectl(['delete', 'cronjob', 'quick'])).code, 0);
   });
 
+  it('rejects bad schedules and time zones with the API server\'s 422', async () => {
+    const bad = await dp.kubectl(['create', '-f', '-'], cronJob('bad', '61 * * * *'));
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /The CronJob "bad" is invalid: spec.schedule: Invalid value: "61 \* \* \* \*": end of range \(61\) above maximum \(59\): 61/);
+    const tz = await dp.kubectl(['create', '-f', '-'], cronJob('bad', '0 * * * *', { timeZone: 'Mars/Olympus' }));
+    assert.notEqual(tz.code, 0);
+    assert.match(tz.stderr, /spec.timeZone: Invalid value: "Mars\/Olympus": unknown time zone Mars\/Olympus/);
+    assert.notEqual((await dp.kubectl(['get', 'cronjob', 'bad'])).code, 0, 'nothing stored');
+  });
+
   it('evaluates the schedule in spec.timeZone', async () => {
     // Kathmandu is UTC+05:45: its :00/:10/... are :15/:25/... UTC.
     await create(cronJob('nepal', '*/10 * * * *', { timeZone: 'Asia/Kathmandu' }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CronError, mostRecentTime, parseCronSchedule } from './cron-schedule.ts';
+import { CronError, mostRecentTime, parseCronSchedule, validateCronJobSchedule } from './cron-schedule.ts';
 
 const at = (s: string) => Date.parse(s);
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -72,5 +72,14 @@ describe('cron schedules', () => {
     const many = mostRecentTime(parseCronSchedule('* * * * *'), at('2026-01-01T00:00:00Z'), at('2026-03-01T10:35:30Z'));
     assert.equal(iso(many.time), '2026-03-01T10:35:00.000Z');
     assert.equal(many.tooMany, true);
+  });
+
+  it('validates schedule and timeZone as the API server does', () => {
+    assert.deepEqual(validateCronJobSchedule('*/5 * * * *', 'Europe/Paris'), []);
+    assert.deepEqual(validateCronJobSchedule('61 * * * *', undefined), [{ field: 'spec.schedule', value: '61 * * * *', detail: 'end of range (61) above maximum (59): 61' }]);
+    assert.deepEqual(validateCronJobSchedule('CRON_TZ=UTC 0 * * * *', undefined), [{ field: 'spec.schedule', value: 'CRON_TZ=UTC 0 * * * *', detail: 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead' }]);
+    assert.deepEqual(validateCronJobSchedule('0 * * * *', 'Mars/Olympus'), [{ field: 'spec.timeZone', value: 'Mars/Olympus', detail: 'unknown time zone Mars/Olympus' }]);
+    assert.equal(validateCronJobSchedule('0 * * * *', 'Local')[0]?.detail, 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones');
+    assert.equal(validateCronJobSchedule('0 * * * *', '')[0]?.detail, 'timeZone must be nil or non-empty string');
   });
 });

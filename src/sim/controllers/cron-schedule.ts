@@ -213,3 +213,37 @@ export function mostRecentTime(s: CronSchedule, earliestMs: number, nowMs: numbe
   }
   return { time: last, missed: n, tooMany: true };
 }
+
+/** One validation problem: the field path, the bad value and upstream's detail. */
+export interface CronFieldProblem {
+  field: 'spec.schedule' | 'spec.timeZone';
+  value: string;
+  detail: string;
+}
+
+/**
+ * validateCronJobSchedule: the API server's checks of a CronJob's schedule
+ * and timeZone (validateScheduleFormat, validateTimeZone), with upstream's details.
+ */
+export function validateCronJobSchedule(schedule: string, timeZone: string | undefined | null): CronFieldProblem[] {
+  const out: CronFieldProblem[] = [];
+  const withoutTz = schedule.replace(/^\s*(CRON_)?TZ=\S+\s*/, '');
+  try {
+    parseCronSchedule(withoutTz);
+  } catch (e) {
+    out.push({ field: 'spec.schedule', value: schedule, detail: (e as Error).message });
+  }
+  if (schedule.includes('TZ')) out.push({ field: 'spec.schedule', value: schedule, detail: 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead' });
+  if (timeZone !== undefined && timeZone !== null) {
+    if (timeZone === '') out.push({ field: 'spec.timeZone', value: timeZone, detail: 'timeZone must be nil or non-empty string' });
+    else if (timeZone.toLowerCase() === 'local') out.push({ field: 'spec.timeZone', value: timeZone, detail: 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones' });
+    else {
+      try {
+        checkTimeZone(timeZone);
+      } catch (e) {
+        out.push({ field: 'spec.timeZone', value: timeZone, detail: (e as Error).message });
+      }
+    }
+  }
+  return out;
+}

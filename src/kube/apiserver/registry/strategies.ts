@@ -9,6 +9,7 @@ import type { KObject } from '../../api/types.ts';
 import type { Resource } from '../../api/scheme.ts';
 import { labelSelectorFromObject, matchLabels } from '../selectors.ts';
 import { crdStrategy, customStrategy } from '../crd.ts';
+import { validateCronJobSchedule } from '../../../sim/controllers/cron-schedule.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isPathSegmentName, type NameValidator, validateLabels } from '../validation.ts';
 
 export interface Strategy {
@@ -50,7 +51,6 @@ function defaultContainer(c: any): void {
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
-  if (c.resources.limits && !c.resources.requests) c.resources.requests = { ...c.resources.limits };
   if (Array.isArray(c.ports)) for (const p of c.ports) if (p && typeof p === 'object') p.protocol ??= 'TCP';
   if (Array.isArray(c.env)) {
     for (const e of c.env) {
@@ -245,6 +245,13 @@ const pod: Strategy = {
   returnDeletedObject: true,
   defaults(obj) {
     defaultPodSpec(obj.spec);
+    // Requests default to limits, key by key, on Pods only (upstream's SetDefaults_Pod; not on pod templates).
+    for (const c of [...(obj.spec?.containers ?? []), ...(obj.spec?.initContainers ?? [])]) {
+      const limits = c?.resources?.limits;
+      if (!limits || typeof limits !== 'object') continue;
+      const requests = (c.resources.requests ??= {});
+      for (const [k, v] of Object.entries(limits)) if (requests[k] === undefined) requests[k] = v;
+    }
   },
   prepareForCreate(obj) {
     obj.status = { phase: 'Pending', qosClass: qosClass(obj.spec) };
@@ -482,8 +489,8 @@ const cronjob: Strategy = {
     const s = obj.spec ?? {};
     const errs: FieldError[] = [];
     if (!s.schedule) errs.push(fieldErr.required('spec.schedule', ''));
-    else if (String(s.schedule).trim().split(/\s+/).length !== 5 && !String(s.schedule).startsWith('@'))
-      errs.push(fieldErr.invalid('spec.schedule', s.schedule, `expected exactly 5 fields, found ${String(s.schedule).trim().split(/\s+/).length}: ${s.schedule}`));
+    // Schedule and timeZone as the API server checks them (src/sim/controllers/cron-schedule.ts).
+    for (const p of validateCronJobSchedule(s.schedule ? String(s.schedule) : '* * * * *', s.timeZone)) errs.push(fieldErr.invalid(p.field, p.value, p.detail));
     const cp = s.concurrencyPolicy;
     if (cp !== undefined && !['Allow', 'Forbid', 'Replace'].includes(cp)) errs.push(fieldErr.notSupported('spec.concurrencyPolicy', cp, ['Allow', 'Forbid', 'Replace']));
     if (!s.jobTemplate) errs.push(fieldErr.required('spec.jobTemplate', ''));
