@@ -172,6 +172,22 @@ describe('EKS Pod Identity', () => {
     assert.equal(r.json.arn, r.json.r.assumedRoleUser.arn, 'GetCallerIdentity with the credentials is the role session');
   });
 
+  it('cross-account target roles: the association\'s role assumes the target role with the association\'s external id', async () => {
+    await aws('iam', 'create-role', '--role-name', 'hop-role', '--assume-role-policy-document', podsTrust);
+    const assoc = (await aws('eks', 'create-pod-identity-association', '--cluster-name', 'pi', '--namespace', 'default', '--service-account', 'hopper', '--role-arn', 'arn:aws:iam::000000000000:role/hop-role', '--target-role-arn', 'arn:aws:iam::000000000000:role/target-role')).association;
+    assert.match(assoc.externalId, /^[0-9a-f-]{36}$/);
+    const trustHop = (externalId: string) => JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:role/hop-role' }, Action: ['sts:AssumeRole', 'sts:TagSession'], Condition: { StringEquals: { 'sts:ExternalId': externalId } } }] });
+    await aws('iam', 'create-role', '--role-name', 'target-role', '--assume-role-policy-document', trustHop('not-the-external-id'));
+    await apply(sa('hopper'));
+    const token = await tokenFor('hopper', 'pods.eks.amazonaws.com');
+    const denied = await exchange(token);
+    assert.equal(denied.error?.Code, 'AccessDeniedException');
+    await aws('iam', 'update-assume-role-policy', '--role-name', 'target-role', '--policy-document', trustHop(assoc.externalId));
+    const ok = await exchange(token);
+    assert.equal(ok.code, 0, ok.stderr + JSON.stringify(ok.error));
+    assert.match(ok.json.arn, /^arn:aws:sts::000000000000:assumed-role\/target-role\/eks-pi-/);
+  });
+
   it('refuses a wrong audience, a forged or foreign token, an unassociated account and a role that does not trust pods.eks.amazonaws.com', async () => {
     const stsToken = await tokenFor('app', 'sts.amazonaws.com');
     const wrongAud = await exchange(stsToken);

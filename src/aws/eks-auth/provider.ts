@@ -10,13 +10,16 @@
  * (deps.webIdentityVerifier), naming a namespace and service account that
  * have an association. The role is assumed as the service principal
  * pods.eks.amazonaws.com (its trust policy must allow it) for 6 hours,
- * session `eks-<cluster>-<pod>-<uuid>` (64 characters at most).
+ * session `eks-<cluster>-<pod>-<uuid>` (64 characters at most). With a
+ * targetRoleArn (cross-account), that session then assumes the target role
+ * with the association's externalId, and the target role's credentials are
+ * returned.
  */
 import { randomUUID } from 'node:crypto';
 import type { AwsDeps } from '../core/deps.ts';
 import { type AwsProvider, awsError, type RequestContext } from '../core/types.ts';
 import { findPodIdentityAssociation, getCluster } from '../eks/shared.ts';
-import { assumeRoleAsService } from '../sts/shared.ts';
+import { assumeRoleAsService, assumeRoleAsSession } from '../sts/shared.ts';
 
 /** The audience of EKS Pod Identity tokens. */
 export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
@@ -69,6 +72,15 @@ export function createEksAuthProvider(deps: AwsDeps): AwsProvider {
         } catch (e) {
           if ((e as { code?: string }).code === 'AccessDenied') throw awsError('AccessDeniedException', `Unable to assume role ${assoc.roleArn}: its trust policy does not allow ${POD_IDENTITY_AUDIENCE} to perform sts:AssumeRole`, 400);
           throw e;
+        }
+        // Cross-account access: the association's role assumes its target role (with the association's external id).
+        if (assoc.targetRoleArn) {
+          try {
+            session = await assumeRoleAsSession(deps, { arn: session.assumedRoleUser.Arn, accountId: assoc.roleArn.split(':')[4] }, assoc.targetRoleArn, sessionName, SESSION_SECONDS, assoc.externalId);
+          } catch (e) {
+            if ((e as { code?: string }).code === 'AccessDenied') throw awsError('AccessDeniedException', `Unable to assume target role ${assoc.targetRoleArn}: its trust policy does not allow ${assoc.roleArn} with the association's external id`, 400);
+            throw e;
+          }
         }
         return {
           subject: { namespace, serviceAccount },

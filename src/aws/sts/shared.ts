@@ -33,6 +33,31 @@ export interface ServiceRoleSession {
  * Throws AccessDenied (403) when the role is missing or does not trust it.
  */
 export async function assumeRoleAsService(deps: AwsDeps, roleArn: string, service: string, sessionName: string, durationSeconds: number): Promise<ServiceRoleSession> {
+  const role = trustedRole(deps, roleArn, { action: 'sts:AssumeRole', service, context: {} }, service);
+  return issue(deps, role, sessionName, durationSeconds);
+}
+
+/**
+ * assumeRoleAsSession chains roles: the session `source` (an assumed-role
+ * session ARN) assumes `roleArn`, whose trust policy must allow that role
+ * (conditions evaluated on sts:ExternalId and sts:RoleSessionName), as EKS
+ * Pod Identity's target roles are assumed. Throws AccessDenied (403) otherwise.
+ */
+export async function assumeRoleAsSession(
+  deps: AwsDeps,
+  source: { arn: string; accountId: string },
+  roleArn: string,
+  sessionName: string,
+  durationSeconds: number,
+  externalId?: string,
+): Promise<ServiceRoleSession> {
+  const context: Record<string, string> = { 'aws:PrincipalArn': source.arn, 'aws:PrincipalAccount': source.accountId, 'sts:RoleSessionName': sessionName };
+  if (externalId !== undefined) context['sts:ExternalId'] = externalId;
+  const role = trustedRole(deps, roleArn, { action: 'sts:AssumeRole', callerArn: source.arn, callerAccountId: source.accountId, context }, source.arn);
+  return issue(deps, role, sessionName, durationSeconds);
+}
+
+function trustedRole(deps: AwsDeps, roleArn: string, req: Parameters<typeof trustAllows>[1], who: string) {
   const role = getRoleByArn(deps.state, roleArn);
   let policy: unknown;
   try {
@@ -40,9 +65,13 @@ export async function assumeRoleAsService(deps: AwsDeps, roleArn: string, servic
   } catch {
     policy = undefined;
   }
-  if (!role || !trustAllows(policy, { action: 'sts:AssumeRole', service, context: {} })) {
-    throw awsError('AccessDenied', `${service} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
+  if (!role || !trustAllows(policy, req)) {
+    throw awsError('AccessDenied', `${who} is not authorized to perform: sts:AssumeRole on resource: ${roleArn}`, 403);
   }
+  return role;
+}
+
+async function issue(deps: AwsDeps, role: NonNullable<ReturnType<typeof getRoleByArn>>, sessionName: string, durationSeconds: number): Promise<ServiceRoleSession> {
   const accountId = role.Arn.split(':')[4]!;
   const doc: SessionDoc = {
     AccessKeyId: randomKeyId(),
