@@ -105,6 +105,8 @@ export async function createManagedNodegroup(ctx: CliContext, cfg: ClusterConfig
   const ngx = ng as any;
   if (ngx.securityGroups?.attachIDs?.length) ctx.progress.warn(`managed node group "${ng.name}": securityGroups.attachIDs has no effect without a launch template; use launchTemplate`);
   if (ngx.asgSuspendProcesses?.length) ctx.progress.warn(`managed node group "${ng.name}": asgSuspendProcesses has no effect (EKS manages its Auto Scaling group)`);
+  if (ngx.ami && !ng.launchTemplate) ctx.progress.warn(`managed node group "${ng.name}": ami has no effect without a launch template; EKS picks the AMI of its amiType and releaseVersion`);
+  if (ngx.volumeEncrypted !== undefined && !ng.launchTemplate) ctx.progress.warn(`managed node group "${ng.name}": volumeEncrypted has no effect without a launch template`);
   await ctx.aws.call('eks', 'CreateNodegroup', {
     clusterName: cluster,
     nodegroupName: ng.name,
@@ -266,6 +268,7 @@ export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterCo
   ).LaunchTemplate;
   created(`launch template ${lt.LaunchTemplateId}`);
   const asgName = roleName(stack, 'NodeGroup');
+  if (ng.instancesDistribution) ctx.progress.warn(`self-managed node group "${ng.name}": instancesDistribution: only its first instance type (${instanceType}) is used, on demand`);
   const subnets = subnetsFor(ng, net);
   await ctx.aws.call('autoscaling', 'CreateAutoScalingGroup', {
     AutoScalingGroupName: asgName,
@@ -274,6 +277,7 @@ export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterCo
     MaxSize: max,
     DesiredCapacity: desired,
     VPCZoneIdentifier: subnets.join(','),
+    TargetGroupARNs: ng.targetGroupARNs,
     Tags: Object.entries({ ...tags, Name: `${name}-${ng.name}-Node`, [`kubernetes.io/cluster/${name}`]: 'owned' }).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true, ResourceId: asgName, ResourceType: 'auto-scaling-group' })),
   });
   created(`Auto Scaling group ${asgName}`);
