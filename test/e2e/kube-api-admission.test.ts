@@ -72,6 +72,18 @@ describe('admission on update', () => {
   });
 });
 
+describe('defaulting', () => {
+  test('requests default to limits key by key on pods, never on pod templates', async () => {
+    await ok(['create', 'deployment', 'lim', '--image=nginx']);
+    await ok(['set', 'resources', 'deployment', 'lim', '--limits=cpu=200m,memory=512Mi', '--requests=cpu=100m']);
+    const tpl = JSON.parse(await ok(['get', 'deployment', 'lim', '-o', 'jsonpath={.spec.template.spec.containers[0].resources}']));
+    assert.deepEqual(tpl, { limits: { cpu: '200m', memory: '512Mi' }, requests: { cpu: '100m' } });
+    await ok(['run', 'limpod', '--image=nginx', '--overrides={"spec":{"containers":[{"name":"limpod","image":"nginx","resources":{"limits":{"cpu":"200m","memory":"512Mi"},"requests":{"cpu":"100m"}}}]}}']);
+    const pod = JSON.parse(await ok(['get', 'pod', 'limpod', '-o', 'jsonpath={.spec.containers[0].resources}']));
+    assert.deepEqual(pod, { limits: { cpu: '200m', memory: '512Mi' }, requests: { cpu: '100m', memory: '512Mi' } });
+  });
+});
+
 describe('LimitRange for PersistentVolumeClaims', () => {
   test('storage requests are bounded on create and on expansion', async () => {
     await ok(['create', 'ns', 'lr-pvc']);

@@ -51,7 +51,6 @@ function defaultContainer(c: any): void {
   c.terminationMessagePath ??= '/dev/termination-log';
   c.terminationMessagePolicy ??= 'File';
   c.resources ??= {};
-  if (c.resources.limits && !c.resources.requests) c.resources.requests = { ...c.resources.limits };
   if (Array.isArray(c.ports)) for (const p of c.ports) if (p && typeof p === 'object') p.protocol ??= 'TCP';
   if (Array.isArray(c.env)) {
     for (const e of c.env) {
@@ -246,6 +245,13 @@ const pod: Strategy = {
   returnDeletedObject: true,
   defaults(obj) {
     defaultPodSpec(obj.spec);
+    // Requests default to limits, key by key, on Pods only (upstream's SetDefaults_Pod; not on pod templates).
+    for (const c of [...(obj.spec?.containers ?? []), ...(obj.spec?.initContainers ?? [])]) {
+      const limits = c?.resources?.limits;
+      if (!limits || typeof limits !== 'object') continue;
+      const requests = (c.resources.requests ??= {});
+      for (const [k, v] of Object.entries(limits)) if (requests[k] === undefined) requests[k] = v;
+    }
   },
   prepareForCreate(obj) {
     obj.status = { phase: 'Pending', qosClass: qosClass(obj.spec) };
