@@ -25,7 +25,7 @@ import { BindingIndex } from '../kube/authz/rbac-index.ts';
 import { grantsFor } from '../kube/authz/access-policies.ts';
 import { authorize, forbiddenMessage, rulesFor, type Attributes, type BindingLike, type RbacSource, type RoleLike } from '../kube/authz/rbac.ts';
 import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
-import { jwks, type LegacyTokenClaims, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
+import { discoveryDocument, jwks, type LegacyTokenClaims, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
 import { ensureSigningKey } from '../kube/authn/signing-keys.ts';
 import { isStatusError } from '../kube/apiserver/errors.ts';
 import type { ClusterRegistry } from '../kube/apiserver/registry/generic-store.ts';
@@ -144,7 +144,7 @@ export function rbacSource(reg: ClusterRegistry): RbacSource {
   return src;
 }
 
-/** The gateway hook: resolves true when the request may go on (its user recorded), false after answering 401. */
+/** The gateway hook: resolves true when the request may go on (its user recorded), false after answering it (401, 403, or the issuer discovery documents). */
 export type KubeAuthenticate = (cluster: ClusterInfo, req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 
 async function readObject(reg: ClusterRegistry, resource: string, ns: string, name: string): Promise<any | undefined> {
@@ -161,6 +161,9 @@ async function readObject(reg: ClusterRegistry, resource: string, ns: string, na
 function withAuthenticatedGroup(groups: string[]): string[] {
   return groups.includes('system:authenticated') ? [...groups] : [...groups, 'system:authenticated'];
 }
+
+/** The non-resource paths of ServiceAccountIssuerDiscovery. */
+const ISSUER_DISCOVERY = new Set(['/.well-known/openid-configuration', '/.well-known/openid-configuration/', '/openid/v1/jwks', '/openid/v1/jwks/']);
 
 /** localHostsOf: the host:port forms a client may use for the AWS endpoint (loopback names are interchangeable). */
 export function localHostsOf(endpoint: string): string[] {
@@ -279,6 +282,21 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     return h.sources;
   }
 
+  /**
+   * kube-apiserver's ServiceAccountIssuerDiscovery: the cluster's OIDC
+   * discovery document (issuer: the EKS OIDC issuer; jwks_uri on this API
+   * server) and JWKS, for the callers RBAC lets read them
+   * (system:service-account-issuer-discovery: service accounts, admins).
+   */
+  async function serveIssuerDiscovery(cluster: ClusterInfo, path: string, res: ServerResponse): Promise<void> {
+    const { issuer, keys } = await sources(cluster).serviceAccountKeys();
+    const isKeys = path.startsWith('/openid/v1/jwks');
+    const doc = isKeys ? keys : { ...discoveryDocument(issuer), jwks_uri: `${deps.config.kubeEndpoint}/clusters/${cluster.endpointId}/openid/v1/jwks` };
+    const body = JSON.stringify(doc);
+    res.writeHead(200, { 'Content-Type': isKeys ? 'application/jwk-set+json' : 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'public, max-age=3600' });
+    res.end(body);
+  }
+
   return async (cluster, req, res, path) => {
     const srcs = sources(cluster);
     const fixed = opts.staticTokens?.size ? opts.staticTokens.get(bearerToken(req.headers.authorization) ?? '') : undefined;
@@ -328,7 +346,13 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
       });
       const q = req.url?.includes('?') ? new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)) : new URLSearchParams();
       const a = attributesOf(parseRequestInfo((req.method ?? 'GET').toUpperCase(), path, q));
-      if (authorize(src, r.user, a, grants).allowed) return true;
+      if (authorize(src, r.user, a, grants).allowed) {
+        if (ISSUER_DISCOVERY.has(path) && (req.method ?? 'GET') === 'GET') {
+          await serveIssuerDiscovery(cluster, path, res);
+          return false; // answered here
+        }
+        return true;
+      }
       const body = JSON.stringify(forbiddenStatus(r.user, a));
       res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
       res.end(body);

@@ -196,3 +196,25 @@ describe('legacy service account token Secrets (only when requested)', () => {
     await waitFor(async () => (await kubectl(['get', 'secret', 'orphan-token'])).code !== 0, { what: 'the orphan token Secret to be deleted' });
   });
 });
+
+describe('service account issuer discovery on the API server', () => {
+  it('serves the OIDC discovery document and JWKS to service accounts and admins, not to others', async () => {
+    const cluster = (await awsJson(srv.awsEndpoint, ['eks', 'describe-cluster', '--name', 'rv'])).cluster;
+    const d = await kubectl(['get', '--raw', '/clusters/rv/.well-known/openid-configuration']);
+    assert.equal(d.code, 0, d.stderr);
+    const doc = JSON.parse(d.stdout);
+    assert.equal(doc.issuer, cluster.identity.oidc.issuer);
+    assert.equal(doc.jwks_uri, `${srv.kubeEndpoint}/clusters/rv/openid/v1/jwks`);
+    assert.deepEqual(doc.id_token_signing_alg_values_supported, ['RS256']);
+    assert.equal((await kubectl(['create', 'serviceaccount', 'discoverer'])).code, 0);
+    const tok = (await kubectl(['create', 'token', 'discoverer'])).stdout.trim();
+    const k = await kubectl(['get', '--raw', '/clusters/rv/openid/v1/jwks', '--token', tok]);
+    assert.equal(k.code, 0, k.stderr);
+    const keys = JSON.parse(k.stdout).keys;
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0].d, undefined, 'public keys only');
+    const no = await kubectl(['get', '--raw', '/clusters/rv/openid/v1/jwks', '--as', 'nobody']);
+    assert.notEqual(no.code, 0);
+    assert.match(no.stderr, /forbidden: User "nobody" cannot get path "\/openid\/v1\/jwks"/);
+  });
+});
