@@ -1,7 +1,7 @@
 /**
  * Kubelet behaviour end to end with kubectl (one m5.large), on the
  * simulated clock:
- *  - readiness probe delays: Running but not Ready until initialDelaySeconds;
+ *  - startup/readiness probe delays: Running but not started/Ready until their initialDelaySeconds;
  *  - init containers run in order (Init:0/2, Init:1/2, then Running);
  *  - restartPolicy Always: a container that exits 0 is restarted
  *    (restartCount, lastState Completed); one that exits non-zero waits in
@@ -30,7 +30,7 @@ describe('data plane: kubelet probes, init containers, restarts and graceful ter
   after(() => dp?.stop());
 
   it('a readiness probe delay keeps a Running pod not Ready until it passes', async () => {
-    const probe = { readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 120 } };
+    const probe = { startupProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 60 }, readinessProbe: { httpGet: { path: '/', port: 80 }, initialDelaySeconds: 120 } };
     assert.equal((await dp.kubectl(['create', '-f', '-'], pod('probed', {}, {}, probe))).code, 0);
     const p = await waitFor(async () => {
       const o = await get('probed');
@@ -38,8 +38,13 @@ describe('data plane: kubelet probes, init containers, restarts and graceful ter
     }, { what: 'Running' });
     assert.equal(p.status.conditions.find((c: any) => c.type === 'Ready').status, 'False');
     assert.equal(p.status.containerStatuses[0].ready, false);
+    assert.equal(p.status.containerStatuses[0].started, false, 'the startup probe has not passed yet');
     await dp.advance(121);
-    await waitFor(async () => (await get('probed')).status.conditions.find((c: any) => c.type === 'Ready').status === 'True', { what: 'Ready after the delay' });
+    const r = await waitFor(async () => {
+      const o = await get('probed');
+      return o.status.conditions.find((c: any) => c.type === 'Ready').status === 'True' ? o : undefined;
+    }, { what: 'Ready after the delay' });
+    assert.equal(r.status.containerStatuses[0].started, true);
   });
 
   it('init containers run in order before the app containers', async () => {

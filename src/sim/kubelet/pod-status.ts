@@ -160,7 +160,8 @@ export function runningStatus(pod: KObject, net: PodNetwork, startedAt: string, 
       image: c.image,
       imageID: imageId(c.image ?? ''),
       containerID: containerId(uid, c.name),
-      started: true,
+      // started turns true once the startup probe has passed (at once without one).
+      started: ready || Date.parse(now) - Date.parse(startedAt) >= startupDelayMs(c),
     })),
     ...(hasInit
       ? {
@@ -213,6 +214,12 @@ export function terminatedStatus(pod: KObject, net: PodNetwork, startedAt: strin
     })),
     qosClass: qosClass(pod),
   };
+}
+
+/** startupDelayMs: when a container's startup probe first passes, after its start (0 without one). */
+export function startupDelayMs(container: any): number {
+  const p = container?.startupProbe;
+  return p ? (p.initialDelaySeconds ?? 0) * 1000 : 0;
 }
 
 /** readinessDelayMs: the longest initialDelaySeconds among startup and readiness probes (probes pass once reached). */
