@@ -195,4 +195,22 @@ describe('localeks kubeconfig --static-token', () => {
     assert.notEqual(off.code, 0);
     assert.match(off.stderr, /You must be logged in to the server \(Unauthorized\)/);
   });
+
+  it('--role-arn: kubectl runs aws eks get-token --role, which assumes the role at localeks; the role is mapped by aws-auth', async () => {
+    const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::000000000000:root' }, Action: 'sts:AssumeRole' }] });
+    await aws('iam', 'create-role', '--role-name', 'kc-admins', '--assume-role-policy-document', trust);
+    const admin = join(tmp, 'admin-role');
+    assert.equal((await localeks(['kubeconfig', '--cluster', 'kc', '--static-token', '--kubeconfig', admin, '--endpoint-url', ep])).code, 0);
+    const awsAuth = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '- rolearn: arn:aws:iam::000000000000:role/kc-admins\n  username: admin:{{SessionName}}\n  groups: [system:masters]\n' } };
+    writeFileSync(join(tmp, 'aws-auth-role.json'), JSON.stringify(awsAuth));
+    const a = await kubectl(admin, ['apply', '--validate=false', '-f', join(tmp, 'aws-auth-role.json')], { noAws: true });
+    assert.equal(a.code, 0, a.stderr);
+    const kc = join(tmp, 'role');
+    const w = await localeks(['kubeconfig', '--cluster', 'kc', '--kubeconfig', kc, '--endpoint-url', ep, '--role-arn', 'arn:aws:iam::000000000000:role/kc-admins']);
+    assert.equal(w.code, 0, w.stderr);
+    assert.deepEqual(parse(readFileSync(kc, 'utf8')).users[0].user.exec.args.slice(-2), ['--role', 'arn:aws:iam::000000000000:role/kc-admins']);
+    const who = await kubectl(kc, ['auth', 'whoami', '-o', 'json']);
+    assert.equal(who.code, 0, who.stderr);
+    assert.equal(JSON.parse(who.stdout).status.userInfo.username, 'admin:EKSGetTokenAuth');
+  });
 });
