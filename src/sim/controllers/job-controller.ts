@@ -251,7 +251,7 @@ export async function syncJobs(ctx: ControllerContext): Promise<void> {
   if (!jobRes || !podsRes) return;
   const jobs = reg.cache.list('batch/jobs', '');
   // Without Jobs, pods are scanned only while Job pods (orphans with the finalizer) may remain.
-  if (jobs.length === 0 && !hadJobPods.get(reg)) return;
+  if (jobs.length === 0 && !(hadJobPods.get(reg) ?? true)) return;
   const byUid = new Map(jobs.map((e) => [e.obj.metadata!.uid!, e.obj]));
   const owned = new Map<string, KObject[]>();
   const orphans: KObject[] = [];

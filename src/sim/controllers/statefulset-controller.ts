@@ -202,6 +202,15 @@ async function syncSet(ctx: ControllerContext, setRes: Resource, set: KObject, p
   }
   condemned.sort((a, b) => ordinalOf(m.name!, b.metadata!.name!)! - ordinalOf(m.name!, a.metadata!.name!)!);
 
+  const minReady: number = spec.minReadySeconds ?? 0;
+  // OrderedReady waits for Running and Available (minReadySeconds) predecessors.
+  const runningAndAvailable = (p: KObject) => {
+    if (!runningAndReady(p)) return false;
+    if (isPodAvailable(p, minReady, ctx.nowMs)) return true;
+    const r = (p.status?.conditions ?? []).find((c: any) => c.type === 'Ready' && c.status === 'True');
+    if (r) ctx.wake(Date.parse(r.lastTransitionTime) + minReady * 1000);
+    return false;
+  };
   const revisionFor = (ordinal: number) => (rolling && ordinal < start + partition ? current : update!);
   const ev = (reason: string, message: string) => recordEvent(reg, ctx.nowMs, { apiVersion: 'apps/v1', kind: 'StatefulSet', ...set }, 'Normal', reason, message, 'statefulset-controller');
   const del = (p: KObject) =>
@@ -232,7 +241,7 @@ async function syncSet(ctx: ControllerContext, setRes: Resource, set: KObject, p
         if (monotonic) return;
         continue;
       }
-      if (monotonic && (terminating(p) || !runningAndReady(p))) return;
+      if (monotonic && (terminating(p) || !runningAndAvailable(p))) return;
     }
     // Scale down from the highest ordinal.
     for (const p of condemned) {
@@ -247,14 +256,15 @@ async function syncSet(ctx: ControllerContext, setRes: Resource, set: KObject, p
     }
     // RollingUpdate: highest ordinal first, down to the partition, one at a time.
     if (!rolling) return;
-    for (const p of byOrdinal.values()) if (terminating(p) || !runningAndReady(p)) return;
     for (let o = start + replicas - 1; o >= start + partition; o--) {
       const p = byOrdinal.get(o);
       if (!p) return;
-      if (p.metadata?.labels?.[REVISION_LABEL] !== updateRevision) {
+      if (p.metadata?.labels?.[REVISION_LABEL] !== updateRevision && !terminating(p)) {
         await del(p);
         return;
       }
+      // Wait for unhealthy pods on update.
+      if (terminating(p) || !runningAndReady(p)) return;
     }
   })();
 
@@ -268,7 +278,6 @@ async function syncSet(ctx: ControllerContext, setRes: Resource, set: KObject, p
 
   // Status from the pods observed at the start of the pass.
   const live = pods.filter((p) => !failedPod(p));
-  const minReady: number = spec.minReadySeconds ?? 0;
   const status: Record<string, any> = {
     observedGeneration: m.generation ?? 1,
     replicas: live.length,
