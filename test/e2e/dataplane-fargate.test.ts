@@ -74,6 +74,11 @@ describe('data plane: Fargate profiles, fargate-scheduler and Fargate nodes', ()
     assert.equal(f.metadata.annotations.CapacityProvisioned, '0.25vCPU 0.5GB');
     assert.equal(e.spec.schedulerName, 'default-scheduler');
     assert.doesNotMatch(e.spec.nodeName, /^fargate-ip-/);
+    // The Fargate node's kubelet posts heartbeats like any other.
+    const hb = async () => (await dp.kubectlJson(['get', 'node', f.spec.nodeName])).status.conditions.find((x: any) => x.type === 'Ready').lastHeartbeatTime;
+    const before = await hb();
+    await dp.advance(301);
+    await waitFor(async () => Date.parse(await hb()) > Date.parse(before), { what: 'fargate node heartbeat' });
   });
 
   it('pods Fargate cannot run stay Pending with the fargate-scheduler event', async () => {

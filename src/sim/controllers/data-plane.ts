@@ -551,6 +551,19 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         log.warn({ err: e, cluster: info.name, node: name }, 'node registration failed');
       }
     }
+    // Fargate nodes' kubelets post status heartbeats too.
+    for (const name of c.fargate.keys()) {
+      if (!c.statusAt.has(name)) c.statusAt.set(name, nowMs);
+      if (nowMs - c.statusAt.get(name)! < NODE_STATUS_REPORT_MS) continue;
+      c.statusAt.set(name, nowMs);
+      await c.reg.guaranteedUpdate(nodesRes, '', name, (cur) => {
+        if (!cur) throw new Error('node gone');
+        const next = structuredClone(cur);
+        next.metadata!.resourceVersion = '';
+        next.status.conditions = (cur.status?.conditions ?? []).map((x: any) => ({ ...x, lastHeartbeatTime: now }));
+        return next;
+      }, { fieldManager: 'kubelet', subresource: 'status' }).catch((e) => log.debug?.({ err: e, node: name }, 'fargate heartbeat failed'));
+    }
     // Instances gone: delete their Nodes (and the pods bound to them, as PodGC does).
     for (const e of c.reg.cache.list('nodes', '')) {
       const n = e.obj;
