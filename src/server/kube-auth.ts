@@ -8,6 +8,13 @@
  *
  * A request that fails authentication gets 401 Unauthorized (metav1.Status)
  * and never reaches the API server; the reason is logged at debug level only.
+ * Then (authorize: true) impersonation and RBAC plus EKS access policies
+ * decide (403 with upstream's message), and the request carries its user,
+ * its authorizer (self reviews, escalation checks) and its reviewer
+ * (TokenReview, SubjectAccessReview). The issuer discovery paths are
+ * answered here. Verified tokens, each cluster's JWKS and per-cluster
+ * sources are kept for the server's life (token-cache.ts); what a principal
+ * maps to is read again on every request.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
