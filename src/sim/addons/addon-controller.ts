@@ -83,6 +83,8 @@ async function write(ctx: ControllerContext, want: AddonObject[], keep: Array<{ 
 
 async function remove(ctx: ControllerContext, objs: AddonObject[]): Promise<void> {
   for (const o of objs) {
+    // CRDs stay: deleting one would delete every custom resource of its kind (ENIConfigs).
+    if (o.resource === 'customresourcedefinitions') continue;
     const res = ctx.reg.scheme.preferred(o.group, o.resource);
     if (!res) continue;
     try {

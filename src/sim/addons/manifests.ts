@@ -3,7 +3,7 @@
  * in kube-system (shapes of the amazon-vpc-cni-k8s, kube-proxy and coredns
  * add-on manifests): vpc-cni (aws-node DaemonSet with the VPC CNI
  * environment, ServiceAccount, ClusterRole/Binding, amazon-vpc-cni
- * ConfigMap), kube-proxy (DaemonSet, ServiceAccount, binding to
+ * ConfigMap, the ENIConfig CRD of custom networking), kube-proxy (DaemonSet, ServiceAccount, binding to
  * system:node-proxier, kube-proxy and kube-proxy-config ConfigMaps), coredns
  * (Deployment of 2 replicas, kube-dns Service at the 10th address of the
  * service CIDR, ServiceAccount, system:coredns ClusterRole/Binding, coredns
@@ -259,6 +259,40 @@ function vpcCni(cluster: AddonClusterFacts, version: string, cfg: Record<string,
       resource: 'configmaps',
       namespace: NS,
       obj: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'amazon-vpc-cni', namespace: NS, labels }, data: { 'enable-network-policy-controller': String(cfg.enableNetworkPolicy ?? 'false'), 'enable-windows-ipam': 'false' } },
+    },
+    {
+      group: 'apiextensions.k8s.io',
+      resource: 'customresourcedefinitions',
+      namespace: '',
+      obj: {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'eniconfigs.crd.k8s.amazonaws.com', labels: { 'app.kubernetes.io/instance': 'aws-vpc-cni', 'app.kubernetes.io/name': 'aws-node', 'k8s-app': 'aws-node' } },
+        spec: {
+          group: 'crd.k8s.amazonaws.com',
+          names: { kind: 'ENIConfig', listKind: 'ENIConfigList', plural: 'eniconfigs', singular: 'eniconfig' },
+          scope: 'Cluster',
+          versions: [
+            {
+              name: 'v1alpha1',
+              served: true,
+              storage: true,
+              schema: {
+                openAPIV3Schema: {
+                  type: 'object',
+                  properties: {
+                    apiVersion: { type: 'string' },
+                    kind: { type: 'string' },
+                    metadata: { type: 'object' },
+                    spec: { type: 'object', properties: { securityGroups: { type: 'array', items: { type: 'string' } }, subnet: { type: 'string' } } },
+                    status: { type: 'object', properties: { eniConfig: { type: 'string' } } },
+                  },
+                },
+              },
+            },
+          ],
+        },
+      },
     },
     {
       group: 'apps',
