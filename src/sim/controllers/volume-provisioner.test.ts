@@ -33,7 +33,7 @@ async function pass(): Promise<void> {
 }
 
 const pvc = (name: string, sc: string) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { storageClassName: sc, accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } });
-const get = (r: string, ns: string, name: string) => reg.cache.get(reg.keyFor(R(r.includes('/') ? r.split('/')[0]! : '', r.includes('/') ? r.split('/')[1]! : r), ns, name))?.obj;
+const get = (r: string, ns: string, name: string): any => reg.cache.get(reg.keyFor(R(r.includes('/') ? r.split('/')[0]! : '', r.includes('/') ? r.split('/')[1]! : r), ns, name))?.obj;
 const eventReasons = (name: string) => reg.cache.list('events', 'default').map((e) => e.obj).filter((e) => e.involvedObject?.name === name).map((e) => e.reason);
 
 before(async () => {
