@@ -8,8 +8,8 @@
  *    address as its own, annotated CapacityProvisioned with the next size;
  *  - the node goes away when the pod does;
  *  - a pod matching no profile goes to the node group;
- *  - pods Fargate cannot run (hostNetwork, privileged, hostPort) stay
- *    Pending with the fargate-scheduler's event.
+ *  - pods Fargate cannot run (hostNetwork, privileged, hostPort, a claim
+ *    bound to an EBS volume) stay Pending with the fargate-scheduler's event.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -90,5 +90,18 @@ describe('data plane: Fargate profiles, fargate-scheduler and Fargate nodes', ()
     const p = await dp.kubectlJson(['get', 'pod', 'bad', '-n', 'serverless']);
     assert.equal(p.status.phase, 'Pending');
     assert.equal(p.spec.nodeName, undefined);
+  });
+
+  it('a pod whose claim is bound to an EBS volume stays Pending with the fargate-scheduler event', async () => {
+    const pv = { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'ebs-pv' }, spec: { capacity: { storage: '4Gi' }, accessModes: ['ReadWriteOnce'], csi: { driver: 'ebs.csi.aws.com', volumeHandle: 'vol-0123456789abcdef0' }, claimRef: { namespace: 'serverless', name: 'data' } } };
+    const pvc = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data', namespace: 'serverless' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '4Gi' } }, volumeName: 'ebs-pv', storageClassName: '' } };
+    for (const o of [pv, pvc]) {
+      const r = await dp.kubectl(['create', '-f', '-'], JSON.stringify(o));
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const withVolume = pod('db', 'serverless', {}, { volumes: [{ name: 'storage', persistentVolumeClaim: { claimName: 'data' } }] }, { volumeMounts: [{ name: 'storage', mountPath: '/data' }] });
+    assert.equal((await dp.kubectl(['create', '-f', '-'], withVolume)).code, 0);
+    const ev = await waitFor(async () => (await dp.kubectlJson(['get', 'events', '-n', 'serverless', '--field-selector', 'involvedObject.name=db,reason=FailedScheduling'])).items[0], { what: 'FailedScheduling' });
+    assert.equal(ev.message, 'Pod not supported on Fargate: volumes not supported: storage not supported because: PVC data bound to invalid PV ebs-pv with CSI Driver: ebs.csi.aws.com');
   });
 });

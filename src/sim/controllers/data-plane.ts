@@ -849,7 +849,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     for (const pod of pending) {
       const m = pod.metadata!;
       const size = fargateSize(pod);
-      const reason = unsupportedReason(pod) ?? (size ? undefined : 'Pod not supported on Fargate: resource requests exceed the largest Fargate size (16 vCPU, 120 GB)');
+      const reason = unsupportedReason(pod, (claim) => ebsClaimProblem(c, m.namespace!, claim)) ?? (size ? undefined : 'Pod not supported on Fargate: resource requests exceed the largest Fargate size (16 vCPU, 120 GB)');
       if (reason) {
         await markUnschedulable(c, pod, reason, FARGATE_SCHEDULER);
         continue;
@@ -897,6 +897,19 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         await removeFargateNode(c, name).catch(() => {});
       }
     }
+  }
+
+  /** Why Fargate cannot mount a claim: it is bound to an EBS volume (Fargate mounts only EFS and other CSI/NFS volumes). */
+  function ebsClaimProblem(c: ClusterRt, ns: string, claim: string): string | undefined {
+    const pvcRes = c.reg.scheme.get('', 'v1', 'persistentvolumeclaims');
+    const pvRes = c.reg.scheme.get('', 'v1', 'persistentvolumes');
+    if (!pvcRes || !pvRes) return undefined;
+    const pvName = c.reg.cache.get(c.reg.keyFor(pvcRes, ns, claim))?.obj.spec?.volumeName;
+    if (!pvName) return undefined;
+    const pv = c.reg.cache.get(c.reg.keyFor(pvRes, '', pvName))?.obj;
+    const driver = pv?.spec?.csi?.driver ?? (pv?.spec?.awsElasticBlockStore ? 'kubernetes.io/aws-ebs' : undefined);
+    if (driver === 'ebs.csi.aws.com' || driver === 'kubernetes.io/aws-ebs') return `PVC ${claim} bound to invalid PV ${pvName} with CSI Driver: ${driver}`;
+    return undefined;
   }
 
   /** A Fargate node whose pod is gone goes away with its address. */

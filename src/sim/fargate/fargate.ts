@@ -77,9 +77,11 @@ const ALLOWED_VOLUME_TYPES = new Set([
 
 /**
  * unsupportedReason returns the fargate-scheduler's FailedScheduling message
- * for a pod Fargate cannot run, or undefined when it can.
+ * for a pod Fargate cannot run, or undefined when it can. `claimProblem`
+ * tells why a persistentVolumeClaim volume cannot be mounted (an EBS-backed
+ * PV: "PVC data bound to invalid PV pv-1 with CSI Driver: ebs.csi.aws.com").
  */
-export function unsupportedReason(pod: KObject): string | undefined {
+export function unsupportedReason(pod: KObject, claimProblem?: (claimName: string) => string | undefined): string | undefined {
   const spec = pod.spec ?? {};
   const parts: string[] = [];
   const fields: string[] = [];
@@ -99,6 +101,10 @@ export function unsupportedReason(pod: KObject): string | undefined {
   for (const v of spec.volumes ?? []) {
     const type = Object.keys(v).find((k) => k !== 'name');
     if (type && !ALLOWED_VOLUME_TYPES.has(type)) badVolumes.push(`${v.name} is of an unsupported volume Type`);
+    else if (type === 'persistentVolumeClaim' && claimProblem) {
+      const why = claimProblem(v.persistentVolumeClaim?.claimName ?? '');
+      if (why) badVolumes.push(`${v.name} not supported because: ${why}`);
+    }
   }
   if (badVolumes.length > 0) parts.push(`volumes not supported: ${badVolumes.join(', ')}`);
   return parts.length > 0 ? `Pod not supported on Fargate: ${parts.join(', ')}` : undefined;
