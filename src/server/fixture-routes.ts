@@ -22,8 +22,9 @@
  *   GET    /_localeks/backups/NAME/export        the backup file (gzipped JSON, format localeks-backup)
  *   POST   /_localeks/backups/import[?name=N]    body = a backup file; stores it (409 if the name is taken)
  *   POST   /_localeks/backups/NAME/restore       JSON body {cluster, region?, accountId?,
- *          namespaceMappings? ("a:b,c:d" or {"a":"b"}), restoreName?, and the filters of a
- *          backup to restore part of it}; answers the restore result
+ *          namespaceMappings? ("a:b,c:d" or {"a":"b"}), restoreName?, existingResourcePolicy?
+ *          ("none" | "update"), and the filters of a backup to restore part of it}; answers
+ *          the restore result
  *   DELETE /_localeks/backups/NAME               delete
  *   GET    /_localeks/clock                      simulated now
  *   POST   /_localeks/clock/advance?seconds=N    jump simulated time forward
@@ -356,7 +357,9 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
       const restoreName = body.restoreName === undefined ? `${name}-${clock.now().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '')}` : String(body.restoreName);
       const filter = specOf(body);
       const reg = await registryOf(info);
-      const result = await restoreBackup(reg, b, { restoreName, namespaceMappings, ...(Object.keys(filter).length > 0 ? { filter } : {}) });
+      const policy = body.existingResourcePolicy ?? 'none';
+      if (policy !== 'none' && policy !== 'update') throw new FixtureError(400, 'InvalidParameter', `invalid existingResourcePolicy "${policy}": use none or update`);
+      const result = await restoreBackup(reg, b, { restoreName, namespaceMappings, existingResourcePolicy: policy, ...(Object.keys(filter).length > 0 ? { filter } : {}) });
       log.info({ name, cluster: info.name, created: result.created, skipped: result.skipped, failed: result.failed }, 'restored backup');
       sendJson(res, 200, { ...result, cluster: info.name, durationMs: ms(started) });
     }),

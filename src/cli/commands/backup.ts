@@ -62,9 +62,18 @@ export function backupCommand(): Command {
   filterOptions(clusterOptions(cmd.command('restore <name>').description('create the objects of backup NAME in a cluster (existing objects are left alone)')), 'restore')
     .option('--namespace-mappings <a:b,c:d>', 'restore namespace a into b')
     .option('--restore-name <name>', 'the restore\'s name, labelled on created objects (default: NAME-<timestamp>)')
+    .option('--existing-resource-policy <policy>', 'none (default: existing objects are left, with a warning when they differ) or update (make them the backed-up version)')
     .action(
       run(async (name: string, o: ClusterOpts & Record<string, any>, self: Command) => {
-        const body = { ...filterBody(o), cluster: o.cluster, region: o.region, accountId: o.accountId, namespaceMappings: o.namespaceMappings, restoreName: o.restoreName };
+        const body = {
+          ...filterBody(o),
+          cluster: o.cluster,
+          region: o.region,
+          accountId: o.accountId,
+          namespaceMappings: o.namespaceMappings,
+          restoreName: o.restoreName,
+          existingResourcePolicy: o.existingResourcePolicy,
+        };
         const r = await adminRequest(endpointOf(self), 'POST', `/_localeks/backups/${enc(name)}/restore`, Buffer.from(JSON.stringify(body)));
         const j = r.json;
         process.stdout.write(`restore ${j.restore} of backup ${name} into cluster ${j.cluster}: ${j.phase} (${j.created} created, ${j.skipped} skipped, ${j.existing} already present, ${j.failed} failed)\n`);
