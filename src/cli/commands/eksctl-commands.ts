@@ -245,20 +245,8 @@ function createNodegroupCommand(): Command {
           todo.map(async ({ ng, managed }) => {
             const spec = L.nodeRoleSpec(cluster.name, ng, cfg.metadata.tags);
             const roleArn = ng.iam?.instanceRoleARN ?? (await L.createRole(ctx, spec, record));
-            const desired: number = ng.desiredCapacity ?? ng.minSize ?? 2;
-            const t = ctx.progress.task(`creating ${managed ? 'managed' : 'self-managed'} node group "${ng.name}" (${desired} x ${ng.instanceTypes?.join('|') ?? ng.instanceType ?? 'm5.large'})`);
-            if (managed) {
-              await L.createManagedNodegroup(ctx, cfg, ng, net, roleArn, record);
-              t.update('waiting for the node group to become ACTIVE');
-              await L.waitNodegroupActive(ctx, cluster.name, ng.name);
-              if (desired > 0) await L.waitNodesReady(ctx, kube, desired, `?labelSelector=${encodeURIComponent(`eks.amazonaws.com/nodegroup=${ng.name}`)}`, () => true, (n) => t.update(`${n} of ${desired} nodes Ready`));
-            } else {
-              if (cluster.accessConfig?.authenticationMode !== 'CONFIG_MAP') {
-                await ctx.aws.call('eks', 'CreateAccessEntry', { clusterName: cluster.name, principalArn: roleArn, type: 'EC2_LINUX' }).catch((e) => (e?.code === 'ResourceInUseException' ? undefined : Promise.reject(e)));
-              }
-              await L.createSelfManagedNodegroup(ctx, cfg, ng, net, cluster, { arn: roleArn, name: roleArn.split('/').pop()! }, record);
-            }
-            t.done(`${desired} node${desired === 1 ? '' : 's'}${managed ? ' Ready' : ' launching'}`);
+            if (managed) await L.provisionManagedNodegroup(ctx, cfg, ng, net, roleArn, kube, record);
+            else await L.provisionSelfManagedNodegroup(ctx, cfg, ng, net, cluster, { arn: roleArn, name: roleArn.split('/').pop()! }, kube, record);
           }),
         );
       } catch (e) {

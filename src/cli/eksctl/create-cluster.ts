@@ -200,47 +200,8 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
         await Promise.all((cfg.iam?.serviceAccounts ?? []).map((sa) => createIrsa(ctx, kube, cfg, cluster, providerArn, sa, record)));
       }),
       createAddons(ctx, cfg, cluster, oidcP, kube, record),
-      ...mngs.map(async (ng) => {
-        const nodeRole = await nodeRoles.get(ng.name)!;
-        const t = p.task(`creating managed node group "${ng.name}" (${ng.desiredCapacity} x ${ng.instanceTypes?.join('|') ?? ng.instanceType}${ng.spot ? ', spot' : ''})`);
-        await createManagedNodegroup(ctx, cfg, ng, net, nodeRole.arn, record);
-        t.update('waiting for the node group to become ACTIVE');
-        await waitNodegroupActive(ctx, name, ng.name);
-        if (ng.desiredCapacity > 0) {
-          t.update(`0 of ${ng.desiredCapacity} nodes Ready`);
-          await waitNodesReady(ctx, kube, ng.desiredCapacity, `?labelSelector=${encodeURIComponent(`eks.amazonaws.com/nodegroup=${ng.name}`)}`, () => true, (n) => t.update(`${n} of ${ng.desiredCapacity} nodes Ready`));
-        }
-        t.done(`${ng.desiredCapacity} node${ng.desiredCapacity === 1 ? '' : 's'} Ready`);
-      }),
-      ...smngs.map(async (ng: any) => {
-        const nodeRole = await nodeRoles.get(ng.name)!;
-        const desired: number = ng.desiredCapacity ?? ng.minSize ?? 2;
-        const t = p.task(`creating self-managed node group "${ng.name}" (${desired} x ${ng.instanceType ?? 'm5.large'})`);
-        await authorizeNodeRole(ctx, kube, cfg, nodeRole.arn, record);
-        const asgName = await createSelfManagedNodegroup(ctx, cfg, ng, net, cluster, nodeRole, record);
-        if (desired > 0) {
-          t.update(`waiting for ${desired} instance${desired === 1 ? '' : 's'} to be InService`);
-          await waitUntil(
-            async () => {
-              const g = (await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [asgName] })).AutoScalingGroups?.[0];
-              return (g?.Instances ?? []).filter((i: any) => i.LifecycleState === 'InService').length >= desired ? true : undefined;
-            },
-            { deadline: ctx.deadline, what: `the instances of node group ${ng.name}` },
-          );
-          t.update(`0 of ${desired} nodes Ready`);
-          // Self-managed nodes join through their bootstrap user data; give them a minute once running, then report instead of hanging.
-          const joinCtx = { ...ctx, deadline: Math.min(ctx.deadline, Date.now() + SELF_MANAGED_JOIN_MS) };
-          try {
-            await waitNodesReady(joinCtx, kube, desired, '', await asgMembers(ctx, asgName), (n) => t.update(`${n} of ${desired} nodes Ready`));
-          } catch (e) {
-            if (!(e instanceof EksctlError && e.exitCode === EXIT.TIMEOUT)) throw e;
-            t.done(`${desired} instance${desired === 1 ? '' : 's'} running`);
-            p.warn(`self-managed node group "${ng.name}": its instances are running but their nodes have not joined the cluster within ${SELF_MANAGED_JOIN_MS / 1000} s`);
-            return;
-          }
-        }
-        t.done(`${desired} node${desired === 1 ? '' : 's'} Ready`);
-      }),
+      ...mngs.map(async (ng) => provisionManagedNodegroup(ctx, cfg, ng, net, (await nodeRoles.get(ng.name)!).arn, kube, record)),
+      ...smngs.map(async (ng: any) => provisionSelfManagedNodegroup(ctx, cfg, ng, net, cluster, await nodeRoles.get(ng.name)!, kube, record)),
       createFargateProfiles(ctx, cfg, net, fargateRoleP, record),
       createAccessEntries(ctx, cfg, record),
       ...((cfg as any).identityProviders ?? []).map((idp: any) => associateIdentityProvider(ctx, cfg, idp, record)),
@@ -319,6 +280,54 @@ async function effectiveConfig(ctx: CliContext, cfg: ClusterConfig, cluster: any
   };
 }
 
+/** provisionManagedNodegroup creates one managed node group and waits until it is ACTIVE and its nodes are Ready, on one progress line. */
+export async function provisionManagedNodegroup(ctx: CliContext, cfg: ClusterConfig, ng: ClusterConfig['managedNodeGroups'][number], net: ClusterNetwork, nodeRoleArn: string, kube: KubeClient, record: Created): Promise<void> {
+  const t = ctx.progress.task(`creating managed node group "${ng.name}" (${ng.desiredCapacity} x ${ng.instanceTypes?.join('|') ?? ng.instanceType}${ng.spot ? ', spot' : ''})`);
+  await createManagedNodegroup(ctx, cfg, ng, net, nodeRoleArn, record);
+  t.update('waiting for the node group to become ACTIVE');
+  await waitNodegroupActive(ctx, cfg.metadata.name, ng.name);
+  if (ng.desiredCapacity > 0) {
+    t.update(`0 of ${ng.desiredCapacity} nodes Ready`);
+    await waitNodesReady(ctx, kube, ng.desiredCapacity, `?labelSelector=${encodeURIComponent(`eks.amazonaws.com/nodegroup=${ng.name}`)}`, () => true, (n) => t.update(`${n} of ${ng.desiredCapacity} nodes Ready`));
+  }
+  t.done(`${ng.desiredCapacity} node${ng.desiredCapacity === 1 ? '' : 's'} Ready`);
+}
+
+/**
+ * provisionSelfManagedNodegroup lets the node role join (access entry or
+ * aws-auth), creates the group's launch template and Auto Scaling group,
+ * waits for its instances, then up to SELF_MANAGED_JOIN_MS for their nodes
+ * to be Ready (a warning, not a failure, when they do not join).
+ */
+export async function provisionSelfManagedNodegroup(ctx: CliContext, cfg: ClusterConfig, ng: any, net: ClusterNetwork, cluster: any, nodeRole: { arn: string; name: string }, kube: KubeClient, record: Created): Promise<void> {
+  const desired: number = ng.desiredCapacity ?? ng.minSize ?? 2;
+  const t = ctx.progress.task(`creating self-managed node group "${ng.name}" (${desired} x ${ng.instanceType ?? 'm5.large'})`);
+  await authorizeNodeRole(ctx, kube, cfg, cluster.accessConfig?.authenticationMode, nodeRole.arn, record);
+  const asgName = await createSelfManagedNodegroup(ctx, cfg, ng, net, cluster, nodeRole, record);
+  if (desired > 0) {
+    t.update(`waiting for ${desired} instance${desired === 1 ? '' : 's'} to be InService`);
+    await waitUntil(
+      async () => {
+        const g = (await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [asgName] })).AutoScalingGroups?.[0];
+        return (g?.Instances ?? []).filter((i: any) => i.LifecycleState === 'InService').length >= desired ? true : undefined;
+      },
+      { deadline: ctx.deadline, what: `the instances of node group ${ng.name}` },
+    );
+    t.update(`0 of ${desired} nodes Ready`);
+    // Self-managed nodes join through their bootstrap user data; give them a minute once running, then report instead of hanging.
+    const joinCtx = { ...ctx, deadline: Math.min(ctx.deadline, Date.now() + SELF_MANAGED_JOIN_MS) };
+    try {
+      await waitNodesReady(joinCtx, kube, desired, '', await asgMembers(ctx, asgName), (n) => t.update(`${n} of ${desired} nodes Ready`));
+    } catch (e) {
+      if (!(e instanceof EksctlError && e.exitCode === EXIT.TIMEOUT)) throw e;
+      t.done(`${desired} instance${desired === 1 ? '' : 's'} running`);
+      ctx.progress.warn(`self-managed node group "${ng.name}": its instances are running but their nodes have not joined the cluster within ${SELF_MANAGED_JOIN_MS / 1000} s`);
+      return;
+    }
+  }
+  t.done(`${desired} node${desired === 1 ? '' : 's'} Ready`);
+}
+
 /** asgMembers returns a matcher for Node objects of the ASG's instances (read as they launch). */
 async function asgMembers(ctx: CliContext, asgName: string): Promise<(node: any) => boolean> {
   let ids = new Set<string>();
@@ -341,8 +350,8 @@ async function asgMembers(ctx: CliContext, asgName: string): Promise<(node: any)
  * access entry when the cluster uses the access entry API, else a mapRoles
  * entry in kube-system/aws-auth.
  */
-async function authorizeNodeRole(ctx: CliContext, kube: KubeClient, cfg: ClusterConfig, roleArn: string, record: Created): Promise<void> {
-  const mode = cfg.accessConfig?.authenticationMode ?? 'API_AND_CONFIG_MAP';
+async function authorizeNodeRole(ctx: CliContext, kube: KubeClient, cfg: ClusterConfig, clusterMode: string | undefined, roleArn: string, record: Created): Promise<void> {
+  const mode = clusterMode ?? cfg.accessConfig?.authenticationMode ?? 'API_AND_CONFIG_MAP';
   if (mode !== 'CONFIG_MAP') {
     try {
       await ctx.aws.call('eks', 'CreateAccessEntry', { clusterName: cfg.metadata.name, principalArn: roleArn, type: 'EC2_LINUX' });
