@@ -113,6 +113,10 @@ describe('EKS default add-ons and the add-on API with kubectl and the aws CLI', 
     assert.equal(dns.spec.template.spec.containers[0].image, `602401143452.dkr.ecr.us-east-1.amazonaws.com/eks/coredns:${dflt('coredns')}`);
     const svc = await kubectlJson(['get', 'svc', 'kube-dns', '-n', 'kube-system']);
     assert.equal(svc.spec.clusterIP, serviceCidr.replace(/\.0\/\d+$/, '.10'));
+    // Custom networking's ENIConfig CRD comes with the VPC CNI.
+    const eni = await kubectl(['create', '-f', '-'], JSON.stringify({ apiVersion: 'crd.k8s.amazonaws.com/v1alpha1', kind: 'ENIConfig', metadata: { name: 'us-east-1a' }, spec: { subnet: subnets[0], securityGroups: ['sg-0123456789abcdef0'] } }));
+    assert.equal(eni.code, 0, eni.stderr);
+    assert.equal((await kubectlJson(['get', 'eniconfigs'])).items[0].spec.subnet, subnets[0]);
     const revs = (await kubectlJson(['get', 'controllerrevisions', '-n', 'kube-system'])).items;
     assert.ok(revs.some((r: any) => r.metadata.name.startsWith('aws-node-') && r.revision === 1));
   });
@@ -301,6 +305,26 @@ describe('EKS default add-ons and the add-on API with kubectl and the aws CLI', 
       const a = (await aws('eks', 'describe-addon', '--cluster-name', 'ad', '--addon-name', 'coredns')).addon;
       return a.status === 'ACTIVE' && a.health.issues.length === 0;
     }, { what: 'coredns ACTIVE again' });
+  });
+
+  it('UpdateAddon with NONE fails on a field changed on the cluster (ConfigurationConflict); PRESERVE keeps it', async () => {
+    assert.equal((await kubectl(['scale', 'deploy/coredns', '-n', 'kube-system', '--replicas=3'])).code, 0);
+    const u = (await aws('eks', 'update-addon', '--cluster-name', 'ad', '--addon-name', 'coredns', '--configuration-values', '{"podLabels":{"team":"dns"}}', '--resolve-conflicts', 'NONE')).update;
+    const failed = await waitFor(async () => {
+      const x = (await aws('eks', 'describe-update', '--name', 'ad', '--addon-name', 'coredns', '--update-id', u.id)).update;
+      return x.status !== 'InProgress' ? x : undefined;
+    }, { what: 'update done' });
+    assert.equal(failed.status, 'Failed');
+    assert.equal(failed.errors[0].errorCode, 'ConfigurationConflict');
+    assert.match(failed.errors[0].errorMessage, /Deployment\.apps coredns - \.spec\.replicas/);
+    assert.equal((await aws('eks', 'describe-addon', '--cluster-name', 'ad', '--addon-name', 'coredns')).addon.configurationValues, '{}');
+    const p = (await aws('eks', 'update-addon', '--cluster-name', 'ad', '--addon-name', 'coredns', '--configuration-values', '{"podLabels":{"team":"dns"}}', '--resolve-conflicts', 'PRESERVE')).update;
+    await waitFor(async () => (await aws('eks', 'describe-update', '--name', 'ad', '--addon-name', 'coredns', '--update-id', p.id)).update.status === 'Successful', { what: 'PRESERVE update Successful' });
+    const d = await waitFor(async () => {
+      const x = await kubectlJson(['get', 'deploy', 'coredns', '-n', 'kube-system']);
+      return x.spec.template.metadata.labels.team === 'dns' ? x : undefined;
+    }, { what: 'coredns pod label applied' });
+    assert.equal(d.spec.replicas, 3);
   });
 
   it('DeleteAddon --preserve keeps the objects; without it they are removed', async () => {

@@ -24,6 +24,17 @@ export function addonRemovalKey(scope: Scope, clusterName: string, addonName: st
   return awsKey(scope, 'eks', `addon-removal@${clusterName}`, addonName);
 }
 
+/** Add-ons whose Kubernetes objects the data plane's add-on controller writes. */
+export const KUBE_MODELED_ADDONS = new Set(['vpc-cni', 'kube-proxy', 'coredns']);
+
+/**
+ * The shortest CREATING / UPDATING of a modeled add-on (simulated ms, except
+ * with the instant profile): longer than the data plane's 1 s tick, so the
+ * add-on controller checks the change against the cluster (conflicts) before
+ * the transition completes.
+ */
+export const ADDON_APPLY_WINDOW_MS = 1500;
+
 /** Health issue codes the add-on controller owns (it adds and clears them). */
 export const CONTROLLER_ISSUE_CODES = ['InsufficientNumberOfReplicas', 'ConfigurationConflict', 'K8sResourceNotFound'];
 

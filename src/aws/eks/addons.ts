@@ -9,7 +9,7 @@
  */
 import type { StateOp } from '../core/state.ts';
 import type { RequestContext } from '../core/types.ts';
-import { ADDONS, CONTROLLER_ISSUE_CODES, addonDef, addonRemovalKey, compatibleVersions, defaultAddonVersion, isCompatible, validateConfigurationValues } from './addon-catalogue.ts';
+import { ADDONS, ADDON_APPLY_WINDOW_MS, CONTROLLER_ISSUE_CODES, KUBE_MODELED_ADDONS, addonDef, addonRemovalKey, compatibleVersions, defaultAddonVersion, isCompatible, validateConfigurationValues } from './addon-catalogue.ts';
 import { arn, childKey, childPrefix, type EksContext, idempotent, inUse, invalidParameter, iso, notFound, out, paginate, scopeOf, uuid, validateTags } from './common.ts';
 import { checkRole, getCluster } from './clusters.ts';
 import type { Tx } from './lifecycle.ts';
@@ -46,6 +46,17 @@ export function addonOperations(e: EksContext) {
     return docs;
   };
 
+  /** Gives the data plane's add-on controller time to check a pending update against the cluster (ADDON_APPLY_WINDOW_MS). */
+  const widenApplyWindow = async (key: string, name: string) => {
+    if (e.lc.instant || !KUBE_MODELED_ADDONS.has(name)) return;
+    const tx = deps.state.get<any>(key)?._tx;
+    const min = deps.clock.nowMs() + ADDON_APPLY_WINDOW_MS;
+    if (!tx || tx.until >= min) return;
+    const ntx = { ...tx, until: min };
+    await deps.state.mutate<any>(key, (d) => (d && d._tx?.id === tx.id ? { ...d, _tx: ntx } : d));
+    await e.lc.begin(key, ntx);
+  };
+
   return {
     CreateAddon: (input: any, ctx: RequestContext) =>
       idempotent(e, ctx, `${input.clusterName}:${input.addonName}`, input.clientRequestToken, async () => {
@@ -72,6 +83,7 @@ export function addonOperations(e: EksContext) {
         const pods = await podIdentities(ctx, cname, def, addonArn, input.podIdentityAssociations, f);
         const now = iso(ctx);
         const tx = e.lc.newTx('addon', 'create');
+        if (!e.lc.instant && KUBE_MODELED_ADDONS.has(name)) tx.until = Math.max(tx.until, deps.clock.nowMs() + ADDON_APPLY_WINDOW_MS);
         const doc: any = {
           addonName: name,
           clusterName: cname,
@@ -158,6 +170,7 @@ export function addonOperations(e: EksContext) {
           params,
           patch,
         });
+        await widenApplyWindow(a._key, input.addonName);
         return { update };
       }),
 

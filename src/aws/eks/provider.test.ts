@@ -359,7 +359,7 @@ describe('EKS node groups, Fargate, add-ons', () => {
     assert.equal(detail.categorySpecificSummary.addonCompatibilityDetails[0].name, 'kube-proxy');
     await rejects(env.call('UpdateClusterVersion', { name: 'ad', version: '1.34' }), 'InvalidRequestException', /blocked by upgrade insights/);
     await env.call('UpdateAddon', { clusterName: 'ad', addonName: 'kube-proxy', addonVersion: 'v1.33.3-eksbuild.10' });
-    await env.advance(1000);
+    await env.advance(2000); // modeled add-ons stay UPDATING for the add-on controller's apply window (ADDON_APPLY_WINDOW_MS)
     const up = await env.call('UpdateClusterVersion', { name: 'ad', version: '1.34' });
     assert.equal(up.update.status, 'InProgress');
   });
