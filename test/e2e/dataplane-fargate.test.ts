@@ -6,7 +6,7 @@
  *    label at admission, runs on its own `fargate-ip-...` node (label
  *    eks.amazonaws.com/compute-type=fargate, NoSchedule taint) with the node's
  *    address as its own, annotated CapacityProvisioned with the next size;
- *  - the node goes away when the pod does;
+ *  - the node goes away when the pod does; deleting the profile deletes its pods;
  *  - a pod matching no profile goes to the node group;
  *  - pods Fargate cannot run (hostNetwork, privileged, hostPort, a claim
  *    bound to an EBS volume) stay Pending with the fargate-scheduler's event.
@@ -103,5 +103,14 @@ describe('data plane: Fargate profiles, fargate-scheduler and Fargate nodes', ()
     assert.equal((await dp.kubectl(['create', '-f', '-'], withVolume)).code, 0);
     const ev = await waitFor(async () => (await dp.kubectlJson(['get', 'events', '-n', 'serverless', '--field-selector', 'involvedObject.name=db,reason=FailedScheduling'])).items[0], { what: 'FailedScheduling' });
     assert.equal(ev.message, 'Pod not supported on Fargate: volumes not supported: storage not supported because: PVC data bound to invalid PV ebs-pv with CSI Driver: ebs.csi.aws.com');
+  });
+
+  it('deleting the Fargate profile deletes the pods it runs, and their nodes', async () => {
+    const f = await dp.kubectlJson(['get', 'pod', 'on-fargate', '-n', 'mixed']);
+    await dp.aws('eks', 'delete-fargate-profile', '--cluster-name', 'fg', '--fargate-profile-name', 'apps');
+    await waitFor(async () => (await dp.kubectl(['get', 'pod', 'on-fargate', '-n', 'mixed'])).code !== 0, { what: 'fargate pod deleted', timeoutMs: 60_000 });
+    await waitFor(async () => (await dp.kubectl(['get', 'node', f.spec.nodeName])).code !== 0, { what: 'fargate node gone' });
+    // The EC2 pod stays.
+    assert.equal((await dp.kubectlJson(['get', 'pod', 'on-ec2', '-n', 'mixed'])).status.phase, 'Running');
   });
 });

@@ -45,7 +45,7 @@ import { allocatePrivateIps, createNetworkInterface, deleteNetworkInterface, get
 import { getInstanceProfileByArn, getRole } from '../../aws/iam/shared.ts';
 import { parseAwsAuth } from '../../kube/authn/aws-auth.ts';
 import { type BootstrapInfo, parseBootstrap } from '../kubelet/bootstrap.ts';
-import { CAPACITY_ANNOTATION, FARGATE_SCHEDULER, fargateSize, matchProfile, unsupportedReason } from '../fargate/fargate.ts';
+import { CAPACITY_ANNOTATION, FARGATE_PROFILE_LABEL, FARGATE_SCHEDULER, fargateSize, matchProfile, unsupportedReason } from '../fargate/fargate.ts';
 import { buildFargateNode, COMPUTE_TYPE_LABEL, FARGATE_SUBNET_ANNOTATION } from '../fargate/fargate-node.ts';
 import { reconcileNodeIps } from '../cni/node-ipam.ts';
 import { POD_ENI_RESOURCE, podWantsBranchEni, policyGroups, SGP_CRD_NAME, securityGroupPolicyCrd, TRUNK_LABEL } from '../cni/pod-eni.ts';
@@ -949,8 +949,9 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     /** node -> pods waiting for an address; node -> addresses its pods use. */
     const needIp = new Map<string, KObject[]>();
     const assignedOn = new Map<string, Set<string>>();
-    /** Fargate nodes that still have their pod. */
+    /** Fargate nodes that still have their pod; the profiles still running pods. */
     const fargateInUse = new Set<string>();
+    const liveProfiles = c.fargate.size > 0 ? new Set(listFargateProfiles(deps.state, c.info).filter((p) => p.status !== 'DELETING').map((p) => p.fargateProfileName as string)) : undefined;
     const guard = (pod: KObject, f: () => Promise<void>) => {
       const uid = pod.metadata!.uid!;
       if (c.busy.has(uid)) return;
@@ -963,7 +964,18 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       if (!nodeName) continue;
       const own = c.nodes.get(nodeName);
       if (!own) continue;
-      if (own.fargate) fargateInUse.add(nodeName);
+      if (own.fargate) {
+        fargateInUse.add(nodeName);
+        // Deleting a Fargate profile deletes the pods it runs.
+        const profile = pod.metadata?.labels?.[FARGATE_PROFILE_LABEL];
+        if (profile && liveProfiles && !liveProfiles.has(profile) && !pod.metadata?.deletionTimestamp) {
+          const pm = pod.metadata!;
+          guard(pod, async () => {
+            await c.reg.delete(podsRes, pm.namespace!, pm.name!, { preconditions: { uid: pm.uid } });
+          });
+          continue;
+        }
+      }
       const sharesNodeIp = !!pod.spec?.hostNetwork || !!own.fargate;
       const m = pod.metadata!;
       // PodGC: pods of a node that is gone.
