@@ -58,42 +58,63 @@ export function unwrap(type: string): { kind: 'array' | 'map' | 'plain'; inner: 
   return { kind: 'plain', inner: type };
 }
 
+/** A field of a model class with its type unwrapped, and whether that type is itself a model class. */
+interface FieldInfo {
+  kind: 'array' | 'map' | 'plain';
+  inner: string;
+  model: boolean;
+}
+
+/** Fields by JSON name per model class, computed once (the write path checks every body against them). */
+const fieldIndex = new Map<string, Map<string, FieldInfo>>();
+
+function fieldsOf(className: string): Map<string, FieldInfo> | undefined {
+  let m = fieldIndex.get(className);
+  if (m) return m;
+  const attrs = attributes(className);
+  if (!attrs) return undefined;
+  m = new Map();
+  for (const a of attrs) {
+    const t = unwrap(a.type);
+    m.set(a.baseName, { ...t, model: !!attributes(t.inner) });
+  }
+  fieldIndex.set(className, m);
+  return m;
+}
+
 /** Unknown fields of obj against a model class ("spec.containers[0].imagee"). */
 export function unknownModelFields(className: string, obj: unknown, path: string, out: string[]): void {
-  const attrs = attributes(className);
-  if (!attrs || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
-  const byName = new Map(attrs.map((a) => [a.baseName, a]));
-  for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-    const p = path ? `${path}.${k}` : k;
-    const a = byName.get(k);
-    if (!a) {
-      out.push(p);
+  const fields = fieldsOf(className);
+  if (!fields || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
+  for (const k in obj as Record<string, unknown>) {
+    const v = (obj as Record<string, unknown>)[k];
+    const t = fields.get(k);
+    if (!t) {
+      out.push(path ? `${path}.${k}` : k);
       continue;
     }
-    if (v === null || typeof v !== 'object') continue;
-    const t = unwrap(a.type);
-    if (t.kind === 'array' && Array.isArray(v)) v.forEach((x, i) => attributes(t.inner) && unknownModelFields(t.inner, x, `${p}[${i}]`, out));
-    else if (t.kind === 'map') for (const [mk, mv] of Object.entries(v)) attributes(t.inner) && unknownModelFields(t.inner, mv, `${p}.${mk}`, out);
-    else if (attributes(t.inner)) unknownModelFields(t.inner, v, p, out);
+    if (v === null || typeof v !== 'object' || !t.model) continue;
+    const p = path ? `${path}.${k}` : k;
+    if (t.kind === 'array' && Array.isArray(v)) v.forEach((x, i) => unknownModelFields(t.inner, x, `${p}[${i}]`, out));
+    else if (t.kind === 'map') for (const [mk, mv] of Object.entries(v)) unknownModelFields(t.inner, mv, `${p}.${mk}`, out);
+    else unknownModelFields(t.inner, v, p, out);
   }
 }
 
 /** Drops fields the type does not have, in place (what decoding into a typed object does upstream). */
 export function pruneModelFields(className: string, obj: unknown): void {
-  const attrs = attributes(className);
-  if (!attrs || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
-  const byName = new Map(attrs.map((a) => [a.baseName, a]));
+  const fields = fieldsOf(className);
+  if (!fields || !obj || typeof obj !== 'object' || Array.isArray(obj)) return;
   const o = obj as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    const a = byName.get(k);
-    if (!a) {
+    const t = fields.get(k);
+    if (!t) {
       delete o[k];
       continue;
     }
     const v = o[k];
     if (v === null || typeof v !== 'object') continue;
-    const t = unwrap(a.type);
-    if (!attributes(t.inner)) continue;
+    if (!t.model) continue;
     if (t.kind === 'array' && Array.isArray(v)) for (const x of v) pruneModelFields(t.inner, x);
     else if (t.kind === 'map') for (const mv of Object.values(v)) pruneModelFields(t.inner, mv);
     else pruneModelFields(t.inner, v);
