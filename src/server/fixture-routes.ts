@@ -147,12 +147,33 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
     if (dropsAllClusters && typeof forget === 'function') for (const uid of before) forget.call(ctx.clusterApi, uid);
     const { changedKeys } = await applyEntries(backend, entries, prefixes);
     await Promise.all(changedKeys.filter((k) => k.startsWith(AWS_PREFIX)).map((k) => state.refresh(k)));
+    await rebootstrap(changedKeys);
     if (typeof forget === 'function') {
       const after = new Set(directory.all().map((c) => c.uid));
       for (const uid of before) if (!after.has(uid)) forget.call(ctx.clusterApi, uid);
     }
     resyncProviders(ctx.providers ?? [], changedKeys);
     return changedKeys.length;
+  };
+
+  /**
+   * A cluster's bootstrap objects (namespaces, RBAC, the kubernetes Service)
+   * are made on its first Kubernetes request, and the cluster API remembers
+   * that it made them. A snapshot saved before that first request has none,
+   * so restoring it over a cluster that has served requests would leave the
+   * cluster without them (no RBAC: every request 403): make them again for
+   * every serving cluster whose objects the restore changed and that lacks them.
+   */
+  const rebootstrap = async (changedKeys: string[]): Promise<void> => {
+    const touched = new Set(changedKeys.filter((k) => k.startsWith('/k8s/')).map((k) => k.slice(0, k.indexOf('/', 5) + 1)));
+    if (touched.size === 0) return;
+    for (const info of directory.all()) {
+      const prefix = storePrefix(info);
+      if (!touched.has(prefix) || (info.status !== 'ACTIVE' && info.status !== 'UPDATING')) continue;
+      if ((await backend.get(`${prefix}registry/namespaces/default`)).kv) continue;
+      await bootstrapCluster(backend, info, clock);
+      log.info({ cluster: info.name, uid: info.uid }, 'bootstrap objects made again after a restore');
+    }
   };
 
   const findCluster = (url: URL, name: string): ClusterInfo => {
