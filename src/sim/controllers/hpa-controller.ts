@@ -458,7 +458,14 @@ async function syncHpa(ctx: ControllerContext, hpaRes: Resource, hpa: KObject): 
     } else {
       conds.unshift(setCond(prevConds, 'AbleToScale', 'True', 'ReadyForNewScale', 'recommended size matches current size', now));
     }
-    if (rescaleReason.startsWith('Current number')) conds.push(setCond(prevConds, 'ScalingActive', 'True', 'ValidMetricFound', 'the HPA was able to successfully calculate a replica count', now));
+    if (rescaleReason.startsWith('Current number')) {
+      // Outside min/max no metric is computed: the previous ScalingActive condition stays (upstream leaves it).
+      const prev = prevConds.find((c) => c.type === 'ScalingActive');
+      if (prev) conds.push(prev);
+      limited = desired === maxReplicas && rescaleReason.includes('above')
+        ? { reason: 'TooManyReplicas', message: 'the desired replica count is more than the maximum replica count' }
+        : { reason: 'TooFewReplicas', message: 'the desired replica count is less than the minimum replica count' };
+    }
     conds.push(setCond(prevConds, 'ScalingLimited', limited.reason === 'DesiredWithinRange' ? 'False' : 'True', limited.reason, limited.message, now));
   }
   status.desiredReplicas = desired;
