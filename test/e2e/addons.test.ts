@@ -156,6 +156,8 @@ describe('EKS default add-ons and the add-on API with kubectl and the aws CLI', 
     assert.equal(sl.metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslice-controller.k8s.io');
     assert.equal(sl.metadata.ownerReferences[0].kind, 'Service');
     assert.equal(sl.addressType, 'IPv4');
+    const st = await kubectl(['get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns']);
+    assert.match(st.stdout, new RegExp(`^${sl.metadata.name}\\s+IPv4\\s+53,53,9153\\s+\\d+\\.`, 'm'), st.stdout);
     assert.equal(sl.endpoints.length, 2);
     for (const e of sl.endpoints) {
       assert.deepEqual(e.conditions, { ready: true, serving: true, terminating: false });
@@ -190,6 +192,8 @@ describe('EKS default add-ons and the add-on API with kubectl and the aws CLI', 
     assert.equal(pdb.status.expectedPods, 3);
     assert.equal(pdb.status.disruptionsAllowed, 1);
     assert.equal(pdb.status.conditions[0].reason, 'SufficientPods');
+    const t = await kubectl(['get', 'pdb', 'web']);
+    assert.match(t.stdout, /^web\s+2\s+N\/A\s+1\s/m, t.stdout);
     // The coredns PDB (maxUnavailable 1) counts the Deployment's scale.
     const dnsPdb = await waitFor(async () => {
       const b = await kubectlJson(['get', 'pdb', 'coredns', '-n', 'kube-system']);

@@ -207,6 +207,22 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata!.name!, st.desiredNumberScheduled ?? 0, st.currentNumberScheduled ?? 0, st.numberReady ?? 0, st.updatedNumberScheduled ?? 0, st.numberAvailable ?? 0, mapSelector(o.spec?.template?.spec?.nodeSelector), age(o, now), containersOf(o.spec?.template?.spec), imagesOf(o.spec?.template?.spec), selectorString(o.spec?.selector)];
     },
   },
+  'policy/poddisruptionbudgets': {
+    columns: [['Name', 'string', 0, 'name'], ['Min Available', 'string'], ['Max Unavailable', 'string'], ['Allowed Disruptions', 'integer'], ['Age', 'string']],
+    row(o, now) {
+      const na = (v: unknown) => (v === undefined || v === null ? 'N/A' : String(v));
+      return [o.metadata!.name!, na(o.spec?.minAvailable), na(o.spec?.maxUnavailable), o.status?.disruptionsAllowed ?? 0, age(o, now)];
+    },
+  },
+  'discovery.k8s.io/endpointslices': {
+    columns: [['Name', 'string', 0, 'name'], ['AddressType', 'string'], ['Ports', 'string'], ['Endpoints', 'string'], ['Age', 'string']],
+    row(o, now) {
+      const ports = (o.ports ?? []).map((p: any) => (p.port === undefined ? '<unset>' : String(p.port)));
+      const addrs: string[] = (o.endpoints ?? []).flatMap((e: any) => e.addresses ?? []);
+      const shown = addrs.length > 3 ? `${addrs.slice(0, 3).join(',')} + ${addrs.length - 3} more...` : addrs.join(',');
+      return [o.metadata!.name!, o.addressType ?? '', ports.length ? ports.join(',') : '<unset>', shown || '<unset>', age(o, now)];
+    },
+  },
   replicationcontrollers: {
     columns: [['Name', 'string', 0, 'name'], ['Desired', 'integer'], ['Current', 'integer'], ['Ready', 'integer'], ['Age', 'string'], ['Containers', 'string', 1], ['Images', 'string', 1], ['Selector', 'string', 1]],
     row(o, now) {
