@@ -68,10 +68,12 @@ describe('workloads: metrics.k8s.io and HorizontalPodAutoscaler with kubectl', (
     const a = await dp.kubectl(['autoscale', 'deployment', 'web', '--cpu-percent=50', '--min=2', '--max=6']);
     assert.equal(a.code, 0, a.stderr);
     // 100% against a 50% target: 2 -> 4 (ratio 2), then 4 -> 8 capped at 6.
+    // cpu samples count once pods have been Ready for a metrics window (cpu initialization period): let simulated time pass.
     const first = await waitFor(async () => {
+      await dp.advance(15);
       const h = await dp.kubectlJson(['get', 'hpa', 'web']);
       return h.status?.desiredReplicas === 4 ? h : undefined;
-    }, { what: 'desired 4' });
+    }, { what: 'desired 4', intervalMs: 500 });
     assert.equal(cond(first, 'AbleToScale').reason, 'SucceededRescale');
     assert.equal(cond(first, 'AbleToScale').message, 'the HPA controller was able to update the target scale to 4');
     assert.equal(cond(first, 'ScalingActive').reason, 'ValidMetricFound');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { behaviorWithDefaults, normalizeWithBehavior, resourceReplicas, scaleDownLimit, scaleUpLimit, type PodSample } from './hpa-controller.ts';
+import { behaviorWithDefaults, cpuSampleUnready, normalizeWithBehavior, resourceReplicas, scaleDownLimit, scaleUpLimit, type PodSample } from './hpa-controller.ts';
 
 const pods = (n: number, usage: number | undefined, request = 100, ready = true): PodSample[] =>
   Array.from({ length: n }, (_, i) => ({ name: `p${i}-${usage}`, ready, pending: false, usage, request }));
@@ -59,5 +59,16 @@ describe('HPA behavior (normalizeDesiredReplicasWithBehaviors)', () => {
     assert.equal(scaleDownLimit(10, [], [], { ...rules, policies: [{ type: 'Percent', value: 50, periodSeconds: 60 }] }, now), 5);
     assert.equal(scaleDownLimit(10, [], [], { ...rules, selectPolicy: 'Disabled' }, now), 10);
     assert.equal(scaleUpLimit(4, [], [], { ...rules, selectPolicy: 'Min', policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }, { type: 'Percent', value: 50, periodSeconds: 15 }] }, now), 6);
+  });
+
+  it('ignores cpu samples of pods just started until they have been Ready for a metrics window', () => {
+    const start = Date.parse('2026-01-01T00:00:00Z');
+    const pod = (readyAt: number, status = 'True') => ({ status: { startTime: new Date(start).toISOString(), conditions: [{ type: 'Ready', status, lastTransitionTime: new Date(readyAt).toISOString() }] } });
+    assert.equal(cpuSampleUnready(pod(start + 5_000), start + 20_000), true, 'ready 15 s ago: no whole window since');
+    assert.equal(cpuSampleUnready(pod(start + 5_000), start + 40_000), false);
+    assert.equal(cpuSampleUnready(pod(start + 5_000, 'False'), start + 40_000), true);
+    assert.equal(cpuSampleUnready(pod(start + 10_000, 'False'), start + 600_000), true, 'never ready');
+    assert.equal(cpuSampleUnready(pod(start + 400_000, 'False'), start + 600_000), false, 'was ready, went unready later: counted');
+    assert.equal(cpuSampleUnready({ status: {} }, start), true);
   });
 });

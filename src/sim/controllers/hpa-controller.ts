@@ -23,10 +23,12 @@
  *   observedGeneration and the AbleToScale, ScalingActive and ScalingLimited
  *   conditions with upstream reasons and messages.
  *
+ * - cpu samples of pods in their first 5 minutes count once they have been
+ *   Ready for a metrics window (cpu initialization period, readiness delay).
+ *
  * Not done: Pods, Object and External metric types (custom/external
  * metrics APIs are not served: ScalingActive False FailedGetPodsMetric /
- * FailedGetObjectMetric / FailedGetExternalMetric), the 5-minute CPU
- * initialization period details.
+ * FailedGetObjectMetric / FailedGetExternalMetric).
  */
 import type { KObject } from '../../kube/api/types.ts';
 import type { Resource } from '../../kube/api/scheme.ts';
@@ -53,6 +55,8 @@ export interface PodSample {
   ready: boolean;
   /** Pending (upstream counts it unready for cpu). */
   pending: boolean;
+  /** For cpu: the sample is ignored as upstream's groupPods does (see cpuSampleUnready); default: pending or not ready. */
+  cpuUnready?: boolean;
   /** Usage (milli-cores or bytes); undefined when the pod reports no metrics. */
   usage?: number;
   /** Sum of the containers' requests; undefined when one lacks a request. */
@@ -84,7 +88,7 @@ export function resourceReplicas(currentReplicas: number, pods: PodSample[], res
       else missing.push(p);
       continue;
     }
-    if (isCpu && (p.pending || !p.ready)) {
+    if (isCpu && (p.cpuUnready ?? (p.pending || !p.ready))) {
       unready.push(p);
       continue;
     }
@@ -129,6 +133,30 @@ export function resourceReplicas(currentReplicas: number, pods: PodSample[], res
   const proposed = Math.ceil(next.ratio * all.size);
   if ((first.ratio < 1 && proposed > currentReplicas) || (first.ratio > 1 && proposed < currentReplicas)) return { replicas: currentReplicas, utilization: first.utilization, average: first.average };
   return { replicas: proposed, utilization: first.utilization, average: first.average };
+}
+
+/** --horizontal-pod-autoscaler-cpu-initialization-period and --horizontal-pod-autoscaler-initial-readiness-delay. */
+export const CPU_INITIALIZATION_PERIOD_MS = 300_000;
+export const INITIAL_READINESS_DELAY_MS = 30_000;
+/** The metrics window the resource metrics API reports (metrics-api.ts). */
+const METRIC_WINDOW_MS = 15_000;
+
+/**
+ * cpuSampleUnready: upstream's groupPods rule for cpu. Within the first 5
+ * minutes of a pod, a sample counts only once the pod is Ready and a whole
+ * metrics window has passed since it became Ready; later, a pod that is not
+ * Ready and never was (its Ready condition changed within 30 s of start) is ignored.
+ */
+export function cpuSampleUnready(pod: KObject, nowMs: number): boolean {
+  const ready = (pod.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+  const start = Date.parse(pod.status?.startTime ?? '');
+  if (!ready || !Number.isFinite(start)) return true;
+  const transition = Date.parse(ready.lastTransitionTime ?? '') || start;
+  if (start + CPU_INITIALIZATION_PERIOD_MS > nowMs) {
+    const sampleAt = Math.floor(nowMs / 1000) * 1000 - METRIC_WINDOW_MS;
+    return ready.status === 'False' || sampleAt < transition + METRIC_WINDOW_MS;
+  }
+  return ready.status === 'False' && start + INITIAL_READINESS_DELAY_MS > transition;
 }
 
 export interface ScalingPolicy {
@@ -396,7 +424,7 @@ async function syncHpa(ctx: ControllerContext, hpaRes: Resource, hpa: KObject): 
         }
         const usage = podReports(p) ? ctrs.reduce((s, c) => s + (resource === 'cpu' ? containerUsage(p, c).milliCpu : containerUsage(p, c).bytes), 0) : undefined;
         const ready = p.status?.phase === 'Running' && (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True');
-        return { name: p.metadata!.name!, ready, pending: (p.status?.phase ?? 'Pending') === 'Pending', usage, request };
+        return { name: p.metadata!.name!, ready, pending: (p.status?.phase ?? 'Pending') === 'Pending', usage, request, cpuUnready: cpuSampleUnready(p, nowMs) };
       });
       try {
         const t = tgt.type === 'Utilization' ? { utilization: tgt.averageUtilization ?? 80 } : { average: parseQuantity(tgt.averageValue ?? tgt.value ?? 0) * scale };
