@@ -122,6 +122,21 @@ if (role === 'server') {
 
   }
   if (only === 'crud') process.exit(0);
+  // The writes a simulated pod costs: create, status (PUT /status, as the kubelet), Event create.
+  if (only === 'writes') {
+    await call('POST', '/api/v1/namespaces', { metadata: { name: 'w' } });
+    const podBody = (i: number) => ({ metadata: { name: `p-${i}`, labels: { app: `a${i % 10}` } }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'nginx:1.25', ports: [{ containerPort: 80 }] }] } });
+    await phase('warm-up (not measured)', 1000, C, (i) => call('POST', '/api/v1/namespaces/w/pods', { metadata: { name: `warm-${i}` }, spec: { containers: [{ name: 'c', image: 'nginx' }] } }), [201]);
+    await phase('create pod', N, C, (i) => call('POST', '/api/v1/namespaces/w/pods', podBody(i)), [201]);
+    await phase('update pod status (PUT)', N, C, async (i) => {
+      const g = await call('GET', `/api/v1/namespaces/w/pods/p-${i}`);
+      const pod = JSON.parse(g.body);
+      pod.status = { ...pod.status, phase: 'Running', podIP: '10.0.0.1', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }], containerStatuses: [{ name: 'c', image: 'nginx:1.25', imageID: '', ready: true, restartCount: 0, started: true, state: { running: { startedAt: '2026-01-01T00:00:00Z' } } }] };
+      return call('PUT', `/api/v1/namespaces/w/pods/p-${i}/status`, pod);
+    }, [200]);
+    await phase('create event', N, C, (i) => call('POST', '/api/v1/namespaces/w/events', { metadata: { name: `p-${i}.1` }, involvedObject: { kind: 'Pod', namespace: 'w', name: `p-${i}`, apiVersion: 'v1' }, reason: 'Started', message: 'Started container c', source: { component: 'kubelet', host: 'n1' }, type: 'Normal', count: 1, firstTimestamp: '2026-01-01T00:00:00Z', lastTimestamp: '2026-01-01T00:00:00Z' }), [201]);
+    process.exit(0);
+  }
   // 2. 10,000 pods.
   if (only === 'all' || only === 'list') {
   await call('POST', '/api/v1/namespaces', { metadata: { name: 'pods' } });

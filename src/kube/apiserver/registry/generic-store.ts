@@ -497,8 +497,12 @@ export class ClusterRegistry {
    * guaranteedUpdate: reads the current object, lets tryUpdate produce the
    * desired one, and writes it with a compare-and-swap, retrying on conflicts
    * unless the desired object names a resourceVersion (then 409 Conflict).
-   * tryUpdate receives a private copy (undefined when absent). No-op updates
-   * are not written. Returns the stored object and whether it was created.
+   * tryUpdate receives a private copy (undefined when absent) that it may
+   * mutate and return; the object it returns is owned by the registry from
+   * then on (it is mutated). No-op updates are not written. Returns the
+   * stored object and whether it was created; with a status subresource the
+   * returned object shares everything but metadata and status with the
+   * watch cache's copy (treat it as read-only, as the cache's objects).
    */
   async guaranteedUpdate(
     res: Resource,
@@ -555,9 +559,10 @@ export class ClusterRegistry {
       desired = this.toStorage(res, desired);
       let next: KObject;
       if (sub === 'status') {
-        next = structuredClone(cur);
-        next.status = desired.status;
-        if (res.storageResource === 'namespaces') next.status = desired.status;
+        // Only metadata is written below (and by managed fields); spec and the rest are shared
+        // with the current object, which nothing mutates (mutating webhooks replace top-level
+        // fields of `next`, never fields inside them).
+        next = { ...cur, metadata: structuredClone(cur.metadata), status: desired.status };
       } else if (sub === 'finalize' && res.storageResource === 'namespaces') {
         next = structuredClone(cur);
         next.spec = { ...(next.spec ?? {}), finalizers: desired.spec?.finalizers ?? [] };

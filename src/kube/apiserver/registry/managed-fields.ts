@@ -95,11 +95,22 @@ export function fromFieldsV1(f: Record<string, any> | undefined, prefix = '', ou
   return out;
 }
 
+/** Leaves of the top-level fields whose path starts with f:status (all a status write compares). */
+function statusLeaves(obj: KObject): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const k of Object.keys(obj)) {
+    const v = (obj as Record<string, unknown>)[k];
+    if (k.startsWith('status') && v !== undefined) leaves(v, out, `f:${k}`, 1, k, undefined);
+  }
+  return out;
+}
+
 function changedPaths(a: Map<string, unknown>, old: KObject | undefined, subresource: string): Set<string> {
-  const b = old ? leaves(old) : new Map<string, unknown>();
+  const status = subresource === 'status';
+  const b = old ? (status ? statusLeaves(old) : leaves(old)) : new Map<string, unknown>();
   const out = new Set<string>();
   for (const [p, v] of a) {
-    if (subresource === 'status' ? !p.startsWith('f:status') : false) continue;
+    if (status && !p.startsWith('f:status')) continue;
     if (!b.has(p)) out.add(p);
     else {
       const w = b.get(p);
@@ -121,7 +132,8 @@ export function recordManagedFields(next: KObject, old: KObject | undefined, man
     return;
   }
   if (operation === 'Apply') return; // apply.ts sets the entry itself.
-  const entries: Array<Record<string, any>> = structuredClone(meta.managedFields ?? old?.metadata?.managedFields ?? []);
+  // Entries are copied shallowly: their fieldsV1 objects are replaced, never mutated.
+  const entries: Array<Record<string, any>> = (meta.managedFields ?? old?.metadata?.managedFields ?? []).map((e: Record<string, any>) => ({ ...e }));
   const nextLeaves = leaves(next);
   const changed = changedPaths(nextLeaves, old, subresource);
   const present = nextLeaves;
@@ -142,8 +154,10 @@ export function recordManagedFields(next: KObject, old: KObject | undefined, man
     entries.push(mine);
   }
   const set = fromFieldsV1(mine.fieldsV1);
+  const size = set.size;
   for (const p of changed) set.add(p);
-  mine.fieldsV1 = toFieldsV1(set);
+  // The manager already owning every changed field keeps its fieldsV1 as is.
+  if (set.size !== size) mine.fieldsV1 = toFieldsV1(set);
   mine.time = time;
   mine.apiVersion = next.apiVersion;
   meta.managedFields = entries.filter((e) => Object.keys(e.fieldsV1 ?? {}).length > 0);
