@@ -349,6 +349,9 @@ async function syncRevisions(reg: ClusterRegistry, ds: KObject, revisions: KObje
   }
 }
 
+/** Per cluster registry: DaemonSet uid -> signature of the inputs last reconciled (skip unchanged DaemonSets). */
+const lastSeen = new WeakMap<object, Map<string, string>>();
+
 /** syncDaemonSets runs one reconcile of every DaemonSet of the cluster. */
 export async function syncDaemonSets(ctx: Pick<ControllerContext, 'reg' | 'nowMs' | 'wake' | 'log'>): Promise<void> {
   const { reg } = ctx;
@@ -357,35 +360,50 @@ export async function syncDaemonSets(ctx: Pick<ControllerContext, 'reg' | 'nowMs
   if (!dsRes || !podsRes) return;
   const list = reg.cache.list('apps/daemonsets', '');
   if (list.length === 0) return;
-  const nodes = reg.cache.list('nodes', '').map((e) => e.obj).filter((n) => !n.metadata?.deletionTimestamp);
+  const nodeEntries = reg.cache.list('nodes', '');
+  const nodes = nodeEntries.map((e) => e.obj).filter((n) => !n.metadata?.deletionTimestamp);
+  const nodesSig = `${nodeEntries.length}/${nodeEntries.reduce((a, e) => Math.max(a, e.rev), 0)}`;
   const podsByOwner = new Map<string, KObject[]>();
+  const ownerRev = new Map<string, number>();
   for (const e of reg.cache.list('pods', '')) {
     const uid = controllerUid(e.obj);
     if (!uid) continue;
     const l = podsByOwner.get(uid) ?? [];
     l.push(e.obj);
     podsByOwner.set(uid, l);
+    if (e.rev > (ownerRev.get(uid) ?? 0)) ownerRev.set(uid, e.rev);
   }
   const revsByOwner = new Map<string, KObject[]>();
+  const revsRev = new Map<string, number>();
   for (const e of reg.cache.list('apps/controllerrevisions', '')) {
     const uid = controllerUid(e.obj);
     if (!uid) continue;
     const l = revsByOwner.get(uid) ?? [];
     l.push(e.obj);
     revsByOwner.set(uid, l);
+    if (e.rev > (revsRev.get(uid) ?? 0)) revsRev.set(uid, e.rev);
   }
+  let seen = lastSeen.get(reg);
+  if (!seen) lastSeen.set(reg, (seen = new Map()));
   const jobs: Promise<unknown>[] = [];
   for (const e of list) {
     const ds = e.obj;
     const m = ds.metadata!;
     const ns = m.namespace!;
     const pods = podsByOwner.get(m.uid!) ?? [];
+    // Nothing this DaemonSet depends on changed since the last pass (and no minReadySeconds clock): skip it.
+    const uidKey = m.uid!;
+    const inputs = `${e.rev}|${nodesSig}|${pods.length}/${ownerRev.get(uidKey) ?? 0}|${revsByOwner.get(uidKey)?.length ?? 0}/${revsRev.get(uidKey) ?? 0}`;
+    if (!(ds.spec?.minReadySeconds > 0) && seen.get(uidKey) === inputs) continue;
+    seen.set(uidKey, inputs);
+    const forget = () => seen!.delete(uidKey);
     const hash = daemonSetHash(ds);
     const plan = planDaemonSet(ds, nodes, pods, ctx.nowMs);
     if (!m.deletionTimestamp) {
       try {
         await syncRevisions(reg, ds, revsByOwner.get(m.uid!) ?? [], pods, hash);
       } catch (err) {
+        forget();
         ctx.log.warn({ err, ds: m.name }, 'daemonset: revision sync failed');
       }
       const t = ds.spec?.template ?? {};
@@ -406,7 +424,10 @@ export async function syncDaemonSets(ctx: Pick<ControllerContext, 'reg' | 'nowMs
           reg
             .create(podsRes, ns, pod, MANAGER)
             .then((p) => dsEvent(reg, ds, 'SuccessfulCreate', `Created pod: ${p.metadata!.name}`, ctx.nowMs))
-            .catch((err) => ctx.log.warn({ err, ds: m.name, node: nodeName }, 'daemonset: pod create failed')),
+            .catch((err) => {
+              forget();
+              ctx.log.warn({ err, ds: m.name, node: nodeName }, 'daemonset: pod create failed');
+            }),
         );
       }
       for (const p of plan.delete) {
@@ -414,7 +435,7 @@ export async function syncDaemonSets(ctx: Pick<ControllerContext, 'reg' | 'nowMs
           reg
             .delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } })
             .then(() => dsEvent(reg, ds, 'SuccessfulDelete', `Deleted pod: ${p.metadata!.name}`, ctx.nowMs))
-            .catch(() => {}),
+            .catch(forget),
         );
       }
       // minReadySeconds: come back when a ready pod becomes available.
@@ -440,7 +461,10 @@ export async function syncDaemonSets(ctx: Pick<ControllerContext, 'reg' | 'nowMs
           next.status = status;
           return next;
         }, { ...MANAGER, subresource: 'status' })
-        .catch((err) => ctx.log.warn({ err, ds: m.name }, 'daemonset: status update failed')),
+        .catch((err) => {
+          forget();
+          ctx.log.warn({ err, ds: m.name }, 'daemonset: status update failed');
+        }),
     );
   }
   await Promise.all(jobs);
