@@ -20,7 +20,7 @@ import { after, before, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { awsCliEnv, awsJson } from '../helpers/aws-cli.ts';
 import { runProcess } from '../helpers/exec.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer, waitFor } from '../helpers/server.ts';
 
 const BIN = new URL('../../bin/localeks', import.meta.url).pathname;
 const EXAMPLE = new URL('../../../shared/examples/eksctl-cluster.yaml', import.meta.url).pathname;
@@ -140,8 +140,16 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     assert.ok(nodes.every((n) => n.metadata.labels.team === 'a'));
     const list = await cli(['get', 'nodegroups', '--cluster', 'selfmanaged']);
     assert.match(list.stdout, /selfmanaged\s+ng-[0-9a-f]+\s+CREATE_COMPLETE.*unmanaged/);
+    const dep = await kubectl(['create', 'deployment', 'web', '--image=public.ecr.aws/nginx/nginx:1.27', '--replicas=2'], skc);
+    assert.equal(dep.code, 0, dep.stderr);
+    await waitFor(async () => {
+      const r = await kubectl(['get', 'pods', '-l', 'app=web', '-o', 'json'], skc);
+      return r.code === 0 && JSON.parse(r.stdout).items.filter((p: any) => p.status.phase === 'Running').length === 2;
+    }, { what: '2 web pods Running' });
     const del = await cli(['delete', 'cluster', '--name', 'selfmanaged']);
     assert.equal(del.code, 0, del.stderr);
+    const evicted = /deleting self-managed node group "ng-[0-9a-f]+": (\d+) pods? evicted/.exec(del.stderr);
+    assert.ok(evicted && Number(evicted[1]) >= 2, `the group was drained first (the web pods evicted):\n${del.stderr}`);
     assert.deepEqual((await aws(['autoscaling', 'describe-auto-scaling-groups', '--filters', 'Name=tag:alpha.eksctl.io/cluster-name,Values=selfmanaged'])).AutoScalingGroups, []);
     assert.deepEqual((await aws(['iam', 'list-instance-profiles'])).InstanceProfiles.filter((p: any) => p.InstanceProfileName.startsWith('eksctl-selfmanaged-')), []);
   });

@@ -382,7 +382,7 @@ function deleteCommand(): Command {
   const del = new Command('delete').description('delete clusters and node groups');
   examples(del, ['localeks delete cluster --name demo', 'localeks delete nodegroup --cluster demo --name ng-1']);
   del.addHelpText('after', EXIT_HELP);
-  const cluster = common(new Command('cluster').description('delete a cluster and everything created for it (node groups and Fargate profiles first)').option('-n, --name <name>', 'the cluster').option('-f, --config-file <file>', 'take the name and region from a ClusterConfig').option('-w, --wait', 'wait for the deletion (always done)'), { timeout: true });
+  const cluster = common(new Command('cluster').description('delete a cluster and everything created for it (node groups and Fargate profiles first)').option('-n, --name <name>', 'the cluster').option('-f, --config-file <file>', 'take the name and region from a ClusterConfig').option('-w, --wait', 'wait for the deletion (always done)').option('--disable-nodegroup-eviction', 'do not drain self-managed node groups first'), { timeout: true });
   examples(cluster, ['localeks delete cluster --name demo', 'localeks delete cluster -f cluster.yaml']);
   cluster.action(
     act(async (o) => {
@@ -395,26 +395,24 @@ function deleteCommand(): Command {
       } else name = required(o, 'name', '--name');
       const ctx = ctxOf(o, region);
       try {
-        await L.deleteCluster(ctx, name);
+        await L.deleteCluster(ctx, name, { drain: !o.disableNodegroupEviction });
       } finally {
         ctx.progress.close();
       }
     }),
   );
-  const ng = common(clusterOpt(new Command('nodegroup').alias('ng').description('delete a node group (its nodes are drained first)').option('-n, --name <name>', 'the node group')).option('-w, --wait', 'wait for the deletion (always done)'), { timeout: true });
+  const ng = common(clusterOpt(new Command('nodegroup').alias('ng').description('delete a node group (its nodes are drained first)').option('-n, --name <name>', 'the node group')).option('-w, --wait', 'wait for the deletion (always done)').option('--disable-eviction', 'delete a self-managed group without draining it'), { timeout: true });
   examples(ng, ['localeks delete nodegroup --cluster demo --name ng-1']);
   ng.action(
     act(async (o) => {
       const ctx = ctxOf(o);
       const clusterName = required(o, 'cluster', '--cluster');
       const name = required(o, 'name', '--name');
-      await L.describeCluster(ctx, clusterName);
+      const cluster = await L.describeCluster(ctx, clusterName);
       try {
         const self = (await L.selfManagedGroups(ctx, clusterName)).find((g) => g.name === name);
         if (self) {
-          const t = ctx.progress.task(`deleting self-managed node group "${name}"`);
-          await L.deleteSelfManaged(ctx, self);
-          t.done();
+          await L.deleteSelfManagedGroup(ctx, cluster, self, !o.disableEviction);
           return;
         }
         try {

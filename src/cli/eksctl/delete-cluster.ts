@@ -18,7 +18,7 @@ import { EksctlError, EXIT } from './errors.ts';
 import { clusterRoles, deleteOidcProvider, deleteRole } from './iam.ts';
 import { TAG_CLUSTER } from './names.ts';
 import { deleteNetwork } from './network.ts';
-import { deleteSelfManaged, selfManagedGroups } from './nodegroups.ts';
+import { asgInstanceIds, deleteSelfManaged, drainNodes, instanceIdOf, kubeFor, selfManagedGroups } from './nodegroups.ts';
 import { waitUntil } from './wait.ts';
 
 const notFound = (e: unknown) => e instanceof AwsClientError && (e.code === 'ResourceNotFoundException' || e.code === 'NoSuchEntity');
@@ -48,8 +48,25 @@ export async function deleteManagedNodegroup(ctx: CliContext, cluster: string, n
   t.done();
 }
 
+/**
+ * deleteSelfManagedGroup drains a self-managed group's nodes (unless
+ * `drain` is false; EKS drains managed groups itself), then deletes its
+ * Auto Scaling group and launch template.
+ */
+export async function deleteSelfManagedGroup(ctx: CliContext, cluster: any, group: { name: string; asg: any }, drain = true): Promise<void> {
+  const t = ctx.progress.task(`deleting self-managed node group "${group.name}"`);
+  if (drain && cluster?.status === 'ACTIVE') {
+    t.update('draining its nodes');
+    const ids = await asgInstanceIds(ctx, group.asg.AutoScalingGroupName);
+    const n = await drainNodes(ctx, kubeFor(ctx, cluster), (node) => ids.has(instanceIdOf(node)));
+    t.update(`${n} pod${n === 1 ? '' : 's'} evicted, deleting its Auto Scaling group`);
+  }
+  await deleteSelfManaged(ctx, group);
+  t.done();
+}
+
 /** deleteCluster removes the cluster and everything created for it (see the module comment). */
-export async function deleteCluster(ctx: CliContext, name: string): Promise<void> {
+export async function deleteCluster(ctx: CliContext, name: string, opts: { drain?: boolean } = {}): Promise<void> {
   const p = ctx.progress;
   p.info(`deleting EKS cluster "${name}" in "${ctx.region}"`);
   let cluster: any;
@@ -70,11 +87,7 @@ export async function deleteCluster(ctx: CliContext, name: string): Promise<void
     const fps: string[] = (await ctx.aws.call('eks', 'ListFargateProfiles', { clusterName: name })).fargateProfileNames ?? [];
     await Promise.all([
       ...ngs.map((ng) => deleteManagedNodegroup(ctx, name, ng)),
-      ...selfManaged.map(async (g) => {
-        const t = p.task(`deleting self-managed node group "${g.name}"`);
-        await deleteSelfManaged(ctx, g);
-        t.done();
-      }),
+      ...selfManaged.map((g) => deleteSelfManagedGroup(ctx, cluster, g, opts.drain !== false)),
       (async () => {
         for (const fp of fps) {
           const t = p.task(`deleting Fargate profile "${fp}"`);

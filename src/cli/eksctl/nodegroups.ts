@@ -26,6 +26,7 @@ import type { CliContext } from './context.ts';
 import { createKubeClient, type KubeClient, nodeReady } from './kube-client.ts';
 import type { ClusterNetwork, Created } from './network.ts';
 import { clusterTags, roleName, stackName, TAG_NODEGROUP, TAG_NODEGROUP_TYPE, tagSpec, toTagList } from './names.ts';
+import { EksctlError, EXIT } from './errors.ts';
 import { waitUntil } from './wait.ts';
 
 const TAINT_EFFECT: Record<string, string> = { NoSchedule: 'NO_SCHEDULE', PreferNoSchedule: 'PREFER_NO_SCHEDULE', NoExecute: 'NO_EXECUTE' };
@@ -289,6 +290,59 @@ export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterCo
 export async function selfManagedGroups(ctx: CliContext, cluster: string): Promise<Array<{ name: string; asg: any }>> {
   const r = await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { Filters: [{ Name: `tag:alpha.eksctl.io/cluster-name`, Values: [cluster] }, { Name: `tag:${TAG_NODEGROUP_TYPE}`, Values: ['unmanaged'] }] });
   return (r.AutoScalingGroups ?? []).map((asg: any) => ({ name: (asg.Tags ?? []).find((t: any) => t.Key === TAG_NODEGROUP)?.Value ?? asg.AutoScalingGroupName, asg }));
+}
+
+/**
+ * drainNodes cordons the nodes `match` selects and evicts their pods
+ * through the Eviction API (DaemonSet and mirror pods stay, as kubectl
+ * drain does). Evictions a PodDisruptionBudget refuses (429) are retried
+ * for pdbWaitMs (the replacement pods elsewhere may become Ready), then left
+ * with a warning: when every node goes (delete cluster), a budget could
+ * never allow them. Returns how many pods were evicted.
+ */
+export async function drainNodes(ctx: CliContext, kube: KubeClient, match: (node: any) => boolean, pdbWaitMs = 10_000): Promise<number> {
+  const nodes = ((await kube.request('GET', '/api/v1/nodes')).body?.items ?? []).filter(match);
+  let evicted = 0;
+  await Promise.all(
+    nodes.map(async (n: any) => {
+      const name = n.metadata.name;
+      await kube.request('PATCH', `/api/v1/nodes/${name}`, { spec: { unschedulable: true } });
+      const pods = (await kube.request('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${name}`)}`)).body?.items ?? [];
+      const movable = pods.filter((p: any) => !(p.metadata.ownerReferences ?? []).some((o: any) => o.kind === 'DaemonSet') && !p.metadata.annotations?.['kubernetes.io/config.mirror'] && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+      await Promise.all(
+        movable.map(async (p: any) => {
+          const id = `${p.metadata.namespace}/${p.metadata.name}`;
+          try {
+            await waitUntil(
+              async () => {
+                const r = await kube.request('POST', `/api/v1/namespaces/${p.metadata.namespace}/pods/${p.metadata.name}/eviction`, { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: p.metadata.name, namespace: p.metadata.namespace } });
+                if (r.status === 429) return undefined; // a PodDisruptionBudget says not now
+                if (r.status >= 300 && r.status !== 404) throw new Error(`cannot evict ${id}: ${r.body?.message ?? r.status}`);
+                evicted++;
+                return true;
+              },
+              { deadline: Math.min(ctx.deadline, Date.now() + pdbWaitMs), what: `pod ${id} to be evicted` },
+            );
+          } catch (e) {
+            if (!(e instanceof EksctlError && e.exitCode === EXIT.TIMEOUT)) throw e;
+            ctx.progress.warn(`pod ${id} was not evicted: its PodDisruptionBudget did not allow it within ${pdbWaitMs / 1000} s`);
+          }
+        }),
+      );
+    }),
+  );
+  return evicted;
+}
+
+/** asgInstanceIds lists the instances of an Auto Scaling group. */
+export async function asgInstanceIds(ctx: CliContext, asgName: string): Promise<Set<string>> {
+  const g = (await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [asgName] })).AutoScalingGroups?.[0];
+  return new Set((g?.Instances ?? []).map((i: any) => i.InstanceId));
+}
+
+/** instanceIdOf is the EC2 instance id in a Node's providerID (aws:///zone/i-...). */
+export function instanceIdOf(node: any): string {
+  return String(node?.spec?.providerID ?? '').split('/').pop() ?? '';
 }
 
 /** deleteSelfManaged deletes a self-managed group's ASG (terminating its instances) and launch template, and waits. */
