@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ClusterConfigError, parseClusterConfig, planSubnets } from './cluster-config.ts';
+import { ClusterConfigError, configWarnings, parseClusterConfig, planSubnets } from './cluster-config.ts';
 
 const sharedExample = new URL('../../../../shared/examples/eksctl-cluster.yaml', import.meta.url);
 
@@ -57,4 +57,12 @@ test('eksctl subnet layout: /19 public then private blocks per zone', () => {
     'private:c:192.168.160.0/19',
   ]);
   assert.throws(() => planSubnets('10.0.0.0/8', ['a', 'b']));
+});
+
+test('fields without effect are warnings with file and line; features written out disabled are accepted, enabled ones are errors', () => {
+  const head = 'apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: w\n  region: eu-west-1\n';
+  const cfg = parseClusterConfig(head + 'privateCluster:\n  enabled: false\n  skipEndpointCreation: false\nmanagedNodeGroups:\n  - name: ng\n    instanceSelector: {}\n    volumeIOPS: 3000\n    disableIMDSv1: false\n', { file: 'w.yaml' });
+  assert.deepEqual(configWarnings(cfg), ['w.yaml:12: managedNodeGroups[0].volumeIOPS: has no effect in localeks (simulated nodes have no real volumes)']);
+  assert.throws(() => parseClusterConfig(head + 'privateCluster:\n  enabled: true\n', { file: 'p.yaml' }), /p\.yaml:7: privateCluster: is not supported by localeks/);
+  assert.throws(() => parseClusterConfig(head + 'managedNodeGroups:\n  - name: ng\n    instanceTyep: m5.large\n'), /instanceTyep: unknown field \(did you mean "instanceType"\?\)/);
 });
