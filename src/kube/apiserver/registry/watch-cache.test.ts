@@ -70,3 +70,30 @@ test('trim: a quiet cache drops history beyond the window and, once idle, its me
   c.close();
   await b.close();
 });
+
+test('watch cache: history of a watched object keeps every version, prev included, after newer versions arrive', async () => {
+  const b = new MemoryBackend();
+  const p = '/k8s/u/registry/';
+  const c = new WatchCache(b, p);
+  await c.ready();
+  const start = c.rev;
+  // A watcher that serializes events (as the API server's watch does) memoizes their JSON.
+  c.addWatcher({ resource: 'configmaps', namespace: '', onEvents: (evs) => evs.forEach((e) => encodedJson(e)), onClose() {} });
+  const key = `${p}configmaps/a/z`;
+  await b.create(key, JSON.stringify({ metadata: { name: 'z', namespace: 'a' }, data: { v: '1' } }));
+  await b.update(key, JSON.stringify({ metadata: { name: 'z', namespace: 'a' }, data: { v: '2' } }));
+  const w3 = await b.update(key, JSON.stringify({ metadata: { name: 'z', namespace: 'a' }, data: { v: '3' } }));
+  assert.equal(await c.waitFor(w3.revision), true);
+  const evs = c.eventsSince(start, 'configmaps', '')!;
+  assert.deepEqual(evs.map((e) => [e.type, e.obj.data.v, e.prev?.data.v, JSON.parse(encodedJson(e)).data.v]), [
+    ['ADDED', '1', undefined, '1'],
+    ['MODIFIED', '2', '1', '2'],
+    ['MODIFIED', '3', '2', '3'],
+  ]);
+  assert.deepEqual(evs.map((e) => e.obj.metadata!.resourceVersion), [String(w3.revision - 2), String(w3.revision - 1), String(w3.revision)]);
+  assert.equal(c.get(key)!.obj, evs[2]!.obj, 'the newest event shares the entry object');
+  c.trim(Date.now() + 3_600_000);
+  assert.equal(JSON.parse(encodedJson(evs[1]!)).data.v, '2');
+  c.close();
+  await b.close();
+});

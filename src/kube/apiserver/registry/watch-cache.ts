@@ -4,7 +4,9 @@
  * recent events so that watches resume from a resourceVersion without going
  * back to the store. Objects are kept parsed (treat them as immutable) with
  * their encoded JSON memoized per revision, so N watchers and repeated lists
- * cost one serialization per object revision.
+ * cost one serialization per object revision. Versions superseded by newer
+ * ones (kept only by the history buffer) keep their JSON and drop the parsed
+ * object once serialized (decoded again on demand).
  *
  * `rev` is the newest store revision the cache has applied. Reads that must
  * be consistent wait with `waitFor(rev)` for the revision of the last write.
@@ -77,6 +79,61 @@ function decode(kv: KeyValue, rev: number): KObject {
   obj.metadata ??= {};
   obj.metadata.resourceVersion = String(rev);
   return obj;
+}
+
+/** An ADDED or MODIFIED event: it shares its entry's object and serialization. */
+class EntryEvent implements CacheEvent {
+  lines?: Record<string, string>;
+  constructor(
+    readonly type: CacheEventType,
+    readonly rev: number,
+    readonly key: string,
+    readonly resource: string,
+    readonly namespace: string,
+    private readonly entry: CacheEntry,
+    private readonly prevEntry: CacheEntry | undefined,
+  ) {}
+
+  get obj(): KObject {
+    return this.entry.obj;
+  }
+
+  get prev(): KObject | undefined {
+    return this.prevEntry?.obj;
+  }
+
+  get json(): string {
+    return encodedJson(this.entry);
+  }
+
+  set json(v: string | undefined) {
+    this.entry.json = v;
+  }
+}
+
+/**
+ * A version superseded by a newer one lives on only in the history buffer
+ * (its events' obj and the next event's prev). When its JSON is already
+ * memoized (watched resources), the entry keeps only that string: the parsed
+ * object is held weakly and decoded again if it was collected. A parsed
+ * object takes several times the memory of its JSON.
+ */
+function compact(entry: CacheEntry): void {
+  const json = entry.json;
+  if (json === undefined) return;
+  let ref = new WeakRef(entry.obj);
+  Object.defineProperty(entry, 'obj', {
+    get: () => {
+      let o = ref.deref();
+      if (o === undefined) {
+        o = JSON.parse(json) as KObject;
+        ref = new WeakRef(o);
+      }
+      return o;
+    },
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 // History kept in memory: at most BUFFER_CAPACITY events, and beyond BUFFER_MIN only
@@ -201,6 +258,7 @@ export class WatchCache {
 
   private apply(evs: WatchEvent[]): void {
     const out: CacheEvent[] = [];
+    let superseded: CacheEntry[] | undefined;
     for (const ev of evs) {
       const rev = ev.kv.modRevision;
       const key = ev.kv.key;
@@ -217,14 +275,8 @@ export class WatchCache {
         const obj = decode(ev.kv, rev);
         const entry: CacheEntry = { key, rev, obj };
         this.put(resource, namespace, entry);
-        ce = { type: prevEntry ? 'MODIFIED' : 'ADDED', rev, key, resource, namespace, obj, prev: prevEntry?.obj };
-        // The event and the entry share one serialization.
-        Object.defineProperty(ce, 'json', {
-          get: () => encodedJson(entry),
-          set: (v) => (entry.json = v),
-          enumerable: true,
-          configurable: true,
-        });
+        ce = new EntryEvent(prevEntry ? 'MODIFIED' : 'ADDED', rev, key, resource, namespace, entry, prevEntry);
+        if (prevEntry) (superseded ??= []).push(prevEntry);
       }
       out.push(ce);
       this.buffer.push(ce);
@@ -250,6 +302,8 @@ export class WatchCache {
       }
     }
     if (out.length > 0) for (const fn of this.anyListeners) fn(out);
+    // Listeners have seen the previous versions: history keeps them as JSON only.
+    if (superseded) for (const e of superseded) compact(e);
     this.wake();
   }
 
@@ -287,7 +341,8 @@ export class WatchCache {
     for (let i = this.bufferHead; i < this.buffer.length; i++) {
       const e = this.buffer[i]!;
       e.lines = undefined;
-      if (Object.getOwnPropertyDescriptor(e, 'json')?.get === undefined) e.json = undefined;
+      // An entry event's JSON is its entry's (a superseded entry's only copy).
+      if (!(e instanceof EntryEvent)) e.json = undefined;
     }
     this.memoDropped = true;
   }
