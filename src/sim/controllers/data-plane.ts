@@ -78,6 +78,9 @@ export const LEASE_RENEW_MS = 10_000;
 /** Time from binding to Running per timing profile (sim.localeks.io/start-delay overrides). */
 const START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 3000 };
 
+/** Time from binding to Running for a Fargate pod (its micro-VM boots first), per timing profile. */
+const FARGATE_START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 45_000 };
+
 const SCHEDULER = 'default-scheduler';
 
 interface Log {
@@ -186,6 +189,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
   let cancelWake: (() => void) | undefined;
   let wakeAt = Infinity;
   const startDelay = START_DELAY_MS[deps.config.timingProfile] ?? START_DELAY_MS.fast!;
+  const fargateStartDelay = FARGATE_START_DELAY_MS[deps.config.timingProfile] ?? FARGATE_START_DELAY_MS.fast!;
   const TRIGGERS = new Set(['pods', 'nodes', 'apps/replicasets', 'apps/deployments', ...workloadResources()]);
 
   function wake(at: number): void {
@@ -1029,7 +1033,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       const st = pod.status ?? {};
       if (!st.hostIP) {
         guard(pod, () => writeStatus(c, pod, containerCreatingStatus(pod, net, nowTs, scheduledAt(pod))));
-        wake(now + delayOf(pod));
+        wake(now + delayOf(pod, !!own.fargate));
         continue;
       }
       if (st.phase === 'Pending' || !st.phase) {
@@ -1054,7 +1058,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           });
           continue;
         }
-        const due = Date.parse(st.startTime ?? nowTs) + delayOf(pod);
+        const due = Date.parse(st.startTime ?? nowTs) + delayOf(pod, !!own.fargate);
         if (due > now) {
           wake(due);
           continue;
@@ -1218,8 +1222,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await Promise.all(evs);
   }
 
-  function delayOf(pod: KObject): number {
-    return parseDuration(pod.metadata?.annotations?.[ANNOTATION_START_DELAY]) ?? startDelay;
+  function delayOf(pod: KObject, fargate = false): number {
+    return parseDuration(pod.metadata?.annotations?.[ANNOTATION_START_DELAY]) ?? (fargate ? fargateStartDelay : startDelay);
   }
 
   tick();
