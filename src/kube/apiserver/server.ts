@@ -40,7 +40,7 @@ import { serverSideApply } from './patch/apply.ts';
 import { type RequestInfo, parseRequestInfo } from './request-info.ts';
 import { type DeleteOptions, type ListOptions, ClusterRegistry, timestamp } from './registry/generic-store.ts';
 import { selectableFields, supportedFieldLabels } from './registry/strategies.ts';
-import { type CacheEvent, encodedJson } from './registry/watch-cache.ts';
+import { type CacheEvent, encodedLine } from './registry/watch-cache.ts';
 import { isCompacted, watchFromStore } from './registry/history-watch.ts';
 import { parseFieldSelector, parseLabelSelector, labelSelectorFromObject, formatLabelSelector, matchFields, matchLabels } from './selectors.ts';
 import { type IncludeObject, toTable } from './table.ts';
@@ -890,7 +890,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     const eventLine = (e: CacheEvent, type: string): string => {
       if (!sameVersion(e.obj)) return `{"type":"${type}","object":${objJson(e.obj)}}\n`;
       const lines = (e.lines ??= {});
-      return (lines[type] ??= `{"type":"${type}","object":${encodedJson(e)}}\n`);
+      return (lines[type] ??= encodedLine(e, type));
     };
     const bookmarkObj = (rev: number, initialEnd = false) => {
       const meta: Record<string, unknown> = { resourceVersion: String(rev) };

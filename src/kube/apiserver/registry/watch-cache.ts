@@ -55,6 +55,20 @@ export function encodedJson(x: CacheEntry | CacheEvent): string {
   return (x.json ??= JSON.stringify(x.obj));
 }
 
+/**
+ * The watch line of an event (`{"type":...,"object":...}` and a newline).
+ * When the event's JSON is not serialized yet, it becomes a slice of the
+ * line, so the two share one copy of the characters.
+ */
+export function encodedLine(e: CacheEvent, type: string): string {
+  const head = `{"type":"${type}","object":`;
+  const memo = e instanceof EntryEvent ? e.memoizedJson : e.json;
+  if (memo !== undefined) return `${head}${memo}}\n`;
+  const line = `${head}${JSON.stringify(e.obj)}}\n`;
+  e.json = line.slice(head.length, line.length - 2);
+  return line;
+}
+
 /** Groups whose names have no dot (legacy built-in groups). Any other first segment with a dot is a group. */
 const DOTLESS_GROUPS = new Set(['apps', 'batch', 'autoscaling', 'policy']);
 
@@ -104,6 +118,11 @@ class EntryEvent implements CacheEvent {
 
   get json(): string {
     return encodedJson(this.entry);
+  }
+
+  /** The entry's JSON if serialized already (does not serialize). */
+  get memoizedJson(): string | undefined {
+    return this.entry.json;
   }
 
   set json(v: string | undefined) {
