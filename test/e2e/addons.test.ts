@@ -228,6 +228,25 @@ describe('EKS default add-ons and the add-on API with kubectl and the aws CLI', 
     await waitFor(async () => (await kubectl(['get', 'endpoints', 'web'])).code !== 0, { what: 'endpoints web gone with its service' });
   });
 
+  it('a Service without selector and its own Endpoints gets mirrored EndpointSlices', async () => {
+    const m = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external-db' }, spec: { ports: [{ name: 'pg', port: 5432 }] } },
+        { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'external-db' }, subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'pg', port: 5432 }] }] },
+      ],
+    });
+    const c = await kubectl(['create', '--validate=false', '-f', '-'], m);
+    assert.equal(c.code, 0, c.stderr);
+    const sl = await waitFor(async () => (await kubectlJson(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=external-db'])).items[0], { what: 'mirrored slice' });
+    assert.equal(sl.metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslicemirroring-controller.k8s.io');
+    assert.deepEqual(sl.endpoints.map((e: any) => e.addresses[0]), ['192.0.2.10']);
+    assert.equal(sl.metadata.ownerReferences[0].kind, 'Endpoints');
+    // The user's Endpoints are left as they are.
+    assert.deepEqual((await kubectlJson(['get', 'endpoints', 'external-db'])).subsets[0].addresses, [{ ip: '192.0.2.10' }]);
+  });
+
   it('every namespace has kube-root-ca.crt with the cluster CA and a default ServiceAccount; deleted ones come back', async () => {
     const c = (await aws('eks', 'describe-cluster', '--name', 'ad')).cluster;
     const pem = Buffer.from(c.certificateAuthority.data, 'base64').toString();

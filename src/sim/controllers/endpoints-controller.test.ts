@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../kube/api/types.ts';
-import { desiredSlices, desiredSubsets, resolvePort } from './endpoints-controller.ts';
+import { desiredSlices, desiredSubsets, mirroredSlices, resolvePort } from './endpoints-controller.ts';
 
 const svc = (spec: Record<string, any> = {}): KObject => ({
   metadata: { name: 'web', namespace: 'default' },
@@ -55,4 +55,20 @@ test('Endpoints: ready in addresses, not ready in notReadyAddresses, terminating
   assert.deepEqual(subsets[0]!.ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);
   const pub = desiredSubsets(svc({ publishNotReadyAddresses: true }), [pod({ ready: false })]).subsets;
   assert.equal(pub[0]!.addresses.length, 1);
+});
+
+test('mirroring: custom Endpoints of a selector-less Service become slices, one group per subset', () => {
+  const ep: KObject = {
+    metadata: { name: 'db', namespace: 'default' },
+    subsets: [
+      { addresses: [{ ip: '192.0.2.10' }, { ip: '192.0.2.11', nodeName: 'n1' }], notReadyAddresses: [{ ip: '192.0.2.12' }], ports: [{ name: 'pg', port: 5432 }] },
+      { addresses: [{ ip: '2001:db8::1' }, { ip: '192.0.2.20' }], ports: [{ port: 6432, protocol: 'TCP' }] },
+    ],
+  };
+  const slices = mirroredSlices(ep);
+  assert.equal(slices.length, 2);
+  assert.deepEqual(slices[0]!.ports, [{ name: 'pg', port: 5432, protocol: 'TCP' }]);
+  assert.deepEqual(slices[0]!.endpoints.map((e) => [e.addresses[0], e.conditions.ready]), [['192.0.2.10', true], ['192.0.2.11', true], ['192.0.2.12', false]]);
+  assert.equal(slices[0]!.endpoints[1]!.nodeName, 'n1');
+  assert.deepEqual(slices[1]!.endpoints.map((e) => e.addresses[0]), ['192.0.2.20']);
 });

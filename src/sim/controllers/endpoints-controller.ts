@@ -19,10 +19,16 @@
  *   addresses (then the endpoints.kubernetes.io/over-capacity annotation);
  *   Endpoints whose Service is gone are deleted.
  *
- * Not done yet: the EndpointSlice mirroring controller (custom Endpoints of
- * selector-less Services), topology hints, dual-stack (IPv6 slices).
+ * - the EndpointSlice mirroring controller: a Service without selector whose
+ *   Endpoints object a user wrote gets slices managed by
+ *   endpointslicemirroring-controller.k8s.io, owned by the Endpoints (not
+ *   for Endpoints labelled endpointslice.kubernetes.io/skip-mirror=true).
+ *
+ * Not done yet: topology hints, dual-stack (IPv6 slices), the 1000-address
+ * limit of mirroring.
  */
 import type { KObject } from '../../kube/api/types.ts';
+import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { generateName, timestamp } from '../../kube/apiserver/registry/generic-store.ts';
 import { labelSelectorFromObject, matchLabels } from '../../kube/apiserver/selectors.ts';
 import { isPodReady } from '../../kube/controllers/deployment/rollout.ts';
@@ -168,6 +174,130 @@ function serviceLabels(svc: KObject): Record<string, string> {
   return l;
 }
 
+type Res = NonNullable<ReturnType<ClusterRegistry['scheme']['get']>>;
+
+/** Writes the slices of one Service: slices that match stay, others are rewritten in place, the difference is created or deleted. */
+function reconcileSlices(
+  reg: ClusterRegistry,
+  sliceRes: Res,
+  ns: string,
+  service: string,
+  want: Array<{ ports: SlicePort[]; endpoints: Record<string, any>[] }>,
+  have: KObject[],
+  labels: Record<string, string>,
+  owner: Record<string, unknown>[],
+  manager: string,
+  now: string,
+  onFail: () => void,
+  log: { warn(o: object, msg?: string): void },
+): Promise<unknown>[] {
+  const jobs: Promise<unknown>[] = [];
+  const same = (s: KObject, w: { ports: SlicePort[]; endpoints: any[] }) =>
+    JSON.stringify(s.endpoints ?? []) === JSON.stringify(w.endpoints) && JSON.stringify(s.ports ?? []) === JSON.stringify(w.ports) && JSON.stringify(s.metadata?.labels ?? {}) === JSON.stringify(labels);
+  const unmatchedWant = want.filter((w) => !have.some((s) => same(s, w)));
+  const unmatchedHave = have.filter((s) => !want.some((w) => same(s, w)));
+  for (let i = 0; i < Math.max(unmatchedWant.length, unmatchedHave.length); i++) {
+    const w = unmatchedWant[i];
+    const s = unmatchedHave[i];
+    if (w && s) {
+      jobs.push(
+        reg
+          .guaranteedUpdate(sliceRes, ns, s.metadata!.name!, (cur) => {
+            if (!cur || cur.metadata?.uid !== s.metadata!.uid) throw new Error('slice replaced');
+            const next = structuredClone(cur);
+            next.metadata!.resourceVersion = '';
+            next.metadata!.labels = labels;
+            next.endpoints = w.endpoints;
+            next.ports = w.ports;
+            return next;
+          }, { fieldManager: manager })
+          .catch((err) => {
+            onFail();
+            log.warn({ err, service }, 'endpointslice update failed');
+          }),
+      );
+    } else if (w) {
+      jobs.push(
+        reg
+          .create(sliceRes, ns, {
+            apiVersion: 'discovery.k8s.io/v1',
+            kind: 'EndpointSlice',
+            metadata: { name: generateName(`${service}-`), namespace: ns, labels, annotations: { [TRIGGER_TIME_ANNOTATION]: now }, ownerReferences: owner },
+            addressType: 'IPv4',
+            endpoints: w.endpoints,
+            ports: w.ports,
+          }, { fieldManager: manager })
+          .catch((err) => {
+            onFail();
+            log.warn({ err, service }, 'endpointslice create failed');
+          }),
+      );
+    } else if (s) {
+      jobs.push(reg.delete(sliceRes, ns, s.metadata!.name!, { preconditions: { uid: s.metadata!.uid } }).catch(() => {}));
+    }
+  }
+  return jobs;
+}
+
+/** The EndpointSlice mirroring controller's manager name. */
+export const MIRROR_CONTROLLER = 'endpointslicemirroring-controller.k8s.io';
+
+/**
+ * mirroredSlices: the slices the mirroring controller makes of a custom
+ * Endpoints object (a Service without selector): one group per subset,
+ * ready addresses ready, notReadyAddresses not, IPv4 only, 100 per slice.
+ */
+export function mirroredSlices(ep: KObject): Array<{ ports: SlicePort[]; endpoints: Record<string, any>[] }> {
+  const out: Array<{ ports: SlicePort[]; endpoints: Record<string, any>[] }> = [];
+  for (const ss of ep.subsets ?? []) {
+    const ports: SlicePort[] = (ss.ports ?? []).map((p: any) => ({ name: p.name ?? '', port: p.port, protocol: p.protocol ?? 'TCP', ...(p.appProtocol ? { appProtocol: p.appProtocol } : {}) }));
+    const toEp = (a: any, ready: boolean) => ({
+      addresses: [a.ip],
+      conditions: { ready },
+      ...(a.hostname ? { hostname: a.hostname } : {}),
+      ...(a.targetRef ? { targetRef: a.targetRef } : {}),
+      ...(a.nodeName ? { nodeName: a.nodeName } : {}),
+    });
+    const eps = [...(ss.addresses ?? []).map((a: any) => toEp(a, true)), ...(ss.notReadyAddresses ?? []).map((a: any) => toEp(a, false))].filter((e) => !String(e.addresses[0]).includes(':'));
+    for (let i = 0; i < eps.length; i += MAX_ENDPOINTS_PER_SLICE) out.push({ ports, endpoints: eps.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+  }
+  return out;
+}
+
+/** The mirroring controller: slices for the custom Endpoints of Services without a selector. */
+function syncMirroring(reg: ClusterRegistry, sliceRes: Res, svcRes: Res, now: string, log: { warn(o: object, msg?: string): void }): Promise<unknown>[] {
+  const jobs: Promise<unknown>[] = [];
+  const mirrored = new Map<string, KObject[]>();
+  for (const e of reg.cache.list('discovery.k8s.io/endpointslices', '')) {
+    const s = e.obj;
+    if (s.metadata?.labels?.[MANAGED_BY_LABEL] !== MIRROR_CONTROLLER) continue;
+    const key = `${s.metadata!.namespace}/${s.metadata!.labels?.[SERVICE_NAME_LABEL]}`;
+    const l = mirrored.get(key) ?? [];
+    l.push(s);
+    mirrored.set(key, l);
+  }
+  const done = new Set<string>();
+  for (const e of reg.cache.list('endpoints', '')) {
+    const ep = e.obj;
+    const ns = ep.metadata!.namespace!;
+    const name = ep.metadata!.name!;
+    const svc = reg.cache.get(reg.keyFor(svcRes, ns, name))?.obj;
+    if (!svc || svc.metadata?.deletionTimestamp || (svc.spec?.selector && Object.keys(svc.spec.selector).length > 0)) continue;
+    if (ep.metadata?.labels?.['endpointslice.kubernetes.io/skip-mirror'] === 'true') continue;
+    const key = `${ns}/${name}`;
+    done.add(key);
+    const labels: Record<string, string> = { ...(ep.metadata?.labels ?? {}), [SERVICE_NAME_LABEL]: name, [MANAGED_BY_LABEL]: MIRROR_CONTROLLER };
+    const owner = [{ apiVersion: 'v1', kind: 'Endpoints', name, uid: ep.metadata!.uid, controller: true, blockOwnerDeletion: true }];
+    const have = [...(mirrored.get(key) ?? [])].sort((a, b) => cmp(a.metadata!.name!, b.metadata!.name!));
+    jobs.push(...reconcileSlices(reg, sliceRes, ns, name, mirroredSlices(ep), have, labels, owner, MIRROR_CONTROLLER, now, () => {}, log));
+  }
+  for (const [key, l] of mirrored) {
+    if (done.has(key)) continue;
+    for (const s of l) jobs.push(reg.delete(sliceRes, s.metadata!.namespace!, s.metadata!.name!, { preconditions: { uid: s.metadata!.uid } }).catch(() => {}));
+  }
+  return jobs;
+}
+
 /** Per cluster registry: service key -> signature of the inputs last reconciled (skip unchanged services). */
 const lastSeen = new WeakMap<object, Map<string, string>>();
 
@@ -225,51 +355,7 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
     const have = [...(slicesBySvc.get(`${ns}/${m.name}`) ?? [])].sort((a, b) => String(a.metadata!.name).localeCompare(String(b.metadata!.name)));
     const labels = { ...serviceLabels(svc), [SERVICE_NAME_LABEL]: m.name!, [MANAGED_BY_LABEL]: SLICE_CONTROLLER };
     const owner = [{ apiVersion: 'v1', kind: 'Service', name: m.name, uid: m.uid, controller: true, blockOwnerDeletion: true }];
-    const same = (s: KObject, w: { ports: SlicePort[]; endpoints: any[] }) =>
-      JSON.stringify(s.endpoints ?? []) === JSON.stringify(w.endpoints) && JSON.stringify(s.ports ?? []) === JSON.stringify(w.ports) && JSON.stringify(s.metadata?.labels ?? {}) === JSON.stringify(labels);
-    // Keep slices that already match; rewrite the others in place; create or delete the difference.
-    const unmatchedWant = want.filter((w) => !have.some((s) => same(s, w)));
-    const unmatchedHave = have.filter((s) => !want.some((w) => same(s, w)));
-    for (let i = 0; i < Math.max(unmatchedWant.length, unmatchedHave.length); i++) {
-      const w = unmatchedWant[i];
-      const s = unmatchedHave[i];
-      if (w && s) {
-        jobs.push(
-          reg
-            .guaranteedUpdate(sliceRes, ns, s.metadata!.name!, (cur) => {
-              if (!cur || cur.metadata?.uid !== s.metadata!.uid) throw new Error('slice replaced');
-              const next = structuredClone(cur);
-              next.metadata!.resourceVersion = '';
-              next.metadata!.labels = labels;
-              next.endpoints = w.endpoints;
-              next.ports = w.ports;
-              return next;
-            }, { fieldManager: SLICE_CONTROLLER })
-            .catch((err) => {
-              seen!.delete(skey);
-              ctx.log.warn({ err, service: m.name }, 'endpointslice update failed');
-            }),
-        );
-      } else if (w) {
-        jobs.push(
-          reg
-            .create(sliceRes, ns, {
-              apiVersion: 'discovery.k8s.io/v1',
-              kind: 'EndpointSlice',
-              metadata: { name: generateName(`${m.name}-`), namespace: ns, labels, annotations: { [TRIGGER_TIME_ANNOTATION]: now }, ownerReferences: owner },
-              addressType: 'IPv4',
-              endpoints: w.endpoints,
-              ports: w.ports,
-            }, { fieldManager: SLICE_CONTROLLER })
-            .catch((err) => {
-              seen!.delete(skey);
-              ctx.log.warn({ err, service: m.name }, 'endpointslice create failed');
-            }),
-        );
-      } else if (s) {
-        jobs.push(reg.delete(sliceRes, ns, s.metadata!.name!, { preconditions: { uid: s.metadata!.uid } }).catch(() => {}));
-      }
-    }
+    jobs.push(...reconcileSlices(reg, sliceRes, ns, m.name!, want, have, labels, owner, SLICE_CONTROLLER, now, () => seen!.delete(skey), ctx.log));
     // Endpoints.
     const { subsets, overCapacity } = desiredSubsets(svc, pods);
     const cur = reg.cache.get(reg.keyFor(epRes, ns, m.name!))?.obj;
@@ -297,6 +383,7 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
         }),
     );
   }
+  jobs.push(...syncMirroring(reg, sliceRes, svcRes, now, ctx.log));
   // Endpoints this controller wrote whose Service is gone.
   for (const e of reg.cache.list('endpoints', '')) {
     const o = e.obj;
@@ -313,6 +400,6 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
 /** The EndpointSlice and Endpoints controllers, as the data plane loop runs them. */
 export const endpointsController: WorkloadController = {
   name: 'endpoints',
-  resources: ['services', 'pods'],
+  resources: ['services', 'pods', 'endpoints'],
   sync: syncEndpoints,
 };
