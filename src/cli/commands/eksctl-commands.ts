@@ -572,9 +572,7 @@ function utilsCommand(): Command {
     act(async (o) => {
       const ctx = ctxOf(o);
       const name = required(o, 'cluster', '--cluster');
-      await L.describeCluster(ctx, name);
-      const r = await L.writeClusterKubeconfig({ endpoint: ctx.endpoint, clusterName: name, region: ctx.region, kubeconfig: o.kubeconfig, credentials: ctx.aws.credentials });
-      ctx.progress.success(`saved kubeconfig as "${r.path}"`);
+      await L.writeKubeconfig(ctx, await L.describeCluster(ctx, name), o.kubeconfig);
     }),
   );
   const oidc = common(clusterOpt(new Command('associate-iam-oidc-provider').description("create the IAM OIDC provider for a cluster's issuer (needed by IRSA)")).option('--approve', 'apply (without it, only the plan is shown)'));

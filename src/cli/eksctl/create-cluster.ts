@@ -67,6 +67,23 @@ function hasAwsCli(): boolean {
   return false;
 }
 
+/**
+ * writeKubeconfig merges the cluster's entry as aws eks update-kubeconfig
+ * writes it (exec `aws eks get-token`), or with a localeks static token when
+ * the aws CLI is not on PATH; returns the file written.
+ */
+export async function writeKubeconfig(ctx: CliContext, cluster: any, path: string | undefined): Promise<string> {
+  if (hasAwsCli()) {
+    const entry = kubeconfigEntry({ name: cluster.name, arn: cluster.arn, endpoint: cluster.endpoint, certificateAuthorityData: cluster.certificateAuthority.data }, { region: ctx.region, endpointUrl: ctx.endpoint });
+    const file = mergeKubeconfig(entry, { path }).path;
+    ctx.progress.success(`saved kubeconfig as "${file}"`);
+    return file;
+  }
+  const r = await writeClusterKubeconfig({ endpoint: ctx.endpoint, clusterName: cluster.name, region: ctx.region, kubeconfig: path, credentials: ctx.aws.credentials, staticToken: { lifetimeSeconds: 7 * 24 * 3600 } });
+  ctx.progress.success(`saved kubeconfig as "${r.path}" (with a localeks token valid 7 days: the aws CLI is not on PATH)`);
+  return r.path;
+}
+
 /** preflight checks what can be checked before anything is created. */
 async function preflight(ctx: CliContext, cfg: ClusterConfig): Promise<void> {
   const name = cfg.metadata.name;
@@ -218,19 +235,7 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
 
     // 5. kubeconfig.
     let kubeconfigPath: string | undefined;
-    if (kc.write) {
-      let path: string;
-      if (hasAwsCli()) {
-        // The kubeconfig entry aws eks update-kubeconfig writes, from the cluster just described.
-        const entry = kubeconfigEntry({ name, arn: cluster.arn, endpoint: cluster.endpoint, certificateAuthorityData: cluster.certificateAuthority.data }, { region: ctx.region, endpointUrl: ctx.endpoint });
-        path = mergeKubeconfig(entry, { path: kc.path }).path;
-        p.success(`saved kubeconfig as "${path}"`);
-      } else {
-        path = (await writeClusterKubeconfig({ endpoint: ctx.endpoint, clusterName: name, region: ctx.region, kubeconfig: kc.path, credentials: ctx.aws.credentials, staticToken: { lifetimeSeconds: 7 * 24 * 3600 } })).path;
-        p.success(`saved kubeconfig as "${path}" (with a localeks token: the aws CLI is not on PATH)`);
-      }
-      kubeconfigPath = path;
-    }
+    if (kc.write) kubeconfigPath = await writeKubeconfig(ctx, cluster, kc.path);
     p.success(`EKS cluster "${name}" in "${ctx.region}" region is ready`);
     if (p.verbose >= 4) {
       const roles = new Map(await Promise.all([...nodeRoles].map(async ([k, v]) => [k, (await v).arn] as const)));
