@@ -101,7 +101,7 @@ export async function getNodegroups(ctx: CliContext, cluster: string, name: stri
           (n.resources?.autoScalingGroups ?? []).map((a: any) => a.name).join(','),
           'managed',
         ]),
-        ...self.map((g) => [cluster, g.name, 'CREATE_COMPLETE', iso(g.asg.CreatedTime), String(g.asg.MinSize), String(g.asg.MaxSize), String(g.asg.DesiredCapacity), '', '', g.asg.AutoScalingGroupName, 'unmanaged']),
+        ...self.map((g) => [cluster, g.name, 'CREATE_COMPLETE', iso(g.asg.CreatedTime), String(g.asg.MinSize), String(g.asg.MaxSize), String(g.asg.DesiredCapacity), [...new Set((g.asg.Instances ?? []).map((i: any) => i.InstanceType))].join(','), '', g.asg.AutoScalingGroupName, 'unmanaged']),
       ],
     ),
   );
