@@ -75,6 +75,18 @@ export const TICK_MS = 1000;
 /** The kubelet's node lease renew interval (10 s, a quarter of the 40 s lease duration). */
 export const LEASE_RENEW_MS = 10_000;
 
+/** Writes one scheduling pass keeps in flight (the store commits concurrent writes together). */
+const WRITE_CONCURRENCY = 256;
+
+/** Runs the tasks with at most `limit` in flight. */
+async function inParallel(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) await tasks[next++]!();
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
 /** Time from binding to Running per timing profile (sim.localeks.io/start-delay overrides). */
 const START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 3000 };
 
@@ -164,6 +176,8 @@ interface ClusterRt {
   noExecute: Map<string, Taint[]>;
   /** nodes whose Ready condition is Unknown. */
   unknown: Set<string>;
+  /** Where the next scheduling cycle starts looking (kube-scheduler's nextStartNodeIndex). */
+  nextStartNodeIndex: number;
 }
 
 function res(reg: ClusterRegistry, group: string, version: string, resource: string): Resource {
@@ -258,6 +272,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       fargate: new Map(),
       busy: new Set(),
       leaseRenewed: new Map(),
+      nextStartNodeIndex: 0,
       lastAlive: new Map(),
       statusAt: new Map(),
       down: new Set(),
@@ -782,35 +797,46 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const podsRes = res(c.reg, '', 'v1', 'pods');
     // Higher priority first, then oldest (the scheduling queue's order).
     pending.sort((a, b) => (b.spec?.priority ?? 0) - (a.spec?.priority ?? 0) || String(a.metadata!.creationTimestamp).localeCompare(String(b.metadata!.creationTimestamp)));
+    // Decide every placement first (one scheduling cycle per pod, each
+    // assuming the ones before it, as the scheduler cache does), then write
+    // the bindings concurrently so the store commits them in batches.
+    const writes: Array<() => Promise<void>> = [];
     for (const pod of pending) {
       const m = pod.metadata!;
-      const r = schedule(pod, infos);
+      const r = schedule(pod, infos, c.nextStartNodeIndex);
+      if (infos.length > 0) c.nextStartNodeIndex = (c.nextStartNodeIndex + r.evaluatedNodes) % infos.length;
       if ('nodeName' in r) {
         const target = byName.get(r.nodeName)!;
         // Assume the pod on the node for the rest of this pass.
         const assumed = { ...pod, spec: { ...pod.spec, nodeName: r.nodeName } };
         Object.assign(target, nodeInfo(target.node, [...target.pods, assumed]));
-        try {
-          await c.reg.guaranteedUpdate(podsRes, m.namespace!, m.name!, (cur) => {
-            if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
-            if (cur.metadata?.deletionTimestamp || cur.spec?.nodeName) throw new Error('pod no longer pending');
-            const next = structuredClone(cur);
-            next.spec.nodeName = r.nodeName;
-            next.metadata!.resourceVersion = '';
-            const conds: any[] = ((next.status ??= {}).conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
-            conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
-            next.status.conditions = conds;
-            return next;
-          }, { fieldManager: 'kube-scheduler' });
-          c.unschedulable.delete(m.uid!);
-          await recordEvent(c, pod, 'Normal', 'Scheduled', `Successfully assigned ${m.namespace}/${m.name} to ${r.nodeName}`, SCHEDULER);
-        } catch (e) {
-          log.debug?.({ err: e, pod: m.name }, 'binding failed');
-        }
+        c.busy.add(m.uid!);
+        writes.push(async () => {
+          try {
+            await c.reg.guaranteedUpdate(podsRes, m.namespace!, m.name!, (cur) => {
+              if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+              if (cur.metadata?.deletionTimestamp || cur.spec?.nodeName) throw new Error('pod no longer pending');
+              // guaranteedUpdate hands tryUpdate a private copy.
+              cur.spec.nodeName = r.nodeName;
+              cur.metadata!.resourceVersion = '';
+              const conds: any[] = ((cur.status ??= {}).conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
+              conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
+              cur.status.conditions = conds;
+              return cur;
+            }, { fieldManager: 'kube-scheduler' });
+            c.unschedulable.delete(m.uid!);
+            await recordEvent(c, pod, 'Normal', 'Scheduled', `Successfully assigned ${m.namespace}/${m.name} to ${r.nodeName}`, SCHEDULER);
+          } catch (e) {
+            log.debug?.({ err: e, pod: m.name }, 'binding failed');
+          } finally {
+            c.busy.delete(m.uid!);
+          }
+        });
         continue;
       }
-      await markUnschedulable(c, pod, r.error, SCHEDULER);
+      writes.push(() => markUnschedulable(c, pod, r.error, SCHEDULER));
     }
+    await inParallel(writes, WRITE_CONCURRENCY);
   }
 
   /** PodScheduled=False/Unschedulable and a FailedScheduling event, once per pod and message. */
@@ -934,10 +960,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const m = pod.metadata!;
     await c.reg.guaranteedUpdate(res(c.reg, '', 'v1', 'pods'), m.namespace!, m.name!, (cur) => {
       if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
-      const next = structuredClone(cur);
-      next.metadata!.resourceVersion = '';
-      next.status = status;
-      return next;
+      // guaranteedUpdate hands tryUpdate a private copy: no second clone.
+      cur.metadata!.resourceVersion = '';
+      cur.status = status;
+      return cur;
     }, { fieldManager: 'kubelet', subresource: 'status' });
   }
 
