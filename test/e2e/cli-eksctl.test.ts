@@ -313,6 +313,9 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     const p = await cli(['create', 'cluster', '-f', policy]);
     assert.equal(p.code, 2, p.stderr);
     assert.match(p.stderr, /NoSuchPolicy/);
+    const typo = await cli(['create', 'clustr', '--name', 'x']);
+    assert.equal(typo.code, 2, 'an unknown command is a usage error');
+    assert.match(typo.stderr, /unknown command 'clustr'[\s\S]*Did you mean cluster\?/);
     const noKey = await cli(['create', 'cluster', '--name', 'nokey', '--ssh-access']);
     assert.equal(noKey.code, 2, noKey.stderr);
     assert.match(noKey.stderr, /ssh\.allow: cannot read the public key .*id_rsa\.pub/);

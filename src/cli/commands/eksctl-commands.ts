@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
+import { usageExit } from './admin-client.ts';
 import type { ClusterConfig } from '../eksctl/cluster-config.ts';
 import type { CliContext, CommonOptions } from '../eksctl/context.ts';
 import type { ClusterFlags } from '../eksctl/flags.ts';
@@ -160,7 +161,7 @@ function createClusterCommand(): Command {
   nodeFlags(cmd);
   cmd
     .option('--kubeconfig <path>', 'kubeconfig to write (env: KUBECONFIG; default ~/.kube/config)')
-    .addOption(new Option('--write-kubeconfig [bool]', 'write the kubeconfig (default true)').default(true))
+    .addOption(new Option('--write-kubeconfig [bool]', 'write the kubeconfig').default(true))
     .option('--dry-run', 'print the ClusterConfig that would be created, create nothing');
   common(cmd, { timeout: true });
   examples(cmd, [
@@ -644,5 +645,12 @@ export function eksctlCommands(): Command[] {
   const create = new Command('create').description('create clusters, node groups, IAM service accounts, access entries');
   examples(create, ['localeks create cluster --name demo --nodes 3', 'localeks create cluster -f cluster.yaml', 'localeks create nodegroup --cluster demo --name more --nodes 2', 'localeks create iamserviceaccount --cluster demo --name app --attach-policy-arn arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess --approve']);
   create.addCommand(createClusterCommand()).addCommand(createNodegroupCommand()).addCommand(createIamServiceAccountCommand()).addCommand(createAccessEntryCommand());
-  return [create, getCommand(), deleteCommand(), scaleCommand(), upgradeCommand(), utilsCommand(), completionCommand()];
+  const all = [create, getCommand(), deleteCommand(), scaleCommand(), upgradeCommand(), utilsCommand(), completionCommand()];
+  // Usage errors (unknown command or option, missing argument) exit 2, help 0, at every level.
+  const exit2 = (c: Command): void => {
+    c.exitOverride(usageExit).showHelpAfterError();
+    c.commands.forEach(exit2);
+  };
+  all.forEach(exit2);
+  return all;
 }
