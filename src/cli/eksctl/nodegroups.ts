@@ -20,7 +20,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { ClusterConfig, ManagedNodeGroupConfig } from './cluster-config.ts';
 import type { CliContext } from './context.ts';
 import { createKubeClient, type KubeClient, nodeReady } from './kube-client.ts';
