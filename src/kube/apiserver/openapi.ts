@@ -2,12 +2,14 @@
  * /openapi/v2 and /openapi/v3: the API's paths and operations, with the
  * query parameters each verb accepts and x-kubernetes-group-version-kind, so
  * that kubectl finds server-side field validation (fieldValidation on PATCH)
- * and schema-aware clients can discover operations. Schemas (definitions /
- * components) are not served yet: kubectl then uses its compiled-in types.
+ * and schema-aware clients can discover operations. Schemas (v3 components,
+ * v2 definitions) come from the client-node models of the built-in types;
+ * /openapi/v2 is also served as gnostic protobuf (see openapi-proto.ts).
  */
 import { createHash } from 'node:crypto';
 import { type Resource, type Scheme, apiVersionOf } from '../api/scheme.ts';
-import { attributes, modelClassOf, unwrap } from './models.ts';
+import { attributes, modelClassOf, modelsReady, unwrap } from './models.ts';
+import { encodeOpenApiV2 } from './openapi-proto.ts';
 import { listStrategy } from './patch/merge-keys.ts';
 
 type Op = Record<string, unknown>;
@@ -93,10 +95,17 @@ function schemaName(cls: string): string {
   return `io.k8s.api.${m[1] ? `${m[1].toLowerCase()}.` : ''}${m[2]!.toLowerCase()}.${m[3]}`;
 }
 
-function propSchema(type: string, format: string, add: (cls: string) => string): Record<string, any> {
+function propSchema(type: string, format: string, add: (cls: string) => string, v2 = false): Record<string, any> {
   const t = unwrap(type);
-  if (t.kind === 'array') return { type: 'array', items: propSchema(t.inner, '', add) };
-  if (t.kind === 'map') return { type: 'object', additionalProperties: propSchema(t.inner, '', add) };
+  if (t.kind === 'array') return { type: 'array', items: propSchema(t.inner, '', add, v2) };
+  if (t.kind === 'map') return { type: 'object', additionalProperties: propSchema(t.inner, '', add, v2) };
+  if (v2) {
+    // Swagger 2.0 as upstream publishes it: direct $refs, IntOrString as a
+    // string with format int-or-string, free-form values without a type.
+    if (type === 'IntOrString') return { type: 'string', format: 'int-or-string' };
+    if (type === 'any' || type === 'object') return {};
+    if (attributes(type)) return { $ref: `#/definitions/${add(type)}` };
+  }
   switch (type) {
     case 'string':
       return format ? { type: 'string', format } : { type: 'string' };
@@ -117,8 +126,12 @@ function propSchema(type: string, format: string, add: (cls: string) => string):
   }
 }
 
-/** Component schemas for the kinds of a group/version and every type they reach. */
-function componentSchemas(rs: Resource[]): Record<string, unknown> {
+/**
+ * Component schemas for the kinds of a group/version and every type they
+ * reach; with v2, swagger 2.0 definitions (custom resources left out: kubectl
+ * then skips client-side validation of them).
+ */
+function componentSchemas(rs: readonly Resource[], v2 = false): Record<string, unknown> {
   const schemas: Record<string, any> = {};
   const add = (cls: string): string => {
     const name = schemaName(cls);
@@ -126,7 +139,7 @@ function componentSchemas(rs: Resource[]): Record<string, unknown> {
     schemas[name] = { type: 'object' };
     const properties: Record<string, unknown> = {};
     for (const a of attributes(cls) ?? []) {
-      const ps = propSchema(a.type, a.format, add);
+      const ps = propSchema(a.type, a.format, add, v2);
       const t = unwrap(a.type);
       if (t.kind === 'array') {
         // Patch strategies and list types (what kubectl's client-side apply and SSA clients read).
@@ -148,6 +161,7 @@ function componentSchemas(rs: Resource[]): Record<string, unknown> {
   };
   for (const r of rs) {
     if (r.custom) {
+      if (v2) continue;
       // Custom resources: the CRD's schema, with ObjectMeta for metadata.
       const meta = add('V1ObjectMeta');
       const sch = structuredClone(r.custom.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
@@ -177,11 +191,43 @@ export function openapiV3Doc(scheme: Scheme, key: string, gitVersion: string): R
   return { openapi: '3.0.0', info: { title: 'Kubernetes', version: gitVersion }, paths, components: { schemas: componentSchemas(rs) } };
 }
 
-/** The /openapi/v2 swagger document. */
-export function openapiV2(scheme: Scheme, gitVersion: string): Record<string, unknown> {
+interface V2Cache {
+  key: string;
+  doc: Record<string, unknown>;
+  proto?: Buffer;
+}
+const v2Cache = new WeakMap<Scheme, V2Cache>();
+
+function v2Entry(scheme: Scheme, gitVersion: string): V2Cache {
+  const key = `${gitVersion}|${modelsReady()}|${scheme
+    .all()
+    .map((r) => `${r.group}/${r.version}/${r.resource}/${r.verbs.join('.')}/${r.subresources.map((s) => s.name).join('.')}`)
+    .join(',')}`;
+  const hit = v2Cache.get(scheme);
+  if (hit?.key === key) return hit;
   const paths: Record<string, unknown> = {};
-  for (const r of scheme.all()) Object.assign(paths, operations(r, false));
-  return { swagger: '2.0', info: { title: 'Kubernetes', version: gitVersion }, paths, definitions: {} };
+  const rs = scheme.all();
+  for (const r of rs) Object.assign(paths, operations(r, false));
+  const doc = { swagger: '2.0', info: { title: 'Kubernetes', version: gitVersion }, paths, definitions: componentSchemas(rs, true) };
+  const entry: V2Cache = { key, doc };
+  v2Cache.set(scheme, entry);
+  return entry;
+}
+
+/**
+ * The /openapi/v2 swagger document: paths, and definitions of the built-in
+ * kinds with x-kubernetes-group-version-kind and patch/list extensions (once
+ * the models are loaded). Cached per scheme until its resources change; the
+ * result is shared, callers must not mutate it.
+ */
+export function openapiV2(scheme: Scheme, gitVersion: string): Record<string, unknown> {
+  return v2Entry(scheme, gitVersion).doc;
+}
+
+/** The same document as gnostic's protobuf openapi.v2.Document, cached alongside. */
+export function openapiV2Proto(scheme: Scheme, gitVersion: string): Buffer {
+  const e = v2Entry(scheme, gitVersion);
+  return (e.proto ??= encodeOpenApiV2(e.doc));
 }
 
 export { apiVersionOf };

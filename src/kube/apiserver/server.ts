@@ -52,7 +52,8 @@ import { QuotaController } from './quota.ts';
 import { readJsonPath, writeJsonPath } from './registry/structural.ts';
 import { kubeVersionInfo } from './version.ts';
 import { loadModels, modelClassOf, pruneModelFields } from './models.ts';
-import { openapiV2, openapiV3Doc, openapiV3Root } from './openapi.ts';
+import { openapiV2, openapiV2Proto, openapiV3Doc, openapiV3Root } from './openapi.ts';
+import { sendOpenApiV2Proto, wantsOpenApiV2Proto } from './openapi-proto.ts';
 import { handleVirtual } from './virtual.ts';
 import { requestAuthorizer, requestUser, selfAccessReview, selfRulesReview } from '../authn/request-auth.ts';
 import { requestReviews } from '../authn/reviews.ts';
@@ -389,7 +390,12 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (!rl) throw newGenericNotFound();
       return sendJson(res, 200, rl);
     }
-    if (p === '/openapi/v2') return sendJson(res, 200, openapiV2(st.scheme, kubeVersionInfo(cluster).gitVersion!));
+    if (p === '/openapi/v2') {
+      await loadModels();
+      const gv = kubeVersionInfo(cluster).gitVersion!;
+      if (wantsOpenApiV2Proto(accept)) return sendOpenApiV2Proto(res, openapiV2Proto(st.scheme, gv));
+      return sendJson(res, 200, openapiV2(st.scheme, gv));
+    }
     if (p === '/openapi/v3') {
       const full = (req.url ?? '').split('?')[0]!;
       const prefix = full.endsWith(path) ? full.slice(0, full.length - path.length) : '';
