@@ -79,6 +79,7 @@ describe('openapi v2 protobuf (gnostic Document)', () => {
             x: { type: 'array', items: { $ref: '#/definitions/B' }, 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-list-map-keys': ['name'] },
             m: { type: 'object', additionalProperties: { type: 'string' } },
             e: { type: 'string', enum: ['One', 'Two'], maxLength: 300, minimum: 1.5 },
+            n: { type: 'object', additionalProperties: false, minProperties: -1 },
           },
           'x-kubernetes-group-version-kind': [{ group: 'g', kind: 'A', version: 'v1' }],
         },
@@ -120,6 +121,10 @@ describe('openapi v2 protobuf (gnostic Document)', () => {
     assert.deepEqual(JSON.parse(str(xe.get('x-kubernetes-list-map-keys')!, 2)!), ['name']);
     const m = props.get('m')!;
     assert.equal(str(msg(msg(msg(m, 21), 1), 22), 1), 'string');
+    // oneof boolean false is still present; negative int64 is ten bytes of two's complement.
+    const n = props.get('n')!;
+    assert.equal(msg(n, 21).get(2)![0], 0n);
+    assert.equal(n.get(18)![0], (1n << 64n) - 1n);
     const e = props.get('e')!;
     assert.deepEqual(e.get(20)!.map((b) => JSON.parse(str(decode(b as Buffer), 2)!)), ['One', 'Two']);
     assert.equal(e.get(11)![0], 300n);

@@ -32,48 +32,66 @@ export function wantsOpenApiV2Proto(accept: string | undefined): boolean {
 
 /** Minimal protobuf message writer: fields are appended in call order. */
 export class PbWriter {
-  private readonly parts: Buffer[] = [];
-  private size = 0;
+  private buf = Buffer.allocUnsafe(64);
+  private len = 0;
 
-  private push(b: Buffer): void {
-    this.parts.push(b);
-    this.size += b.length;
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+
+  private byte(b: number): void {
+    this.reserve(1);
+    this.buf[this.len++] = b;
+  }
+
+  private bytes(b: Uint8Array): void {
+    this.reserve(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
   }
 
   private varint(n: number | bigint): void {
+    if (typeof n === 'number' && n >= 0 && n <= 0x7fffffff) {
+      while (n > 0x7f) {
+        this.byte((n & 0x7f) | 0x80);
+        n >>>= 7;
+      }
+      this.byte(n);
+      return;
+    }
+    // Negative int64 values are ten bytes (two's complement), as protobuf encodes them.
     let v = BigInt.asUintN(64, BigInt(n));
-    const out: number[] = [];
     while (v >= 0x80n) {
-      out.push(Number(v & 0x7fn) | 0x80);
+      this.byte(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
     }
-    out.push(Number(v));
-    this.push(Buffer.from(out));
+    this.byte(Number(v));
   }
 
   private tag(field: number, wire: number): void {
     this.varint((field << 3) | wire);
   }
 
+  private lengthDelimited(field: number, b: Uint8Array): void {
+    this.tag(field, 2);
+    this.varint(b.length);
+    this.bytes(b);
+  }
+
   /** A string field (skipped when empty, as proto3 does). */
   string(field: number, s: unknown): this {
     if (typeof s !== 'string' || s === '') return this;
-    const b = Buffer.from(s, 'utf8');
-    this.tag(field, 2);
-    this.varint(b.length);
-    this.push(b);
+    this.lengthDelimited(field, Buffer.from(s, 'utf8'));
     return this;
   }
 
   /** A repeated string field. */
   strings(field: number, list: unknown): this {
     if (!Array.isArray(list)) return this;
-    for (const s of list) {
-      const b = Buffer.from(String(s), 'utf8');
-      this.tag(field, 2);
-      this.varint(b.length);
-      this.push(b);
-    }
+    for (const s of list) this.lengthDelimited(field, Buffer.from(String(s), 'utf8'));
     return this;
   }
 
@@ -81,14 +99,14 @@ export class PbWriter {
   bool(field: number, v: unknown): this {
     if (v !== true) return this;
     this.tag(field, 0);
-    this.varint(1);
+    this.byte(1);
     return this;
   }
 
   /** A bool field written even when false (a oneof member). */
   boolAlways(field: number, v: boolean): this {
     this.tag(field, 0);
-    this.varint(v ? 1 : 0);
+    this.byte(v ? 1 : 0);
     return this;
   }
 
@@ -96,7 +114,7 @@ export class PbWriter {
   int64(field: number, v: unknown): this {
     if (typeof v !== 'number' || !Number.isFinite(v) || v === 0) return this;
     this.tag(field, 0);
-    this.varint(BigInt(Math.trunc(v)));
+    this.varint(Math.trunc(v) <= 0x7fffffff && v > 0 ? Math.trunc(v) : BigInt(Math.trunc(v)));
     return this;
   }
 
@@ -104,25 +122,26 @@ export class PbWriter {
   double(field: number, v: unknown): this {
     if (typeof v !== 'number' || v === 0) return this;
     this.tag(field, 1);
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(v);
-    this.push(b);
+    this.reserve(8);
+    this.buf.writeDoubleLE(v, this.len);
+    this.len += 8;
     return this;
   }
 
   /** An embedded message field (written even when empty: presence matters). */
   message(field: number, w: PbWriter | undefined): this {
     if (!w) return this;
-    const b = w.finish();
-    this.tag(field, 2);
-    this.varint(b.length);
-    this.push(b);
+    this.lengthDelimited(field, w.view());
     return this;
   }
 
-  /** The encoded bytes. */
+  private view(): Buffer {
+    return this.buf.subarray(0, this.len);
+  }
+
+  /** The encoded bytes (a copy). */
   finish(): Buffer {
-    return Buffer.concat(this.parts, this.size);
+    return Buffer.from(this.view());
   }
 }
 
