@@ -14,7 +14,9 @@ import type { Doc } from './store.ts';
 
 const EKS_OWNER = '602401143452';
 const AMAZON_OWNER = '137112412989';
-const KUBE_VERSIONS = ['1.28', '1.29', '1.30', '1.31', '1.32', '1.33'];
+const KUBE_VERSIONS = ['1.28', '1.29', '1.30', '1.31', '1.32', '1.33', '1.34', '1.35'];
+/** EKS publishes no Amazon Linux 2 optimized AMIs after Kubernetes 1.32 (AL2023 and Bottlerocket only). */
+const LAST_AL2_VERSION = '1.32';
 const RELEASE = '20251101';
 
 function amiId(name: string, region: string): string {
@@ -59,8 +61,10 @@ export function publicImages(region: string): Doc[] {
   if (list) return list;
   list = [];
   for (const v of KUBE_VERSIONS) {
-    list.push(image(region, `amazon-eks-node-${v}-v${RELEASE}`, 'x86_64', EKS_OWNER, 'amazon', `EKS Kubernetes Worker AMI with AmazonLinux2 image, (k8s: ${v})`));
-    list.push(image(region, `amazon-eks-arm64-node-${v}-v${RELEASE}`, 'arm64', EKS_OWNER, 'amazon', `EKS Kubernetes Worker AMI with AmazonLinux2 image, (k8s: ${v}, arm64)`));
+    if (Number(v.split('.')[1]) <= Number(LAST_AL2_VERSION.split('.')[1])) {
+      list.push(image(region, `amazon-eks-node-${v}-v${RELEASE}`, 'x86_64', EKS_OWNER, 'amazon', `EKS Kubernetes Worker AMI with AmazonLinux2 image, (k8s: ${v})`));
+      list.push(image(region, `amazon-eks-arm64-node-${v}-v${RELEASE}`, 'arm64', EKS_OWNER, 'amazon', `EKS Kubernetes Worker AMI with AmazonLinux2 image, (k8s: ${v}, arm64)`));
+    }
     for (const arch of ['x86_64', 'arm64']) {
       list.push(image(region, `amazon-eks-node-al2023-${arch}-standard-${v}-v${RELEASE}`, arch, EKS_OWNER, 'amazon', `EKS-optimized Kubernetes node based on Amazon Linux 2023, (k8s: ${v})`));
     }
