@@ -187,6 +187,17 @@ export function instanceUserData(deps: AwsDeps, scope: Scope, instanceId: string
   return d?._userData as string | undefined;
 }
 
+/**
+ * instanceTransitionAt is the simulated time (ms) at which an instance's
+ * current transitional state (pending, stopping, shutting-down) ends, or
+ * undefined when it is in a steady state. Instance states are computed from
+ * the clock, so watchers use this to wake up exactly when one changes.
+ */
+export function instanceTransitionAt(deps: AwsDeps, scope: Scope, instanceId: string): number | undefined {
+  const until = storeOf(deps, scope).get(T.instance, instanceId)?._until;
+  return typeof until === 'number' ? until : undefined;
+}
+
 /** listInstances returns the instances of the scope that match a predicate on their Instance shape (all when omitted). */
 export function listInstances(deps: AwsDeps, scope: Scope, match?: (i: Instance) => boolean): Instance[] {
   return listInstancesIn(deps, storeOf(deps, scope)).filter((i) => !match || match(i));

@@ -41,7 +41,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../../aws/core/deps.ts';
-import { allocatePrivateIps, createNetworkInterface, deleteNetworkInterface, getSubnet, instanceTypeFacts, instanceUserData, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
+import { allocatePrivateIps, createNetworkInterface, deleteNetworkInterface, getSubnet, instanceTransitionAt, instanceTypeFacts, instanceUserData, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
 import { getInstanceProfileByArn, getRole } from '../../aws/iam/shared.ts';
 import { parseAwsAuth } from '../../kube/authn/aws-auth.ts';
 import { type BootstrapInfo, parseBootstrap } from '../kubelet/bootstrap.ts';
@@ -214,6 +214,24 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       wakeAt = Infinity;
       cancelWake = undefined;
       for (const c of clusters.values()) kick(c, false);
+    });
+  }
+
+  /**
+   * Instance states change on the clock without an event: besides the
+   * periodic tick, one timer wakes a node pass exactly when the earliest
+   * pending/stopping instance of any cluster changes state.
+   */
+  let cancelNodeWake: (() => void) | undefined;
+  let nodeWakeAt = Infinity;
+  function wakeNodes(at: number): void {
+    if (stopped || at >= nodeWakeAt) return;
+    cancelNodeWake?.();
+    nodeWakeAt = at;
+    cancelNodeWake = clock.after(Math.max(0, at - clock.nowMs()), () => {
+      nodeWakeAt = Infinity;
+      cancelNodeWake = undefined;
+      for (const c of clusters.values()) kick(c, true);
     });
   }
 
@@ -466,6 +484,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     {
       for (const i of listInstances(deps, scope, (x) => byAsg.has(tagOf(x, 'aws:autoscaling:groupName') ?? '') || selfManaged(x) !== undefined)) {
         const st: string = i.State?.Name ?? '';
+        if (st === 'pending' || st === 'stopping' || st === 'shutting-down') {
+          const at = instanceTransitionAt(deps, scope, i.InstanceId);
+          if (at !== undefined && at > clock.nowMs()) wakeNodes(at);
+        }
         if (st !== 'running' && st !== 'stopping' && st !== 'stopped') continue;
         const managed = byAsg.get(tagOf(i, 'aws:autoscaling:groupName') ?? '');
         const boot = managed ? undefined : selfManaged(i);
@@ -1258,6 +1280,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       stopped = true;
       cancelTick?.();
       cancelWake?.();
+      cancelNodeWake?.();
       for (const c of clusters.values()) c.unsubscribe();
       clusters.clear();
     },
