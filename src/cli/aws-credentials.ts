@@ -17,6 +17,8 @@ export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+  /** True when no credentials were found and the test credentials stand in (the exec plugin then needs them too). */
+  defaulted?: boolean;
 }
 
 /** parseIni reads an INI file's sections (as the aws CLI's credentials file). */
@@ -57,7 +59,7 @@ export function resolveCredentials(env: NodeJS.ProcessEnv = process.env): AwsCre
     if (id && secret) return { accessKeyId: id, secretAccessKey: secret, ...(sec?.get('aws_session_token') ? { sessionToken: sec.get('aws_session_token')! } : {}) };
     if (env.AWS_PROFILE) throw new CliError(`the profile "${profile}" has no credentials in ${file}`, 2);
   }
-  return { accessKeyId: 'test', secretAccessKey: 'test' };
+  return { accessKeyId: 'test', secretAccessKey: 'test', defaulted: true };
 }
 
 /** resolveRegion: the flag, else AWS_REGION, else AWS_DEFAULT_REGION, else us-east-1. */

@@ -45,6 +45,12 @@ export interface KubeconfigUserOptions {
   endpointUrl?: string;
   /** AWS profile, passed as AWS_PROFILE (as update-kubeconfig --profile). */
   profile?: string;
+  /**
+   * The test credentials, passed to the exec plugin as AWS_ACCESS_KEY_ID and
+   * AWS_SECRET_ACCESS_KEY: set when the user has no AWS credentials at all
+   * (the CLI then used `test`), so `aws eks get-token` can sign too.
+   */
+  testCredentials?: boolean;
   /** IAM role for get-token's --role (as update-kubeconfig --role-arn). */
   roleArn?: string;
   /** A bearer token to use instead of the exec plugin (a localeks static token). */
@@ -74,6 +80,7 @@ export function kubeconfigEntry(c: KubeconfigCluster, opts: KubeconfigUserOption
     const env: Array<{ name: string; value: string }> = [];
     if (opts.profile) env.push({ name: 'AWS_PROFILE', value: opts.profile });
     if (opts.endpointUrl) env.push({ name: 'AWS_ENDPOINT_URL', value: opts.endpointUrl });
+    if (opts.testCredentials && !opts.profile) env.push({ name: 'AWS_ACCESS_KEY_ID', value: 'test' }, { name: 'AWS_SECRET_ACCESS_KEY', value: 'test' });
     if (env.length > 0) exec.env = env;
     user = { exec };
   }

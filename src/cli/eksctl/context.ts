@@ -28,6 +28,8 @@ export interface CliContext {
   deadline: number;
   /** The --timeout text, for messages. */
   timeout: string;
+  /** No AWS credentials were found: the test credentials stand in (and go into the kubeconfig's exec env). */
+  testCredentials: boolean;
 }
 
 /** DEFAULT_TIMEOUT matches eksctl's 25 minutes for create/delete waits. */
@@ -39,11 +41,12 @@ export function makeContext(opts: CommonOptions, region?: string): CliContext {
   const r = region ?? resolveRegion(opts.region);
   const progress = new Progress({ quiet: opts.quiet, verbose: opts.verbose ?? 0 });
   const timeout = opts.timeout ?? DEFAULT_TIMEOUT;
+  const credentials = resolveCredentials();
   const aws = createAwsClient({
     endpoint,
     region: r,
-    credentials: resolveCredentials(),
+    credentials,
     onRequest: progress.verbose > 0 ? (e) => progress.debug(`${e.service}:${e.operation} ${e.status} (${e.ms.toFixed(0)} ms)`) : undefined,
   });
-  return { aws, region: r, endpoint, progress, deadline: Date.now() + parseDuration(timeout), timeout };
+  return { aws, region: r, endpoint, progress, deadline: Date.now() + parseDuration(timeout), timeout, testCredentials: credentials.defaulted === true };
 }

@@ -74,7 +74,7 @@ function hasAwsCli(): boolean {
  */
 export async function writeKubeconfig(ctx: CliContext, cluster: any, path: string | undefined): Promise<string> {
   if (hasAwsCli()) {
-    const entry = kubeconfigEntry({ name: cluster.name, arn: cluster.arn, endpoint: cluster.endpoint, certificateAuthorityData: cluster.certificateAuthority.data }, { region: ctx.region, endpointUrl: ctx.endpoint });
+    const entry = kubeconfigEntry({ name: cluster.name, arn: cluster.arn, endpoint: cluster.endpoint, certificateAuthorityData: cluster.certificateAuthority.data }, { region: ctx.region, endpointUrl: ctx.endpoint, testCredentials: ctx.testCredentials });
     const file = mergeKubeconfig(entry, { path }).path;
     ctx.progress.success(`saved kubeconfig as "${file}"`);
     return file;
