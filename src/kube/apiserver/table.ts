@@ -93,14 +93,17 @@ function podStatus(p: KObject): { ready: string; status: string; restarts: numbe
   let reason: string = p.status?.reason || p.status?.phase || 'Pending';
   const init: any[] = p.status?.initContainerStatuses ?? [];
   let initializing = false;
-  init.forEach((c, i) => {
+  // As kubectl's printPod: the first init container that has not finished decides, then stop.
+  for (let i = 0; i < init.length; i++) {
+    const c = init[i];
     restarts += c.restartCount ?? 0;
-    if (c.state?.terminated?.exitCode === 0) return;
+    if (c.state?.terminated?.exitCode === 0) continue;
     if (c.state?.terminated) reason = `Init:${c.state.terminated.reason || `ExitCode:${c.state.terminated.exitCode}`}`;
     else if (c.state?.waiting?.reason && c.state.waiting.reason !== 'PodInitializing') reason = `Init:${c.state.waiting.reason}`;
     else reason = `Init:${i}/${(p.spec?.initContainers ?? []).length}`;
     initializing = true;
-  });
+    break;
+  }
   if (!initializing) {
     let hasRunning = false;
     for (let i = cs.length - 1; i >= 0; i--) {
