@@ -64,6 +64,7 @@ import { buildNode, nodeNameOf } from './node-object.ts';
 import { desiredTaints, evictionTime, NODE_MONITOR_GRACE_MS, NODE_STATUS_REPORT_MS, readyStatus, type Taint, unknownConditions } from './node-lifecycle.ts';
 import { syncReplicaSets } from './replicaset-controller.ts';
 import { syncDeployments } from './deployment-controller.ts';
+import { inParallel } from '../../util/in-parallel.ts';
 import { WORKLOAD_CONTROLLERS, workloadResources } from './workload-controllers.ts';
 
 /** A Node annotation: `stopped` makes its kubelet stop posting status and renewing its Lease, as if the kubelet process died. */
@@ -77,15 +78,6 @@ export const LEASE_RENEW_MS = 10_000;
 
 /** Writes one scheduling pass keeps in flight (the store commits concurrent writes together). */
 const WRITE_CONCURRENCY = 256;
-
-/** Runs the tasks with at most `limit` in flight. */
-async function inParallel(tasks: Array<() => Promise<void>>, limit: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-}
 
 /** Time from binding to Running per timing profile (sim.localeks.io/start-delay overrides). */
 const START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 3000 };
