@@ -28,12 +28,11 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import https from 'node:https';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHash, createHmac } from 'node:crypto';
 import { createEksToken } from '../src/kube/authn/eks-token.ts';
+import { EksClient } from './lib/eks-client.ts';
 import { arg, startChild, stopChild } from './lib/harness.ts';
 
 const PHASES = new Set(arg('phases', 'throughput,scale,idle').split(','));
@@ -74,59 +73,6 @@ function awsCli(endpoint: string, args: string[]): Promise<any> {
       (err, stdout, stderr) => (err ? reject(new Error(`aws ${args.join(' ')}: ${stderr}`)) : resolve(stdout.trim() ? JSON.parse(stdout) : {})),
     );
   });
-}
-
-/** EKS rest-json, SigV4-signed (the bench measures the server, so a lean signer). */
-class Eks {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
-  private readonly url: URL;
-  constructor(endpoint: string) {
-    this.url = new URL(endpoint);
-  }
-  async call(method: string, path: string, body?: unknown): Promise<any> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.once(method, path, body);
-      } catch (e) {
-        if (method !== 'GET' || attempt >= 2 || (e as NodeJS.ErrnoException).code !== 'ECONNRESET') throw e;
-      }
-    }
-  }
-  private once(method: string, path: string, body?: unknown): Promise<any> {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-    const day = amzDate.slice(0, 8);
-    const h = (k: Buffer | string, d: string) => createHmac('sha256', k).update(d).digest();
-    const key = h(h(h(h('AWS4test', day), REGION), 'eks'), 'aws4_request');
-    const host = this.url.host;
-    const canonical = `${method}\n${path}\n\nhost:${host}\nx-amz-date:${amzDate}\n\nhost;x-amz-date\n${createHash('sha256').update(payload).digest('hex')}`;
-    const scope = `${day}/${REGION}/eks/aws4_request`;
-    const sig = createHmac('sha256', key).update(`AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`).digest('hex');
-    const headers: Record<string, string | number> = {
-      host,
-      'x-amz-date': amzDate,
-      authorization: `AWS4-HMAC-SHA256 Credential=test/${scope}, SignedHeaders=host;x-amz-date, Signature=${sig}`,
-      'content-length': Buffer.byteLength(payload),
-    };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    return new Promise((resolve, reject) => {
-      const req = http.request({ agent: this.agent, host: this.url.hostname, port: this.url.port, method, path, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          const json = text ? JSON.parse(text) : {};
-          if ((res.statusCode ?? 500) >= 300) reject(new Error(`EKS ${method} ${path}: ${res.statusCode} ${text}`));
-          else resolve(json);
-        });
-      });
-      req.on('error', reject);
-      req.end(payload);
-    });
-  }
-  close(): void {
-    this.agent.destroy();
-  }
 }
 
 /** The cluster's Kubernetes API over HTTPS with an EKS token (renewed before its 15 minutes run out). */
@@ -270,16 +216,16 @@ async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs: nu
   }
 }
 
-async function createCluster(eks: Eks, net: Net, name: string): Promise<void> {
-  await eks.call('POST', '/clusters', { name, roleArn: net.clusterRole, resourcesVpcConfig: { subnetIds: net.subnets } });
+async function createCluster(eks: EksClient, net: Net, name: string): Promise<void> {
+  await eks.ok('POST', '/clusters', { name, roleArn: net.clusterRole, resourcesVpcConfig: { subnetIds: net.subnets } });
 }
 
-async function clusterActive(eks: Eks, name: string): Promise<boolean> {
-  return (await eks.call('GET', `/clusters/${name}`)).cluster.status === 'ACTIVE';
+async function clusterActive(eks: EksClient, name: string): Promise<boolean> {
+  return (await eks.ok('GET', `/clusters/${name}`)).cluster.status === 'ACTIVE';
 }
 
-async function createNodegroup(eks: Eks, net: Net, cluster: string, name: string, size: number, type: string): Promise<void> {
-  await eks.call('POST', `/clusters/${cluster}/node-groups`, {
+async function createNodegroup(eks: EksClient, net: Net, cluster: string, name: string, size: number, type: string): Promise<void> {
+  await eks.ok('POST', `/clusters/${cluster}/node-groups`, {
     nodegroupName: name,
     nodeRole: net.nodeRole,
     subnets: net.subnets,
@@ -311,7 +257,7 @@ async function deploymentsReady(kube: Kube, names: string[]): Promise<number> {
 
 async function throughput(): Promise<void> {
   const s = await startServer();
-  const eks = new Eks(s.aws);
+  const eks = new EksClient(s.aws, 16);
   try {
     const net = await network(s, 1);
     await createCluster(eks, net, 'tp');
@@ -348,7 +294,7 @@ async function throughput(): Promise<void> {
 
 async function scale(): Promise<void> {
   const s = await startServer();
-  const eks = new Eks(s.aws);
+  const eks = new EksClient(s.aws, 16);
   const probeLat: number[] = [];
   let probing = true;
   try {
@@ -419,7 +365,7 @@ async function scale(): Promise<void> {
 
 async function idle(): Promise<void> {
   const s = await startServer();
-  const eks = new Eks(s.aws);
+  const eks = new EksClient(s.aws, 16);
   try {
     const net = await network(s, 1);
     const base = memOf(s.child.pid!).rss;
