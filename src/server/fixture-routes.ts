@@ -72,6 +72,7 @@ import type { SimClock } from '../sim/clock.ts';
 import type { Backend } from '../store/backend.ts';
 import { MemoryBackend } from '../store/memory/memory-backend.ts';
 import { type AdminRoutes, sendJson } from './admin.ts';
+import { readBody } from '../util/read-body.ts';
 
 /** What the fixture routes need from the server. */
 export interface FixtureRoutesContext {
@@ -283,7 +284,7 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
     'POST /_localeks/snapshots/*': guard(async (req, res, url) => {
       const { name: raw, action } = snapshotPath(url);
       if (raw === 'import' && action === undefined) {
-        const data = await readBody(req);
+        const data = await readSnapshotBody(req);
         if (data.length === 0) throw new FixtureError(400, 'InvalidSnapshotFile', 'the request body must be a snapshot file (as written by GET /_localeks/snapshots/NAME/export); "import" cannot name a snapshot');
         const snap = importSnapshot(data);
         const asName = url.searchParams.get('name') ?? snap.name;
@@ -339,7 +340,7 @@ export function createFixtureRoutes(ctx: FixtureRoutesContext): AdminRoutes {
     'POST /_localeks/backups/*': guard(async (req, res, url) => {
       const { name, action } = backupPath(url);
       if (name === 'import' && action === undefined) {
-        const data = await readBody(req);
+        const data = await readSnapshotBody(req);
         if (data.length === 0) throw new FixtureError(400, 'InvalidBackupFile', 'the request body must be a backup file (as written by GET /_localeks/backups/NAME/export); "import" cannot name a backup');
         let b;
         try {
@@ -435,7 +436,7 @@ function resyncProviders(providers: readonly AwsProvider[], changedKeys: string[
 
 /** readJsonBody reads a JSON object body (an empty body is {}). */
 async function readJsonBody(req: IncomingMessage): Promise<Record<string, any>> {
-  const data = await readBody(req);
+  const data = await readSnapshotBody(req);
   if (data.length === 0) return {};
   let v: unknown;
   try {
@@ -495,20 +496,5 @@ function ms(started: number): number {
   return Math.round((performance.now() - started) * 10) / 10;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_IMPORT_BYTES) {
-        reject(new FixtureError(400, 'InvalidSnapshotFile', `the snapshot file is larger than ${MAX_IMPORT_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
+const readSnapshotBody = (req: IncomingMessage): Promise<Buffer> =>
+  readBody(req, MAX_IMPORT_BYTES, () => new FixtureError(400, 'InvalidSnapshotFile', `the snapshot file is larger than ${MAX_IMPORT_BYTES} bytes`));

@@ -40,6 +40,7 @@ import { checkSigningTime, parseSigV4, verifySigV4 } from './sigv4.ts';
 import { AwsServiceError, type AwsProvider, type RequestContext } from './types.ts';
 import { xmlEscape } from './xml.ts';
 import { validateInput } from './validate.ts';
+import { readBody } from '../../util/read-body.ts';
 
 /** What the gateway reports after each request (for metrics). */
 export interface AwsRequestInfo {
@@ -119,23 +120,8 @@ function createProtocol(model: ServiceModel): Protocol {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new AwsServiceError('RequestEntityTooLarge', `Request body exceeds ${MAX_BODY_BYTES} bytes`, 413));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
+const readRequestBody = (req: IncomingMessage): Promise<Buffer> =>
+  readBody(req, MAX_BODY_BYTES, () => new AwsServiceError('RequestEntityTooLarge', `Request body exceeds ${MAX_BODY_BYTES} bytes`, 413));
 
 /** Renders an error before the service (and so its protocol) is known: JSON for JSON-looking requests, else query XML. */
 function fallbackError(err: AwsServiceError, req: WireRequest, requestId: string): WireResponse {
@@ -221,7 +207,7 @@ export function createAwsGateway(opts: AwsGatewayOptions): { handle(req: Incomin
     let svc: Service | undefined;
     let response: WireResponse;
     try {
-      wire.body = await readBody(req);
+      wire.body = await readRequestBody(req);
       const sig = parseSigV4(req.headers, wire.query);
       let modelName: string | undefined;
       if (sig) {

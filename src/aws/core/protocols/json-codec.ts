@@ -7,6 +7,7 @@
  */
 import type { ServiceModel, Shape } from '../model.ts';
 import { DecodeError, epochSeconds, toBase64, toDate } from '../protocol.ts';
+import { shapeCompiler } from './shape-compiler.ts';
 
 type Reader = (v: unknown, path: string) => unknown;
 type Writer = (v: unknown) => unknown;
@@ -34,17 +35,8 @@ function mismatch(v: unknown, want: string, path: string): DecodeError {
 
 /** createJsonCodec builds the codec of a model. Body members only (location-bound members are skipped). */
 export function createJsonCodec(model: ServiceModel): JsonCodec {
-  const readers = new Map<string, Reader>();
-  const writers = new Map<string, Writer>();
-
-  function reader(name: string): Reader {
-    let r = readers.get(name);
-    if (r) return r;
-    readers.set(name, (v, p) => reader(name)(v, p));
-    r = compileReader(model.shapes[name]!);
-    readers.set(name, r);
-    return r;
-  }
+  const reader = shapeCompiler<Reader>(model, compileReader);
+  const writer = shapeCompiler<Writer>(model, compileWriter);
 
   function compileReader(s: Shape): Reader {
     switch (s.type) {
@@ -118,14 +110,6 @@ export function createJsonCodec(model: ServiceModel): JsonCodec {
     }
   }
 
-  function writer(name: string): Writer {
-    let w = writers.get(name);
-    if (w) return w;
-    writers.set(name, (v) => writer(name)(v));
-    w = compileWriter(model.shapes[name]!);
-    writers.set(name, w);
-    return w;
-  }
 
   function compileWriter(s: Shape): Writer {
     switch (s.type) {

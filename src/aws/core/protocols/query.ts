@@ -14,6 +14,7 @@
  * </Error></Errors><RequestID/></Response>`.
  */
 import type { Operation, ServiceModel, Shape, ShapeRef } from '../model.ts';
+import { shapeCompiler } from './shape-compiler.ts';
 import {
   lcfirst,
   parseTextScalar,
@@ -79,20 +80,12 @@ function indexed(node: Node | undefined): Node[] {
 export function createQueryProtocol(model: ServiceModel): Protocol {
   const ec2 = model.metadata.protocol === 'ec2';
   const ns = ec2 ? model.metadata.xmlNamespace!.replace(/\/?$/, '/') : model.metadata.xmlNamespace ?? '';
-  const readers = new Map<string, Reader>();
   const xml = createXmlCodec(model);
 
   const memberWireName = (name: string, ref: ShapeRef): string =>
     ec2 ? ref.queryName ?? (ref.locationName ? ucfirst(ref.locationName) : name) : ref.locationName ?? name;
 
-  function reader(name: string): Reader {
-    let r = readers.get(name);
-    if (r) return r;
-    readers.set(name, (n, p) => reader(name)(n, p)); // recursion guard until compiled
-    r = compileReader(model.shapes[name]!);
-    readers.set(name, r);
-    return r;
-  }
+  const reader = shapeCompiler<Reader>(model, compileReader);
 
   function compileReader(s: Shape): Reader {
     switch (s.type) {

@@ -11,18 +11,14 @@ import { AwsServiceError } from '../types.ts';
 import { decodeOrSerializationError, parseJsonBody } from './json.ts';
 import { createJsonCodec } from './json-codec.ts';
 import { readBindings, writeBindings } from './rest-bindings.ts';
-import { createRestRouter } from './rest-route.ts';
+import { createRestRouter, unknownRestOperation } from './rest-route.ts';
 
 export function createRestJsonProtocol(model: ServiceModel): Protocol {
   const codec = createJsonCodec(model);
   const router = createRestRouter(model);
   return {
     name: 'rest-json',
-    operationOf(req: WireRequest) {
-      const r = router.match(req.method, req.path, req.query);
-      if (r) req.route = r;
-      return { name: r?.op, requested: `${req.method} ${req.path}` };
-    },
+    operationOf: router.operationOf,
     parseInput(op: Operation, req: WireRequest) {
       if (!op.input) return {};
       const shape = model.shapes[op.input.shape]!;
@@ -50,10 +46,6 @@ export function createRestJsonProtocol(model: ServiceModel): Protocol {
         body: JSON.stringify({ message: err.message, ...err.fields }),
       };
     },
-    unknownOperation(requested: string, known: boolean) {
-      return known
-        ? new AwsServiceError('UnknownOperationException', `Operation ${requested} is not implemented by localeks yet.`, 404)
-        : new AwsServiceError('UnknownOperationException', `Unknown operation ${requested}`, 404);
-    },
+    unknownOperation: unknownRestOperation,
   };
 }

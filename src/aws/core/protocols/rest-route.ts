@@ -5,6 +5,8 @@
  * fewest labels) wins. Labels are returned percent-decoded.
  */
 import type { ServiceModel } from '../model.ts';
+import type { WireRequest } from '../protocol.ts';
+import { AwsServiceError } from '../types.ts';
 
 interface Route {
   op: string;
@@ -17,6 +19,13 @@ interface Route {
 
 export interface RestRouter {
   match(method: string, path: string, query: URLSearchParams): { op: string; labels: Record<string, string> } | undefined;
+  /** operationOf is Protocol.operationOf for a REST protocol: it keeps the matched route (labels) on the request for parseInput. */
+  operationOf(req: WireRequest): { name: string | undefined; requested: string };
+}
+
+/** unknownRestOperation is Protocol.unknownOperation for the REST protocols (`requested` is "METHOD /path"). */
+export function unknownRestOperation(requested: string, known: boolean): AwsServiceError {
+  return new AwsServiceError('UnknownOperationException', known ? `Operation ${requested} is not implemented by localeks yet.` : `Unknown operation ${requested}`, 404);
 }
 
 export function createRestRouter(model: ServiceModel): RestRouter {
@@ -44,7 +53,12 @@ export function createRestRouter(model: ServiceModel): RestRouter {
     byMethod.set(op.http.method, list);
   }
   for (const list of byMethod.values()) list.sort((a, b) => b.score - a.score);
-  return {
+  const router: RestRouter = {
+    operationOf(req) {
+      const r = router.match(req.method, req.path, req.query);
+      if (r) req.route = r;
+      return { name: r?.op, requested: `${req.method} ${req.path}` };
+    },
     match(method, path, query) {
       for (const r of byMethod.get(method) ?? []) {
         const m = r.re.exec(path);
@@ -60,4 +74,5 @@ export function createRestRouter(model: ServiceModel): RestRouter {
       return undefined;
     },
   };
+  return router;
 }

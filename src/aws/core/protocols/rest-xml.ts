@@ -11,7 +11,7 @@ import { type Protocol, type WireRequest, type WireResponse } from '../protocol.
 import { AwsServiceError } from '../types.ts';
 import { parseXml, xmlEscape } from '../xml.ts';
 import { readBindings, writeBindings } from './rest-bindings.ts';
-import { createRestRouter } from './rest-route.ts';
+import { createRestRouter, unknownRestOperation } from './rest-route.ts';
 import { createXmlCodec } from './xml-codec.ts';
 
 export function createRestXmlProtocol(model: ServiceModel): Protocol {
@@ -21,11 +21,7 @@ export function createRestXmlProtocol(model: ServiceModel): Protocol {
   const headers = (requestId: string) => ({ 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
   return {
     name: 'rest-xml',
-    operationOf(req: WireRequest) {
-      const r = router.match(req.method, req.path, req.query);
-      if (r) req.route = r;
-      return { name: r?.op, requested: `${req.method} ${req.path}` };
-    },
+    operationOf: router.operationOf,
     parseInput(op: Operation, req: WireRequest) {
       if (!op.input) return {};
       const shape = model.shapes[op.input.shape]!;
@@ -61,13 +57,7 @@ export function createRestXmlProtocol(model: ServiceModel): Protocol {
         body: `<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse xmlns="${defaultNs}"><Error><Type>${err.senderFault ? 'Sender' : 'Receiver'}</Type><Code>${xmlEscape(err.code)}</Code><Message>${xmlEscape(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
       };
     },
-    unknownOperation(requested: string, known: boolean) {
-      return new AwsServiceError(
-        'UnknownOperationException',
-        known ? `Operation ${requested} is not implemented by localeks yet.` : `Unknown operation ${requested}`,
-        404,
-      );
-    },
+    unknownOperation: unknownRestOperation,
   };
 }
 

@@ -8,6 +8,7 @@
 import type { ServiceModel, Shape } from '../model.ts';
 import { formatTextScalar, parseTextScalar } from '../protocol.ts';
 import { type XmlElement, xmlEscape } from '../xml.ts';
+import { shapeCompiler } from './shape-compiler.ts';
 
 type Writer = (v: unknown, out: string[]) => void;
 type Reader = (el: XmlElement, path: string) => unknown;
@@ -20,17 +21,8 @@ export interface XmlCodec {
 }
 
 export function createXmlCodec(model: ServiceModel): XmlCodec {
-  const writers = new Map<string, Writer>();
-  const readers = new Map<string, Reader>();
-
-  function writer(name: string): Writer {
-    let w = writers.get(name);
-    if (w) return w;
-    writers.set(name, (v, o) => writer(name)(v, o));
-    w = compileWriter(model.shapes[name]!);
-    writers.set(name, w);
-    return w;
-  }
+  const writer = shapeCompiler<Writer>(model, compileWriter);
+  const reader = shapeCompiler<Reader>(model, compileReader);
 
   function compileWriter(s: Shape): Writer {
     switch (s.type) {
@@ -117,14 +109,6 @@ export function createXmlCodec(model: ServiceModel): XmlCodec {
     };
   }
 
-  function reader(name: string): Reader {
-    let r = readers.get(name);
-    if (r) return r;
-    readers.set(name, (e, p) => reader(name)(e, p));
-    r = compileReader(model.shapes[name]!);
-    readers.set(name, r);
-    return r;
-  }
 
   function compileReader(s: Shape): Reader {
     switch (s.type) {
