@@ -1,10 +1,8 @@
 /**
- * What the benchmarks share: command-line arguments, a SHA-256 for
- * @smithy/signature-v4 on node:crypto, free ports, and starting/stopping the
+ * What the benchmarks share: command-line arguments, free ports, and starting/stopping the
  * server processes they compare (localeks and moto_server).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { createServer } from 'node:net';
 
 /** arg reads `--name value` from the command line, or the default. */
@@ -13,30 +11,6 @@ export function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
 }
 
-/** Sha256 is the hash constructor SignatureV4 wants, on node:crypto. */
-export class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
-  }
-  update(d: string | ArrayBuffer | ArrayBufferView) {
-    this.h.update(buf(d));
-  }
-  async digest() {
-    return new Uint8Array(this.h.digest());
-  }
-  reset() {
-    this.h = this.fresh();
-  }
-}
-
-function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof d === 'string') return Buffer.from(d);
-  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-}
 
 /** freePort asks the OS for a free loopback port. */
 export async function freePort(): Promise<number> {

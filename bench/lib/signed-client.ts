@@ -7,11 +7,11 @@
  */
 import http from 'node:http';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { Sha256 } from './harness.ts';
+import { NodeSha256 } from '../../test/helpers/node-sha256.ts';
 
 /** signerFor returns a SigV4 signer for a service with the test credentials. */
 export function signerFor(service: string, region = 'us-east-1'): SignatureV4 {
-  return new SignatureV4({ service, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: Sha256 });
+  return new SignatureV4({ service, region, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, sha256: NodeSha256 });
 }
 
 /** The JSON 1.1 target prefixes (x-amz-target) of the services the benchmarks call. */

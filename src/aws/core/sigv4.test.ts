@@ -1,37 +1,15 @@
 import assert from 'node:assert/strict';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { test } from 'node:test';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { NodeSha256 } from '../../../test/helpers/node-sha256.ts';
 import { checkSigningTime, parseSigV4, type SignedRequest, toAmzDate, verifySigV4 } from './sigv4.ts';
 
 // The SDK's own signer is the reference the gateway must agree with.
-class Sha256 {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.h = this.fresh();
-  }
-  private fresh() {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', buf(this.secret));
-  }
-  update(d: string | ArrayBuffer | ArrayBufferView) {
-    this.h.update(buf(d));
-  }
-  async digest() {
-    return new Uint8Array(this.h.digest());
-  }
-  reset() {
-    this.h = this.fresh();
-  }
-}
-function buf(d: string | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof d === 'string') return Buffer.from(d);
-  return ArrayBuffer.isView(d) ? Buffer.from(d.buffer, d.byteOffset, d.byteLength) : Buffer.from(d);
-}
 
 const signingDate = new Date('2026-01-02T03:04:05Z');
 
 function signer(service: string, secret = 'sekrit', sessionToken?: string) {
-  return new SignatureV4({ service, region: 'eu-west-1', credentials: { accessKeyId: 'AKIAEXAMPLE123456789', secretAccessKey: secret, sessionToken }, sha256: Sha256 });
+  return new SignatureV4({ service, region: 'eu-west-1', credentials: { accessKeyId: 'AKIAEXAMPLE123456789', secretAccessKey: secret, sessionToken }, sha256: NodeSha256 });
 }
 
 /** What the gateway sees of a signed request: raw path/query/headers as sent on the wire. */
