@@ -20,7 +20,10 @@
  * server's CPU time per request for each kind, and the cost against the
  * baseline: 1 - rps/baseline, and 1 - cpu(baseline)/cpu(kind), the latter
  * robust on a loaded machine. Target: under 10% for cached EKS tokens.
- * Options: --requests N (2000), --rounds R (5), --concurrency C (32).
+ * Options: --requests N (2000), --rounds R (5), --concurrency C (32),
+ * --only TEXT (only the kinds whose name contains TEXT, plus the baselines),
+ * --profile DIR (writes a CPU profile of the server per kind, last round, to
+ * DIR: its figures then include the profiler's overhead).
  * Only loopback traffic.
  */
 import { fork } from 'node:child_process';
@@ -146,8 +149,25 @@ if (role === 'server') {
     env: { ...process.env, BENCH_CA: server.tls.caCertPem },
   });
   // The client asks for this process's CPU time around each measured round.
-  child.on('message', (m) => {
+  const profileDir = arg('profile', '');
+  const { Session } = await import('node:inspector/promises');
+  const profiler = profileDir ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    (await import('node:fs')).mkdirSync(profileDir, { recursive: true });
+  }
+  child.on('message', async (m: any) => {
     if (m === 'cpu') child.send(process.cpuUsage());
+    else if (m?.profile === 'start' && profiler) {
+      await profiler.post('Profiler.start');
+      child.send('started');
+    } else if (m?.profile === 'stop' && profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      const file = `${profileDir}/${String(m.kind).replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}.cpuprofile`;
+      (await import('node:fs')).writeFileSync(file, JSON.stringify(profile));
+      child.send('stopped');
+    }
   });
   const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
   // The authenticator alone, in this process: sequential calls of the gateway hook (authentication and the
@@ -211,13 +231,27 @@ if (role === 'server') {
     await runPool(Math.min(500, N), C, () => get(token)); // warm-up (caches, JIT)
   }
   // Rounds interleave the kinds, so that load from elsewhere on the machine hits them alike.
+  const profiling = arg('profile', '') !== '';
+  const ask = (m: unknown, reply: string) =>
+    new Promise<void>((resolve) => {
+      const on = (r: unknown) => {
+        if (r !== reply) return;
+        process.off('message', on);
+        resolve();
+      };
+      process.on('message', on);
+      process.send!(m);
+    });
   for (let round = 0; round < ROUNDS; round++) {
     for (const [kind, token] of entries) {
+      const profileThis = profiling && round === ROUNDS - 1;
+      if (profileThis) await ask({ profile: 'start' }, 'started');
       const c0 = await serverCpu();
       const t0 = performance.now();
       const codes = await runPool(N, C, () => get(token));
       const s = (performance.now() - t0) / 1000;
       const cpuMs = (await serverCpu()) - c0;
+      if (profileThis) await ask({ profile: 'stop', kind }, 'stopped');
       const bad = codes.filter((c) => c !== 200).length;
       if (bad) throw new Error(`${kind}: ${bad} requests failed`);
       const b = best.get(kind) ?? { rps: 0, cpuMs: Infinity };

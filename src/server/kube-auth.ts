@@ -25,16 +25,17 @@ import { describeInstance } from '../aws/ec2/shared.ts';
 import { authenticationMode, clusterCreatorArn, getCluster, listAccessEntries, scopeOfCluster } from '../aws/eks/shared.ts';
 import type { ClusterAuthSource, EksTokenAuthDeps, VerifiedToken } from '../kube/authn/authenticator.ts';
 import { TokenCache } from '../kube/authn/token-cache.ts';
+import { AuthResultCache, InputRecorder } from '../kube/authn/auth-result-cache.ts';
+import type { AwsState } from '../aws/core/state.ts';
 import type { JWK } from 'jose';
-import { authenticateRequest, bearerToken, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthResult, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
+import { authenticateRequest, bearerToken, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthorizer, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
 import { setRequestReviews, subjectAccessReviewStatus, tokenReviewStatus } from '../kube/authn/reviews.ts';
 import { BindingIndex } from '../kube/authz/rbac-index.ts';
 import { grantsFor } from '../kube/authz/access-policies.ts';
-import { authorize, forbiddenMessage, rulesFor, type Attributes, type BindingLike, type RbacSource, type RoleLike } from '../kube/authz/rbac.ts';
+import { authorize, forbiddenMessage, rulesFor, type Attributes, type BindingLike, type RbacSource, type RoleLike, type RoleRef } from '../kube/authz/rbac.ts';
 import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
 import { discoveryDocument, jwks, type LegacyTokenClaims, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
 import { ensureSigningKey } from '../kube/authn/signing-keys.ts';
-import { isStatusError } from '../kube/apiserver/errors.ts';
 import type { ClusterRegistry } from '../kube/apiserver/registry/generic-store.ts';
 import type { ClusterInfo } from '../kube/types.ts';
 import type { Backend } from '../store/backend.ts';
@@ -154,17 +155,6 @@ export function rbacSource(reg: ClusterRegistry): RbacSource {
 /** The gateway hook: resolves true when the request may go on (its user recorded), false after answering it (401, 403, or the issuer discovery documents). */
 export type KubeAuthenticate = (cluster: ClusterInfo, req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
 
-async function readObject(reg: ClusterRegistry, resource: string, ns: string, name: string): Promise<any | undefined> {
-  const r = reg.scheme.get('', 'v1', resource);
-  if (!r) return undefined;
-  try {
-    return (await reg.get(r, ns, name)).obj;
-  } catch (e) {
-    if (isStatusError(e, 'NotFound')) return undefined;
-    throw e;
-  }
-}
-
 function withAuthenticatedGroup(groups: string[]): string[] {
   return groups.includes('system:authenticated') ? [...groups] : [...groups, 'system:authenticated'];
 }
@@ -185,6 +175,15 @@ export function localHostsOf(endpoint: string): string[] {
   return loopback.includes(u.hostname) ? loopback.map((h) => h + port) : [u.host];
 }
 
+/** What the authenticator keeps per cluster. */
+interface ClusterAuth {
+  cluster: ClusterInfo;
+  /** The shared sources (TokenReview). */
+  sources: RequestAuthSources;
+  /** Complete results by bearer token (kube/authn/auth-result-cache.ts). */
+  results: AuthResultCache<RequestUser>;
+}
+
 /** createKubeAuthenticator builds the hook described above. */
 export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate {
   const { deps, backend, log } = opts;
@@ -198,17 +197,67 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
 
   // EKS tokens are presigned by clients with their wall-clock time.
   const eksDeps: EksTokenAuthDeps = { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), sessionNow: () => new Date(deps.clock.nowMs()), enforceIam: deps.config.enforceIam, localStsHosts, cache: tokenCache };
-  /** Per cluster uid: the sources, built once (they read the live state on every call). */
-  const perCluster = new Map<string, { cluster: ClusterInfo; sources: RequestAuthSources }>();
+  /** Per cluster uid: the sources (built once; they read the live state on every call) and the cached results. */
+  const perCluster = new Map<string, ClusterAuth>();
 
-  function sources(cluster: ClusterInfo): RequestAuthSources {
+  function clusterAuth(cluster: ClusterInfo): ClusterAuth {
     const have = perCluster.get(cluster.uid);
     if (have) {
       have.cluster = cluster;
-      return have.sources;
+      return have;
     }
-    const h = { cluster, sources: undefined as unknown as RequestAuthSources };
-    const doc = () => getCluster(state, scopeOfCluster(h.cluster), h.cluster.name);
+    const h: ClusterAuth = { cluster, sources: undefined as unknown as RequestAuthSources, results: new AuthResultCache<RequestUser>() };
+    h.sources = makeSources(h);
+    if (perCluster.size >= 1000) perCluster.delete(perCluster.keys().next().value!);
+    perCluster.set(cluster.uid, h);
+    return h;
+  }
+
+  function sources(cluster: ClusterInfo): RequestAuthSources {
+    return clusterAuth(cluster).sources;
+  }
+
+  /**
+   * recordingState: the AWS state, its reads recorded as inputs of the result
+   * being computed (a document by its revision, a collection by the identity
+   * of its documents: AwsState replaces a document on every write).
+   */
+  function recordingState(rec: InputRecorder): AwsState {
+    const s = Object.create(state) as AwsState;
+    s.get = <T>(key: string): T | undefined => {
+      const rev = state.revision(key);
+      rec.add(`aws\0${key}`, { unchanged: () => state.revision(key) === rev });
+      return state.get<T>(key);
+    };
+    s.list = <T>(prefix: string): T[] => {
+      const docs = state.list<T>(prefix);
+      rec.add(`aws-list\0${prefix}`, { unchanged: () => sameItems(state.list(prefix), docs) });
+      return docs;
+    };
+    return s;
+  }
+
+  /**
+   * entryOf reads one object of the cluster's watch cache (call reg.fresh()
+   * first), recorded by the identity of its cache entry (a new entry per
+   * change; none once deleted).
+   */
+  function entryOf(h: ClusterAuth, rec: InputRecorder | undefined, resource: string, ns: string, name: string): any | undefined {
+    const reg = opts.registry(h.cluster);
+    const key = reg.keyFor(reg.scheme.get('', 'v1', resource)!, ns, name);
+    const e = reg.cache.get(key);
+    rec?.add(`kube\0${key}`, { unchanged: () => opts.registry(h.cluster).cache.get(key) === e });
+    return e?.obj;
+  }
+
+  /**
+   * The sources of one cluster. With a recorder, every input read is
+   * recorded (the sources of one cache miss); without, the shared sources
+   * (TokenReview).
+   */
+  function makeSources(h: ClusterAuth, rec?: InputRecorder): RequestAuthSources {
+    const st = rec ? recordingState(rec) : state;
+    const doc = () => getCluster(st, scopeOfCluster(h.cluster), h.cluster.name);
     const src: ClusterAuthSource = {
       get clusterName() {
         return h.cluster.name;
@@ -220,25 +269,28 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
         return h.cluster.accountId;
       },
       get authenticationMode() {
-        return authenticationMode(state, h.cluster);
+        return authenticationMode(st, h.cluster);
       },
       get creatorArn() {
-        return clusterCreatorArn(state, h.cluster);
+        return clusterCreatorArn(st, h.cluster);
       },
       get creatorAdmin() {
         return doc()?.accessConfig?.bootstrapClusterCreatorAdminPermissions !== false;
       },
       // aws-auth is read live from the watch cache (eks() waited for it to be fresh), only when the mode consults it.
       awsAuthData() {
-        const reg = opts.registry(h.cluster);
-        const e = reg.cache.get(reg.keyFor(reg.scheme.get('', 'v1', 'configmaps')!, 'kube-system', 'aws-auth'));
-        return e ? ((e.obj as { data?: Record<string, string> }).data ?? {}) : undefined;
+        const e = entryOf(h, rec, 'configmaps', 'kube-system', 'aws-auth');
+        return e ? ((e as { data?: Record<string, string> }).data ?? {}) : undefined;
       },
-      accessEntries: () => listAccessEntries(state, h.cluster),
-      ec2PrivateDnsName: (id) => describeInstance(deps, scopeOfCluster(h.cluster), id)?.PrivateDnsName,
+      accessEntries: () => listAccessEntries(st, h.cluster),
+      ec2PrivateDnsName: (id) => {
+        const dns = describeInstance(deps, scopeOfCluster(h.cluster), id)?.PrivateDnsName;
+        rec?.add(`ec2\0${id}`, { unchanged: () => describeInstance(deps, scopeOfCluster(h.cluster), id)?.PrivateDnsName === dns });
+        return dns;
+      },
     };
-    const pair = { src, deps: eksDeps };
-    h.sources = {
+    const pair = { src, deps: rec ? { ...eksDeps, resolveCaller: (akid: string) => resolveCaller(st, deps.config, akid) } : eksDeps };
+    return {
       now: () => new Date(deps.clock.nowMs()),
       serviceAccountTokenCache,
       async eks() {
@@ -248,6 +300,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
       async serviceAccountKeys() {
         const c = h.cluster;
         const issuer = c.oidcIssuer || API_AUDIENCE;
+        rec?.add('issuer', { unchanged: () => (h.cluster.oidcIssuer || API_AUDIENCE) === issuer });
         let keys = keySets.get(c.uid);
         if (!keys) {
           keys = ensureSigningKey(backend, c.uid).then((k) => jwks([k]));
@@ -257,36 +310,33 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
         return { issuer, keys: await keys };
       },
       async legacySecretValid(c: LegacyTokenClaims, token: string) {
-        const reg = opts.registry(h.cluster);
-        const secret = await readObject(reg, 'secrets', c.namespace, c.secretName);
+        await opts.registry(h.cluster).fresh();
+        const secret = entryOf(h, rec, 'secrets', c.namespace, c.secretName);
         if (!secret || secret.type !== 'kubernetes.io/service-account-token') return false;
         const annotations = secret.metadata?.annotations ?? {};
         if (annotations['kubernetes.io/service-account.name'] !== c.serviceAccountName) return false;
         const stored = Buffer.from(String(secret.data?.token ?? ''), 'base64');
         const given = Buffer.from(token);
         if (stored.length !== given.length || !timingSafeEqual(stored, given)) return false;
-        const sa = await readObject(reg, 'serviceaccounts', c.namespace, c.serviceAccountName);
+        const sa = entryOf(h, rec, 'serviceaccounts', c.namespace, c.serviceAccountName);
         return !!sa && (!c.serviceAccountUid || sa.metadata?.uid === c.serviceAccountUid);
       },
       async serviceAccountValid(t: VerifiedServiceAccountToken) {
         const k = t.kubernetes;
-        const reg = opts.registry(h.cluster);
-        const sa = await readObject(reg, 'serviceaccounts', k.namespace, k.serviceaccount.name);
+        await opts.registry(h.cluster).fresh();
+        const sa = entryOf(h, rec, 'serviceaccounts', k.namespace, k.serviceaccount.name);
         if (!sa || (k.serviceaccount.uid && sa.metadata?.uid !== k.serviceaccount.uid)) return false;
         if (k.pod) {
-          const pod = await readObject(reg, 'pods', k.namespace, k.pod.name);
+          const pod = entryOf(h, rec, 'pods', k.namespace, k.pod.name);
           if (!pod || pod.metadata?.uid !== k.pod.uid) return false;
         }
         if (k.secret) {
-          const secret = await readObject(reg, 'secrets', k.namespace, k.secret.name);
+          const secret = entryOf(h, rec, 'secrets', k.namespace, k.secret.name);
           if (!secret || secret.metadata?.uid !== k.secret.uid) return false;
         }
         return true;
       },
     };
-    if (perCluster.size >= 1000) perCluster.delete(perCluster.keys().next().value!);
-    perCluster.set(cluster.uid, h);
-    return h.sources;
   }
 
   /**
@@ -305,70 +355,129 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
   }
 
   return async (cluster, req, res, path) => {
-    const srcs = sources(cluster);
-    const fixed = opts.staticTokens?.size ? opts.staticTokens.get(bearerToken(req.headers.authorization) ?? '') : undefined;
-    const r: RequestAuthResult = fixed
-      ? { ok: true, warnings: [], user: { name: fixed.name, groups: withAuthenticatedGroup(fixed.groups), ...(fixed.uid ? { uid: fixed.uid } : {}), extra: {}, policies: [], via: 'static-token' } }
-      : await authenticateRequest(req, path, srcs);
-    if (r.ok) {
-      setRequestUser(req, r.user);
-      // Only TokenReview and (Local)SubjectAccessReview creates ask for these.
-      if (path.endsWith('reviews')) setRequestReviews(req, {
-        tokenReview: (spec) => tokenReviewStatus(spec, srcs),
-        subjectAccessReview: (kind, spec, ns) => subjectAccessReviewStatus(kind, spec, ns, (user, a) => authorize(rbacSource(opts.registry(cluster)), user, a)),
-      });
-      if (!opts.authorize) return true;
-      // Authorization (RBAC plus the access entry's EKS access policies), as kube-apiserver's --authorization-mode=Node,RBAC on EKS.
-      try {
-        await opts.ensureBootstrapped?.(cluster);
-      } catch {
-        return true; // the API server answers 503 for a cluster it cannot bootstrap
-      }
-      const reg = opts.registry(cluster);
-      await reg.fresh();
-      const src = rbacSource(reg);
-      let grants = grantsFor(src, r.user.policies);
-      // Impersonation (kubectl --as / --as-group): each impersonated attribute needs the `impersonate` verb.
-      const imp = impersonation(req);
-      if (imp) {
-        for (const a of imp.checks) {
-          if (!authorize(src, r.user, a, grants).allowed) {
-            const body = JSON.stringify(forbiddenStatus(r.user, a));
-            res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
-            res.end(body);
-            return false;
-          }
-        }
-        r.user = imp.user;
-        grants = []; // EKS access policies belong to the IAM principal, not to whom it impersonates
-        setRequestUser(req, r.user);
-      }
-      setRequestAuthorizer(req, {
-        can: (a) => authorize(src, r.user, a, grants),
-        rules: (ns) => rulesFor(src, r.user, ns, grants),
-        roleRules: (ref, ns) => {
-          const role = ref.kind === 'ClusterRole' ? src.getClusterRole(ref.name) : ref.kind === 'Role' && ns ? src.getRole(ns, ref.name) : undefined;
-          return role ? (role.rules ?? []) : undefined;
-        },
-      });
-      const q = req.url?.includes('?') ? new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1)) : new URLSearchParams();
-      const a = attributesOf(parseRequestInfo((req.method ?? 'GET').toUpperCase(), path, q));
-      if (authorize(src, r.user, a, grants).allowed) {
-        if (ISSUER_DISCOVERY.has(path) && (req.method ?? 'GET') === 'GET') {
-          await serveIssuerDiscovery(cluster, path, res);
-          return false; // answered here
-        }
-        return true;
-      }
-      const body = JSON.stringify(forbiddenStatus(r.user, a));
-      res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
-      res.end(body);
-      return false;
+    const h = clusterAuth(cluster);
+    const header = req.headers.authorization;
+    // The common form `Bearer <token>` is looked up as it is: a token cached before passed bearerToken's checks.
+    const raw = header !== undefined && header.startsWith('Bearer ') ? header.slice(7) : undefined;
+    let user: RequestUser | undefined;
+    /** Bootstrapped (when authorizing) and the watch cache fresh, as authorization needs. */
+    let ready = false;
+    const fixed = raw !== undefined && opts.staticTokens?.size ? opts.staticTokens.get(raw) : undefined;
+    if (fixed) user = fixedUser(fixed);
+    else if (raw !== undefined && h.results.has(raw)) {
+      // Probably cached: get ready for authorization first, so that the inputs are checked against a fresh watch cache.
+      ready = await prepare(cluster);
+      user = h.results.get(raw, Date.now(), deps.clock.nowMs());
     }
-    log?.debug({ cluster: cluster.name, path, reason: r.reason }, 'kube request not authenticated');
-    const body = JSON.stringify(unauthorizedStatus());
-    res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+    if (user === undefined) {
+      const token = bearerToken(header);
+      const other = token && token !== raw && opts.staticTokens?.size ? opts.staticTokens.get(token) : undefined;
+      if (other) user = fixedUser(other);
+      else {
+        const rec = new InputRecorder();
+        const r = await authenticateRequest(req, path, makeSources(h, rec));
+        if (!r.ok) {
+          if (log?.isLevelEnabled('debug')) log.debug({ cluster: cluster.name, path, reason: r.reason }, 'kube request not authenticated');
+          const body = JSON.stringify(unauthorizedStatus());
+          res.writeHead(401, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+          res.end(body);
+          return false;
+        }
+        user = r.user;
+        if (token && user.via !== 'anonymous' && rec.cacheable) h.results.set(token, user, r.validity ?? {}, rec.inputs());
+      }
+    }
+    setRequestUser(req, user);
+    // Only TokenReview and (Local)SubjectAccessReview creates ask for these.
+    if (path.endsWith('reviews')) {
+      const srcs = h.sources;
+      setRequestReviews(req, {
+        tokenReview: (spec) => tokenReviewStatus(spec, srcs),
+        subjectAccessReview: (kind, spec, ns) => subjectAccessReviewStatus(kind, spec, ns, (u, a) => authorize(rbacSource(opts.registry(cluster)), u, a)),
+      });
+    }
+    if (!opts.authorize) return true;
+    // Authorization (RBAC plus the access entry's EKS access policies), as kube-apiserver's --authorization-mode=Node,RBAC on EKS.
+    if (!ready && !(await prepare(cluster))) return true; // the API server answers 503 for a cluster it cannot bootstrap
+    const src = rbacSource(opts.registry(cluster));
+    let grants = grantsFor(src, user.policies);
+    // Impersonation (kubectl --as / --as-group): each impersonated attribute needs the `impersonate` verb.
+    const imp = impersonation(req);
+    if (imp) {
+      for (const a of imp.checks) {
+        if (!authorize(src, user, a, grants).allowed) {
+          const body = JSON.stringify(forbiddenStatus(user, a));
+          res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+          res.end(body);
+          return false;
+        }
+      }
+      user = imp.user;
+      grants = []; // EKS access policies belong to the IAM principal, not to whom it impersonates
+      setRequestUser(req, user);
+    }
+    setRequestAuthorizer(req, new UserAuthorizer(src, user, grants));
+    const qi = req.url?.indexOf('?') ?? -1;
+    const q = qi >= 0 ? new URLSearchParams(req.url!.slice(qi + 1)) : new URLSearchParams();
+    const a = attributesOf(parseRequestInfo((req.method ?? 'GET').toUpperCase(), path, q));
+    if (authorize(src, user, a, grants).allowed) {
+      if (ISSUER_DISCOVERY.has(path) && (req.method ?? 'GET') === 'GET') {
+        await serveIssuerDiscovery(cluster, path, res);
+        return false; // answered here
+      }
+      return true;
+    }
+    const body = JSON.stringify(forbiddenStatus(user, a));
+    res.writeHead(403, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
     res.end(body);
     return false;
   };
+
+  /** prepare makes sure of what authorization reads: the cluster's bootstrap objects (when authorizing) and a fresh watch cache. False when the bootstrap failed. */
+  async function prepare(cluster: ClusterInfo): Promise<boolean> {
+    let booted = true;
+    if (opts.authorize) {
+      try {
+        await opts.ensureBootstrapped?.(cluster);
+      } catch {
+        booted = false;
+      }
+    }
+    await opts.registry(cluster).fresh();
+    return booted;
+  }
+}
+
+/** The user of a fixed token (KubeAuthOptions.staticTokens). */
+function fixedUser(fixed: { name: string; groups: string[]; uid?: string }): RequestUser {
+  return { name: fixed.name, groups: withAuthenticatedGroup(fixed.groups), ...(fixed.uid ? { uid: fixed.uid } : {}), extra: {}, policies: [], via: 'static-token' };
+}
+
+/** sameItems: two lists holding the same items (by identity) in the same order. */
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** What the API server may ask about a request's user (self reviews, escalation checks): RBAC plus the user's access policy grants. */
+class UserAuthorizer implements RequestAuthorizer {
+  constructor(
+    private readonly src: RbacSource,
+    private readonly user: RequestUser,
+    private readonly grants: ReturnType<typeof grantsFor>,
+  ) {}
+
+  can(a: Attributes) {
+    return authorize(this.src, this.user, a, this.grants);
+  }
+
+  rules(ns: string) {
+    return rulesFor(this.src, this.user, ns, this.grants);
+  }
+
+  roleRules(ref: RoleRef, ns: string) {
+    const role = ref.kind === 'ClusterRole' ? this.src.getClusterRole(ref.name) : ref.kind === 'Role' && ns ? this.src.getRole(ns, ref.name) : undefined;
+    return role ? (role.rules ?? []) : undefined;
+  }
 }

@@ -20,6 +20,7 @@ import { mapIdentity, parseAwsAuth, renderTemplate, canonicalizeArn, type Caller
 import { parseToken, TOKEN_LIFETIME_MS, TOKEN_PREFIX, TokenError, verifyTokenSignature, type ParsedToken } from './eks-token.ts';
 import { parseStaticToken, StaticTokenError, verifyStaticTokenSignature, type ParsedStaticToken } from './static-token.ts';
 import type { TokenCache } from './token-cache.ts';
+import type { ValidityWindow } from './auth-result-cache.ts';
 import type { PolicyAssociation } from '../authz/access-policies.ts';
 
 /** The caller behind an access key, as the AWS side resolves it (aws/core/identity.ts resolveCaller). */
@@ -73,7 +74,12 @@ export interface AuthenticatedUser {
   via: 'access-entry' | 'aws-auth' | 'cluster-creator' | 'service-account' | 'static-token';
 }
 
-export type AuthnResult = { ok: true; user: AuthenticatedUser; warnings: string[] } | { ok: false; reason: string };
+/**
+ * The outcome of authenticating a credential. `validity`: the window the
+ * credential itself stays good in (its expiry, its STS session's), for
+ * callers that cache the result (auth-result-cache.ts).
+ */
+export type AuthnResult = { ok: true; user: AuthenticatedUser; warnings: string[]; validity?: ValidityWindow } | { ok: false; reason: string };
 
 export interface EksTokenAuthDeps {
   resolveCaller(accessKeyId: string): ResolvedCaller;
@@ -150,7 +156,18 @@ export function authenticateEksToken(token: string, src: ClusterAuthSource, deps
     return { ok: false, reason: 'STS: The security token included in the request is expired' };
   }
   const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.accessKeyId };
-  return mapCaller(identity, src);
+  return withValidity(mapCaller(identity, src), now.getTime(), parsed.signedAt.getTime() + TOKEN_LIFETIME_MS, caller, deps);
+}
+
+/** withValidity adds the window a verified token stays good in: its own expiry (wall clock) and its STS session's (simulated clock). */
+function withValidity(r: AuthnResult, wallNowMs: number, wallThroughMs: number, caller: ResolvedCaller, deps: EksTokenAuthDeps): AuthnResult {
+  if (!r.ok) return r;
+  r.validity = { wallFromMs: wallNowMs, wallThroughMs };
+  if (caller.expiresAtMs !== undefined) {
+    r.validity.simFromMs = (deps.sessionNow ?? deps.now)().getTime();
+    r.validity.simThroughMs = caller.expiresAtMs;
+  }
+  return r;
 }
 
 /**
@@ -181,7 +198,7 @@ export function authenticateStaticToken(token: string, src: ClusterAuthSource, d
   if (caller.sessionToken !== undefined && parsed.claims.stk !== caller.sessionToken) return { ok: false, reason: 'the session of the token is invalid' };
   if (caller.expiresAtMs !== undefined && (deps.sessionNow ?? deps.now)().getTime() > caller.expiresAtMs) return { ok: false, reason: 'the session of the token is expired' };
   const identity: CallerIdentity = { arn: caller.arn, accountId: caller.accountId, userId: caller.userId, accessKeyId: parsed.claims.akid };
-  return mapCaller(identity, src);
+  return withValidity(mapCaller(identity, src), now.getTime(), parsed.claims.exp * 1000 - 1, caller, deps);
 }
 
 /** mapCaller applies the cluster's authentication mode to an IAM identity. */

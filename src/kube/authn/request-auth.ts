@@ -21,6 +21,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Status } from '../api/types.ts';
 import { isStaticToken } from './static-token.ts';
 import type { TokenCache } from './token-cache.ts';
+import type { ValidityWindow } from './auth-result-cache.ts';
 import { authenticateEksToken, authenticateStaticToken, isEksToken, type AuthenticatedUser, type AuthnResult, type ClusterAuthSource, type EksTokenAuthDeps } from './authenticator.ts';
 import { isLegacyToken, verifyLegacyServiceAccountToken, verifyServiceAccountToken, type LegacyTokenClaims, type VerifiedServiceAccountToken } from './service-account-tokens.ts';
 import type { JWK } from 'jose';
@@ -57,7 +58,8 @@ export interface RequestAuthSources {
   legacySecretValid?(c: LegacyTokenClaims, token: string): Promise<boolean>;
 }
 
-export type RequestAuthResult = { ok: true; user: RequestUser; warnings: string[] } | { ok: false; reason: string };
+/** The outcome; `validity` is the window the credential itself stays good in (absent: no expiry), for callers that cache it. */
+export type RequestAuthResult = { ok: true; user: RequestUser; warnings: string[]; validity?: ValidityWindow } | { ok: false; reason: string };
 
 /** bearerToken extracts the token of an `Authorization: Bearer <token>` header; '' when the header is absent, undefined when it is not a bearer credential. */
 export function bearerToken(header: string | undefined): string | undefined {
@@ -77,12 +79,12 @@ export async function authenticateRequest(req: Pick<IncomingMessage, 'headers'>,
   if (isEksToken(token)) {
     const { src, deps } = await sources.eks();
     const r: AuthnResult = authenticateEksToken(token, src, deps);
-    return r.ok ? { ok: true, user: r.user, warnings: r.warnings } : r;
+    return r.ok ? { ok: true, user: r.user, warnings: r.warnings, validity: r.validity } : r;
   }
   if (isStaticToken(token)) {
     const { src, deps } = await sources.eks();
     const r: AuthnResult = authenticateStaticToken(token, src, deps);
-    return r.ok ? { ok: true, user: r.user, warnings: r.warnings } : r;
+    return r.ok ? { ok: true, user: r.user, warnings: r.warnings, validity: r.validity } : r;
   }
   if (isLegacyToken(token)) return authenticateLegacyToken(token, sources);
   return authenticateServiceAccountToken(token, sources);
@@ -187,6 +189,8 @@ async function authenticateServiceAccountToken(token: string, sources: RequestAu
     ok: true,
     warnings: [],
     audiences: matched,
+    // jwtVerify accepts the token while the (simulated) time is before exp.
+    validity: { simFromMs: now.getTime(), simThroughMs: t.expiresAt.getTime() - 1 },
     user: {
       name: `system:serviceaccount:${k.namespace}:${k.serviceaccount.name}`,
       uid: k.serviceaccount.uid,

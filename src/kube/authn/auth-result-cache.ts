@@ -1,0 +1,125 @@
+/**
+ * A cache of complete authentication results: the user a bearer token
+ * authenticated as (username, uid, groups, extra, access policies), kept per
+ * token string together with every input the result was derived from, so
+ * that a repeated request costs a map lookup and a few cheap checks instead
+ * of parsing the token, resolving the principal and mapping it again.
+ *
+ * kube-apiserver caches token authentication results too (its token cache in
+ * front of the union of token authenticators, 10 s for successes); this one
+ * has no TTL but is exact: an entry is used only while
+ *  - the credential is unexpired on both clocks it is judged by (wall-clock
+ *    for EKS and static tokens, which clients sign with their own time; the
+ *    simulated clock for STS sessions and service account tokens), and
+ *    neither clock went back before the time it was verified at; and
+ *  - every recorded input is unchanged (`AuthInput.unchanged`): the AWS
+ *    documents read (the cluster with its authentication mode, the access
+ *    entries, the access key, user or STS session), the aws-auth ConfigMap,
+ *    the service account and the pod or Secret a token is bound to, ...
+ * so a changed mapping, a deleted pod or a deactivated key applies on the
+ * very next request, as without the cache. Failures are never cached
+ * (upstream's failure TTL is 0 too). Oldest entries go first when full.
+ */
+
+/** One input of an authentication result and how to tell it changed since. */
+export interface AuthInput {
+  /** True while the input is as it was when the result was computed. Must be cheap and synchronous. */
+  unchanged(): boolean;
+}
+
+/** The time window a result holds in (epoch ms, inclusive); absent bounds do not limit it. */
+export interface ValidityWindow {
+  /** Wall-clock bounds (EKS and static tokens). */
+  wallFromMs?: number;
+  wallThroughMs?: number;
+  /** Simulated-clock bounds (STS sessions, service account tokens). */
+  simFromMs?: number;
+  simThroughMs?: number;
+}
+
+interface Entry<V> {
+  value: V;
+  window: ValidityWindow;
+  inputs: readonly AuthInput[];
+}
+
+/** AuthResultCache keeps results by token (see the module comment). One per cluster. */
+export class AuthResultCache<V> {
+  private readonly entries = new Map<string, Entry<V>>();
+
+  constructor(private readonly max = 10_000) {}
+
+  /**
+   * The result cached for token if it is still valid at wallMs / simMs with
+   * every input unchanged; undefined otherwise (a stale entry is dropped).
+   */
+  get(token: string, wallMs: number, simMs: number): V | undefined {
+    const e = this.entries.get(token);
+    if (e === undefined) return undefined;
+    const w = e.window;
+    let ok =
+      (w.wallThroughMs === undefined || wallMs <= w.wallThroughMs) &&
+      (w.wallFromMs === undefined || wallMs >= w.wallFromMs) &&
+      (w.simThroughMs === undefined || simMs <= w.simThroughMs) &&
+      (w.simFromMs === undefined || simMs >= w.simFromMs);
+    for (let i = 0; ok && i < e.inputs.length; i++) ok = e.inputs[i]!.unchanged();
+    if (ok) return e.value;
+    this.entries.delete(token);
+    return undefined;
+  }
+
+  /** Whether an entry (maybe stale) is held for token. */
+  has(token: string): boolean {
+    return this.entries.has(token);
+  }
+
+  /** Caches value for token, valid within window while each of inputs is unchanged. */
+  set(token: string, value: V, window: ValidityWindow, inputs: readonly AuthInput[]): void {
+    if (this.entries.size >= this.max && !this.entries.has(token)) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(token, { value, window, inputs });
+  }
+
+  delete(token: string): void {
+    this.entries.delete(token);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+/**
+ * InputRecorder collects the inputs read while one result is computed,
+ * deduplicated by a key naming the input (the same document read twice is
+ * one input). `uncacheable()` marks a result that depends on something no
+ * input describes.
+ */
+export class InputRecorder {
+  private readonly byKey = new Map<string, AuthInput>();
+  private poisoned = false;
+
+  /** Records an input under key (the first one recorded for a key is kept). */
+  add(key: string, input: AuthInput): void {
+    if (!this.byKey.has(key)) this.byKey.set(key, input);
+  }
+
+  /** The result must not be cached. */
+  uncacheable(): void {
+    this.poisoned = true;
+  }
+
+  get cacheable(): boolean {
+    return !this.poisoned;
+  }
+
+  inputs(): AuthInput[] {
+    return [...this.byKey.values()];
+  }
+}
