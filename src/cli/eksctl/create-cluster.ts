@@ -9,11 +9,12 @@
  *    roles, the Fargate pod execution role (iam.ts);
  * 3. CreateCluster (logging, secrets encryption, access config, tags), then
  *    "waiting for the control plane" until ACTIVE;
- * 4. in parallel: the IAM OIDC provider and IRSA service accounts (role +
- *    annotated ServiceAccount), add-ons, managed and self-managed node
- *    groups (until their nodes are Ready), Fargate profiles (one at a time,
- *    as EKS requires), access entries, log retention;
- * 5. the kubeconfig (cli/kubeconfig.ts), unless --write-kubeconfig=false.
+ * 4. in parallel: the kubeconfig (cli/kubeconfig.ts, unless
+ *    --write-kubeconfig=false), the IAM OIDC provider and IRSA service
+ *    accounts (role + annotated ServiceAccount), add-ons, managed and
+ *    self-managed node groups (once the network is complete; until their
+ *    nodes are Ready, seen through a watch), Fargate profiles (one at a
+ *    time, as EKS requires), access entries, log retention.
  *
  * A failure after something was created throws EksctlError(PARTIAL) listing
  * what exists; `localeks delete cluster` removes it.
@@ -207,6 +208,11 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
     );
     cpTask.done(`control plane ACTIVE, Kubernetes ${cluster.version}`);
     const kube = kubeFor(ctx, cluster);
+    // The kubeconfig needs only the described cluster: written while the rest is created (eksctl too saves it before waiting for nodes).
+    const kubeconfigP = kc.write ? writeKubeconfig(ctx, cluster, kc.path) : Promise.resolve(undefined);
+    kubeconfigP.catch(() => undefined);
+    // Node groups come after the whole network, as eksctl creates them after the cluster stack.
+    const netDone = net.routing ?? Promise.resolve();
 
     // 4. Everything that hangs off the cluster.
     const oidcP = cfg.iam?.withOIDC ? ensureOidcProvider(ctx, name, cluster.identity.oidc.issuer, cluster.certificateAuthority.data, record, cfg.metadata.tags) : Promise.resolve(undefined);
@@ -217,8 +223,14 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
         await Promise.all((cfg.iam?.serviceAccounts ?? []).map((sa) => createIrsa(ctx, kube, cfg, cluster, providerArn, sa, record)));
       }),
       createAddons(ctx, cfg, cluster, oidcP, kube, record),
-      ...mngs.map(async (ng) => provisionManagedNodegroup(ctx, cfg, ng, net, (await nodeRoles.get(ng.name)!).arn, kube, record)),
-      ...smngs.map(async (ng: any) => provisionSelfManagedNodegroup(ctx, cfg, ng, net, cluster, await nodeRoles.get(ng.name)!, kube, record)),
+      ...mngs.map(async (ng) => {
+        const [role] = await Promise.all([nodeRoles.get(ng.name)!, netDone]);
+        await provisionManagedNodegroup(ctx, cfg, ng, net, role.arn, kube, record);
+      }),
+      ...smngs.map(async (ng: any) => {
+        const [role] = await Promise.all([nodeRoles.get(ng.name)!, netDone]);
+        await provisionSelfManagedNodegroup(ctx, cfg, ng, net, cluster, role, kube, record);
+      }),
       createFargateProfiles(ctx, cfg, net, fargateRoleP, record),
       createAccessEntries(ctx, cfg, record),
       ...((cfg as any).identityProviders ?? []).map((idp: any) => associateIdentityProvider(ctx, cfg, idp, record)),
@@ -228,14 +240,13 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
       work.push(ctx.aws.call('logs', 'PutRetentionPolicy', { logGroupName: `/aws/eks/${name}/cluster`, retentionInDays: cfg.cloudWatch.clusterLogging.logRetentionInDays }).catch((e) => p.warn(`log retention not set: ${messageOf(e)}`)));
     }
     if (net.routing) work.push(net.routing);
+    work.push(kubeconfigP);
     const results = await Promise.allSettled(work);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
     await allRoles;
 
-    // 5. kubeconfig.
-    let kubeconfigPath: string | undefined;
-    if (kc.write) kubeconfigPath = await writeKubeconfig(ctx, cluster, kc.path);
+    const kubeconfigPath = await kubeconfigP;
     p.success(`EKS cluster "${name}" in "${ctx.region}" region is ready`);
     if (p.verbose >= 4) {
       const roles = new Map(await Promise.all([...nodeRoles].map(async ([k, v]) => [k, (await v).arn] as const)));

@@ -12,6 +12,13 @@ import type { AwsCredentials } from '../../aws/client/aws-client.ts';
 export interface KubeClient {
   /** request sends one call; resolves with status and parsed body (never rejects for HTTP statuses). */
   request(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /**
+   * watch opens a watch (`path` includes `watch=1` and its query) and calls
+   * onEvent with each event object (`{type, object}`) as it arrives. `ended`
+   * resolves when the server ends the stream (or with a non-200 status, which
+   * it carries) and rejects on a connection error; close() ends it early.
+   */
+  watch(path: string, onEvent: (event: { type: string; object: any }) => void): { ended: Promise<{ status: number }>; close(): void };
 }
 
 export interface KubeClientConfig {
@@ -37,13 +44,42 @@ export function createKubeClient(c: KubeClientConfig): KubeClient {
     }
     return token;
   };
+  const target = (path: string) => base.pathname.replace(/\/$/, '') + path;
   return {
+    watch(path, onEvent) {
+      let req: ReturnType<typeof https.request> | undefined;
+      const ended = new Promise<{ status: number }>((resolve, reject) => {
+        req = https.request({ host: base.hostname, port: base.port, method: 'GET', path: target(path), headers: { authorization: `Bearer ${bearer()}`, accept: 'application/json' }, agent }, (res) => {
+          if (res.statusCode !== 200) {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+            return;
+          }
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (text: string) => {
+            buf += text;
+            for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+              const line = buf.slice(0, nl).trim();
+              buf = buf.slice(nl + 1);
+              if (line) onEvent(JSON.parse(line));
+            }
+          });
+          res.on('end', () => resolve({ status: 200 }));
+          res.on('error', reject);
+          res.on('close', () => resolve({ status: 200 }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      return { ended, close: () => req?.destroy() };
+    },
     request(method, path, body) {
       const data = body === undefined ? undefined : JSON.stringify(body);
       const headers: Record<string, string> = { authorization: `Bearer ${bearer()}`, accept: 'application/json' };
       if (data !== undefined) headers['content-type'] = method === 'PATCH' ? 'application/merge-patch+json' : 'application/json';
       return new Promise((resolve, reject) => {
-        const req = https.request({ host: base.hostname, port: base.port, method, path: base.pathname.replace(/\/$/, '') + path, headers, agent }, (res) => {
+        const req = https.request({ host: base.hostname, port: base.port, method, path: target(path), headers, agent }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (b: Buffer) => chunks.push(b));
           res.on('end', () => {

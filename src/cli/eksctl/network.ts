@@ -31,9 +31,12 @@ export interface ClusterNetwork {
   /** The security group shared by all nodes (created), if any. */
   sharedNodeSecurityGroup?: string;
   /**
-   * Gateways and route tables still being made when createNetwork returns
-   * (the cluster needs only subnets and security groups); resolves when the
-   * network is complete, rejects with what failed.
+   * What is still being made when createNetwork returns (the cluster needs
+   * only subnets and security groups): public IPs on launch in the public
+   * subnets, the shared node security group's rule, gateways and route
+   * tables. Resolves when the network is complete (node groups are created
+   * after it, as eksctl creates them after the cluster stack), rejects with
+   * what failed.
    */
   routing?: Promise<void>;
 }
@@ -77,12 +80,14 @@ export async function createNetwork(ctx: CliContext, cfg: ClusterConfig, created
       const s = (await ec2('CreateSubnet', { VpcId: vpcId, CidrBlock: p.cidr, AvailabilityZone: p.az, TagSpecifications: tagSpec('subnet', tags(`Subnet${kind}${zoneSuffix(p.az)}`, role)) })).Subnet;
       created(`subnet ${s.SubnetId}`);
       (p.kind === 'public' ? publicSubnets : privateSubnets).set(p.az, s.SubnetId);
-      if (p.kind === 'public') await ec2('ModifySubnetAttribute', { SubnetId: s.SubnetId, MapPublicIpOnLaunch: { Value: true } });
     }),
   );
-  const groups = await sgs;
+  const { groups, nodeRule } = await sgs;
   task.update('subnets created, routing');
+  // The control plane needs only the subnets and security groups; the rest completes while it is created.
   const routing = (async () => {
+    const publicIps = Promise.all([...publicSubnets.values()].map((id) => ec2('ModifySubnetAttribute', { SubnetId: id, MapPublicIpOnLaunch: { Value: true } })));
+    publicIps.catch(() => undefined);
     const igw = await igwP;
     const publicRouting = (async () => {
       const rt = (await ec2('CreateRouteTable', { VpcId: vpcId, TagSpecifications: tagSpec('route-table', tags('PublicRouteTable')) })).RouteTable.RouteTableId;
@@ -113,7 +118,7 @@ export async function createNetwork(ctx: CliContext, cfg: ClusterConfig, created
         await ec2('AssociateRouteTable', { RouteTableId: rt, SubnetId: subnet });
       }),
     );
-    await Promise.all([dns, publicRouting, privateRouting]);
+    await Promise.all([dns, publicIps, nodeRule, publicRouting, privateRouting]);
     task.done(`${vpcId}: ${publicSubnets.size} public and ${privateSubnets.size} private subnets, ${nats.size} NAT gateway${nats.size === 1 ? '' : 's'}`);
   })();
   routing.catch(() => undefined); // awaited by the caller; not an unhandled rejection meanwhile
@@ -129,8 +134,10 @@ async function createSecurityGroups(ctx: CliContext, cfg: ClusterConfig, vpcId: 
   ]);
   created(`security group ${cp.GroupId}`);
   created(`security group ${shared.GroupId}`);
-  await ec2('AuthorizeSecurityGroupIngress', { GroupId: shared.GroupId, IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: shared.GroupId, Description: 'Allow nodes to communicate with each other (all ports)' }] }] });
-  return { controlPlaneSecurityGroup: cp.GroupId as string, sharedNodeSecurityGroup: shared.GroupId as string };
+  // Awaited with the routing (node groups are created after it); not needed by the control plane.
+  const nodeRule = ec2('AuthorizeSecurityGroupIngress', { GroupId: shared.GroupId, IpPermissions: [{ IpProtocol: '-1', UserIdGroupPairs: [{ GroupId: shared.GroupId, Description: 'Allow nodes to communicate with each other (all ports)' }] }] });
+  nodeRule.catch(() => undefined);
+  return { groups: { controlPlaneSecurityGroup: cp.GroupId as string, sharedNodeSecurityGroup: shared.GroupId as string }, nodeRule };
 }
 
 /** customPlan: vpc.subnets given with cidr and az per entry (keys are zone names or aliases). */

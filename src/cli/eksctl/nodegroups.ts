@@ -147,19 +147,72 @@ export async function waitNodegroupActive(ctx: CliContext, cluster: string, name
 
 /**
  * waitNodesReady waits until `want` nodes matching `match` are Ready,
- * updating the task with "n of m nodes Ready".
+ * updating the task with "n of m nodes Ready". It lists the nodes, then
+ * watches them from the list's resourceVersion, so a node's Ready condition
+ * is seen the moment it is written (a new list after the watch fails, e.g.
+ * 410 Gone); the count is also re-evaluated every 250 ms because `match`
+ * may change (a self-managed group learns its instance ids as they launch).
+ * Past ctx.deadline it throws EksctlError(TIMEOUT).
  */
 export async function waitNodesReady(ctx: CliContext, kube: KubeClient, want: number, query: string, match: (node: any) => boolean, onCount: (ready: number) => void): Promise<void> {
-  await waitUntil(
-    async () => {
-      const r = await kube.request('GET', `/api/v1/nodes${query}`);
-      if (r.status !== 200) return undefined;
-      const ready = (r.body.items ?? []).filter((n: any) => match(n) && nodeReady(n)).length;
-      onCount(ready);
-      return ready >= want ? true : undefined;
-    },
-    { deadline: ctx.deadline, what: `${want} nodes to be Ready` },
-  );
+  const nodes = new Map<string, any>();
+  const watchQuery = `${query}${query ? '&' : '?'}watch=1&allowWatchBookmarks=true`;
+  let last = -1;
+  let done = false;
+  let current: { close(): void } | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  return new Promise<void>((resolve, reject) => {
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      clearInterval(timer);
+      current?.close();
+      if (err) reject(err);
+      else resolve();
+    };
+    const check = () => {
+      let ready = 0;
+      for (const n of nodes.values()) if (match(n) && nodeReady(n)) ready++;
+      if (ready !== last) onCount((last = ready));
+      if (ready >= want) finish();
+      else if (Date.now() > ctx.deadline) finish(new EksctlError(`timed out waiting for ${want} nodes to be Ready`, EXIT.TIMEOUT));
+    };
+    timer = setInterval(check, 250);
+    const run = async () => {
+      while (!done) {
+        const list = await kube.request('GET', `/api/v1/nodes${query}`);
+        if (list.status !== 200) {
+          check();
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        nodes.clear();
+        for (const n of list.body.items ?? []) nodes.set(n.metadata.name, n);
+        check();
+        let rv: string = list.body.metadata?.resourceVersion ?? '0';
+        let relist = false;
+        while (!done && !relist) {
+          const w = kube.watch(`/api/v1/nodes${watchQuery}&resourceVersion=${encodeURIComponent(rv)}`, (ev) => {
+            if (ev.type === 'ERROR') {
+              relist = true;
+              w.close();
+              return;
+            }
+            const name: string | undefined = ev.object?.metadata?.name;
+            if (ev.object?.metadata?.resourceVersion) rv = ev.object.metadata.resourceVersion;
+            if (ev.type === 'BOOKMARK' || !name) return;
+            if (ev.type === 'DELETED') nodes.delete(name);
+            else nodes.set(name, ev.object);
+            check();
+          });
+          current = w;
+          const end = await w.ended.catch(() => ({ status: 0 }));
+          if (end.status !== 200) relist = true;
+        }
+      }
+    };
+    run().catch(finish);
+  });
 }
 
 /** kubeFor makes a Kubernetes client for a described cluster. */

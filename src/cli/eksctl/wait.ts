@@ -1,9 +1,11 @@
 /**
  * Polling with a deadline for the CLI's waits (control plane ACTIVE, node
- * groups ACTIVE, nodes Ready). The interval starts short, so the `fast`
- * timing profile's sub-second transitions are seen within a few tens of
- * milliseconds, and grows with the time already waited (about a tenth of
- * it, at most 2 s), so realistic minutes-long waits do not hammer the server.
+ * groups ACTIVE). The interval starts short, so the `fast` timing
+ * profile's sub-second transitions are seen within a few tens of
+ * milliseconds (a Describe costs the server about a millisecond), and grows
+ * with the time already waited (a twentieth of it, at most 2 s), so
+ * realistic minutes-long waits do not hammer the server. Nodes are awaited
+ * through a watch instead (nodegroups.ts waitNodesReady).
  */
 import { EksctlError, EXIT } from './errors.ts';
 
@@ -16,7 +18,7 @@ export interface WaitOptions {
 
 /** nextInterval is the sleep after `elapsedMs` of waiting. */
 export function nextInterval(elapsedMs: number): number {
-  return Math.min(2000, 25 + Math.floor(elapsedMs / 10));
+  return Math.min(2000, 25 + Math.floor(elapsedMs / 20));
 }
 
 /**
