@@ -13,8 +13,13 @@
  * its authorizer (self reviews, escalation checks) and its reviewer
  * (TokenReview, SubjectAccessReview). The issuer discovery paths are
  * answered here. Verified tokens, each cluster's JWKS and per-cluster
- * sources are kept for the server's life (token-cache.ts); what a principal
- * maps to is read again on every request.
+ * sources are kept for the server's life (token-cache.ts). The complete
+ * result of a token (its user) is cached per cluster with every input it
+ * was derived from (auth-result-cache.ts): the AWS documents read (by
+ * revision), the access entries, the aws-auth ConfigMap and the objects a
+ * service account token is bound to (by watch-cache entry), and the
+ * credential's expiry; a request with a cached token checks those and
+ * nothing else, so any change still applies on the next request.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -384,7 +389,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
           return false;
         }
         user = r.user;
-        if (token && user.via !== 'anonymous' && rec.cacheable) h.results.set(token, user, r.validity ?? {}, rec.inputs());
+        if (token && user.via !== 'anonymous') h.results.set(token, user, r.validity ?? {}, rec.inputs());
       }
     }
     setRequestUser(req, user);

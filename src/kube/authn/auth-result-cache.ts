@@ -98,25 +98,14 @@ export class AuthResultCache<V> {
 /**
  * InputRecorder collects the inputs read while one result is computed,
  * deduplicated by a key naming the input (the same document read twice is
- * one input). `uncacheable()` marks a result that depends on something no
- * input describes.
+ * one input).
  */
 export class InputRecorder {
   private readonly byKey = new Map<string, AuthInput>();
-  private poisoned = false;
 
   /** Records an input under key (the first one recorded for a key is kept). */
   add(key: string, input: AuthInput): void {
     if (!this.byKey.has(key)) this.byKey.set(key, input);
-  }
-
-  /** The result must not be cached. */
-  uncacheable(): void {
-    this.poisoned = true;
-  }
-
-  get cacheable(): boolean {
-    return !this.poisoned;
   }
 
   inputs(): AuthInput[] {

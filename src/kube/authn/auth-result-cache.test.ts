@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AuthResultCache, InputRecorder } from './auth-result-cache.ts';
+
+describe('AuthResultCache', () => {
+  it('serves an entry only inside its window on both clocks', () => {
+    const c = new AuthResultCache<string>();
+    c.set('t', 'alice', { wallFromMs: 100, wallThroughMs: 200, simFromMs: 1000, simThroughMs: 2000 }, []);
+    assert.equal(c.get('t', 150, 1500), 'alice');
+    assert.equal(c.get('t', 200, 2000), 'alice', 'bounds are inclusive');
+    assert.equal(c.get('t', 150, 2001), undefined, 'past the simulated expiry');
+    assert.equal(c.has('t'), false, 'a stale entry is dropped');
+    c.set('t', 'alice', { wallFromMs: 100, wallThroughMs: 200 }, []);
+    assert.equal(c.get('t', 201, 0), undefined, 'past the wall-clock expiry');
+    c.set('t', 'alice', { wallFromMs: 100, wallThroughMs: 200 }, []);
+    assert.equal(c.get('t', 99, 0), undefined, 'the clock went back before verification');
+    c.set('t', 'alice', {}, []);
+    assert.equal(c.get('t', Number.MAX_SAFE_INTEGER, -1), 'alice', 'no bounds: no expiry');
+  });
+
+  it('drops an entry once any input changed', () => {
+    const c = new AuthResultCache<string>();
+    let version = 1;
+    const seen = version;
+    c.set('t', 'bob', {}, [{ unchanged: () => true }, { unchanged: () => version === seen }]);
+    assert.equal(c.get('t', 0, 0), 'bob');
+    version = 2;
+    assert.equal(c.get('t', 0, 0), undefined);
+    assert.equal(c.size, 0);
+  });
+
+  it('evicts the oldest entry when full', () => {
+    const c = new AuthResultCache<number>(2);
+    c.set('a', 1, {}, []);
+    c.set('b', 2, {}, []);
+    c.set('c', 3, {}, []);
+    assert.equal(c.get('a', 0, 0), undefined);
+    assert.equal(c.get('b', 0, 0), 2);
+    assert.equal(c.get('c', 0, 0), 3);
+  });
+});
+
+describe('InputRecorder', () => {
+  it('keeps the first input per key', () => {
+    const r = new InputRecorder();
+    const first = { unchanged: () => true };
+    r.add('doc', first);
+    r.add('doc', { unchanged: () => false });
+    r.add('other', { unchanged: () => true });
+    assert.equal(r.inputs().length, 2);
+    assert.equal(r.inputs()[0], first);
+  });
+});
