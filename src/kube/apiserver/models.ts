@@ -43,11 +43,18 @@ export function attributes(className: string): Attribute[] | undefined {
 
 /** The model class of a kind: V1Deployment, V2HorizontalPodAutoscaler, CoreV1Event, EventsV1Event. */
 export function modelClassOf(group: string, version: string, kind: string): string | undefined {
+  const key = `${group}/${version}/${kind}`;
+  if (classOfKind.has(key)) return classOfKind.get(key);
   const v = version.charAt(0).toUpperCase() + version.slice(1);
-  const candidates = kind === 'Event' ? [group === '' ? `Core${v}Event` : `Events${v}Event`] : [`${v}${kind}`];
-  for (const c of candidates) if (attributes(c)) return c;
-  return undefined;
+  const c = kind === 'Event' ? (group === '' ? `Core${v}Event` : `Events${v}Event`) : `${v}${kind}`;
+  const found = attributes(c) ? c : undefined;
+  // Remembered once the models are loaded (before, every kind looks unknown).
+  if (models) classOfKind.set(key, found);
+  return found;
 }
+
+/** modelClassOf's answers (every write asks for its kind's class twice). */
+const classOfKind = new Map<string, string | undefined>();
 
 /** Element type of Array<T> / map types, or undefined for plain types. */
 export function unwrap(type: string): { kind: 'array' | 'map' | 'plain'; inner: string } {

@@ -5,6 +5,7 @@
  * before and no longer applies (unless someone else owns them), and records
  * the manager's Apply entry in managedFields.
  */
+import { cloneJson } from '../../api/json-clone.ts';
 import type { KObject } from '../../api/types.ts';
 import { StatusError } from '../errors.ts';
 import { fromFieldsV1, leaves, toFieldsV1 } from '../registry/managed-fields.ts';
@@ -78,7 +79,7 @@ export interface ApplyOptions {
  */
 export function serverSideApply(live: KObject | undefined, applied: KObject, opts: ApplyOptions, gr: { group: string; resource: string }): KObject {
   const appliedLeaves = leaves(applied);
-  const entries: Array<Record<string, any>> = structuredClone(live?.metadata?.managedFields ?? []);
+  const entries: Array<Record<string, any>> = cloneJson(live?.metadata?.managedFields ?? []);
   const sub = opts.subresource ?? '';
   const isMine = (e: Record<string, any>) => e.manager === opts.manager && e.operation === 'Apply' && (e.subresource ?? '') === sub;
   const forcedAway = new Set<string>();
@@ -137,7 +138,7 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, opt
   }
   const { metadata: am, ...rest } = applied;
   const patch: KObject = { ...rest, metadata: { ...(am?.labels ? { labels: am.labels } : {}), ...(am?.annotations ? { annotations: am.annotations } : {}), ...(am?.finalizers ? { finalizers: am.finalizers } : {}), ...(am?.ownerReferences ? { ownerReferences: am.ownerReferences } : {}) } };
-  const base: KObject = live ? structuredClone(live) : { apiVersion: applied.apiVersion, kind: applied.kind, metadata: { ...(am ?? {}) } };
+  const base: KObject = live ? cloneJson(live) : { apiVersion: applied.apiVersion, kind: applied.kind, metadata: { ...(am ?? {}) } };
   const merged = applyStrategicMergePatch(base, patch);
   // Fields this manager applied before and no longer applies, owned by no one else, are removed.
   const mine = entries.find(isMine);
@@ -171,7 +172,7 @@ export function serverSideApply(live: KObject | undefined, applied: KObject, opt
   merged.metadata.managedFields = next;
   // lastAppliedUpdater: keep kubectl's last-applied annotation in step with the applied config.
   if (live?.metadata?.annotations?.[LAST_APPLIED] !== undefined && sub === '') {
-    const cfg = structuredClone(applied);
+    const cfg = cloneJson(applied);
     if (cfg.metadata?.annotations) delete cfg.metadata.annotations[LAST_APPLIED];
     merged.metadata.annotations = { ...(merged.metadata.annotations ?? {}), [LAST_APPLIED]: JSON.stringify(cfg) + '\n' };
   }

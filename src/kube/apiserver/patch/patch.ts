@@ -5,6 +5,7 @@
  * $patch / $retainKeys / $deleteFromPrimitiveList / $setElementOrder
  * directives, see merge-keys.ts).
  */
+import { cloneJson } from '../../api/json-clone.ts';
 import fjp from 'fast-json-patch';
 import type { KObject } from '../../api/types.ts';
 import { StatusError, newBadRequest } from '../errors.ts';
@@ -27,7 +28,7 @@ const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' &&
 export function applyJsonPatch(obj: KObject, patch: unknown): KObject {
   if (!Array.isArray(patch)) throw newBadRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   try {
-    const r = fjp.applyPatch(structuredClone(obj), patch as fjp.Operation[], true, false);
+    const r = fjp.applyPatch(cloneJson(obj), patch as fjp.Operation[], true, false);
     return r.newDocument as KObject;
   } catch (e) {
     const err = e as { name?: string; message?: string; operation?: { path?: string } };
@@ -41,7 +42,7 @@ export function applyJsonPatch(obj: KObject, patch: unknown): KObject {
 
 /** RFC 7386 merge patch. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
-  if (!isObj(patch)) return structuredClone(patch);
+  if (!isObj(patch)) return cloneJson(patch);
   const out: Record<string, any> = isObj(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
@@ -53,7 +54,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
 /** Applies a JSON merge patch (RFC 7386) to a copy of obj. */
 export function applyMergePatch(obj: KObject, patch: unknown): KObject {
   if (!isObj(patch)) throw newBadRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
-  return mergePatch(structuredClone(obj), patch) as KObject;
+  return mergePatch(cloneJson(obj), patch) as KObject;
 }
 
 function keyMatches(item: any, mergeKey: string, val: unknown): boolean {
@@ -154,5 +155,5 @@ function smpObject(cur: unknown, patch: Record<string, any>, field?: string): un
 /** Applies a strategic merge patch to a copy of obj. */
 export function applyStrategicMergePatch(obj: KObject, patch: unknown): KObject {
   if (!isObj(patch)) throw newBadRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
-  return smpObject(structuredClone(obj), patch) as KObject;
+  return smpObject(cloneJson(obj), patch) as KObject;
 }

@@ -6,7 +6,7 @@ import { Scheme } from '../../api/scheme.ts';
 import type { ClusterInfo } from '../../types.ts';
 import { bootstrapCluster } from '../bootstrap.ts';
 import { isStatusError } from '../errors.ts';
-import { ClusterRegistry } from './generic-store.ts';
+import { ClusterRegistry, writtenJson } from './generic-store.ts';
 
 const cluster: ClusterInfo = {
   uid: 'u1', name: 'c', endpointId: 'c', accountId: '1', region: 'r', kubernetesVersion: '1.31', platformVersion: 'eks.1',
@@ -125,4 +125,22 @@ test('events are attached to a lease (event TTL) that updates keep', async () =>
   assert.equal((await backend.get(k)).kv!.lease, lease);
   await backend.revokeLease(lease);
   assert.equal((await backend.get(k)).kv, undefined, 'expired with its lease');
+});
+
+test('a write returns its JSON at the write revision (the stored bytes plus resourceVersion), and the cache entry shares it', async () => {
+  const cm = R('', 'configmaps');
+  const created = await reg.create(cm, 'default', { metadata: { name: 'wj', labels: { a: 'b' } }, data: { k: 'v' } } as any);
+  const j1 = writtenJson(created);
+  assert.ok(j1, 'create returns its JSON');
+  assert.deepEqual(JSON.parse(j1), JSON.parse(JSON.stringify(created)));
+  const raw = await backend.get('/k8s/u1/registry/configmaps/default/wj');
+  assert.equal(JSON.parse(raw.kv!.value).metadata.resourceVersion, undefined, 'stored without resourceVersion');
+  assert.equal(JSON.parse(j1).metadata.resourceVersion, String(raw.kv!.modRevision));
+  const e = await reg.get(cm, 'default', 'wj');
+  assert.equal(e.json ?? j1, j1);
+  const updated = (await reg.update(cm, 'default', 'wj', { ...created, data: { k: 'w' } })).obj;
+  const j2 = writtenJson(updated)!;
+  assert.deepEqual(JSON.parse(j2), JSON.parse(JSON.stringify(updated)));
+  assert.equal(JSON.parse(j2).data.k, 'w');
+  assert.equal(writtenJson({ metadata: {} }), undefined);
 });
