@@ -23,10 +23,11 @@
  * Usage: npm run bench:sim [-- --phases throughput,scale,idle --tp-nodes 100
  *   --tp-pods 5000 --nodes 5000 --pods 150000 --idle 100 --store sqlite]
  * Smaller runs: --nodes 500 --pods 15000 --idle 20. BENCH_CPU_PROF=<dir> writes
- * a CPU profile of the server.
+ * a CPU profile of the server; BENCH_HEAP_SNAPSHOT=<dir> a heap snapshot of it
+ * once the scale phase's pods are Running.
  */
 import { execFile, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +61,29 @@ function memOf(pid: number): { rss: number; hwm: number } {
   const t = readFileSync(`/proc/${pid}/status`, 'utf8');
   const n = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(t)?.[1] ?? 0);
   return { rss: n('VmRSS'), hwm: n('VmHWM') };
+}
+
+/** CPU time (user + system, ms) of a process so far (Linux /proc/<pid>/stat). */
+function cpuMsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** Keys written to the store so far (the server's localeks_store_writes_total). */
+async function storeWrites(aws: string): Promise<number> {
+  const text = await (await fetch(`${aws}/_localeks/metrics`)).text();
+  let n = 0;
+  for (const m of text.matchAll(/^localeks_store_writes_total\{[^}]*\} (\d+)/gm)) n += Number(m[1]);
+  return n;
+}
+
+/** The server's CPU time and store writes, to print per pod over a phase. */
+async function costMark(s: { child: ChildProcess; aws: string }): Promise<{ cpuMs: number; writes: number }> {
+  return { cpuMs: cpuMsOf(s.child.pid!), writes: await storeWrites(s.aws) };
+}
+
+function costLine(from: { cpuMs: number; writes: number }, to: { cpuMs: number; writes: number }, pods: number): string {
+  return `server CPU ${((to.cpuMs - from.cpuMs) / 1000).toFixed(1)} s = ${((to.cpuMs - from.cpuMs) / pods).toFixed(2)} ms per pod; store writes ${(to.writes - from.writes)} = ${((to.writes - from.writes) / pods).toFixed(1)} per pod`;
 }
 
 // ------------------------------------------------------------ AWS clients
@@ -171,13 +195,35 @@ async function startServer(): Promise<Server> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-sim-'));
   const { child, endpoint } = await startChild(
     process.execPath,
-    [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), join(ROOT, 'bin/localeks'), 'serve', '--aws-port', '0', '--kube-port', '0', '--store', STORE, '--data-dir', dir, '--log-level', 'warn'],
+    [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ...(process.env.BENCH_HEAP_SNAPSHOT ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${process.env.BENCH_HEAP_SNAPSHOT}`] : []),
+      join(ROOT, 'bin/localeks'), 'serve', '--aws-port', '0', '--kube-port', '0', '--store', STORE, '--data-dir', dir, '--log-level', 'warn'],
     /localeks ready: aws (\S+) kubernetes (\S+)/,
     (m) => `${m[1]} ${m[2]}`,
     { NODE_OPTIONS: '--max-old-space-size=12288' },
   );
   const [aws, kube] = endpoint.split(' ');
   return { child, aws: aws!, kube: new URL(kube!), dir };
+}
+
+/** BENCH_HEAP_SNAPSHOT=<dir>: the server writes a heap snapshot there (SIGUSR2), awaited. */
+async function heapSnapshot(s: Server): Promise<void> {
+  const dir = process.env.BENCH_HEAP_SNAPSHOT!;
+  const before = new Set(readdirSync(dir));
+  process.kill(s.child.pid!, 'SIGUSR2');
+  let last = -1;
+  for (;;) {
+    await sleep(2000);
+    const f = readdirSync(dir).find((x) => !before.has(x) && x.endsWith('.heapsnapshot'));
+    if (!f) continue;
+    const size = statSync(join(dir, f)).size;
+    if (size === last && size > 0) {
+      console.log(`  heap snapshot ${join(dir, f)} (${mb(size / 1024)})`);
+      return;
+    }
+    last = size;
+  }
 }
 
 async function stopServer(s: Server): Promise<void> {
@@ -265,6 +311,7 @@ async function throughput(): Promise<void> {
     await createNodegroup(eks, net, 'tp', 'workers', TP_NODES, 'm5.xlarge');
     const kube = new Kube(s.kube, 'tp');
     await waitUntil(`${TP_NODES} nodes Ready`, async () => (await kube.count('/api/v1/nodes', isReadyNode)).matching >= TP_NODES, 300_000);
+    const c0 = await costMark(s);
     const t0 = performance.now();
     await kube.ok('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('tp', TP_PODS));
     let boundAt = 0;
@@ -284,6 +331,7 @@ async function throughput(): Promise<void> {
       `throughput: ${TP_PODS} pods on ${TP_NODES} nodes: all bound in ${fmtMs(bound - t0)} (${((TP_PODS * 1000) / (bound - t0)).toFixed(0)} pods/s scheduled), ` +
         `all Running+Ready in ${fmtMs(runAt - t0)} (${((TP_PODS * 1000) / (runAt - t0)).toFixed(0)} pods/s)   target >= 1,000 pods/s`,
     );
+    console.log(`  ${costLine(c0, await costMark(s), TP_PODS)}`);
     console.log(`  server RSS ${mb(memOf(s.child.pid!).rss)} (peak ${mb(memOf(s.child.pid!).hwm)})`);
     kube.close();
   } finally {
@@ -331,6 +379,7 @@ async function scale(): Promise<void> {
     }, 3_600_000, 2000);
     const nodesAt = performance.now();
     console.log(`scale: ${NODES} nodes Ready in ${fmtMs(nodesAt - t0)}; RSS ${mb(memOf(s.child.pid!).rss)}`);
+    const c0 = await costMark(s);
     const names: string[] = [];
     for (let i = 0; i * 5000 < PODS; i++) {
       const n = `app-${i}`;
@@ -347,6 +396,8 @@ async function scale(): Promise<void> {
       return r >= PODS;
     }, 3_600_000, 2000);
     const podsAt = performance.now();
+    const c1 = await costMark(s);
+    if (process.env.BENCH_HEAP_SNAPSHOT) await heapSnapshot(s);
     probing = false;
     await probe;
     const m = memOf(s.child.pid!);
@@ -354,6 +405,7 @@ async function scale(): Promise<void> {
       `scale: ${PODS} pods Running in ${fmtMs(podsAt - nodesAt)} (${((PODS * 1000) / (podsAt - nodesAt)).toFixed(0)} pods/s); ` +
         `total ${fmtMs(podsAt - t0)}; RSS ${mb(m.rss)}, peak ${mb(m.hwm)} (target < 8 GB)`,
     );
+    console.log(`  pods: ${costLine(c0, c1, PODS)}`);
     console.log(`  Kubernetes API while growing: ${probeLat.length} calls, p50 ${fmtMs(pct(probeLat, 50))}, p99 ${fmtMs(pct(probeLat, 99))} (target p99 < 1 s)`);
     kube.close();
   } finally {

@@ -97,3 +97,41 @@ test('watch cache: history of a watched object keeps every version, prev include
   c.close();
   await b.close();
 });
+
+test('watch cache: equal managedFields subtrees and short strings are shared between objects, frozen, and serialize unchanged', async () => {
+  const b = new MemoryBackend();
+  const p = '/k8s/intern/registry/';
+  const c = new WatchCache(b, p);
+  await c.ready();
+  const pod = (name: string, vol: string) => ({
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      name, namespace: 'default',
+      managedFields: [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:volumes': { [`k:{"name":"${vol}"}`]: { '.': {}, 'f:name': {} } }, 'f:restartPolicy': {} } } }],
+    },
+    spec: { restartPolicy: 'Always' },
+  });
+  const raw = [JSON.stringify(pod('a', 'kube-api-access-1')), JSON.stringify(pod('b', 'kube-api-access-2'))];
+  await b.create(`${p}pods/default/a`, raw[0]!);
+  const w = await b.create(`${p}pods/default/b`, raw[1]!);
+  await c.waitFor(w.revision);
+  const [a, bb] = c.list('pods', 'default').map((e) => e.obj);
+  const fa = a!.metadata!.managedFields![0].fieldsV1;
+  const fb = bb!.metadata!.managedFields![0].fieldsV1;
+  assert.notEqual(fa, fb, 'different volume keys: different roots');
+  assert.equal(fa['f:metadata'], fb['f:metadata'], 'equal subtrees are one object');
+  assert.equal(fa['f:spec']['f:restartPolicy'], fb['f:metadata']['f:labels']['f:app'], 'empty leaves are one object');
+  assert.ok(Object.isFrozen(fa) && Object.isFrozen(fa['f:metadata']['f:labels']));
+  assert.throws(() => {
+    fa['f:spec']['f:new'] = {};
+  }, TypeError);
+  // structuredClone copies (what writers mutate) are not frozen.
+  const copy = structuredClone(a!);
+  copy.metadata!.managedFields![0].fieldsV1['f:spec']['f:new'] = {};
+  for (const [i, o] of [a!, bb!].entries()) {
+    const { resourceVersion: _rv, ...meta } = o.metadata!;
+    assert.deepEqual(JSON.parse(JSON.stringify({ ...o, metadata: meta })), JSON.parse(raw[i]!));
+  }
+  c.close();
+  await b.close();
+});

@@ -92,7 +92,99 @@ function decode(kv: KeyValue, rev: number): KObject {
   const obj = JSON.parse(kv.value) as KObject;
   obj.metadata ??= {};
   obj.metadata.resourceVersion = String(rev);
+  internManagedFields(obj);
+  internStrings(obj);
   return obj;
+}
+
+/**
+ * Interned short string values (names, namespaces, uids, timestamps, images,
+ * reasons): JSON.parse gives every object its own copies, the same few
+ * thousand values repeated over every pod, Event and version. Bounded as
+ * fieldsIntern.
+ */
+const stringIntern = new Map<string, string>();
+const STRING_INTERN_MAX = 200_000;
+const STRING_INTERN_LEN = 96;
+
+function internString(v: string): string {
+  const s = stringIntern.get(v);
+  if (s !== undefined) return s;
+  if (stringIntern.size >= STRING_INTERN_MAX) stringIntern.clear();
+  stringIntern.set(v, v);
+  return v;
+}
+
+/** Replaces short string values of an object tree (not frozen parts) by interned ones. */
+function internStrings(o: Record<string, any> | any[]): void {
+  if (Array.isArray(o)) {
+    for (let i = 0; i < o.length; i++) {
+      const v = o[i];
+      if (typeof v === 'string') {
+        if (v.length <= STRING_INTERN_LEN) o[i] = internString(v);
+      } else if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) internStrings(v);
+    }
+    return;
+  }
+  for (const k in o) {
+    const v = o[k];
+    if (typeof v === 'string') {
+      if (v.length <= STRING_INTERN_LEN) o[k] = internString(v);
+    } else if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) internStrings(v);
+  }
+}
+
+/**
+ * Interned fieldsV1 trees (hash-consing). The objects one manager writes
+ * (the pods of a ReplicaSet, a kubelet's statuses, a component's Events)
+ * own nearly the same fields, so their trees are equal but for a few keys
+ * (a generated volume name): the cache keeps one frozen copy of each
+ * distinct subtree, keyed by its keys and its children's ids, instead of one
+ * per object and version (a tree is mostly empty `{}` leaves, 56 bytes
+ * each: half the heap of a cached pod). Bounded: the table starts over when
+ * full (subtrees already shared stay shared).
+ */
+const fieldsIntern = new Map<string, Record<string, unknown>>();
+const fieldsId = new WeakMap<object, number>();
+let nextFieldsId = 1;
+const FIELDS_INTERN_MAX = 100_000;
+
+/** The shared frozen copy of a fieldsV1 (sub)tree, or the tree itself when it is not made only of objects. */
+function internFields(o: Record<string, any>): Record<string, any> {
+  if (Object.isFrozen(o)) return o;
+  let key = '';
+  for (const k in o) {
+    const v = o[k];
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return o;
+    const c = internFields(v);
+    const id = fieldsId.get(c);
+    if (id === undefined) return o;
+    if (c !== v) o[k] = c;
+    key += `${k}\u0000${id}\u0001`;
+  }
+  const shared = fieldsIntern.get(key);
+  if (shared !== undefined) return shared;
+  if (fieldsIntern.size >= FIELDS_INTERN_MAX) fieldsIntern.clear();
+  Object.freeze(o);
+  fieldsId.set(o, nextFieldsId++);
+  fieldsIntern.set(key, o);
+  return o;
+}
+
+/**
+ * Replaces each managedFields entry's fieldsV1 by the shared frozen tree of
+ * the same content. Safe because fieldsV1 objects are never mutated, only
+ * replaced (managed-fields.ts, patch/apply.ts), and objects of the cache are
+ * never mutated at all (writers work on structuredClone copies, which are
+ * not frozen).
+ */
+export function internManagedFields(obj: KObject): void {
+  const mf = obj.metadata?.managedFields;
+  if (!Array.isArray(mf)) return;
+  for (const e of mf) {
+    const f = e?.fieldsV1;
+    if (f !== null && typeof f === 'object' && !Array.isArray(f)) e.fieldsV1 = internFields(f);
+  }
 }
 
 /** An ADDED or MODIFIED event: it shares its entry's object and serialization. */
