@@ -80,7 +80,7 @@ const cache = new Map<string, ServiceModel>();
 const modelsDir = new URL('../models/', import.meta.url);
 
 /** The model names localeks ships (files under src/aws/models). */
-export const MODEL_NAMES = ['eks', 'ec2', 'iam', 'sts', 'autoscaling', 'kms', 'logs', 'elbv2', 'route53'] as const;
+export const MODEL_NAMES = ['eks', 'ec2', 'iam', 'sts', 'autoscaling', 'kms', 'logs', 'elbv2', 'route53', 'eks-auth'] as const;
 
 /** loadModel returns the parsed model src/aws/models/<name>.json (cached). Throws if absent. */
 export function loadModel(name: string): ServiceModel {
