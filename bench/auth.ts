@@ -155,6 +155,7 @@ if (role === 'server') {
   if (profiler) {
     profiler.connect();
     await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: 100 });
     (await import('node:fs')).mkdirSync(profileDir, { recursive: true });
   }
   child.on('message', async (m: any) => {

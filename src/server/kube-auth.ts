@@ -42,6 +42,7 @@ import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
 import { discoveryDocument, jwks, type LegacyTokenClaims, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
 import { ensureSigningKey } from '../kube/authn/signing-keys.ts';
 import type { ClusterRegistry } from '../kube/apiserver/registry/generic-store.ts';
+import type { WatchCache } from '../kube/apiserver/registry/watch-cache.ts';
 import type { ClusterInfo } from '../kube/types.ts';
 import type { Backend } from '../store/backend.ts';
 
@@ -187,11 +188,58 @@ interface ClusterAuth {
   sources: RequestAuthSources;
   /** Complete results by bearer token (kube/authn/auth-result-cache.ts). */
   results: AuthResultCache<RequestUser>;
+  /** Versions of the watch-cache objects results were derived from. */
+  versions?: KeyVersions;
+}
+
+/**
+ * KeyVersions tells whether objects of a cluster's watch cache changed since
+ * they were read, for the price of a map lookup: one listener on the cache
+ * gives a key a new version on every event for it (the cache applies events
+ * and calls listeners synchronously, so once reg.fresh() resolved, every
+ * acknowledged write has been counted), and a reload of the cache after a
+ * lost store watch, which replays no events, shows as a new ready() promise.
+ */
+class KeyVersions {
+  private readonly versions = new Map<string, number>();
+  private next = 1;
+  private readonly loaded: Promise<void>;
+  private readonly unsubscribe: () => void;
+
+  constructor(readonly cache: WatchCache) {
+    this.loaded = cache.ready();
+    this.unsubscribe = cache.onAny((events) => {
+      for (const e of events) if (this.versions.has(e.key)) this.versions.set(e.key, this.next++);
+    });
+  }
+
+  /** The current version of key (read with the cache fresh); the key is followed from now on. */
+  version(key: string): number {
+    let v = this.versions.get(key);
+    if (v === undefined) {
+      if (this.versions.size >= 100_000) this.versions.clear(); // versions are never reused: cleared keys just read as changed
+      v = this.next++;
+      this.versions.set(key, v);
+    }
+    return v;
+  }
+
+  /** Whether key is still at version v. */
+  unchanged(key: string, v: number): boolean {
+    return this.versions.get(key) === v && this.cache.ready() === this.loaded;
+  }
+
+  stop(): void {
+    this.unsubscribe();
+  }
 }
 
 /** createKubeAuthenticator builds the hook described above. */
 export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate {
   const { deps, backend, log } = opts;
+  // Fixed tokens are looked up only for tokens that short (hashing a long token for a map lookup is not free).
+  let longestFixedToken = -1;
+  for (const t of opts.staticTokens?.keys() ?? []) longestFixedToken = Math.max(longestFixedToken, t.length);
   const { state } = deps;
 
   const localStsHosts = localHostsOf(deps.config.awsEndpoint);
@@ -213,7 +261,11 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     }
     const h: ClusterAuth = { cluster, sources: undefined as unknown as RequestAuthSources, results: new AuthResultCache<RequestUser>() };
     h.sources = makeSources(h);
-    if (perCluster.size >= 1000) perCluster.delete(perCluster.keys().next().value!);
+    if (perCluster.size >= 1000) {
+      const oldest = perCluster.keys().next().value!;
+      perCluster.get(oldest)?.versions?.stop();
+      perCluster.delete(oldest);
+    }
     perCluster.set(cluster.uid, h);
     return h;
   }
@@ -251,7 +303,15 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     const reg = opts.registry(h.cluster);
     const key = reg.keyFor(reg.scheme.get('', 'v1', resource)!, ns, name);
     const e = reg.cache.get(key);
-    rec?.add(`kube\0${key}`, { unchanged: () => opts.registry(h.cluster).cache.get(key) === e });
+    if (rec) {
+      if (h.versions?.cache !== reg.cache) {
+        h.versions?.stop();
+        h.versions = new KeyVersions(reg.cache);
+      }
+      const versions = h.versions;
+      const v = versions.version(key);
+      rec.add(`kube\0${key}`, { unchanged: () => versions.unchanged(key, v) && opts.registry(h.cluster).cache === versions.cache });
+    }
     return e?.obj;
   }
 
@@ -367,7 +427,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     let user: RequestUser | undefined;
     /** Bootstrapped (when authorizing) and the watch cache fresh, as authorization needs. */
     let ready = false;
-    const fixed = raw !== undefined && opts.staticTokens?.size ? opts.staticTokens.get(raw) : undefined;
+    const fixed = raw !== undefined && raw.length <= longestFixedToken ? opts.staticTokens!.get(raw) : undefined;
     if (fixed) user = fixedUser(fixed);
     else if (raw !== undefined && h.results.has(raw)) {
       // Probably cached: get ready for authorization first, so that the inputs are checked against a fresh watch cache.
@@ -376,7 +436,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     }
     if (user === undefined) {
       const token = bearerToken(header);
-      const other = token && token !== raw && opts.staticTokens?.size ? opts.staticTokens.get(token) : undefined;
+      const other = token && token !== raw && token.length <= longestFixedToken ? opts.staticTokens!.get(token) : undefined;
       if (other) user = fixedUser(other);
       else {
         const rec = new InputRecorder();

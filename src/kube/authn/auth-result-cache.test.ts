@@ -51,3 +51,21 @@ describe('InputRecorder', () => {
     assert.equal(r.inputs()[0], first);
   });
 });
+
+describe('AuthResultCache keys', () => {
+  it('never serves a token for another that ends alike', () => {
+    const c = new AuthResultCache<string>();
+    const tail = 'x'.repeat(60);
+    c.set(`a${tail}`, 'alice', {}, []);
+    assert.equal(c.get(`b${tail}`, 0, 0), undefined);
+    assert.equal(c.has(`b${tail}`), false);
+    assert.equal(c.get(`a${tail}`, 0, 0), 'alice');
+    c.set(`b${tail}`, 'bob', {}, []);
+    assert.equal(c.get(`a${tail}`, 0, 0), undefined, 'replaced');
+    assert.equal(c.get(`b${tail}`, 0, 0), 'bob');
+    c.delete(`a${tail}`);
+    assert.equal(c.get(`b${tail}`, 0, 0), 'bob', 'deleting another token leaves it');
+    c.set('short', 'carol', {}, []);
+    assert.equal(c.get('short', 0, 0), 'carol');
+  });
+});

@@ -19,6 +19,12 @@
  * so a changed mapping, a deleted pod or a deactivated key applies on the
  * very next request, as without the cache. Failures are never cached
  * (upstream's failure TTL is 0 too). Oldest entries go first when full.
+ *
+ * Entries are found by the token's last characters (its signature, in every
+ * token format) and then compared whole: hashing a whole 1.5 KB EKS token
+ * for a map lookup costs microseconds on every request (the header string
+ * is new each time), a compare of equal strings far less. Two tokens that
+ * end alike take each other's place; neither is ever served for the other.
  */
 
 /** One input of an authentication result and how to tell it changed since. */
@@ -38,6 +44,7 @@ export interface ValidityWindow {
 }
 
 interface Entry<V> {
+  token: string;
   value: V;
   window: ValidityWindow;
   inputs: readonly AuthInput[];
@@ -54,8 +61,9 @@ export class AuthResultCache<V> {
    * every input unchanged; undefined otherwise (a stale entry is dropped).
    */
   get(token: string, wallMs: number, simMs: number): V | undefined {
-    const e = this.entries.get(token);
-    if (e === undefined) return undefined;
+    const k = keyOf(token);
+    const e = this.entries.get(k);
+    if (e === undefined || e.token !== token) return undefined;
     const w = e.window;
     let ok =
       (w.wallThroughMs === undefined || wallMs <= w.wallThroughMs) &&
@@ -64,26 +72,27 @@ export class AuthResultCache<V> {
       (w.simFromMs === undefined || simMs >= w.simFromMs);
     for (let i = 0; ok && i < e.inputs.length; i++) ok = e.inputs[i]!.unchanged();
     if (ok) return e.value;
-    this.entries.delete(token);
+    this.entries.delete(k);
     return undefined;
   }
 
   /** Whether an entry (maybe stale) is held for token. */
   has(token: string): boolean {
-    return this.entries.has(token);
+    return this.entries.get(keyOf(token))?.token === token;
   }
 
   /** Caches value for token, valid within window while each of inputs is unchanged. */
   set(token: string, value: V, window: ValidityWindow, inputs: readonly AuthInput[]): void {
-    if (this.entries.size >= this.max && !this.entries.has(token)) {
+    const k = keyOf(token);
+    if (this.entries.size >= this.max && !this.entries.has(k)) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, { value, window, inputs });
+    this.entries.set(k, { token, value, window, inputs });
   }
 
   delete(token: string): void {
-    this.entries.delete(token);
+    if (this.has(token)) this.entries.delete(keyOf(token));
   }
 
   get size(): number {
@@ -93,6 +102,12 @@ export class AuthResultCache<V> {
   clear(): void {
     this.entries.clear();
   }
+}
+
+/** The map key of a token: its last KEY_CHARS characters. */
+const KEY_CHARS = 40;
+function keyOf(token: string): string {
+  return token.length <= KEY_CHARS ? token : token.slice(-KEY_CHARS);
 }
 
 /**
