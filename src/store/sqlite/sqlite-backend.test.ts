@@ -133,3 +133,35 @@ test('sqlite: the database and its WAL are readable by the owner only (they hold
   for (const f of ['state.db', 'state.db-wal']) assert.equal(statSync(join(dir, f)).mode & 0o777, 0o600, f);
   await b.close();
 });
+
+test('sqlite: a committed batch is invisible (reads, revision, watchers) until the sync of its WAL returns', async () => {
+  const b = await SqliteBackend.open({ dir: freshDir(), compaction: false });
+  await b.put('/t/other', 'x');
+  await b.put('/s/a', '1');
+  const rev0 = await b.currentRevision();
+  const early: string[] = [];
+  b.watch('/s/', { afterRevision: 0 }, { onEvents: (evs) => early.push(...evs.map((e) => e.kv.value)), onError() {} });
+  const pending = b.put('/s/a', '2');
+  // The batch commits in the first check phase; its sync cannot return before the next poll phase.
+  const during = await new Promise<{ rev: number; get?: string; range: string[]; late: string[] }>((resolve) =>
+    setImmediate(() => {
+      const late: string[] = [];
+      // A watch from before the write, started in the window: no history beyond the synced revision, then the event once.
+      b.watch('/s/', { afterRevision: rev0 - 1 }, { onEvents: (evs) => late.push(...evs.map((e) => e.kv.value)), onError() {} });
+      void Promise.all([b.currentRevision(), b.get('/s/a'), b.range({ prefix: '/s/' })]).then(([rev, g, r]) =>
+        resolve({ rev, get: g.kv?.value, range: r.kvs.map((kv) => kv.value), late }),
+      );
+    }),
+  );
+  assert.equal(during.rev, rev0, 'the revision is the synced one');
+  assert.equal(during.get, '1');
+  assert.deepEqual(during.range, ['1']);
+  assert.deepEqual(early, [], 'watchers hear of the write only once it is durable');
+  const w = await pending;
+  assert.equal(w.revision, rev0 + 1);
+  assert.equal((await b.get('/s/a')).kv?.value, '2');
+  await waitFor('both watchers', () => early.length === 1 && during.late.length === 2);
+  assert.deepEqual(early, ['2']);
+  assert.deepEqual(during.late, ['1', '2'], 'history up to the synced revision, then the write, once');
+  await b.close();
+});

@@ -29,17 +29,27 @@
  * failing job rejects only its own promise. A job's promise resolves only
  * after COMMIT returned, i.e. once the write is durable.
  *
- * Durability: journal_mode=WAL with synchronous=FULL. In WAL mode NORMAL does
- * not sync at commit, only at checkpoints: a committed transaction survives a
- * crash of the process (the WAL pages are in the OS page cache) but not a
- * power loss or kernel crash. FULL fsyncs the WAL at every commit, so an
- * acknowledged write survives both. Group commit makes the extra fsync cheap
- * (one per batch, not per write): on an idle 2-core machine bench/store.ts
- * measures about 2.5x the 10,000 acknowledged writes/s target with FULL, so
- * we pay for it. At a fixed number of concurrent writers the throughput is
- * bounded by writers / fsync latency, so a disk whose fsync slows down (other
- * I/O on the machine) lowers it; `synchronous: 'NORMAL'` trades power-loss
- * safety for independence from fsync latency.
+ * Durability (default, `synchronous: 'FULL'`): every acknowledged write has
+ * been fsynced, so it survives a crash of the process, a power loss or a
+ * kernel crash. SQLite's own synchronous=FULL would fsync the WAL inside
+ * COMMIT, on the event loop: while the disk is busy (other I/O on the
+ * machine) one fsync blocked every request of the process for up to a
+ * second. So SQLite runs with synchronous=NORMAL (in WAL mode: the WAL is
+ * written, not synced, at commit; it is synced before each checkpoint and
+ * the database after it) and the backend syncs the WAL itself with
+ * fdatasync on libuv's thread pool after each commit. Nothing of a batch is
+ * visible outside before that sync returns: its jobs' promises resolve, its
+ * events are published to watchers, and reads (get, range, currentRevision,
+ * watch history) see the store at the newest synced revision only (reads
+ * while a sync is pending are made at that revision). Batches committed
+ * while a sync runs wait for the next one, which covers them all (the WAL is
+ * one file, written in order, and its frames are checksummed in a chain: a
+ * crash keeps a prefix of the commits). Later batches may build on an
+ * unsynced one (its conditions see its rows): a crash loses both or keeps
+ * the older, never the older alone. Group commit keeps the fsyncs few (one
+ * per batch, or fewer). `synchronous: 'NORMAL'` drops the sync: a write is
+ * acknowledged at COMMIT and survives a crash of the process (the WAL pages
+ * are in the OS page cache) but not a power loss.
  *
  * Watchers are served by the Broadcaster: committed batches are published in
  * revision order, and a watch from a past revision first reads the log.
@@ -47,7 +57,7 @@
  * in small id-range batches that go through the same write queue, so writes
  * are never blocked for long.
  */
-import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fdatasync, fdatasyncSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import {
@@ -86,8 +96,9 @@ export interface SqliteBackendOptions {
   /** Log ids examined per compaction transaction (default 5000). */
   compactBatchSize?: number;
   /**
-   * SQLite's synchronous setting (default FULL, see the module comment).
-   * NORMAL still survives kill -9 of the process, not a power loss.
+   * FULL (default): a write is acknowledged once the WAL holding it is
+   * fsynced (see the module comment). NORMAL: acknowledged at commit; it
+   * still survives kill -9 of the process, not a power loss.
    */
   synchronous?: 'FULL' | 'NORMAL';
 }
@@ -117,6 +128,15 @@ interface Job {
   run(events: WatchEvent[]): unknown;
   resolve(v: unknown): void;
   reject(e: unknown): void;
+}
+
+/** A committed batch waiting for the WAL sync that makes it durable. */
+interface CommittedBatch {
+  jobs: Job[];
+  results: Array<{ ok: boolean; v: unknown }>;
+  events: WatchEvent[];
+  /** Newest revision of the batch (the store's revision after it). */
+  rev: number;
 }
 
 const SCHEMA = `
@@ -167,6 +187,15 @@ export class SqliteBackend extends TxnWrites implements Backend {
   private readonly compactBatchSize: number;
   /** Newest committed revision (during a batch: the newest revision handed out). */
   private rev: number;
+  /** Newest revision whose batch is durable (synced) and visible: what readers see. */
+  private synced: number;
+  /** Whether commits are followed by a WAL sync (synchronous FULL). */
+  private readonly syncWal: boolean;
+  private walFd: number | undefined;
+  private readonly walFile: string;
+  /** Committed batches not yet covered by a finished sync, oldest first. */
+  private unsynced: CommittedBatch[] = [];
+  private syncing = false;
   private compacted: number;
   private nextLease: number;
   private queue: Job[] = [];
@@ -199,10 +228,16 @@ export class SqliteBackend extends TxnWrites implements Backend {
     // since the JavaScript side dominates there.
     this.db.pragma('page_size = 2048');
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    // FULL durability is kept by our own WAL sync after each commit, off the event loop (module comment).
+    this.db.pragma('synchronous = NORMAL');
+    this.syncWal = opts.synchronous !== 'NORMAL';
+    this.walFile = `${file}-wal`;
     this.db.exec(SCHEMA);
     this.s = prepare(this.db);
     this.rev = (this.db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = 'kine'`).pluck().get() as number | undefined) ?? 0;
+    // What an earlier process committed is synced now (it may have died between its commit and its sync).
+    if (this.syncWal && existsSync(this.walFile)) this.syncNow();
+    this.synced = this.rev;
     this.compacted = this.getMeta('compact_rev');
     this.nextLease = Math.max(this.getMeta('next_lease'), 1);
     this.compactBatchSize = opts.compactBatchSize ?? 5000;
@@ -233,7 +268,7 @@ export class SqliteBackend extends TxnWrites implements Backend {
 
   async currentRevision(): Promise<number> {
     this.check();
-    return this.rev;
+    return this.synced;
   }
 
   async compactRevision(): Promise<number> {
@@ -245,6 +280,7 @@ export class SqliteBackend extends TxnWrites implements Backend {
     this.check();
     const rev = this.readRevision(opts.revision);
     if (rev === this.rev) {
+      // (rev === this.rev only when nothing is waiting for a sync: reads never see unsynced rows.)
       const r = this.s.getLatest.get(key) as LogRow | undefined;
       return { revision: rev, kv: r ? toKv(r) : undefined };
     }
@@ -346,7 +382,8 @@ export class SqliteBackend extends TxnWrites implements Backend {
       queueMicrotask(() => cb.onError(new StoreError('Unavailable', 'store is closed')));
       return { cancel() {} };
     }
-    return this.broadcaster.subscribe(prefix, opts.afterRevision ?? 0, this.rev, cb);
+    // Batches still waiting for their sync are published when it returns, after the synced revision.
+    return this.broadcaster.subscribe(prefix, opts.afterRevision ?? 0, this.synced, cb);
   }
 
   /**
@@ -356,7 +393,7 @@ export class SqliteBackend extends TxnWrites implements Backend {
    */
   async compact(revision: number): Promise<void> {
     this.check();
-    if (revision > this.rev) throw new StoreError('FutureRevision', `revision ${revision} is newer than ${this.rev}`);
+    if (revision > this.synced) throw new StoreError('FutureRevision', `revision ${revision} is newer than ${this.synced}`);
     await this.enqueue(() => {
       if (revision <= this.compacted) return;
       this.s.setMeta.run('compact_rev', revision);
@@ -401,8 +438,20 @@ export class SqliteBackend extends TxnWrites implements Backend {
     this.compactor?.close();
     if (this.queue.length > 0) this.flush();
     await this.compacting?.catch(() => {});
+    // Acknowledge what is committed once it is synced (a sync in flight finishes on its own first).
+    while (this.syncing) await new Promise((r) => setImmediate(r));
+    if (this.unsynced.length > 0) {
+      let err: unknown;
+      try {
+        this.syncNow();
+      } catch (e) {
+        err = e;
+      }
+      this.settle(this.unsynced.splice(0), err);
+    }
     this.broadcaster.close();
     this.db.close();
+    if (this.walFd !== undefined) closeSync(this.walFd);
   }
 
   // --- write path ---
@@ -449,11 +498,63 @@ export class SqliteBackend extends TxnWrites implements Backend {
     }
     this.stats.commits++;
     this.stats.jobs += jobs.length;
-    this.broadcaster.publish(events);
-    for (let i = 0; i < jobs.length; i++) {
-      const r = results[i]!;
-      if (r.ok) jobs[i]!.resolve(r.v);
-      else jobs[i]!.reject(r.v);
+    const batch: CommittedBatch = { jobs, results, events, rev: this.rev };
+    if (!this.syncWal) {
+      this.settle([batch]);
+      return;
+    }
+    this.unsynced.push(batch);
+    if (!this.syncing) this.syncWalAsync();
+  }
+
+  /** Makes the WAL durable in the thread pool, then settles every batch committed before the sync started. */
+  private syncWalAsync(): void {
+    const batches = this.unsynced;
+    this.unsynced = [];
+    let fd: number;
+    try {
+      fd = this.walDescriptor();
+    } catch (e) {
+      this.settle(batches, e);
+      return;
+    }
+    this.syncing = true;
+    fdatasync(fd, (err) => {
+      this.syncing = false;
+      this.settle(batches, err ?? undefined);
+      if (this.unsynced.length > 0 && !this.closed) this.syncWalAsync();
+    });
+  }
+
+  /** Syncs the WAL on the calling thread (open and close). */
+  private syncNow(): void {
+    fdatasyncSync(this.walDescriptor());
+  }
+
+  /** The WAL file, opened once (SQLite creates it with the WAL mode; the database's mode covers it). */
+  private walDescriptor(): number {
+    return (this.walFd ??= openSync(this.walFile, 'r'));
+  }
+
+  /**
+   * Publishes durable batches, in order, and settles their jobs; a failed
+   * sync fails them all (their rows are committed, but their durability is
+   * unknown: the caller sees the error, as it would a failed COMMIT).
+   */
+  private settle(batches: CommittedBatch[], err?: unknown): void {
+    for (const b of batches) {
+      if (err !== undefined) {
+        const e = new StoreError('Unavailable', `syncing the write-ahead log failed: ${(err as Error).message ?? err}`);
+        for (const job of b.jobs) job.reject(e);
+        continue;
+      }
+      if (b.rev > this.synced) this.synced = b.rev;
+      this.broadcaster.publish(b.events);
+      for (let i = 0; i < b.jobs.length; i++) {
+        const r = b.results[i]!;
+        if (r.ok) b.jobs[i]!.resolve(r.v);
+        else b.jobs[i]!.reject(r.v);
+      }
     }
   }
 
@@ -531,9 +632,10 @@ export class SqliteBackend extends TxnWrites implements Backend {
     if (this.closed) throw new StoreError('Unavailable', 'store is closed');
   }
 
+  /** The revision a read is made at: the newest synced one by default (this.rev only when nothing waits for a sync). */
   private readRevision(rev?: number): number {
-    if (!rev) return this.rev;
-    if (rev > this.rev) throw new StoreError('FutureRevision', `revision ${rev} is newer than ${this.rev}`);
+    if (!rev) return this.synced;
+    if (rev > this.synced) throw new StoreError('FutureRevision', `revision ${rev} is newer than ${this.synced}`);
     if (rev < this.compacted) throw new StoreError('Compacted', `revision ${rev} has been compacted`, { compactRevision: this.compacted });
     return rev;
   }
@@ -543,7 +645,7 @@ export class SqliteBackend extends TxnWrites implements Backend {
     if (after < this.compacted) throw new StoreError('Compacted', `revision ${after} has been compacted`, { compactRevision: this.compacted });
     const end = prefix === '' ? '\u{10FFFF}' : prefixEnd(prefix);
     const out: WatchEvent[] = [];
-    for (const r of this.s.history.all(after, prefix, end) as HistoryRow[]) {
+    for (const r of this.s.history.all(after, prefix, end, this.synced) as HistoryRow[]) {
       // A delete row's value is the deleted one, its predecessor's (older databases stored it in the row too).
       const kv = toKv(r.deleted && r.p_value !== null ? { ...r, value: r.p_value } : r);
       const prevKv: KeyValue | undefined =
@@ -590,7 +692,7 @@ function prepare(db: Database.Database) {
     history: db.prepare(
       `SELECT ${COLS}, k.prev_revision, p.value AS p_value, p.create_revision AS p_create_revision, p.version AS p_version, p.lease AS p_lease
        FROM kine k NOT INDEXED LEFT JOIN kine p ON p.id = k.prev_revision
-       WHERE k.id > ? AND k.name >= ? AND k.name < ? ORDER BY k.id`,
+       WHERE k.id > ? AND k.name >= ? AND k.name < ? AND k.id <= ? ORDER BY k.id`,
     ),
     insertRow: db.prepare(
       `INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, version, lease, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
