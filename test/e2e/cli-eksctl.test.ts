@@ -2,7 +2,9 @@
  * The eksctl-shaped `localeks` commands run as a user runs them (the
  * bin/localeks child process, not a TTY), against one in-process localeks
  * (fast profile), with the results checked by the aws CLI and kubectl:
- *  - seed 003's `create cluster --managed` and `--fargate`;
+ *  - seed 003's `create cluster --managed` and `--fargate`; a cluster in
+ *    existing subnets (`--vpc-public-subnets` / `--vpc-private-subnets`)
+ *    with `--auto-kubeconfig`;
  *  - the ClusterConfig in shared/examples (managed node groups, spot, a
  *    Fargate profile, add-ons, IRSA, logging, HA NAT) unchanged;
  *  - invalid configs and flags rejected with exit 2 before anything exists;
@@ -235,15 +237,29 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     assert.equal((await aws(['eks', 'list-nodegroups', '--cluster-name', 'tom2-managed'])).nodegroups.length, 1);
     const del = await cli(['delete', 'cluster', '--name', 'tom2-managed']);
     assert.equal(del.code, 0, del.stderr);
+    // The same subnets by flag (eksctl's --vpc-public-subnets / --vpc-private-subnets: the VPC is theirs), kubeconfig in its own file.
+    const ids = (m: Record<string, { id: string }>) => Object.values(m).map((x) => x.id).join(',');
+    const r3 = await cli(['create', 'cluster', '--name', 'tom3', '--nodes', '1', '--vpc-public-subnets', ids(cfg.vpc.subnets.public), '--vpc-private-subnets', ids(cfg.vpc.subnets.private), '--auto-kubeconfig']);
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.match(r3.stderr, /using existing subnets: vpc-[0-9a-f]+: 2 public and 2 private subnets/);
+    const tom3 = (await aws(['eks', 'describe-cluster', '--name', 'tom3'])).cluster;
+    assert.equal(tom3.resourcesVpcConfig.vpcId, tom.resourcesVpcConfig.vpcId, 'the subnets\' VPC');
+    assert.deepEqual([...tom3.resourcesVpcConfig.subnetIds].sort(), [...tom.resourcesVpcConfig.subnetIds].sort());
+    const auto = join(tmp, '.kube', 'eksctl', 'clusters', 'tom3');
+    assert.match(r3.stderr, new RegExp(`kubectl command should work with "${auto}", try 'kubectl --kubeconfig=${auto} get nodes'`));
+    assert.equal((await readyNodes(auto)).length, 1);
+    assert.ok(!readFileSync(kc, 'utf8').includes('cluster/tom3'), '--auto-kubeconfig leaves the default kubeconfig alone');
+    assert.equal((await cli(['delete', 'cluster', '--name', 'tom3'])).code, 0);
     assert.equal((await aws(['ec2', 'describe-vpcs', '--vpc-ids', tom.resourcesVpcConfig.vpcId])).Vpcs.length, 1, "tom's VPC stays: it is not tom2's");
     assert.equal((await aws(['eks', 'describe-cluster', '--name', 'tom-managed'])).cluster.status, 'ACTIVE');
   });
 
-  it('IRSA well-known and inline policies, pod identity, an OIDC identity provider, node add-on policies, SSH from a public key, upgrade policy; fields without effect are warned about', async () => {
+  it('IRSA well-known and inline policies, pod identity, an OIDC identity provider, node add-on policies, SSH from a public key, upgrade policy, a managed group with a custom AMI, volume and max pods (eksctl\'s launch template); fields without effect are warned about', async () => {
     const { publicKey } = generateKeyPairSync('ed25519');
     const raw = Buffer.from((publicKey.export({ format: 'jwk' }) as { x: string }).x, 'base64url');
     const str = (b: Buffer) => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b]);
     const sshKey = `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} e2e`;
+    const ami = (await aws(['ec2', 'describe-images', '--owners', 'amazon', '--filters', 'Name=name,Values=amazon-eks-node-al2023-x86_64-standard-*'])).Images[0].ImageId;
     const file = join(tmp, 'extras.yaml');
     writeFileSync(
       file,
@@ -269,6 +285,7 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
         '    volumeIOPS: 4000',
         `    ssh: {allow: true, publicKey: "${sshKey}"}`,
         '    iam: {withAddonPolicies: {externalDNS: true, ebs: true}}',
+        `  - {name: tuned, desiredCapacity: 1, ami: ${ami}, amiFamily: AmazonLinux2023, volumeType: gp2, volumeEncrypted: true, maxPodsPerNode: 20}`,
       ].join('\n') + '\n',
     );
     const r = await cli(['create', 'cluster', '-f', file, '--write-kubeconfig=false']);
@@ -289,8 +306,21 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     const nodeRole = ng.nodeRole.split('/').pop();
     assert.deepEqual((await aws(['iam', 'list-role-policies', '--role-name', nodeRole])).PolicyNames, ['PolicyWellKnownExternalDNS']);
     assert.ok((await aws(['iam', 'list-attached-role-policies', '--role-name', nodeRole])).AttachedPolicies.some((x: any) => x.PolicyName === 'AmazonEBSCSIDriverPolicy'));
+    // Settings EKS takes only from a launch template: eksctl's own for the group.
+    const tuned = (await aws(['eks', 'describe-nodegroup', '--cluster-name', 'extras', '--nodegroup-name', 'tuned'])).nodegroup;
+    assert.equal(tuned.amiType, 'CUSTOM');
+    assert.equal(tuned.launchTemplate.name, 'eksctl-extras-nodegroup-tuned');
+    const ltData = (await aws(['ec2', 'describe-launch-template-versions', '--launch-template-id', tuned.launchTemplate.id])).LaunchTemplateVersions[0].LaunchTemplateData;
+    assert.equal(ltData.ImageId, ami);
+    assert.deepEqual([ltData.BlockDeviceMappings[0].Ebs.VolumeType, ltData.BlockDeviceMappings[0].Ebs.Encrypted], ['gp2', true]);
+    assert.match(Buffer.from(ltData.UserData, 'base64').toString(), /--max-pods=20/);
+    const asg = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', tuned.resources.autoScalingGroups[0].name])).AutoScalingGroups[0];
+    const inst = (await aws(['ec2', 'describe-instances', '--instance-ids', asg.Instances[0].InstanceId])).Reservations[0].Instances[0];
+    assert.equal(inst.ImageId, ami, 'the nodes run the custom AMI');
+    assert.doesNotMatch(r.stderr, /ami has no effect|volumeEncrypted has no effect|maxPodsPerNode: has no effect/);
     const del = await cli(['delete', 'cluster', '--name', 'extras']);
     assert.equal(del.code, 0, del.stderr);
+    assert.deepEqual((await aws(['ec2', 'describe-launch-templates', '--filters', 'Name=tag:alpha.eksctl.io/cluster-name,Values=extras'])).LaunchTemplates, []);
     assert.deepEqual((await aws(['iam', 'list-roles'])).Roles.filter((x: any) => x.RoleName.startsWith('eksctl-extras-')), []);
     assert.deepEqual((await aws(['ec2', 'describe-key-pairs'])).KeyPairs.filter((k: any) => k.KeyName.startsWith('eksctl-extras-')), []);
   });
@@ -319,6 +349,15 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     const noKey = await cli(['create', 'cluster', '--name', 'nokey', '--ssh-access']);
     assert.equal(noKey.code, 2, noKey.stderr);
     assert.match(noKey.stderr, /ssh\.allow: cannot read the public key .*id_rsa\.pub/);
+    const cidr = await cli(['create', 'cluster', '--name', 'x', '--vpc-cidr', '10.1.0.0/16', '--vpc-private-subnets', 'subnet-0123abcd']);
+    assert.equal(cidr.code, 2, cidr.stderr);
+    assert.match(cidr.stderr, /--vpc-cidr cannot be used with --vpc-public-subnets \/ --vpc-private-subnets/);
+    const notId = await cli(['create', 'cluster', '--name', 'x', '--vpc-public-subnets', 'sn-1']);
+    assert.equal(notId.code, 2, notId.stderr);
+    assert.match(notId.stderr, /--vpc-public-subnets: "sn-1" is not a subnet id/);
+    const both = await cli(['create', 'cluster', '--name', 'x', '--auto-kubeconfig', '--kubeconfig', join(tmp, 'k')]);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /--kubeconfig and --auto-kubeconfig cannot be used at the same time/);
     const dry = await cli(['create', 'cluster', '--name', 'dry', '--nodes', '4', '--dry-run']);
     assert.equal(dry.code, 0, dry.stderr);
     assert.equal(parse(dry.stdout).managedNodeGroups[0].desiredCapacity, 4);

@@ -38,9 +38,10 @@ export interface Ec2Delays {
   tombstone: number;
 }
 
+/** `fast` instances start in 300 ms: pending is still seen by RunInstances and prompt Describes, and a managed node group's instances run before it turns ACTIVE (eks lifecycle, 400 ms). */
 const DELAYS: Record<TimingProfile, Ec2Delays> = {
   instant: { instanceStart: 0, instanceStop: 0, instanceTerminate: 0, natCreate: 0, natDelete: 0, tombstone: 3_600_000 },
-  fast: { instanceStart: 1000, instanceStop: 1000, instanceTerminate: 1000, natCreate: 1000, natDelete: 1000, tombstone: 3_600_000 },
+  fast: { instanceStart: 300, instanceStop: 1000, instanceTerminate: 1000, natCreate: 1000, natDelete: 1000, tombstone: 3_600_000 },
   realistic: { instanceStart: 15_000, instanceStop: 30_000, instanceTerminate: 30_000, natCreate: 90_000, natDelete: 45_000, tombstone: 3_600_000 },
 };
 

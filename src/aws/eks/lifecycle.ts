@@ -36,8 +36,15 @@ export interface Tx {
 /** What resource kind a transition applies to; decides the duration. */
 export type Kind = 'cluster' | 'nodegroup' | 'fargate' | 'addon' | 'capability' | 'idp' | 'podid' | 'access' | 'eksa' | 'insights';
 
+/**
+ * `fast`: long enough that every state is observable (the create response
+ * and any Describe within a few hundred ms show CREATING; waiters poll at
+ * least once), short enough that `localeks create cluster` to Ready nodes
+ * takes about a second of simulated work. A node group's instances boot
+ * during its CREATING (ec2 instanceStart 300 ms < 400 ms).
+ */
 const FAST: Record<Kind, Record<TxOp, number>> = {
-  cluster: { create: 500, update: 400, delete: 400 },
+  cluster: { create: 300, update: 400, delete: 400 },
   nodegroup: { create: 400, update: 400, delete: 300 },
   fargate: { create: 300, update: 300, delete: 300 },
   addon: { create: 250, update: 250, delete: 200 },

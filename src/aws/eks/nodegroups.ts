@@ -161,8 +161,12 @@ export function nodegroupOperations(e: EksContext) {
         } catch {
           throw inUse(`NodeGroup already exists with name ${name} and cluster name ${cname}`, f);
         }
+        const accepted = deps.state.get(key) ?? doc;
+        // EKS builds the group's Auto Scaling group at once: its instances boot while the node group is CREATING.
+        const launched = await launchNodegroup(e, scope, doc);
+        await deps.state.mutate<any>(key, (cur) => (cur && cur._id === id && cur.status === 'CREATING' ? { ...cur, ...launched } : cur));
         await e.lc.begin(key, tx);
-        return { nodegroup: deps.state.get(key) ?? doc };
+        return { nodegroup: accepted };
       }),
 
     DescribeNodegroup: (input: any, ctx: RequestContext) => ({ nodegroup: out(getNodegroup(e, ctx, input.clusterName, input.nodegroupName)) }),
@@ -314,34 +318,49 @@ export function nodegroupOperations(e: EksContext) {
   };
 }
 
+/**
+ * launchNodegroup makes a new node group's launch template (unless it has
+ * its own) and Auto Scaling group; returns the members to store on the node
+ * group: `resources`, the launch template EKS made, and `_launchError` when
+ * either could not be made (the group ends CREATE_FAILED with it).
+ */
+async function launchNodegroup(e: EksContext, scope: { accountId: string; region: string }, doc: any): Promise<Record<string, unknown>> {
+  const asgName = `eks-${doc.nodegroupName}-${doc._id}`;
+  const made = await e.refs.createNodegroupAsg(scope, {
+    name: asgName,
+    min: doc.scalingConfig.minSize,
+    max: doc.scalingConfig.maxSize,
+    desired: doc.scalingConfig.desiredSize,
+    subnets: doc.subnets,
+    launchTemplate: doc.launchTemplate ? { id: doc.launchTemplate.id, version: doc.launchTemplate.version } : undefined,
+    instanceTypes: doc.instanceTypes,
+    capacityType: doc.capacityType,
+    amiId: `ami-${createHash('sha256').update(`${doc.amiType}/${doc.releaseVersion}`).digest('hex').slice(0, 17)}`,
+    diskSize: doc.diskSize,
+    ltName: `eks-${doc._id}`,
+    tags: {
+      'eks:cluster-name': doc.clusterName,
+      'eks:nodegroup-name': doc.nodegroupName,
+      [`k8s.io/cluster-autoscaler/${doc.clusterName}`]: 'owned',
+      'k8s.io/cluster-autoscaler/enabled': 'true',
+      [`kubernetes.io/cluster/${doc.clusterName}`]: 'owned',
+    },
+  });
+  const out: Record<string, unknown> = { resources: { ...(doc.resources ?? {}), autoScalingGroups: [{ name: asgName }] } };
+  if (made.createdLaunchTemplateId) out._launchTemplateId = made.createdLaunchTemplateId;
+  if (made.error && e.refs.checks) out._launchError = { ...made.error, resourceIds: [asgName] };
+  return out;
+}
+
 async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): Promise<StateOp[]> {
   const [, , , accountId, region] = key.split('/');
   const scope = { accountId: accountId!, region: region! };
   if (tx.op === 'create') {
-    const next = { ...doc };
+    // Launched by CreateNodegroup; a group stored before that was done (or by an older server) is launched now.
+    const next = { ...doc, ...(doc.resources?.autoScalingGroups ? {} : await launchNodegroup(e, scope, doc)) };
     delete next._tx;
-    const asgName = `eks-${doc.nodegroupName}-${doc._id}`;
-    const made = await e.refs.createNodegroupAsg(scope, {
-      name: asgName,
-      min: doc.scalingConfig.minSize,
-      max: doc.scalingConfig.maxSize,
-      desired: doc.scalingConfig.desiredSize,
-      subnets: doc.subnets,
-      launchTemplate: doc.launchTemplate ? { id: doc.launchTemplate.id, version: doc.launchTemplate.version } : undefined,
-      instanceTypes: doc.instanceTypes,
-      capacityType: doc.capacityType,
-      amiId: `ami-${createHash('sha256').update(`${doc.amiType}/${doc.releaseVersion}`).digest('hex').slice(0, 17)}`,
-      diskSize: doc.diskSize,
-      ltName: `eks-${doc._id}`,
-      tags: {
-        'eks:cluster-name': doc.clusterName,
-        'eks:nodegroup-name': doc.nodegroupName,
-        [`k8s.io/cluster-autoscaler/${doc.clusterName}`]: 'owned',
-        'k8s.io/cluster-autoscaler/enabled': 'true',
-        [`kubernetes.io/cluster/${doc.clusterName}`]: 'owned',
-      },
-    });
-    next.resources = { ...(doc.resources ?? {}), autoScalingGroups: [{ name: asgName }] };
+    const launchError = next._launchError;
+    delete next._launchError;
     if (doc.resources?.remoteAccessSecurityGroup && e.refs.checks) {
       const sg = await e.refs.createRemoteAccessSecurityGroup(scope, doc.subnets[0], doc._id);
       if (sg) {
@@ -349,12 +368,11 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
         next._remoteSgManaged = true;
       }
     }
-    if (made.createdLaunchTemplateId) next._launchTemplateId = made.createdLaunchTemplateId;
     next.status = 'ACTIVE';
-    if (made.error && e.refs.checks) {
+    if (launchError) {
       // EKS reports what went wrong building the group and leaves it CREATE_FAILED.
       next.status = 'CREATE_FAILED';
-      next.health = { issues: [{ code: made.error.code, message: made.error.message, resourceIds: [asgName] }] };
+      next.health = { issues: [launchError] };
     }
     next.modifiedAt = e.deps.clock.now().toISOString();
     return [{ op: 'put', key, doc: next }];

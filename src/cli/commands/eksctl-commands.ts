@@ -161,6 +161,7 @@ function createClusterCommand(): Command {
   nodeFlags(cmd);
   cmd
     .option('--kubeconfig <path>', 'kubeconfig to write (env: KUBECONFIG; default ~/.kube/config)')
+    .option('--auto-kubeconfig', "write the kubeconfig to its own file, ~/.kube/eksctl/clusters/<name> (instead of merging it into --kubeconfig's)")
     .addOption(new Option('--write-kubeconfig [bool]', 'write the kubeconfig').default(true))
     .option('--dry-run', 'print the ClusterConfig that would be created, create nothing');
   common(cmd, { timeout: true });
@@ -187,9 +188,12 @@ function createClusterCommand(): Command {
         process.stdout.write(stringify(cfg));
         return;
       }
+      const write = o.writeKubeconfig !== false && o.writeKubeconfig !== 'false';
+      if (o.autoKubeconfig && o.kubeconfig) throw new L.EksctlError('--kubeconfig and --auto-kubeconfig cannot be used at the same time', L.EXIT.USAGE);
+      if (o.autoKubeconfig && !write) throw new L.EksctlError('--write-kubeconfig=false and --auto-kubeconfig cannot be used at the same time', L.EXIT.USAGE);
       const ctx = ctxOf(o, cfg.metadata.region);
       try {
-        await L.createCluster(ctx, cfg, { write: o.writeKubeconfig !== false && o.writeKubeconfig !== 'false', path: o.kubeconfig });
+        await L.createCluster(ctx, cfg, { write, path: o.autoKubeconfig ? L.autoKubeconfigPath(cfg.metadata.name) : o.kubeconfig });
       } finally {
         ctx.progress.close();
       }
@@ -567,13 +571,18 @@ function upgradeCommand(): Command {
 function utilsCommand(): Command {
   const utils = new Command('utils').description('kubeconfig and IAM OIDC helpers');
   examples(utils, ['localeks utils write-kubeconfig --cluster demo', 'localeks utils associate-iam-oidc-provider --cluster demo --approve']);
-  const wk = common(clusterOpt(new Command('write-kubeconfig').description("write (merge) a cluster's kubeconfig entry, as aws eks update-kubeconfig does")).option('--kubeconfig <path>', 'kubeconfig to write (env: KUBECONFIG; default ~/.kube/config)'));
-  examples(wk, ['localeks utils write-kubeconfig --cluster demo', 'localeks utils write-kubeconfig --cluster demo --kubeconfig ./demo.kubeconfig']);
+  const wk = common(
+    clusterOpt(new Command('write-kubeconfig').description("write (merge) a cluster's kubeconfig entry, as aws eks update-kubeconfig does"))
+      .option('--kubeconfig <path>', 'kubeconfig to write (env: KUBECONFIG; default ~/.kube/config)')
+      .option('--auto-kubeconfig', 'write it to its own file, ~/.kube/eksctl/clusters/<name>'),
+  );
+  examples(wk, ['localeks utils write-kubeconfig --cluster demo', 'localeks utils write-kubeconfig --cluster demo --kubeconfig ./demo.kubeconfig', 'localeks utils write-kubeconfig --cluster demo --auto-kubeconfig']);
   wk.action(
     act(async (o) => {
       const ctx = ctxOf(o);
       const name = required(o, 'cluster', '--cluster');
-      await L.writeKubeconfig(ctx, await L.describeCluster(ctx, name), o.kubeconfig);
+      if (o.autoKubeconfig && o.kubeconfig) throw new L.EksctlError('--kubeconfig and --auto-kubeconfig cannot be used at the same time', L.EXIT.USAGE);
+      await L.writeKubeconfig(ctx, await L.describeCluster(ctx, name), o.autoKubeconfig ? L.autoKubeconfigPath(name) : o.kubeconfig);
     }),
   );
   const oidc = common(clusterOpt(new Command('associate-iam-oidc-provider').description("create the IAM OIDC provider for a cluster's issuer (needed by IRSA)")).option('--approve', 'apply (without it, only the plan is shown)'));

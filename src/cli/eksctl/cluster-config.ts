@@ -122,7 +122,6 @@ const managedNodeGroup: Spec = obj(
     launchTemplate: obj({ id: str(), version: str() }, ['id']),
     releaseVersion: str(),
     nodeRepairConfig: noop(obj({ enabled: bool }), 'nodes are not repaired'),
-    maxPodsPerNode: noop(num({ min: 1 }), 'managed nodes take their max pods from the instance type'),
   },
   ['name'],
 );

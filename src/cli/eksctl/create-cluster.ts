@@ -20,6 +20,7 @@
  * what exists; `localeks delete cluster` removes it.
  */
 import { accessSync, constants } from 'node:fs';
+import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { AwsClientError } from '../../aws/client/aws-client.ts';
 import { kubeconfigEntry, mergeKubeconfig, writeClusterKubeconfig } from '../kubeconfig.ts';
@@ -30,15 +31,20 @@ import { clusterRoleSpec, createRole, ensureOidcProvider, fargateRoleSpec, irsaT
 import { grantsOf, WELL_KNOWN_POLICIES } from './policies.ts';
 import type { KubeClient } from './kube-client.ts';
 import { clusterTags, roleName, stackName, TAG_IRSA, TAG_OIDC } from './names.ts';
-import { type ClusterNetwork, createNetwork, type Created } from './network.ts';
+import { type ClusterNetwork, createNetwork, type Created, usesExistingSubnets } from './network.ts';
 import { createManagedNodegroup, createSelfManagedNodegroup, kubeFor, sshPublicKey, waitNodegroupActive, waitNodesReady } from './nodegroups.ts';
 import { waitUntil } from './wait.ts';
 
 export interface KubeconfigOptions {
   /** Write the kubeconfig (default true). */
   write: boolean;
-  /** --kubeconfig path (else KUBECONFIG / ~/.kube/config). */
+  /** --kubeconfig path (else KUBECONFIG / ~/.kube/config); --auto-kubeconfig gives autoKubeconfigPath(name). */
   path?: string;
+}
+
+/** autoKubeconfigPath is where eksctl's --auto-kubeconfig saves a cluster's kubeconfig: ~/.kube/eksctl/clusters/<name>. */
+export function autoKubeconfigPath(cluster: string): string {
+  return join(process.env.HOME || homedir(), '.kube', 'eksctl', 'clusters', cluster);
 }
 
 /** How long create cluster waits for self-managed nodes to join once their instances run (real ms). */
@@ -141,7 +147,7 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
   const smngs = cfg.nodeGroups;
   p.info(`localeks: creating EKS cluster "${name}" in "${ctx.region}" region (${ctx.endpoint})`);
   for (const w of configWarnings(cfg)) p.warn(w);
-  p.info(`${mngs.length} managed node group${mngs.length === 1 ? '' : 's'}, ${smngs.length} self-managed, ${cfg.fargateProfiles.length} Fargate profile${cfg.fargateProfiles.length === 1 ? '' : 's'}, ${cfg.addons.length} add-on${cfg.addons.length === 1 ? '' : 's'}; zones ${cfg.availabilityZones.join(', ')}`);
+  p.info(`${mngs.length} managed node group${mngs.length === 1 ? '' : 's'}, ${smngs.length} self-managed, ${cfg.fargateProfiles.length} Fargate profile${cfg.fargateProfiles.length === 1 ? '' : 's'}, ${cfg.addons.length} add-on${cfg.addons.length === 1 ? '' : 's'}; ${usesExistingSubnets(cfg) ? 'existing subnets' : `zones ${cfg.availabilityZones.join(', ')}`}`);
   await preflight(ctx, cfg);
 
   try {
@@ -247,6 +253,7 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
     await allRoles;
 
     const kubeconfigPath = await kubeconfigP;
+    if (kubeconfigPath) p.info(`kubectl command should work with "${kubeconfigPath}", try 'kubectl${kc.path ? ` --kubeconfig=${kubeconfigPath}` : ''} get nodes'`);
     p.success(`EKS cluster "${name}" in "${ctx.region}" region is ready`);
     if (p.verbose >= 4) {
       const roles = new Map(await Promise.all([...nodeRoles].map(async ([k, v]) => [k, (await v).arn] as const)));

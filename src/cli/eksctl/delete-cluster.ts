@@ -16,7 +16,7 @@ import { kubeconfigPath } from '../kubeconfig.ts';
 import type { CliContext } from './context.ts';
 import { EksctlError, EXIT } from './errors.ts';
 import { clusterRoles, deleteOidcProvider, deleteRole } from './iam.ts';
-import { TAG_CLUSTER } from './names.ts';
+import { TAG_CLUSTER, TAG_NODEGROUP, TAG_NODEGROUP_TYPE } from './names.ts';
 import { deleteNetwork } from './network.ts';
 import { asgInstanceIds, deleteSelfManaged, drainNodes, instanceIdOf, kubeFor, selfManagedGroups } from './nodegroups.ts';
 import { waitUntil } from './wait.ts';
@@ -45,6 +45,9 @@ export async function deleteManagedNodegroup(ctx: CliContext, cluster: string, n
   await ctx.aws.call('eks', 'DeleteNodegroup', { clusterName: cluster, nodegroupName: name });
   t.update('waiting for the node group to be deleted');
   await waitGone(ctx, `node group ${name} to be deleted`, () => ctx.aws.call('eks', 'DescribeNodegroup', { clusterName: cluster, nodegroupName: name }));
+  // The launch template eksctl made for the group (managedLaunchTemplateNeeds), if any.
+  const lts = (await ctx.aws.call('ec2', 'DescribeLaunchTemplates', { Filters: [{ Name: `tag:${TAG_CLUSTER}`, Values: [cluster] }, { Name: `tag:${TAG_NODEGROUP}`, Values: [name] }, { Name: `tag:${TAG_NODEGROUP_TYPE}`, Values: ['managed'] }] })).LaunchTemplates ?? [];
+  await Promise.all(lts.map((lt: any) => ctx.aws.call('ec2', 'DeleteLaunchTemplate', { LaunchTemplateId: lt.LaunchTemplateId })));
   t.done();
 }
 

@@ -4,6 +4,7 @@ import { EksctlError } from './errors.ts';
 import { configFromFlags, parseKv } from './flags.ts';
 import { amiTypeFor, bootstrapUserData } from './nodegroups.ts';
 import { roleName, zoneSuffix } from './names.ts';
+import { usesExistingSubnets } from './network.ts';
 import { nextInterval } from './wait.ts';
 
 test('flags become a ClusterConfig with eksctl defaults', () => {
@@ -68,4 +69,13 @@ test('names, AMI types, bootstrap user data, wait intervals', () => {
   assert.equal(nextInterval(0), 25);
   assert.ok(nextInterval(5_000) > nextInterval(500));
   assert.equal(nextInterval(10 * 60_000), 2000);
+});
+
+test('--vpc-public-subnets / --vpc-private-subnets: existing subnets by id (their VPC is looked up), no CIDR with them', () => {
+  const c = configFromFlags({ name: 'e', vpcPublicSubnets: 'subnet-0a1,subnet-0b2', vpcPrivateSubnets: 'subnet-0c3' }, 'us-east-1');
+  assert.deepEqual(c.vpc.subnets, { public: { 'subnet-0a1': { id: 'subnet-0a1' }, 'subnet-0b2': { id: 'subnet-0b2' } }, private: { 'subnet-0c3': { id: 'subnet-0c3' } } });
+  assert.equal(usesExistingSubnets(c), true);
+  assert.equal(usesExistingSubnets(configFromFlags({ name: 'n' }, 'us-east-1')), false);
+  assert.throws(() => configFromFlags({ name: 'e', vpcCidr: '10.0.0.0/16', vpcPrivateSubnets: 'subnet-0c3' }, 'us-east-1'), (e: unknown) => e instanceof EksctlError && /--vpc-cidr cannot be used/.test(e.message));
+  assert.throws(() => configFromFlags({ name: 'e', vpcPrivateSubnets: 'sn-1' }, 'us-east-1'), /--vpc-private-subnets: "sn-1" is not a subnet id/);
 });

@@ -44,7 +44,7 @@ export interface ClusterFlags {
 }
 
 /** The flags that cannot be combined with -f (eksctl: "cannot use --name when --config-file/-f is set"). */
-export const CONFIG_FILE_EXCLUSIVE: Array<keyof ClusterFlags> = ['name', 'version', 'tags', 'zones', 'vpcCidr', 'vpcNatMode', 'nodegroupName', 'nodeType', 'nodes', 'nodesMin', 'nodesMax', 'nodeVolumeSize', 'nodeLabels', 'nodeZones', 'fargate', 'withOidc', 'instanceTypes', 'spot'];
+export const CONFIG_FILE_EXCLUSIVE: Array<keyof ClusterFlags> = ['name', 'version', 'tags', 'zones', 'vpcCidr', 'vpcNatMode', 'vpcPublicSubnets', 'vpcPrivateSubnets', 'nodegroupName', 'nodeType', 'nodes', 'nodesMin', 'nodesMax', 'nodeVolumeSize', 'nodeLabels', 'nodeZones', 'fargate', 'withOidc', 'instanceTypes', 'spot'];
 
 const FLAG_OF: Record<string, string> = {
   'metadata.name': '--name',
@@ -115,20 +115,29 @@ export function configFromFlags(f: ClusterFlags, defaultRegion: string): Cluster
   if (!managed) delete ng.spot;
   if (ng.desiredCapacity === undefined && ng.minSize === undefined) ng.desiredCapacity = 2;
   const withNodes = !f.withoutNodegroup && !f.fargate;
+  // Existing subnets by id (eksctl keys them by id until it has looked them up; their VPC and zones come from EC2).
+  let existing: Record<string, Record<string, { id: string }>> | undefined;
+  if (f.vpcPublicSubnets !== undefined || f.vpcPrivateSubnets !== undefined) {
+    if (f.vpcCidr) throw new EksctlError('--vpc-cidr cannot be used with --vpc-public-subnets / --vpc-private-subnets (the subnets are in an existing VPC)', EXIT.USAGE);
+    existing = {};
+    for (const [kind, v, flag] of [['public', f.vpcPublicSubnets, '--vpc-public-subnets'], ['private', f.vpcPrivateSubnets, '--vpc-private-subnets']] as const) {
+      const ids = list(v) ?? [];
+      if (v !== undefined && ids.length === 0) throw new EksctlError(`${flag}: no subnet ids`, EXIT.USAGE);
+      for (const id of ids) if (!/^subnet-[0-9a-f]+$/.test(id)) throw new EksctlError(`${flag}: "${id}" is not a subnet id (subnet-...)`, EXIT.USAGE);
+      if (ids.length) existing[kind] = Object.fromEntries(ids.map((id) => [id, { id }]));
+    }
+  }
   const raw: Record<string, unknown> = {
     apiVersion: API_VERSION,
     kind: 'ClusterConfig',
     metadata: { name: f.name ?? generatedClusterName(), region: f.region ?? defaultRegion, version: f.version, tags: f.tags ? parseKv(f.tags, '--tags') : undefined },
     availabilityZones: list(f.zones),
-    vpc: f.vpcCidr || f.vpcNatMode || f.vpcPublicSubnets || f.vpcPrivateSubnets ? { cidr: f.vpcCidr, nat: f.vpcNatMode ? { gateway: f.vpcNatMode } : undefined } : undefined,
+    vpc: f.vpcCidr || f.vpcNatMode || existing ? { cidr: f.vpcCidr, nat: f.vpcNatMode ? { gateway: f.vpcNatMode } : undefined, subnets: existing } : undefined,
     iam: f.withOidc ? { withOIDC: true } : undefined,
     managedNodeGroups: withNodes && managed ? [ng] : undefined,
     nodeGroups: withNodes && !managed ? [ng] : undefined,
     fargateProfiles: f.fargate ? [{ name: 'fp-default', selectors: [{ namespace: 'default' }, { namespace: 'kube-system' }] }] : undefined,
   };
-  if (f.vpcPublicSubnets || f.vpcPrivateSubnets) {
-    throw new EksctlError('--vpc-public-subnets / --vpc-private-subnets need the subnets\' zones: use a ClusterConfig file with vpc.id and vpc.subnets', EXIT.USAGE);
-  }
   try {
     return parseClusterConfig(stringify(raw), { defaultRegion, file: 'flags' });
   } catch (e) {

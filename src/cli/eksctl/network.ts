@@ -7,8 +7,9 @@
  * 0.0.0.0/0 to a NAT gateway (one per zone for HighlyAvailable, one in the
  * first public subnet for Single, none for Disable); the control plane
  * security group and the shared node security group (all traffic between
- * nodes). With `vpc.id` and `vpc.subnets` the existing network is used and
- * nothing is created.
+ * nodes). With `vpc.id` and `vpc.subnets`, or subnets given only by id
+ * (`--vpc-public-subnets` / `--vpc-private-subnets`), the existing network
+ * is used and nothing is created.
  *
  * deleteNetwork removes what createNetwork made, found by the cluster tag,
  * in dependency order (NAT gateways and their addresses, gateway, route
@@ -47,7 +48,7 @@ export type Created = (what: string) => void;
 /** createNetwork makes (or looks up) the cluster network. */
 export async function createNetwork(ctx: CliContext, cfg: ClusterConfig, created: Created): Promise<ClusterNetwork> {
   const name = cfg.metadata.name;
-  if (cfg.vpc.id) return existingNetwork(ctx, cfg);
+  if (usesExistingSubnets(cfg)) return existingNetwork(ctx, cfg);
   const ec2 = <T = any>(op: string, input: Record<string, unknown>) => ctx.aws.call<T>('ec2', op, input);
   const stack = stackName(name, 'cluster');
   const tags = (resource: string, extra: Record<string, string> = {}) => ({ ...clusterTags(name, cfg.metadata.tags), Name: `${stack}/${resource}`, ...extra });
@@ -149,21 +150,38 @@ function customPlan(cfg: ClusterConfig): Array<{ az: string; cidr: string; kind:
   return out;
 }
 
-/** existingNetwork reads the subnets named in vpc.subnets (by id) and checks they are in vpc.id. */
+/**
+ * usesExistingSubnets: vpc.id is given, or every vpc.subnets entry names a
+ * subnet id without a CIDR to create (--vpc-public-subnets /
+ * --vpc-private-subnets; the VPC is the subnets' own).
+ */
+export function usesExistingSubnets(cfg: ClusterConfig): boolean {
+  if (cfg.vpc.id) return true;
+  const all = [...Object.values(cfg.vpc.subnets?.public ?? {}), ...Object.values(cfg.vpc.subnets?.private ?? {})];
+  return all.length > 0 && all.every((s) => s.id && !s.cidr);
+}
+
+/**
+ * existingNetwork reads the subnets named in vpc.subnets (by id) and checks
+ * they are all in one VPC (vpc.id when given). Subnets are keyed by their
+ * zone (by their id when a zone has more than one).
+ */
 async function existingNetwork(ctx: CliContext, cfg: ClusterConfig): Promise<ClusterNetwork> {
-  const task = ctx.progress.task(`using existing VPC ${cfg.vpc.id}`);
+  const task = ctx.progress.task(cfg.vpc.id ? `using existing VPC ${cfg.vpc.id}` : 'using existing subnets');
   const publicSubnets = new Map<string, string>();
   const privateSubnets = new Map<string, string>();
   const ids: Array<[string, 'public' | 'private']> = [];
   for (const kind of ['public', 'private'] as const) for (const s of Object.values(cfg.vpc.subnets?.[kind] ?? {})) if (s.id) ids.push([s.id, kind]);
   const r = ids.length ? await ctx.aws.call('ec2', 'DescribeSubnets', { SubnetIds: ids.map(([id]) => id) }) : { Subnets: [] };
+  const vpcId: string | undefined = cfg.vpc.id ?? r.Subnets?.[0]?.VpcId;
   for (const s of r.Subnets ?? []) {
-    if (s.VpcId !== cfg.vpc.id) throw new Error(`subnet ${s.SubnetId} is in ${s.VpcId}, not in vpc.id ${cfg.vpc.id}`);
+    if (s.VpcId !== vpcId) throw new Error(cfg.vpc.id ? `subnet ${s.SubnetId} is in ${s.VpcId}, not in vpc.id ${cfg.vpc.id}` : `subnets ${r.Subnets[0].SubnetId} and ${s.SubnetId} are in different VPCs (${vpcId}, ${s.VpcId}); a cluster's subnets must share one VPC`);
     const kind = ids.find(([id]) => id === s.SubnetId)![1];
-    (kind === 'public' ? publicSubnets : privateSubnets).set(s.AvailabilityZone, s.SubnetId);
+    const m = kind === 'public' ? publicSubnets : privateSubnets;
+    m.set(m.has(s.AvailabilityZone) ? s.SubnetId : s.AvailabilityZone, s.SubnetId);
   }
-  task.done(`${publicSubnets.size} public and ${privateSubnets.size} private subnets`);
-  return { vpcId: cfg.vpc.id!, publicSubnets, privateSubnets, controlPlaneSecurityGroup: cfg.vpc.securityGroup, sharedNodeSecurityGroup: cfg.vpc.sharedNodeSecurityGroup };
+  task.done(`${vpcId}: ${publicSubnets.size} public and ${privateSubnets.size} private subnets`);
+  return { vpcId: vpcId!, publicSubnets, privateSubnets, controlPlaneSecurityGroup: cfg.vpc.securityGroup, sharedNodeSecurityGroup: cfg.vpc.sharedNodeSecurityGroup };
 }
 
 /** deleteNetwork removes the VPC created for `cluster` and everything in it, if there is one. */

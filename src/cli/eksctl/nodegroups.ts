@@ -96,34 +96,103 @@ function eksctlLabels(cluster: string, ng: string): Record<string, string> {
   return { 'alpha.eksctl.io/cluster-name': cluster, 'alpha.eksctl.io/nodegroup-name': ng };
 }
 
-/** createManagedNodegroup calls CreateNodegroup (returns once EKS accepted it; CREATING). */
+/**
+ * managedLaunchTemplateNeeds lists the fields of a managed node group that
+ * EKS takes only from a launch template (eksctl then makes one for the
+ * group): a custom `ami`, a `volumeType` other than EKS's gp3,
+ * `volumeEncrypted`, `maxPodsPerNode`, `securityGroups.attachIDs`.
+ */
+export function managedLaunchTemplateNeeds(ng: ManagedNodeGroupConfig): string[] {
+  const x = ng as any;
+  if (ng.launchTemplate) return [];
+  const needs: string[] = [];
+  if (x.ami) needs.push('ami');
+  if (x.volumeType && x.volumeType !== 'gp3') needs.push('volumeType');
+  if (x.volumeEncrypted !== undefined) needs.push('volumeEncrypted');
+  if (x.maxPodsPerNode !== undefined) needs.push('maxPodsPerNode');
+  if (x.securityGroups?.attachIDs?.length) needs.push('securityGroups.attachIDs');
+  return needs;
+}
+
+/**
+ * createManagedLaunchTemplate makes the launch template eksctl makes for a
+ * managed node group whose settings EKS takes only from one
+ * (`eksctl-<cluster>-nodegroup-<name>`): the root volume (size, type,
+ * encryption), IMDSv2, the SSH key, the shared node and cluster security
+ * groups plus securityGroups.attachIDs, and, for a custom `ami` or
+ * `maxPodsPerNode`, the AMI and bootstrap user data with --max-pods.
+ */
+async function createManagedLaunchTemplate(ctx: CliContext, cfg: ClusterConfig, ng: ManagedNodeGroupConfig, net: ClusterNetwork, sshKey: string | undefined, created: Created): Promise<{ id: string; version: string }> {
+  const name = cfg.metadata.name;
+  const x = ng as any;
+  const tags = { ...clusterTags(name, cfg.metadata.tags), [TAG_NODEGROUP]: ng.name, [TAG_NODEGROUP_TYPE]: 'managed' };
+  let userData: string | undefined;
+  let cluster: any;
+  if (x.ami || x.maxPodsPerNode !== undefined || x.securityGroups?.attachIDs?.length) cluster = (await ctx.aws.call('eks', 'DescribeCluster', { name })).cluster;
+  if (x.ami || x.maxPodsPerNode !== undefined) {
+    userData = bootstrapUserData({
+      family: ng.amiFamily,
+      cluster: name,
+      endpoint: cluster.endpoint,
+      caData: cluster.certificateAuthority.data,
+      serviceCidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '10.100.0.0/16',
+      labels: { ...eksctlLabels(name, ng.name), ...(ng.labels ?? {}) },
+      taints: (ng.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
+      maxPods: x.maxPodsPerNode,
+    });
+  }
+  const securityGroups = x.securityGroups?.attachIDs?.length ? [net.sharedNodeSecurityGroup, cluster?.resourcesVpcConfig?.clusterSecurityGroupId, ...x.securityGroups.attachIDs].filter(Boolean) : undefined;
+  const lt = (
+    await ctx.aws.call('ec2', 'CreateLaunchTemplate', {
+      LaunchTemplateName: stackName(name, `nodegroup-${ng.name}`).slice(0, 128),
+      LaunchTemplateData: {
+        ImageId: x.ami,
+        UserData: userData,
+        KeyName: sshKey,
+        SecurityGroupIds: securityGroups,
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.volumeSize ?? 80, VolumeType: x.volumeType ?? 'gp3', Encrypted: x.volumeEncrypted } }],
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        TagSpecifications: [{ ResourceType: 'instance', Tags: toTagList({ ...tags, Name: `${name}-${ng.name}-Node` }) }],
+      },
+      TagSpecifications: tagSpec('launch-template', tags),
+    })
+  ).LaunchTemplate;
+  created(`launch template ${lt.LaunchTemplateId}`);
+  return { id: lt.LaunchTemplateId, version: String(lt.LatestVersionNumber ?? 1) };
+}
+
+/**
+ * createManagedNodegroup calls CreateNodegroup (returns once EKS accepted
+ * it; CREATING), with a launch template of eksctl's when the group needs
+ * one (managedLaunchTemplateNeeds).
+ */
 export async function createManagedNodegroup(ctx: CliContext, cfg: ClusterConfig, ng: ManagedNodeGroupConfig, net: ClusterNetwork, nodeRoleArn: string, created: Created): Promise<void> {
   const cluster = cfg.metadata.name;
   const instanceTypes = ng.instanceTypes ?? (ng.instanceType ? [ng.instanceType] : undefined);
   const sshKey = await sshKeyName(ctx, cluster, ng);
-  const remoteAccess = sshKey ? { ec2SshKey: sshKey, sourceSecurityGroups: (ng.ssh as any)?.sourceSecurityGroupIds } : undefined;
   const ngx = ng as any;
-  if (ngx.securityGroups?.attachIDs?.length) ctx.progress.warn(`managed node group "${ng.name}": securityGroups.attachIDs has no effect without a launch template; use launchTemplate`);
   if (ngx.asgSuspendProcesses?.length) ctx.progress.warn(`managed node group "${ng.name}": asgSuspendProcesses has no effect (EKS manages its Auto Scaling group)`);
-  if (ngx.ami && !ng.launchTemplate) ctx.progress.warn(`managed node group "${ng.name}": ami has no effect without a launch template; EKS picks the AMI of its amiType and releaseVersion`);
-  if (ngx.volumeEncrypted !== undefined && !ng.launchTemplate) ctx.progress.warn(`managed node group "${ng.name}": volumeEncrypted has no effect without a launch template`);
+  const own = managedLaunchTemplateNeeds(ng).length > 0 ? await createManagedLaunchTemplate(ctx, cfg, ng, net, sshKey, created) : undefined;
+  const lt = ng.launchTemplate ? { id: ng.launchTemplate.id, version: ng.launchTemplate.version } : own;
+  // With eksctl's launch template the SSH key is in it (EKS refuses remoteAccess with a launch template).
+  const remoteAccess = sshKey && !own ? { ec2SshKey: sshKey, sourceSecurityGroups: (ng.ssh as any)?.sourceSecurityGroupIds } : undefined;
   await ctx.aws.call('eks', 'CreateNodegroup', {
     clusterName: cluster,
     nodegroupName: ng.name,
     version: cfg.metadata.version,
-    releaseVersion: ng.releaseVersion,
+    releaseVersion: ngx.ami ? undefined : ng.releaseVersion,
     scalingConfig: { minSize: ng.minSize, maxSize: ng.maxSize, desiredSize: ng.desiredCapacity },
-    diskSize: ng.launchTemplate ? undefined : ng.volumeSize,
+    diskSize: lt ? undefined : ng.volumeSize,
     subnets: subnetsFor(ng, net),
     instanceTypes: ng.launchTemplate ? undefined : instanceTypes,
-    amiType: ng.launchTemplate ? undefined : amiTypeFor(ng.amiFamily, instanceTypes?.[0]),
+    amiType: ng.launchTemplate ? undefined : ngx.ami ? 'CUSTOM' : amiTypeFor(ng.amiFamily, instanceTypes?.[0]),
     nodeRole: nodeRoleArn,
     labels: { ...eksctlLabels(cluster, ng.name), ...(ng.labels ?? {}) },
     taints: ng.taints?.map((t) => ({ key: t.key, value: t.value, effect: TAINT_EFFECT[t.effect] ?? t.effect })),
     capacityType: ng.spot ? 'SPOT' : 'ON_DEMAND',
     remoteAccess,
     updateConfig: ng.updateConfig,
-    launchTemplate: ng.launchTemplate ? { id: ng.launchTemplate.id, version: ng.launchTemplate.version } : undefined,
+    launchTemplate: lt,
     tags: { ...clusterTags(cluster, cfg.metadata.tags), [TAG_NODEGROUP]: ng.name, [TAG_NODEGROUP_TYPE]: 'managed', ...(ng.tags ?? {}) },
   });
   created(`managed node group ${ng.name}`);
