@@ -483,7 +483,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     }
     setRequestAuthorizer(req, new UserAuthorizer(src, user, grants));
     const qi = req.url?.indexOf('?') ?? -1;
-    const q = qi >= 0 ? new URLSearchParams(req.url!.slice(qi + 1)) : new URLSearchParams();
+    const q = qi >= 0 ? new URLSearchParams(req.url!.slice(qi + 1)) : NO_QUERY;
     const a = attributesOf(parseRequestInfo((req.method ?? 'GET').toUpperCase(), path, q));
     if (authorize(src, user, a, grants).allowed) {
       if (ISSUER_DISCOVERY.has(path) && (req.method ?? 'GET') === 'GET') {
@@ -512,6 +512,9 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     return booted;
   }
 }
+
+/** The query of a request without one (parseRequestInfo only reads it). */
+const NO_QUERY = new URLSearchParams();
 
 /** The user of a fixed token (KubeAuthOptions.staticTokens). */
 function fixedUser(fixed: { name: string; groups: string[]; uid?: string }): RequestUser {
