@@ -319,8 +319,9 @@ async function throughput(): Promise<void> {
       if (!boundAt) {
         const d = await kube.ok('GET', '/apis/apps/v1/namespaces/default/deployments/tp');
         if ((d.status?.replicas ?? 0) >= TP_PODS) {
-          const pending = await kube.count('/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3D');
-          if (pending.total === 0) boundAt = performance.now();
+          // Unpaginated: served from the watch cache (a paginated list would decode every pod from the store at each poll).
+          const pending = await kube.ok('GET', '/api/v1/namespaces/default/pods?fieldSelector=spec.nodeName%3D');
+          if (pending.items.length === 0) boundAt = performance.now();
         }
       }
       return (await deploymentsReady(kube, ['tp'])) >= TP_PODS;

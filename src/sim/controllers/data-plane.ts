@@ -79,6 +79,15 @@ export const LEASE_RENEW_MS = 10_000;
 /** Writes one scheduling pass keeps in flight (the store commits concurrent writes together). */
 const WRITE_CONCURRENCY = 256;
 
+/** Pods a pass scans between yields to the event loop (so API requests are answered during long passes). */
+const SCAN_CHUNK = 2000;
+
+/** Placements the scheduler decides between yields to the event loop. */
+const SCHEDULE_CHUNK = 250;
+
+/** Lets pending I/O callbacks (API requests) run. */
+const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 /** Time from binding to Running per timing profile (sim.localeks.io/start-delay overrides). */
 const START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 3000 };
 
@@ -815,7 +824,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     // assuming the ones before it, as the scheduler cache does), then write
     // the bindings concurrently so the store commits them in batches.
     const writes: Array<() => Promise<void>> = [];
+    let decided = 0;
     for (const pod of pending) {
+      // Let API requests through between chunks of placements (this pass's pods are busy: nothing else moves them).
+      if (++decided % SCHEDULE_CHUNK === 0) await yieldToLoop();
       const m = pod.metadata!;
       const r = schedule(pod, infos, c.nextStartNodeIndex);
       if (infos.length > 0) c.nextStartNodeIndex = (c.nextStartNodeIndex + r.evaluatedNodes) % infos.length;
@@ -989,7 +1001,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const now = clock.nowMs();
     const nowTs = timestamp(new Date(now));
     const podsRes = res(c.reg, '', 'v1', 'pods');
-    const jobs: Array<Promise<void>> = [];
+    /** Writes of this pass, started WRITE_CONCURRENCY at a time after the scan. */
+    const jobs: Array<() => Promise<void>> = [];
     /** node -> pods waiting for an address; node -> addresses its pods use. */
     const needIp = new Map<string, KObject[]>();
     const assignedOn = new Map<string, Set<string>>();
@@ -1000,9 +1013,12 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       const uid = pod.metadata!.uid!;
       if (c.busy.has(uid)) return;
       c.busy.add(uid);
-      jobs.push(f().catch((e) => log.debug?.({ err: e, pod: pod.metadata?.name }, 'kubelet write failed')).finally(() => c.busy.delete(uid)));
+      jobs.push(() => f().catch((e) => log.debug?.({ err: e, pod: pod.metadata?.name }, 'kubelet write failed')).finally(() => c.busy.delete(uid)));
     };
+    let scanned = 0;
     for (const e of c.reg.cache.list('pods', '')) {
+      // A long scan lets the API server answer in between (the list is an immutable snapshot).
+      if (++scanned % SCAN_CHUNK === 0) await yieldToLoop();
       const pod = e.obj;
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName) continue;
@@ -1054,7 +1070,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         const due = running ? Math.min(killAt, began + stopDurationMs(pod)) : Math.min(killAt, began);
         if (running && !c.killing.has(m.uid!)) {
           c.killing.add(m.uid!);
-          jobs.push(killingEvents(c, pod));
+          jobs.push(() => killingEvents(c, pod));
         }
         if (due <= now || isTerminal(pod)) {
           guard(pod, async () => {
@@ -1071,7 +1087,13 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       }
       const net = { hostIP: own.ip, podIP: sharesNodeIp ? own.ip : pod.status?.podIP };
       const st = pod.status ?? {};
-      if (!st.hostIP) {
+      // A pod the kubelet sees only once its start delay from binding has
+      // passed goes Pending -> Running (or its first init container) in one
+      // status write: its ContainerCreating period ended before the
+      // kubelet's sync loop observed it. Pods needing a branch ENI, and pods
+      // left without an address, still show ContainerCreating.
+      const startsAtOnce = !st.hostIP && !podWantsBranchEni(pod) && Date.parse(scheduledAt(pod) ?? nowTs) + delayOf(pod, !!own.fargate) <= now;
+      if (!st.hostIP && !startsAtOnce) {
         guard(pod, () => writeStatus(c, pod, containerCreatingStatus(pod, net, nowTs, scheduledAt(pod))));
         wake(now + delayOf(pod, !!own.fargate));
         continue;
@@ -1098,7 +1120,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           });
           continue;
         }
-        const due = Date.parse(st.startTime ?? nowTs) + delayOf(pod, !!own.fargate);
+        const due = startsAtOnce ? now : Date.parse(st.startTime ?? nowTs) + delayOf(pod, !!own.fargate);
         if (due > now) {
           wake(due);
           continue;
@@ -1187,7 +1209,11 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           const uid = pod.metadata!.uid!;
           if (c.ipFailed.has(uid)) return;
           c.ipFailed.add(uid);
-          guard(pod, () => recordEvent(c, pod, 'Warning', 'FailedCreatePodSandBox', ipAssignFailureMessage(randomBytes(32).toString('hex')), 'kubelet'));
+          guard(pod, async () => {
+            // The sandbox waits for an address: ContainerCreating, as the kubelet reports it.
+            if (!pod.status?.hostIP) await writeStatus(c, pod, containerCreatingStatus(pod, { hostIP: own.ip }, nowTs, scheduledAt(pod)));
+            await recordEvent(c, pod, 'Warning', 'FailedCreatePodSandBox', ipAssignFailureMessage(randomBytes(32).toString('hex')), 'kubelet');
+          });
           return;
         }
         guard(pod, async () => {
@@ -1198,9 +1224,9 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     }
     // Fargate nodes whose pod is gone.
     for (const [name, f] of c.fargate) {
-      if (f.bound && !fargateInUse.has(name)) jobs.push(removeFargateNode(c, name).catch((e) => log.debug?.({ err: e, node: name }, 'fargate node removal failed')));
+      if (f.bound && !fargateInUse.has(name)) jobs.push(() => removeFargateNode(c, name).catch((e) => log.debug?.({ err: e, node: name }, 'fargate node removal failed')));
     }
-    await Promise.all(jobs);
+    await inParallel(jobs, WRITE_CONCURRENCY);
   }
 
   /** The taint eviction controller deletes a pod: DisruptionTarget condition, TaintManagerEviction event, then a normal (graceful) delete. */

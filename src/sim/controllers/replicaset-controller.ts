@@ -7,6 +7,12 @@
  * its status (replicas, fullyLabeledReplicas, readyReplicas,
  * availableReplicas honouring minReadySeconds, observedGeneration).
  *
+ * As upstream, one sync creates or deletes at most BURST_REPLICAS pods of a
+ * ReplicaSet (the creates' events start the next pass), and the pass keeps
+ * at most WRITE_CONCURRENCY writes in flight, so a 5,000-replica scale-up
+ * flows through scheduling and the kubelets in batches instead of holding
+ * 5,000 creates (and the event loop) at once.
+ *
  * Not done yet: adoption of orphan pods matching the selector, release of
  * owned pods that stop matching, the slow-start batches of creates, the
  * ReplicaFailure condition.
@@ -15,6 +21,13 @@ import type { KObject } from '../../kube/api/types.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { labelSelectorFromObject, matchLabels } from '../../kube/apiserver/selectors.ts';
 import { isPodAvailable, isPodReady, podsToDelete } from '../../kube/controllers/deployment/rollout.ts';
+import { inParallel } from '../../util/in-parallel.ts';
+
+/** kube-controller-manager's burstReplicas: pods created or deleted per ReplicaSet per sync. */
+export const BURST_REPLICAS = 500;
+
+/** Writes a pass keeps in flight. */
+const WRITE_CONCURRENCY = 256;
 
 export interface ReplicaSetPassContext {
   reg: ClusterRegistry;
@@ -44,7 +57,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
     l.push(e.obj);
     owned.set(uid, l);
   }
-  const jobs: Promise<unknown>[] = [];
+  const jobs: Array<() => Promise<unknown>> = [];
   for (const e of rsList) {
     const rs = e.obj;
     const m = rs.metadata!;
@@ -56,7 +69,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
       const diff = active.length - want;
       if (diff < 0) {
         const t = rs.spec?.template ?? {};
-        for (let k = 0; k < -diff; k++) {
+        for (let k = 0; k < Math.min(-diff, BURST_REPLICAS); k++) {
           const pod: KObject = {
             apiVersion: 'v1',
             kind: 'Pod',
@@ -69,11 +82,11 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
             },
             spec: structuredClone(t.spec ?? {}),
           };
-          jobs.push(reg.create(podsRes, ns, pod, { fieldManager: 'kube-controller-manager' }).catch((err) => ctx.log.warn({ err, rs: m.name }, 'replicaset: pod create failed')));
+          jobs.push(() => reg.create(podsRes, ns, pod, { fieldManager: 'kube-controller-manager' }).catch((err) => ctx.log.warn({ err, rs: m.name }, 'replicaset: pod create failed')));
         }
       } else if (diff > 0) {
-        for (const p of podsToDelete(active, diff)) {
-          jobs.push(reg.delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } }).catch(() => {}));
+        for (const p of podsToDelete(active, Math.min(diff, BURST_REPLICAS))) {
+          jobs.push(() => reg.delete(podsRes, ns, p.metadata!.name!, { preconditions: { uid: p.metadata!.uid } }).catch(() => {}));
         }
       }
     }
@@ -100,7 +113,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
     const cur = rs.status ?? {};
     const same = ['replicas', 'fullyLabeledReplicas', 'readyReplicas', 'availableReplicas', 'observedGeneration'].every((k) => (cur[k] ?? 0) === (status[k] ?? 0));
     if (!same) {
-      jobs.push(
+      jobs.push(() =>
         reg
           .guaranteedUpdate(rsRes, ns, m.name!, (c) => {
             if (!c || c.metadata?.uid !== m.uid) throw new Error('replicaset replaced');
@@ -113,5 +126,5 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
       );
     }
   }
-  await Promise.all(jobs);
+  await inParallel(jobs, WRITE_CONCURRENCY);
 }

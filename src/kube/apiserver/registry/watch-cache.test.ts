@@ -116,6 +116,11 @@ test('watch cache: equal managedFields subtrees and short strings are shared bet
   const w = await b.create(`${p}pods/default/b`, raw[1]!);
   await c.waitFor(w.revision);
   const [a, bb] = c.list('pods', 'default').map((e) => e.obj);
+  // Versions are interned once they have stayed current for a moment.
+  for (const end = Date.now() + 10_000; !Object.isFrozen(bb!.metadata!.managedFields![0].fieldsV1); ) {
+    assert.ok(Date.now() < end, 'interned within 10 s');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const fa = a!.metadata!.managedFields![0].fieldsV1;
   const fb = bb!.metadata!.managedFields![0].fieldsV1;
   assert.notEqual(fa, fb, 'different volume keys: different roots');

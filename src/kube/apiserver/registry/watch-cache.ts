@@ -16,6 +16,8 @@ import type { KObject } from '../../api/types.ts';
 
 export interface CacheEntry {
   key: string;
+  /** Set once a newer version (or a delete) replaced the entry in the cache. */
+  superseded?: true;
   /** Store modRevision = resourceVersion. */
   rev: number;
   /** Decoded object with metadata.resourceVersion set. Never mutate. */
@@ -92,9 +94,13 @@ function decode(kv: KeyValue, rev: number): KObject {
   const obj = JSON.parse(kv.value) as KObject;
   obj.metadata ??= {};
   obj.metadata.resourceVersion = String(rev);
+  return obj;
+}
+
+/** Shares the managedFields subtrees and short strings of a decoded object with equal ones (in place; values stay equal). */
+export function internObject(obj: KObject): void {
   internManagedFields(obj);
   internStrings(obj);
-  return obj;
 }
 
 /**
@@ -253,6 +259,9 @@ function compact(entry: CacheEntry): void {
 const BUFFER_CAPACITY = 100_000;
 const BUFFER_MIN = 100;
 const BUFFER_WINDOW_MS = 75_000;
+/** Age (ms) of a cached version before it is interned; a sweep runs at most INTERN_SLICE_MS before yielding. */
+const INTERN_DELAY_MS = 1000;
+const INTERN_SLICE_MS = 8;
 /** A cache nobody has read or watched for this long drops its memoized JSON (rebuilt on demand). */
 const IDLE_MS = 60_000;
 
@@ -261,6 +270,13 @@ export class WatchCache {
   rev = 0;
   /** Events with rev > bufferStart are all in the buffer. */
   bufferStart = 0;
+  /**
+   * (ClusterRegistry) For a put event of the registry's own write: the object
+   * it stored, as a private copy equal to JSON.parse of the value with
+   * metadata.resourceVersion set; undefined otherwise (the value is parsed).
+   * Saves a JSON.parse per write.
+   */
+  written?: (kv: KeyValue) => KObject | undefined;
   private readonly byResource = new Map<string, Map<string, CacheEntry>>();
   /** Per resource: namespace → its entries (cluster-scoped and all-namespace lists use byResource). */
   private readonly byNamespace = new Map<string, Map<string, Map<string, CacheEntry>>>();
@@ -281,6 +297,15 @@ export class WatchCache {
   private memoDropped = false;
   private started: Promise<void> | undefined;
   private closed = false;
+  /**
+   * Entries to intern (internObject), in two generations: a sweep every
+   * INTERN_DELAY_MS interns the older one's entries still current, so the
+   * versions a burst of writes replaces within a second (a pod's binding,
+   * ContainerCreating, Running) are never walked; only survivors are.
+   */
+  private internOld: CacheEntry[] = [];
+  private internNew: CacheEntry[] = [];
+  private internTimer: unknown;
 
   constructor(
     private readonly backend: Backend,
@@ -300,7 +325,9 @@ export class WatchCache {
     this.sorted.clear();
     for (const kv of r.kvs) {
       const { resource, namespace } = splitRegistryKey(kv.key.slice(this.prefix.length));
-      this.put(resource, namespace, { key: kv.key, rev: kv.modRevision, obj: decode(kv, kv.modRevision) });
+      const obj = decode(kv, kv.modRevision);
+      internObject(obj);
+      this.put(resource, namespace, { key: kv.key, rev: kv.modRevision, obj });
     }
     this.rev = r.revision;
     this.bufferStart = r.revision;
@@ -378,16 +405,23 @@ export class WatchCache {
       const prevEntry = m.get(key);
       let ce: CacheEvent;
       if (ev.type === 'delete') {
-        if (prevEntry) this.remove(resource, namespace, key);
+        if (prevEntry) {
+          this.remove(resource, namespace, key);
+          prevEntry.superseded = true;
+        }
         const base = prevEntry?.obj ?? (ev.prevKv ? decode(ev.prevKv, ev.prevKv.modRevision) : decode(ev.kv, rev));
         const obj = { ...base, metadata: { ...base.metadata, resourceVersion: String(rev) } };
         ce = { type: 'DELETED', rev, key, resource, namespace, obj, prev: prevEntry?.obj };
       } else {
-        const obj = decode(ev.kv, rev);
+        const obj = this.written?.(ev.kv) ?? decode(ev.kv, rev);
         const entry: CacheEntry = { key, rev, obj };
         this.put(resource, namespace, entry);
+        this.queueIntern(entry);
         ce = new EntryEvent(prevEntry ? 'MODIFIED' : 'ADDED', rev, key, resource, namespace, entry, prevEntry);
-        if (prevEntry) (superseded ??= []).push(prevEntry);
+        if (prevEntry) {
+          prevEntry.superseded = true;
+          (superseded ??= []).push(prevEntry);
+        }
       }
       out.push(ce);
       this.buffer.push(ce);
@@ -584,6 +618,36 @@ export class WatchCache {
 
   get watcherCount(): number {
     return this.watchers.size;
+  }
+
+  private queueIntern(e: CacheEntry): void {
+    this.internNew.push(e);
+    this.internTimer ??= setTimeout(() => this.internSweep(), INTERN_DELAY_MS).unref();
+  }
+
+  /** Interns the older generation's current entries, INTERN_SLICE_MS at a time (the rest on the next turn of the loop). */
+  private internSweep(): void {
+    this.internTimer = undefined;
+    if (this.closed) return;
+    if (this.internOld.length === 0) {
+      this.internOld = this.internNew;
+      this.internNew = [];
+    }
+    const q = this.internOld;
+    const t0 = performance.now();
+    let i = 0;
+    while (i < q.length) {
+      const e = q[i++]!;
+      if (!e.superseded) internObject(e.obj);
+      if ((i & 63) === 0 && performance.now() - t0 > INTERN_SLICE_MS) break;
+    }
+    if (i < q.length) {
+      this.internOld = q.slice(i);
+      this.internTimer = setImmediate(() => this.internSweep());
+      return;
+    }
+    this.internOld = [];
+    if (this.internNew.length > 0) this.internTimer = setTimeout(() => this.internSweep(), INTERN_DELAY_MS).unref();
   }
 
   close(): void {
