@@ -429,10 +429,13 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     let ready = false;
     const fixed = raw !== undefined && raw.length <= longestFixedToken ? opts.staticTokens!.get(raw) : undefined;
     if (fixed) user = fixedUser(fixed);
-    else if (raw !== undefined && h.results.has(raw)) {
-      // Probably cached: get ready for authorization first, so that the inputs are checked against a fresh watch cache.
-      ready = await prepare(cluster);
-      user = h.results.get(raw, Date.now(), deps.clock.nowMs());
+    else if (raw !== undefined) {
+      const cached = h.results.find(raw);
+      if (cached) {
+        // Get ready for authorization first, so that the inputs are checked against a fresh watch cache.
+        ready = await prepare(cluster);
+        user = h.results.validate(cached, Date.now(), deps.clock.nowMs());
+      }
     }
     if (user === undefined) {
       const token = bearerToken(header);
@@ -449,7 +452,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
           return false;
         }
         user = r.user;
-        if (token && user.via !== 'anonymous') h.results.set(token, user, r.validity ?? {}, rec.inputs());
+        if (token && user.via !== 'anonymous') h.results.set(token, frozen(user), r.validity ?? {}, rec.inputs());
       }
     }
     setRequestUser(req, user);
@@ -519,6 +522,16 @@ const NO_QUERY = new URLSearchParams();
 /** The user of a fixed token (KubeAuthOptions.staticTokens). */
 function fixedUser(fixed: { name: string; groups: string[]; uid?: string }): RequestUser {
   return { name: fixed.name, groups: withAuthenticatedGroup(fixed.groups), ...(fixed.uid ? { uid: fixed.uid } : {}), extra: {}, policies: [], via: 'static-token' };
+}
+
+/** frozen: a user shared by the requests of one token is read-only (its groups, extra and policies too). */
+function frozen(user: RequestUser): RequestUser {
+  Object.freeze(user.groups);
+  for (const v of Object.values(user.extra)) Object.freeze(v);
+  Object.freeze(user.extra);
+  for (const p of user.policies) Object.freeze(p);
+  Object.freeze(user.policies);
+  return Object.freeze(user);
 }
 
 /** sameItems: two lists holding the same items (by identity) in the same order. */

@@ -14,7 +14,8 @@
  *    (wall clock), an STS session and a service account token (simulated
  *    clock);
  *  - a service account token's service account (deleted, recreated with a
- *    new uid) and the pod it is bound to (deleted).
+ *    new uid) and the pod it is bound to (deleted);
+ *  - a legacy token's Secret (deleted).
  * The identity is read back with SelfSubjectReview (`kubectl auth whoami`)
  * over HTTPS; AWS calls go through localeks's AWS client.
  */
@@ -24,6 +25,9 @@ import { after, before, describe, it } from 'node:test';
 import { createAwsClient, type AwsClient } from '../../src/aws/client/aws-client.ts';
 import { createEksToken } from '../../src/kube/authn/eks-token.ts';
 import { createStaticToken } from '../../src/kube/authn/static-token.ts';
+import { issueLegacyServiceAccountToken } from '../../src/kube/authn/service-account-tokens.ts';
+import { ensureSigningKey } from '../../src/kube/authn/signing-keys.ts';
+import { clusterInfoOf } from '../../src/aws/eks/shared.ts';
 import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 
 let srv: TestServer;
@@ -183,6 +187,23 @@ describe('authentication result cache: every input applies on the next request',
     await ok('POST', '/api/v1/namespaces/default/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'cache-sa' } });
     assert.equal(await whoami(plain), undefined, 'a new service account of the same name has another uid');
   });
+  it('legacy service account tokens: the Secret holding the token', async () => {
+    const sa = await ok('POST', '/api/v1/namespaces/default/serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'cache-legacy' } });
+    const uid = clusterInfoOf(srv.server.state, { accountId: '000000000000', region: 'us-east-1' }, 'cache')!.uid;
+    // What the tokens controller puts in a requested kubernetes.io/service-account-token Secret.
+    const token = await issueLegacyServiceAccountToken(await ensureSigningKey(srv.server.backend, uid), { namespace: 'default', secretName: 'cache-legacy-token', serviceAccountName: 'cache-legacy', serviceAccountUid: sa.metadata.uid });
+    await ok('POST', '/api/v1/namespaces/default/secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'kubernetes.io/service-account-token',
+      metadata: { name: 'cache-legacy-token', annotations: { 'kubernetes.io/service-account.name': 'cache-legacy', 'kubernetes.io/service-account.uid': sa.metadata.uid } },
+      data: { token: Buffer.from(token).toString('base64') },
+    });
+    assert.equal((await whoami(token))?.username, 'system:serviceaccount:default:cache-legacy');
+    await ok('DELETE', '/api/v1/namespaces/default/secrets/cache-legacy-token');
+    assert.equal(await whoami(token), undefined, 'Secret deleted');
+  });
+
   it('authentication mode and access entries', async () => {
     const dev = await newUser('cache-entry');
     const eks = createEksToken({ clusterName: 'cache', region: 'us-east-1', ...dev });

@@ -43,7 +43,12 @@ export interface ValidityWindow {
   simThroughMs?: number;
 }
 
-interface Entry<V> {
+/** A cache entry, as find returns it (opaque). */
+export interface CachedAuth<V> {
+  readonly value: V;
+}
+
+interface Entry<V> extends CachedAuth<V> {
   token: string;
   value: V;
   window: ValidityWindow;
@@ -61,9 +66,19 @@ export class AuthResultCache<V> {
    * every input unchanged; undefined otherwise (a stale entry is dropped).
    */
   get(token: string, wallMs: number, simMs: number): V | undefined {
-    const k = keyOf(token);
-    const e = this.entries.get(k);
-    if (e === undefined || e.token !== token) return undefined;
+    const e = this.find(token);
+    return e === undefined ? undefined : this.validate(e, wallMs, simMs);
+  }
+
+  /** The entry held for token, valid or not (validate it before use). */
+  find(token: string): CachedAuth<V> | undefined {
+    const e = this.entries.get(keyOf(token));
+    return e !== undefined && e.token === token ? e : undefined;
+  }
+
+  /** The value of an entry (from find) if it is still valid at wallMs / simMs with every input unchanged; a stale entry is dropped. */
+  validate(entry: CachedAuth<V>, wallMs: number, simMs: number): V | undefined {
+    const e = entry as Entry<V>;
     const w = e.window;
     let ok =
       (w.wallThroughMs === undefined || wallMs <= w.wallThroughMs) &&
@@ -72,13 +87,14 @@ export class AuthResultCache<V> {
       (w.simFromMs === undefined || simMs >= w.simFromMs);
     for (let i = 0; ok && i < e.inputs.length; i++) ok = e.inputs[i]!.unchanged();
     if (ok) return e.value;
-    this.entries.delete(k);
+    const k = keyOf(e.token);
+    if (this.entries.get(k) === e) this.entries.delete(k);
     return undefined;
   }
 
   /** Whether an entry (maybe stale) is held for token. */
   has(token: string): boolean {
-    return this.entries.get(keyOf(token))?.token === token;
+    return this.find(token) !== undefined;
   }
 
   /** Caches value for token, valid within window while each of inputs is unchanged. */
