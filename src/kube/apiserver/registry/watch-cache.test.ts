@@ -140,3 +140,22 @@ test('watch cache: equal managedFields subtrees and short strings are shared bet
   c.close();
   await b.close();
 });
+
+test('watch cache: history beyond its byte budget goes (watches from older revisions are served from the store)', async () => {
+  const b = new MemoryBackend();
+  const p = '/k8s/bytes/registry/';
+  const c = new WatchCache(b, p, 50_000);
+  await c.ready();
+  const start = c.rev;
+  const data = 'x'.repeat(1000);
+  let last = 0;
+  for (let i = 0; i < 300; i++) last = (await b.create(`${p}configmaps/a/cm-${i}`, JSON.stringify({ metadata: { name: `cm-${i}`, namespace: 'a' }, data: { data } }))).revision;
+  await c.waitFor(last);
+  assert.equal(c.eventsSince(start, 'configmaps', 'a'), undefined, 'the oldest events are gone');
+  const kept = c.eventsSince(c.bufferStart, 'configmaps', 'a')!;
+  assert.ok(kept.length >= 100 && kept.length <= 110, `kept ${kept.length}: the minimum, as the budget holds ~50`);
+  assert.equal(kept.at(-1)!.rev, last);
+  assert.equal(c.list('configmaps', 'a').length, 300, 'objects stay');
+  c.close();
+  await b.close();
+});

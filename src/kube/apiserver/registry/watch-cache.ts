@@ -254,9 +254,13 @@ function compact(entry: CacheEntry): void {
 }
 
 // History kept in memory: at most BUFFER_CAPACITY events, and beyond BUFFER_MIN only
-// those of the last BUFFER_WINDOW_MS (upstream's eventFreshDuration). Older watches
-// are served from the store (history-watch.ts), so the window only saves store reads.
+// those of the last BUFFER_WINDOW_MS (upstream's eventFreshDuration) whose objects
+// total at most BUFFER_MAX_BYTES of JSON (a superseded version nobody serialized stays
+// parsed, several times its JSON: a burst of pod writes would otherwise hold 100,000
+// of them). Older watches are served from the store (history-watch.ts), so the window
+// only saves store reads.
 const BUFFER_CAPACITY = 100_000;
+const BUFFER_MAX_BYTES = 64 << 20;
 const BUFFER_MIN = 100;
 const BUFFER_WINDOW_MS = 75_000;
 /** Age (ms) of a cached version before it is interned; a sweep runs at most INTERN_SLICE_MS before yielding. */
@@ -285,6 +289,9 @@ export class WatchCache {
   private buffer: CacheEvent[] = [];
   /** Arrival time of each buffered event (same indexes as buffer). */
   private bufferTimes: number[] = [];
+  /** Stored size (JSON characters) of each buffered event's object (same indexes as buffer), and their sum from bufferHead. */
+  private bufferSizes: number[] = [];
+  private bufferBytes = 0;
   private bufferHead = 0;
   private readonly watchers = new Set<CacheWatcher>();
   private readonly anyListeners = new Set<(events: CacheEvent[]) => void>();
@@ -311,6 +318,8 @@ export class WatchCache {
     private readonly backend: Backend,
     /** `/k8s/<uid>/registry/` */
     readonly prefix: string,
+    /** JSON characters of history kept beyond BUFFER_MIN events (default BUFFER_MAX_BYTES). */
+    private readonly historyBytes = BUFFER_MAX_BYTES,
   ) {}
 
   /** Loads the cache (once) and starts following the store. */
@@ -333,6 +342,8 @@ export class WatchCache {
     this.bufferStart = r.revision;
     this.buffer = [];
     this.bufferTimes = [];
+    this.bufferSizes = [];
+    this.bufferBytes = 0;
     this.bufferHead = 0;
     this.storeWatch = this.backend.watch(this.prefix, { afterRevision: r.revision }, {
       onEvents: (evs) => this.apply(evs),
@@ -425,6 +436,9 @@ export class WatchCache {
       }
       out.push(ce);
       this.buffer.push(ce);
+      const size = ev.kv.value.length || (ev.prevKv?.value.length ?? 0);
+      this.bufferSizes.push(size);
+      this.bufferBytes += size;
       if (rev > this.rev) this.rev = rev;
     }
     const now = Date.now();
@@ -455,13 +469,20 @@ export class WatchCache {
   /** Drops history beyond the capacity and the window (keeping BUFFER_MIN events). */
   private trimBuffer(now: number): void {
     let drop = Math.max(0, this.buffer.length - this.bufferHead - BUFFER_CAPACITY);
-    while (this.buffer.length - this.bufferHead - drop > BUFFER_MIN && now - this.bufferTimes[this.bufferHead + drop]! > BUFFER_WINDOW_MS) drop++;
+    let bytes = this.bufferBytes;
+    for (let i = 0; i < drop; i++) bytes -= this.bufferSizes[this.bufferHead + i]!;
+    while (this.buffer.length - this.bufferHead - drop > BUFFER_MIN && (now - this.bufferTimes[this.bufferHead + drop]! > BUFFER_WINDOW_MS || bytes > this.historyBytes)) {
+      bytes -= this.bufferSizes[this.bufferHead + drop]!;
+      drop++;
+    }
     if (drop > 0) {
+      this.bufferBytes = bytes;
       this.bufferHead += drop;
       this.bufferStart = this.buffer[this.bufferHead - 1]!.rev;
       if (this.bufferHead > 4096 && this.bufferHead * 2 > this.buffer.length) {
         this.buffer = this.buffer.slice(this.bufferHead);
         this.bufferTimes = this.bufferTimes.slice(this.bufferHead);
+        this.bufferSizes = this.bufferSizes.slice(this.bufferHead);
         this.bufferHead = 0;
       }
     }
@@ -469,6 +490,7 @@ export class WatchCache {
       // Release the dropped prefix's memory even when no more events come (idle clusters).
       this.buffer = this.buffer.slice(this.bufferHead);
       this.bufferTimes = this.bufferTimes.slice(this.bufferHead);
+      this.bufferSizes = this.bufferSizes.slice(this.bufferHead);
       this.bufferHead = 0;
     }
   }
