@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cloneJson } from './json-clone.ts';
+import { cloneJson, jsonCopy } from './json-clone.ts';
 
 test('cloneJson: deep copy of JSON values, independent of the original', () => {
   const o = { kind: 'Pod', metadata: { name: 'a', labels: { x: '1' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }], n: null, b: true, u: undefined } };
@@ -29,4 +29,24 @@ test('cloneJson: non-plain values are copied by structuredClone', () => {
   assert.ok(c.d instanceof Uint8Array);
   assert.notEqual(c.d, o.d);
   assert.deepEqual([...c.d], [1, 2]);
+});
+
+test('jsonCopy: what a JSON round trip gives', () => {
+  const cases: unknown[] = [
+    { a: 1, b: undefined, c: [1, undefined, () => 1, NaN, -0, Infinity], d: { e: null, f: () => 1, g: 'x' }, h: true },
+    [{ x: undefined }],
+    { t: { toJSON: () => 'T' } },
+    'plain',
+    JSON.parse('{"__proto__":{"p":1},"q":[{"__proto__":2}]}'),
+  ];
+  for (const v of cases) {
+    const c = jsonCopy(v);
+    assert.deepEqual(c, JSON.parse(JSON.stringify(v)));
+    assert.equal(JSON.stringify(c), JSON.stringify(v));
+  }
+  const o = { m: { n: [1] } };
+  const c = jsonCopy(o);
+  c.m.n.push(2);
+  assert.deepEqual(o.m.n, [1]);
+  assert.ok(Object.is((jsonCopy({ z: -0 }) as { z: number }).z, 0));
 });

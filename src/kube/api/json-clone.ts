@@ -29,3 +29,49 @@ export function cloneJson<T>(v: T): T {
   }
   return o as T;
 }
+
+/**
+ * The value JSON.parse(JSON.stringify(v)) gives, without the text: members
+ * holding undefined (or functions) are left out, undefined array elements
+ * become null, non-finite numbers null and -0 0; a value that is not plain
+ * JSON (a class instance, an object with toJSON) goes through the text. The
+ * watch cache takes the object a write produced this way instead of parsing
+ * the stored JSON again.
+ */
+export function jsonCopy<T>(v: T): T {
+  return copyValue(v, false) as T;
+}
+
+function copyValue(v: unknown, inArray: boolean): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? (v === 0 ? 0 : v) : null;
+    case 'object': {
+      if (v === null) return null;
+      if (Array.isArray(v)) {
+        const n = v.length;
+        const a = new Array(n);
+        for (let i = 0; i < n; i++) a[i] = copyValue(v[i], true);
+        return a;
+      }
+      const proto = Object.getPrototypeOf(v);
+      if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return JSON.parse(JSON.stringify(v));
+      const o: Record<string, unknown> = {};
+      for (const k of Object.keys(v)) {
+        const x = (v as Record<string, unknown>)[k];
+        if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+        const c = copyValue(x, false);
+        if (k === '__proto__') Object.defineProperty(o, k, { value: c, enumerable: true, writable: true, configurable: true });
+        else o[k] = c;
+      }
+      return o;
+    }
+    default:
+      // undefined, functions, symbols: dropped as members (above), null in arrays; bigint throws as JSON.stringify does.
+      if (typeof v === 'bigint') return JSON.parse(JSON.stringify(v));
+      return inArray ? null : undefined;
+  }
+}

@@ -144,3 +144,17 @@ test('a write returns its JSON at the write revision (the stored bytes plus reso
   assert.equal(JSON.parse(j2).data.k, 'w');
   assert.equal(writtenJson({ metadata: {} }), undefined);
 });
+
+test('the watch cache takes a write\'s object as JSON would decode it (no undefined members, resourceVersion of the write)', async () => {
+  const cm = R('', 'configmaps');
+  const created = await reg.create(cm, 'default', { metadata: { name: 'wc', annotations: undefined }, data: { k: 'v' }, immutable: undefined } as any);
+  const e = await reg.get(cm, 'default', 'wc');
+  const raw = await backend.get('/k8s/u1/registry/configmaps/default/wc');
+  const decoded = JSON.parse(raw.kv!.value);
+  decoded.metadata.resourceVersion = String(raw.kv!.modRevision);
+  assert.deepEqual(e.obj, decoded);
+  assert.ok(!('annotations' in e.obj.metadata!) && !('immutable' in e.obj), 'members holding undefined are left out, as in the stored JSON');
+  assert.notEqual(e.obj, created, 'the cache holds its own copy, not the object the caller got');
+  created.data.k = 'changed by the caller';
+  assert.equal((await reg.get(cm, 'default', 'wc')).obj.data.k, 'v');
+});

@@ -8,7 +8,7 @@
  * `/k8s/<uid>/registry/<group/>resource/<ns>/<name>`; the store revision of
  * the last write is the resourceVersion. Reads come from the watch cache.
  */
-import { cloneJson } from '../../api/json-clone.ts';
+import { cloneJson, jsonCopy } from '../../api/json-clone.ts';
 import { randomUUID } from 'node:crypto';
 import { type Backend, type KeyValue, isStoreError } from '../../../store/backend.ts';
 import type { Clock } from '../../../sim/clock.ts';
@@ -272,6 +272,14 @@ export class ClusterRegistry {
   readonly podAdmission: readonly PodAdmissionPlugin[];
   /** Revision of the newest write this registry made (reads wait for the cache to reach it). */
   lastWrite = 0;
+  /**
+   * Writes in flight by key: the stored JSON and the object it encodes, which
+   * the watch cache copies (jsonCopy, several times cheaper than JSON.parse)
+   * when the write's event arrives with that value. The object is not
+   * changed between its encoding and the write's event (the registry awaits
+   * the store).
+   */
+  private readonly pendingWrites = new Map<string, { value: string; obj: KObject }>();
 
   constructor(deps: RegistryDeps) {
     this.backend = deps.backend;
@@ -281,6 +289,14 @@ export class ClusterRegistry {
     this.podAdmission = deps.podAdmission ?? [];
     this.prefix = `${storePrefix(deps.cluster)}registry/`;
     this.cache = new WatchCache(deps.backend, this.prefix);
+    this.cache.written = (kv) => {
+      const p = this.pendingWrites.get(kv.key);
+      if (p === undefined || p.value !== kv.value) return undefined;
+      this.pendingWrites.delete(kv.key);
+      const o = jsonCopy(p.obj);
+      (o.metadata ??= {}).resourceVersion = String(kv.modRevision);
+      return o;
+    };
     this.services = new ServiceAllocator(deps.cluster.serviceIpv4Cidr, () => this.cache.list('services', '').map((e) => e.obj));
   }
 
@@ -308,6 +324,11 @@ export class ClusterRegistry {
 
   listPrefix(res: Resource, ns: string): string {
     return res.namespaced && ns ? `${this.prefix}${res.storageResource}/${ns}/` : `${this.prefix}${res.storageResource}/`;
+  }
+
+  /** Drops a write's pending entry if the cache did not take it (a failed write, or its event came first). */
+  private forgetPending(key: string, value: string): void {
+    if (this.pendingWrites.get(key)?.value === value) this.pendingWrites.delete(key);
   }
 
   private noteWrite(rev: number): void {
@@ -571,7 +592,13 @@ export class ClusterRegistry {
       try {
         const lease = res.storageResource === 'events' ? await this.eventLease() : undefined;
         const enc = encodeWithMeta(obj);
-        const w = await this.backend.create(key, enc.value, lease ? { lease } : {});
+        this.pendingWrites.set(key, { value: enc.value, obj });
+        let w;
+        try {
+          w = await this.backend.create(key, enc.value, lease ? { lease } : {});
+        } finally {
+          this.forgetPending(key, enc.value);
+        }
         this.noteWrite(w.revision);
         meta.resourceVersion = String(w.revision);
         return this.result(res, key, obj, enc, w.revision);
@@ -719,7 +746,13 @@ export class ClusterRegistry {
           return { obj: this.forVersion(res, next), created: false };
         }
         const enc = encodeWithMeta(next);
-        const w = await this.backend.update(key, enc.value, { expectedModRevision: modRev, lease: lease || undefined });
+        this.pendingWrites.set(key, { value: enc.value, obj: next });
+        let w;
+        try {
+          w = await this.backend.update(key, enc.value, { expectedModRevision: modRev, lease: lease || undefined });
+        } finally {
+          this.forgetPending(key, enc.value);
+        }
         this.noteWrite(w.revision);
         m.resourceVersion = String(w.revision);
         return { obj: this.result(res, key, next, enc, w.revision), created: false };
