@@ -853,9 +853,10 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         const base = sub === 'scale' ? toScale(r, cur) : cur;
         const baseRv = base.metadata?.resourceVersion;
         let patched: KObject;
-        if (ct === 'application/json-patch+json') patched = applyJsonPatch(base, body);
-        else if (ct === 'application/merge-patch+json') patched = applyMergePatch(base, body);
-        else patched = applyStrategicMergePatch(base, body);
+        // base is ours: the registry's private copy of the current object (or a Scale made from it).
+        if (ct === 'application/json-patch+json') patched = applyJsonPatch(base, body, true);
+        else if (ct === 'application/merge-patch+json') patched = applyMergePatch(base, body, true);
+        else patched = applyStrategicMergePatch(base, body, true);
         if (sub === 'scale') {
           const next = fromScale(r, cur, patched);
           if (patched.metadata?.resourceVersion === baseRv) next.metadata!.resourceVersion = '';

@@ -24,11 +24,12 @@ function unprocessable(message: string): StatusError {
 
 const isObj = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Applies an RFC 6902 JSON patch to a copy of obj. */
-export function applyJsonPatch(obj: KObject, patch: unknown): KObject {
+/** Applies an RFC 6902 JSON patch to a copy of obj (`owned`: obj is the caller's private copy, patched in place). */
+export function applyJsonPatch(obj: KObject, patch: unknown, owned = false): KObject {
   if (!Array.isArray(patch)) throw newBadRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
   try {
-    const r = fjp.applyPatch(cloneJson(obj), patch as fjp.Operation[], true, false);
+    // The document is a private copy either way: fast-json-patch need not copy it again (mutateDocument).
+    const r = fjp.applyPatch(owned ? obj : cloneJson(obj), patch as fjp.Operation[], true, true);
     return r.newDocument as KObject;
   } catch (e) {
     const err = e as { name?: string; message?: string; operation?: { path?: string } };
@@ -51,10 +52,10 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   return out;
 }
 
-/** Applies a JSON merge patch (RFC 7386) to a copy of obj. */
-export function applyMergePatch(obj: KObject, patch: unknown): KObject {
+/** Applies a JSON merge patch (RFC 7386) to a copy of obj (`owned`: obj is the caller's private copy, which the result may share). */
+export function applyMergePatch(obj: KObject, patch: unknown, owned = false): KObject {
   if (!isObj(patch)) throw newBadRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
-  return mergePatch(cloneJson(obj), patch) as KObject;
+  return mergePatch(owned ? obj : cloneJson(obj), patch) as KObject;
 }
 
 function keyMatches(item: any, mergeKey: string, val: unknown): boolean {
@@ -152,8 +153,8 @@ function smpObject(cur: unknown, patch: Record<string, any>, field?: string): un
   return out;
 }
 
-/** Applies a strategic merge patch to a copy of obj. */
-export function applyStrategicMergePatch(obj: KObject, patch: unknown): KObject {
+/** Applies a strategic merge patch to a copy of obj (`owned`: obj is the caller's private copy, which the result may share). */
+export function applyStrategicMergePatch(obj: KObject, patch: unknown, owned = false): KObject {
   if (!isObj(patch)) throw newBadRequest('json: cannot unmarshal array into Go value of type map[string]interface {}');
-  return smpObject(cloneJson(obj), patch) as KObject;
+  return smpObject(owned ? obj : cloneJson(obj), patch) as KObject;
 }
