@@ -27,13 +27,14 @@ import type { Logger } from 'pino';
 import type { AwsDeps } from '../aws/core/deps.ts';
 import { resolveCaller } from '../aws/core/identity.ts';
 import { describeInstance } from '../aws/ec2/shared.ts';
-import { authenticationMode, clusterCreatorArn, getCluster, listAccessEntries, scopeOfCluster } from '../aws/eks/shared.ts';
+import { authenticationMode, clusterCreatorArn, clusterInfoOf, getCluster, listAccessEntries, scopeOfCluster } from '../aws/eks/shared.ts';
+import { setClusterTokenReviewer } from '../aws/eks-auth/shared.ts';
 import type { ClusterAuthSource, EksTokenAuthDeps, VerifiedToken } from '../kube/authn/authenticator.ts';
 import { TokenCache } from '../kube/authn/token-cache.ts';
 import { AuthResultCache, InputRecorder } from '../kube/authn/auth-result-cache.ts';
 import type { AwsState } from '../aws/core/state.ts';
 import type { JWK } from 'jose';
-import { authenticateRequest, bearerToken, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthorizer, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
+import { authenticateRequest, authenticateToken, bearerToken, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthorizer, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
 import { setRequestReviews, subjectAccessReviewStatus, tokenReviewStatus } from '../kube/authn/reviews.ts';
 import { BindingIndex } from '../kube/authz/rbac-index.ts';
 import { grantsFor } from '../kube/authz/access-policies.ts';
@@ -250,6 +251,14 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
 
   // EKS tokens are presigned by clients with their wall-clock time.
   const eksDeps: EksTokenAuthDeps = { resolveCaller: (akid) => resolveCaller(state, deps.config, akid), now: () => new Date(), sessionNow: () => new Date(deps.clock.nowMs()), enforceIam: deps.config.enforceIam, localStsHosts, cache: tokenCache };
+  // The EKS Auth API reviews Pod Identity tokens with the cluster's API server, as EKS does (TokenReview semantics).
+  setClusterTokenReviewer(deps, async (c, token, audience) => {
+    const cluster = clusterInfoOf(state, { accountId: c.accountId, region: c.region }, c.name);
+    if (!cluster) return { ok: false, reason: 'no such cluster' };
+    const r = await authenticateToken(token, [audience], sources(cluster));
+    return r.ok ? { ok: true } : { ok: false, reason: r.reason };
+  });
+
   /** Per cluster uid: the sources (built once; they read the live state on every call) and the cached results. */
   const perCluster = new Map<string, ClusterAuth>();
 

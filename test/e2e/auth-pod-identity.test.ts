@@ -12,7 +12,7 @@
  *    pods.eks.amazonaws.com audience is exchanged with boto3's eks-auth
  *    client, and GetCallerIdentity with the credentials is the role; wrong
  *    audience, forged tokens, unassociated accounts and untrusting roles are
- *    refused.
+ *    refused, and so is the token of a pod that no longer exists.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { after, before, describe, it } from 'node:test';
 import { awsJson, awsCliEnv } from '../helpers/aws-cli.ts';
 import { runBoto3 } from '../helpers/boto3.ts';
 import { runProcess } from '../helpers/exec.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 import { writeClusterKubeconfig } from '../../src/cli/kubeconfig.ts';
 
 let srv: TestServer;
@@ -170,6 +170,16 @@ describe('EKS Pod Identity', () => {
     assert.match(r.json.r.assumedRoleUser.assumeRoleId, /^AROA[A-Z0-9]+:eks-pi-app-pod-/);
     assert.match(r.json.r.credentials.accessKeyId, /^ASIA/);
     assert.equal(r.json.arn, r.json.r.assumedRoleUser.arn, 'GetCallerIdentity with the credentials is the role session');
+
+    // EKS reviews the token with the cluster's API server: once its pod is gone, the token is refused.
+    await apply(pod('gone-pod', 'app'));
+    const bound = await tokenFor('app', 'pods.eks.amazonaws.com', 'gone-pod');
+    assert.equal((await exchange(bound)).code, 0);
+    assert.equal((await kubectl(['delete', 'pod', 'gone-pod', '--grace-period=0', '--force', '--wait=false'])).code, 0);
+    await waitFor(async () => (await kubectl(['get', 'pod', 'gone-pod'])).code !== 0, { what: 'the pod to be gone' });
+    const refused = await exchange(bound);
+    assert.equal(refused.error?.Code, 'InvalidTokenException');
+    assert.equal(refused.error?.HTTPStatusCode, 400);
   });
 
   it('cross-account target roles: the association\'s role assumes the target role with the association\'s external id', async () => {

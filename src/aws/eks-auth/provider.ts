@@ -8,7 +8,9 @@
  * (identity.oidc.issuer), with the pods.eks.amazonaws.com audience, not
  * expired (simulated clock), signed with the cluster's service account key
  * (deps.webIdentityVerifier), naming a namespace and service account that
- * have an association. The role is assumed as the service principal
+ * have an association; and, as EKS reviews it with the cluster's API server
+ * (shared.ts), its service account and the pod it is bound to must still
+ * exist (a deleted pod's token is refused). The role is assumed as the service principal
  * pods.eks.amazonaws.com (its trust policy must allow it) for 6 hours,
  * session `eks-<cluster>-<pod>-<uuid>` (64 characters at most). With a
  * targetRoleArn (cross-account), that session then assumes the target role
@@ -20,6 +22,7 @@ import type { AwsDeps } from '../core/deps.ts';
 import { type AwsProvider, awsError, type RequestContext } from '../core/types.ts';
 import { findPodIdentityAssociation, getCluster } from '../eks/shared.ts';
 import { assumeRoleAsService, assumeRoleAsSession } from '../sts/shared.ts';
+import { clusterTokenReviewer } from './shared.ts';
 
 /** The audience of EKS Pod Identity tokens. */
 export const POD_IDENTITY_AUDIENCE = 'pods.eks.amazonaws.com';
@@ -57,6 +60,11 @@ export function createEksAuthProvider(deps: AwsDeps): AwsProvider {
           await deps.webIdentityVerifier(input.token, issuer);
         } catch {
           throw invalid('The token signature is invalid');
+        }
+        const review = clusterTokenReviewer(deps);
+        if (review) {
+          const r = await review({ accountId: ctx.accountId, region: ctx.region, name: input.clusterName }, input.token, POD_IDENTITY_AUDIENCE);
+          if (!r.ok) throw invalid('The specified Kubernetes service account token is invalid');
         }
         const k = claims['kubernetes.io'];
         const namespace = typeof k?.namespace === 'string' ? k.namespace : undefined;
