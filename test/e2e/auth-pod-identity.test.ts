@@ -12,7 +12,10 @@
  *    pods.eks.amazonaws.com audience is exchanged with boto3's eks-auth
  *    client, and GetCallerIdentity with the credentials is the role; wrong
  *    audience, forged tokens, unassociated accounts and untrusting roles are
- *    refused, and so is the token of a pod that no longer exists.
+ *    refused, and so is the token of a pod that no longer exists; the
+ *    sessions carry EKS's six session tags (trust policies must allow
+ *    sts:TagSession and may test aws:RequestTag/*) unless the association
+ *    disables them.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +27,7 @@ import { runBoto3 } from '../helpers/boto3.ts';
 import { runProcess } from '../helpers/exec.ts';
 import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 import { writeClusterKubeconfig } from '../../src/cli/kubeconfig.ts';
+import { sessionTagsOf } from '../../src/aws/sts/shared.ts';
 
 let srv: TestServer;
 let ep: string;
@@ -180,6 +184,40 @@ describe('EKS Pod Identity', () => {
     const refused = await exchange(bound);
     assert.equal(refused.error?.Code, 'InvalidTokenException');
     assert.equal(refused.error?.HTTPStatusCode, 400);
+  });
+
+  it('session tags: the six EKS tags on the session, sts:TagSession and aws:RequestTag conditions in the trust policy, disableSessionTags', async () => {
+    const trust = (actions: string[], namespace?: string) =>
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'pods.eks.amazonaws.com' }, Action: actions, ...(namespace ? { Condition: { StringEquals: { 'aws:RequestTag/kubernetes-namespace': namespace } } } : {}) }] });
+    await aws('iam', 'create-role', '--role-name', 'tag-role', '--assume-role-policy-document', trust(['sts:AssumeRole', 'sts:TagSession'], 'default'));
+    const assoc = (await aws('eks', 'create-pod-identity-association', '--cluster-name', 'pi', '--namespace', 'default', '--service-account', 'tagged', '--role-arn', 'arn:aws:iam::000000000000:role/tag-role')).association;
+    await apply(sa('tagged'));
+    await apply(pod('tagged-pod', 'tagged'));
+    const p = await getPod('tagged-pod');
+    const token = await tokenFor('tagged', 'pods.eks.amazonaws.com', 'tagged-pod');
+    const r = await exchange(token);
+    assert.equal(r.code, 0, r.stderr + JSON.stringify(r.error));
+    const cluster = (await aws('eks', 'describe-cluster', '--name', 'pi')).cluster;
+    assert.deepEqual(sessionTagsOf(srv.server.deps, r.json.r.credentials.accessKeyId), {
+      'eks-cluster-arn': cluster.arn,
+      'eks-cluster-name': 'pi',
+      'kubernetes-namespace': 'default',
+      'kubernetes-service-account': 'tagged',
+      'kubernetes-pod-name': 'tagged-pod',
+      'kubernetes-pod-uid': p.metadata.uid,
+    });
+    // A condition on another namespace's tag refuses it.
+    await aws('iam', 'update-assume-role-policy', '--role-name', 'tag-role', '--policy-document', trust(['sts:AssumeRole', 'sts:TagSession'], 'prod'));
+    assert.equal((await exchange(token)).error?.Code, 'AccessDeniedException');
+    // Without sts:TagSession the tagged session is refused, unless the association disables session tags.
+    await aws('iam', 'update-assume-role-policy', '--role-name', 'tag-role', '--policy-document', trust(['sts:AssumeRole']));
+    const noTag = await exchange(token);
+    assert.equal(noTag.error?.Code, 'AccessDeniedException');
+    assert.match(noTag.error!.Message, /sts:TagSession/);
+    await aws('eks', 'update-pod-identity-association', '--cluster-name', 'pi', '--association-id', assoc.associationId, '--disable-session-tags');
+    const untagged = await exchange(token);
+    assert.equal(untagged.code, 0, untagged.stderr + JSON.stringify(untagged.error));
+    assert.equal(sessionTagsOf(srv.server.deps, untagged.json.r.credentials.accessKeyId), undefined);
   });
 
   it('cross-account target roles: the association\'s role assumes the target role with the association\'s external id', async () => {

@@ -15,13 +15,18 @@
  * session `eks-<cluster>-<pod>-<uuid>` (64 characters at most). With a
  * targetRoleArn (cross-account), that session then assumes the target role
  * with the association's externalId, and the target role's credentials are
- * returned.
+ * returned. Unless the association disables them (disableSessionTags), the
+ * sessions carry the six session tags EKS documents (eks-cluster-arn,
+ * eks-cluster-name, kubernetes-namespace, kubernetes-service-account,
+ * kubernetes-pod-name, kubernetes-pod-uid), so the roles' trust policies
+ * must allow sts:TagSession too and may put conditions on
+ * aws:RequestTag/<tag>.
  */
 import { randomUUID } from 'node:crypto';
 import type { AwsDeps } from '../core/deps.ts';
 import { type AwsProvider, awsError, type RequestContext } from '../core/types.ts';
 import { findPodIdentityAssociation, getCluster } from '../eks/shared.ts';
-import { assumeRoleAsService, assumeRoleAsSession } from '../sts/shared.ts';
+import { assumeRoleAsService, assumeRoleAsSession, type SessionTags } from '../sts/shared.ts';
 import { clusterTokenReviewer } from './shared.ts';
 
 /** The audience of EKS Pod Identity tokens. */
@@ -74,19 +79,27 @@ export function createEksAuthProvider(deps: AwsDeps): AwsProvider {
         if (!assoc) throw awsError('AccessDeniedException', `No Pod Identity Association found for service account ${serviceAccount} in namespace ${namespace} of cluster ${input.clusterName}`, 400);
         const podName = typeof k?.pod?.name === 'string' ? k.pod.name : serviceAccount;
         const sessionName = `eks-${input.clusterName}-${podName}-${randomUUID()}`.slice(0, 64).replace(/-+$/, '');
+        let tags: SessionTags | undefined;
+        if (!assoc.disableSessionTags) {
+          tags = { 'eks-cluster-arn': cluster.arn, 'eks-cluster-name': input.clusterName, 'kubernetes-namespace': namespace, 'kubernetes-service-account': serviceAccount };
+          if (typeof k?.pod?.name === 'string') tags['kubernetes-pod-name'] = k.pod.name;
+          if (typeof k?.pod?.uid === 'string') tags['kubernetes-pod-uid'] = k.pod.uid;
+        }
+        /** The action a trust policy refused (sts:AssumeRole or sts:TagSession), from STS's AccessDenied message. */
+        const refused = (e: unknown) => (/sts:TagSession/.test((e as Error).message) ? 'sts:TagSession' : 'sts:AssumeRole');
         let session;
         try {
-          session = await assumeRoleAsService(deps, assoc.roleArn, POD_IDENTITY_AUDIENCE, sessionName, SESSION_SECONDS);
+          session = await assumeRoleAsService(deps, assoc.roleArn, POD_IDENTITY_AUDIENCE, sessionName, SESSION_SECONDS, tags);
         } catch (e) {
-          if ((e as { code?: string }).code === 'AccessDenied') throw awsError('AccessDeniedException', `Unable to assume role ${assoc.roleArn}: its trust policy does not allow ${POD_IDENTITY_AUDIENCE} to perform sts:AssumeRole`, 400);
+          if ((e as { code?: string }).code === 'AccessDenied') throw awsError('AccessDeniedException', `Unable to assume role ${assoc.roleArn}: its trust policy does not allow ${POD_IDENTITY_AUDIENCE} to perform ${refused(e)}`, 400);
           throw e;
         }
         // Cross-account access: the association's role assumes its target role (with the association's external id).
         if (assoc.targetRoleArn) {
           try {
-            session = await assumeRoleAsSession(deps, { arn: session.assumedRoleUser.Arn, accountId: assoc.roleArn.split(':')[4] }, assoc.targetRoleArn, sessionName, SESSION_SECONDS, assoc.externalId);
+            session = await assumeRoleAsSession(deps, { arn: session.assumedRoleUser.Arn, accountId: assoc.roleArn.split(':')[4] }, assoc.targetRoleArn, sessionName, SESSION_SECONDS, assoc.externalId, tags);
           } catch (e) {
-            if ((e as { code?: string }).code === 'AccessDenied') throw awsError('AccessDeniedException', `Unable to assume target role ${assoc.targetRoleArn}: its trust policy does not allow ${assoc.roleArn} with the association's external id`, 400);
+            if ((e as { code?: string }).code === 'AccessDenied') throw awsError('AccessDeniedException', `Unable to assume target role ${assoc.targetRoleArn}: its trust policy does not allow ${assoc.roleArn} to perform ${refused(e)} with the association's external id`, 400);
             throw e;
           }
         }
