@@ -19,7 +19,9 @@
  * Rounds interleave the kinds (best of each kept). Prints requests/s and the
  * server's CPU time per request for each kind, and the cost against the
  * baseline: 1 - rps/baseline, and 1 - cpu(baseline)/cpu(kind), the latter
- * robust on a loaded machine. Target: under 10% for cached EKS tokens.
+ * robust on a loaded machine, both over the best rounds; and the CPU cost
+ * paired round by round (median), steadier still. Target: under 10% for
+ * cached EKS tokens.
  * Then the gateway hook alone (authentication and the RBAC decision) is
  * called in-process for each kind (interleaved rounds, best kept): wall
  * clock and CPU per call, and what the token adds to its baseline's.
@@ -241,6 +243,8 @@ if (role === 'server') {
   const ROUNDS = Number(arg('rounds', '5'));
   const entries = Object.entries(kinds);
   const best = new Map<string, { rps: number; cpuMs: number }>();
+  /** Server CPU ms of each round, per kind (for the paired figure). */
+  const cpuByRound = new Map<string, number[]>();
   for (const [kind, token] of entries) {
     const first = await get(token);
     if (first !== 200) throw new Error(`${kind}: HTTP ${first}`);
@@ -272,21 +276,32 @@ if (role === 'server') {
       if (bad) throw new Error(`${kind}: ${bad} requests failed`);
       const b = best.get(kind) ?? { rps: 0, cpuMs: Infinity };
       best.set(kind, { rps: Math.max(b.rps, N / s), cpuMs: Math.min(b.cpuMs, cpuMs) });
+      cpuByRound.set(kind, [...(cpuByRound.get(kind) ?? []), cpuMs]);
     }
   }
   const w = Math.max(...entries.map((e) => e[0].length));
   console.log(`GET one ConfigMap, ${N} requests x ${ROUNDS} interleaved rounds (best of each), ${C} in flight, HTTPS keep-alive`);
-  console.log(`${'token'.padEnd(w)}  ${'req/s'.padStart(7)}  ${'cost'.padStart(7)}  ${'server CPU/req'.padStart(14)}  ${'cost'.padStart(6)}`);
+  console.log(`${'token'.padEnd(w)}  ${'req/s'.padStart(7)}  ${'cost'.padStart(7)}  ${'server CPU/req'.padStart(14)}  ${'cost'.padStart(6)}  ${'paired'.padStart(6)}`);
   const pct = (x: number, width: number) => `${(x * 100).toFixed(1)}%`.padStart(width);
+  const median = (xs: number[]) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return v.length % 2 ? v[v.length >> 1]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
   let base = best.get(entries[0]![0])!;
+  let baseRounds: number[] = [];
   for (const [kind] of entries) {
     const b = best.get(kind)!;
     const us = (b.cpuMs * 1000) / N;
     const isBase = kind.endsWith('(baseline)');
-    if (isBase) base = b;
-    console.log(`${kind.padEnd(w)}  ${b.rps.toFixed(0).padStart(7)}  ${isBase ? '      -' : pct(1 - b.rps / base.rps, 7)}  ${`${us.toFixed(0)} µs`.padStart(14)}  ${isBase ? '     -' : pct(1 - base.cpuMs / b.cpuMs, 6)}`);
+    const rounds = cpuByRound.get(kind)!;
+    if (isBase) {
+      base = b;
+      baseRounds = rounds;
+    }
+    const paired = isBase ? '     -' : pct(median(rounds.map((c, i) => 1 - baseRounds[i]! / c)), 6);
+    console.log(`${kind.padEnd(w)}  ${b.rps.toFixed(0).padStart(7)}  ${isBase ? '      -' : pct(1 - b.rps / base.rps, 7)}  ${`${us.toFixed(0)} µs`.padStart(14)}  ${isBase ? '     -' : pct(1 - base.cpuMs / b.cpuMs, 6)}  ${paired}`);
   }
-  console.log('cost, against the baseline of the same group (A, B, C: same user, same authorization): throughput lost (req/s; noisy on a loaded machine), and the share of server CPU per request spent beyond the baseline\'s.');
+  console.log('cost, against the baseline of the same group (A, B, C: same user, same authorization): throughput lost (req/s; noisy on a loaded machine), the share of server CPU per request spent beyond the baseline\'s (best rounds), and that share paired round by round with the baseline run just before it (median over the rounds; the steadiest figure on a loaded machine).');
   agent.destroy();
 }
 
