@@ -461,7 +461,7 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
           return false;
         }
         user = r.user;
-        if (token && user.via !== 'anonymous') h.results.set(token, frozen(user), r.validity ?? {}, rec.inputs());
+        if (token && user.via !== 'anonymous') h.results.set(token, frozen(user), r.validity ?? {}, rec.inputs(), Date.now(), deps.clock.nowMs());
       }
     }
     setRequestUser(req, user);

@@ -29,6 +29,20 @@ describe('AuthResultCache', () => {
     assert.equal(c.size, 0);
   });
 
+  it('sweeps entries whose window ended, every 256 sets', () => {
+    const c = new AuthResultCache<number>();
+    c.set('old-wall', 1, { wallThroughMs: 100 }, []);
+    c.set('old-sim', 2, { simThroughMs: 100 }, []);
+    c.set('forever', 3, {}, []);
+    for (let i = 0; i < 252; i++) c.set(`t${i}`, i, { wallThroughMs: 10_000 }, [], 50, 50);
+    assert.equal(c.size, 255);
+    c.set('last', 0, {}, [], 1000, 1000); // the 256th set sweeps
+    assert.equal(c.has('old-wall'), false);
+    assert.equal(c.has('old-sim'), false);
+    assert.equal(c.has('forever'), true);
+    assert.equal(c.size, 254);
+  });
+
   it('evicts the oldest entry when full', () => {
     const c = new AuthResultCache<number>(2);
     c.set('a', 1, {}, []);

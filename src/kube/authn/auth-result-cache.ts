@@ -58,6 +58,7 @@ interface Entry<V> extends CachedAuth<V> {
 /** AuthResultCache keeps results by token (see the module comment). One per cluster. */
 export class AuthResultCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
+  private sets = 0;
 
   constructor(private readonly max = 10_000) {}
 
@@ -97,14 +98,28 @@ export class AuthResultCache<V> {
     return this.find(token) !== undefined;
   }
 
-  /** Caches value for token, valid within window while each of inputs is unchanged. */
-  set(token: string, value: V, window: ValidityWindow, inputs: readonly AuthInput[]): void {
+  /**
+   * Caches value for token, valid within window while each of inputs is
+   * unchanged. Every SWEEP_EVERY sets, entries whose window has ended by
+   * nowWallMs / nowSimMs go (clients move on to new tokens; their old ones
+   * would otherwise stay until pushed out).
+   */
+  set(token: string, value: V, window: ValidityWindow, inputs: readonly AuthInput[], nowWallMs = Date.now(), nowSimMs?: number): void {
+    if (++this.sets % SWEEP_EVERY === 0) this.sweep(nowWallMs, nowSimMs);
     const k = keyOf(token);
     if (this.entries.size >= this.max && !this.entries.has(k)) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
     this.entries.set(k, { token, value, window, inputs });
+  }
+
+  /** Drops the entries whose window ended by nowWallMs / nowSimMs (simulated bounds only when nowSimMs is given). */
+  sweep(nowWallMs: number, nowSimMs?: number): void {
+    for (const [k, e] of this.entries) {
+      const w = e.window;
+      if ((w.wallThroughMs !== undefined && nowWallMs > w.wallThroughMs) || (nowSimMs !== undefined && w.simThroughMs !== undefined && nowSimMs > w.simThroughMs)) this.entries.delete(k);
+    }
   }
 
   delete(token: string): void {
@@ -119,6 +134,9 @@ export class AuthResultCache<V> {
     this.entries.clear();
   }
 }
+
+/** How many sets between two sweeps of ended entries. */
+const SWEEP_EVERY = 256;
 
 /** The map key of a token: its last KEY_CHARS characters. */
 const KEY_CHARS = 40;
