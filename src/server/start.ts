@@ -273,6 +273,7 @@ export async function startServer(input: Partial<ServeConfig> = {}, parts: Serve
       parts.dataPlane !== false && typeof api.registry === 'function'
         ? startDataPlane({ deps, clock, directory, registry: (c) => api.registry!(c), log: log.child({ component: 'data-plane' }) })
         : undefined;
+    if (dataPlane) deps.nodegroupRollouts = true;
     // --- end data plane
 
     phase = 'ready';

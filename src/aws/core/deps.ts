@@ -42,4 +42,11 @@ export interface AwsDeps {
   log: Logger;
   /** Optional: verifies web identity token signatures (without it, signatures are not checked). */
   webIdentityVerifier?: WebIdentityVerifier;
+  /**
+   * Set by the server when a data plane runs: a managed node group's version
+   * or launch template update then replaces its instances
+   * (sim/controllers/nodegroup-rollout.ts), which completes the update,
+   * instead of the update completing after the timing profile's delay.
+   */
+  nodegroupRollouts?: boolean;
 }

@@ -14,6 +14,7 @@ import type { Tx } from './lifecycle.ts';
 import { hex } from './refs.ts';
 import { ensureNoUpdateInProgress, finishUpdateOps, inProgressUpdate, startUpdate } from './updates.ts';
 import { defaultAmiType, kubeVersion, minorOf, releaseVersionFor } from './versions.ts';
+import { ROLLOUT_HOLD_MS } from './shared.ts';
 
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
@@ -304,6 +305,23 @@ export function nodegroupOperations(e: EksContext) {
           patch.releaseVersion = releaseVersion;
           params.push({ type: 'Version', value: version }, { type: 'ReleaseVersion', value: releaseVersion });
         }
+        // With a data plane, EKS's setup phase happens here and the data plane replaces the nodes (sim/controllers/nodegroup-rollout.ts).
+        let rollout: Record<string, unknown> | undefined;
+        if (e.deps.nodegroupRollouts && !e.lc.instant) {
+          const amiId = patch.releaseVersion ? nodegroupAmiId(ng.amiType, patch.releaseVersion as string) : undefined;
+          const desired = ng.scalingConfig?.desiredSize ?? 1;
+          const u = ng.updateConfig ?? {};
+          const maxUnavailable = Math.min(100, u.maxUnavailable ?? (u.maxUnavailablePercentage ? Math.max(1, Math.floor((u.maxUnavailablePercentage * desired) / 100)) : 1));
+          rollout = await e.refs.prepareNodegroupRollout(scopeOf(ctx), {
+            asg: ng.resources?.autoScalingGroups?.[0]?.name,
+            ownTemplateId: ng._launchTemplateId,
+            userTemplate: patch.launchTemplate ? { id: ng.launchTemplate.id, version: (patch.launchTemplate as any).version } : undefined,
+            amiId,
+            maxUnavailable,
+            strategy: u.updateStrategy === 'MINIMAL' ? 'MINIMAL' : 'DEFAULT',
+          });
+          if (rollout && amiId) patch._amiVersions = { ...(ng._amiVersions ?? {}), [amiId]: { version: patch.version, releaseVersion: patch.releaseVersion } };
+        }
         const update = await startUpdate(e, ctx, {
           cluster: input.clusterName,
           target: { kind: 'nodegroup', name: input.nodegroupName },
@@ -311,7 +329,8 @@ export function nodegroupOperations(e: EksContext) {
           kind: 'nodegroup',
           type: 'VersionUpdate',
           params,
-          patch: { ...patch, _force: !!input.force },
+          patch: { ...patch, _force: !!input.force, ...(rollout ? { _rollout: rollout } : {}) },
+          ...(rollout ? { holdMs: ROLLOUT_HOLD_MS[e.deps.config.timingProfile] } : {}),
         });
         return { update };
       }),
@@ -335,7 +354,7 @@ async function launchNodegroup(e: EksContext, scope: { accountId: string; region
     launchTemplate: doc.launchTemplate ? { id: doc.launchTemplate.id, version: doc.launchTemplate.version } : undefined,
     instanceTypes: doc.instanceTypes,
     capacityType: doc.capacityType,
-    amiId: `ami-${createHash('sha256').update(`${doc.amiType}/${doc.releaseVersion}`).digest('hex').slice(0, 17)}`,
+    amiId: nodegroupAmiId(doc.amiType, doc.releaseVersion),
     diskSize: doc.diskSize,
     ltName: `eks-${doc._id}`,
     tags: {
@@ -347,9 +366,20 @@ async function launchNodegroup(e: EksContext, scope: { accountId: string; region
     },
   });
   const out: Record<string, unknown> = { resources: { ...(doc.resources ?? {}), autoScalingGroups: [{ name: asgName }] } };
-  if (made.createdLaunchTemplateId) out._launchTemplateId = made.createdLaunchTemplateId;
+  if (made.createdLaunchTemplateId) {
+    out._launchTemplateId = made.createdLaunchTemplateId;
+    out._amiVersions = { [nodegroupAmiId(doc.amiType, doc.releaseVersion)]: { version: doc.version, releaseVersion: doc.releaseVersion } };
+  }
   if (made.error && e.refs.checks) out._launchError = { ...made.error, resourceIds: [asgName] };
   return out;
+}
+
+/**
+ * nodegroupAmiId is the AMI id of an EKS-optimized image of an AMI type and
+ * release (stable, so every node group on the same release boots the same image).
+ */
+export function nodegroupAmiId(amiType: string, releaseVersion: string): string {
+  return `ami-${createHash('sha256').update(`${amiType}/${releaseVersion}`).digest('hex').slice(0, 17)}`;
 }
 
 async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): Promise<StateOp[]> {
@@ -378,10 +408,20 @@ async function completeNodegroup(e: EksContext, key: string, doc: any, tx: Tx): 
     return [{ op: 'put', key, doc: next }];
   }
   if (tx.op === 'update') {
+    const rollout = tx.patch?._rollout as { phase?: string } | undefined;
+    if (rollout && rollout.phase !== 'done' && !tx.fail) {
+      // The data plane never finished replacing the nodes (see ROLLOUT_HOLD_MS).
+      tx = { ...tx, fail: { errorCode: 'Unknown', errorMessage: 'The node group update timed out before every node was replaced' } };
+    }
     const s = tx.patch?.scalingConfig as any;
     const asg = doc.resources?.autoScalingGroups?.[0]?.name;
     if (s && asg && !tx.fail) await e.refs.updateNodegroupAsg(scope, asg, { min: s.minSize, max: s.maxSize, desired: s.desiredSize });
-    return finishUpdateOps(e, key, doc, tx, 'ACTIVE', (d) => delete d._force);
+    return finishUpdateOps(e, key, doc, tx, 'ACTIVE', (d) => {
+      delete d._force;
+      delete d._rollout;
+      // A failed rollout keeps the AMIs it knew (nodes launched from the new one may remain).
+      if (tx.fail && (tx.patch as any)?._amiVersions) d._amiVersions = { ...(tx.patch as any)._amiVersions, ...(doc._amiVersions ?? {}) };
+    });
   }
   for (const g of doc.resources?.autoScalingGroups ?? []) await e.refs.deleteNodegroupAsg(scope, g.name);
   if (doc._launchTemplateId) await e.refs.deleteLaunchTemplate(scope, doc._launchTemplateId);

@@ -26,6 +26,7 @@ import { startSupportPolicy } from './support-policy.ts';
 import { tagOperations } from './tags.ts';
 import { updateOperations } from './updates.ts';
 import { describeClusterVersions } from './versions.ts';
+import { registerTransitionScheduler } from './transition-timers.ts';
 
 export interface EksProvider extends AwsProvider {
   /** The lifecycle controller (start is called for you; stop on shutdown). */
@@ -36,6 +37,10 @@ export interface EksProvider extends AwsProvider {
 
 export function createEksProvider(deps: AwsDeps): EksProvider {
   const lc = new Lifecycle(deps);
+  registerTransitionScheduler(deps.state, (key) => {
+    const tx = deps.state.get<any>(key)?._tx;
+    if (tx) void lc.begin(key, tx).catch((err) => deps.log.error({ err, key }, 'eks: rescheduling a transition failed'));
+  });
   const e: EksContext = { deps, lc, refs: new Refs(deps) };
   const operations: Record<string, OperationHandler> = {
     ...clusterOperations(e),

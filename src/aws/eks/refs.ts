@@ -323,6 +323,56 @@ export class Refs {
     }
   }
 
+  /**
+   * prepareNodegroupRollout is the setup phase of a node group update with
+   * a data plane: a new version of the launch template EKS made (the target
+   * AMI) or the user's new template version, the group switched to it.
+   * Returns what the rollout needs (sim/controllers/nodegroup-rollout.ts's
+   * RolloutRecord), or undefined when the group's instances cannot be told
+   * apart (no group, or a version update of a group on the user's own
+   * template, whose AMI EKS does not choose).
+   */
+  async prepareNodegroupRollout(
+    scope: Scope,
+    p: { asg: string | undefined; ownTemplateId?: string; userTemplate?: { id: string; version: string }; amiId?: string; maxUnavailable: number; strategy: 'DEFAULT' | 'MINIMAL' },
+  ): Promise<Record<string, unknown> | undefined> {
+    if (!this.checks || !p.asg) return undefined;
+    const asg = await load('../autoscaling/shared.ts');
+    const ec2 = await load('../ec2/shared.ts');
+    const g: any = asg?.describeGroup?.(this.deps.state, scope, p.asg);
+    if (!g || !asg?.updateGroup || !ec2?.getLaunchTemplateVersion) return undefined;
+    const mixed = g.MixedInstancesPolicy;
+    const cur = g.LaunchTemplate ?? mixed?.LaunchTemplate?.LaunchTemplateSpecification;
+    const resolve = (id: string, version: string) => ec2.getLaunchTemplateVersion(this.deps.state, scope, { LaunchTemplateId: id, Version: version });
+    const prev = cur ? resolve(cur.LaunchTemplateId, cur.Version ?? '$Default') : undefined;
+    if (!prev) return undefined;
+    let target: { id: string; version: string } | undefined;
+    if (p.userTemplate) {
+      const v = resolve(p.userTemplate.id, p.userTemplate.version);
+      if (v) target = { id: v.LaunchTemplateId, version: String(v.VersionNumber) };
+    } else if (p.ownTemplateId && p.amiId) {
+      const r = await this.ec2Call(scope, 'CreateLaunchTemplateVersion', { LaunchTemplateId: p.ownTemplateId, SourceVersion: String(prev.VersionNumber), LaunchTemplateData: { ImageId: p.amiId } });
+      const n = r?.LaunchTemplateVersion?.VersionNumber;
+      if (n !== undefined) target = { id: p.ownTemplateId, version: String(n) };
+    }
+    if (!target) return undefined;
+    const spec = { LaunchTemplateId: target.id, Version: target.version };
+    await asg.updateGroup(this.deps.state, scope, {
+      AutoScalingGroupName: p.asg,
+      ...(mixed ? { MixedInstancesPolicy: { ...mixed, LaunchTemplate: { ...mixed.LaunchTemplate, LaunchTemplateSpecification: spec } } } : { LaunchTemplate: spec }),
+    });
+    return {
+      asg: p.asg,
+      launchTemplate: target,
+      previous: { id: prev.LaunchTemplateId, version: String(prev.VersionNumber) },
+      min: g.MinSize,
+      max: g.MaxSize,
+      desired: g.DesiredCapacity,
+      maxUnavailable: p.maxUnavailable,
+      strategy: p.strategy,
+    };
+  }
+
   async deleteNodegroupAsg(scope: Scope, name: string): Promise<void> {
     if (!this.checks) return;
     const asg = await load('../autoscaling/shared.ts');

@@ -14,6 +14,7 @@ import type { AwsState, Scope } from '../core/state.ts';
 import type { ClusterInfo } from '../../kube/types.ts';
 import { childKey, childPrefix, clusterKey, clustersPrefix } from './common.ts';
 import { toClusterInfo } from './cluster-directory.ts';
+import { rescheduleTransition } from './transition-timers.ts';
 
 export { createClusterDirectory, toClusterInfo } from './cluster-directory.ts';
 
@@ -166,7 +167,34 @@ export async function holdNodegroupTransition(state: AwsState, cluster: Pick<Clu
     d._tx.until = untilMs;
     return d;
   });
+  if (held) rescheduleTransition(state, key);
   return held;
+}
+
+/**
+ * How long a node group update with a data plane waits for the rollout
+ * (sim/controllers/nodegroup-rollout.ts keeps pushing it while it works,
+ * then completes the update sooner); an update whose rollout did not finish
+ * by then fails.
+ */
+export const ROLLOUT_HOLD_MS: Record<string, number> = { instant: 6 * 3_600_000, fast: 6 * 3_600_000, realistic: 24 * 3_600_000 };
+
+/**
+ * updateNodegroupRollout stores the progress of the rollout the data plane
+ * runs for a node group update (`_tx.patch._rollout`, see
+ * sim/controllers/nodegroup-rollout.ts), if that update (txId) is still the
+ * one in progress. Returns false otherwise.
+ */
+export async function updateNodegroupRollout(state: AwsState, cluster: Pick<ClusterInfo, 'accountId' | 'region' | 'name'>, name: string, txId: string, rollout: unknown): Promise<boolean> {
+  const key = childKey(scopeOfCluster(cluster), 'nodegroup', cluster.name, name);
+  let stored = false;
+  await state.mutate<any>(key, (d) => {
+    if (d?._tx?.id !== txId || !d._tx.patch) return d;
+    stored = true;
+    d._tx.patch._rollout = rollout;
+    return d;
+  });
+  return stored;
 }
 
 /**
@@ -179,7 +207,7 @@ export async function failNodegroupUpdate(
   state: AwsState,
   cluster: Pick<ClusterInfo, 'accountId' | 'region' | 'name'>,
   name: string,
-  error: { errorCode: string; errorMessage: string },
+  error: { errorCode: string; errorMessage: string; resourceIds?: string[] },
   atMs: number,
 ): Promise<boolean> {
   const key = childKey(scopeOfCluster(cluster), 'nodegroup', cluster.name, name);
@@ -191,5 +219,6 @@ export async function failNodegroupUpdate(
     d._tx.until = atMs;
     return d;
   });
+  if (failed) rescheduleTransition(state, key);
   return failed;
 }

@@ -67,6 +67,8 @@ export async function startUpdate(
     fail?: { errorCode: string; errorMessage: string };
     /** Resource status while updating (default UPDATING). */
     status?: string;
+    /** Hold the transition this long instead of the timing profile's duration (something else completes it sooner). */
+    holdMs?: number;
   },
 ): Promise<UpdateDoc> {
   const scope = scopeOf(ctx);
@@ -76,7 +78,7 @@ export async function startUpdate(
   const update: UpdateDoc = { id, status: 'InProgress', type: p.type, params: p.params, createdAt: iso(ctx), errors: [], _target: p.target, _key: ukey };
   const res = e.deps.state.get<any>(p.resourceKey);
   if (!res) throw notFound('resource vanished');
-  const tx: Tx = e.lc.newTx(p.kind, 'update', { updateId: id, patch: p.patch, fail: p.fail });
+  const tx: Tx = e.lc.newTx(p.kind, 'update', { updateId: id, patch: p.patch, fail: p.fail, ...(p.holdMs !== undefined ? { until: e.deps.clock.nowMs() + p.holdMs } : {}) });
   const next = { ...res, status: p.status ?? 'UPDATING', _tx: tx };
   if ('modifiedAt' in res) next.modifiedAt = iso(ctx);
   await e.deps.state.commit([
@@ -106,7 +108,7 @@ export function finishUpdateOps(e: EksContext, key: string, doc: any, tx: Tx, re
       ops.push({
         op: 'put',
         key: ukey,
-        doc: { ...u, status: tx.fail ? 'Failed' : 'Successful', errors: tx.fail ? [{ ...tx.fail, resourceIds: [u._target.name] }] : [] },
+        doc: { ...u, status: tx.fail ? 'Failed' : 'Successful', errors: tx.fail ? [{ ...tx.fail, resourceIds: (tx.fail as { resourceIds?: string[] }).resourceIds ?? [u._target.name] }] : [] },
       });
     }
   }

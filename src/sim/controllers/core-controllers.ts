@@ -2,7 +2,8 @@
  * Workload controllers for nodes and services: DaemonSet, EndpointSlice and
  * Endpoints, root CA ConfigMap per namespace, the `default` ServiceAccount
  * when deleted (the namespace controller makes it with the namespace),
- * PodDisruptionBudget status, and the EKS add-ons' objects and health (see
+ * PodDisruptionBudget status, the EKS add-ons' objects and health, and managed
+ * node group updates replacing nodes (nodegroup-rollout.ts; see
  * workload-controllers.ts).
  */
 import type { WorkloadController } from './workload-controllers.ts';
@@ -13,5 +14,6 @@ import { serviceAccountController } from './serviceaccount-controller.ts';
 import { disruptionController } from './disruption-controller.ts';
 import { addonController } from '../addons/addon-controller.ts';
 import { legacyTokenController } from '../../kube/authn/legacy-token-controller.ts';
+import { nodegroupRolloutController } from './nodegroup-rollout.ts';
 
-export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, serviceAccountController, legacyTokenController, disruptionController, addonController];
+export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, serviceAccountController, legacyTokenController, disruptionController, addonController, nodegroupRolloutController];

@@ -122,7 +122,9 @@ export function buildNode(f: NodeFacts): KObject {
   const ip: string = i.PrivateIpAddress;
   const launched = i.LaunchTime instanceof Date ? i.LaunchTime.toISOString().replace(/\.\d+Z$/, 'Z') : String(i.LaunchTime ?? f.now).replace(/\.\d+Z$/, 'Z');
   const os = osFacts(String(ng.amiType ?? ''));
-  const kv = kubeletVersion(ng.releaseVersion, f.kubernetesVersion);
+  // The kubelet of the AMI this instance booted: a node keeps it through control plane upgrades and until a node group update replaces it.
+  const ami = ng._tx?.patch?._amiVersions?.[i.ImageId] ?? ng._amiVersions?.[i.ImageId] ?? { version: ng.version, releaseVersion: ng.releaseVersion };
+  const kv = kubeletVersion(ami.releaseVersion, ami.version ?? f.kubernetesVersion);
   const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: f.now, lastTransitionTime: launched, reason, message });
   return {
     apiVersion: 'v1',
