@@ -32,6 +32,7 @@ import { setClusterTokenReviewer } from '../aws/eks-auth/shared.ts';
 import type { ClusterAuthSource, EksTokenAuthDeps, VerifiedToken } from '../kube/authn/authenticator.ts';
 import { TokenCache } from '../kube/authn/token-cache.ts';
 import { AuthResultCache, InputRecorder } from '../kube/authn/auth-result-cache.ts';
+import { KeyVersions } from '../kube/authn/key-versions.ts';
 import type { AwsState } from '../aws/core/state.ts';
 import type { JWK } from 'jose';
 import { authenticateRequest, authenticateToken, bearerToken, setRequestAuthorizer, setRequestUser, unauthorizedStatus, API_AUDIENCE, type RequestAuthorizer, type RequestAuthSources, type RequestUser } from '../kube/authn/request-auth.ts';
@@ -43,7 +44,6 @@ import { parseRequestInfo } from '../kube/apiserver/request-info.ts';
 import { discoveryDocument, jwks, type LegacyTokenClaims, type VerifiedServiceAccountToken } from '../kube/authn/service-account-tokens.ts';
 import { ensureSigningKey } from '../kube/authn/signing-keys.ts';
 import type { ClusterRegistry } from '../kube/apiserver/registry/generic-store.ts';
-import type { WatchCache } from '../kube/apiserver/registry/watch-cache.ts';
 import type { ClusterInfo } from '../kube/types.ts';
 import type { Backend } from '../store/backend.ts';
 
@@ -191,48 +191,6 @@ interface ClusterAuth {
   results: AuthResultCache<RequestUser>;
   /** Versions of the watch-cache objects results were derived from. */
   versions?: KeyVersions;
-}
-
-/**
- * KeyVersions tells whether objects of a cluster's watch cache changed since
- * they were read, for the price of a map lookup: one listener on the cache
- * gives a key a new version on every event for it (the cache applies events
- * and calls listeners synchronously, so once reg.fresh() resolved, every
- * acknowledged write has been counted), and a reload of the cache after a
- * lost store watch, which replays no events, shows as a new ready() promise.
- */
-class KeyVersions {
-  private readonly versions = new Map<string, number>();
-  private next = 1;
-  private readonly loaded: Promise<void>;
-  private readonly unsubscribe: () => void;
-
-  constructor(readonly cache: WatchCache) {
-    this.loaded = cache.ready();
-    this.unsubscribe = cache.onAny((events) => {
-      for (const e of events) if (this.versions.has(e.key)) this.versions.set(e.key, this.next++);
-    });
-  }
-
-  /** The current version of key (read with the cache fresh); the key is followed from now on. */
-  version(key: string): number {
-    let v = this.versions.get(key);
-    if (v === undefined) {
-      if (this.versions.size >= 100_000) this.versions.clear(); // versions are never reused: cleared keys just read as changed
-      v = this.next++;
-      this.versions.set(key, v);
-    }
-    return v;
-  }
-
-  /** Whether key is still at version v. */
-  unchanged(key: string, v: number): boolean {
-    return this.versions.get(key) === v && this.cache.ready() === this.loaded;
-  }
-
-  stop(): void {
-    this.unsubscribe();
-  }
 }
 
 /** createKubeAuthenticator builds the hook described above. */
