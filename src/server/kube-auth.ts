@@ -17,7 +17,7 @@
  * result of a token (its user) is cached per cluster with every input it
  * was derived from (auth-result-cache.ts): the AWS documents read (by
  * revision), the access entries, the aws-auth ConfigMap and the objects a
- * service account token is bound to (by watch-cache entry), and the
+ * service account token is bound to (by watch-cache key version), and the
  * credential's expiry; a request with a cached token checks those and
  * nothing else, so any change still applies on the next request.
  */
