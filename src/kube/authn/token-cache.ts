@@ -4,8 +4,9 @@
  * authenticator caches verified service account tokens: what is cached is
  * only the expensive, stable part (the token's form and signature checked
  * against a given secret or key), never the identity mapping or the
- * principal's current state, which are read again on every request. An entry
- * lives until the token itself expires. Oldest entries go first when full.
+ * principal's current state (auth-result-cache.ts keeps complete results,
+ * each checked against the inputs it came from). An entry lives until the
+ * token itself expires. Oldest entries go first when full.
  */
 export class TokenCache<V> {
   private readonly entries = new Map<string, { v: V; untilMs: number }>();
