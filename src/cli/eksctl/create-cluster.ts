@@ -351,15 +351,16 @@ export async function provisionSelfManagedNodegroup(ctx: CliContext, cfg: Cluste
   t.done(`${desired} node${desired === 1 ? '' : 's'} Ready`);
 }
 
-/** asgMembers returns a matcher for Node objects of the ASG's instances (read as they launch). */
+/** asgMembers returns a matcher for Node objects of the ASG's instances (read now, then again as they launch). */
 async function asgMembers(ctx: CliContext, asgName: string): Promise<(node: any) => boolean> {
-  let ids = new Set<string>();
-  let readAt = 0;
+  const read = async () => new Set<string>(((await ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [asgName] })).AutoScalingGroups?.[0]?.Instances ?? []).map((i: any) => i.InstanceId));
+  let ids = await read();
+  let readAt = Date.now();
   return (node: any) => {
     if (Date.now() - readAt > 500) {
       readAt = Date.now();
-      void ctx.aws.call('autoscaling', 'DescribeAutoScalingGroups', { AutoScalingGroupNames: [asgName] }).then(
-        (r) => (ids = new Set((r.AutoScalingGroups?.[0]?.Instances ?? []).map((i: any) => i.InstanceId))),
+      void read().then(
+        (r) => (ids = r),
         () => undefined,
       );
     }
