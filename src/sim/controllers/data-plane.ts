@@ -437,6 +437,13 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await schedulePods(c);
     await c.reg.fresh();
     await runKubelets(c);
+    // ReplicaSet and Deployment status from what the kubelets just did (ready
+    // replicas would otherwise show one to two passes late), and the next
+    // burst of creates.
+    await c.reg.fresh();
+    await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log });
+    await c.reg.fresh();
+    await syncDeployments({ reg: c.reg, nowMs: clock.nowMs(), log });
   }
 
   /** The SecurityGroupPolicy CRD EKS serves in every cluster (src/sim/cni/pod-eni.ts), created once if missing. */

@@ -116,6 +116,8 @@ test('watch cache: equal managedFields subtrees and short strings are shared bet
   const w = await b.create(`${p}pods/default/b`, raw[1]!);
   await c.waitFor(w.revision);
   const [a, bb] = c.list('pods', 'default').map((e) => e.obj);
+  const [ea] = c.list('pods', 'default');
+  encodedJson(ea!);
   // Versions are interned once they have stayed current for a moment.
   for (const end = Date.now() + 10_000; !Object.isFrozen(bb!.metadata!.managedFields![0].fieldsV1); ) {
     assert.ok(Date.now() < end, 'interned within 10 s');
@@ -127,6 +129,7 @@ test('watch cache: equal managedFields subtrees and short strings are shared bet
   assert.equal(fa['f:metadata'], fb['f:metadata'], 'equal subtrees are one object');
   assert.equal(fa['f:spec']['f:restartPolicy'], fb['f:metadata']['f:labels']['f:app'], 'empty leaves are one object');
   assert.ok(Object.isFrozen(fa) && Object.isFrozen(fa['f:metadata']['f:labels']));
+  assert.equal(ea!.json, undefined, 'nobody watches pods: the memoized JSON goes with the sweep');
   assert.throws(() => {
     fa['f:spec']['f:new'] = {};
   }, TypeError);

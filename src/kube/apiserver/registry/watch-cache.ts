@@ -312,6 +312,11 @@ export class WatchCache {
    */
   private internOld: CacheEntry[] = [];
   private internNew: CacheEntry[] = [];
+  /** Storage resource of each entry of internOld / internNew. */
+  private internOldRes: string[] = [];
+  private internNewRes: string[] = [];
+  /** Watchers per storage resource (any namespace). */
+  private readonly watchedResources = new Map<string, number>();
   private internTimer: unknown;
 
   constructor(
@@ -357,6 +362,7 @@ export class WatchCache {
     for (const w of [...this.watchers]) w.onClose(`watch cache lost its store watch: ${err.message}`);
     this.watchers.clear();
     this.watchersByKey.clear();
+    this.watchedResources.clear();
     if (this.closed) return;
     // Re-list and follow again; readers wait on `started`.
     this.started = this.load().catch(() => {
@@ -427,7 +433,7 @@ export class WatchCache {
         const obj = this.written?.(ev.kv) ?? decode(ev.kv, rev);
         const entry: CacheEntry = { key, rev, obj };
         this.put(resource, namespace, entry);
-        this.queueIntern(entry);
+        this.queueIntern(entry, resource);
         ce = new EntryEvent(prevEntry ? 'MODIFIED' : 'ADDED', rev, key, resource, namespace, entry, prevEntry);
         if (prevEntry) {
           prevEntry.superseded = true;
@@ -623,6 +629,7 @@ export class WatchCache {
   addWatcher(w: CacheWatcher): () => void {
     this.touch();
     this.watchers.add(w);
+    this.watchedResources.set(w.resource, (this.watchedResources.get(w.resource) ?? 0) + 1);
     const k = `${w.resource}\0${w.namespace}`;
     let set = this.watchersByKey.get(k);
     if (!set) {
@@ -631,7 +638,10 @@ export class WatchCache {
     }
     set.add(w);
     return () => {
-      this.watchers.delete(w);
+      if (!this.watchers.delete(w)) return;
+      const n = (this.watchedResources.get(w.resource) ?? 1) - 1;
+      if (n > 0) this.watchedResources.set(w.resource, n);
+      else this.watchedResources.delete(w.resource);
       const s = this.watchersByKey.get(k);
       s?.delete(w);
       if (s && s.size === 0) this.watchersByKey.delete(k);
@@ -642,33 +652,49 @@ export class WatchCache {
     return this.watchers.size;
   }
 
-  private queueIntern(e: CacheEntry): void {
+  private queueIntern(e: CacheEntry, resource: string): void {
     this.internNew.push(e);
+    this.internNewRes.push(resource);
     this.internTimer ??= setTimeout(() => this.internSweep(), INTERN_DELAY_MS).unref();
   }
 
-  /** Interns the older generation's current entries, INTERN_SLICE_MS at a time (the rest on the next turn of the loop). */
+  /**
+   * Interns the older generation's current entries, INTERN_SLICE_MS at a
+   * time (the rest on the next turn of the loop). An entry of a resource
+   * nobody watches also drops the JSON its write memoized (a pod's is ~5 KB
+   * next to its parsed object): it only saves a serialization for a later
+   * get or list, rebuilt on demand; watched resources keep it for their
+   * watchers.
+   */
   private internSweep(): void {
     this.internTimer = undefined;
     if (this.closed) return;
     if (this.internOld.length === 0) {
       this.internOld = this.internNew;
+      this.internOldRes = this.internNewRes;
       this.internNew = [];
+      this.internNewRes = [];
     }
     const q = this.internOld;
     const t0 = performance.now();
     let i = 0;
     while (i < q.length) {
+      const res = this.internOldRes[i]!;
       const e = q[i++]!;
-      if (!e.superseded) internObject(e.obj);
+      if (!e.superseded) {
+        internObject(e.obj);
+        if (e.json !== undefined && !this.watchedResources.has(res)) e.json = undefined;
+      }
       if ((i & 63) === 0 && performance.now() - t0 > INTERN_SLICE_MS) break;
     }
     if (i < q.length) {
       this.internOld = q.slice(i);
+      this.internOldRes = this.internOldRes.slice(i);
       this.internTimer = setImmediate(() => this.internSweep());
       return;
     }
     this.internOld = [];
+    this.internOldRes = [];
     if (this.internNew.length > 0) this.internTimer = setTimeout(() => this.internSweep(), INTERN_DELAY_MS).unref();
   }
 
@@ -678,5 +704,6 @@ export class WatchCache {
     for (const w of [...this.watchers]) w.onClose('watch cache closed');
     this.watchers.clear();
     this.watchersByKey.clear();
+    this.watchedResources.clear();
   }
 }
