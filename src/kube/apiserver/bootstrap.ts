@@ -19,6 +19,7 @@ import { eksClusterRbac, eksKubeSystemRbac } from '../authz/eks-bootstrap.ts';
 import { ClusterRegistry } from './registry/generic-store.ts';
 import { nthIp } from './registry/service-allocator.ts';
 import { defaultAddonObjects } from '../../sim/addons/default-addons.ts';
+import { eksGp2StorageClass } from './eks-storage-class.ts';
 
 export const BOOTSTRAP_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
@@ -96,9 +97,10 @@ export async function bootstrapCluster(backend: Backend, cluster: ClusterInfo, c
   const reg = new ClusterRegistry({ backend, clock, cluster, scheme });
   try {
     const list = objects(cluster);
-    // The default add-ons (aws-node, kube-proxy, coredns) come with the first bootstrap only: once deleted they stay deleted.
+    // The default add-ons (aws-node, kube-proxy, coredns) and the gp2 StorageClass come with the first bootstrap only: once deleted they stay deleted.
     if (!(await reg.getFromStore(scheme.preferred('', 'namespaces')!, '', 'kube-system'))) {
       for (const o of defaultAddonObjects(cluster)) list.push([o.group, o.resource, o.namespace, o.obj]);
+      list.push(['storage.k8s.io', 'storageclasses', '', eksGp2StorageClass(cluster)]);
     }
     for (const [group, resource, ns, obj] of list) {
       const r = scheme.preferred(group, resource)!;
