@@ -19,7 +19,10 @@
  * revision), the access entries, the aws-auth ConfigMap and the objects a
  * service account token is bound to (by watch-cache key version), and the
  * credential's expiry; a request with a cached token checks those and
- * nothing else, so any change still applies on the next request.
+ * nothing else, so any change still applies on the next request. The
+ * authenticator also registers the EKS Auth API's token reviewer
+ * (aws/eks-auth/shared.ts): Pod Identity tokens are reviewed as TokenReview
+ * would review them.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -196,7 +199,7 @@ interface ClusterAuth {
 /** createKubeAuthenticator builds the hook described above. */
 export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate {
   const { deps, backend, log } = opts;
-  // Fixed tokens are looked up only for tokens that short (hashing a long token for a map lookup is not free).
+  // Fixed tokens are looked up only for tokens no longer than the longest of them (hashing a long token for a map lookup is not free).
   let longestFixedToken = -1;
   for (const t of opts.staticTokens?.keys() ?? []) longestFixedToken = Math.max(longestFixedToken, t.length);
   const { state } = deps;
