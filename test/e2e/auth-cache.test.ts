@@ -36,9 +36,9 @@ let clusterArn = '';
 const ROOT = { accessKeyId: 'test', secretAccessKey: 'test' };
 const admin = () => createEksToken({ clusterName: 'cache', region: 'us-east-1', ...ROOT });
 
-function kube(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+function kube(method: string, path: string, token: string, body?: unknown, authorization = `Bearer ${token}`): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const req = request(`${srv.kubeEndpoint}/clusters/cache${path}`, { method, ca: srv.server.tls.caCertPem, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', Accept: 'application/json' } }, (res) => {
+    const req = request(`${srv.kubeEndpoint}/clusters/cache${path}`, { method, ca: srv.server.tls.caCertPem, headers: { Authorization: authorization, 'Content-Type': 'application/json', Accept: 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -107,6 +107,17 @@ after(async () => {
 });
 
 describe('authentication result cache: every input applies on the next request', () => {
+  it('other spellings of the Authorization header authenticate the same token (cached or not); other schemes do not', async () => {
+    const token = admin();
+    const review = (authorization: string) => kube('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', token, { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' }, authorization);
+    for (const authorization of [`Bearer ${token}`, `bearer ${token}`, `Bearer ${token} `, `BEARER  ${token}`, `Bearer ${token}`]) {
+      const r = await review(authorization);
+      assert.equal(r.status, 201, authorization.slice(0, 12));
+      assert.equal(r.body.status.userInfo.username, 'kubernetes-admin');
+    }
+    for (const authorization of [`Basic ${token}`, `Bearer ${token} extra`, `Bearer${token}`]) assert.equal((await review(authorization)).status, 401, authorization.slice(0, 12));
+  });
+
   it('aws-auth edits and deletion (EKS and static tokens)', async () => {
     const dev = await newUser('cache-dev');
     const eks = createEksToken({ clusterName: 'cache', region: 'us-east-1', ...dev });
