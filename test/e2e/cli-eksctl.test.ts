@@ -15,7 +15,7 @@
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -249,7 +249,9 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     assert.match(r3.stderr, new RegExp(`kubectl command should work with "${auto}", try 'kubectl --kubeconfig=${auto} get nodes'`));
     assert.equal((await readyNodes(auto)).length, 1);
     assert.ok(!readFileSync(kc, 'utf8').includes('cluster/tom3'), '--auto-kubeconfig leaves the default kubeconfig alone');
-    assert.equal((await cli(['delete', 'cluster', '--name', 'tom3'])).code, 0);
+    const del3 = await cli(['delete', 'cluster', '--name', 'tom3']);
+    assert.equal(del3.code, 0, del3.stderr);
+    assert.ok(!existsSync(auto), 'delete cluster removes the --auto-kubeconfig file');
     assert.equal((await aws(['ec2', 'describe-vpcs', '--vpc-ids', tom.resourcesVpcConfig.vpcId])).Vpcs.length, 1, "tom's VPC stays: it is not tom2's");
     assert.equal((await aws(['eks', 'describe-cluster', '--name', 'tom-managed'])).cluster.status, 'ACTIVE');
   });

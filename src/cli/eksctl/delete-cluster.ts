@@ -9,11 +9,12 @@
  * cleans up after a `create cluster` that failed midway: whatever of these
  * exists is removed, whatever is missing is skipped.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { parse, stringify } from 'yaml';
 import { AwsClientError } from '../../aws/client/aws-client.ts';
 import { kubeconfigPath } from '../kubeconfig.ts';
 import type { CliContext } from './context.ts';
+import { autoKubeconfigPath } from './create-cluster.ts';
 import { EksctlError, EXIT } from './errors.ts';
 import { clusterRoles, deleteOidcProvider, deleteRole } from './iam.ts';
 import { TAG_CLUSTER, TAG_NODEGROUP, TAG_NODEGROUP_TYPE } from './names.ts';
@@ -133,6 +134,12 @@ export async function deleteCluster(ctx: CliContext, name: string, opts: { drain
   if (cluster?.arn) {
     const file = forgetKubeconfig(cluster.arn);
     if (file) p.success(`removed cluster "${name}" from kubeconfig "${file}"`);
+  }
+  // The file --auto-kubeconfig wrote for the cluster, as eksctl removes it.
+  const auto = autoKubeconfigPath(name);
+  if (existsSync(auto)) {
+    rmSync(auto, { force: true });
+    p.success(`deleted kubeconfig file "${auto}"`);
   }
   p.success(`all resources of cluster "${name}" have been deleted`);
 }
