@@ -51,4 +51,15 @@ describe('buildNode', () => {
     assert.equal(taintEffect('PREFER_NO_SCHEDULE'), 'PreferNoSchedule');
     assert.match(kubeletVersion('1.50.0-a1b2c3d4', '1.31'), /^v1\.31\.0-eks-/);
   });
+
+  it('reports the kubelet of the AMI it booted (node group version, not the control plane) and, from 1.30, its zone id', () => {
+    const ng = { ...nodegroup, version: '1.30', releaseVersion: '1.30.9-20261110', _amiVersions: { 'ami-0abc': { version: '1.29', releaseVersion: '1.29.15-20261110' } } };
+    const withZone = { ...instance, Placement: { AvailabilityZone: 'us-east-1b', AvailabilityZoneId: 'use1-az2' } };
+    const old = buildNode({ instance: withZone, nodegroup: ng, region: 'us-east-1', kubernetesVersion: '1.32', vcpus: 2, memoryMiB: 8192, maxPods: 29, now: '2026-01-01T00:01:00Z' });
+    assert.match(old.status.nodeInfo.kubeletVersion, /^v1\.29\.15-eks-/);
+    assert.equal(old.metadata!.labels!['topology.k8s.aws/zone-id'], undefined);
+    const fresh = buildNode({ instance: { ...withZone, ImageId: 'ami-0new' }, nodegroup: ng, region: 'us-east-1', kubernetesVersion: '1.32', vcpus: 2, memoryMiB: 8192, maxPods: 29, now: '2026-01-01T00:01:00Z' });
+    assert.match(fresh.status.nodeInfo.kubeletVersion, /^v1\.30\.9-eks-/);
+    assert.equal(fresh.metadata!.labels!['topology.k8s.aws/zone-id'], 'use1-az2');
+  });
 });

@@ -125,6 +125,9 @@ export function buildNode(f: NodeFacts): KObject {
   // The kubelet of the AMI this instance booted: a node keeps it through control plane upgrades and until a node group update replaces it.
   const ami = ng._tx?.patch?._amiVersions?.[i.ImageId] ?? ng._amiVersions?.[i.ImageId] ?? { version: ng.version, releaseVersion: ng.releaseVersion };
   const kv = kubeletVersion(ami.releaseVersion, ami.version ?? f.kubernetesVersion);
+  // EKS 1.30 release notes: worker nodes carry their Availability Zone ID.
+  const zoneId: string | undefined = i.Placement?.AvailabilityZoneId;
+  if (zoneId && Number(/^v1\.(\d+)\./.exec(kv)?.[1] ?? 0) >= 30) labels['topology.k8s.aws/zone-id'] = zoneId;
   const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: f.now, lastTransitionTime: launched, reason, message });
   return {
     apiVersion: 'v1',
