@@ -165,3 +165,15 @@ test('sqlite: a committed batch is invisible (reads, revision, watchers) until t
   assert.deepEqual(during.late, ['1', '2'], 'history up to the synced revision, then the write, once');
   await b.close();
 });
+
+test('sqlite: the checkpoint worker copies the WAL into the database file while the store is open', async () => {
+  const dir = freshDir();
+  const b = await SqliteBackend.open({ dir, compaction: false });
+  const file = join(dir, 'state.db');
+  const before = statSync(file).size;
+  // Far fewer pages than SQLite's automatic checkpoint (1000 WAL pages) would wait for.
+  for (let i = 0; i < 50; i++) await b.put(`/w/k${i}`, 'x'.repeat(100));
+  await waitFor('a checkpoint by the worker', () => statSync(file).size > before, 10_000);
+  assert.equal((await b.get('/w/k49')).kv?.value, 'x'.repeat(100));
+  await b.close();
+});
