@@ -399,7 +399,7 @@ async function scale(): Promise<void> {
       const r = await deploymentsReady(kube, names);
       if (performance.now() - lastReport > 10_000) {
         lastReport = performance.now();
-        console.log(`  ... ${r}/${PODS} pods Ready after ${fmtMs(performance.now() - nodesAt)}, RSS ${mb(memOf(s.child.pid!).rss)}`);
+        console.log(`  ... ${r}/${PODS} pods Ready after ${fmtMs(performance.now() - nodesAt)}, RSS ${mb(memOf(s.child.pid!).rss)}, API p99 so far ${fmtMs(pct(probeLat, 99))}`);
       }
       return r >= PODS;
     }, 3_600_000, 2000);
