@@ -327,6 +327,9 @@ export function createKubeAuthenticator(opts: KubeAuthOptions): KubeAuthenticate
     const pair = { src, deps: rec ? { ...eksDeps, resolveCaller: (akid: string) => resolveCaller(st, deps.config, akid) } : eksDeps };
     return {
       now: () => new Date(deps.clock.nowMs()),
+      get kubernetesVersion() {
+        return h.cluster.kubernetesVersion;
+      },
       serviceAccountTokenCache,
       async eks() {
         await opts.registry(h.cluster).fresh();

@@ -38,8 +38,8 @@ function httpsGet(url: string, headers: Record<string, string> = {}): Promise<{ 
   });
 }
 
-async function createCluster(name: string): Promise<any> {
-  await aws('eks', 'create-cluster', '--name', name, '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1,subnet-2');
+async function createCluster(name: string, version?: string): Promise<any> {
+  await aws('eks', 'create-cluster', '--name', name, '--role-arn', 'arn:aws:iam::000000000000:role/eks', '--resources-vpc-config', 'subnetIds=subnet-1,subnet-2', ...(version ? ['--kubernetes-version', version] : []));
   return (await aws('eks', 'describe-cluster', '--name', name)).cluster;
 }
 
@@ -208,10 +208,18 @@ describe('authentication: requests to the Kubernetes API', () => {
       assert.equal(r.status, 401, path);
       assert.deepEqual(JSON.parse(r.body), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 });
     }
-    for (const path of ['/version', '/healthz', '/livez', '/readyz']) {
+    for (const path of ['/healthz', '/livez', '/readyz']) {
       const r = await kubeRequest('auth', 'GET', path, undefined);
       assert.equal(r.status, 200, `${path}: ${r.body}`);
     }
+    // From 1.32 EKS restricts anonymous requests to the health paths; before, /version was public too.
+    assert.ok(Number(cluster.version.split('.')[1]) >= 32, cluster.version);
+    assert.equal((await kubeRequest('auth', 'GET', '/version', undefined)).status, 401);
+    await createCluster('auth-131', '1.31');
+    const v = await kubeRequest('auth-131', 'GET', '/version', undefined);
+    assert.equal(v.status, 200, v.body);
+    assert.match(JSON.parse(v.body).gitVersion, /^v1\.31\./);
+    assert.equal((await kubeRequest('auth-131', 'GET', '/api', undefined)).status, 401);
     // Anonymous requests are then authorized as upstream: system:public-info-viewer names exact paths only.
     const sub = await kubeRequest('auth', 'GET', '/readyz/ping', undefined);
     assert.equal(sub.status, 403, sub.body);

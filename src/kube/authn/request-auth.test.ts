@@ -23,6 +23,11 @@ describe('request-auth', () => {
   it('public paths are those of system:public-info-viewer', () => {
     for (const p of ['/healthz', '/livez/ping', '/readyz', '/version', '/version/']) assert.equal(isPublicPath(p), true, p);
     for (const p of ['/api', '/healthzz', '/apis/version', '/']) assert.equal(isPublicPath(p), false, p);
+    // EKS 1.32+: anonymous requests reach the health paths only.
+    assert.equal(isPublicPath('/version', '1.31'), true);
+    assert.equal(isPublicPath('/version', '1.32'), false);
+    assert.equal(isPublicPath('/version/', '1.35'), false);
+    for (const p of ['/healthz', '/livez', '/readyz/ping']) assert.equal(isPublicPath(p, '1.33'), true, p);
   });
 
   it('bearerToken: absent, bearer, other schemes', () => {

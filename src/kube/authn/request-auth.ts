@@ -11,8 +11,10 @@
  *    kubernetes/serviceaccount, valid while the Secret holds it);
  *  - no credentials: the request is anonymous (system:anonymous in
  *    system:unauthenticated), which upstream's default policy lets read only
- *    /healthz, /livez, /readyz and /version (system:public-info-viewer); every
- *    other path answers 401, as does every request with a bad credential.
+ *    /healthz, /livez, /readyz and /version (system:public-info-viewer); from
+ *    Kubernetes 1.32 EKS restricts anonymous requests to the three health
+ *    paths (its 1.32 release notes), so /version needs credentials there;
+ *    every other path answers 401, as does every request with a bad credential.
  *
  * The authenticated user rides with the request (requestUser) so that the API
  * server can answer SelfSubjectReview and authorize.
@@ -37,10 +39,17 @@ export type RequestUser = Omit<AuthenticatedUser, 'via'> & { via: AuthenticatedU
 export const ANONYMOUS_USER: RequestUser = { name: 'system:anonymous', groups: ['system:unauthenticated'], extra: {}, policies: [], via: 'anonymous' };
 
 const PUBLIC_PATHS = ['/healthz', '/livez', '/readyz', '/version'];
+const HEALTH_PATHS = ['/healthz', '/livez', '/readyz'];
 
-/** isPublicPath: the non-resource paths upstream's system:public-info-viewer grants to system:unauthenticated (and their subpaths). */
-export function isPublicPath(path: string): boolean {
-  return PUBLIC_PATHS.some((p) => path === p || path === `${p}/` || path.startsWith(`${p}/`));
+/**
+ * isPublicPath: the non-resource paths upstream's system:public-info-viewer
+ * grants to system:unauthenticated (and their subpaths); for a cluster of
+ * Kubernetes 1.32 or later, only the health paths (EKS's anonymous
+ * authentication restriction).
+ */
+export function isPublicPath(path: string, kubernetesVersion?: string): boolean {
+  const paths = kubernetesVersion !== undefined && Number(kubernetesVersion.split('.')[1] ?? 0) >= 32 ? HEALTH_PATHS : PUBLIC_PATHS;
+  return paths.some((p) => path === p || path === `${p}/` || path.startsWith(`${p}/`));
 }
 
 /** What authenticateRequest reads about the cluster (each piece read only when needed). */
@@ -52,6 +61,8 @@ export interface RequestAuthSources {
   /** Whether the token's service account (and bound pod/secret) still exist with the uids in the token. */
   serviceAccountValid(t: VerifiedServiceAccountToken): Promise<boolean>;
   now(): Date;
+  /** The cluster's Kubernetes version (decides the anonymous paths); upstream's paths when absent. */
+  kubernetesVersion?: string;
   /** Verified service account tokens (signature, issuer, expiry), keyed by issuer and token. */
   serviceAccountTokenCache?: TokenCache<VerifiedServiceAccountToken>;
   /** Whether a legacy token's Secret still holds it and its service account still exists with the uid in the token. */
@@ -74,7 +85,7 @@ export async function authenticateRequest(req: Pick<IncomingMessage, 'headers'>,
   const token = bearerToken(req.headers.authorization);
   if (token === undefined) return { ok: false, reason: 'unsupported Authorization scheme' };
   if (token === '') {
-    return isPublicPath(path) ? { ok: true, user: ANONYMOUS_USER, warnings: [] } : { ok: false, reason: 'no credentials' };
+    return isPublicPath(path, sources.kubernetesVersion) ? { ok: true, user: ANONYMOUS_USER, warnings: [] } : { ok: false, reason: 'no credentials' };
   }
   if (isEksToken(token)) {
     const { src, deps } = await sources.eks();
