@@ -111,7 +111,7 @@ export class Lifecycle {
    */
   async begin(key: string, tx: Tx): Promise<void> {
     const delay = tx.until - this.deps.clock.nowMs();
-    if (this.instant || delay <= 0) {
+    if ((this.instant && !heldElsewhere(tx)) || delay <= 0) {
       await this.finish(key, tx.id);
       return;
     }
@@ -163,7 +163,7 @@ export class Lifecycle {
     if (!doc || doc._tx?.id !== txId) return;
     // Another part of localeks may have moved the deadline (e.g. a node group
     // rollout still replacing nodes): wait for the stored one.
-    if (!this.instant && (doc._tx as Tx).until > this.deps.clock.nowMs() + 1) {
+    if ((!this.instant || heldElsewhere(doc._tx as Tx)) && (doc._tx as Tx).until > this.deps.clock.nowMs() + 1) {
       await this.begin(key, doc._tx as Tx);
       return;
     }
@@ -188,6 +188,15 @@ export class Lifecycle {
       }
     }
   }
+}
+
+/**
+ * heldElsewhere: a transition another part of localeks completes (a node
+ * group update whose nodes the data plane replaces) waits for its deadline
+ * even in the instant profile.
+ */
+function heldElsewhere(tx: Tx): boolean {
+  return !!(tx.patch as { _rollout?: unknown } | undefined)?._rollout;
 }
 
 /** typeOfKey returns the resource type of a store key (`cluster`, `nodegroup`, ...). */

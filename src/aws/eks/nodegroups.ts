@@ -307,7 +307,7 @@ export function nodegroupOperations(e: EksContext) {
         }
         // With a data plane, EKS's setup phase happens here and the data plane replaces the nodes (sim/controllers/nodegroup-rollout.ts).
         let rollout: Record<string, unknown> | undefined;
-        if (e.deps.nodegroupRollouts && !e.lc.instant) {
+        if (e.deps.nodegroupRollouts) {
           const amiId = patch.releaseVersion ? nodegroupAmiId(ng.amiType, patch.releaseVersion as string) : undefined;
           const desired = ng.scalingConfig?.desiredSize ?? 1;
           const u = ng.updateConfig ?? {};
