@@ -79,6 +79,9 @@ export const LEASE_RENEW_MS = 10_000;
 /** Writes one scheduling pass keeps in flight (the store commits concurrent writes together). */
 const WRITE_CONCURRENCY = 256;
 
+/** Nodes whose warm pools one pass reconciles at a time. */
+const IPAM_CONCURRENCY = 32;
+
 /** Pods a pass scans between yields to the event loop (so API requests are answered during long passes). */
 const SCAN_CHUNK = 2000;
 
@@ -1193,42 +1196,47 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const cni = cniConfig(c);
     const ipamNodes = new Set([...needIp.keys(), ...c.ipamDirty]);
     c.ipamDirty.clear();
+    // Nodes' ipamds work side by side (as EC2 API calls from many nodes do; one that finds the subnet short retries next pass).
+    const ipamTasks: Array<() => Promise<void>> = [];
     for (const nodeName of ipamNodes) {
       const own = c.nodes.get(nodeName);
       if (!own || own.fargate || !c.live.has(nodeName) || c.down.has(nodeName)) continue;
-      const facts = instanceTypeFacts(own.instanceType);
-      const waiting = needIp.get(nodeName) ?? [];
-      let free: string[];
-      try {
-        free = await reconcileNodeIps({
-          deps, scope, instanceId: own.instanceId, clusterName: c.info.name, cfg: cni,
-          limits: { maxEnis: facts?.maxEnis ?? 3, ipv4PerEni: facts?.ipv4PerEni ?? 10 },
-          assigned: assignedOn.get(nodeName) ?? new Set(), waiting: waiting.length,
-        });
-      } catch (e) {
-        log.warn({ err: e, node: nodeName }, 'ipamd: reconciling the warm pool failed');
-        free = [];
-        c.ipamDirty.add(nodeName);
-      }
-      waiting.forEach((pod, k) => {
-        const ip = free[k];
-        if (!ip) {
-          const uid = pod.metadata!.uid!;
-          if (c.ipFailed.has(uid)) return;
-          c.ipFailed.add(uid);
-          guard(pod, async () => {
-            // The sandbox waits for an address: ContainerCreating, as the kubelet reports it.
-            if (!pod.status?.hostIP) await writeStatus(c, pod, containerCreatingStatus(pod, { hostIP: own.ip }, nowTs, scheduledAt(pod)));
-            await recordEvent(c, pod, 'Warning', 'FailedCreatePodSandBox', ipAssignFailureMessage(randomBytes(32).toString('hex')), 'kubelet');
+      ipamTasks.push(async () => {
+        const facts = instanceTypeFacts(own.instanceType);
+        const waiting = needIp.get(nodeName) ?? [];
+        let free: string[];
+        try {
+          free = await reconcileNodeIps({
+            deps, scope, instanceId: own.instanceId, clusterName: c.info.name, cfg: cni,
+            limits: { maxEnis: facts?.maxEnis ?? 3, ipv4PerEni: facts?.ipv4PerEni ?? 10 },
+            assigned: assignedOn.get(nodeName) ?? new Set(), waiting: waiting.length,
           });
-          return;
+        } catch (e) {
+          log.warn({ err: e, node: nodeName }, 'ipamd: reconciling the warm pool failed');
+          free = [];
+          c.ipamDirty.add(nodeName);
         }
-        guard(pod, async () => {
-          await startPod(c, pod, { hostIP: own.ip, podIP: ip }, nowTs);
-          c.ipFailed.delete(pod.metadata!.uid!);
+        waiting.forEach((pod, k) => {
+          const ip = free[k];
+          if (!ip) {
+            const uid = pod.metadata!.uid!;
+            if (c.ipFailed.has(uid)) return;
+            c.ipFailed.add(uid);
+            guard(pod, async () => {
+              // The sandbox waits for an address: ContainerCreating, as the kubelet reports it.
+              if (!pod.status?.hostIP) await writeStatus(c, pod, containerCreatingStatus(pod, { hostIP: own.ip }, nowTs, scheduledAt(pod)));
+              await recordEvent(c, pod, 'Warning', 'FailedCreatePodSandBox', ipAssignFailureMessage(randomBytes(32).toString('hex')), 'kubelet');
+            });
+            return;
+          }
+          guard(pod, async () => {
+            await startPod(c, pod, { hostIP: own.ip, podIP: ip }, nowTs);
+            c.ipFailed.delete(pod.metadata!.uid!);
+          });
         });
       });
     }
+    await inParallel(ipamTasks, IPAM_CONCURRENCY);
     // Fargate nodes whose pod is gone.
     for (const [name, f] of c.fargate) {
       if (f.bound && !fargateInUse.has(name)) jobs.push(() => removeFargateNode(c, name).catch((e) => log.debug?.({ err: e, node: name }, 'fargate node removal failed')));
