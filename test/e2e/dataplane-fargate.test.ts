@@ -7,7 +7,8 @@
  *    eks.amazonaws.com/compute-type=fargate, NoSchedule taint) with the node's
  *    address as its own, annotated CapacityProvisioned with the next size;
  *  - the node goes away when the pod does; deleting the profile deletes its pods;
- *  - a pod matching no profile goes to the node group;
+ *  - a pod matching no profile goes to the node group, and so does one
+ *    annotated eks.amazonaws.com/compute-type: ec2 (CoreDNS as EKS ships it);
  *  - pods Fargate cannot run (hostNetwork, privileged, hostPort, a claim
  *    bound to an EBS volume) stay Pending with the fargate-scheduler's event.
  */
@@ -90,6 +91,22 @@ describe('data plane: Fargate profiles, fargate-scheduler and Fargate nodes', ()
     const p = await dp.kubectlJson(['get', 'pod', 'bad', '-n', 'serverless']);
     assert.equal(p.status.phase, 'Pending');
     assert.equal(p.spec.nodeName, undefined);
+  });
+
+  it('a pod annotated eks.amazonaws.com/compute-type: ec2 (as EKS ships CoreDNS) stays off Fargate; NET_BIND_SERVICE is allowed', async () => {
+    const ec2 = JSON.parse(pod('dns', 'serverless', { app: 'dns' }));
+    ec2.metadata.annotations = { 'eks.amazonaws.com/compute-type': 'ec2' };
+    assert.equal((await dp.kubectl(['create', '-f', '-'], JSON.stringify(ec2))).code, 0);
+    const created = await dp.kubectlJson(['get', 'pod', 'dns', '-n', 'serverless']);
+    assert.equal(created.spec.schedulerName, 'default-scheduler');
+    assert.equal(created.metadata.labels['eks.amazonaws.com/fargate-profile'], undefined);
+    const onEc2 = await waitFor(async () => (await dp.kubectlJson(['get', 'pod', 'dns', '-n', 'serverless'])).spec.nodeName, { what: 'dns scheduled' });
+    assert.doesNotMatch(onEc2, /^fargate-/);
+    // CoreDNS's own securityContext (NET_BIND_SERVICE added, ALL dropped) runs on Fargate once the annotation is gone.
+    const dns = pod('dns2', 'serverless', { app: 'dns' }, {}, { securityContext: { allowPrivilegeEscalation: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] }, readOnlyRootFilesystem: true } });
+    assert.equal((await dp.kubectl(['create', '-f', '-'], dns)).code, 0);
+    const node = await waitFor(async () => (await dp.kubectlJson(['get', 'pod', 'dns2', '-n', 'serverless'])).spec.nodeName, { what: 'dns2 scheduled' });
+    assert.match(node, /^fargate-/);
   });
 
   it('a pod whose claim is bound to an EBS volume stays Pending with the fargate-scheduler event', async () => {

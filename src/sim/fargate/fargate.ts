@@ -20,6 +20,13 @@ export const FARGATE_PROFILE_LABEL = 'eks.amazonaws.com/fargate-profile';
 export const FARGATE_SCHEDULER = 'fargate-scheduler';
 export const CAPACITY_ANNOTATION = 'CapacityProvisioned';
 
+/**
+ * Capabilities a Fargate pod may add: SYS_PTRACE (the EKS Fargate
+ * considerations) and NET_BIND_SERVICE (CoreDNS as EKS ships it adds it and
+ * runs on Fargate once its compute-type annotation is removed).
+ */
+const FARGATE_CAPABILITIES = new Set(['SYS_PTRACE', 'NET_BIND_SERVICE']);
+
 export interface FargateSelector {
   namespace: string;
   labels?: Record<string, string>;
@@ -93,7 +100,7 @@ export function unsupportedReason(pod: KObject, claimProblem?: (claimName: strin
   const containers = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   if (containers.some((c: any) => c.securityContext?.privileged)) sc.push('Privileged');
   const added = new Set<string>();
-  for (const c of containers) for (const cap of c.securityContext?.capabilities?.add ?? []) if (!['SYS_PTRACE'].includes(cap)) added.add(String(cap).startsWith('CAP_') ? cap : `CAP_${cap}`);
+  for (const c of containers) for (const cap of c.securityContext?.capabilities?.add ?? []) if (!FARGATE_CAPABILITIES.has(String(cap).replace(/^CAP_/, ''))) added.add(String(cap).startsWith('CAP_') ? cap : `CAP_${cap}`);
   if (added.size > 0) sc.push(`Capabilities added: ${[...added].join(', ')}`);
   if (sc.length > 0) parts.push(`invalid SecurityContext fields: ${sc.join(', ')}`);
   if (containers.some((c: any) => (c.ports ?? []).some((p: any) => p.hostPort || p.hostIP))) parts.push('port contains HostIP or HostPort');
