@@ -9,7 +9,9 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { request } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -322,6 +324,50 @@ describe('authorization: impersonation (kubectl --as)', () => {
     const esc = await kubectl(kc, ['get', 'pods', '-n', 'kube-system', '--as', 'kubernetes-admin', '--as-group', 'system:masters'], undefined, creds);
     assert.notEqual(esc.code, 0);
     assert.match(esc.stderr, /users "kubernetes-admin" is forbidden: User "dev" cannot impersonate resource "users" in API group "" at the cluster scope/);
+  });
+});
+
+describe('admission webhooks see the requesting user', () => {
+  it('AdmissionReview.request.userInfo is the authenticated (here impersonated) user, on create and delete', async () => {
+    const seen: Array<{ operation: string; userInfo: any }> = [];
+    const hook = createHttpServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        const review = JSON.parse(body);
+        seen.push({ operation: review.request.operation, userInfo: review.request.userInfo });
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: true } }));
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    try {
+      const port = (hook.address() as AddressInfo).port;
+      const cfg = {
+        apiVersion: 'admissionregistration.k8s.io/v1',
+        kind: 'ValidatingWebhookConfiguration',
+        metadata: { name: 'who' },
+        webhooks: [{
+          name: 'who.example.com', sideEffects: 'None', admissionReviewVersions: ['v1'], clientConfig: { url: `http://127.0.0.1:${port}/` },
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE', 'DELETE'], resources: ['configmaps'] }],
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'default' } },
+        }],
+      };
+      const c = await kubectl(kc, ['apply', '-f', '-'], JSON.stringify(cfg));
+      assert.equal(c.code, 0, c.stderr);
+      const made = await kubectl(kc, ['create', 'configmap', 'who-cm', '-n', 'default', '--as', 'jane', '--as-group', 'system:masters']);
+      assert.equal(made.code, 0, made.stderr);
+      const gone = await kubectl(kc, ['delete', 'configmap', 'who-cm', '-n', 'default']);
+      assert.equal(gone.code, 0, gone.stderr);
+      assert.deepEqual(seen.map((x) => x.operation), ['CREATE', 'DELETE']);
+      assert.equal(seen[0]!.userInfo.username, 'jane');
+      assert.deepEqual(seen[0]!.userInfo.groups, ['system:masters', 'system:authenticated']);
+      assert.equal(seen[1]!.userInfo.username, 'kubernetes-admin');
+      assert.ok(seen[1]!.userInfo.extra?.arn, JSON.stringify(seen[1]!.userInfo));
+    } finally {
+      await kubectl(kc, ['delete', 'validatingwebhookconfiguration', 'who']);
+      hook.close();
+    }
   });
 });
 

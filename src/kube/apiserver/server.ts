@@ -59,6 +59,7 @@ import { handleVirtual } from './virtual.ts';
 import { requestAuthorizer, requestUser, selfAccessReview, selfRulesReview } from '../authn/request-auth.ts';
 import { requestReviews } from '../authn/reviews.ts';
 import { requestEscalationCheck } from '../authz/escalation.ts';
+import type { WebhookUserInfo } from './webhooks.ts';
 import { evictPod } from './eviction.ts';
 import { METRICS_GROUP, METRICS_RESOURCES, serveMetrics } from './metrics-api.ts';
 
@@ -241,6 +242,13 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** The query of a request target (what `new URL(target).searchParams` gives, without parsing the rest). */
+/** webhookUserOf is the authenticated user of a request as admission webhooks see it; undefined without authentication (the registry's internal user then). */
+function webhookUserOf(req: IncomingMessage): WebhookUserInfo | undefined {
+  const u = requestUser(req);
+  if (!u) return undefined;
+  return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(Object.keys(u.extra).length ? { extra: u.extra } : {}) };
+}
+
 function queryOf(target: string): URLSearchParams {
   const qi = target.indexOf('?');
   if (qi < 0) return new URLSearchParams();
@@ -673,7 +681,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
           throw newBadRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${info.name})`);
         }
         const warnings: string[] = [];
-        const obj = await reg.create(r, ns, body, { dryRun, fieldManager: fieldManagerOf(q, req), warnings, admitRequest: requestEscalationCheck(req) });
+        const obj = await reg.create(r, ns, body, { dryRun, fieldManager: fieldManagerOf(q, req), warnings, admitRequest: requestEscalationCheck(req), userInfo: webhookUserOf(req) });
         addWarnings(res, warnings);
         return respondObject(st, r, req, res, 201, obj, q);
       }
@@ -703,7 +711,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
           const again = decodeBody(raw, req.headers['content-type']) as KObject;
           pruneUnknown(r, again);
           return again;
-        }, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req), warnings });
+        }, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req), warnings, userInfo: webhookUserOf(req) });
         addWarnings(res, warnings);
         return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
       }
@@ -712,14 +720,14 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       case 'delete': {
         const dryRun = dryRunOf(q);
         const opts = await deleteOptions(req, q);
-        const d = await reg.delete(r, ns, info.name, opts, { dryRun });
+        const d = await reg.delete(r, ns, info.name, opts, { dryRun, userInfo: webhookUserOf(req) });
         const code = !d.deleted && opts.orphanDependents === false ? 202 : 200;
         return respondObject(st, r, req, res, code, d.body, q);
       }
       case 'deletecollection': {
         const dryRun = dryRunOf(q);
         const opts = await deleteOptions(req, q);
-        const items = await reg.deleteCollection(r, ns, listOptions(r, q), opts, { dryRun });
+        const items = await reg.deleteCollection(r, ns, listOptions(r, q), opts, { dryRun, userInfo: webhookUserOf(req) });
         return sendJson(res, 200, { kind: r.listKind, apiVersion: apiVersionOf(r.group, r.version), metadata: {}, items });
       }
       default:
@@ -868,7 +876,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         checkFields(r, patched, q, res);
         return patched;
       },
-      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req), warnings },
+      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req), warnings, userInfo: webhookUserOf(req) },
     );
     addWarnings(res, warnings);
     if (sub === 'scale') return sendJson(res, 200, toScale(r, out.obj));

@@ -62,12 +62,24 @@ function hooksOf(reg: ClusterRegistry, kind: 'mutating' | 'validating'): any[] {
   return out.sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
+/** AdmissionReview.request.userInfo: the requesting user (authentication.k8s.io/v1 UserInfo). */
+export interface WebhookUserInfo {
+  username: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+/** The user of writes made inside localeks without a request (controllers, bootstrap). */
+const INTERNAL_USER: WebhookUserInfo = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+
 /**
  * Runs the matching webhooks of one kind for an operation on obj (old for
  * updates). Mutating webhooks change obj in place; a denial or a failed
- * call under failurePolicy Fail throws.
+ * call under failurePolicy Fail throws. `user` is the requesting user the
+ * webhooks see (userInfo).
  */
-export async function runWebhooks(reg: ClusterRegistry, kind: 'mutating' | 'validating', op: Operation, res: Resource, sub: string, obj: KObject, old: KObject | undefined, dryRun: boolean): Promise<void> {
+export async function runWebhooks(reg: ClusterRegistry, kind: 'mutating' | 'validating', op: Operation, res: Resource, sub: string, obj: KObject, old: KObject | undefined, dryRun: boolean, user: WebhookUserInfo = INTERNAL_USER): Promise<void> {
   // Webhook configurations themselves are never sent to webhooks (upstream's exemption).
   if (res.group === 'admissionregistration.k8s.io') return;
   if (reg.cache.count(kind === 'mutating' ? 'admissionregistration.k8s.io/mutatingwebhookconfigurations' : 'admissionregistration.k8s.io/validatingwebhookconfigurations') === 0) return;
@@ -98,7 +110,7 @@ export async function runWebhooks(reg: ClusterRegistry, kind: 'mutating' | 'vali
         name: obj.metadata?.name ?? old?.metadata?.name,
         namespace: res.namespaced ? (obj.metadata?.namespace ?? old?.metadata?.namespace) : undefined,
         operation: op,
-        userInfo: { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] },
+        userInfo: user,
         object: op === 'DELETE' ? null : obj,
         oldObject: old ?? null,
         dryRun,

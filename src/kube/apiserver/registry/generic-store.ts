@@ -42,7 +42,7 @@ import { recordManagedFields } from './managed-fields.ts';
 import { admitPodCreate, admitPodSecurity, significantPodUpdate } from '../admission.ts';
 import type { PodAdmissionPlugin } from '../pod-admission-plugins.ts';
 import { admitLimitRanges, admitPvcLimitRanges, admitQuota } from '../quota.ts';
-import { runWebhooks } from '../webhooks.ts';
+import { runWebhooks, type WebhookUserInfo } from '../webhooks.ts';
 
 /** Resources whose objects are or hold pod specs (Pod Security admission). */
 const POD_TEMPLATE_OWNERS = new Set(['pods', 'apps/deployments', 'apps/replicasets', 'apps/statefulsets', 'apps/daemonsets', 'batch/jobs', 'batch/cronjobs', 'replicationcontrollers', 'podtemplates']);
@@ -58,6 +58,8 @@ export interface WriteOptions {
   warnings?: string[];
   /** (auth) Admission that depends on the requesting user (RBAC escalation prevention, kube/authz/escalation.ts; aws-auth warnings); throws a StatusError to reject, appends to `warnings`. */
   admitRequest?(op: 'create' | 'update', res: Resource, obj: KObject, old: KObject | undefined, warnings: string[] | undefined): void;
+  /** The requesting user, as admission webhooks see it (AdmissionReview.request.userInfo); writes without a request leave it out. */
+  userInfo?: WebhookUserInfo;
 }
 
 export interface ListOptions {
@@ -570,7 +572,7 @@ export class ClusterRegistry {
       admitLimitRanges(this, obj);
     }
     if (res.storageResource === 'persistentvolumeclaims') admitPvcLimitRanges(this, obj);
-    await runWebhooks(this, 'mutating', 'CREATE', res, '', obj, undefined, !!opts.dryRun);
+    await runWebhooks(this, 'mutating', 'CREATE', res, '', obj, undefined, !!opts.dryRun, opts.userInfo);
     if (POD_TEMPLATE_OWNERS.has(res.storageResource)) admitPodSecurity(this, res, obj, opts.warnings);
     this.validate(res, obj);
     let release: (() => void) | undefined;
@@ -581,7 +583,7 @@ export class ClusterRegistry {
     }
     try {
       if (res.namespaced) admitQuota(this, res, obj);
-      await runWebhooks(this, 'validating', 'CREATE', res, '', obj, undefined, !!opts.dryRun);
+      await runWebhooks(this, 'validating', 'CREATE', res, '', obj, undefined, !!opts.dryRun, opts.userInfo);
       await this.hooks.admit?.('create', res, obj);
       opts.admitRequest?.('create', res, obj, undefined, opts.warnings);
       recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
@@ -716,7 +718,7 @@ export class ClusterRegistry {
         a.release();
         if (a.errors.length > 0) throw newInvalid({ group: '', kind: 'Service' }, name, a.errors);
       }
-      await runWebhooks(this, 'mutating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
+      await runWebhooks(this, 'mutating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo);
       // Pod Security on updates as upstream: pods when an image (or seccomp) changes, or ephemeral containers; workload templates warn.
       if (POD_TEMPLATE_OWNERS.has(res.storageResource)) {
         const isPod = res.storageResource === 'pods';
@@ -727,7 +729,7 @@ export class ClusterRegistry {
       if (res.storageResource === 'persistentvolumeclaims' && sub === '') admitPvcLimitRanges(this, next);
       // ResourceQuota charges updates that raise usage (service type/node ports, PVC expansion, pod resources).
       if (res.namespaced && (sub === '' || sub === 'resize')) admitQuota(this, res, next, cur);
-      await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun);
+      await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo);
       await this.hooks.admit?.('update', res, next, cur);
       opts.admitRequest?.('update', res, next, cur, opts.warnings);
       if (!jsonEqual(withoutVolatile(next), withoutVolatile(cur))) {
@@ -782,8 +784,8 @@ export class ClusterRegistry {
       if (!g.kv) throw newNotFound(res, name);
       const cur = decode(g.kv);
       // Admission webhooks see DELETE with the object as oldObject (object is null).
-      await runWebhooks(this, 'mutating', 'DELETE', res, '', cur, cur, dryRun);
-      await runWebhooks(this, 'validating', 'DELETE', res, '', cur, cur, dryRun);
+      await runWebhooks(this, 'mutating', 'DELETE', res, '', cur, cur, dryRun, wopts.userInfo);
+      await runWebhooks(this, 'validating', 'DELETE', res, '', cur, cur, dryRun, wopts.userInfo);
       const pre = opts.preconditions;
       if (pre?.uid && pre.uid !== cur.metadata!.uid) {
         throw newConflict(res, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.metadata!.uid}`);
