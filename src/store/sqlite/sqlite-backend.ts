@@ -572,12 +572,15 @@ export class SqliteBackend extends TxnWrites implements Backend {
     w.on('message', () => {
       this.checkpointRunning = false;
     });
-    w.on('error', () => {
+    const lost = (): void => {
       // Back to SQLite's own checkpoints.
+      if (this.checkpointer !== w) return;
       this.checkpointer = undefined;
       if (this.checkpointTimer) clearInterval(this.checkpointTimer);
       if (!this.closed) this.db.pragma('wal_autocheckpoint = 1000');
-    });
+    };
+    w.on('error', lost);
+    w.on('exit', lost);
     this.checkpointer = w;
     this.db.pragma('wal_autocheckpoint = 0');
     let requestedAt = 0;
@@ -606,12 +609,15 @@ export class SqliteBackend extends TxnWrites implements Backend {
     const w = this.checkpointer;
     this.checkpointer = undefined;
     if (!w) return;
-    const exited = new Promise<void>((r) => w.once('exit', () => r()));
-    w.postMessage('close');
     // The worker closes its connection and exits (terminated if it does not within a second).
-    const t = setTimeout(() => void w.terminate(), 1000);
-    await exited;
-    clearTimeout(t);
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(() => void w.terminate().finally(resolve), 1000);
+      w.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
+      w.postMessage('close');
+    });
   }
 
   /** Makes the WAL durable in the thread pool, then settles every batch committed before the sync started. */
