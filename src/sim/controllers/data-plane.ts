@@ -42,6 +42,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../../aws/core/deps.ts';
 import { allocatePrivateIps, createNetworkInterface, deleteNetworkInterface, getSubnet, instanceTransitionAt, instanceTypeFacts, instanceUserData, listInstances, maxPods, releasePrivateIps } from '../../aws/ec2/shared.ts';
+import { onGroupChange } from '../../aws/autoscaling/shared.ts';
 import { getInstanceProfileByArn, getRole } from '../../aws/iam/shared.ts';
 import { parseAwsAuth } from '../../kube/authn/aws-auth.ts';
 import { type BootstrapInfo, parseBootstrap } from '../kubelet/bootstrap.ts';
@@ -65,6 +66,7 @@ import { desiredTaints, evictionTime, NODE_MONITOR_GRACE_MS, NODE_STATUS_REPORT_
 import { syncReplicaSets } from './replicaset-controller.ts';
 import { syncDeployments } from './deployment-controller.ts';
 import { inParallel } from '../../util/in-parallel.ts';
+import { WorkSlice } from './work-slice.ts';
 import { WORKLOAD_CONTROLLERS, workloadResources } from './workload-controllers.ts';
 
 /** A Node annotation: `stopped` makes its kubelet stop posting status and renewing its Lease, as if the kubelet process died. */
@@ -72,6 +74,9 @@ export const ANNOTATION_KUBELET = 'sim.localeks.io/kubelet';
 
 /** How often (simulated ms) instance states are polled. */
 export const TICK_MS = 1000;
+
+/** Node passes woken by Auto Scaling group changes are at least this far apart (simulated ms). */
+const GROUP_WAKE_MS = 100;
 
 /** The kubelet's node lease renew interval (10 s, a quarter of the 40 s lease duration). */
 export const LEASE_RENEW_MS = 10_000;
@@ -81,15 +86,6 @@ const WRITE_CONCURRENCY = 256;
 
 /** Nodes whose warm pools one pass reconciles at a time. */
 const IPAM_CONCURRENCY = 32;
-
-/** Pods a pass scans between yields to the event loop (so API requests are answered during long passes). */
-const SCAN_CHUNK = 2000;
-
-/** Placements the scheduler decides between yields to the event loop. */
-const SCHEDULE_CHUNK = 250;
-
-/** Lets pending I/O callbacks (API requests) run. */
-const yieldToLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Time from binding to Running per timing profile (sim.localeks.io/start-delay overrides). */
 const START_DELAY_MS: Record<string, number> = { instant: 0, fast: 100, realistic: 3000 };
@@ -238,6 +234,20 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       for (const c of clusters.values()) kick(c, true);
     });
   }
+
+  /**
+   * An Auto Scaling group that launched or changed instances wakes a node
+   * pass soon (which schedules the next at their boot), instead of waiting
+   * for the tick: nodes then join when their instance is running. At most
+   * one such wake per GROUP_WAKE_MS, so a group launching thousands of
+   * instances does not run back-to-back node passes.
+   */
+  let lastGroupWake = -Infinity;
+  const unsubscribeGroups = onGroupChange(deps.state, () => {
+    const at = Math.max(clock.nowMs(), lastGroupWake + GROUP_WAKE_MS);
+    lastGroupWake = at;
+    wakeNodes(at);
+  });
 
   function kick(c: ClusterRt, nodes: boolean): void {
     if (stopped) return;
@@ -834,10 +844,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     // assuming the ones before it, as the scheduler cache does), then write
     // the bindings concurrently so the store commits them in batches.
     const writes: Array<() => Promise<void>> = [];
-    let decided = 0;
+    const slice = new WorkSlice();
     for (const pod of pending) {
-      // Let API requests through between chunks of placements (this pass's pods are busy: nothing else moves them).
-      if (++decided % SCHEDULE_CHUNK === 0) await yieldToLoop();
+      // Let API requests through between slices of placements (passes never overlap: nothing else binds these pods).
+      if (slice.due()) await slice.yield();
       const m = pod.metadata!;
       const r = schedule(pod, infos, c.nextStartNodeIndex);
       if (infos.length > 0) c.nextStartNodeIndex = (c.nextStartNodeIndex + r.evaluatedNodes) % infos.length;
@@ -1025,10 +1035,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       c.busy.add(uid);
       jobs.push(() => f().catch((e) => log.debug?.({ err: e, pod: pod.metadata?.name }, 'kubelet write failed')).finally(() => c.busy.delete(uid)));
     };
-    let scanned = 0;
+    const slice = new WorkSlice();
     for (const e of c.reg.cache.list('pods', '')) {
       // A long scan lets the API server answer in between (the list is an immutable snapshot).
-      if (++scanned % SCAN_CHUNK === 0) await yieldToLoop();
+      if (slice.due()) await slice.yield();
       const pod = e.obj;
       const nodeName: string | undefined = pod.spec?.nodeName;
       if (!nodeName) continue;
@@ -1314,6 +1324,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       cancelTick?.();
       cancelWake?.();
       cancelNodeWake?.();
+      unsubscribeGroups();
       for (const c of clusters.values()) c.unsubscribe();
       clusters.clear();
     },

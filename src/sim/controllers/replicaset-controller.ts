@@ -22,6 +22,7 @@ import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { labelSelectorFromObject, matchLabels } from '../../kube/apiserver/selectors.ts';
 import { isPodAvailable, isPodReady, podsToDelete } from '../../kube/controllers/deployment/rollout.ts';
 import { inParallel } from '../../util/in-parallel.ts';
+import { WorkSlice } from './work-slice.ts';
 
 /** kube-controller-manager's burstReplicas: pods created or deleted per ReplicaSet per sync. */
 export const BURST_REPLICAS = 500;
@@ -50,7 +51,9 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
   const rsList = reg.cache.list('apps/replicasets', '');
   if (rsList.length === 0) return;
   const owned = new Map<string, KObject[]>();
+  const slice = new WorkSlice();
   for (const e of reg.cache.list('pods', '')) {
+    if (slice.due()) await slice.yield();
     const uid = controllerUid(e.obj);
     if (!uid) continue;
     const l = owned.get(uid) ?? [];
@@ -59,6 +62,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
   }
   const jobs: Array<() => Promise<unknown>> = [];
   for (const e of rsList) {
+    if (slice.due()) await slice.yield();
     const rs = e.obj;
     const m = rs.metadata!;
     const ns = m.namespace!;
