@@ -241,7 +241,6 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** The query of a request target (what `new URL(target).searchParams` gives, without parsing the rest). */
 /** webhookUserOf is the authenticated user of a request as admission webhooks see it; undefined without authentication (the registry's internal user then). */
 function webhookUserOf(req: IncomingMessage): WebhookUserInfo | undefined {
   const u = requestUser(req);
@@ -249,6 +248,7 @@ function webhookUserOf(req: IncomingMessage): WebhookUserInfo | undefined {
   return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(Object.keys(u.extra).length ? { extra: u.extra } : {}) };
 }
 
+/** The query of a request target (what `new URL(target).searchParams` gives, without parsing the rest). */
 function queryOf(target: string): URLSearchParams {
   const qi = target.indexOf('?');
   if (qi < 0) return new URLSearchParams();
