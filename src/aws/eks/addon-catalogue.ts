@@ -146,6 +146,8 @@ export const ADDONS: AddonDef[] = [
           properties: { enabled: { type: 'boolean' }, minReplicas: { type: 'integer', minimum: 2 }, maxReplicas: { type: 'integer', minimum: 2 } },
         },
         corefile: { type: 'string' },
+        // "Fargate" runs CoreDNS on Fargate (the pod template loses its eks.amazonaws.com/compute-type: ec2 annotation).
+        computeType: { type: 'string' },
         podDisruptionBudget: { type: 'object', properties: { enabled: { type: 'boolean' }, maxUnavailable: {}, minAvailable: {} } },
         topologySpreadConstraints: { type: 'array' },
       },

@@ -444,8 +444,11 @@ function coredns(cluster: AddonClusterFacts, version: string, cfg: Record<string
   const img = addonImages('coredns', version, cluster.region);
   const labels = { 'eks.amazonaws.com/component': 'coredns', 'k8s-app': 'kube-dns', 'kubernetes.io/name': 'CoreDNS' };
   const template: KObject = {
-    // EKS's coredns runs on EC2 nodes unless this annotation is removed (the Fargate-only cluster recipe).
-    metadata: { labels: { 'eks.amazonaws.com/component': 'coredns', 'k8s-app': 'kube-dns' }, annotations: { 'eks.amazonaws.com/compute-type': 'ec2' } },
+    // EKS's coredns runs on EC2 nodes unless this annotation is removed (the Fargate-only cluster recipe; the add-on's computeType: Fargate).
+    metadata: {
+      labels: { 'eks.amazonaws.com/component': 'coredns', 'k8s-app': 'kube-dns' },
+      ...(String(cfg.computeType ?? '').toLowerCase() === 'fargate' ? {} : { annotations: { 'eks.amazonaws.com/compute-type': 'ec2' } }),
+    },
     spec: {
       affinity: {
         ...structuredClone(LINUX_AFFINITY),

@@ -24,6 +24,10 @@ test('configuration values reach the objects', () => {
   assert.equal(dns.find((o) => o.resource === 'deployments')!.obj.spec.replicas, 3);
   assert.equal(dns.find((o) => o.resource === 'services')!.obj.spec.clusterIP, '172.20.0.10');
   assert.ok(dns.some((o) => o.resource === 'poddisruptionbudgets'));
+  // computeType: Fargate (the Fargate-only cluster setting) drops the EC2-only annotation of the pod template.
+  const tpl = (config?: string) => addonObjects('coredns', 'v1.11.4-eksbuild.14', facts, config).find((o) => o.resource === 'deployments')!.obj.spec.template;
+  assert.equal(tpl().metadata.annotations['eks.amazonaws.com/compute-type'], 'ec2');
+  assert.equal(tpl('{"computeType":"Fargate"}').metadata.annotations, undefined);
 });
 
 test('creation: a field another manager holds with another value is a conflict, in EKS notation', () => {
