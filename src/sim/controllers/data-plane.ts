@@ -451,10 +451,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await c.reg.fresh();
     await runKubelets(c);
     // ReplicaSet and Deployment status from what the kubelets just did (ready
-    // replicas would otherwise show one to two passes late), and the next
-    // burst of creates.
+    // replicas would otherwise show one to two passes late); the next burst
+    // of creates comes with the next pass.
     await c.reg.fresh();
-    await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log });
+    await syncReplicaSets({ reg: c.reg, nowMs: clock.nowMs(), wake, log, statusOnly: true });
     await c.reg.fresh();
     await syncDeployments({ reg: c.reg, nowMs: clock.nowMs(), log });
   }

@@ -36,6 +36,8 @@ export interface ReplicaSetPassContext {
   /** Ask for another pass at this simulated time (minReadySeconds). */
   wake(atMs: number): void;
   log: { warn(o: object, msg?: string): void };
+  /** Only bring statuses up to date (no creates or deletes): the data plane's status catch-up at the end of a pass. */
+  statusOnly?: boolean;
 }
 
 function controllerUid(pod: KObject): string | undefined {
@@ -69,7 +71,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
     const pods = owned.get(m.uid!) ?? [];
     const active = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const want: number = rs.spec?.replicas ?? 1;
-    if (!m.deletionTimestamp) {
+    if (!m.deletionTimestamp && !ctx.statusOnly) {
       const diff = active.length - want;
       if (diff < 0) {
         const t = rs.spec?.template ?? {};
