@@ -2,7 +2,8 @@
  * The eksctl-shaped `localeks` commands run as a user runs them (the
  * bin/localeks child process, not a TTY), against one in-process localeks
  * (fast profile), with the results checked by the aws CLI and kubectl:
- *  - seed 003's `create cluster --managed` and `--fargate`; a cluster in
+ *  - seed 003's `create cluster --managed` and `--fargate` (the default
+ *    add-ons as EKS add-ons, CoreDNS on Fargate); a cluster in
  *    existing subnets (`--vpc-public-subnets` / `--vpc-private-subnets`)
  *    with `--auto-kubeconfig`;
  *  - the ClusterConfig in shared/examples (managed node groups, spot, a
@@ -124,6 +125,11 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     assert.ok(private_.every((s: any) => !s.MapPublicIpOnLaunch), 'Fargate runs in the private subnets');
     const role = (await aws(['iam', 'get-role', '--role-name', fp.podExecutionRoleArn.split('/').pop()])).Role;
     assert.match(JSON.stringify(policyDoc(role.AssumeRolePolicyDocument)), /eks-fargate-pods\.amazonaws\.com/);
+    // eksctl 0.184+: the default add-ons are EKS add-ons; with kube-system on Fargate, CoreDNS is set to run there.
+    assert.deepEqual((await aws(['eks', 'list-addons', '--cluster-name', 'my-eks-fargate'])).addons.sort(), ['coredns', 'kube-proxy', 'vpc-cni']);
+    const dns = (await aws(['eks', 'describe-addon', '--cluster-name', 'my-eks-fargate', '--addon-name', 'coredns'])).addon;
+    assert.equal(dns.configurationValues, '{"computeType":"Fargate"}');
+    assert.match(r.stderr, /successfully created addon: coredns/);
   });
 
   it('create cluster --managed=false --version 1.31: a self-managed node group (launch template with bootstrap user data, Auto Scaling group) whose nodes join', async () => {

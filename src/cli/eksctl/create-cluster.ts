@@ -199,7 +199,8 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
       tags: { ...clusterTags(name, cfg.metadata.tags), [TAG_OIDC]: String(cfg.iam?.withOIDC ?? false) },
       upgradePolicy: (cfg as any).upgradePolicy,
       zonalShiftConfig: (cfg as any).zonalShiftConfig,
-      bootstrapSelfManagedAddons: (cfg as any).addonsConfig?.disableDefaultAddons ? false : undefined,
+      // eksctl 0.184+: the default add-ons come as EKS add-ons (createDefaultAddons), never self-managed.
+      bootstrapSelfManagedAddons: false,
     });
     record(`EKS cluster ${name}`);
     cpTask.update('waiting for the control plane');
@@ -229,6 +230,7 @@ export async function createCluster(ctx: CliContext, cfg: ClusterConfig, kc: Kub
         await Promise.all((cfg.iam?.serviceAccounts ?? []).map((sa) => createIrsa(ctx, kube, cfg, cluster, providerArn, sa, record)));
       }),
       createAddons(ctx, cfg, cluster, oidcP, kube, record),
+      createDefaultAddons(ctx, cfg, record),
       ...mngs.map(async (ng) => {
         const [role] = await Promise.all([nodeRoles.get(ng.name)!, netDone]);
         await provisionManagedNodegroup(ctx, cfg, ng, net, role.arn, kube, record);
@@ -440,6 +442,36 @@ export async function applyServiceAccount(kube: KubeClient, ns: string, name: st
     const u = await kube.request('PATCH', `/api/v1/namespaces/${ns}/serviceaccounts/${name}`, { metadata: { labels: metadata.labels, annotations: metadata.annotations } });
     if (u.status >= 300) throw new Error(`cannot annotate service account ${ns}/${name}: ${u.body?.message ?? u.status}`);
   } else if (r.status >= 300) throw new Error(`cannot create service account ${ns}/${name}: ${r.body?.message ?? r.status}`);
+}
+
+/** The add-ons eksctl (0.184 and later) installs as EKS add-ons on every new cluster unless addonsConfig.disableDefaultAddons. */
+export const DEFAULT_ADDONS = ['vpc-cni', 'kube-proxy', 'coredns'] as const;
+
+/**
+ * createDefaultAddons creates the default add-ons the config does not list
+ * itself, as eksctl does, without waiting for them to become ACTIVE (CoreDNS
+ * needs somewhere to run). When a Fargate profile selects kube-system,
+ * CoreDNS is configured to run on Fargate (computeType), as eksctl's
+ * `--fargate` clusters get it.
+ */
+async function createDefaultAddons(ctx: CliContext, cfg: ClusterConfig, record: Created): Promise<void> {
+  if ((cfg as any).addonsConfig?.disableDefaultAddons) return;
+  const name = cfg.metadata.name;
+  const onFargate = cfg.fargateProfiles.some((f) => f.selectors.some((s) => s.namespace === 'kube-system' && Object.keys(s.labels ?? {}).length === 0));
+  await Promise.all(
+    DEFAULT_ADDONS.filter((a) => !cfg.addons.some((x) => x.name === a)).map(async (addonName) => {
+      ctx.progress.info(`creating addon: ${addonName}`);
+      await ctx.aws.call('eks', 'CreateAddon', {
+        clusterName: name,
+        addonName,
+        resolveConflicts: 'OVERWRITE',
+        configurationValues: addonName === 'coredns' && onFargate ? '{"computeType":"Fargate"}' : undefined,
+        tags: clusterTags(name, cfg.metadata.tags),
+      });
+      record(`add-on ${addonName}`);
+      ctx.progress.info(`successfully created addon: ${addonName}`);
+    }),
+  );
 }
 
 async function createAddons(ctx: CliContext, cfg: ClusterConfig, cluster: any, oidcP: Promise<string | undefined>, kube: KubeClient, record: Created): Promise<void> {
