@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryBackend } from '../../../store/memory/memory-backend.ts';
-import { WatchCache, encodedJson, splitRegistryKey } from './watch-cache.ts';
+import { type CacheEntry, WatchCache, encodedJson, mergeSorted, splitRegistryKey } from './watch-cache.ts';
 
 test('registry keys split into resource, namespace and name', () => {
   assert.deepEqual(splitRegistryKey('pods/default/p1'), { resource: 'pods', namespace: 'default', name: 'p1' });
@@ -159,6 +159,64 @@ test('watch cache: history beyond its byte budget goes (watches from older revis
   assert.ok(kept.length >= 100 && kept.length <= 110, `kept ${kept.length}: the minimum, as the budget holds ~50`);
   assert.equal(kept.at(-1)!.rev, last);
   assert.equal(c.list('configmaps', 'a').length, 300, 'objects stay');
+  c.close();
+  await b.close();
+});
+
+test('mergeSorted applies replacements, removals and additions as a fresh sort would', () => {
+  let seed = 7;
+  const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (let round = 0; round < 200; round++) {
+    const current = new Map<string, CacheEntry>();
+    for (let i = 0; i < rnd(50); i++) {
+      const key = `k${rnd(80)}`;
+      current.set(key, { key, rev: i, obj: {} });
+    }
+    const arr = [...current.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const changes = new Map<string, CacheEntry | null>();
+    const onlyReplace = round % 3 === 0;
+    for (let i = 0; i < rnd(20); i++) {
+      const key = onlyReplace && arr.length > 0 ? arr[rnd(arr.length)]!.key : `k${rnd(80)}`;
+      if (!onlyReplace && rnd(3) === 0) {
+        current.delete(key);
+        changes.set(key, null);
+      } else {
+        const e = { key, rev: 1000 + i, obj: {} };
+        current.set(key, e);
+        changes.set(key, e);
+      }
+    }
+    const want = [...current.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const before = [...arr];
+    const got = mergeSorted(arr, changes);
+    assert.deepEqual(got.map((e) => `${e.key}@${e.rev}`), want.map((e) => `${e.key}@${e.rev}`));
+    assert.deepEqual(arr, before, 'the old array (a snapshot readers may hold) is unchanged');
+  }
+});
+
+test('watch cache: lists stay sorted and current across writes and deletes after they were built', async () => {
+  const b = new MemoryBackend();
+  const p = '/k8s/sorted/registry/';
+  const c = new WatchCache(b, p);
+  await c.ready();
+  const put = (ns: string, n: string, v: string) => b.put(`${p}configmaps/${ns}/${n}`, JSON.stringify({ metadata: { name: n, namespace: ns }, data: { v } }));
+  for (const n of ['m', 'c', 'x']) await put('a', n, '1');
+  await put('b', 'q', '1');
+  await c.waitFor(await b.currentRevision());
+  const first = c.list('configmaps', '');
+  assert.deepEqual(c.list('configmaps', 'a').map((e) => e.obj.metadata!.name), ['c', 'm', 'x']);
+  await put('a', 'm', '2');
+  await put('a', 'a', '1');
+  await b.delete(`${p}configmaps/a/x`);
+  await put('b', 'z', '1');
+  await c.waitFor(await b.currentRevision());
+  assert.deepEqual(c.list('configmaps', 'a').map((e) => `${e.obj.metadata!.name}=${e.obj.data.v}`), ['a=1', 'c=1', 'm=2']);
+  assert.deepEqual(c.list('configmaps', '').map((e) => e.key.slice(p.length)), ['configmaps/a/a', 'configmaps/a/c', 'configmaps/a/m', 'configmaps/b/q', 'configmaps/b/z']);
+  assert.deepEqual(first.map((e) => e.key.slice(p.length)), ['configmaps/a/c', 'configmaps/a/m', 'configmaps/a/x', 'configmaps/b/q'], 'a list handed out before is a snapshot');
+  for (const n of ['a', 'c', 'm']) await b.delete(`${p}configmaps/a/${n}`);
+  await c.waitFor(await b.currentRevision());
+  assert.deepEqual(c.list('configmaps', 'a'), []);
+  assert.equal(c.count('configmaps'), 2);
   c.close();
   await b.close();
 });
