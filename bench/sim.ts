@@ -354,7 +354,10 @@ async function scale(): Promise<void> {
   const probeLat: number[] = [];
   let probing = true;
   try {
-    const ipsNeeded = NODES * 16 + PODS;
+    // Addresses the VPC CNI holds: with its default WARM_ENI_TARGET=1 an m5.xlarge running 30 pods keeps
+    // all 4 ENIs (4 x 15 addresses), so size for nodes x 60 (NODES * 16 + PODS left 27,678 of 150,000
+    // pods without an address: FailedCreatePodSandBox, as EKS would).
+    const ipsNeeded = Math.max(NODES * 60, NODES * 16 + PODS);
     const blocks = Math.min(5, Math.max(2, Math.ceil(ipsNeeded / 60_000)));
     const net = await network(s, blocks);
     await createCluster(eks, net, 'big');
