@@ -457,10 +457,16 @@ export class WatchCache {
    * (a sort of 100,000 pods held the event loop ~100 ms, after every write).
    */
   private noteSorted(k: string, key: string, e: CacheEntry | null): void {
-    if (!this.sorted.has(k)) return;
+    const arr = this.sorted.get(k);
+    if (!arr) return;
     let ch = this.sortedChanges.get(k);
     if (!ch) this.sortedChanges.set(k, (ch = new Map()));
     ch.set(key, e);
+    if (ch.size > 1024 && ch.size > arr.length) {
+      // A list nobody reads any more: drop it (rebuilt by a sort when read) rather than collect its changes.
+      this.sorted.delete(k);
+      this.sortedChanges.delete(k);
+    }
   }
 
   private remove(resource: string, namespace: string, key: string): void {
