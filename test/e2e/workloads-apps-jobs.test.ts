@@ -8,7 +8,8 @@
  *  - Indexed completion: one pod per index with the completion index
  *    annotation and label, completedIndexes "0-2";
  *  - failing pods retry with back-off until backoffLimit, then Failed
- *    BackoffLimitExceeded; a podFailurePolicy FailJob rule fails at once;
+ *    BackoffLimitExceeded; with restartPolicy OnFailure the container
+ *    restarts in place and its restarts count toward backoffLimit; a podFailurePolicy FailJob rule fails at once;
  *  - activeDeadlineSeconds fails the Job (DeadlineExceeded) and removes its pods;
  *  - suspend keeps pods away; resuming runs them;
  *  - ttlSecondsAfterFinished deletes the finished Job and its pods;
@@ -138,6 +139,27 @@ describe('workloads: Jobs with kubectl', () => {
     assert.equal((await jobPods('boom')).length, 2);
     const w = await dp.kubectl(['wait', '--for=condition=failed', 'job/boom', '--timeout=10s']);
     assert.equal(w.code, 0, w.stderr);
+  });
+
+  it('restartPolicy OnFailure restarts the failed container in place; its restarts reach backoffLimit and fail the Job', async () => {
+    await create(job('retry', { backoffLimit: 2 }, { 'sim.localeks.io/duration': '1s', 'sim.localeks.io/exit-code': '1' }, { restartPolicy: 'OnFailure' }));
+    // One pod, restarted by the kubelet (CrashLoopBackOff between runs), never a second pod.
+    const first = await waitFor(async () => {
+      const l = await jobPods('retry');
+      return l.length === 1 && l[0].status.containerStatuses?.[0]?.restartCount === 1 ? l[0] : undefined;
+    }, { what: 'first in-place restart' });
+    assert.equal(first.status.phase, 'Running');
+    assert.equal(first.status.containerStatuses[0].lastState.terminated.exitCode, 1);
+    const j = await waitFor(async () => {
+      await dp.advance(10);
+      const o = await dp.kubectlJson(['get', 'job', 'retry']);
+      return cond(o, 'Failed') ? o : undefined;
+    }, { what: 'retry Failed', intervalMs: 500 });
+    assert.equal(cond(j, 'Failed').reason, 'BackoffLimitExceeded');
+    // The one pod was restarted, never replaced; failing the Job stops it (counted failed then, as upstream does).
+    assert.equal(j.status.failed, 1);
+    const names = new Set((await jobPods('retry')).map((p: any) => p.metadata.name));
+    assert.ok(names.size <= 1, 'the same pod all along');
   });
 
   it('backoffLimitPerIndex retries each index on its own and fails the Job with its failed indexes', async () => {

@@ -36,8 +36,7 @@
  * (admission and validation apply).
  *
  * Not done yet: security groups for pods (branch ENIs), liveness probes,
- * per-container outcomes (all containers of a pod end and restart together),
- * restartPolicy OnFailure restarts in place (such pods end Failed).
+ * per-container outcomes (all containers of a pod end and restart together).
  */
 import { randomBytes } from 'node:crypto';
 import type { AwsDeps } from '../../aws/core/deps.ts';
@@ -1174,8 +1173,10 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         const ready = (st.conditions ?? []).some((x: any) => x.type === 'Ready' && x.status === 'True');
         const outcome = programOutcome(pod);
         if (outcome && startMs + outcome.afterMs <= now) {
-          if ((pod.spec?.restartPolicy ?? 'Always') === 'Always') {
-            // restartPolicy Always: the container is restarted (at once after exit 0, after a back-off otherwise).
+          const policy = pod.spec?.restartPolicy ?? 'Always';
+          if (policy === 'Always' || (policy === 'OnFailure' && outcome.exitCode !== 0)) {
+            // restartPolicy Always: the container is restarted (at once after exit 0, after a back-off otherwise);
+            // OnFailure: a failed container is restarted in place after a back-off (the Job controller counts the restarts).
             guard(pod, async () => {
               await writeStatus(c, pod, restartedStatus(pod, st, net, nowTs, outcome.exitCode, scheduledAt(pod)));
               if (outcome.exitCode === 0) await containerEvents(c, pod, pod.spec?.containers ?? []);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffDelayMs, matchSuccessPolicy, completionIndex, delaysTerminalCondition, formatIndexes, jobFinished, matchPodFailurePolicy, parseIndexes, ttlExpiry } from './job-controller.ts';
+import { backoffDelayMs, matchSuccessPolicy, completionIndex, delaysTerminalCondition, formatIndexes, jobFinished, matchPodFailurePolicy, parseIndexes, pastBackoffLimitOnFailure, ttlExpiry } from './job-controller.ts';
 
 describe('job controller accounting', () => {
   it('formats and parses completed indexes as upstream', () => {
@@ -62,4 +62,16 @@ describe('job controller accounting', () => {
     assert.equal(matchSuccessPolicy({ rules: [{ succeededIndexes: '2,4', succeededCount: 1 }] }, done), undefined);
     assert.equal(matchSuccessPolicy(undefined, done), undefined);
   });
+});
+
+it('pastBackoffLimitOnFailure counts the container restarts of running and pending pods of an OnFailure Job', () => {
+  const job = (backoffLimit: number | undefined, restartPolicy = 'OnFailure') => ({ spec: { backoffLimit, template: { spec: { restartPolicy } } } });
+  const pod = (phase: string, restarts: number[], init: number[] = []) => ({ status: { phase, containerStatuses: restarts.map((restartCount) => ({ restartCount })), initContainerStatuses: init.map((restartCount) => ({ restartCount })) } });
+  assert.equal(pastBackoffLimitOnFailure(job(2), [pod('Running', [1])]), false);
+  assert.equal(pastBackoffLimitOnFailure(job(2), [pod('Running', [1]), pod('Pending', [0], [1])]), true);
+  assert.equal(pastBackoffLimitOnFailure(job(2), [pod('Failed', [5])]), false, 'finished pods do not count');
+  assert.equal(pastBackoffLimitOnFailure(job(0), [pod('Running', [1])]), true);
+  assert.equal(pastBackoffLimitOnFailure(job(0), [pod('Running', [0])]), false);
+  assert.equal(pastBackoffLimitOnFailure(job(undefined), [pod('Running', [5])]), false, 'default limit 6');
+  assert.equal(pastBackoffLimitOnFailure(job(1, 'Never'), [pod('Running', [3])]), false);
 });

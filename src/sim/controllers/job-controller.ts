@@ -44,8 +44,11 @@
  *
  * - podReplacementPolicy Failed: no replacement while a pod is terminating.
  *
- * Not done: container restarts of restartPolicy OnFailure (a failing pod is
- * simply Failed), managedBy.
+ * - restartPolicy OnFailure: the kubelet restarts a failed container in
+ *   place, and the container restarts of the Job's running and pending pods
+ *   count toward backoffLimit (BackoffLimitExceeded once they reach it).
+ *
+ * Not done: managedBy.
  */
 import type { KObject } from '../../kube/api/types.ts';
 import type { Resource } from '../../kube/api/scheme.ts';
@@ -57,6 +60,24 @@ import { recordEvent } from './object-events.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
 export const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
+
+/**
+ * pastBackoffLimitOnFailure: for a Job whose pods restart OnFailure, the
+ * container restarts (init containers included) of its Pending and Running
+ * pods reach backoffLimit (any restart, with backoffLimit 0), as upstream's
+ * job controller counts them.
+ */
+export function pastBackoffLimitOnFailure(job: KObject, pods: KObject[]): boolean {
+  if (job.spec?.template?.spec?.restartPolicy !== 'OnFailure') return false;
+  let restarts = 0;
+  for (const p of pods) {
+    const phase = p.status?.phase;
+    if (phase !== 'Running' && phase !== 'Pending') continue;
+    for (const s of [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])]) restarts += s.restartCount ?? 0;
+  }
+  const limit = job.spec?.backoffLimit ?? 6;
+  return limit === 0 ? restarts > 0 : restarts >= limit;
+}
 export const COMPLETION_INDEX_KEY = 'batch.kubernetes.io/job-completion-index';
 export const INDEX_FAILURE_COUNT_KEY = 'batch.kubernetes.io/job-index-failure-count';
 const MANAGER = { fieldManager: 'kube-controller-manager' };
@@ -390,7 +411,7 @@ async function syncJob(ctx: ControllerContext, jobRes: Resource, podsRes: Resour
     const target = conds.find((c) => c.type === 'FailureTarget' && c.status === 'True');
     if (target) failure = { reason: target.reason!, message: target.message! };
     else if (policyFail) failure = { reason: 'PodFailurePolicy', message: policyFail };
-    else if (failed > (spec.backoffLimit ?? 6)) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    else if (failed > (spec.backoffLimit ?? 6) || pastBackoffLimitOnFailure(job, pods)) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
     else if (perIndex !== undefined && spec.maxFailedIndexes !== undefined && spec.maxFailedIndexes !== null && failedIdx.size > spec.maxFailedIndexes) {
       failure = { reason: 'MaxFailedIndexesExceeded', message: 'Job has exceeded the specified maximal number of failed indexes' };
     } else if (perIndex !== undefined && failedIdx.size > 0 && completed.size + failedIdx.size >= (completions ?? 0) && active.length === 0) {
