@@ -122,6 +122,30 @@ export function managedLaunchTemplateNeeds(ng: ManagedNodeGroupConfig): string[]
  * groups plus securityGroups.attachIDs, and, for a custom `ami` or
  * `maxPodsPerNode`, the AMI and bootstrap user data with --max-pods.
  */
+/** nodeUserData is the bootstrap user data of a node group's nodes: the cluster, eksctl's and the group's labels, its taints, --max-pods. */
+function nodeUserData(cluster: string, ng: { name: string; amiFamily?: string; labels?: Record<string, string>; taints?: Array<{ key: string; value?: string; effect: string }> }, c: any, maxPods: number | undefined): string {
+  return bootstrapUserData({
+    family: ng.amiFamily,
+    cluster,
+    endpoint: c.endpoint,
+    caData: c.certificateAuthority.data,
+    serviceCidr: c.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '10.100.0.0/16',
+    labels: { ...eksctlLabels(cluster, ng.name), ...(ng.labels ?? {}) },
+    taints: (ng.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
+    maxPods,
+  });
+}
+
+/** nodeLaunchTemplateData is eksctl's launch template data for a node group: root volume, IMDSv2, the nodes' Name tag, plus the given members. */
+function nodeLaunchTemplateData(cluster: string, ng: { name: string; volumeSize?: number; volumeType?: string; volumeEncrypted?: boolean }, tags: Record<string, string>, more: Record<string, unknown>): Record<string, unknown> {
+  return {
+    ...more,
+    BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.volumeSize ?? 80, VolumeType: ng.volumeType ?? 'gp3', Encrypted: ng.volumeEncrypted } }],
+    MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+    TagSpecifications: [{ ResourceType: 'instance', Tags: toTagList({ ...tags, Name: `${cluster}-${ng.name}-Node` }) }],
+  };
+}
+
 async function createManagedLaunchTemplate(ctx: CliContext, cfg: ClusterConfig, ng: ManagedNodeGroupConfig, net: ClusterNetwork, sshKey: string | undefined, created: Created): Promise<{ id: string; version: string }> {
   const name = cfg.metadata.name;
   const x = ng as any;
@@ -129,31 +153,12 @@ async function createManagedLaunchTemplate(ctx: CliContext, cfg: ClusterConfig, 
   let userData: string | undefined;
   let cluster: any;
   if (x.ami || x.maxPodsPerNode !== undefined || x.securityGroups?.attachIDs?.length) cluster = (await ctx.aws.call('eks', 'DescribeCluster', { name })).cluster;
-  if (x.ami || x.maxPodsPerNode !== undefined) {
-    userData = bootstrapUserData({
-      family: ng.amiFamily,
-      cluster: name,
-      endpoint: cluster.endpoint,
-      caData: cluster.certificateAuthority.data,
-      serviceCidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '10.100.0.0/16',
-      labels: { ...eksctlLabels(name, ng.name), ...(ng.labels ?? {}) },
-      taints: (ng.taints ?? []).map((t) => ({ key: t.key, value: t.value, effect: t.effect })),
-      maxPods: x.maxPodsPerNode,
-    });
-  }
+  if (x.ami || x.maxPodsPerNode !== undefined) userData = nodeUserData(name, ng, cluster, x.maxPodsPerNode);
   const securityGroups = x.securityGroups?.attachIDs?.length ? [net.sharedNodeSecurityGroup, cluster?.resourcesVpcConfig?.clusterSecurityGroupId, ...x.securityGroups.attachIDs].filter(Boolean) : undefined;
   const lt = (
     await ctx.aws.call('ec2', 'CreateLaunchTemplate', {
       LaunchTemplateName: stackName(name, `nodegroup-${ng.name}`).slice(0, 128),
-      LaunchTemplateData: {
-        ImageId: x.ami,
-        UserData: userData,
-        KeyName: sshKey,
-        SecurityGroupIds: securityGroups,
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.volumeSize ?? 80, VolumeType: x.volumeType ?? 'gp3', Encrypted: x.volumeEncrypted } }],
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
-        TagSpecifications: [{ ResourceType: 'instance', Tags: toTagList({ ...tags, Name: `${name}-${ng.name}-Node` }) }],
-      },
+      LaunchTemplateData: nodeLaunchTemplateData(name, ng, tags, { ImageId: x.ami, UserData: userData, KeyName: sshKey, SecurityGroupIds: securityGroups }),
       TagSpecifications: tagSpec('launch-template', tags),
     })
   ).LaunchTemplate;
@@ -360,31 +365,19 @@ export async function createSelfManagedNodegroup(ctx: CliContext, cfg: ClusterCo
   const desired: number = ng.desiredCapacity ?? ng.minSize ?? 2;
   const min: number = ng.minSize ?? desired;
   const max: number = ng.maxSize ?? Math.max(desired, min);
-  const userData = bootstrapUserData({
-    family: ng.amiFamily,
-    cluster: name,
-    endpoint: cluster.endpoint,
-    caData: cluster.certificateAuthority.data,
-    serviceCidr: cluster.kubernetesNetworkConfig?.serviceIpv4Cidr ?? '10.100.0.0/16',
-    labels: { ...eksctlLabels(name, ng.name), ...(ng.labels ?? {}) },
-    taints: ng.taints ?? [],
-    maxPods: ng.maxPodsPerNode,
-  });
+  const userData = nodeUserData(name, ng, cluster, ng.maxPodsPerNode);
   const securityGroups = [net.sharedNodeSecurityGroup, cluster.resourcesVpcConfig?.clusterSecurityGroupId, ...(ng.securityGroups?.attachIDs ?? [])].filter(Boolean);
   const lt = (
     await ctx.aws.call('ec2', 'CreateLaunchTemplate', {
       LaunchTemplateName: `${stack}`.slice(0, 128),
-      LaunchTemplateData: {
+      LaunchTemplateData: nodeLaunchTemplateData(name, ng, tags, {
         ImageId: imageId,
         InstanceType: instanceType,
         IamInstanceProfile: { Arn: profile.Arn },
         UserData: userData,
         SecurityGroupIds: securityGroups,
         KeyName: await sshKeyName(ctx, name, ng),
-        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.volumeSize ?? 80, VolumeType: ng.volumeType ?? 'gp3', Encrypted: ng.volumeEncrypted } }],
-        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
-        TagSpecifications: [{ ResourceType: 'instance', Tags: toTagList({ ...tags, Name: `${name}-${ng.name}-Node` }) }],
-      },
+      }),
       TagSpecifications: tagSpec('launch-template', tags),
     })
   ).LaunchTemplate;
