@@ -252,7 +252,10 @@ async function network(s: Server, blocks: number): Promise<Net> {
   const subnets: string[] = [];
   for (let b = 0; b < Math.max(2, blocks); b++) {
     const cidr = blocks >= 2 ? `10.${b}.0.0/16` : `10.0.${b * 128}.0/17`;
-    subnets.push((await awsCli(s.aws, ['ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', cidr, '--availability-zone', azs[b % 2]])).Subnet.SubnetId);
+    // One AZ per /16 block: Auto Scaling balances instances over AZs, so two AZs over five blocks gave the
+    // AZ with two subnets 1,250 nodes per subnet, more than a /16 holds at 60 addresses a node.
+    const az = blocks >= 2 ? azs[b % azs.length] : azs[b % 2];
+    subnets.push((await awsCli(s.aws, ['ec2', 'create-subnet', '--vpc-id', vpc, '--cidr-block', cidr, '--availability-zone', az])).Subnet.SubnetId);
   }
   const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: ['eks.amazonaws.com', 'ec2.amazonaws.com'] }, Action: 'sts:AssumeRole' }] });
   const clusterRole = (await awsCli(s.aws, ['iam', 'create-role', '--role-name', 'bench-cluster', '--assume-role-policy-document', trust])).Role.Arn;
