@@ -248,7 +248,8 @@ interface Net {
 async function network(s: Server, blocks: number): Promise<Net> {
   const vpc = (await awsCli(s.aws, ['ec2', 'create-vpc', '--cidr-block', '10.0.0.0/16'])).Vpc.VpcId;
   for (let b = 1; b < blocks; b++) await awsCli(s.aws, ['ec2', 'associate-vpc-cidr-block', '--vpc-id', vpc, '--cidr-block', `10.${b}.0.0/16`]);
-  const azs = (await awsCli(s.aws, ['ec2', 'describe-availability-zones'])).AvailabilityZones.map((z: any) => z.ZoneName);
+  // EKS refuses us-east-1e for control planes (as the real service does).
+  const azs = (await awsCli(s.aws, ['ec2', 'describe-availability-zones'])).AvailabilityZones.map((z: any) => z.ZoneName).filter((z: string) => z !== 'us-east-1e');
   const subnets: string[] = [];
   for (let b = 0; b < Math.max(2, blocks); b++) {
     const cidr = blocks >= 2 ? `10.${b}.0.0/16` : `10.0.${b * 128}.0/17`;
