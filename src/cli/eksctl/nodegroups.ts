@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isDrainable } from '../../kube/api/pods.ts';
 import type { ClusterConfig, ManagedNodeGroupConfig } from './cluster-config.ts';
 import type { CliContext } from './context.ts';
 import { createKubeClient, type KubeClient, nodeReady } from './kube-client.ts';
@@ -422,7 +423,7 @@ export async function drainNodes(ctx: CliContext, kube: KubeClient, match: (node
       const name = n.metadata.name;
       await kube.request('PATCH', `/api/v1/nodes/${name}`, { spec: { unschedulable: true } });
       const pods = (await kube.request('GET', `/api/v1/pods?fieldSelector=${encodeURIComponent(`spec.nodeName=${name}`)}`)).body?.items ?? [];
-      const movable = pods.filter((p: any) => !(p.metadata.ownerReferences ?? []).some((o: any) => o.kind === 'DaemonSet') && !p.metadata.annotations?.['kubernetes.io/config.mirror'] && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+      const movable = pods.filter(isDrainable);
       await Promise.all(
         movable.map(async (p: any) => {
           const id = `${p.metadata.namespace}/${p.metadata.name}`;

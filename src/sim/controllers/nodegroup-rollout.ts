@@ -29,6 +29,7 @@
  */
 import { listGroupInstances, terminateGroupInstance, updateGroup, describeGroup } from '../../aws/autoscaling/shared.ts';
 import { failNodegroupUpdate, holdNodegroupTransition, listNodegroups, ROLLOUT_HOLD_MS, scopeOfCluster, updateNodegroupRollout } from '../../aws/eks/shared.ts';
+import { isDrainable } from '../../kube/api/pods.ts';
 import type { KObject } from '../../kube/api/types.ts';
 import { evictPod } from '../../kube/apiserver/eviction.ts';
 import { readyStatus } from './node-lifecycle.ts';
@@ -78,22 +79,9 @@ function instanceIdOfNode(n: KObject): string | undefined {
   return m?.[1];
 }
 
-function isDaemonSetPod(p: KObject): boolean {
-  return (p.metadata?.ownerReferences ?? []).some((r: any) => r.controller && r.kind === 'DaemonSet');
-}
-
-function isMirrorPod(p: KObject): boolean {
-  return !!p.metadata?.annotations?.['kubernetes.io/config.mirror'];
-}
-
-function finished(p: KObject): boolean {
-  const ph = p.status?.phase;
-  return ph === 'Succeeded' || ph === 'Failed';
-}
-
 /** drainablePods are the pods a drain must see gone from a node: not DaemonSet or mirror pods, not finished. */
 export function drainablePods(pods: KObject[], nodeName: string): KObject[] {
-  return pods.filter((p) => p.spec?.nodeName === nodeName && !isDaemonSetPod(p) && !isMirrorPod(p) && !finished(p));
+  return pods.filter((p) => p.spec?.nodeName === nodeName && isDrainable(p));
 }
 
 /** surgeOf is the scale-up amount: the larger of twice the group's zones and maxUnavailable. */

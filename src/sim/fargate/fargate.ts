@@ -15,6 +15,7 @@
  */
 import type { KObject } from '../../kube/api/types.ts';
 import { milliValue, value } from '../../kube/api/quantity.ts';
+import { isDaemonSetPod } from '../../kube/api/pods.ts';
 
 export const FARGATE_PROFILE_LABEL = 'eks.amazonaws.com/fargate-profile';
 export const FARGATE_SCHEDULER = 'fargate-scheduler';
@@ -115,10 +116,6 @@ export function unsupportedReason(pod: KObject, claimProblem?: (claimName: strin
   }
   if (badVolumes.length > 0) parts.push(`volumes not supported: ${badVolumes.join(', ')}`);
   return parts.length > 0 ? `Pod not supported on Fargate: ${parts.join(', ')}` : undefined;
-}
-
-function isDaemonSetPod(pod: KObject): boolean {
-  return (pod.metadata?.ownerReferences ?? []).some((o) => o.kind === 'DaemonSet' && o.controller);
 }
 
 /** vCPU (in milli) and the memory sizes (GiB) Fargate offers with it. */
