@@ -93,6 +93,20 @@ export async function updateGroup(state: AwsState, scope: Scope, input: UpdateGr
   return groupOut(await groups.updateGroup(engineFor(state), scope, input));
 }
 
+/**
+ * launchTemplateUpdate is what UpdateAutoScalingGroup needs to point a group
+ * (as describeGroup returns it) at another launch template version: its
+ * LaunchTemplate, or the template of its MixedInstancesPolicy with the
+ * overrides and instances distribution kept.
+ */
+export function launchTemplateUpdate(
+  group: Record<string, any> | undefined,
+  spec: { LaunchTemplateId: string; Version: string },
+): Pick<UpdateGroupInput, 'LaunchTemplate' | 'MixedInstancesPolicy'> {
+  const mixed = group?.MixedInstancesPolicy;
+  return mixed ? { MixedInstancesPolicy: { ...mixed, LaunchTemplate: { ...mixed.LaunchTemplate, LaunchTemplateSpecification: spec } } } : { LaunchTemplate: spec };
+}
+
 /** setDesiredCapacity is SetDesiredCapacity (must lie within min..max). */
 export async function setDesiredCapacity(state: AwsState, scope: Scope, name: string, desired: number): Promise<void> {
   await groups.setDesiredCapacity(engineFor(state), scope, name, desired);

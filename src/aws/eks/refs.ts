@@ -341,8 +341,7 @@ export class Refs {
     const ec2 = await load('../ec2/shared.ts');
     const g: any = asg?.describeGroup?.(this.deps.state, scope, p.asg);
     if (!g || !asg?.updateGroup || !ec2?.getLaunchTemplateVersion) return undefined;
-    const mixed = g.MixedInstancesPolicy;
-    const cur = g.LaunchTemplate ?? mixed?.LaunchTemplate?.LaunchTemplateSpecification;
+    const cur = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
     const resolve = (id: string, version: string) => ec2.getLaunchTemplateVersion(this.deps.state, scope, { LaunchTemplateId: id, Version: version });
     const prev = cur ? resolve(cur.LaunchTemplateId, cur.Version ?? '$Default') : undefined;
     if (!prev) return undefined;
@@ -356,11 +355,7 @@ export class Refs {
       if (n !== undefined) target = { id: p.ownTemplateId, version: String(n) };
     }
     if (!target) return undefined;
-    const spec = { LaunchTemplateId: target.id, Version: target.version };
-    await asg.updateGroup(this.deps.state, scope, {
-      AutoScalingGroupName: p.asg,
-      ...(mixed ? { MixedInstancesPolicy: { ...mixed, LaunchTemplate: { ...mixed.LaunchTemplate, LaunchTemplateSpecification: spec } } } : { LaunchTemplate: spec }),
-    });
+    await asg.updateGroup(this.deps.state, scope, { AutoScalingGroupName: p.asg, ...asg.launchTemplateUpdate(g, { LaunchTemplateId: target.id, Version: target.version }) });
     return {
       asg: p.asg,
       launchTemplate: target,

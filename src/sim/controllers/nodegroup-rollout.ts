@@ -27,7 +27,7 @@
  * Old and new are told apart by the launch template version each instance of
  * the group was launched from. Timings per profile: ROLLOUT_TIMING.
  */
-import { listGroupInstances, terminateGroupInstance, updateGroup, describeGroup } from '../../aws/autoscaling/shared.ts';
+import { describeGroup, launchTemplateUpdate, listGroupInstances, terminateGroupInstance, updateGroup } from '../../aws/autoscaling/shared.ts';
 import { failNodegroupUpdate, holdNodegroupTransition, listNodegroups, ROLLOUT_HOLD_MS, scopeOfCluster, updateNodegroupRollout } from '../../aws/eks/shared.ts';
 import { isDrainable } from '../../kube/api/pods.ts';
 import type { KObject } from '../../kube/api/types.ts';
@@ -250,15 +250,12 @@ async function failRollout(ctx: ControllerContext, ng: any, r: RolloutRecord, no
   const { deps, info, nowMs } = ctx;
   const scope = scopeOfCluster(info);
   for (const n of oldNodes) await setCordon(ctx, n, false);
-  const g = describeGroup(deps.state, scope, r.asg) as any;
-  const prev = { LaunchTemplateId: r.previous.id, Version: r.previous.version };
-  const mixed = g?.MixedInstancesPolicy;
   await updateGroup(deps.state, scope, {
     AutoScalingGroupName: r.asg,
     MinSize: r.min,
     MaxSize: r.max,
     DesiredCapacity: r.desired,
-    ...(mixed ? { MixedInstancesPolicy: { ...mixed, LaunchTemplate: { ...mixed.LaunchTemplate, LaunchTemplateSpecification: prev } } } : { LaunchTemplate: prev }),
+    ...launchTemplateUpdate(describeGroup(deps.state, scope, r.asg), { LaunchTemplateId: r.previous.id, Version: r.previous.version }),
   });
   await failNodegroupUpdate(
     deps.state,
