@@ -142,7 +142,14 @@ async function syncRollouts(ctx: ControllerContext): Promise<void> {
     const timing = ROLLOUT_TIMING[deps.config.timingProfile] ?? ROLLOUT_TIMING.fast!;
     const force = !!tx.patch?._force;
     const name: string = ng.nodegroupName;
-    const save = () => updateNodegroupRollout(deps.state, info, name, tx.id, r);
+    // Progress is written only when it changed (a pass that waits writes nothing).
+    let stored = JSON.stringify(r0);
+    const save = async () => {
+      const now = JSON.stringify(r);
+      if (now === stored) return;
+      stored = now;
+      await updateNodegroupRollout(deps.state, info, name, tx.id, r);
+    };
     // Keep the node group UPDATING while this works.
     if (tx.until < nowMs + timing.holdMs / 2) await holdNodegroupTransition(deps.state, info, name, nowMs + timing.holdMs);
 
