@@ -24,6 +24,33 @@ interface Timer {
   cancelled: boolean;
 }
 
+/**
+ * earliestTimer keeps one timer on the clock at the earliest time it was
+ * asked for: `at(ms)` moves it earlier (a later time than the pending one is
+ * ignored), and it calls `fire` once when due; `cancel` drops it.
+ */
+export function earliestTimer(clock: Clock, fire: () => void): { at(ms: number): void; cancel(): void } {
+  let due = Infinity;
+  let cancelTimer: (() => void) | undefined;
+  return {
+    at(ms) {
+      if (ms >= due) return;
+      cancelTimer?.();
+      due = ms;
+      cancelTimer = clock.after(Math.max(0, ms - clock.nowMs()), () => {
+        due = Infinity;
+        cancelTimer = undefined;
+        fire();
+      });
+    },
+    cancel() {
+      cancelTimer?.();
+      cancelTimer = undefined;
+      due = Infinity;
+    },
+  };
+}
+
 export interface SimClockConfig {
   /** Simulated milliseconds per real millisecond (default 1). */
   scale?: number;

@@ -57,7 +57,7 @@ import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { timestamp } from '../../kube/apiserver/registry/generic-store.ts';
 import type { CacheEvent } from '../../kube/apiserver/registry/watch-cache.ts';
 import type { ClusterDirectory, ClusterInfo } from '../../kube/types.ts';
-import type { Clock } from '../clock.ts';
+import { type Clock, earliestTimer } from '../clock.ts';
 import { ANNOTATION_START_DELAY, backOffRestartedStatus, carryInitTimes, carryRestarts, initDurationMs, initStatus, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, restartBackoffMs, restartedStatus, runningStatus, stopDurationMs, terminatedStatus } from '../kubelet/pod-status.ts';
 import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
 import { buildNode, nodeNameOf } from './node-object.ts';
@@ -199,21 +199,15 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
   const clusters = new Map<string, ClusterRt>();
   let stopped = false;
   let cancelTick: (() => void) | undefined;
-  let cancelWake: (() => void) | undefined;
-  let wakeAt = Infinity;
   const startDelay = START_DELAY_MS[deps.config.timingProfile] ?? START_DELAY_MS.fast!;
   const fargateStartDelay = FARGATE_START_DELAY_MS[deps.config.timingProfile] ?? FARGATE_START_DELAY_MS.fast!;
   const TRIGGERS = new Set(['pods', 'nodes', 'apps/replicasets', 'apps/deployments', ...workloadResources()]);
 
+  const passTimer = earliestTimer(clock, () => {
+    for (const c of clusters.values()) kick(c, false);
+  });
   function wake(at: number): void {
-    if (stopped || at >= wakeAt) return;
-    cancelWake?.();
-    wakeAt = at;
-    cancelWake = clock.after(Math.max(0, at - clock.nowMs()), () => {
-      wakeAt = Infinity;
-      cancelWake = undefined;
-      for (const c of clusters.values()) kick(c, false);
-    });
+    if (!stopped) passTimer.at(at);
   }
 
   /**
@@ -221,17 +215,11 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
    * periodic tick, one timer wakes a node pass exactly when the earliest
    * pending/stopping instance of any cluster changes state.
    */
-  let cancelNodeWake: (() => void) | undefined;
-  let nodeWakeAt = Infinity;
+  const nodeTimer = earliestTimer(clock, () => {
+    for (const c of clusters.values()) kick(c, true);
+  });
   function wakeNodes(at: number): void {
-    if (stopped || at >= nodeWakeAt) return;
-    cancelNodeWake?.();
-    nodeWakeAt = at;
-    cancelNodeWake = clock.after(Math.max(0, at - clock.nowMs()), () => {
-      nodeWakeAt = Infinity;
-      cancelNodeWake = undefined;
-      for (const c of clusters.values()) kick(c, true);
-    });
+    if (!stopped) nodeTimer.at(at);
   }
 
   /**
@@ -1323,8 +1311,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     stop() {
       stopped = true;
       cancelTick?.();
-      cancelWake?.();
-      cancelNodeWake?.();
+      passTimer.cancel();
+      nodeTimer.cancel();
       unsubscribeGroups();
       for (const c of clusters.values()) c.unsubscribe();
       clusters.clear();
