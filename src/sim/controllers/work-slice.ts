@@ -13,20 +13,28 @@
  * snapshot (a change makes a new array).
  */
 export class WorkSlice {
-  private started = performance.now();
+  private started: number;
   private n = 0;
 
-  /** @param budgetMs synchronous work between yields */
-  constructor(private readonly budgetMs = 15) {}
+  /**
+   * @param budgetMs synchronous work between yields
+   * @param now the clock slices are measured on (tests pass their own)
+   */
+  constructor(
+    private readonly budgetMs = 15,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.started = now();
+  }
 
   /** Whether the slice's budget is spent (checks the clock every 16 calls). */
   due(): boolean {
-    return (++this.n & 15) === 0 && performance.now() - this.started >= this.budgetMs;
+    return (++this.n & 15) === 0 && this.now() - this.started >= this.budgetMs;
   }
 
   /** Lets pending I/O (API requests) run, then starts a new slice. */
   async yield(): Promise<void> {
     await new Promise<void>((r) => setImmediate(r));
-    this.started = performance.now();
+    this.started = this.now();
   }
 }
