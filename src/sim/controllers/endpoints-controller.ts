@@ -264,18 +264,24 @@ export function mirroredSlices(ep: KObject): Array<{ ports: SlicePort[]; endpoin
   return out;
 }
 
+/** The EndpointSlices one controller manages, by `<namespace>/<service>`. */
+function slicesByService(reg: ClusterRegistry, manager: string): Map<string, KObject[]> {
+  const out = new Map<string, KObject[]>();
+  for (const e of reg.cache.list('discovery.k8s.io/endpointslices', '')) {
+    const s = e.obj;
+    if (s.metadata?.labels?.[MANAGED_BY_LABEL] !== manager) continue;
+    const key = `${s.metadata!.namespace}/${s.metadata!.labels?.[SERVICE_NAME_LABEL]}`;
+    const l = out.get(key) ?? [];
+    l.push(s);
+    out.set(key, l);
+  }
+  return out;
+}
+
 /** The mirroring controller: slices for the custom Endpoints of Services without a selector. */
 function syncMirroring(reg: ClusterRegistry, sliceRes: Res, svcRes: Res, now: string, log: { warn(o: object, msg?: string): void }): Promise<unknown>[] {
   const jobs: Promise<unknown>[] = [];
-  const mirrored = new Map<string, KObject[]>();
-  for (const e of reg.cache.list('discovery.k8s.io/endpointslices', '')) {
-    const s = e.obj;
-    if (s.metadata?.labels?.[MANAGED_BY_LABEL] !== MIRROR_CONTROLLER) continue;
-    const key = `${s.metadata!.namespace}/${s.metadata!.labels?.[SERVICE_NAME_LABEL]}`;
-    const l = mirrored.get(key) ?? [];
-    l.push(s);
-    mirrored.set(key, l);
-  }
+  const mirrored = slicesByService(reg, MIRROR_CONTROLLER);
   const done = new Set<string>();
   for (const e of reg.cache.list('endpoints', '')) {
     const ep = e.obj;
@@ -325,15 +331,7 @@ export async function syncEndpoints(ctx: Pick<ControllerContext, 'reg' | 'nowMs'
   const nodesRev = reg.cache.list('nodes', '').reduce((m, e) => Math.max(m, e.rev), 0);
   const zones = new Map<string, string | undefined>();
   for (const e of reg.cache.list('nodes', '')) zones.set(e.obj.metadata!.name!, e.obj.metadata?.labels?.['topology.kubernetes.io/zone']);
-  const slicesBySvc = new Map<string, KObject[]>();
-  for (const e of reg.cache.list('discovery.k8s.io/endpointslices', '')) {
-    const s = e.obj;
-    if (s.metadata?.labels?.[MANAGED_BY_LABEL] !== SLICE_CONTROLLER) continue;
-    const key = `${s.metadata!.namespace}/${s.metadata!.labels?.[SERVICE_NAME_LABEL]}`;
-    const l = slicesBySvc.get(key) ?? [];
-    l.push(s);
-    slicesBySvc.set(key, l);
-  }
+  const slicesBySvc = slicesByService(reg, SLICE_CONTROLLER);
   const now = timestamp(new Date(ctx.nowMs));
   const jobs: Promise<unknown>[] = [];
   const wanted = new Set<string>();
