@@ -13,6 +13,7 @@
 import type { AwsDeps } from '../core/deps.ts';
 import type { AwsState, Scope } from '../core/state.ts';
 import type { RequestContext } from '../core/types.ts';
+import { attachVolumeIn, createVolumeIn, type CreateVolumeSpec, deleteVolumeIn, detachVolumeIn, volumeView } from './ebs-volumes.ts';
 import { storeOf } from './env.ts';
 import { E } from './errors.ts';
 import {
@@ -41,7 +42,9 @@ export type NetworkInterface = Doc;
 export type LaunchTemplateVersion = Doc;
 export type InstanceTypeInfo = Doc;
 export type IpPermission = Doc;
-export type { RunInstancesSpec, NetworkInterfaceSpec, MaxPodsOptions, InstanceTypeFacts };
+export type Volume = Doc;
+export type VolumeAttachment = Doc;
+export type { RunInstancesSpec, NetworkInterfaceSpec, MaxPodsOptions, InstanceTypeFacts, CreateVolumeSpec };
 
 /** getVpc returns the VPC (Vpc shape) or undefined. */
 export function getVpc(state: AwsState, scope: Scope, vpcId: string): Vpc | undefined {
@@ -317,4 +320,43 @@ export function instanceTypeFacts(instanceType: string): InstanceTypeFacts | und
  */
 export function maxPods(instanceType: string, opts: MaxPodsOptions = {}): number {
   return computeMaxPods(instanceType, opts);
+}
+
+/**
+ * createVolume creates an EBS volume as CreateVolume does (spec members as
+ * in CreateVolumeRequest; VolumeType gp2 by default), with `tags` added
+ * as given (the EBS CSI driver's tags). Returns the Volume shape (State
+ * `creating`, `available` after the profile's delay). Throws EC2's errors
+ * (InvalidParameterValue for an unknown zone or a size out of range, ...).
+ */
+export function createVolume(deps: AwsDeps, scope: Scope, spec: CreateVolumeSpec, tags: { Key: string; Value: string }[] = []): Promise<Volume> {
+  return createVolumeIn(deps, storeOf(deps, scope), spec, tags);
+}
+
+/** describeVolume returns a volume made by createVolume/CreateVolume (Volume shape, as of now) or undefined. */
+export function describeVolume(deps: AwsDeps, scope: Scope, volumeId: string): Volume | undefined {
+  const store = storeOf(deps, scope);
+  const v = store.get(T.volume, volumeId);
+  return v && volumeView(store, v, deps.clock.nowMs());
+}
+
+/**
+ * attachVolume attaches a volume to an instance (AttachVolume) at `device`,
+ * or at the first free /dev/xvdXX as the EBS CSI driver picks it. Returns
+ * the VolumeAttachment shape (State attaching, attached after the profile's
+ * delay). Throws InvalidVolume.NotFound, InvalidInstanceID.NotFound,
+ * VolumeInUse, InvalidVolume.ZoneMismatch, IncorrectState.
+ */
+export function attachVolume(deps: AwsDeps, scope: Scope, volumeId: string, instanceId: string, device?: string): Promise<VolumeAttachment> {
+  return attachVolumeIn(deps, storeOf(deps, scope), volumeId, instanceId, device);
+}
+
+/** detachVolume starts detaching a volume (DetachVolume), from `instanceId` when given. Throws InvalidVolume.NotFound, IncorrectState (not attached), InvalidAttachment.NotFound. */
+export function detachVolume(deps: AwsDeps, scope: Scope, volumeId: string, instanceId?: string): Promise<VolumeAttachment> {
+  return detachVolumeIn(deps, storeOf(deps, scope), volumeId, { instanceId });
+}
+
+/** deleteVolume deletes a volume (DeleteVolume). Throws InvalidVolume.NotFound, VolumeInUse while it is attached. */
+export function deleteVolume(deps: AwsDeps, scope: Scope, volumeId: string): Promise<void> {
+  return deleteVolumeIn(deps, storeOf(deps, scope), volumeId);
 }

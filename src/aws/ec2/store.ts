@@ -27,6 +27,7 @@ export const T = {
   networkInterface: 'network-interface',
   vpcEndpoint: 'vpc-endpoint',
   egressOnlyInternetGateway: 'egress-only-internet-gateway',
+  volume: 'volume',
 } as const;
 
 export type DocType = (typeof T)[keyof typeof T];

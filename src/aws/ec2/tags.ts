@@ -34,6 +34,7 @@ const BY_PREFIX: Record<string, { type: string; resourceType: string; notFound: 
   i: { type: T.instance, resourceType: 'instance', notFound: E.instance },
   eni: { type: T.networkInterface, resourceType: 'network-interface', notFound: E.eni },
   vpce: { type: T.vpcEndpoint, resourceType: 'vpc-endpoint', notFound: E.vpcEndpoint },
+  vol: { type: T.volume, resourceType: 'volume', notFound: (id) => ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`) },
   eigw: { type: T.egressOnlyInternetGateway, resourceType: 'egress-only-internet-gateway', notFound: (id) => ec2Error('InvalidEgressOnlyInternetGatewayId.NotFound', `The eigw ID '${id}' does not exist`) },
 };
 
@@ -113,6 +114,7 @@ function idOf(type: string, doc: Doc): string {
     case T.networkInterface: return doc.NetworkInterfaceId;
     case T.vpcEndpoint: return doc.VpcEndpointId;
     case T.egressOnlyInternetGateway: return doc.EgressOnlyInternetGatewayId;
+    case T.volume: return doc.VolumeId;
     default: return '';
   }
 }

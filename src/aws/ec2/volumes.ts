@@ -1,13 +1,16 @@
 /**
- * EBS as instances use it: every instance's root volume (created and
- * deleted with the instance) for DescribeVolumes, and the CPU credit
- * option of burstable instances (DescribeInstanceCreditSpecifications).
- * terraform's aws_instance reads both on every refresh.
+ * DescribeVolumes: every instance's root volume (created and deleted with
+ * the instance) and the volumes made with CreateVolume or by the EBS CSI
+ * driver (ebs-volumes.ts, which also serves Create/Delete/Attach/
+ * DetachVolume); and the CPU credit option of burstable instances
+ * (DescribeInstanceCreditSpecifications). terraform's aws_instance reads
+ * both on every refresh.
  */
 import type { AwsDeps } from '../core/deps.ts';
 import type { RequestContext } from '../core/types.ts';
 import { storeOf } from './env.ts';
 import { ec2Error } from './errors.ts';
+import { ebsVolumeOperations, listStoredVolumes } from './ebs-volumes.ts';
 import { compileFilters, type FilterInput, paginate } from './filters.ts';
 import { listInstancesIn } from './instances.ts';
 import { type Doc, T } from './store.ts';
@@ -45,9 +48,26 @@ export function volumeOperations(deps: AwsDeps) {
     return rows;
   }
 
+  /** The instance whose root volume this is, if it is one. */
+  function rootOwner(ctx: RequestContext, id: string): Doc | undefined {
+    return volumes(ctx).find((r) => r.VolumeId === id)?.Attachments[0];
+  }
+
+  const ebs = ebsVolumeOperations(deps);
   return {
+    ...ebs,
+    DeleteVolume(input: { VolumeId: string }, ctx: RequestContext) {
+      const root = rootOwner(ctx, input.VolumeId);
+      if (root) throw ec2Error('VolumeInUse', `Volume ${input.VolumeId} is currently attached to ${root.InstanceId}`);
+      return ebs.DeleteVolume(input, ctx);
+    },
+    DetachVolume(input: { VolumeId: string; InstanceId?: string; Device?: string }, ctx: RequestContext) {
+      const root = rootOwner(ctx, input.VolumeId);
+      if (root) throw ec2Error('OperationNotPermitted', `Unable to detach root volume '${input.VolumeId}' from instance '${root.InstanceId}'`);
+      return ebs.DetachVolume(input, ctx);
+    },
     DescribeVolumes(input: { VolumeIds?: string[]; Filters?: FilterInput[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
-      let rows = volumes(ctx);
+      let rows = [...volumes(ctx), ...listStoredVolumes(deps, st(ctx))];
       if (input.VolumeIds?.length) {
         for (const id of input.VolumeIds) {
           if (!rows.some((r) => r.VolumeId === id)) throw ec2Error('InvalidVolume.NotFound', `The volume '${id}' does not exist.`);
@@ -59,6 +79,10 @@ export function volumeOperations(deps: AwsDeps) {
         'attachment.device': (d) => d.Attachments.map((a: Doc) => a.Device),
         'attachment.status': (d) => d.Attachments.map((a: Doc) => a.State),
         'attachment.delete-on-termination': (d) => d.Attachments.map((a: Doc) => a.DeleteOnTermination),
+        'attachment.attach-time': (d) => d.Attachments.map((a: Doc) => a.AttachTime),
+        'create-time': (d) => d.CreateTime,
+        'multi-attach-enabled': (d) => d.MultiAttachEnabled,
+        'snapshot-id': (d) => d.SnapshotId,
         'availability-zone': (d) => d.AvailabilityZone,
         encrypted: (d) => d.Encrypted,
         size: (d) => d.Size,
