@@ -333,6 +333,13 @@ export function createVolume(deps: AwsDeps, scope: Scope, spec: CreateVolumeSpec
   return createVolumeIn(deps, storeOf(deps, scope), spec, tags);
 }
 
+/** listVolumes returns the volumes made by createVolume/CreateVolume (Volume shapes, as of now) that match a predicate (all when omitted). */
+export function listVolumes(deps: AwsDeps, scope: Scope, match?: (v: Volume) => boolean): Volume[] {
+  const store = storeOf(deps, scope);
+  const now = deps.clock.nowMs();
+  return store.list(T.volume).map((v) => volumeView(store, v, now)).filter((v) => !match || match(v));
+}
+
 /** describeVolume returns a volume made by createVolume/CreateVolume (Volume shape, as of now) or undefined. */
 export function describeVolume(deps: AwsDeps, scope: Scope, volumeId: string): Volume | undefined {
   const store = storeOf(deps, scope);

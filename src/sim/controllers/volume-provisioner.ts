@@ -13,27 +13,45 @@
  *   classes use) waits for a scheduled pod using the claim
  *   (`WaitForFirstConsumer` event) and provisions in that node's zone;
  *   Immediate provisions at once in the first zone of the cluster's nodes;
+ * - the volume is a real EC2 volume of the cluster's account and region
+ *   (CreateVolume through ec2/shared.ts: the class's `type` (gp3 for the CSI
+ *   driver, gp2 in-tree), `iops`, `iopsPerGB`, `throughput`, `encrypted`,
+ *   `kmsKeyId`, the claim's size rounded up to GiB) tagged as the driver
+ *   tags it (docs/tagging.md of aws-ebs-csi-driver, with the EKS add-on's
+ *   --extra-create-metadata): CSIVolumeName, ebs.csi.aws.com/cluster=true,
+ *   kubernetes.io/created-for/pvc/name, .../pvc/namespace, .../pv/name, and
+ *   the class's `tagSpecification_N: "key=value"` parameters; a volume
+ *   already tagged with the PV's CSIVolumeName is reused (the driver's
+ *   idempotency). An EC2 error leaves the claim Pending with
+ *   ProvisioningFailed and is retried;
  * - the PV `pvc-<claim uid>` has the claim's size and access modes, the
- *   class's reclaimPolicy (Delete by default), `csi` with driver
- *   ebs.csi.aws.com, a `vol-...` volumeHandle and fsType, required node
- *   affinity on `topology.ebs.csi.aws.com/zone`; PV and PVC become Bound with
- *   the bind annotations and protection finalizers (ProvisioningSucceeded);
+ *   class's reclaimPolicy (Delete by default), and for the CSI driver `csi`
+ *   (driver ebs.csi.aws.com, the volume id as volumeHandle, fsType) with
+ *   required node affinity on `topology.ebs.csi.aws.com/zone`; for the
+ *   in-tree class the migrated in-tree form (`awsElasticBlockStore.volumeID:
+ *   aws://<zone>/<vol>`, `pv.kubernetes.io/migrated-to`, affinity on
+ *   `topology.kubernetes.io/zone`); PV and PVC become Bound with the bind
+ *   annotations and protection finalizers (ProvisioningSucceeded);
  * - a missing StorageClass gives ProvisioningFailed
  *   `storageclass.storage.k8s.io "<name>" not found`;
- * - when a bound claim is deleted, a Delete PV is deleted, a Retain PV is Released.
+ * - when a bound claim is deleted, a Delete PV's EC2 volume is deleted
+ *   (retried with VolumeFailedDelete while it is still attached:
+ *   VolumeInUse), then the PV; a Retain PV is Released and its volume kept.
  *
- * Not done: EC2 volumes (DescribeVolumes does not list them), attach/detach
- * (VolumeAttachments), resize, the DefaultStorageClass admission plugin.
+ * Attaching volumes to nodes is volume-attacher.ts. Not done: resize,
+ * snapshots, the DefaultStorageClass admission plugin.
  */
-import { randomBytes } from 'node:crypto';
 import type { KObject } from '../../kube/api/types.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
-import { listAddons } from '../../aws/eks/shared.ts';
+import { createVolume, deleteVolume, listVolumes } from '../../aws/ec2/shared.ts';
+import { listAddons, scopeOfCluster } from '../../aws/eks/shared.ts';
+import { parseQuantity } from '../../kube/api/quantity.ts';
 import { recordEvent } from './object-events.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
 export const EBS_CSI_DRIVER = 'ebs.csi.aws.com';
-const EBS_PROVISIONERS = new Set([EBS_CSI_DRIVER, 'kubernetes.io/aws-ebs']);
+const IN_TREE = 'kubernetes.io/aws-ebs';
+const EBS_PROVISIONERS = new Set([EBS_CSI_DRIVER, IN_TREE]);
 const ZONE_KEY = 'topology.ebs.csi.aws.com/zone';
 const PV_CONTROLLER = 'persistentvolume-controller';
 const MANAGER = { fieldManager: 'kube-controller-manager' };
@@ -82,6 +100,7 @@ export async function syncVolumes(ctx: ControllerContext): Promise<void> {
     const ref = pv.spec?.claimRef;
     if (!ref?.uid || claimUids.has(ref.uid) || pv.status?.phase === 'Released' || pv.metadata?.deletionTimestamp) continue;
     if (pv.spec?.persistentVolumeReclaimPolicy === 'Delete') {
+      if (!(await deleteBackingVolume(ctx, pv))) continue;
       await reg.guaranteedUpdate(pvRes, '', pv.metadata!.name!, (cur) => {
         if (!cur) throw new Error('gone');
         const next = structuredClone(cur);
@@ -167,6 +186,62 @@ export async function syncVolumes(ctx: ControllerContext): Promise<void> {
   }
 }
 
+/** ebsVolumeId is the EC2 volume id behind an EBS PV (csi volumeHandle, or the in-tree `aws://<zone>/<vol>`), or undefined. */
+export function ebsVolumeId(pv: KObject): string | undefined {
+  if (pv.spec?.csi?.driver === EBS_CSI_DRIVER) return pv.spec.csi.volumeHandle;
+  const intree: string | undefined = pv.spec?.awsElasticBlockStore?.volumeID;
+  return intree ? intree.slice(intree.lastIndexOf('/') + 1) : undefined;
+}
+
+/** Deletes the EC2 volume of a provisioned Delete PV; false while it cannot be deleted yet (attached). */
+async function deleteBackingVolume(ctx: ControllerContext, pv: KObject): Promise<boolean> {
+  const by = pv.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'];
+  const id = ebsVolumeId(pv);
+  if (!id || !by || !EBS_PROVISIONERS.has(by)) return true;
+  try {
+    await deleteVolume(ctx.deps, scopeOfCluster(ctx.info), id);
+    return true;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'InvalidVolume.NotFound') return true;
+    await recordEvent(ctx.reg, ctx.nowMs, { apiVersion: 'v1', kind: 'PersistentVolume', ...pv }, 'Warning', 'VolumeFailedDelete', `rpc error: code = Internal desc = Could not delete volume ID "${id}": ${(e as Error).message}`, `${EBS_CSI_DRIVER}_ebs-csi-controller`).catch(() => {});
+    ctx.wake(ctx.nowMs + 1000);
+    return false;
+  }
+}
+
+/** The EC2 volume for a claim: the one tagged CSIVolumeName=<pv> (an earlier attempt), or a new one. */
+async function ec2VolumeFor(ctx: ControllerContext, pvc: KObject, sc: KObject, pvName: string, zone: string | undefined, sizeGiB: number): Promise<{ VolumeId: string; AvailabilityZone: string }> {
+  const scope = scopeOfCluster(ctx.info);
+  const existing = listVolumes(ctx.deps, scope, (v) => v.Tags.some((t: { Key: string; Value: string }) => t.Key === 'CSIVolumeName' && t.Value === pvName))[0];
+  if (existing) return existing as { VolumeId: string; AvailabilityZone: string };
+  const p: Record<string, string> = sc.parameters ?? {};
+  const type = (p.type ?? (sc.provisioner === IN_TREE ? 'gp2' : 'gp3')).toLowerCase();
+  const num = (v: string | undefined) => (v === undefined || v === '' ? undefined : Number(v));
+  const iops = num(p.iops ?? p.iopsPerGB) !== undefined ? (p.iops ? num(p.iops) : sizeGiB * num(p.iopsPerGB)!) : undefined;
+  const tags = [
+    { Key: 'CSIVolumeName', Value: pvName },
+    { Key: 'ebs.csi.aws.com/cluster', Value: 'true' },
+    { Key: 'kubernetes.io/created-for/pvc/name', Value: pvc.metadata!.name! },
+    { Key: 'kubernetes.io/created-for/pvc/namespace', Value: pvc.metadata!.namespace! },
+    { Key: 'kubernetes.io/created-for/pv/name', Value: pvName },
+  ];
+  for (const [k, v] of Object.entries(p)) {
+    if (!/^tagSpecification_\d+$/i.test(k)) continue;
+    const eq = v.indexOf('=');
+    if (eq > 0) tags.push({ Key: v.slice(0, eq).trim(), Value: v.slice(eq + 1).trim() });
+  }
+  return createVolume(ctx.deps, scope, {
+    AvailabilityZone: zone ?? `${ctx.info.region}a`,
+    Size: sizeGiB,
+    VolumeType: type,
+    ...(iops !== undefined ? { Iops: iops } : {}),
+    ...(num(p.throughput) !== undefined ? { Throughput: num(p.throughput) } : {}),
+    ...(p.encrypted === 'true' ? { Encrypted: true } : {}),
+    ...(p.kmsKeyId ? { KmsKeyId: p.kmsKeyId } : {}),
+  }, tags) as Promise<{ VolumeId: string; AvailabilityZone: string }>;
+}
+
 async function provision(ctx: ControllerContext, pvc: KObject, sc: KObject, zone: string | undefined, node: string | undefined): Promise<void> {
   const { reg } = ctx;
   const pvcRes = reg.scheme.get('', 'v1', 'persistentvolumeclaims')!;
@@ -177,12 +252,28 @@ async function provision(ctx: ControllerContext, pvc: KObject, sc: KObject, zone
   const accessModes: string[] = pvc.spec?.accessModes ?? ['ReadWriteOnce'];
   const fsType = sc.parameters?.['csi.storage.k8s.io/fstype'] ?? sc.parameters?.fsType ?? 'ext4';
   if (!reg.cache.get(reg.keyFor(pvRes, '', pvName))) {
+    const sizeGiB = Math.max(1, Math.ceil(parseQuantity(size) / 2 ** 30));
+    let vol: { VolumeId: string; AvailabilityZone: string };
+    try {
+      vol = await ec2VolumeFor(ctx, pvc, sc, pvName, zone, sizeGiB);
+    } catch (e) {
+      await noteOnce(ctx, pvc, 'Warning', 'ProvisioningFailed', `failed to provision volume with StorageClass "${sc.metadata!.name}": rpc error: code = Internal desc = Could not create volume "${pvName}": could not create volume in EC2: ${(e as Error).message}`, `${EBS_CSI_DRIVER}_ebs-csi-controller`);
+      ctx.wake(ctx.nowMs + 1000);
+      return;
+    }
+    const inTree = sc.provisioner === IN_TREE;
+    const zoneKey = inTree ? 'topology.kubernetes.io/zone' : ZONE_KEY;
     const pv: KObject = {
       apiVersion: 'v1',
       kind: 'PersistentVolume',
       metadata: {
         name: pvName,
-        annotations: { 'pv.kubernetes.io/provisioned-by': EBS_CSI_DRIVER, 'volume.kubernetes.io/provisioner-deletion-secret-name': '', 'volume.kubernetes.io/provisioner-deletion-secret-namespace': '' },
+        annotations: {
+          'pv.kubernetes.io/provisioned-by': inTree ? IN_TREE : EBS_CSI_DRIVER,
+          ...(inTree ? { 'pv.kubernetes.io/migrated-to': EBS_CSI_DRIVER } : {}),
+          'volume.kubernetes.io/provisioner-deletion-secret-name': '',
+          'volume.kubernetes.io/provisioner-deletion-secret-namespace': '',
+        },
         finalizers: ['external-provisioner.volume.kubernetes.io/finalizer', 'kubernetes.io/pv-protection'],
       },
       spec: {
@@ -192,8 +283,10 @@ async function provision(ctx: ControllerContext, pvc: KObject, sc: KObject, zone
         storageClassName: sc.metadata!.name,
         volumeMode: pvc.spec?.volumeMode ?? 'Filesystem',
         claimRef: { kind: 'PersistentVolumeClaim', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion },
-        csi: { driver: EBS_CSI_DRIVER, volumeHandle: `vol-${randomBytes(9).toString('hex').slice(0, 17)}`, fsType, volumeAttributes: { 'storage.kubernetes.io/csiProvisionerIdentity': `${ctx.info.createdAt ? Date.parse(ctx.info.createdAt) : 0}-8081-${EBS_CSI_DRIVER}` } },
-        ...(zone ? { nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [zone] }] }] } } } : {}),
+        ...(inTree
+          ? { awsElasticBlockStore: { volumeID: `aws://${vol.AvailabilityZone}/${vol.VolumeId}`, fsType } }
+          : { csi: { driver: EBS_CSI_DRIVER, volumeHandle: vol.VolumeId, fsType, volumeAttributes: { 'storage.kubernetes.io/csiProvisionerIdentity': `${ctx.info.createdAt ? Date.parse(ctx.info.createdAt) : 0}-8081-${EBS_CSI_DRIVER}` } } }),
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: zoneKey, operator: 'In', values: [vol.AvailabilityZone] }] }] } },
         ...(sc.mountOptions ? { mountOptions: sc.mountOptions } : {}),
       },
     };
