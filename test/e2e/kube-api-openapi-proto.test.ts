@@ -92,7 +92,7 @@ describe('kubectl client-side validation against /openapi/v2 (protobuf)', () => 
     for (const verb of ['create', 'apply']) {
       const r = await kubectl([verb, '-f', f]);
       assert.notEqual(r.code, 0, r.stdout);
-      assert.match(r.stderr, /error validating data: ValidationError\(PodDisruptionBudget\.spec\): unknown field "bogusField" in io\.k8s\.api\.v1\.PodDisruptionBudgetSpec/);
+      assert.match(r.stderr, /error validating data: ValidationError\(PodDisruptionBudget\.spec\): unknown field "bogusField" in io\.k8s\.api\.policy\.v1\.PodDisruptionBudgetSpec/);
     }
     const gone = await kubectl(['get', 'pdb', 'bad-pdb']);
     assert.notEqual(gone.code, 0);
@@ -113,6 +113,6 @@ describe('kubectl client-side validation against /openapi/v2 (protobuf)', () => 
     const server = /server: (\S+)/.exec(readFileSync(kc, 'utf8'))![1]!;
     const doc = JSON.parse(await ok(['get', '--raw', `${new URL(server).pathname.replace(/\/$/, '')}/openapi/v2`]));
     assert.equal(doc.swagger, '2.0');
-    assert.deepEqual(doc.definitions['io.k8s.api.v1.ConfigMap']['x-kubernetes-group-version-kind'], [{ group: '', kind: 'ConfigMap', version: 'v1' }]);
+    assert.deepEqual(doc.definitions['io.k8s.api.core.v1.ConfigMap']['x-kubernetes-group-version-kind'], [{ group: '', kind: 'ConfigMap', version: 'v1' }]);
   });
 });

@@ -483,10 +483,10 @@ describe('openapi', () => {
     assert.match(out, /KIND:\s+Deployment/);
     assert.match(out, /rollingUpdate\s+<RollingUpdateDeployment>/);
     const doc = (await fetch(`${h.url}/openapi/v3/api/v1`).then((r) => r.json())) as any;
-    const spec = doc.components.schemas['io.k8s.api.v1.PodSpec'];
+    const spec = doc.components.schemas['io.k8s.api.core.v1.PodSpec'];
     assert.equal(spec.properties.containers['x-kubernetes-patch-merge-key'], 'name');
     assert.equal(spec.properties.tolerations['x-kubernetes-list-type'], 'atomic');
-    const pod = doc.components.schemas['io.k8s.api.v1.Pod'];
+    const pod = doc.components.schemas['io.k8s.api.core.v1.Pod'];
     assert.deepEqual(pod['x-kubernetes-group-version-kind'], [{ group: '', kind: 'Pod', version: 'v1' }]);
   });
 

@@ -6,6 +6,9 @@
  * fieldValidation. Loaded lazily in the background; until it is loaded (or if
  * the package is absent) callers fall back to their own tables.
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 
 export interface Attribute {
   name: string;
@@ -46,7 +49,7 @@ export function modelClassOf(group: string, version: string, kind: string): stri
   const key = `${group}/${version}/${kind}`;
   if (classOfKind.has(key)) return classOfKind.get(key);
   const v = version.charAt(0).toUpperCase() + version.slice(1);
-  const c = kind === 'Event' ? (group === '' ? `Core${v}Event` : `Events${v}Event`) : `${v}${kind}`;
+  const c = kind === 'Event' || kind === 'EventList' ? `${group === '' ? 'Core' : 'Events'}${v}${kind}` : `${v}${kind}`;
   const found = attributes(c) ? c : undefined;
   // Remembered once the models are loaded (before, every kind looks unknown).
   if (models) classOfKind.set(key, found);
@@ -126,4 +129,64 @@ export function pruneModelFields(className: string, obj: unknown): void {
     else if (t.kind === 'map') for (const mv of Object.values(v)) pruneModelFields(t.inner, mv);
     else pruneModelFields(t.inner, v);
   }
+}
+
+/** What a model class's declaration says besides types: descriptions and required fields. */
+export interface ModelDocs {
+  description?: string;
+  fields: Map<string, string>;
+  required: string[];
+}
+
+const docsCache = new Map<string, ModelDocs | null>();
+let modelsDir: string | null | undefined;
+
+/**
+ * The description of a model class and of its fields, and its required
+ * fields, from client-node's declaration file (generated from upstream's
+ * OpenAPI: JSDoc comments carry the descriptions, non-optional properties the
+ * required fields). Undefined when the file is missing. Read once per class.
+ */
+export function modelDocs(className: string): ModelDocs | undefined {
+  const hit = docsCache.get(className);
+  if (hit !== undefined) return hit ?? undefined;
+  if (modelsDir === undefined) {
+    try {
+      modelsDir = join(dirname(createRequire(import.meta.url).resolve('@kubernetes/client-node')), 'gen', 'models');
+    } catch {
+      modelsDir = null;
+    }
+  }
+  let text: string | undefined;
+  if (modelsDir && /^\w+$/.test(className)) {
+    try {
+      text = readFileSync(join(modelsDir, `${className}.d.ts`), 'utf8');
+    } catch {
+      /* no declaration */
+    }
+  }
+  if (!text) {
+    docsCache.set(className, null);
+    return undefined;
+  }
+  const docs: ModelDocs = { fields: new Map(), required: [] };
+  const unescape = (c: string) =>
+    c
+      .split('\n')
+      .map((l) => l.replace(/^\s*\* ?/, ''))
+      .join('\n')
+      .trim()
+      .replace(/\\(["'\\/])/g, '$1');
+  const re = /(?:\/\*\*\n((?:[ \t]*\*(?!\/).*\n)*?)[ \t]*\*\/\n)?[ \t]*(?:export declare class (\w+)|'([^']+)'(\?)?:)/g;
+  for (const m of text.matchAll(re)) {
+    const comment = m[1] !== undefined ? unescape(m[1]) : undefined;
+    if (m[2]) {
+      if (comment) docs.description = comment;
+    } else if (m[3]) {
+      if (comment) docs.fields.set(m[3], comment);
+      if (!m[4]) docs.required.push(m[3]);
+    }
+  }
+  docsCache.set(className, docs);
+  return docs;
 }

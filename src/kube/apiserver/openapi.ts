@@ -8,7 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 import { type Resource, type Scheme, apiVersionOf } from '../api/scheme.ts';
-import { attributes, modelClassOf, modelsReady, unwrap } from './models.ts';
+import { attributes, modelClassOf, modelDocs, modelsReady, unwrap } from './models.ts';
+import { customDefinitionName, definitionName as schemaName } from './openapi-names.ts';
 import { encodeOpenApiV2 } from './openapi-proto.ts';
 import { listStrategy } from './patch/merge-keys.ts';
 
@@ -74,13 +75,29 @@ function operations(r: Resource, v3: boolean): Record<string, Record<string, Op>
   return out;
 }
 
+/** A number per custom resource schema object (a changed CRD schema is a new object). */
+const schemaIds = new WeakMap<object, number>();
+let nextSchemaId = 1;
+function schemaId(schema: object | undefined): number {
+  if (!schema) return 0;
+  let id = schemaIds.get(schema);
+  if (id === undefined) schemaIds.set(schema, (id = nextSchemaId++));
+  return id;
+}
+
 /** The /openapi/v3 root: one entry per group/version with its document's URL. */
 export function openapiV3Root(scheme: Scheme, urlPrefix: string, gitVersion: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   for (const g of scheme.groups()) {
     for (const v of g.versions) {
       const key = g.name ? `apis/${g.name}/${v}` : `api/${v}`;
-      const hash = createHash('sha512').update(`${gitVersion}/${key}/${scheme.all().filter((r) => r.group === g.name && r.version === v).map((r) => r.resource).join(',')}`).digest('hex').toUpperCase().slice(0, 128);
+      const rs = scheme.all().filter((r) => r.group === g.name && r.version === v);
+      // Changes whenever the document does (kubectl caches documents by URL).
+      const hash = createHash('sha512')
+        .update(`${gitVersion}/${modelsReady()}/${key}/${rs.map((r) => `${r.resource}/${r.verbs.join('.')}/${r.subresources.map((s) => s.name).join('.')}/${r.custom ? schemaId(r.custom.schema) : ''}`).join(',')}`)
+        .digest('hex')
+        .toUpperCase()
+        .slice(0, 128);
       paths[key] = { serverRelativeURL: `${urlPrefix}/openapi/v3/${key}?hash=${hash}` };
     }
   }
@@ -88,12 +105,8 @@ export function openapiV3Root(scheme: Scheme, urlPrefix: string, gitVersion: str
   return { paths };
 }
 
-/** Component name of a model class: V1DeploymentSpec -> io.k8s.api.v1.DeploymentSpec. */
-function schemaName(cls: string): string {
-  const m = /^(Core|Events)?(V\d+(?:alpha\d+|beta\d+)?)(.*)$/.exec(cls);
-  if (!m) return `io.k8s.api.${cls}`;
-  return `io.k8s.api.${m[1] ? `${m[1].toLowerCase()}.` : ''}${m[2]!.toLowerCase()}.${m[3]}`;
-}
+/** k8s.io/apimachinery/pkg/util/intstr.IntOrString, a primitive definition fields refer to (as upstream). */
+const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
 function propSchema(type: string, format: string, add: (cls: string) => string, v2 = false): Record<string, any> {
   const t = unwrap(type);
@@ -102,7 +115,7 @@ function propSchema(type: string, format: string, add: (cls: string) => string, 
   if (v2) {
     // Swagger 2.0 as upstream publishes it: direct $refs, IntOrString as a
     // string with format int-or-string, free-form values without a type.
-    if (type === 'IntOrString') return { type: 'string', format: 'int-or-string' };
+    if (type === 'IntOrString') return { $ref: `#/definitions/${add(INT_OR_STRING)}` };
     if (type === 'any' || type === 'object') return {};
     if (attributes(type)) return { $ref: `#/definitions/${add(type)}` };
   }
@@ -116,7 +129,7 @@ function propSchema(type: string, format: string, add: (cls: string) => string, 
     case 'Date':
       return { type: 'string', format: 'date-time' };
     case 'IntOrString':
-      return { 'x-kubernetes-int-or-string': true };
+      return { allOf: [{ $ref: `#/components/schemas/${add(INT_OR_STRING)}` }] };
     case 'any':
     case 'object':
       return { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
@@ -128,18 +141,30 @@ function propSchema(type: string, format: string, add: (cls: string) => string, 
 
 /**
  * Component schemas for the kinds of a group/version and every type they
- * reach; with v2, swagger 2.0 definitions (custom resources left out: kubectl
- * then skips client-side validation of them).
+ * reach (custom resources: their CRD's schema); with v2, swagger 2.0
+ * definitions.
  */
 function componentSchemas(rs: readonly Resource[], v2 = false): Record<string, unknown> {
   const schemas: Record<string, any> = {};
   const add = (cls: string): string => {
+    if (cls === INT_OR_STRING) {
+      schemas[INT_OR_STRING] ??= {
+        description:
+          'IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, for example, a JSON field that can accept a name or number.',
+        // v3: no type (kubectl explain then names it IntOrString), as kube-openapi's OpenAPIV3OneOfTypes.
+        ...(v2 ? { type: 'string', format: 'int-or-string' } : { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] }),
+      };
+      return INT_OR_STRING;
+    }
     const name = schemaName(cls);
     if (schemas[name]) return name;
     schemas[name] = { type: 'object' };
     const properties: Record<string, unknown> = {};
+    const docs = modelDocs(cls);
     for (const a of attributes(cls) ?? []) {
-      const ps = propSchema(a.type, a.format, add, v2);
+      let ps = propSchema(a.type, a.format, add, v2);
+      const d = docs?.fields.get(a.baseName);
+      if (d) ps = { description: d, ...ps };
       const t = unwrap(a.type);
       if (t.kind === 'array') {
         // Patch strategies and list types (what kubectl's client-side apply and SSA clients read).
@@ -156,26 +181,102 @@ function componentSchemas(rs: readonly Resource[], v2 = false): Record<string, u
       }
       properties[a.baseName] = ps;
     }
-    schemas[name] = { description: `${name.split('.').pop()} (generated from the Kubernetes API types).`, type: 'object', properties };
+    const required = docs?.required.filter((f) => f in properties);
+    schemas[name] = { description: docs?.description ?? '', ...(required?.length ? { required } : {}), type: 'object', properties };
     return name;
   };
   for (const r of rs) {
     if (r.custom) {
-      if (v2) continue;
-      // Custom resources: the CRD's schema, with ObjectMeta for metadata.
-      const meta = add('V1ObjectMeta');
-      const sch = structuredClone(r.custom.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
-      sch.properties = { apiVersion: { type: 'string' }, kind: { type: 'string' }, ...(sch.properties ?? {}), metadata: { allOf: [{ $ref: `#/components/schemas/${meta}` }] } };
-      sch['x-kubernetes-group-version-kind'] = [{ group: r.group, kind: r.kind, version: r.version }];
-      schemas[`${r.group.split('.').reverse().join('.')}.${r.version}.${r.kind}`] = sch;
+      customSchemas(r, v2, add('V1ObjectMeta'), add('V1ListMeta'), schemas);
       continue;
     }
     const cls = modelClassOf(r.group, r.version, r.kind);
     if (!cls) continue;
     const name = add(cls);
     schemas[name]['x-kubernetes-group-version-kind'] = [{ group: r.group, kind: r.kind, version: r.version }];
+    const listCls = modelClassOf(r.group, r.version, r.listKind);
+    if (listCls) schemas[add(listCls)]['x-kubernetes-group-version-kind'] = [{ group: r.group, kind: r.listKind, version: r.version }];
   }
   return schemas;
+}
+
+const API_VERSION_DESC =
+  'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
+const KIND_DESC =
+  'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
+
+/**
+ * Upstream's v2 form of a structural schema (apiextensions' ToStructuralOpenAPIV2):
+ * no allOf/oneOf/anyOf/not; nullable and x-kubernetes-preserve-unknown-fields
+ * nodes lose their type, properties and items (kubectl cannot cope with them);
+ * an array without items loses its type; nullable properties are not required.
+ */
+function toV2Schema(s: Record<string, any>): Record<string, any> {
+  const out: Record<string, any> = { ...s };
+  delete out.allOf;
+  delete out.oneOf;
+  delete out.anyOf;
+  delete out.not;
+  if (out.nullable) {
+    delete out.type;
+    delete out.nullable;
+    delete out.items;
+    delete out.properties;
+  }
+  if (out['x-kubernetes-preserve-unknown-fields']) {
+    delete out.items;
+    delete out.properties;
+    if (out.type === 'object') delete out.type;
+  }
+  if (out.type === 'array' && !out.items) delete out.type;
+  if (out.properties) {
+    const props: Record<string, any> = {};
+    for (const [k, v] of Object.entries(out.properties as Record<string, any>)) {
+      props[k] = toV2Schema(v);
+      if (v?.nullable && Array.isArray(out.required)) out.required = out.required.filter((x: string) => x !== k);
+    }
+    out.properties = props;
+    if (Array.isArray(out.required) && out.required.length === 0) delete out.required;
+  }
+  if (out.items && typeof out.items === 'object' && !Array.isArray(out.items)) out.items = toV2Schema(out.items);
+  if (out.additionalProperties && typeof out.additionalProperties === 'object') {
+    if (out.additionalProperties.nullable) delete out.required;
+    out.additionalProperties = toV2Schema(out.additionalProperties);
+  }
+  return out;
+}
+
+/**
+ * A custom resource's definitions as the apiextensions-apiserver publishes
+ * them: `<reversed group>.<version>.<Kind>` (the version's structural schema
+ * with apiVersion/kind described and metadata a reference to ObjectMeta) and
+ * `<...>.<Kind>List`, each with its x-kubernetes-group-version-kind.
+ */
+function customSchemas(r: Resource, v2: boolean, meta: string, listMeta: string, schemas: Record<string, any>): void {
+  const ref = (name: string) => (v2 ? { $ref: `#/definitions/${name}` } : { allOf: [{ $ref: `#/components/schemas/${name}` }] });
+  const name = customDefinitionName(r.group, r.version, r.kind);
+  let sch: Record<string, any> = structuredClone(r.custom!.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+  if (v2) sch = toV2Schema(sch);
+  const props: Record<string, unknown> = { apiVersion: { description: API_VERSION_DESC, type: 'string' }, kind: { description: KIND_DESC, type: 'string' } };
+  props.metadata = v2 ? { ...ref(meta), description: 'Standard object\'s metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata' } : { ...ref(meta), default: {}, description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata" };
+  if (!sch['x-kubernetes-preserve-unknown-fields'] || sch.properties) Object.assign(props, Object.fromEntries(Object.entries(sch.properties ?? {}).filter(([k]) => k !== 'apiVersion' && k !== 'kind' && k !== 'metadata')));
+  if (!(v2 && sch['x-kubernetes-preserve-unknown-fields'])) sch.properties = props;
+  if (!sch.type && !(v2 && sch['x-kubernetes-preserve-unknown-fields'])) sch.type = 'object';
+  sch['x-kubernetes-group-version-kind'] = [{ group: r.group, kind: r.kind, version: r.version }];
+  schemas[name] = sch;
+  const listName = customDefinitionName(r.group, r.version, r.listKind);
+  schemas[listName] = {
+    description: `${r.listKind} is a list of ${r.kind}`,
+    required: ['items'],
+    type: 'object',
+    properties: {
+      apiVersion: { description: API_VERSION_DESC, type: 'string' },
+      items: { description: `List of ${r.resource}. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md`, type: 'array', items: v2 ? { $ref: `#/definitions/${name}` } : { $ref: `#/components/schemas/${name}` } },
+      kind: { description: KIND_DESC, type: 'string' },
+      metadata: { ...ref(listMeta), ...(v2 ? {} : { default: {} }), description: 'Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds' },
+    },
+    'x-kubernetes-group-version-kind': [{ group: r.group, kind: r.listKind, version: r.version }],
+  };
 }
 
 /** The /openapi/v3/<api|apis/g>/<v> document, undefined when not served. */
@@ -201,7 +302,7 @@ const v2Cache = new WeakMap<Scheme, V2Cache>();
 function v2Entry(scheme: Scheme, gitVersion: string): V2Cache {
   const key = `${gitVersion}|${modelsReady()}|${scheme
     .all()
-    .map((r) => `${r.group}/${r.version}/${r.resource}/${r.verbs.join('.')}/${r.subresources.map((s) => s.name).join('.')}`)
+    .map((r) => `${r.group}/${r.version}/${r.resource}/${r.verbs.join('.')}/${r.subresources.map((s) => s.name).join('.')}/${r.custom ? schemaId(r.custom.schema) : ''}`)
     .join(',')}`;
   const hit = v2Cache.get(scheme);
   if (hit?.key === key) return hit;
