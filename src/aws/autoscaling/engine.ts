@@ -64,6 +64,7 @@ const TIMINGS: Record<string, Timing> = {
 };
 
 const LAUNCH_HOOK = 'autoscaling:EC2_INSTANCE_LAUNCHING';
+const TERMINATE_HOOK = 'autoscaling:EC2_INSTANCE_TERMINATING';
 
 /** Scaling activities are kept six weeks, as AWS documents. */
 const ACTIVITY_RETENTION_MS = 42 * 86_400_000;
@@ -353,6 +354,17 @@ export class AutoScalingEngine {
     const toTerminate: InstanceDoc[] = [];
     for (const inst of g.Instances) {
       const ec2State = this.ec2.instanceState(scope, inst.InstanceId);
+      if (inst.LifecycleState === 'Terminating:Wait' && ec2State !== undefined && ec2State !== 'terminated') {
+        // A termination lifecycle hook holds the instance until
+        // CompleteLifecycleAction (either result) or its heartbeat timeout.
+        if (inst._hookDeadline !== undefined && now >= inst._hookDeadline) {
+          const t = clearHook({ ...inst, LifecycleState: 'Terminating:Proceed' });
+          toTerminate.push(t);
+          keep.push(t);
+          changed = true;
+        } else keep.push(inst);
+        continue;
+      }
       if (inst.LifecycleState.startsWith('Terminating')) {
         if (ec2State === undefined || ec2State === 'terminated') {
           const op = this.finishActivity(scope, inst._activityId, 'Successful');
@@ -425,6 +437,17 @@ export class AutoScalingEngine {
 
     if (deleting) {
       for (const inst of g.Instances) {
+        if (inst.LifecycleState === 'Terminating:Wait') {
+          // ForceDelete drops outstanding lifecycle actions.
+          inst.LifecycleState = 'Terminating:Proceed';
+          delete inst._hookDeadline;
+          delete inst._hookName;
+          delete inst._hookToken;
+          delete inst._hookResult;
+          toTerminate.push(inst);
+          changed = true;
+          continue;
+        }
         if (inst.LifecycleState.startsWith('Terminating')) continue;
         const a = this.newActivity(
           g,
@@ -451,9 +474,8 @@ export class AutoScalingEngine {
         ops.push(this.activityOp(scope, a));
         const op = this.finishActivity(scope, v._activityId, 'Cancelled');
         if (op) ops.push(op);
-        v.LifecycleState = 'Terminating';
         v._activityId = a.ActivityId;
-        toTerminate.push(v);
+        if (this.beginTermination(g, v)) toTerminate.push(v);
         changed = true;
       }
     } else if (active().length < desired && !suspended.has('Launch')) {
@@ -555,12 +577,32 @@ export class AutoScalingEngine {
         { 'Subnet ID': v._subnetId ?? '', 'Availability Zone': v.AvailabilityZone, InstanceRefreshId: r.InstanceRefreshId },
       );
       ops.push(this.activityOp(scope, a));
-      v.LifecycleState = 'Terminating';
       v._activityId = a.ActivityId;
-      toTerminate.push(v);
+      if (this.beginTermination(g, v)) toTerminate.push(v);
     }
     r.StatusReason = `Waiting for instances to be replaced (${remaining.length} of ${r.InstancesToUpdate} left).`;
     return true;
+  }
+
+  /**
+   * beginTermination takes a member out of service for termination: with an
+   * autoscaling:EC2_INSTANCE_TERMINATING lifecycle hook it waits in
+   * Terminating:Wait (until CompleteLifecycleAction or the hook's heartbeat
+   * timeout, when the reconciler terminates it); without one it is
+   * Terminating. Returns true when the caller must terminate it now.
+   */
+  beginTermination(g: GroupDoc, inst: InstanceDoc): boolean {
+    const hook = g._hooks.find((h) => h.LifecycleTransition === TERMINATE_HOOK);
+    if (!hook) {
+      inst.LifecycleState = 'Terminating';
+      return true;
+    }
+    inst.LifecycleState = 'Terminating:Wait';
+    inst._hookName = hook.LifecycleHookName;
+    inst._hookToken = randomUUID();
+    inst._hookDeadline = this.now() + hook.HeartbeatTimeout * 1000;
+    delete inst._hookResult;
+    return false;
   }
 
   /**

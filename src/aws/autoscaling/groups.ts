@@ -329,9 +329,8 @@ export async function terminateInstance(engine: AutoScalingEngine, scope: Scope,
     if (countsTowardCapacity(inst.LifecycleState)) {
       const prev = engine.finishActivity(scope, inst._activityId, 'Cancelled');
       if (prev) ops.push(prev);
-      inst.LifecycleState = 'Terminating';
       inst._activityId = a.ActivityId;
-      await engine.ec2.terminateInstances(scope, [instanceId]);
+      if (engine.beginTermination(g, inst)) await engine.ec2.terminateInstances(scope, [instanceId]);
     }
     await engine.write(scope, name, rev, g, ops);
     engine.kick(scope, name);
@@ -448,7 +447,7 @@ export async function deleteLifecycleHook(engine: AutoScalingEngine, scope: Scop
   });
 }
 
-/** completeLifecycleAction lets a Pending:Wait instance go on (CONTINUE) or be terminated (ABANDON). */
+/** completeLifecycleAction lets a Pending:Wait instance go on (CONTINUE) or be terminated (ABANDON); a Terminating:Wait one is terminated either way. */
 export async function completeLifecycleAction(engine: AutoScalingEngine, scope: Scope, input: any): Promise<void> {
   const name: string = input.AutoScalingGroupName;
   await engine.withGroup(scope, name, async () => {
@@ -456,7 +455,7 @@ export async function completeLifecycleAction(engine: AutoScalingEngine, scope: 
     if (!cur) throw E.groupNotFound();
     const inst = cur.Instances.find(
       (i) =>
-        i.LifecycleState === 'Pending:Wait' &&
+        (i.LifecycleState === 'Pending:Wait' || i.LifecycleState === 'Terminating:Wait') &&
         i._hookName === input.LifecycleHookName &&
         (input.InstanceId ? i.InstanceId === input.InstanceId : i._hookToken === input.LifecycleActionToken),
     );

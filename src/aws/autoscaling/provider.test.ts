@@ -270,6 +270,29 @@ describe('autoscaling provider', () => {
     p.stop();
   });
 
+  it('a termination lifecycle hook holds scale-in victims in Terminating:Wait until completed or timed out', async () => {
+    const { call, until, group, ec2, p } = await setup();
+    await call('CreateAutoScalingGroup', {
+      ...base, AutoScalingGroupName: 't', MinSize: 0, MaxSize: 3, DesiredCapacity: 3,
+      LifecycleHookSpecificationList: [{ LifecycleHookName: 'drain', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 30, DefaultResult: 'CONTINUE' }],
+    });
+    await until(() => ec2.instances.size === 3, 'launch');
+    ec2.runAll();
+    await until(async () => (await group('t')).Instances.every((x: any) => x.LifecycleState === 'InService'), 'InService');
+    await call('SetDesiredCapacity', { AutoScalingGroupName: 't', DesiredCapacity: 1 });
+    await until(async () => (await group('t')).Instances.filter((x: any) => x.LifecycleState === 'Terminating:Wait').length === 2, 'Terminating:Wait');
+    const waiting = (await group('t')).Instances.filter((x: any) => x.LifecycleState === 'Terminating:Wait').map((x: any) => x.InstanceId);
+    assert.ok(waiting.every((id: string) => ec2.instances.get(id)!.state === 'running'), 'not terminated while the hook waits');
+    await call('CompleteLifecycleAction', { AutoScalingGroupName: 't', LifecycleHookName: 'drain', InstanceId: waiting[0], LifecycleActionResult: 'CONTINUE' });
+    await until(() => ec2.instances.get(waiting[0])!.state === 'terminated', 'completed: terminated');
+    assert.equal(ec2.instances.get(waiting[1])!.state, 'running', 'the other still waits');
+    await rejects(call('CompleteLifecycleAction', { AutoScalingGroupName: 't', LifecycleHookName: 'drain', InstanceId: waiting[0], LifecycleActionResult: 'CONTINUE' }), 'ValidationError', /No active Lifecycle Action/);
+    // The heartbeat timeout (30 s) lets the default result apply: terminated.
+    await until(() => ec2.instances.get(waiting[1])!.state === 'terminated', 'heartbeat timeout');
+    await until(async () => (await group('t')).Instances.length === 1, 'two gone');
+    p.stop();
+  });
+
   it('suspend/resume processes, protection, tags, lifecycle hooks', async () => {
     const { call, until, group, ec2, p } = await setup();
     await call('CreateAutoScalingGroup', { ...base, AutoScalingGroupName: 's', MinSize: 0, MaxSize: 4, DesiredCapacity: 0, Tags: [{ Key: 'a', Value: '1', PropagateAtLaunch: true }] });
