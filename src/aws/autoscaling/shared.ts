@@ -144,6 +144,20 @@ export async function terminateGroupInstance(state: AwsState, scope: Scope, inst
   await groups.terminateInstance(engineFor(state), scope, instanceId, decrement);
 }
 
+/**
+ * completeLifecycleAction is CompleteLifecycleAction for one instance: an
+ * instance in Pending:Wait goes InService (CONTINUE) or is terminated
+ * (ABANDON); one in Terminating:Wait is terminated. Throws ValidationError
+ * ("No active Lifecycle Action found ...") when that hook does not hold it.
+ */
+export async function completeLifecycleAction(
+  state: AwsState,
+  scope: Scope,
+  input: { AutoScalingGroupName: string; LifecycleHookName: string; InstanceId: string; LifecycleActionResult: 'CONTINUE' | 'ABANDON' },
+): Promise<void> {
+  await groups.completeLifecycleAction(engineFor(state), scope, input);
+}
+
 /** setInstanceProtection is SetInstanceProtection. */
 export async function setInstanceProtection(state: AwsState, scope: Scope, name: string, instanceIds: string[], protectedFromScaleIn: boolean): Promise<void> {
   await groups.setInstanceProtection(engineFor(state), scope, name, instanceIds, protectedFromScaleIn);

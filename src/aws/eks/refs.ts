@@ -11,6 +11,7 @@
  */
 import type { AwsDeps } from '../core/deps.ts';
 import { awsKey, GLOBAL_REGION, type Scope } from '../core/state.ts';
+import { MANAGED_NODEGROUP_TERMINATE_HOOK } from './shared.ts';
 
 export interface SubnetRef {
   SubnetId: string;
@@ -294,6 +295,9 @@ export class Refs {
               }
             : { LaunchTemplate: spec }),
           Tags: Object.entries(p.tags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
+          // EKS drains a node before Auto Scaling terminates it through this
+          // hook (sim/controllers/nodegroup-scale-in.ts, with a data plane).
+          ...(this.deps.nodegroupRollouts ? { LifecycleHookSpecificationList: [MANAGED_NODEGROUP_TERMINATE_HOOK] } : {}),
         });
       } catch (e) {
         this.deps.log.warn({ err: e }, 'eks: could not create the node group ASG');

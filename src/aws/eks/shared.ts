@@ -172,6 +172,21 @@ export async function holdNodegroupTransition(state: AwsState, cluster: Pick<Clu
 }
 
 /**
+ * The lifecycle hook EKS puts on a managed node group's Auto Scaling group:
+ * Auto Scaling holds an instance it terminates (scale-in, an instance
+ * terminated in the group) in Terminating:Wait until EKS has drained its node
+ * and completes the action, or for at most the heartbeat timeout (30
+ * minutes). localeks adds it only when a data plane runs (nodegroupRollouts),
+ * which completes it (sim/controllers/nodegroup-scale-in.ts).
+ */
+export const MANAGED_NODEGROUP_TERMINATE_HOOK = {
+  LifecycleHookName: 'Terminate-LC-Hook',
+  LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+  HeartbeatTimeout: 1800,
+  DefaultResult: 'CONTINUE',
+} as const;
+
+/**
  * How long a node group update with a data plane waits for the rollout
  * (sim/controllers/nodegroup-rollout.ts keeps pushing it while it works,
  * then completes the update sooner); an update whose rollout did not finish

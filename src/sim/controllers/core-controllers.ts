@@ -3,8 +3,8 @@
  * Endpoints, root CA ConfigMap per namespace, the `default` ServiceAccount
  * when deleted (the namespace controller makes it with the namespace),
  * PodDisruptionBudget status, the EKS add-ons' objects and health, and managed
- * node group updates replacing nodes (nodegroup-rollout.ts; see
- * workload-controllers.ts).
+ * node group updates replacing nodes (nodegroup-rollout.ts) and scale-in
+ * draining nodes (nodegroup-scale-in.ts; see workload-controllers.ts).
  */
 import type { WorkloadController } from './workload-controllers.ts';
 import { daemonSetController } from './daemonset-controller.ts';
@@ -15,5 +15,6 @@ import { disruptionController } from './disruption-controller.ts';
 import { addonController } from '../addons/addon-controller.ts';
 import { legacyTokenController } from '../../kube/authn/legacy-token-controller.ts';
 import { nodegroupRolloutController } from './nodegroup-rollout.ts';
+import { nodegroupScaleInController } from './nodegroup-scale-in.ts';
 
-export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, serviceAccountController, legacyTokenController, disruptionController, addonController, nodegroupRolloutController];
+export const CORE_CONTROLLERS: readonly WorkloadController[] = [daemonSetController, endpointsController, rootCaController, serviceAccountController, legacyTokenController, disruptionController, addonController, nodegroupRolloutController, nodegroupScaleInController];

@@ -89,7 +89,8 @@ export function surgeOf(zones: number, maxUnavailable: number): number {
   return Math.max(2 * Math.max(1, zones), maxUnavailable);
 }
 
-async function setCordon(ctx: ControllerContext, name: string, on: boolean): Promise<void> {
+/** setCordon cordons a node (unschedulable, excluded from external load balancers) or undoes it. */
+export async function setCordon(ctx: ControllerContext, name: string, on: boolean): Promise<void> {
   const nodesRes = ctx.reg.scheme.get('', 'v1', 'nodes')!;
   const cur = ctx.reg.cache.get(ctx.reg.keyFor(nodesRes, '', name))?.obj;
   if (!cur) return;
@@ -111,8 +112,8 @@ async function setCordon(ctx: ControllerContext, name: string, on: boolean): Pro
   }, { fieldManager: 'eks-nodegroup-rollout' });
 }
 
-/** Evicts (or, forced, deletes) the node's drainable pods; true when some eviction was refused (a PodDisruptionBudget). */
-async function drain(ctx: ControllerContext, pods: KObject[], force: boolean): Promise<boolean> {
+/** drain evicts (or, forced, deletes) the node's drainable pods; true when some eviction was refused (a PodDisruptionBudget). */
+export async function drain(ctx: ControllerContext, pods: KObject[], force: boolean): Promise<boolean> {
   const podsRes = ctx.reg.scheme.get('', 'v1', 'pods')!;
   let blocked = false;
   for (const p of pods) {
