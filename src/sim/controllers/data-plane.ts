@@ -59,7 +59,7 @@ import type { CacheEvent } from '../../kube/apiserver/registry/watch-cache.ts';
 import type { ClusterDirectory, ClusterInfo } from '../../kube/types.ts';
 import { type Clock, earliestTimer } from '../clock.ts';
 import { ANNOTATION_START_DELAY, backOffRestartedStatus, carryInitTimes, carryRestarts, initDurationMs, initStatus, containerCreatingStatus, parseDuration, programOutcome, readinessDelayMs, restartBackoffMs, restartedStatus, runningStatus, stopDurationMs, terminatedStatus } from '../kubelet/pod-status.ts';
-import { nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
+import { assumePod, nodeInfo, schedule, type NodeInfo } from '../scheduler/scheduler.ts';
 import { buildNode, nodeNameOf } from './node-object.ts';
 import { desiredTaints, evictionTime, NODE_MONITOR_GRACE_MS, NODE_STATUS_REPORT_MS, readyStatus, type Taint, unknownConditions } from './node-lifecycle.ts';
 import { syncReplicaSets } from './replicaset-controller.ts';
@@ -842,21 +842,11 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         const target = byName.get(r.nodeName)!;
         // Assume the pod on the node for the rest of this pass.
         const assumed = { ...pod, spec: { ...pod.spec, nodeName: r.nodeName } };
-        Object.assign(target, nodeInfo(target.node, [...target.pods, assumed]));
+        assumePod(target, assumed);
         c.busy.add(m.uid!);
         writes.push(async () => {
           try {
-            await c.reg.guaranteedUpdate(podsRes, m.namespace!, m.name!, (cur) => {
-              if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
-              if (cur.metadata?.deletionTimestamp || cur.spec?.nodeName) throw new Error('pod no longer pending');
-              // guaranteedUpdate hands tryUpdate a private copy.
-              cur.spec.nodeName = r.nodeName;
-              cur.metadata!.resourceVersion = '';
-              const conds: any[] = ((cur.status ??= {}).conditions ?? []).filter((x: any) => x.type !== 'PodScheduled');
-              conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
-              cur.status.conditions = conds;
-              return cur;
-            }, { fieldManager: 'kube-scheduler' });
+            await bindPod(c, pod, r.nodeName);
             c.unschedulable.delete(m.uid!);
             await recordEvent(c, pod, 'Normal', 'Scheduled', `Successfully assigned ${m.namespace}/${m.name} to ${r.nodeName}`, SCHEDULER);
           } catch (e) {
@@ -870,6 +860,32 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       writes.push(() => markUnschedulable(c, pod, r.error, SCHEDULER));
     }
     await inParallel(writes, WRITE_CONCURRENCY);
+  }
+
+  /**
+   * The pods/binding subresource as kube-scheduler posts it: upstream's
+   * BindingREST writes spec.nodeName and the PodScheduled=True condition
+   * (podutil.UpdatePodCondition: in place, its transition time kept when the
+   * status does not change) straight to storage, with no strategy,
+   * validation or managed fields (a pod's managedFields show no scheduler).
+   */
+  async function bindPod(c: ClusterRt, pod: KObject, nodeName: string): Promise<void> {
+    const m = pod.metadata!;
+    await c.reg.guaranteedUpdate(res(c.reg, '', 'v1', 'pods'), m.namespace!, m.name!, (cur) => {
+      if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
+      if (cur.metadata?.deletionTimestamp) throw new Error(`pod ${m.name} is being deleted, cannot be assigned to a host`);
+      if (cur.spec?.nodeName) throw new Error(`pod ${m.name} is already assigned to node "${cur.spec.nodeName}"`);
+      // cur is the watch cache's object (readOnlyCurrent): new spec, status and metadata objects, the rest shared.
+      const status = { ...(cur.status ?? {}) };
+      const conds: any[] = [...(status.conditions ?? [])];
+      const i = conds.findIndex((x: any) => x.type === 'PodScheduled');
+      const old = i >= 0 ? conds[i] : undefined;
+      const cond = { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: old?.status === 'True' ? old.lastTransitionTime : timestamp(clock.now()) };
+      if (i >= 0) conds[i] = cond;
+      else conds.push(cond);
+      status.conditions = conds;
+      return { ...cur, metadata: { ...cur.metadata, resourceVersion: '' }, spec: { ...cur.spec, nodeName }, status };
+    }, { subresource: 'binding', storageOnly: true, readOnlyCurrent: true });
   }
 
   /** PodScheduled=False/Unschedulable and a FailedScheduling event, once per pod and message. */
@@ -993,11 +1009,9 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     const m = pod.metadata!;
     await c.reg.guaranteedUpdate(res(c.reg, '', 'v1', 'pods'), m.namespace!, m.name!, (cur) => {
       if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
-      // guaranteedUpdate hands tryUpdate a private copy: no second clone.
-      cur.metadata!.resourceVersion = '';
-      cur.status = status;
-      return cur;
-    }, { fieldManager: 'kubelet', subresource: 'status' });
+      // cur is the watch cache's object (readOnlyCurrent); a status write takes only the status from what it returns.
+      return { ...cur, metadata: { ...cur.metadata, resourceVersion: '' }, status };
+    }, { fieldManager: 'kubelet', subresource: 'status', readOnlyCurrent: true });
   }
 
   function scheduledAt(pod: KObject): string | undefined {

@@ -129,27 +129,53 @@ function isTerminal(pod: KObject): boolean {
 
 /** nodeInfo builds a NodeInfo from a node and the non-terminal pods bound to it. */
 export function nodeInfo(node: KObject, pods: KObject[]): NodeInfo {
-  const live = pods.filter((p) => !isTerminal(p));
-  const requested = emptyResources();
-  const usedPorts = new Set<string>();
-  const nonZeroRequested = { cpu: 0, mem: 0 };
-  const podsWithRequiredAntiAffinity: KObject[] = [];
-  for (const p of live) {
-    const r = podRequests(p);
-    const nz = nonZero(r, p);
-    nonZeroRequested.cpu += nz.cpu;
-    nonZeroRequested.mem += nz.mem;
-    if ((p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0) podsWithRequiredAntiAffinity.push(p);
-    requested.milliCpu += r.milliCpu;
-    requested.memory += r.memory;
-    requested.ephemeralStorage += r.ephemeralStorage;
-    requested.pods += 1;
-    for (const [k, v] of Object.entries(r.scalar)) requested.scalar[k] = (requested.scalar[k] ?? 0) + v;
-    for (const port of hostPorts(p)) usedPorts.add(port);
-  }
   const allocatable = emptyResources();
   addList(allocatable, node.status?.allocatable);
-  return { node, pods: live, requested, allocatable, usedPorts, nonZeroRequested, podsWithRequiredAntiAffinity };
+  const info: NodeInfo = { node, pods: [], requested: emptyResources(), allocatable, usedPorts: new Set<string>(), nonZeroRequested: { cpu: 0, mem: 0 }, podsWithRequiredAntiAffinity: [] };
+  for (const p of pods) if (!isTerminal(p)) addPod(info, p);
+  return info;
+}
+
+/**
+ * assumePod adds a pod to a NodeInfo in place, as the scheduler cache's
+ * AssumePod does for a pod it just placed (the same NodeInfo as nodeInfo()
+ * with the pod in the list, without recomputing the others).
+ */
+export function assumePod(info: NodeInfo, pod: KObject): void {
+  if (isTerminal(pod)) return;
+  if (!info.nonZeroRequested || !info.podsWithRequiredAntiAffinity) {
+    Object.assign(info, nodeInfo(info.node, [...info.pods, pod]));
+    return;
+  }
+  addPod(info, pod);
+}
+
+function addPod(info: NodeInfo, p: KObject): void {
+  const r = podRequests(p);
+  const nz = nonZeroOf(r, p);
+  const requested = info.requested;
+  info.pods.push(p);
+  info.nonZeroRequested!.cpu += nz.cpu;
+  info.nonZeroRequested!.mem += nz.mem;
+  if ((p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0) info.podsWithRequiredAntiAffinity!.push(p);
+  requested.milliCpu += r.milliCpu;
+  requested.memory += r.memory;
+  requested.ephemeralStorage += r.ephemeralStorage;
+  requested.pods += 1;
+  for (const k in r.scalar) requested.scalar[k] = (requested.scalar[k] ?? 0) + r.scalar[k]!;
+  for (const port of hostPortsOf(p)) info.usedPorts.add(port);
+}
+
+/** Host ports per pod object (watch-cache objects are never mutated). */
+const portsCache = new WeakMap<KObject, string[]>();
+
+function hostPortsOf(pod: KObject): string[] {
+  let r = portsCache.get(pod);
+  if (!r) {
+    r = hostPorts(pod);
+    portsCache.set(pod, r);
+  }
+  return r;
 }
 
 function hostPorts(pod: KObject): string[] {
@@ -326,7 +352,7 @@ export function filterNode(pod: KObject, podReq: Resources, info: NodeInfo, all:
   // NodeAffinity
   if (!matchesNodeAffinity(pod, node)) return [REASON.affinity];
   // NodePorts
-  const ports = hostPorts(pod);
+  const ports = hostPortsOf(pod);
   if (ports.length > 0 && portsConflict(ports, info.usedPorts)) return [REASON.ports];
   // NodeResourcesFit
   const short = insufficient(podReq, info);
@@ -427,6 +453,18 @@ function checkInterPodAffinity(pod: KObject, info: NodeInfo, all: NodeInfo[], st
   return undefined;
 }
 
+/** Scoring requests per pod object (watch-cache objects are never mutated). */
+const nonZeroCache = new WeakMap<KObject, { cpu: number; mem: number }>();
+
+function nonZeroOf(req: Resources, pod: KObject): { cpu: number; mem: number } {
+  let r = nonZeroCache.get(pod);
+  if (!r) {
+    r = nonZero(req, pod);
+    nonZeroCache.set(pod, r);
+  }
+  return r;
+}
+
 /** Requests used for scoring: upstream gives request-less containers 100m cpu / 200Mi memory. */
 function nonZero(req: Resources, pod: KObject): { cpu: number; mem: number } {
   const containers = pod.spec?.containers ?? [];
@@ -441,13 +479,13 @@ function nonZero(req: Resources, pod: KObject): { cpu: number; mem: number } {
 }
 
 function score(pod: KObject, req: Resources, info: NodeInfo): number {
-  const nz = nonZero(req, pod);
+  const nz = nonZeroOf(req, pod);
   const a = info.allocatable;
   let usedCpu = info.nonZeroRequested?.cpu ?? 0;
   let usedMem = info.nonZeroRequested?.mem ?? 0;
   if (!info.nonZeroRequested) {
     for (const p of info.pods) {
-      const x = nonZero(podRequests(p), p);
+      const x = nonZeroOf(podRequests(p), p);
       usedCpu += x.cpu;
       usedMem += x.mem;
     }

@@ -625,13 +625,20 @@ export class ClusterRegistry {
    * stored object and whether it was created; with a status subresource the
    * returned object shares everything but metadata and status with the
    * watch cache's copy (treat it as read-only, as the cache's objects).
+   *
+   * In-process writers only: `readOnlyCurrent` hands tryUpdate the watch
+   * cache's object itself instead of a copy (tryUpdate must not change it and
+   * returns a new object with its own metadata, sharing what it keeps);
+   * `storageOnly` writes as upstream's raw storage GuaranteedUpdate does
+   * (the pods/binding subresource): no strategy defaults, admission,
+   * validation or managed fields.
    */
   async guaranteedUpdate(
     res: Resource,
     ns: string,
     name: string,
     tryUpdate: (cur: KObject | undefined) => KObject | Promise<KObject>,
-    opts: WriteOptions & { createIfMissing?: boolean } = {},
+    opts: WriteOptions & { createIfMissing?: boolean; readOnlyCurrent?: boolean; storageOnly?: boolean } = {},
   ): Promise<{ obj: KObject; created: boolean }> {
     const key = this.keyFor(res, ns, name);
     const st = strategyFor(res);
@@ -648,8 +655,9 @@ export class ClusterRegistry {
       const lease = kv?.lease ?? 0;
       if (!cur && !(opts.createIfMissing || st.allowCreateOnUpdate) ) throw newNotFound(res, name);
       // A tryUpdate that takes no argument (a plain PUT) does not need a private copy of the current object.
-      let desired = await tryUpdate(cur && tryUpdate.length > 0 ? this.forVersion(res, cloneJson(cur)) : undefined);
+      let desired = await tryUpdate(cur && tryUpdate.length > 0 ? this.forVersion(res, opts.readOnlyCurrent ? cur : cloneJson(cur)) : undefined);
       if (!desired || typeof desired !== 'object' || Array.isArray(desired)) throw newBadRequest('Object \'Kind\' is missing in the request body');
+      if (opts.readOnlyCurrent && cur && (desired === cur || desired.metadata === cur.metadata)) throw new Error('guaranteedUpdate: readOnlyCurrent tryUpdate returned the current object or its metadata');
       desired.metadata ??= {};
       if (desired.metadata.name !== undefined && desired.metadata.name !== name) {
         throw newBadRequest(`the name of the object (${desired.metadata.name}) does not match the name on the URL (${name})`);
@@ -692,8 +700,10 @@ export class ClusterRegistry {
         next = desired;
         if (hasStatus && sub === '') next.status = cur.status;
         if (next.status === undefined) delete next.status;
-        st.defaults?.(next);
-        st.prepareForUpdate?.(next, cur);
+        if (!opts.storageOnly) {
+          st.defaults?.(next);
+          st.prepareForUpdate?.(next, cur);
+        }
       }
       // System fields are owned by the server.
       const m = next.metadata!;
@@ -718,22 +728,24 @@ export class ClusterRegistry {
         a.release();
         if (a.errors.length > 0) throw newInvalid({ group: '', kind: 'Service' }, name, a.errors);
       }
-      await runWebhooks(this, 'mutating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo);
-      // Pod Security on updates as upstream: pods when an image (or seccomp) changes, or ephemeral containers; workload templates warn.
-      if (POD_TEMPLATE_OWNERS.has(res.storageResource)) {
-        const isPod = res.storageResource === 'pods';
-        if ((sub === '' && (!isPod || significantPodUpdate(next, cur))) || (isPod && sub === 'ephemeralcontainers')) admitPodSecurity(this, res, next, opts.warnings);
+      if (!opts.storageOnly) {
+        await runWebhooks(this, 'mutating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo);
+        // Pod Security on updates as upstream: pods when an image (or seccomp) changes, or ephemeral containers; workload templates warn.
+        if (POD_TEMPLATE_OWNERS.has(res.storageResource)) {
+          const isPod = res.storageResource === 'pods';
+          if ((sub === '' && (!isPod || significantPodUpdate(next, cur))) || (isPod && sub === 'ephemeralcontainers')) admitPodSecurity(this, res, next, opts.warnings);
+        }
+        this.validate(res, next, cur);
+        // LimitRange bounds PVC requests on update too (pods' containers are immutable, upstream skips them).
+        if (res.storageResource === 'persistentvolumeclaims' && sub === '') admitPvcLimitRanges(this, next);
+        // ResourceQuota charges updates that raise usage (service type/node ports, PVC expansion, pod resources).
+        if (res.namespaced && (sub === '' || sub === 'resize')) admitQuota(this, res, next, cur);
+        await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo);
+        await this.hooks.admit?.('update', res, next, cur);
+        opts.admitRequest?.('update', res, next, cur, opts.warnings);
       }
-      this.validate(res, next, cur);
-      // LimitRange bounds PVC requests on update too (pods' containers are immutable, upstream skips them).
-      if (res.storageResource === 'persistentvolumeclaims' && sub === '') admitPvcLimitRanges(this, next);
-      // ResourceQuota charges updates that raise usage (service type/node ports, PVC expansion, pod resources).
-      if (res.namespaced && (sub === '' || sub === 'resize')) admitQuota(this, res, next, cur);
-      await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo);
-      await this.hooks.admit?.('update', res, next, cur);
-      opts.admitRequest?.('update', res, next, cur, opts.warnings);
       if (!jsonEqual(withoutVolatile(next), withoutVolatile(cur))) {
-        recordManagedFields(next, cur, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()), sub);
+        if (!opts.storageOnly) recordManagedFields(next, cur, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()), sub);
       } else if (opts.operation !== 'Apply' || jsonEqual(stripTime(next), stripTime(cur))) {
         // A no-op against the cache's copy is confirmed against the store (the copy may be stale).
         if (fromCache) continue;

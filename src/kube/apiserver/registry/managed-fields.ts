@@ -83,6 +83,55 @@ export function toFieldsV1(paths: Iterable<string>): Record<string, any> {
   return root;
 }
 
+/**
+ * The FieldsV1 of every field of an object: toFieldsV1(leaves(obj).keys()),
+ * built as one walk without path strings (what a create records).
+ */
+export function fieldsOf(obj: unknown): Record<string, any> {
+  const root: Record<string, any> = {};
+  if (isObj(obj)) fieldsWalk(obj, root, 0, undefined, undefined, false);
+  return root;
+}
+
+/** leaves() writing into `node`, the FieldsV1 object of the value's path (which exists). */
+function fieldsWalk(obj: unknown, node: Record<string, any>, depth: number, field: string | undefined, parent: string | undefined, inMeta: boolean): void {
+  if (isObj(obj)) {
+    const keys = Object.keys(obj);
+    if (depth >= 2) node['.'] ??= {};
+    for (const k of keys) {
+      if (depth === 0 && (k === 'apiVersion' || k === 'kind')) continue;
+      if (inMeta && META_SKIP.has(k)) continue;
+      const v = obj[k];
+      if (v === undefined) continue;
+      const key = `f:${k}`;
+      const existed = node[key] !== undefined;
+      const child = (node[key] ??= {});
+      fieldsWalk(v, child, depth + 1, k, field, depth === 0 && k === 'metadata');
+      // A top-level map whose members are all skipped has no path (a non-empty map is no leaf).
+      if (!existed && depth === 0 && isObj(v) && Object.keys(v).length > 0 && Object.keys(child).length === 0) delete node[key];
+    }
+    return;
+  }
+  if (Array.isArray(obj) && field !== undefined && obj.length > 0) {
+    const sample = obj[0];
+    const els: string[] = [];
+    for (const it of obj) {
+      const e = itemElement(field, parent, it, sample);
+      if (e === undefined) break;
+      els.push(e);
+    }
+    if (els.length === obj.length) {
+      for (let i = 0; i < obj.length; i++) {
+        const it = obj[i];
+        const child = (node[els[i]!] ??= {});
+        if (isObj(it)) fieldsWalk(it, child, depth + 1, field, parent, false);
+        child['.'] ??= {};
+      }
+    }
+  }
+  // Scalars, atomic lists and empty maps are leaves: the node itself.
+}
+
 /** Converts FieldsV1 back to a set of paths (leaves only). */
 export function fromFieldsV1(f: Record<string, any> | undefined, prefix = '', out = new Set<string>()): Set<string> {
   if (!f) return out;
@@ -132,6 +181,14 @@ export function recordManagedFields(next: KObject, old: KObject | undefined, man
     return;
   }
   if (operation === 'Apply') return; // apply.ts sets the entry itself.
+  if (!old && (meta.managedFields ?? []).length === 0) {
+    // A create without entries: the manager owns every field (as the general path below computes).
+    const fieldsV1 = fieldsOf(next);
+    const mine: Record<string, any> = { manager, operation: 'Update', apiVersion: next.apiVersion, time, fieldsType: 'FieldsV1', fieldsV1 };
+    if (subresource) mine.subresource = subresource;
+    meta.managedFields = Object.keys(fieldsV1).length > 0 ? [mine] : [];
+    return;
+  }
   // Entries are copied shallowly: their fieldsV1 objects are replaced, never mutated.
   const entries: Array<Record<string, any>> = (meta.managedFields ?? old?.metadata?.managedFields ?? []).map((e: Record<string, any>) => ({ ...e }));
   const nextLeaves = leaves(next);
