@@ -41,10 +41,11 @@
  * visible outside before that sync returns: its jobs' promises resolve, its
  * events are published to watchers, and reads (get, range, currentRevision,
  * watch history) see the store at the newest synced revision only (reads
- * while a sync is pending are made at that revision). Batches committed
- * while a sync runs wait for the next one, which covers them all (the WAL is
- * one file, written in order, and its frames are checksummed in a chain: a
- * crash keeps a prefix of the commits). Later batches may build on an
+ * while a sync is pending are made at that revision). A batch committed
+ * while a sync runs starts a second one (two at most; beyond, batches wait
+ * for the next, which covers them all): a sync covers every commit made
+ * before it started (the WAL is one file, written in order, and its frames
+ * are checksummed in a chain: a crash keeps a prefix of the commits). Later batches may build on an
  * unsynced one (its conditions see its rows): a crash loses both or keeps
  * the older, never the older alone. Group commit keeps the fsyncs few (one
  * per batch, or fewer). `synchronous: 'NORMAL'` drops the sync: a write is
@@ -138,6 +139,13 @@ interface Job {
   resolve(v: unknown): void;
   reject(e: unknown): void;
 }
+
+/**
+ * WAL syncs running at once (see syncWalAsync). Two: a batch committed during
+ * a sync waits for about one sync instead of the rest of the running one plus
+ * its own; more would only queue in the disk behind each other.
+ */
+const MAX_SYNCS_IN_FLIGHT = 2;
 
 /** How often the checkpoint worker is asked to checkpoint while there are writes. */
 const CHECKPOINT_MS = 250;
@@ -234,7 +242,8 @@ export class SqliteBackend extends TxnWrites implements Backend {
   private readonly walFile: string;
   /** Committed batches not yet covered by a finished sync, oldest first. */
   private unsynced: CommittedBatch[] = [];
-  private syncing = false;
+  /** Syncs running, oldest first, each with the batches committed before it started that no finished sync covered yet. */
+  private readonly syncs: Array<{ batches: CommittedBatch[] }> = [];
   /** The checkpoint worker (undefined: SQLite checkpoints automatically in COMMIT). */
   private checkpointer: Worker | undefined;
   private checkpointTimer: NodeJS.Timeout | undefined;
@@ -486,7 +495,7 @@ export class SqliteBackend extends TxnWrites implements Backend {
     if (this.queue.length > 0) this.flush();
     await this.compacting?.catch(() => {});
     // Acknowledge what is committed once it is synced (a sync in flight finishes on its own first).
-    while (this.syncing) await new Promise((r) => setImmediate(r));
+    while (this.syncs.length > 0) await new Promise((r) => setImmediate(r));
     if (this.unsynced.length > 0) {
       let err: unknown;
       try {
@@ -552,7 +561,7 @@ export class SqliteBackend extends TxnWrites implements Backend {
       return;
     }
     this.unsynced.push(batch);
-    if (!this.syncing) this.syncWalAsync();
+    if (this.syncs.length < MAX_SYNCS_IN_FLIGHT) this.syncWalAsync();
   }
 
   /**
@@ -620,7 +629,15 @@ export class SqliteBackend extends TxnWrites implements Backend {
     });
   }
 
-  /** Makes the WAL durable in the thread pool, then settles every batch committed before the sync started. */
+  /**
+   * Makes the WAL durable in the thread pool, then settles every batch
+   * committed before the sync started. Up to MAX_SYNCS_IN_FLIGHT syncs run at
+   * once: a batch committed while one runs starts its own instead of waiting
+   * for it to end and then for a whole second one. A sync that returns covers
+   * every batch committed before it started, so it settles those of the
+   * earlier syncs still running too (they stay in order: batches are settled
+   * oldest first, and a sync that returns later finds nothing left).
+   */
   private syncWalAsync(): void {
     const batches = this.unsynced;
     this.unsynced = [];
@@ -631,11 +648,13 @@ export class SqliteBackend extends TxnWrites implements Backend {
       this.settle(batches, e);
       return;
     }
-    this.syncing = true;
+    const sync = { batches };
+    this.syncs.push(sync);
     fdatasync(fd, (err) => {
-      this.syncing = false;
-      this.settle(batches, err ?? undefined);
-      if (this.unsynced.length > 0 && !this.closed) this.syncWalAsync();
+      // This sync and every older one still listed, in order (an error fails what this sync covered).
+      const covered = this.syncs.splice(0, this.syncs.indexOf(sync) + 1);
+      for (const s of covered) this.settle(s.batches, err ?? undefined);
+      if (this.unsynced.length > 0 && !this.closed && this.syncs.length < MAX_SYNCS_IN_FLIGHT) this.syncWalAsync();
     });
   }
 
