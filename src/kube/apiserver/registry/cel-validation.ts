@@ -9,16 +9,18 @@
  * evaluated `messageExpression`, or `failed rule: <rule>`; `reason` picks the
  * error type. Rules are compiled once and checked when the CRD is written.
  *
- * The CEL language is @marcbachmann/cel-js (standard CEL: macros, strings,
- * regex `matches`, lists, maps, durations, timestamps). Kubernetes' own CEL
- * libraries (quantity, url, ip/cidr, lists.isSorted, ...) are not provided;
- * rules using them fail to compile and are reported when the CRD is written.
+ * The CEL environment is `cel-library.ts` (@marcbachmann/cel-js with optional
+ * types and Kubernetes' libraries: quantity, url, ip/cidr, regex find, lists,
+ * string extensions, sets); a rule that does not compile (syntax, unknown
+ * function, wrong overload) is reported when the CRD is written. With
+ * `optionalOldSelf`, `oldSelf` is an optional (none on create).
  */
-import { parse } from '@marcbachmann/cel-js';
+import { Optional } from '@marcbachmann/cel-js';
 import { type FieldError, fieldErr } from '../errors.ts';
+import { type CelProgram, compileCel } from './cel-library.ts';
 
 type Schema = Record<string, any>;
-type Program = ReturnType<typeof parse>;
+type Program = CelProgram;
 
 interface Rule {
   rule: string;
@@ -31,16 +33,17 @@ interface Rule {
 
 const programs = new Map<string, Program | Error>();
 
-function compile(expr: string): Program | Error {
-  let p = programs.get(expr);
+function compile(expr: string, optionalOldSelf = false): Program | Error {
+  const key = optionalOldSelf ? `?${expr}` : expr;
+  let p = programs.get(key);
   if (!p) {
     try {
-      p = parse(expr);
+      p = compileCel(expr, { optionalOldSelf });
     } catch (e) {
       p = e as Error;
     }
     if (programs.size > 10_000) programs.clear();
-    programs.set(expr, p);
+    programs.set(key, p);
   }
   return p;
 }
@@ -71,6 +74,17 @@ function typeName(schema: Schema, v: unknown): string {
   return Array.isArray(v) ? 'array' : isObj(v) ? 'object' : typeof v === 'number' ? 'number' : typeof v;
 }
 
+/** The rule's message, else the rule (upstream's ruleErrorString). */
+function ruleErrorString(rule: Rule): string {
+  return (rule.message?.trim() || rule.rule.trim());
+}
+
+/** An evaluation error's text as cel-go words it ("no such key: x"). */
+function evalErrorText(e: unknown): string {
+  const first = String((e as Error)?.message ?? e).split('\n')[0]!;
+  return first.replace(/^No such key: /, 'no such key: ');
+}
+
 function errorFor(rule: Rule, path: string, type: string, detail: string): FieldError {
   const field = rule.fieldPath ? `${path}${rule.fieldPath.startsWith('.') || rule.fieldPath.startsWith('[') ? '' : '.'}${rule.fieldPath}` : path;
   switch (rule.reason) {
@@ -97,25 +111,28 @@ function evalRules(schema: Schema, v: unknown, old: unknown, hasOld: boolean, pa
   };
   const self = selfOf(v);
   for (const rule of rules) {
-    const prog = compile(rule.rule);
+    const prog = compile(rule.rule, !!rule.optionalOldSelf);
     if (prog instanceof Error) continue; // reported when the CRD was written
     const transition = /\boldSelf\b/.test(rule.rule);
     if (transition && !hasOld && !rule.optionalOldSelf) continue;
     const type = typeName(schema, v);
+    // With optionalOldSelf, oldSelf is optional.none() on create and optional.of(old) on update.
+    const oldSelf = !transition ? undefined : rule.optionalOldSelf ? (hasOld ? Optional.of(selfOf(old)) : Optional.none()) : hasOld ? selfOf(old) : undefined;
     let ok: unknown;
     try {
-      ok = prog({ self, oldSelf: transition && hasOld ? selfOf(old) : undefined });
+      ok = prog({ self, oldSelf });
     } catch (e) {
-      errs.push(errorFor(rule, p, type, `${rule.rule}: ${(e as Error).message.split('\n')[0]}`));
+      // Upstream: "<error> evaluating rule: <message or rule>".
+      errs.push(errorFor(rule, p, type, `${evalErrorText(e)} evaluating rule: ${ruleErrorString(rule)}`));
       continue;
     }
     if (ok === true) continue;
-    let message = rule.message || `failed rule: ${rule.rule}`;
+    let message = rule.message?.trim() || `failed rule: ${ruleErrorString(rule)}`;
     if (rule.messageExpression) {
-      const mp = compile(rule.messageExpression);
+      const mp = compile(rule.messageExpression, !!rule.optionalOldSelf);
       if (!(mp instanceof Error)) {
         try {
-          const m = mp({ self, oldSelf: transition && hasOld ? selfOf(old) : undefined });
+          const m = mp({ self, oldSelf });
           if (typeof m === 'string' && m.trim() !== '') message = m;
         } catch {
           /* keep the static message */
@@ -168,10 +185,10 @@ export function celRuleCompileErrors(schema: Schema | undefined, base: string): 
         errs.push(fieldErr.required(`${at}.rule`, ''));
         return;
       }
-      const p = compile(r.rule);
+      const p = compile(r.rule, !!r.optionalOldSelf);
       if (p instanceof Error) errs.push(fieldErr.invalid(`${at}.rule`, r.rule, `compilation failed: ERROR: <input>: ${p.message.split('\n')[0]}`));
       if (r.messageExpression) {
-        const m = compile(r.messageExpression);
+        const m = compile(r.messageExpression, !!r.optionalOldSelf);
         if (m instanceof Error) errs.push(fieldErr.invalid(`${at}.messageExpression`, r.messageExpression, `messageExpression compilation failed: ERROR: <input>: ${m.message.split('\n')[0]}`));
       }
       if (/\boldSelf\b/.test(r.rule) && path === base && !r.optionalOldSelf) {
