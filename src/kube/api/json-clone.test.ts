@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cloneJson, jsonCopy } from './json-clone.ts';
+import { cloneJson, isPlainJson, jsonCopy } from './json-clone.ts';
 
 test('cloneJson: deep copy of JSON values, independent of the original', () => {
   const o = { kind: 'Pod', metadata: { name: 'a', labels: { x: '1' } }, spec: { containers: [{ name: 'c', ports: [{ containerPort: 80 }] }], n: null, b: true, u: undefined } };
@@ -49,4 +49,14 @@ test('jsonCopy: what a JSON round trip gives', () => {
   c.m.n.push(2);
   assert.deepEqual(o.m.n, [1]);
   assert.ok(Object.is((jsonCopy({ z: -0 }) as { z: number }).z, 0));
+});
+
+test('isPlainJson: true exactly when jsonCopy would give an equal object', () => {
+  const plain = JSON.parse('{"a":{"__proto__":{"x":1}},"b":[1,"s",null,true,{"c":[]}],"n":-1.5}');
+  for (const v of [plain, {}, [], 's', 0, null]) {
+    assert.equal(isPlainJson(v), true, JSON.stringify(v));
+    assert.deepEqual(jsonCopy(v), v);
+  }
+  const notPlain: unknown[] = [{ u: undefined }, { f() {} }, [undefined], [1, , 2], { n: NaN }, { n: Infinity }, { z: -0 }, { d: new Date(0) }, { t: { toJSON: () => 1 } }, { m: new Map() }, Object.create(null), undefined];
+  notPlain.forEach((v, i) => assert.equal(isPlainJson(v), false, `case ${i}`));
 });

@@ -802,7 +802,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
         type,
         reportingComponent: component,
         reportingInstance: isScheduler ? `${component}-${c.info.name}` : pod.spec?.nodeName ?? '',
-      }, { fieldManager: component });
+      }, { fieldManager: component, handOff: true });
     } catch (e) {
       log.warn({ err: e, reason }, 'event not recorded');
     }
@@ -885,7 +885,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       else conds.push(cond);
       status.conditions = conds;
       return { ...cur, metadata: { ...cur.metadata, resourceVersion: '' }, spec: { ...cur.spec, nodeName }, status };
-    }, { subresource: 'binding', storageOnly: true, readOnlyCurrent: true });
+    }, { subresource: 'binding', storageOnly: true, readOnlyCurrent: true, handOff: true });
   }
 
   /** PodScheduled=False/Unschedulable and a FailedScheduling event, once per pod and message. */
@@ -1011,7 +1011,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       if (!cur || cur.metadata?.uid !== m.uid) throw new Error('pod replaced');
       // cur is the watch cache's object (readOnlyCurrent); a status write takes only the status from what it returns.
       return { ...cur, metadata: { ...cur.metadata, resourceVersion: '' }, status };
-    }, { fieldManager: 'kubelet', subresource: 'status', readOnlyCurrent: true });
+    }, { fieldManager: 'kubelet', subresource: 'status', readOnlyCurrent: true, handOff: true });
   }
 
   function scheduledAt(pod: KObject): string | undefined {

@@ -88,7 +88,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
             },
             spec: structuredClone(t.spec ?? {}),
           };
-          jobs.push(() => reg.create(podsRes, ns, pod, { fieldManager: 'kube-controller-manager' }).catch((err) => ctx.log.warn({ err, rs: m.name }, 'replicaset: pod create failed')));
+          jobs.push(() => reg.create(podsRes, ns, pod, { fieldManager: 'kube-controller-manager', handOff: true }).catch((err) => ctx.log.warn({ err, rs: m.name }, 'replicaset: pod create failed')));
         }
       } else if (diff > 0) {
         for (const p of podsToDelete(active, Math.min(diff, BURST_REPLICAS))) {

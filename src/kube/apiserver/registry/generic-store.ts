@@ -8,7 +8,7 @@
  * `/k8s/<uid>/registry/<group/>resource/<ns>/<name>`; the store revision of
  * the last write is the resourceVersion. Reads come from the watch cache.
  */
-import { cloneJson, jsonCopy } from '../../api/json-clone.ts';
+import { cloneJson, isPlainJson, jsonCopy } from '../../api/json-clone.ts';
 import { randomUUID } from 'node:crypto';
 import { type Backend, type KeyValue, isStoreError } from '../../../store/backend.ts';
 import type { Clock } from '../../../sim/clock.ts';
@@ -60,6 +60,12 @@ export interface WriteOptions {
   admitRequest?(op: 'create' | 'update', res: Resource, obj: KObject, old: KObject | undefined, warnings: string[] | undefined): void;
   /** The requesting user, as admission webhooks see it (AdmissionReview.request.userInfo); writes without a request leave it out. */
   userInfo?: WebhookUserInfo;
+  /**
+   * (in-process writers) The caller neither reads nor changes the returned
+   * object: the watch cache keeps it as its entry instead of a copy (when
+   * it is plain JSON, isPlainJson).
+   */
+  handOff?: boolean;
 }
 
 export interface ListOptions {
@@ -281,7 +287,7 @@ export class ClusterRegistry {
    * changed between its encoding and the write's event (the registry awaits
    * the store).
    */
-  private readonly pendingWrites = new Map<string, { value: string; obj: KObject }>();
+  private readonly pendingWrites = new Map<string, { value: string; obj: KObject; handOff: boolean }>();
 
   constructor(deps: RegistryDeps) {
     this.backend = deps.backend;
@@ -295,7 +301,7 @@ export class ClusterRegistry {
       const p = this.pendingWrites.get(kv.key);
       if (p === undefined || p.value !== kv.value) return undefined;
       this.pendingWrites.delete(kv.key);
-      const o = jsonCopy(p.obj);
+      const o = p.handOff && isPlainJson(p.obj) ? p.obj : jsonCopy(p.obj);
       (o.metadata ??= {}).resourceVersion = String(kv.modRevision);
       return o;
     };
@@ -594,7 +600,7 @@ export class ClusterRegistry {
       try {
         const lease = res.storageResource === 'events' ? await this.eventLease() : undefined;
         const enc = encodeWithMeta(obj);
-        this.pendingWrites.set(key, { value: enc.value, obj });
+        this.pendingWrites.set(key, { value: enc.value, obj, handOff: !!opts.handOff });
         let w;
         try {
           w = await this.backend.create(key, enc.value, lease ? { lease } : {});
@@ -760,7 +766,7 @@ export class ClusterRegistry {
           return { obj: this.forVersion(res, next), created: false };
         }
         const enc = encodeWithMeta(next);
-        this.pendingWrites.set(key, { value: enc.value, obj: next });
+        this.pendingWrites.set(key, { value: enc.value, obj: next, handOff: !!opts.handOff });
         let w;
         try {
           w = await this.backend.update(key, enc.value, { expectedModRevision: modRev, lease: lease || undefined });
