@@ -497,7 +497,7 @@ describe('openapi', () => {
     assert.match(r.stderr, /Warning: unknown field "spec.bogus"/);
     assert.equal(await ok(['get', 'deploy', 'uf', '-o', 'jsonpath={.spec.bogus}']), '');
     const e = await fails(['apply', '-f', '-'], 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: uf2}\nspec:\n  selector: {matchLabels: {a: b}}\n  template:\n    metadata: {labels: {a: b}}\n    spec:\n      containers: [{name: c, image: i, imagee: typo}]\n');
-    assert.match(e, /unknown field "spec.template.spec.containers\[0\].imagee"/);
+    assert.match(e, /Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers\[0\].imagee"/);
   });
 });
 

@@ -517,7 +517,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
   }
 
   /** fieldValidation=Strict|Warn|Ignore over the decoded body. */
-  function checkFields(r: Resource, body: unknown, q: URLSearchParams, res: ServerResponse, path = ''): void {
+  function checkFields(r: Resource, body: unknown, q: URLSearchParams, res: ServerResponse, path = '', decoding = false): void {
     const mode = q.get('fieldValidation') ?? 'Warn';
     if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
       throw newBadRequest(`fieldValidation parameter unsupported: ${mode}. Valid values are: Ignore, Warn, Strict`);
@@ -525,7 +525,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (!body || typeof body !== 'object' || Array.isArray(body)) return;
     const unknown = mode === 'Ignore' ? [] : unknownFields(r, body as KObject, path);
     if (unknown.length > 0) {
-      if (mode === 'Strict') throw newBadRequest(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
+      // A create/update body is decoded as upstream's codec does: "<Kind> in version "v1" cannot be handled as a <Kind>: ...".
+      const as = decoding ? `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ` : '';
+      if (mode === 'Strict') throw newBadRequest(`${as}strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
       addWarnings(res, unknown.map((f) => `unknown field "${f}"`));
     }
     // For built-in kinds unknownFields walks the same model as pruning: nothing unknown, nothing to prune.
@@ -676,7 +678,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
           return sendJson(res, 201, successStatus());
         }
         if (sub) throw newMethodNotSupported(r, 'create');
-        checkFields(r, body, q, res);
+        checkFields(r, body, q, res, '', true);
         if (info.name && body?.metadata?.name && body.metadata.name !== info.name) {
           throw newBadRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${info.name})`);
         }
@@ -689,7 +691,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         const dryRun = dryRunOf(q);
         const raw = await readBody(req);
         const body = decodeBody(raw, req.headers['content-type']) as KObject;
-        checkFields(r, body, q, res);
+        checkFields(r, body, q, res, '', !sub);
         const fieldManager = fieldManagerOf(q, req);
         if (sub === 'scale') {
           const out = await reg.guaranteedUpdate(r, ns, info.name, (cur) => {
