@@ -16,6 +16,7 @@ import type { Resource } from '../api/scheme.ts';
 import { StatusError, newInternalError } from './errors.ts';
 import type { ClusterRegistry } from './registry/generic-store.ts';
 import { labelSelectorFromObject, matchLabels } from './selectors.ts';
+import { runAdmissionPolicies } from './validating-admission-policy.ts';
 
 type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -77,11 +78,14 @@ const INTERNAL_USER: WebhookUserInfo = { username: 'kubernetes-admin', groups: [
  * Runs the matching webhooks of one kind for an operation on obj (old for
  * updates). Mutating webhooks change obj in place; a denial or a failed
  * call under failurePolicy Fail throws. `user` is the requesting user the
- * webhooks see (userInfo).
+ * webhooks see (userInfo). Validating runs first evaluate the cluster's
+ * ValidatingAdmissionPolicies (their Warn results go to `warnings`).
  */
-export async function runWebhooks(reg: ClusterRegistry, kind: 'mutating' | 'validating', op: Operation, res: Resource, sub: string, obj: KObject, old: KObject | undefined, dryRun: boolean, user: WebhookUserInfo = INTERNAL_USER): Promise<void> {
-  // Webhook configurations themselves are never sent to webhooks (upstream's exemption).
+export async function runWebhooks(reg: ClusterRegistry, kind: 'mutating' | 'validating', op: Operation, res: Resource, sub: string, obj: KObject, old: KObject | undefined, dryRun: boolean, user: WebhookUserInfo = INTERNAL_USER, warnings?: string[]): Promise<void> {
+  // Webhook configurations and admission policies are never sent to webhooks or policies (upstream's exemption).
   if (res.group === 'admissionregistration.k8s.io') return;
+  // The ValidatingAdmissionPolicy plugin runs before the validating webhooks.
+  if (kind === 'validating') runAdmissionPolicies(reg, op, res, sub, op === 'DELETE' ? undefined : obj, old, dryRun, user, warnings);
   if (reg.cache.count(kind === 'mutating' ? 'admissionregistration.k8s.io/mutatingwebhookconfigurations' : 'admissionregistration.k8s.io/validatingwebhookconfigurations') === 0) return;
   const nsRes = reg.scheme.get('', 'v1', 'namespaces')!;
   for (const w of hooksOf(reg, kind)) {

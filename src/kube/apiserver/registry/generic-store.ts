@@ -589,7 +589,7 @@ export class ClusterRegistry {
     }
     try {
       if (res.namespaced) admitQuota(this, res, obj);
-      await runWebhooks(this, 'validating', 'CREATE', res, '', obj, undefined, !!opts.dryRun, opts.userInfo);
+      await runWebhooks(this, 'validating', 'CREATE', res, '', obj, undefined, !!opts.dryRun, opts.userInfo, opts.warnings);
       await this.hooks.admit?.('create', res, obj);
       opts.admitRequest?.('create', res, obj, undefined, opts.warnings);
       recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
@@ -746,7 +746,7 @@ export class ClusterRegistry {
         if (res.storageResource === 'persistentvolumeclaims' && sub === '') admitPvcLimitRanges(this, next);
         // ResourceQuota charges updates that raise usage (service type/node ports, PVC expansion, pod resources).
         if (res.namespaced && (sub === '' || sub === 'resize')) admitQuota(this, res, next, cur);
-        await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo);
+        await runWebhooks(this, 'validating', 'UPDATE', res, sub, next, cur, !!opts.dryRun, opts.userInfo, opts.warnings);
         await this.hooks.admit?.('update', res, next, cur);
         opts.admitRequest?.('update', res, next, cur, opts.warnings);
       }

@@ -1,0 +1,172 @@
+/**
+ * ValidatingAdmissionPolicy with kubectl: a policy and its binding deny
+ * (422 Invalid, upstream's "... is forbidden: ValidatingAdmissionPolicy 'p'
+ * with binding 'b' denied request: ..." message) or warn; params from a
+ * ConfigMap, variables, matchConditions, messageExpression, reason,
+ * namespace selectors, Kubernetes CEL libraries in expressions, and
+ * failurePolicy on errors.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { type KubeHarness, startKubeHarness } from './kube-harness.ts';
+
+let h: KubeHarness;
+before(async () => {
+  h = await startKubeHarness('vap');
+});
+after(async () => {
+  await h.close();
+});
+
+async function ok(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  const r = await h.kubectl(args, input);
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
+  return r;
+}
+
+async function fails(args: string[], input?: string): Promise<string> {
+  const r = await h.kubectl(args, input);
+  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should fail`);
+  return r.stderr;
+}
+
+const deployment = (name: string, replicas: number, ns = 'default', image = 'nginx:1.27', labels = '') => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${ns}${labels ? `, labels: {${labels}}` : ''}}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      containers: [{name: c, image: "${image}", resources: {limits: {memory: 256Mi}}}]
+`;
+
+describe('ValidatingAdmissionPolicy', () => {
+  test('Deny with params, variables, matchConditions and messageExpression; Warn; namespace selector', async () => {
+    await ok(['create', 'namespace', 'prod']);
+    await ok(['label', 'namespace', 'prod', 'env=prod']);
+    await ok(['create', 'configmap', 'limits', '-n', 'default', '--from-literal=maxReplicas=5']);
+    await ok(
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit}
+spec:
+  failurePolicy: Fail
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules:
+    - apiGroups: [apps]
+      apiVersions: [v1]
+      operations: [CREATE, UPDATE]
+      resources: [deployments]
+  matchConditions:
+  - name: not-exempt
+    expression: "!has(object.metadata.labels) || !('exempt' in object.metadata.labels)"
+  variables:
+  - name: max
+    expression: "int(params.data.maxReplicas)"
+  validations:
+  - expression: "object.spec.replicas <= variables.max"
+    messageExpression: "'replicas must be at most ' + string(variables.max) + ', got ' + string(object.spec.replicas)"
+  - expression: "object.spec.template.spec.containers.all(c, quantity(c.resources.limits.memory).isLessThan(quantity('1Gi')))"
+    message: memory limits must be below 1Gi
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-limit-binding}
+spec:
+  policyName: replica-limit
+  validationActions: [Deny]
+  paramRef: {name: limits, namespace: default, parameterNotFoundAction: Deny}
+`,
+    );
+    await ok(['apply', '-f', '-'], deployment('small', 3));
+    const e = await fails(['apply', '-f', '-'], deployment('big', 9));
+    assert.match(e, /ValidatingAdmissionPolicy 'replica-limit' with binding 'replica-limit-binding' denied request: replicas must be at most 5, got 9/);
+    const raw = await fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer test-token' },
+      body: JSON.stringify({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'big' }, spec: { replicas: 9, selector: { matchLabels: { a: 'b' } }, template: { metadata: { labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i', resources: { limits: { memory: '1Mi' } } }] } } } }),
+    });
+    assert.equal(raw.status, 422);
+    const st = (await raw.json()) as any;
+    assert.equal(st.reason, 'Invalid');
+    assert.equal(st.message, `deployments.apps "big" is forbidden: ValidatingAdmissionPolicy 'replica-limit' with binding 'replica-limit-binding' denied request: replicas must be at most 5, got 9`);
+    assert.deepEqual(st.details, { name: 'big', group: 'apps', kind: 'deployments', causes: [{ message: `ValidatingAdmissionPolicy 'replica-limit' with binding 'replica-limit-binding' denied request: replicas must be at most 5, got 9` }] });
+    // The validation's reason picks the status (Forbidden: 403).
+    const mem = await fails(['apply', '-f', '-'], deployment('small', 3).replace('256Mi', '2Gi'));
+    assert.match(mem, /Error from server \(Forbidden\)[\s\S]*deployments.apps "small" is forbidden: ValidatingAdmissionPolicy .replica-limit. with binding .replica-limit-binding. denied request: memory limits must be below 1Gi/);
+    // Updates are checked; a matchCondition exempts labelled objects.
+    assert.match(await fails(['patch', 'deployment', 'small', '-p', '{"spec":{"replicas":7}}']), /replicas must be at most 5, got 7/);
+    // The scale subresource is another resource (deployments/scale), which the rule does not name (as upstream).
+    await ok(['scale', 'deployment', 'small', '--replicas=7']);
+    await ok(['apply', '-f', '-'], deployment('exempt', 9, 'default', 'nginx:1.27', 'exempt: "yes"'));
+    // A changed param applies at once.
+    await ok(['patch', 'configmap', 'limits', '-p', '{"data":{"maxReplicas":"10"}}']);
+    await ok(['apply', '-f', '-'], deployment('big', 9));
+    // A missing param with parameterNotFoundAction Deny denies.
+    await ok(['delete', 'configmap', 'limits']);
+    assert.match(await fails(['apply', '-f', '-'], deployment('other', 1)), /denied request: no params found for policy binding with `Deny` parameterNotFoundAction/);
+    await ok(['delete', 'validatingadmissionpolicybinding', 'replica-limit-binding']);
+    await ok(['apply', '-f', '-'], deployment('other', 1));
+  });
+
+  test('Warn action and namespace selector; evaluation errors follow failurePolicy', async () => {
+    await ok(
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: pinned-images}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [apps], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [deployments]}
+  validations:
+  - expression: "object.spec.template.spec.containers.all(c, !c.image.endsWith(':latest'))"
+    message: images must not use the latest tag
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: pinned-images-prod}
+spec:
+  policyName: pinned-images
+  validationActions: [Warn]
+  matchResources:
+    namespaceSelector: {matchLabels: {env: prod}}
+`,
+    );
+    const w = await ok(['apply', '-f', '-'], deployment('web', 1, 'prod', 'nginx:latest'));
+    assert.match(w.stderr, /Warning: Validation failed for ValidatingAdmissionPolicy 'pinned-images' with binding 'pinned-images-prod': images must not use the latest tag/);
+    const quiet = await ok(['apply', '-f', '-'], deployment('web', 1, 'default', 'nginx:latest'));
+    assert.doesNotMatch(quiet.stderr, /Validation failed/);
+
+    await ok(
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: broken}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}
+  validations:
+  - expression: "object.data.missing == 'x'"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: broken}
+spec:
+  policyName: broken
+  validationActions: [Deny]
+`,
+    );
+    const e = await fails(['create', 'configmap', 'c1', '--from-literal=a=b']);
+    assert.match(e, /ValidatingAdmissionPolicy 'broken' with binding 'broken' denied request: expression 'object.data.missing == 'x'' resulted in error: no such key: missing/);
+    await ok(['patch', 'validatingadmissionpolicy', 'broken', '--type=merge', '-p', '{"spec":{"failurePolicy":"Ignore"}}']);
+    await ok(['create', 'configmap', 'c1', '--from-literal=a=b']);
+  });
+});
