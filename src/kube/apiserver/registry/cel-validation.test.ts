@@ -112,6 +112,25 @@ describe('x-kubernetes-validations (CEL)', () => {
     ]);
   });
 
+  test('formats: duration, date-time and byte strings are durations, timestamps and bytes', () => {
+    const s = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: { ttl: { type: 'string', format: 'duration' }, at: { type: 'string', format: 'date-time' }, blob: { type: 'string', format: 'byte' } },
+          'x-kubernetes-validations': [
+            { rule: "self.ttl < duration('1h')", message: 'ttl below 1h' },
+            { rule: "self.at > timestamp('2020-01-01T00:00:00Z')", message: 'after 2020' },
+            { rule: 'size(self.blob) == 3', message: 'three bytes' },
+          ],
+        },
+      },
+    };
+    assert.deepEqual(validateCelRules(s, obj({ ttl: '30m', at: '2024-05-01T10:00:00Z', blob: 'YWJj' })), []);
+    assert.deepEqual(validateCelRules(s, obj({ ttl: '2h', at: '2019-05-01T10:00:00Z', blob: 'YWI=' })).map((e) => e.detail), ['ttl below 1h', 'after 2020', 'three bytes']);
+  });
+
   test('rules that do not compile are reported on the CRD', () => {
     const bad = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.replicas <= ' }, { rule: 'true', messageExpression: '"a" +' }] } } };
     const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');

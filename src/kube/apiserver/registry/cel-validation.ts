@@ -13,7 +13,9 @@
  * types and Kubernetes' libraries: quantity, url, ip/cidr, regex find, lists,
  * string extensions, sets); a rule that does not compile (syntax, unknown
  * function, wrong overload) is reported when the CRD is written. With
- * `optionalOldSelf`, `oldSelf` is an optional (none on create).
+ * `optionalOldSelf`, `oldSelf` is an optional (none on create). Strings with
+ * format byte, duration, date or date-time are bytes, durations and
+ * timestamps in rules (upstream's CEL type mapping).
  */
 import { Optional } from '@marcbachmann/cel-js';
 import { type FieldError, fieldErr } from '../errors.ts';
@@ -57,6 +59,7 @@ function toCel(v: unknown, schema: Schema | undefined): unknown {
     if (schema?.type === 'number') return v;
     return Number.isInteger(v) ? BigInt(v) : v;
   }
+  if (typeof v === 'string' && schema?.type === 'string' && schema.format) return formatted(v, schema.format);
   if (Array.isArray(v)) return v.map((x) => toCel(x, schema?.items));
   if (isObj(v)) {
     const out: Record<string, unknown> = {};
@@ -67,6 +70,33 @@ function toCel(v: unknown, schema: Schema | undefined): unknown {
     return out;
   }
   return v;
+}
+
+let toDuration: Program | undefined;
+
+/**
+ * A string under its schema format as Kubernetes' CEL sees it: `byte` is
+ * bytes, `duration` a duration, `date`/`date-time` a timestamp (a value that
+ * does not parse stays a string).
+ */
+function formatted(v: string, format: string): unknown {
+  try {
+    switch (format) {
+      case 'byte':
+        return new Uint8Array(Buffer.from(v, 'base64'));
+      case 'duration':
+        return (toDuration ??= compileCel('duration(s)'))({ s: v });
+      case 'date':
+      case 'date-time': {
+        const d = new Date(format === 'date' ? `${v}T00:00:00Z` : v);
+        return Number.isNaN(d.getTime()) ? v : d;
+      }
+      default:
+        return v;
+    }
+  } catch {
+    return v;
+  }
 }
 
 function typeName(schema: Schema, v: unknown): string {
