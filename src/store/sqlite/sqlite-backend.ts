@@ -24,7 +24,8 @@
  * Writes go through one queue and are group-committed: every write that
  * arrives in the same event-loop turn (including while the previous commit
  * was running, since better-sqlite3 commits synchronously) runs in one SQLite
- * transaction. Each job checks its own conditions (create/CAS/lease) against
+ * transaction, or in groups of FLUSH_AT committed as they fill while a WAL
+ * sync can start for them. Each job checks its own conditions (create/CAS/lease) against
  * the state the earlier jobs of the batch left, before writing anything; a
  * failing job rejects only its own promise. A job's promise resolves only
  * after COMMIT returned, i.e. once the write is durable.
@@ -146,6 +147,14 @@ interface Job {
  * its own; more would only queue in the disk behind each other.
  */
 const MAX_SYNCS_IN_FLIGHT = 2;
+
+/**
+ * Writes queued in one event-loop turn that commit at once instead of at the
+ * end of the turn, when a sync can start for them: a server busy reading
+ * hundreds of requests in one turn answers the first ones sooner (their sync
+ * overlaps the rest of the turn) instead of all at its end.
+ */
+const FLUSH_AT = 64;
 
 /** How often the checkpoint worker is asked to checkpoint while there are writes. */
 const CHECKPOINT_MS = 250;
@@ -516,6 +525,11 @@ export class SqliteBackend extends TxnWrites implements Backend {
     if (this.closed) return Promise.reject(new StoreError('Unavailable', 'store is closed'));
     return new Promise((resolve, reject) => {
       this.queue.push({ run, resolve, reject });
+      if (this.queue.length >= FLUSH_AT && this.syncs.length < MAX_SYNCS_IN_FLIGHT) {
+        // A full group commits now, so its sync runs while the rest of this turn's writes are prepared.
+        this.flush();
+        return;
+      }
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
