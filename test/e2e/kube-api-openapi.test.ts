@@ -113,7 +113,7 @@ describe('built-in definitions', () => {
       assert.ok(v2.definitions[n], `${n} in /openapi/v2`);
     }
     assert.deepEqual(
-      Object.keys(v2.definitions).filter((n) => !n.startsWith('com.amazonaws.k8s.') && n !== 'io.k8s.apimachinery.pkg.util.intstr.IntOrString' && !/^io\.k8s\.(api\.[a-z]+|apimachinery\.pkg\.apis\.meta|apiextensions-apiserver\.pkg\.apis\.apiextensions|kube-aggregator\.pkg\.apis\.apiregistration)\.v\d/.test(n)),
+      Object.keys(v2.definitions).filter((n) => !n.startsWith('com.amazonaws.k8s.') && n !== 'io.k8s.apimachinery.pkg.util.intstr.IntOrString' && n !== 'io.k8s.apimachinery.pkg.api.resource.Quantity' && !/^io\.k8s\.(api\.[a-z]+|apimachinery\.pkg\.apis\.meta|apiextensions-apiserver\.pkg\.apis\.apiextensions|kube-aggregator\.pkg\.apis\.apiregistration)\.v\d/.test(n)),
       [],
     );
     assert.deepEqual(danglingRefs(v2, '#/definitions/', v2.definitions), []);
@@ -150,6 +150,9 @@ describe('built-in definitions', () => {
     assert.match(rec, /\n  livenessProbe\t<Probe>\n    exec\t<ExecAction>\n      command\t<\[\]string>/);
     assert.match(rec, /\n      port\t<IntOrString> -required-/);
     assert.match(await ok(['explain', 'deployment.spec.strategy.rollingUpdate']), /maxSurge\t<IntOrString>\n/);
+    const res = await ok(['explain', 'pod.spec.containers.resources']);
+    assert.match(res, /limits\t<map\[string\]Quantity>\n\s+Limits describes the maximum amount of compute resources allowed/);
+    assert.match(await ok(['explain', 'pod.spec.volumes.emptyDir.sizeLimit']), /FIELD: sizeLimit <Quantity>/);
     const crd = await ok(['explain', 'crd.spec.versions.schema']);
     assert.match(crd, /GROUP:\s+apiextensions.k8s.io\nKIND:\s+CustomResourceDefinition/);
     assert.match(crd, /openAPIV3Schema\t<JSONSchemaProps>/);
@@ -159,7 +162,7 @@ describe('built-in definitions', () => {
   test('client-side validation of a List: unknown and missing required fields, upstream messages', async () => {
     const e = await fails(
       ['apply', '-f', '-'],
-      'apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: l1, namespace: default}\n  spec:\n    selector: {matchLabels: {a: b}}\n    template:\n      metadata: {labels: {a: b}}\n      spec:\n        containers: [{image: nginx}]\n',
+      'apiVersion: v1\nkind: List\nitems:\n- apiVersion: apps/v1\n  kind: Deployment\n  metadata: {name: l1, namespace: default}\n  spec:\n    selector: {matchLabels: {a: b}}\n    template:\n      metadata: {labels: {a: b}}\n      spec:\n        containers: [{image: nginx, resources: {limits: {cpu: 1, memory: 128Mi}}}]\n',
     );
     assert.match(e, /ValidationError\(Deployment\.spec\.template\.spec\.containers\[0\]\): missing required field "name" in io\.k8s\.api\.core\.v1\.Container/);
   });

@@ -108,6 +108,20 @@ export function openapiV3Root(scheme: Scheme, urlPrefix: string, gitVersion: str
 /** k8s.io/apimachinery/pkg/util/intstr.IntOrString, a primitive definition fields refer to (as upstream). */
 const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 
+/** k8s.io/apimachinery/pkg/api/resource.Quantity. */
+const QUANTITY = 'io.k8s.apimachinery.pkg.api.resource.Quantity';
+
+/** Fields of type Quantity (or map of Quantity) upstream, which client-node's models type as strings. */
+const QUANTITY_FIELDS = new Set([
+  'V1ResourceRequirements.limits', 'V1ResourceRequirements.requests', 'V1VolumeResourceRequirements.limits', 'V1VolumeResourceRequirements.requests',
+  'V1ResourceQuotaSpec.hard', 'V1ResourceQuotaStatus.hard', 'V1ResourceQuotaStatus.used',
+  'V1LimitRangeItem.max', 'V1LimitRangeItem.min', 'V1LimitRangeItem._default', 'V1LimitRangeItem.default', 'V1LimitRangeItem.defaultRequest', 'V1LimitRangeItem.maxLimitRequestRatio',
+  'V1NodeStatus.capacity', 'V1NodeStatus.allocatable', 'V1PersistentVolumeSpec.capacity', 'V1PersistentVolumeClaimStatus.capacity', 'V1PersistentVolumeClaimStatus.allocatedResources',
+  'V1PodSpec.overhead', 'V1Overhead.podFixed', 'V1EmptyDirVolumeSource.sizeLimit', 'V1ResourceFieldSelector.divisor', 'V1ContainerStatus.allocatedResources',
+  'V1CSIStorageCapacity.capacity', 'V1CSIStorageCapacity.maximumVolumeSize',
+  'V2MetricTarget.value', 'V2MetricTarget.averageValue', 'V2MetricValueStatus.value', 'V2MetricValueStatus.averageValue',
+]);
+
 function propSchema(type: string, format: string, add: (cls: string) => string, v2 = false): Record<string, any> {
   const t = unwrap(type);
   if (t.kind === 'array') return { type: 'array', items: propSchema(t.inner, '', add, v2) };
@@ -156,6 +170,14 @@ function componentSchemas(rs: readonly Resource[], v2 = false): Record<string, u
       };
       return INT_OR_STRING;
     }
+    if (cls === QUANTITY) {
+      schemas[QUANTITY] ??= {
+        description:
+          'Quantity is a fixed-point representation of a number. It provides convenient marshaling/unmarshaling in JSON and YAML, in addition to String() and AsInt64() accessors.',
+        ...(v2 ? { type: 'string' } : { oneOf: [{ type: 'string' }, { type: 'number' }] }),
+      };
+      return QUANTITY;
+    }
     const name = schemaName(cls);
     if (schemas[name]) return name;
     schemas[name] = { type: 'object' };
@@ -163,6 +185,11 @@ function componentSchemas(rs: readonly Resource[], v2 = false): Record<string, u
     const docs = modelDocs(cls);
     for (const a of attributes(cls) ?? []) {
       let ps = propSchema(a.type, a.format, add, v2);
+      if (QUANTITY_FIELDS.has(`${cls}.${a.baseName}`)) {
+        // client-node types resource.Quantity as string; upstream refers to the Quantity definition.
+        const ref = v2 ? { $ref: `#/definitions/${add(QUANTITY)}` } : { allOf: [{ $ref: `#/components/schemas/${add(QUANTITY)}` }] };
+        ps = unwrap(a.type).kind === 'map' ? { type: 'object', additionalProperties: v2 ? ref : { $ref: `#/components/schemas/${QUANTITY}` } } : ref;
+      }
       const d = docs?.fields.get(a.baseName);
       if (d) ps = { description: d, ...ps };
       const t = unwrap(a.type);
