@@ -683,7 +683,8 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
           throw newBadRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${info.name})`);
         }
         const warnings: string[] = [];
-        const obj = await reg.create(r, ns, body, { dryRun, fieldManager: fieldManagerOf(q, req), warnings, admitRequest: requestEscalationCheck(req), userInfo: webhookUserOf(req) });
+        // handOff: the response only reads the result (its JSON, or a Table), so the watch cache may keep it.
+        const obj = await reg.create(r, ns, body, { dryRun, fieldManager: fieldManagerOf(q, req), warnings, admitRequest: requestEscalationCheck(req), userInfo: webhookUserOf(req), handOff: true });
         addWarnings(res, warnings);
         return respondObject(st, r, req, res, 201, obj, q);
       }
@@ -713,7 +714,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
           const again = decodeBody(raw, req.headers['content-type']) as KObject;
           pruneUnknown(r, again);
           return again;
-        }, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req), warnings, userInfo: webhookUserOf(req) });
+        }, { dryRun, fieldManager, subresource: sub, admitRequest: requestEscalationCheck(req), warnings, userInfo: webhookUserOf(req), handOff: true });
         addWarnings(res, warnings);
         return respondObject(st, r, req, res, out.created ? 201 : 200, out.obj, q);
       }
@@ -878,7 +879,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         checkFields(r, patched, q, res);
         return patched;
       },
-      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req), warnings, userInfo: webhookUserOf(req) },
+      { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req), warnings, userInfo: webhookUserOf(req), handOff: true },
     );
     addWarnings(res, warnings);
     if (sub === 'scale') return sendJson(res, 200, toScale(r, out.obj));

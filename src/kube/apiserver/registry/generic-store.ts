@@ -61,9 +61,11 @@ export interface WriteOptions {
   /** The requesting user, as admission webhooks see it (AdmissionReview.request.userInfo); writes without a request leave it out. */
   userInfo?: WebhookUserInfo;
   /**
-   * (in-process writers) The caller neither reads nor changes the returned
-   * object: the watch cache keeps it as its entry instead of a copy (when
-   * it is plain JSON, isPlainJson).
+   * The caller neither changes nor keeps the returned object (reading it at
+   * once, as the API server does to answer, is fine): the watch cache keeps
+   * the written object as its entry instead of a copy (when it is plain
+   * JSON, isPlainJson). In-process writers that drop the result, and the
+   * API server's create, update and patch handlers.
    */
   handOff?: boolean;
 }
