@@ -46,7 +46,10 @@ export interface AwsDeps {
    * Set by the server when a data plane runs: a managed node group's version
    * or launch template update then replaces its instances
    * (sim/controllers/nodegroup-rollout.ts), which completes the update,
-   * instead of the update completing after the timing profile's delay.
+   * instead of the update completing after the timing profile's delay; and
+   * managed node groups' Auto Scaling groups get EKS's termination lifecycle
+   * hook, which sim/controllers/nodegroup-scale-in.ts completes after
+   * draining the node.
    */
   nodegroupRollouts?: boolean;
 }
