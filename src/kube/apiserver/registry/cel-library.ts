@@ -656,3 +656,77 @@ export function compileCel(expr: string, opts: { optionalOldSelf?: boolean } = {
   if (!checked.valid) throw checked.error ?? new Error('type check failed');
   return program as unknown as CelProgram;
 }
+
+const PRIMITIVE_TYPES = new Set(['int', 'uint', 'double', 'string', 'bool', 'bytes', 'duration', 'timestamp', 'google.protobuf.Duration', 'google.protobuf.Timestamp']);
+
+/**
+ * The CEL type of a structural schema node, declaring object types on env
+ * (fields by property); `dyn` where the shape is open (preserve-unknown-fields,
+ * int-or-string, embedded resources, objects without properties).
+ */
+function declareSchemaType(env: Environment, schema: Record<string, any> | undefined, names: { next: number }, root = false): string {
+  if (!schema || typeof schema !== 'object') return 'dyn';
+  if (schema['x-kubernetes-int-or-string'] || schema['x-kubernetes-embedded-resource']) return 'dyn';
+  switch (schema.type) {
+    case 'integer':
+      return 'int';
+    case 'number':
+      return 'double';
+    case 'boolean':
+      return 'bool';
+    case 'string':
+      return schema.format === 'byte' ? 'bytes' : schema.format === 'duration' ? 'google.protobuf.Duration' : schema.format === 'date' || schema.format === 'date-time' ? 'google.protobuf.Timestamp' : 'string';
+    case 'array':
+      return `list<${declareSchemaType(env, schema.items, names)}>`;
+    case 'object': {
+      if (schema['x-kubernetes-preserve-unknown-fields']) return 'dyn';
+      if (schema.additionalProperties && typeof schema.additionalProperties === 'object') return `map<string, ${declareSchemaType(env, schema.additionalProperties, names)}>`;
+      if (!schema.properties && !root) return 'dyn';
+      const fields: Record<string, string> = {};
+      for (const [k, ps] of Object.entries<Record<string, any>>(schema.properties ?? {})) fields[k] = declareSchemaType(env, ps, names);
+      if (root) {
+        // At the root, self has apiVersion, kind and metadata.name/generateName (upstream).
+        const meta = `Schema${names.next++}`;
+        env.registerType(meta, { fields: { name: 'string', generateName: 'string' } });
+        Object.assign(fields, { apiVersion: 'string', kind: 'string', metadata: meta });
+      }
+      const name = `Schema${names.next++}`;
+      env.registerType(name, { fields });
+      return name;
+    }
+    default:
+      return 'dyn';
+  }
+}
+
+/**
+ * Type-checks a validation rule against the schema node it is declared on
+ * (self and oldSelf typed from it) and returns the errors upstream's typed
+ * compilation reports that the dynamic check cannot see: a field the schema
+ * does not declare (`undefined field 'x'`) and operators over mismatched
+ * primitive types. Other typed-check findings are left to the dynamic check.
+ */
+export function schemaTypeErrors(expr: string, schema: Record<string, any>, opts: { root?: boolean; optionalOldSelf?: boolean } = {}): string | undefined {
+  const env = kubeCelEnvironment().clone();
+  let selfType: string;
+  try {
+    selfType = declareSchemaType(env, schema, { next: 1 }, !!opts.root);
+    env.registerVariable('self', selfType);
+    env.registerVariable('oldSelf', opts.optionalOldSelf ? `optional<${selfType}>` : selfType);
+  } catch {
+    return undefined; // a schema shape we cannot type: leave it to the dynamic check
+  }
+  let r: { valid: boolean; error?: { message: string } };
+  try {
+    r = env.check(expr);
+  } catch {
+    return undefined;
+  }
+  if (r.valid || !r.error) return undefined;
+  const msg = r.error.message.split('\n')[0]!;
+  const key = /^No such key: (.+)$/.exec(msg);
+  if (key) return `undefined field '${key[1]}'`;
+  const op = /^no such overload: (\S+) (\S+) (\S+)$/.exec(msg);
+  if (op && PRIMITIVE_TYPES.has(op[1]!) && PRIMITIVE_TYPES.has(op[3]!)) return `found no matching overload for '_${op[2]}_' applied to '(${op[1]}, ${op[3]})'`;
+  return undefined;
+}

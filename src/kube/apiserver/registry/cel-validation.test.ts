@@ -131,6 +131,35 @@ describe('x-kubernetes-validations (CEL)', () => {
     assert.deepEqual(validateCelRules(s, obj({ ttl: '2h', at: '2019-05-01T10:00:00Z', blob: 'YWI=' })).map((e) => e.detail), ['ttl below 1h', 'after 2020', 'three bytes']);
   });
 
+  test('rules are typed against their schema node: undeclared fields and mismatched operands do not compile', () => {
+    const bad = {
+      type: 'object',
+      'x-kubernetes-validations': [{ rule: "self.metadata.namespace == 'x'" }, { rule: "self.metadata.name.startsWith('w')" }],
+      properties: {
+        spec: {
+          type: 'object',
+          properties: { replicas: { type: 'integer' }, ports: { type: 'array', items: { type: 'object', properties: { port: { type: 'integer' } } } }, extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+          'x-kubernetes-validations': [
+            { rule: 'self.replics > 0' },
+            { rule: 'self.ports.all(p, p.prot > 0)' },
+            { rule: "self.replicas + 'x' == 'y'" },
+            { rule: 'self.extra.anything == 1 && self.replicas < 1.5 && self == oldSelf' },
+          ],
+        },
+      },
+    };
+    const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');
+    assert.deepEqual(
+      errs.map((e) => [e.field, e.detail]),
+      [
+        ['spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations[0].rule', "compilation failed: ERROR: <input>: undefined field 'namespace'"],
+        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule', "compilation failed: ERROR: <input>: undefined field 'replics'"],
+        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].rule', "compilation failed: ERROR: <input>: undefined field 'prot'"],
+        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[2].rule', "compilation failed: ERROR: <input>: found no matching overload for '_+_' applied to '(int, string)'"],
+      ],
+    );
+  });
+
   test('rules that do not compile are reported on the CRD', () => {
     const bad = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.replicas <= ' }, { rule: 'true', messageExpression: '"a" +' }] } } };
     const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');
