@@ -71,10 +71,10 @@ test('a PodDisruptionBudget holds the drain of a scale-in until the drain timeou
   assert.equal(pdb.code, 0, pdb.stderr);
   await waitFor(async () => (await dp.kubectlJson(['get', 'pdb', 'web'])).status?.currentHealthy === 3, { what: 'PDB status' });
   await scaleTo(2);
-  const w = await waitFor(async () => {
+  const w = (await waitFor(async () => {
     const x = await waiting();
     return x?.node.spec.unschedulable ? x : undefined;
-  }, { what: 'an instance in Terminating:Wait with its node cordoned', timeoutMs: 30_000 });
+  }, { what: 'an instance in Terminating:Wait with its node cordoned', timeoutMs: 30_000 }))!;
   // The eviction is refused: the pod stays on the cordoned node, the instance runs.
   const held = (await webPods()).find((p) => p.spec.nodeName === w.node.metadata.name);
   assert.ok(held && !held.metadata.deletionTimestamp, 'the web pod is not evicted');
@@ -92,12 +92,12 @@ test('without a blocking budget the node\'s pods leave gracefully before its ins
   await waitFor(async () => (await webPods()).filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp).length === 2, { what: '2 web pods running' });
   await scaleTo(1);
   // The evicted pod takes 3 s to stop; meanwhile the instance waits in Terminating:Wait.
-  const w = await waitFor(async () => {
+  const w = (await waitFor(async () => {
     const x = await waiting();
     if (!x?.node.spec.unschedulable) return undefined;
     const p = (await webPods()).find((q) => q.spec.nodeName === x.node.metadata.name);
     return p?.metadata.deletionTimestamp ? x : undefined;
-  }, { what: 'the node cordoned, its pod Terminating, the instance held', timeoutMs: 30_000 });
+  }, { what: 'the node cordoned, its pod Terminating, the instance held', timeoutMs: 30_000 }))!;
   assert.equal(await instanceState(w.id), 'running');
   await waitFor(async () => (await nodes()).length === 1, { what: 'one node left', timeoutMs: 30_000 });
   assert.match(await instanceState(w.id), /^(shutting-down|terminated)$/);

@@ -16,8 +16,9 @@
  *   status lists it in `volumesAttached` and `volumesInUse`
  *   (`kubernetes.io/csi/ebs.csi.aws.com^<vol>`);
  * - EC2 refusing the attachment (the volume is attached to another node:
- *   VolumeInUse) gives the pod a `FailedAttachVolume` event with upstream's
- *   Multi-Attach message, retried each pass;
+ *   VolumeInUse) is the VolumeAttachment's `status.attachError` and gives the
+ *   pod a `FailedAttachVolume` event with upstream's Multi-Attach message,
+ *   retried each pass;
  * - when no such pod is left on the node (deleted, finished, moved), the
  *   volume leaves `volumesInUse`, is detached with EC2 DetachVolume, and the
  *   VolumeAttachment is deleted and the volume leaves `volumesAttached`;
@@ -129,6 +130,15 @@ export async function syncAttachments(ctx: ControllerContext): Promise<void> {
         att = await attachVolume(ctx.deps, scope, w.volumeId, w.instanceId);
       } catch (e) {
         const code = (e as { code?: string }).code;
+        const message = `rpc error: code = Internal desc = Could not attach volume "${w.volumeId}" to node "${w.instanceId}": ${(e as Error).message}`;
+        if (va.status?.attachError?.message !== message) {
+          await reg.guaranteedUpdate(vaRes, '', name, (cur) => {
+            if (!cur) throw new Error('gone');
+            cur.metadata!.resourceVersion = '';
+            cur.status = { attached: false, attachError: { time: new Date(ctx.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z'), message } };
+            return cur;
+          }, { ...MANAGER, subresource: 'status' }).catch(() => {});
+        }
         if (code === 'VolumeInUse') {
           await recordEvent(reg, ctx.nowMs, { apiVersion: 'v1', kind: 'Pod', ...w.pod }, 'Warning', 'FailedAttachVolume', `Multi-Attach error for volume "${w.pv}" Volume is already exclusively attached to one node and can't be attached to another`, 'attachdetach-controller').catch(() => {});
         } else if (code !== 'IncorrectState') {
