@@ -180,6 +180,6 @@ describe('CRD validation rules with Kubernetes CEL libraries', () => {
 
   test('a rule calling an unknown function or overload rejects the CRD', async () => {
     const e = await fails(['apply', '-f', '-'], crd("quantity(self.minNodes).isGreaterThan(1)"));
-    assert.match(e, /x-kubernetes-validations\[0\].rule: Invalid value: "quantity\(self.minNodes\).isGreaterThan\(1\)": compilation failed: ERROR: <input>: found no matching overload/);
+    assert.match(e, /x-kubernetes-validations\[0\].rule: Invalid value: "quantity\(self.minNodes\).isGreaterThan\(1\)": compilation failed: ERROR: <input>:1:\d+: found no matching overload/);
   });
 });

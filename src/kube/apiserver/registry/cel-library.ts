@@ -723,10 +723,33 @@ export function schemaTypeErrors(expr: string, schema: Record<string, any>, opts
     return undefined;
   }
   if (r.valid || !r.error) return undefined;
-  const msg = r.error.message.split('\n')[0]!;
+  const err = r.error as { message: string; summary?: string; range?: { start: number } };
+  const msg = err.summary ?? err.message.split('\n')[0]!;
+  const at = (m: string) => celErrorText(expr, { summary: m, range: err.range });
   const key = /^No such key: (.+)$/.exec(msg);
-  if (key) return `undefined field '${key[1]}'`;
+  if (key) {
+    // cel-go points at the selection's '.'.
+    const start = err.range?.start;
+    const dot = typeof start === 'number' && expr[start - 1] === '.' ? start - 1 : start;
+    return celErrorText(expr, { summary: `undefined field '${key[1]}'`, range: dot === undefined ? undefined : { start: dot } });
+  }
   const op = /^no such overload: (\S+) (\S+) (\S+)$/.exec(msg);
-  if (op && PRIMITIVE_TYPES.has(op[1]!) && PRIMITIVE_TYPES.has(op[3]!)) return `found no matching overload for '_${op[2]}_' applied to '(${op[1]}, ${op[3]})'`;
+  if (op && PRIMITIVE_TYPES.has(op[1]!) && PRIMITIVE_TYPES.has(op[3]!)) return at(`found no matching overload for '_${op[2]}_' applied to '(${op[1]}, ${op[3]})'`);
   return undefined;
+}
+
+/**
+ * A compile error as cel-go prints it after "ERROR: ":
+ * `<input>:1:5: undefined field 'x'` then the source line and a caret.
+ */
+export function celErrorText(expr: string, e: { message?: string; summary?: string; range?: { start: number } }): string {
+  const summary = e.summary ?? String(e.message ?? '').split('\n')[0]!;
+  const start = e.range?.start;
+  if (typeof start !== 'number' || start < 0 || start > expr.length) return `<input>: ${summary}`;
+  const before = expr.slice(0, start);
+  const line = before.split('\n').length;
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const col = start - lineStart;
+  const src = expr.split('\n')[line - 1] ?? '';
+  return `<input>:${line}:${col + 1}: ${summary}\n | ${src}\n | ${'.'.repeat(col)}^`;
 }

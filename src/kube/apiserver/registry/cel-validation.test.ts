@@ -150,14 +150,16 @@ describe('x-kubernetes-validations (CEL)', () => {
     };
     const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');
     assert.deepEqual(
-      errs.map((e) => [e.field, e.detail]),
+      errs.map((e) => [e.field, e.detail!.split('\n')[0]]),
       [
-        ['spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations[0].rule', "compilation failed: ERROR: <input>: undefined field 'namespace'"],
-        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule', "compilation failed: ERROR: <input>: undefined field 'replics'"],
-        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].rule', "compilation failed: ERROR: <input>: undefined field 'prot'"],
-        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[2].rule', "compilation failed: ERROR: <input>: found no matching overload for '_+_' applied to '(int, string)'"],
+        ['spec.versions[0].schema.openAPIV3Schema.x-kubernetes-validations[0].rule', "compilation failed: ERROR: <input>:1:14: undefined field 'namespace'"],
+        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule', "compilation failed: ERROR: <input>:1:5: undefined field 'replics'"],
+        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[1].rule', "compilation failed: ERROR: <input>:1:20: undefined field 'prot'"],
+        ['spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[2].rule', "compilation failed: ERROR: <input>:1:1: found no matching overload for '_+_' applied to '(int, string)'"],
       ],
     );
+    // cel-go's source excerpt with a caret under the error.
+    assert.equal(errs[1]!.detail, "compilation failed: ERROR: <input>:1:5: undefined field 'replics'\n | self.replics > 0\n | ....^");
   });
 
   test('rules that do not compile are reported on the CRD', () => {

@@ -19,7 +19,7 @@
  */
 import { Optional } from '@marcbachmann/cel-js';
 import { type FieldError, fieldErr } from '../errors.ts';
-import { type CelProgram, compileCel, schemaTypeErrors } from './cel-library.ts';
+import { type CelProgram, celErrorText, compileCel, schemaTypeErrors } from './cel-library.ts';
 
 type Schema = Record<string, any>;
 type Program = CelProgram;
@@ -216,15 +216,15 @@ export function celRuleCompileErrors(schema: Schema | undefined, base: string): 
         return;
       }
       const p = compile(r.rule, !!r.optionalOldSelf);
-      if (p instanceof Error) errs.push(fieldErr.invalid(`${at}.rule`, r.rule, `compilation failed: ERROR: <input>: ${p.message.split('\n')[0]}`));
+      if (p instanceof Error) errs.push(fieldErr.invalid(`${at}.rule`, r.rule, `compilation failed: ERROR: ${celErrorText(r.rule, p)}`));
       else {
         // Typed against the schema: fields the schema does not declare, mismatched operand types.
         const typed = schemaTypeErrors(r.rule, s, { root: path === base, optionalOldSelf: !!r.optionalOldSelf });
-        if (typed) errs.push(fieldErr.invalid(`${at}.rule`, r.rule, `compilation failed: ERROR: <input>: ${typed}`));
+        if (typed) errs.push(fieldErr.invalid(`${at}.rule`, r.rule, `compilation failed: ERROR: ${typed}`));
       }
       if (r.messageExpression) {
         const m = compile(r.messageExpression, !!r.optionalOldSelf);
-        if (m instanceof Error) errs.push(fieldErr.invalid(`${at}.messageExpression`, r.messageExpression, `messageExpression compilation failed: ERROR: <input>: ${m.message.split('\n')[0]}`));
+        if (m instanceof Error) errs.push(fieldErr.invalid(`${at}.messageExpression`, r.messageExpression, `messageExpression compilation failed: ERROR: ${celErrorText(r.messageExpression, m)}`));
       }
       if (/\boldSelf\b/.test(r.rule) && path === base && !r.optionalOldSelf) {
         /* root transition rules are allowed (upstream) */
