@@ -21,11 +21,14 @@ interface Pending {
 }
 
 const CRLF2 = Buffer.from('\r\n\r\n');
+/** The end of a chunked body (no trailers: the benchmarks' servers send none). */
+const LAST_CHUNK = Buffer.from('\r\n0\r\n\r\n');
 
 /** One keep-alive connection: writes a request, parses its response, then returns to the pool. */
 class Connection {
   readonly socket: Socket;
-  private buf: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private size = 0;
   private pending: Pending | undefined;
   /** Parsed head of the response being read: status and body framing. */
   private status = 0;
@@ -57,11 +60,16 @@ class Connection {
   }
 
   private onData(d: Buffer): void {
-    this.buf = this.buf.length === 0 ? d : Buffer.concat([this.buf, d]);
+    // Chunks are kept apart until the response is whole (a 25 MB list arrives in hundreds of reads: concatenating
+    // at each read would copy it hundreds of times).
+    this.chunks.push(d);
+    this.size += d.length;
     if (this.bodyStart < 0) {
-      const end = this.buf.indexOf(CRLF2);
+      if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+      const buf = this.chunks[0]!;
+      const end = buf.indexOf(CRLF2);
       if (end < 0) return;
-      const head = this.buf.toString('latin1', 0, end);
+      const head = buf.toString('latin1', 0, end);
       this.status = Number(head.slice(9, 12));
       this.bodyStart = end + 4;
       const lower = head.toLowerCase();
@@ -69,36 +77,47 @@ class Connection {
       this.chunked = !cl && /\r\ntransfer-encoding:\s*chunked/.test(lower);
       this.length = cl ? Number(cl[1]) : this.chunked ? -1 : 0;
     }
-    let body: string | undefined;
-    let rest: Buffer | undefined;
+    if (!this.chunked && this.size < this.bodyStart + this.length) return;
+    if (this.chunked && !this.endsWith(LAST_CHUNK)) return;
+    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    let body: string;
+    let rest: Buffer;
     if (!this.chunked) {
       const end = this.bodyStart + this.length;
-      if (this.buf.length < end) return;
-      body = this.buf.toString('utf8', this.bodyStart, end);
-      rest = this.buf.subarray(end);
+      body = buf.toString('utf8', this.bodyStart, end);
+      rest = buf.subarray(end);
     } else {
       const parts: Buffer[] = [];
       let at = this.bodyStart;
       for (;;) {
-        const eol = this.buf.indexOf('\r\n', at);
+        const eol = buf.indexOf('\r\n', at);
         if (eol < 0) return;
-        const size = parseInt(this.buf.toString('latin1', at, eol), 16);
-        if (this.buf.length < eol + 2 + size + 2) return;
+        const size = parseInt(buf.toString('latin1', at, eol), 16);
+        if (buf.length < eol + 2 + size + 2) return;
         if (size === 0) {
-          rest = this.buf.subarray(eol + 4);
+          rest = buf.subarray(eol + 4);
           break;
         }
-        parts.push(this.buf.subarray(eol + 2, eol + 2 + size));
+        parts.push(buf.subarray(eol + 2, eol + 2 + size));
         at = eol + 2 + size + 2;
       }
       body = Buffer.concat(parts).toString('utf8');
     }
-    this.buf = rest.length ? Buffer.from(rest) : Buffer.alloc(0);
+    this.chunks = rest.length ? [Buffer.from(rest)] : [];
+    this.size = rest.length;
     this.bodyStart = -1;
     const p = this.pending!;
     this.pending = undefined;
     this.onFree(this);
     p.resolve({ status: this.status, body });
+  }
+
+  /** Whether the bytes received so far end with `tail` (which may straddle reads). */
+  private endsWith(tail: Buffer): boolean {
+    if (this.size < tail.length) return false;
+    let last = this.chunks[this.chunks.length - 1]!;
+    if (last.length < tail.length) last = Buffer.concat(this.chunks.slice(-tail.length));
+    return last.subarray(last.length - tail.length).equals(tail);
   }
 }
 
