@@ -11,7 +11,7 @@
  * the lifecycle action (CONTINUE) once the node's pods are gone, so Auto
  * Scaling terminates the instance. Pods still there after the drain timeout
  * go with the node: the action is completed anyway (EKS lets Auto Scaling
- * go on; the hook's own 30-minute heartbeat timeout bounds it as well).
+ * go on; the hook's own 30-minute heartbeat timeout is the backstop).
  *
  * Self-managed node groups get no hook and no drain: their pods go when the
  * node goes, as on EKS without a termination handler. Drain timeouts per
@@ -25,9 +25,14 @@ import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { drain, drainablePods, setCordon } from './nodegroup-rollout.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
-/** How long pods may take to leave before the instance is terminated anyway (realistic: the hook's heartbeat timeout). */
+/**
+ * How long pods may take to leave before the instance is terminated anyway:
+ * 5 minutes on EKS ("If the node hasn't been drained after 5 minutes, Amazon
+ * EKS lets Auto Scaling continue the forced termination of the instance",
+ * user guide, Delete a managed node group); shorter in the quick profiles.
+ */
 export const SCALE_IN_DRAIN_TIMEOUT_MS: Record<string, number> = {
-  realistic: MANAGED_NODEGROUP_TERMINATE_HOOK.HeartbeatTimeout * 1000,
+  realistic: 5 * 60_000,
   fast: 15_000,
   instant: 15_000,
 };
