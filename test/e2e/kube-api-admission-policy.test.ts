@@ -169,4 +169,49 @@ spec:
     await ok(['patch', 'validatingadmissionpolicy', 'broken', '--type=merge', '-p', '{"spec":{"failurePolicy":"Ignore"}}']);
     await ok(['create', 'configmap', 'c1', '--from-literal=a=b']);
   });
+
+  test('policies and bindings are validated and defaulted as upstream', async () => {
+    const e = await fails(
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: bad}
+spec:
+  failurePolicy: Sometimes
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+  - expression: "object.spec.containers.all(c, "
+  - expression: "true"
+    reason: Teapot
+`,
+    );
+    assert.match(e, /The ValidatingAdmissionPolicy "bad" is invalid:/);
+    assert.match(e, /spec.failurePolicy: Unsupported value: "Sometimes": supported values: "Fail", "Ignore"/);
+    assert.match(e, /spec.validations\[0\].expression: Invalid value: "object.spec.containers.all\(c, ": compilation failed: ERROR: <input>/);
+    assert.match(e, /spec.validations\[1\].reason: Unsupported value: "Teapot"/);
+    const b = await fails(['apply', '-f', '-'], 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: bad}\nspec:\n  policyName: x\n  validationActions: [Deny, Warn]\n');
+    assert.match(b, /spec.validationActions: Invalid value: .*must not contain both Deny and Warn/);
+    const none = await fails(['apply', '-f', '-'], 'apiVersion: admissionregistration.k8s.io/v1\nkind: ValidatingAdmissionPolicyBinding\nmetadata: {name: bad}\nspec:\n  policyName: x\n');
+    assert.match(none, /spec.validationActions: Required value: at least one validation action is required/);
+    await ok(
+      ['apply', '-f', '-'],
+      `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: defaults}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+  - expression: "true"
+`,
+    );
+    const got = JSON.parse((await ok(['get', 'validatingadmissionpolicy', 'defaults', '-o', 'json'])).stdout);
+    assert.equal(got.spec.failurePolicy, 'Fail');
+    assert.equal(got.spec.matchConstraints.matchPolicy, 'Equivalent');
+    assert.deepEqual(got.spec.matchConstraints.namespaceSelector, {});
+    assert.equal(got.spec.matchConstraints.resourceRules[0].scope, '*');
+  });
 });

@@ -19,8 +19,8 @@
  */
 import type { Resource } from '../api/scheme.ts';
 import type { KObject } from '../api/types.ts';
-import { StatusError } from './errors.ts';
-import { type CelProgram, compileCel } from './registry/cel-library.ts';
+import { type FieldError, StatusError, fieldErr } from './errors.ts';
+import { type CelProgram, celErrorText, compileCel } from './registry/cel-library.ts';
 import type { ClusterRegistry } from './registry/generic-store.ts';
 import { labelSelectorFromObject, matchLabels } from './selectors.ts';
 
@@ -274,3 +274,96 @@ function evaluate(expr: string, ctx: Record<string, unknown>): unknown {
     throw new PolicyError(`expression '${expr}' resulted in error: ${String((e as Error).message).split('\n')[0].replace(/^No such key: /, 'no such key: ')}`);
   }
 }
+
+// ------------------------------------------------------------ strategies
+
+const REASONS = ['Unauthorized', 'Forbidden', 'Invalid', 'RequestEntityTooLarge'];
+const ACTIONS = ['Audit', 'Deny', 'Warn'];
+const CEL_IDENT = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
+
+/** Compile errors of one expression (expressions using the authorizer library are left to admission time). */
+function expressionErrors(field: string, expr: unknown, errs: FieldError[], prefix = 'compilation failed'): void {
+  if (typeof expr !== 'string' || expr.trim() === '') {
+    errs.push(fieldErr.required(field, ''));
+    return;
+  }
+  if (/\bauthorizer\b/.test(expr)) return;
+  const p = compiled(expr);
+  if (p instanceof Error) errs.push(fieldErr.invalid(field, expr, `${prefix}: ERROR: ${celErrorText(expr, p)}`));
+}
+
+function defaultMatchResources(m: any): void {
+  if (!m || typeof m !== 'object') return;
+  m.matchPolicy ??= 'Equivalent';
+  m.namespaceSelector ??= {};
+  m.objectSelector ??= {};
+  for (const r of [...(m.resourceRules ?? []), ...(m.excludeResourceRules ?? [])]) if (r && typeof r === 'object') r.scope ??= '*';
+}
+
+/** Defaults and validation of ValidatingAdmissionPolicy (admissionregistration v1), as upstream's strategy. */
+export const admissionPolicyStrategy = {
+  defaults(obj: KObject): void {
+    obj.spec ??= {};
+    obj.spec.failurePolicy ??= 'Fail';
+    defaultMatchResources(obj.spec.matchConstraints);
+  },
+  validate(obj: KObject): FieldError[] {
+    const errs: FieldError[] = [];
+    const spec = obj.spec ?? {};
+    if (!['Fail', 'Ignore'].includes(spec.failurePolicy)) errs.push(fieldErr.notSupported('spec.failurePolicy', spec.failurePolicy, ['Fail', 'Ignore']));
+    if (!spec.matchConstraints) errs.push(fieldErr.required('spec.matchConstraints', ''));
+    else if (!Array.isArray(spec.matchConstraints.resourceRules) || spec.matchConstraints.resourceRules.length === 0) errs.push(fieldErr.required('spec.matchConstraints.resourceRules', ''));
+    const validations: any[] = spec.validations ?? [];
+    if (validations.length === 0 && (spec.auditAnnotations ?? []).length === 0) errs.push(fieldErr.required('spec.validations', 'validations or auditAnnotations must contain at least one item'));
+    validations.forEach((v, i) => {
+      expressionErrors(`spec.validations[${i}].expression`, v?.expression, errs);
+      if (v?.messageExpression !== undefined) expressionErrors(`spec.validations[${i}].messageExpression`, v.messageExpression, errs, 'messageExpression compilation failed');
+      if (v?.reason !== undefined && !REASONS.includes(v.reason)) errs.push(fieldErr.notSupported(`spec.validations[${i}].reason`, v.reason, REASONS));
+    });
+    (spec.variables ?? []).forEach((v: any, i: number) => {
+      if (!v?.name) errs.push(fieldErr.required(`spec.variables[${i}].name`, ''));
+      else if (!CEL_IDENT.test(v.name)) errs.push(fieldErr.invalid(`spec.variables[${i}].name`, v.name, 'name is not a valid CEL identifier'));
+      expressionErrors(`spec.variables[${i}].expression`, v?.expression, errs);
+    });
+    (spec.matchConditions ?? []).forEach((c: any, i: number) => {
+      if (!c?.name) errs.push(fieldErr.required(`spec.matchConditions[${i}].name`, ''));
+      expressionErrors(`spec.matchConditions[${i}].expression`, c?.expression, errs);
+    });
+    (spec.auditAnnotations ?? []).forEach((a: any, i: number) => expressionErrors(`spec.auditAnnotations[${i}].valueExpression`, a?.valueExpression, errs));
+    if (spec.paramKind && (!spec.paramKind.apiVersion || !spec.paramKind.kind)) {
+      if (!spec.paramKind.apiVersion) errs.push(fieldErr.required('spec.paramKind.apiVersion', ''));
+      if (!spec.paramKind.kind) errs.push(fieldErr.required('spec.paramKind.kind', ''));
+    }
+    return errs;
+  },
+};
+
+/** Defaults and validation of ValidatingAdmissionPolicyBinding. */
+export const admissionPolicyBindingStrategy = {
+  defaults(obj: KObject): void {
+    obj.spec ??= {};
+    defaultMatchResources(obj.spec.matchResources);
+  },
+  validate(obj: KObject): FieldError[] {
+    const errs: FieldError[] = [];
+    const spec = obj.spec ?? {};
+    if (!spec.policyName) errs.push(fieldErr.required('spec.policyName', ''));
+    const actions: unknown[] = spec.validationActions ?? [];
+    if (actions.length === 0) errs.push(fieldErr.required('spec.validationActions', 'at least one validation action is required'));
+    const seen = new Set<unknown>();
+    actions.forEach((a, i) => {
+      if (seen.has(a)) errs.push(fieldErr.duplicate(`spec.validationActions[${i}]`, a));
+      seen.add(a);
+      if (!ACTIONS.includes(a as string)) errs.push(fieldErr.notSupported(`spec.validationActions[${i}]`, a, ACTIONS));
+    });
+    if (seen.has('Deny') && seen.has('Warn')) errs.push(fieldErr.invalid('spec.validationActions', actions, 'must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)'));
+    const ref = spec.paramRef;
+    if (ref) {
+      if (ref.name && ref.selector) errs.push(fieldErr.forbidden('spec.paramRef.name', 'name and selector are mutually exclusive'));
+      if (!ref.name && !ref.selector) errs.push(fieldErr.required('spec.paramRef', 'one of name or selector must be specified'));
+      if (!ref.parameterNotFoundAction) errs.push(fieldErr.required('spec.paramRef.parameterNotFoundAction', ''));
+      else if (!['Allow', 'Deny'].includes(ref.parameterNotFoundAction)) errs.push(fieldErr.notSupported('spec.paramRef.parameterNotFoundAction', ref.parameterNotFoundAction, ['Allow', 'Deny']));
+    }
+    return errs;
+  },
+};
