@@ -162,6 +162,46 @@ describe('x-kubernetes-validations (CEL)', () => {
     assert.equal(errs[1]!.detail, "compilation failed: ERROR: <input>:1:5: undefined field 'replics'\n | self.replics > 0\n | ....^");
   });
 
+  test('rule fields are checked as upstream: message, reason, fieldPath, oldSelf on uncorrelatable list items', () => {
+    const bad = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            a: { type: 'object', properties: { b: { type: 'string' } } },
+            m: { type: 'object', additionalProperties: { type: 'string' } },
+            list: { type: 'array', items: { type: 'string' } },
+            tags: { type: 'array', items: { type: 'object', properties: { n: { type: 'string', 'x-kubernetes-validations': [{ rule: 'self == oldSelf' }] } } } },
+          },
+          'x-kubernetes-validations': [
+            { rule: 'true', fieldPath: '.a.b' },
+            { rule: 'true', fieldPath: ".m['any-key']" },
+            { rule: 'true', fieldPath: '.a.c' },
+            { rule: 'true', fieldPath: '.list[0]' },
+            { rule: 'true', reason: 'FieldValueWrong' },
+            { rule: 'true', message: '  ' },
+            { rule: 'true &&\ntrue' },
+            { rule: '' },
+          ],
+        },
+      },
+    };
+    const errs = celRuleCompileErrors(bad, 'schema');
+    assert.deepEqual(
+      errs.map((e) => [e.field, e.type, e.detail]),
+      [
+        ['schema.properties[spec].x-kubernetes-validations[2].fieldPath', 'FieldValueInvalid', 'fieldPath must be a valid path: does not refer to a valid field'],
+        ['schema.properties[spec].x-kubernetes-validations[3].fieldPath', 'FieldValueInvalid', 'fieldPath must be a valid path: expected single quoted string but got 0'],
+        ['schema.properties[spec].x-kubernetes-validations[4].reason', 'FieldValueNotSupported', 'supported values: "FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"'],
+        ['schema.properties[spec].x-kubernetes-validations[5].message', 'FieldValueInvalid', 'message must be non-empty if specified'],
+        ['schema.properties[spec].x-kubernetes-validations[6].message', 'FieldValueRequired', 'message must be specified if rule contains line breaks'],
+        ['schema.properties[spec].x-kubernetes-validations[7].rule', 'FieldValueRequired', 'rule is not specified'],
+        ['schema.properties[spec].properties[tags].items.properties[n].x-kubernetes-validations[0].rule', 'FieldValueInvalid', 'oldSelf cannot be used on the uncorrelatable portion of the schema within schema.properties[spec].properties[tags].items'],
+      ],
+    );
+  });
+
   test('rules that do not compile are reported on the CRD', () => {
     const bad = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.replicas <= ' }, { rule: 'true', messageExpression: '"a" +' }] } } };
     const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');

@@ -207,14 +207,32 @@ export function validateCelRules(schema: Schema | undefined, obj: unknown, old?:
 /** Compile errors of a CRD version schema's rules, with the field paths of the CRD (`base` = the schema's path). */
 export function celRuleCompileErrors(schema: Schema | undefined, base: string): FieldError[] {
   const errs: FieldError[] = [];
-  const visit = (s: Schema | undefined, path: string) => {
+  // uncorrelatable: the items path of the innermost list whose elements have no identity (not a map list); oldSelf cannot be used below it.
+  const visit = (s: Schema | undefined, path: string, uncorrelatable: string | undefined) => {
     if (!isObj(s)) return;
     (s['x-kubernetes-validations'] ?? []).forEach((r: Rule, i: number) => {
       const at = `${path}.x-kubernetes-validations[${i}]`;
-      if (!r?.rule) {
-        errs.push(fieldErr.required(`${at}.rule`, ''));
-        return;
+      const schemaErrs: FieldError[] = [];
+      const rule = typeof r?.rule === 'string' ? r.rule.trim() : '';
+      const msg = typeof r?.message === 'string' ? r.message.trim() : '';
+      if (!rule) schemaErrs.push(fieldErr.required(`${at}.rule`, 'rule is not specified'));
+      else if (typeof r.message === 'string' && r.message.length > 0 && msg.length === 0) schemaErrs.push(fieldErr.invalid(`${at}.message`, r.message, 'message must be non-empty if specified'));
+      else if (typeof r.message === 'string' && r.message.length > 2048) schemaErrs.push(fieldErr.invalid(`${at}.message`, `${r.message.slice(0, 10)}...`, 'message must have a maximum length of 2048 characters'));
+      else if (/[\n\r]/.test(msg)) schemaErrs.push(fieldErr.invalid(`${at}.message`, r.message, 'message must not contain line breaks'));
+      else if (/[\n\r]/.test(rule) && !msg) schemaErrs.push(fieldErr.required(`${at}.message`, 'message must be specified if rule contains line breaks'));
+      if (typeof r?.messageExpression === 'string' && r.messageExpression.length > 0 && r.messageExpression.trim() === '') schemaErrs.push(fieldErr.required(`${at}.messageExpression`, 'messageExpression must be non-empty if specified'));
+      if (r?.reason !== undefined && !REASONS.includes(r.reason)) schemaErrs.push(fieldErr.notSupported(`${at}.reason`, r.reason, REASONS));
+      if (typeof r?.fieldPath === 'string' && r.fieldPath.length > 0) {
+        if (r.fieldPath.trim() === '') schemaErrs.push(fieldErr.invalid(`${at}.fieldPath`, r.fieldPath, 'fieldPath must be non-empty if specified'));
+        else if (/[\n\r]/.test(r.fieldPath)) schemaErrs.push(fieldErr.invalid(`${at}.fieldPath`, r.fieldPath, 'fieldPath must not contain line breaks'));
+        else {
+          const bad = fieldPathError(r.fieldPath, s);
+          if (bad) schemaErrs.push(fieldErr.invalid(`${at}.fieldPath`, r.fieldPath, `fieldPath must be a valid path: ${bad}`));
+        }
       }
+      errs.push(...schemaErrs);
+      // As upstream, rules are compiled only when their schema is otherwise valid.
+      if (schemaErrs.length > 0 || !rule) return;
       const p = compile(r.rule, !!r.optionalOldSelf);
       if (p instanceof Error) errs.push(fieldErr.invalid(`${at}.rule`, r.rule, `compilation failed: ERROR: ${celErrorText(r.rule, p)}`));
       else {
@@ -226,14 +244,53 @@ export function celRuleCompileErrors(schema: Schema | undefined, base: string): 
         const m = compile(r.messageExpression, !!r.optionalOldSelf);
         if (m instanceof Error) errs.push(fieldErr.invalid(`${at}.messageExpression`, r.messageExpression, `messageExpression compilation failed: ERROR: ${celErrorText(r.messageExpression, m)}`));
       }
-      if (/\boldSelf\b/.test(r.rule) && path === base && !r.optionalOldSelf) {
-        /* root transition rules are allowed (upstream) */
-      }
+      if (uncorrelatable && /\boldSelf\b/.test(r.rule)) errs.push(fieldErr.invalid(`${at}.rule`, r.rule, `oldSelf cannot be used on the uncorrelatable portion of the schema within ${uncorrelatable}`));
     });
-    for (const [k, ps] of Object.entries(s.properties ?? {})) visit(ps as Schema, `${path}.properties[${k}]`);
-    if (isObj(s.items)) visit(s.items, `${path}.items`);
-    if (isObj(s.additionalProperties)) visit(s.additionalProperties, `${path}.additionalProperties`);
+    for (const [k, ps] of Object.entries(s.properties ?? {})) visit(ps as Schema, `${path}.properties[${k}]`, uncorrelatable);
+    if (isObj(s.items)) {
+      const itemsPath = `${path}.items`;
+      visit(s.items, itemsPath, s['x-kubernetes-list-type'] === 'map' ? uncorrelatable : (uncorrelatable ?? itemsPath));
+    }
+    if (isObj(s.additionalProperties)) visit(s.additionalProperties, `${path}.additionalProperties`, uncorrelatable);
   };
-  visit(schema, base);
+  visit(schema, base, undefined);
   return errs;
+}
+
+const REASONS = ['FieldValueDuplicate', 'FieldValueForbidden', 'FieldValueInvalid', 'FieldValueRequired'];
+
+/**
+ * Why a rule's fieldPath does not resolve in its schema node (upstream's
+ * ValidFieldPath): `.name` and `['name']` steps through properties or map
+ * keys; list indexes are not allowed.
+ */
+function fieldPathError(path: string, schema: Schema): string | undefined {
+  let cur: Schema | undefined = schema;
+  let i = 0;
+  const step = (name: string): string | undefined => {
+    if (!isObj(cur)) return 'does not refer to a valid field';
+    if (isObj(cur.properties) && isObj(cur.properties[name])) cur = cur.properties[name];
+    else if (isObj(cur.additionalProperties)) cur = cur.additionalProperties;
+    else return 'does not refer to a valid field';
+    return undefined;
+  };
+  while (i < path.length) {
+    if (path[i] === '.') {
+      const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(path.slice(i + 1));
+      if (!m) return 'does not refer to a valid field';
+      const e = step(m[0]);
+      if (e) return e;
+      i += 1 + m[0].length;
+    } else if (path[i] === '[') {
+      const m = /^\['((?:[^'\\]|\\.)*)'\]/.exec(path.slice(i));
+      if (!m) {
+        const got = /^\[([^\]]*)\]?/.exec(path.slice(i))?.[1] ?? '';
+        return `expected single quoted string but got ${got}`;
+      }
+      const e = step(m[1]!.replace(/\\(.)/g, '$1'));
+      if (e) return e;
+      i += m[0].length;
+    } else return 'does not refer to a valid field';
+  }
+  return undefined;
 }
