@@ -82,7 +82,8 @@ spec:
                     name: {type: string}
                     port: {type: integer}
               extra: {type: object, x-kubernetes-preserve-unknown-fields: true}
-              size: {x-kubernetes-int-or-string: true, anyOf: [{type: integer}, {type: string}]}${extra}
+              size: {x-kubernetes-int-or-string: true, anyOf: [{type: integer}, {type: string}]}
+              template: {type: object, x-kubernetes-embedded-resource: true, properties: {spec: {type: object, properties: {image: {type: string}}}}}${extra}
 `;
 
 async function waitServed(resource: string): Promise<void> {
@@ -186,6 +187,10 @@ describe('custom resource definitions', () => {
     assert.equal(pool.properties.spec.properties.ports['x-kubernetes-list-type'], 'map');
     assert.equal(pool.properties.spec.properties.size['x-kubernetes-int-or-string'], true);
     assert.ok(v3.components.schemas['com.example.v1.PoolList']);
+    // An embedded resource gets apiVersion, kind and ObjectMeta metadata.
+    const tpl = pool.properties.spec.properties.template;
+    assert.deepEqual(Object.keys(tpl.properties).sort(), ['apiVersion', 'kind', 'metadata', 'spec']);
+    assert.deepEqual(tpl.properties.metadata.allOf, [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }]);
     assert.deepEqual(danglingRefs(v3, '#/components/schemas/', v3.components.schemas), []);
 
     const v2 = await get('/openapi/v2');

@@ -283,6 +283,20 @@ function customSchemas(r: Resource, v2: boolean, meta: string, listMeta: string,
   const ref = (name: string) => (v2 ? { $ref: `#/definitions/${name}` } : { allOf: [{ $ref: `#/components/schemas/${name}` }] });
   const name = customDefinitionName(r.group, r.version, r.kind);
   let sch: Record<string, any> = structuredClone(r.custom!.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+  // Embedded resources (x-kubernetes-embedded-resource) get apiVersion, kind and an ObjectMeta metadata, as upstream's builder adds them.
+  const embed = (n: any, top: boolean): void => {
+    if (!n || typeof n !== 'object') return;
+    if (!top && n['x-kubernetes-embedded-resource']) {
+      n.properties ??= {};
+      n.properties.apiVersion ??= { type: 'string' };
+      n.properties.kind ??= { type: 'string' };
+      n.properties.metadata = ref(meta);
+    }
+    for (const c of Object.values(n.properties ?? {})) embed(c, false);
+    if (n.items && typeof n.items === 'object') embed(n.items, false);
+    if (n.additionalProperties && typeof n.additionalProperties === 'object') embed(n.additionalProperties, false);
+  };
+  embed(sch, true);
   if (v2) sch = toV2Schema(sch);
   const props: Record<string, unknown> = { apiVersion: { description: API_VERSION_DESC, type: 'string' }, kind: { description: KIND_DESC, type: 'string' } };
   props.metadata = v2 ? { ...ref(meta), description: 'Standard object\'s metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata' } : { ...ref(meta), default: {}, description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata" };
