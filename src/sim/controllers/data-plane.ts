@@ -67,6 +67,7 @@ import { syncDeployments } from './deployment-controller.ts';
 import { inParallel } from '../../util/in-parallel.ts';
 import { WorkSlice } from './work-slice.ts';
 import { WORKLOAD_CONTROLLERS, workloadResources } from './workload-controllers.ts';
+import { eventName } from './object-events.ts';
 
 /** A Node annotation: `stopped` makes its kubelet stop posting status and renewing its Lease, as if the kubelet process died. */
 export const ANNOTATION_KUBELET = 'sim.localeks.io/kubelet';
@@ -791,7 +792,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       await c.reg.create(evRes, m.namespace!, {
         apiVersion: 'v1',
         kind: 'Event',
-        metadata: { name: `${m.name}.${randomBytes(8).toString('hex')}`, namespace: m.namespace },
+        metadata: { name: eventName(m.name!, clock.nowMs()), namespace: m.namespace },
         involvedObject: { kind: 'Pod', namespace: m.namespace, name: m.name, uid: m.uid, apiVersion: 'v1', resourceVersion: m.resourceVersion, ...(fieldPath ? { fieldPath } : {}) },
         reason,
         message,
