@@ -96,10 +96,8 @@ export function isPlainJson(v: unknown): boolean {
         return true;
       }
       if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
-      for (const k in v) {
-        if (!Object.prototype.hasOwnProperty.call(v, k)) return false;
-        if (!isPlainJson((v as Record<string, unknown>)[k])) return false;
-      }
+      const keys = Object.keys(v);
+      for (let i = 0; i < keys.length; i++) if (!isPlainJson((v as Record<string, unknown>)[keys[i]!])) return false;
       return true;
     }
     default:
