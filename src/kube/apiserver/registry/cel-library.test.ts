@@ -140,9 +140,25 @@ describe('regex, lists, strings, sets', () => {
     assert.equal(run('"a-b-c".replace("-", "+")'), 'a+b+c');
     assert.equal(run('"a-b-c".replace("-", "+", 1)'), 'a+b-c');
     assert.equal(run('"abc".reverse()'), 'cba');
-    assert.equal(run('"%s has %d items (%.2f)".format(["x", 3, 1.5])'), 'x has 3 items (1.50)');
+    assert.equal(run('"%s has %d items (%.2f)".format([dyn("x"), dyn(3), dyn(1.5)])'), 'x has 3 items (1.50)');
+    // List literals are homogeneous (upstream's base environment): mixed types need dyn().
+    assert.throws(() => compileCel('"%s %d".format(["x", 3])'), /same type/);
     assert.equal(run('strings.quote("a\\"b")'), '"a\\"b"');
     assert.equal(run('"ABC".lowerAscii() + " " + "a,b".split(",").join("|") + " " + "  t ".trim()'), 'abc a|b t');
+  });
+
+  test('format library: named formats validate with upstream messages', () => {
+    f('format.dns1123Label().validate("my-name").hasValue()');
+    assert.deepEqual(run('format.dns1123Label().validate("My_Name").value()'), [
+      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+    ]);
+    f('format.dns1123LabelPrefix().validate("prefix-").hasValue()');
+    t('format.named("labelValue").hasValue() && !format.named("nope").hasValue()');
+    f('format.named("qualifiedName").value().validate("example.com/name").hasValue()');
+    f('format.uuid().validate("123e4567-e89b-12d3-a456-426614174000").hasValue()');
+    assert.deepEqual(run('format.uuid().validate("nope").value()'), ['does not match the UUID format']);
+    assert.deepEqual(run('format.uri().validate("nope").value()'), ['parse "nope": invalid URI for request']);
+    t('format.datetime().validate("x").hasValue() && !format.date().validate("2024-02-29").hasValue()');
   });
 
   test('sets', () => {

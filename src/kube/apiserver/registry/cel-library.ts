@@ -18,13 +18,18 @@
  * - lists: `sum`, `min`, `max`, `indexOf`, `lastIndexOf`, `isSorted`;
  * - strings (cel-go ext v2+): `charAt`, `replace`, `reverse`, `format`,
  *   `strings.quote` (the others are built into cel-js);
- * - sets: `sets.contains`, `sets.equivalent`, `sets.intersects`.
+ * - sets: `sets.contains`, `sets.equivalent`, `sets.intersects`;
+ * - format: `format.dns1123Label()` (and the other named formats),
+ *   `format.named(name)`, `<format>.validate(s)` (none, or the list of errors).
+ *
+ * List and map literals must be homogeneous, as in upstream's base environment.
  *
  * Errors keep upstream's messages ("quantities must match the regular
  * expression ...", "IP Address \"x\" parse error during conversion from
  * string: ...", "min called on empty list").
  */
-import { Environment } from '@marcbachmann/cel-js';
+import { Environment, Optional } from '@marcbachmann/cel-js';
+import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidLabelValue } from '../validation.ts';
 
 // ---------------------------------------------------------------- quantity
 
@@ -502,16 +507,57 @@ function regex(re: string): RegExp {
   }
 }
 
+// ------------------------------------------------------------------ format
+
+/** A named format of the Kubernetes format library (`format.dns1123Label()`, `format.named("uuid")`). */
+export class KubeFormat {
+  constructor(
+    readonly name: string,
+    readonly validate: (s: string) => string[],
+  ) {}
+}
+
+const maskTrailingDash = (s: string) => (s.length > 1 && s.endsWith('-') ? s.slice(0, -1) : s);
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[1-5][0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$/i;
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME_RE = /^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:?\d{2})?$/;
+
+/** The formats of k8s.io/apiserver/pkg/cel/library/format.go. */
+const FORMATS: Record<string, KubeFormat> = {
+  dns1123Label: new KubeFormat('DNS1123Label', isDNS1123Label),
+  dns1123Subdomain: new KubeFormat('DNS1123Subdomain', isDNS1123Subdomain),
+  dns1035Label: new KubeFormat('DNS1035Label', isDNS1035Label),
+  qualifiedName: new KubeFormat('QualifiedName', isQualifiedName),
+  dns1123LabelPrefix: new KubeFormat('DNS1123LabelPrefix', (s) => isDNS1123Label(maskTrailingDash(s))),
+  dns1123SubdomainPrefix: new KubeFormat('DNS1123SubdomainPrefix', (s) => isDNS1123Subdomain(maskTrailingDash(s))),
+  dns1035LabelPrefix: new KubeFormat('DNS1035LabelPrefix', (s) => isDNS1035Label(maskTrailingDash(s))),
+  labelValue: new KubeFormat('LabelValue', isValidLabelValue),
+  uri: new KubeFormat('URI', (s) => {
+    try {
+      KubeURL.parse(s);
+      return [];
+    } catch (e) {
+      return [(e as Error).message.replace('URL parse error during conversion from string: ', '')];
+    }
+  }),
+  uuid: new KubeFormat('uuid', (s) => (UUID_RE.test(s) ? [] : ['does not match the UUID format'])),
+  byte: new KubeFormat('byte', (s) => (/^[A-Za-z0-9+/]*={0,2}$/.test(s) && s.length % 4 === 0 ? [] : ['invalid base64'])),
+  date: new KubeFormat('date', (s) => (DATE_RE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`)) ? [] : ['invalid date'])),
+  datetime: new KubeFormat('datetime', (s) => (DATETIME_RE.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))) ? [] : ['invalid datetime'])),
+};
+
 // ------------------------------------------------------------- environment
 
 class IpNamespace {}
+class FormatNamespace {}
 class StringsNamespace {}
 class SetsNamespace {}
 
 const toInt = (n: number) => BigInt(n);
 
 function build(): Environment {
-  const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true, homogeneousAggregateLiterals: false });
+  // Homogeneous aggregate literals, as upstream's base environment (cel.HomogeneousAggregateLiterals).
+  const env = new Environment({ unlistedVariablesAreDyn: true, enableOptionalTypes: true, homogeneousAggregateLiterals: true });
   // quantity
   env.registerType('Quantity', Quantity);
   env.registerFunction('quantity(string): Quantity', (s: string) => Quantity.parse(s));
@@ -617,6 +663,17 @@ function build(): Environment {
   env.registerType('StringsNamespace', StringsNamespace);
   env.registerConstant('strings', 'StringsNamespace', new StringsNamespace());
   env.registerFunction('StringsNamespace.quote(string): string', (_: unknown, s: string) => quote(s));
+
+  // format (1.31+)
+  env.registerType('Format', KubeFormat);
+  env.registerType('FormatNamespace', FormatNamespace);
+  env.registerConstant('format', 'FormatNamespace', new FormatNamespace());
+  for (const [name, f] of Object.entries(FORMATS)) env.registerFunction(`FormatNamespace.${name}(): Format`, () => f);
+  env.registerFunction('FormatNamespace.named(string): optional<Format>', (_: unknown, name: string) => (Object.hasOwn(FORMATS, name) ? Optional.of(FORMATS[name]) : Optional.none()));
+  env.registerFunction('Format.validate(string): optional<list<string>>', (f: KubeFormat, s: string) => {
+    const errs = f.validate(s);
+    return errs.length === 0 ? Optional.none() : Optional.of(errs);
+  });
 
   // sets
   env.registerType('SetsNamespace', SetsNamespace);
