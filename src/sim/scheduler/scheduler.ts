@@ -150,20 +150,28 @@ export function assumePod(info: NodeInfo, pod: KObject): void {
   addPod(info, pod);
 }
 
+/** What a pod adds to a NodeInfo, per pod object (watch-cache objects are never mutated): one lookup per pod and pass. */
+const factsCache = new WeakMap<KObject, { r: Resources; nz: { cpu: number; mem: number }; ports: string[]; anti: boolean }>();
+
 function addPod(info: NodeInfo, p: KObject): void {
-  const r = podRequests(p);
-  const nz = nonZeroOf(r, p);
+  let f = factsCache.get(p);
+  if (!f) {
+    const r = podRequests(p);
+    f = { r, nz: nonZero(r, p), ports: hostPortsOf(p), anti: (p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0 };
+    factsCache.set(p, f);
+  }
+  const { r, nz } = f;
   const requested = info.requested;
   info.pods.push(p);
   info.nonZeroRequested!.cpu += nz.cpu;
   info.nonZeroRequested!.mem += nz.mem;
-  if ((p.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []).length > 0) info.podsWithRequiredAntiAffinity!.push(p);
+  if (f.anti) info.podsWithRequiredAntiAffinity!.push(p);
   requested.milliCpu += r.milliCpu;
   requested.memory += r.memory;
   requested.ephemeralStorage += r.ephemeralStorage;
   requested.pods += 1;
   for (const k in r.scalar) requested.scalar[k] = (requested.scalar[k] ?? 0) + r.scalar[k]!;
-  for (const port of hostPortsOf(p)) info.usedPorts.add(port);
+  for (const port of f.ports) info.usedPorts.add(port);
 }
 
 /** Host ports per pod object (watch-cache objects are never mutated). */
@@ -453,18 +461,6 @@ function checkInterPodAffinity(pod: KObject, info: NodeInfo, all: NodeInfo[], st
   return undefined;
 }
 
-/** Scoring requests per pod object (watch-cache objects are never mutated). */
-const nonZeroCache = new WeakMap<KObject, { cpu: number; mem: number }>();
-
-function nonZeroOf(req: Resources, pod: KObject): { cpu: number; mem: number } {
-  let r = nonZeroCache.get(pod);
-  if (!r) {
-    r = nonZero(req, pod);
-    nonZeroCache.set(pod, r);
-  }
-  return r;
-}
-
 /** Requests used for scoring: upstream gives request-less containers 100m cpu / 200Mi memory. */
 function nonZero(req: Resources, pod: KObject): { cpu: number; mem: number } {
   const containers = pod.spec?.containers ?? [];
@@ -478,14 +474,13 @@ function nonZero(req: Resources, pod: KObject): { cpu: number; mem: number } {
   return { cpu: Math.max(cpu, req.milliCpu), mem: Math.max(mem, req.memory) };
 }
 
-function score(pod: KObject, req: Resources, info: NodeInfo): number {
-  const nz = nonZeroOf(req, pod);
+function score(pod: KObject, req: Resources, info: NodeInfo, nz = nonZero(req, pod)): number {
   const a = info.allocatable;
   let usedCpu = info.nonZeroRequested?.cpu ?? 0;
   let usedMem = info.nonZeroRequested?.mem ?? 0;
   if (!info.nonZeroRequested) {
     for (const p of info.pods) {
-      const x = nonZeroOf(podRequests(p), p);
+      const x = nonZero(podRequests(p), p);
       usedCpu += x.cpu;
       usedMem += x.mem;
     }
@@ -516,6 +511,7 @@ export function schedule(pod: KObject, nodes: NodeInfo[], startIndex = 0): Sched
   let preemptable = 0;
   const state = preFilter(pod, nodes);
   const want = numFeasibleNodesToFind(nodes.length);
+  const nz = nonZero(req, pod);
   // Upstream evaluates nodes round-robin from where the previous cycle
   // stopped and stops filtering once it has found enough feasible ones.
   let evaluated = 0;
@@ -528,7 +524,7 @@ export function schedule(pod: KObject, nodes: NodeInfo[], startIndex = 0): Sched
       continue;
     }
     feasible++;
-    const s = score(pod, req, info);
+    const s = score(pod, req, info, nz);
     const name = info.node.metadata?.name ?? '';
     if (!best || s > best.score || (s === best.score && name < (best.info.node.metadata?.name ?? ''))) best = { info, score: s };
   }
