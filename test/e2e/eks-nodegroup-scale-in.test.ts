@@ -38,7 +38,7 @@ async function waiting(): Promise<{ id: string; node: any } | undefined> {
 before(async () => {
   dp = await startDataPlaneCluster({ name: 'shrink', cidr: '10.78', nodes: 3 });
   asg = (await dp.aws('eks', 'describe-nodegroup', '--cluster-name', 'shrink', '--nodegroup-name', 'workers')).nodegroup.resources.autoScalingGroups[0].name;
-  // One web pod per node (required anti-affinity); each takes 3 s to stop.
+  // One web pod per node (required anti-affinity); each takes 10 s to stop (less than the 15 s drain timeout).
   const r = await dp.kubectl(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -47,7 +47,7 @@ before(async () => {
       replicas: 3,
       selector: { matchLabels: { app: 'web' } },
       template: {
-        metadata: { labels: { app: 'web' }, annotations: { 'sim.localeks.io/stop-duration': '3s' } },
+        metadata: { labels: { app: 'web' }, annotations: { 'sim.localeks.io/stop-duration': '10s' } },
         spec: {
           affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'web' } }, topologyKey: 'kubernetes.io/hostname' }] } },
           containers: [{ name: 'web', image: 'nginx' }],
@@ -91,7 +91,7 @@ test('a PodDisruptionBudget holds the drain of a scale-in until the drain timeou
 test('without a blocking budget the node\'s pods leave gracefully before its instance terminates', async () => {
   await waitFor(async () => (await webPods()).filter((p) => p.status.phase === 'Running' && !p.metadata.deletionTimestamp).length === 2, { what: '2 web pods running' });
   await scaleTo(1);
-  // The evicted pod takes 3 s to stop; meanwhile the instance waits in Terminating:Wait.
+  // The evicted pod takes 10 s to stop; meanwhile the instance waits in Terminating:Wait.
   const w = (await waitFor(async () => {
     const x = await waiting();
     if (!x?.node.spec.unschedulable) return undefined;

@@ -129,10 +129,15 @@ export function describeGroup(state: AwsState, scope: Scope, name: string): Reco
   return g ? groupOut(g) : undefined;
 }
 
-/** listGroupInstances lists a group's instances (every lifecycle state); [] for a missing group. */
-export function listGroupInstances(state: AwsState, scope: Scope, name: string): GroupInstance[] {
+/** listGroupInstances lists a group's instances (every lifecycle state, or only those in `lifecycleState`); [] for a missing group. */
+export function listGroupInstances(state: AwsState, scope: Scope, name: string, lifecycleState?: string): GroupInstance[] {
   const g: GroupDoc | undefined = engineFor(state).getGroup(scope, name);
-  return (g?.Instances ?? []).map((i: InstanceDoc) => ({ ...stripPrivate(i), SubnetId: i._subnetId, Market: i._market ?? 'on-demand' }));
+  const all = g?.Instances ?? [];
+  return (lifecycleState === undefined ? all : all.filter((i) => i.LifecycleState === lifecycleState)).map((i: InstanceDoc) => ({
+    ...stripPrivate(i),
+    SubnetId: i._subnetId,
+    Market: i._market ?? 'on-demand',
+  }));
 }
 
 /**

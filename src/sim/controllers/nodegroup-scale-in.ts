@@ -52,7 +52,7 @@ async function syncScaleIn(ctx: ControllerContext): Promise<void> {
   for (const ng of listNodegroups(deps.state, info)) {
     const asg: string | undefined = ng.resources?.autoScalingGroups?.[0]?.name;
     if (!asg) continue;
-    const waiting = listGroupInstances(deps.state, scope, asg).filter((i) => i.LifecycleState === 'Terminating:Wait');
+    const waiting = listGroupInstances(deps.state, scope, asg, 'Terminating:Wait');
     if (waiting.length === 0) continue;
     if (!since) started.set(reg, (since = new Map()));
     if (!nodeByInstance) {

@@ -190,6 +190,7 @@ export async function syncAttachments(ctx: ControllerContext): Promise<void> {
     const curAttached: { name: string; devicePath: string }[] = n.obj.status?.volumesAttached ?? [];
     const curInUse: string[] = n.obj.status?.volumesInUse ?? [];
     const ours = (v: string) => v.startsWith(`kubernetes.io/csi/${EBS_CSI_DRIVER}^`);
+    if (!c && !curInUse.some(ours) && !curAttached.some((a) => ours(a.name))) continue;
     // In use only while a pod needs it; attached until the detach completed.
     const inUse = [...curInUse.filter((v) => !ours(v)), ...[...(c?.inUse ?? [])]].sort();
     const attachedMap = new Map(curAttached.filter((a) => !ours(a.name) || (c?.detaching.has(a.name) ?? false)).map((a) => [a.name, a.devicePath]));
