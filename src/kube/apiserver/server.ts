@@ -245,7 +245,11 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 function webhookUserOf(req: IncomingMessage): WebhookUserInfo | undefined {
   const u = requestUser(req);
   if (!u) return undefined;
-  return { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(Object.keys(u.extra).length ? { extra: u.extra } : {}) };
+  const info: WebhookUserInfo = { username: u.name, ...(u.uid ? { uid: u.uid } : {}), groups: u.groups, ...(Object.keys(u.extra).length ? { extra: u.extra } : {}) };
+  // The user's authorizer, for admission policies' `authorizer` (not enumerable: never serialized to webhooks).
+  const authz = requestAuthorizer(req);
+  if (authz) Object.defineProperty(info, 'authorize', { value: (a: Parameters<typeof authz.can>[0]) => authz.can(a), enumerable: false });
+  return info;
 }
 
 /** The query of a request target (what `new URL(target).searchParams` gives, without parsing the rest). */

@@ -5,7 +5,8 @@
  * (resource rules, excluded rules, namespace and object selectors) and whose
  * matchConditions are all true is checked with the policy's CEL validations
  * (`object`, `oldObject`, `request`, `params`, `namespaceObject`, `variables`,
- * in the Kubernetes CEL environment of `registry/cel-library.ts`).
+ * `authorizer` (the requesting user's RBAC and EKS access policies), in the
+ * Kubernetes CEL environment of `registry/cel-library.ts`).
  *
  * A false validation under the Deny action rejects the request as upstream:
  * `<resource> "<name>" is forbidden: ValidatingAdmissionPolicy '<p>' with
@@ -20,7 +21,7 @@
 import type { Resource } from '../api/scheme.ts';
 import type { KObject } from '../api/types.ts';
 import { type FieldError, StatusError, fieldErr } from './errors.ts';
-import { type CelProgram, celErrorText, compileCel } from './registry/cel-library.ts';
+import { type AuthzCheck, CelAuthorizer, type CelProgram, celErrorText, compileCel } from './registry/cel-library.ts';
 import type { ClusterRegistry } from './registry/generic-store.ts';
 import { labelSelectorFromObject, matchLabels } from './selectors.ts';
 
@@ -32,6 +33,8 @@ export interface PolicyUserInfo {
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;
+  /** The user's authorizer for `authorizer` checks (absent: checks are errored decisions). */
+  authorize?: AuthzCheck;
 }
 
 const POLICIES = 'admissionregistration.k8s.io/validatingadmissionpolicies';
@@ -146,6 +149,9 @@ export function runAdmissionPolicies(reg: ClusterRegistry, op: Operation, res: R
       dryRun,
       options: { apiVersion: 'meta.k8s.io/v1', kind: op === 'CREATE' ? 'CreateOptions' : op === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions' },
     }) as Record<string, unknown>);
+  let authorizer: CelAuthorizer | undefined;
+  const authorizerVar = () =>
+    (authorizer ??= new CelAuthorizer(user.authorize, { group: res.group, resource: res.resource, subresource: sub, namespace: nsName, name }));
   for (const binding of bindings) {
     const b = binding.spec ?? {};
     const policy = reg.cache.get(policyKey(b.policyName ?? ''))?.obj;
@@ -214,7 +220,7 @@ export function runAdmissionPolicies(reg: ClusterRegistry, op: Operation, res: R
     const nsVar = nsObj ? toCel(nsObj) : null;
     for (const params of paramSets) {
       try {
-        const ctx: Record<string, unknown> = { object: objectVar, oldObject: oldVar, request: requestVar(), params, namespaceObject: nsVar };
+        const ctx: Record<string, unknown> = { object: objectVar, oldObject: oldVar, request: requestVar(), params, namespaceObject: nsVar, authorizer: authorizerVar() };
         // variables: evaluated on first use, in the composition environment (earlier variables visible).
         const variables: Record<string, unknown> = {};
         for (const v of p.variables ?? []) {
@@ -281,13 +287,12 @@ const REASONS = ['Unauthorized', 'Forbidden', 'Invalid', 'RequestEntityTooLarge'
 const ACTIONS = ['Audit', 'Deny', 'Warn'];
 const CEL_IDENT = /^[_a-zA-Z][_a-zA-Z0-9]*$/;
 
-/** Compile errors of one expression (expressions using the authorizer library are left to admission time). */
+/** Compile errors of one expression. */
 function expressionErrors(field: string, expr: unknown, errs: FieldError[], prefix = 'compilation failed'): void {
   if (typeof expr !== 'string' || expr.trim() === '') {
     errs.push(fieldErr.required(field, ''));
     return;
   }
-  if (/\bauthorizer\b/.test(expr)) return;
   const p = compiled(expr);
   if (p instanceof Error) errs.push(fieldErr.invalid(field, expr, `${prefix}: ERROR: ${celErrorText(expr, p)}`));
 }

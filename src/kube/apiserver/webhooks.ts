@@ -17,6 +17,7 @@ import { StatusError, newInternalError } from './errors.ts';
 import type { ClusterRegistry } from './registry/generic-store.ts';
 import { labelSelectorFromObject, matchLabels } from './selectors.ts';
 import { runAdmissionPolicies } from './validating-admission-policy.ts';
+import type { AuthzCheck } from './registry/cel-library.ts';
 
 type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
 
@@ -69,6 +70,8 @@ export interface WebhookUserInfo {
   uid?: string;
   groups?: string[];
   extra?: Record<string, string[]>;
+  /** The user's authorizer (a non-enumerable property: admission policies' `authorizer`, never sent to webhooks). */
+  authorize?: AuthzCheck;
 }
 
 /** The user of writes made inside localeks without a request (controllers, bootstrap). */

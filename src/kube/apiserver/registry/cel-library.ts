@@ -20,7 +20,11 @@
  *   `strings.quote` (the others are built into cel-js);
  * - sets: `sets.contains`, `sets.equivalent`, `sets.intersects`;
  * - format: `format.dns1123Label()` (and the other named formats),
- *   `format.named(name)`, `<format>.validate(s)` (none, or the list of errors).
+ *   `format.named(name)`, `<format>.validate(s)` (none, or the list of errors);
+ * - authz: `authorizer.group(g).resource(r).namespace(ns).name(n).check(verb)`,
+ *   `authorizer.path(p).check(verb)`, `authorizer.requestResource.check(verb)`,
+ *   decisions' `allowed()`, `reason()`, `errored()`, `error()` (the
+ *   `authorizer` variable is an admission policy's, a `CelAuthorizer`).
  *
  * List and map literals must be homogeneous, as in upstream's base environment.
  *
@@ -546,6 +550,83 @@ const FORMATS: Record<string, KubeFormat> = {
   datetime: new KubeFormat('datetime', (s) => (DATETIME_RE.test(s) && !Number.isNaN(Date.parse(s.replace(' ', 'T'))) ? [] : ['invalid datetime'])),
 };
 
+// ------------------------------------------------------------------- authz
+
+/** Attributes the authz library asks about (authorizer.Attributes). */
+export interface AuthzAttributes {
+  verb: string;
+  resourceRequest: boolean;
+  apiGroup?: string;
+  resource?: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+  path?: string;
+}
+
+/** What answers the authz library's checks: the requesting user's authorizer. */
+export type AuthzCheck = (a: AuthzAttributes) => { allowed: boolean; reason: string };
+
+/** A decision of the authz library (`.allowed()`, `.reason()`, `.errored()`, `.error()`). */
+export class AuthzDecision {
+  constructor(
+    readonly allowed: boolean,
+    readonly reason: string,
+    readonly error = '',
+  ) {}
+}
+
+/** `authorizer`: the requesting user's authorizer; `authorizer.requestResource` is the request's resource. */
+export class CelAuthorizer {
+  readonly requestResource: AuthzResource | undefined;
+  constructor(
+    readonly check: AuthzCheck | undefined,
+    request?: { group: string; resource: string; subresource: string; namespace: string; name: string },
+  ) {
+    this.requestResource = request ? new AuthzResource(this, request.group, request.resource, request.subresource, request.namespace, request.name) : undefined;
+  }
+
+  decide(a: AuthzAttributes): AuthzDecision {
+    if (!this.check) return new AuthzDecision(false, '', 'no authorizer for this request');
+    try {
+      const d = this.check(a);
+      return new AuthzDecision(d.allowed, d.reason);
+    } catch (e) {
+      return new AuthzDecision(false, '', (e as Error).message);
+    }
+  }
+}
+
+export class AuthzGroup {
+  constructor(
+    readonly authz: CelAuthorizer,
+    readonly group: string,
+  ) {}
+}
+
+export class AuthzPath {
+  constructor(
+    readonly authz: CelAuthorizer,
+    readonly path: string,
+  ) {}
+}
+
+export class AuthzResource {
+  constructor(
+    readonly authz: CelAuthorizer,
+    readonly group: string,
+    readonly resource: string,
+    readonly subresource = '',
+    readonly namespace = '',
+    readonly name = '',
+  ) {}
+
+  with(k: 'subresource' | 'namespace' | 'name', v: string): AuthzResource {
+    const r = { subresource: this.subresource, namespace: this.namespace, name: this.name, [k]: v };
+    return new AuthzResource(this.authz, this.group, this.resource, r.subresource, r.namespace, r.name);
+  }
+}
+
 // ------------------------------------------------------------- environment
 
 class IpNamespace {}
@@ -674,6 +755,27 @@ function build(): Environment {
     const errs = f.validate(s);
     return errs.length === 0 ? Optional.none() : Optional.of(errs);
   });
+
+  // authz (admission policies' `authorizer` variable)
+  env.registerType('Authorizer', CelAuthorizer);
+  env.registerType('AuthzGroup', AuthzGroup);
+  env.registerType('AuthzPath', AuthzPath);
+  env.registerType('AuthzResource', AuthzResource);
+  env.registerType('AuthzDecision', AuthzDecision);
+  env.registerFunction('Authorizer.group(string): AuthzGroup', (a: CelAuthorizer, g: string) => new AuthzGroup(a, g));
+  env.registerFunction('Authorizer.path(string): AuthzPath', (a: CelAuthorizer, p: string) => new AuthzPath(a, p));
+  env.registerFunction('AuthzGroup.resource(string): AuthzResource', (g: AuthzGroup, r: string) => new AuthzResource(g.authz, g.group, r));
+  env.registerFunction('AuthzResource.subresource(string): AuthzResource', (r: AuthzResource, v: string) => r.with('subresource', v));
+  env.registerFunction('AuthzResource.namespace(string): AuthzResource', (r: AuthzResource, v: string) => r.with('namespace', v));
+  env.registerFunction('AuthzResource.name(string): AuthzResource', (r: AuthzResource, v: string) => r.with('name', v));
+  env.registerFunction('AuthzResource.check(string): AuthzDecision', (r: AuthzResource, verb: string) =>
+    r.authz.decide({ verb, resourceRequest: true, apiGroup: r.group, resource: r.resource, ...(r.subresource ? { subresource: r.subresource } : {}), ...(r.namespace ? { namespace: r.namespace } : {}), ...(r.name ? { name: r.name } : {}) }),
+  );
+  env.registerFunction('AuthzPath.check(string): AuthzDecision', (p: AuthzPath, verb: string) => p.authz.decide({ verb, resourceRequest: false, path: p.path }));
+  env.registerFunction('AuthzDecision.allowed(): bool', (d: AuthzDecision) => d.allowed);
+  env.registerFunction('AuthzDecision.reason(): string', (d: AuthzDecision) => d.reason);
+  env.registerFunction('AuthzDecision.errored(): bool', (d: AuthzDecision) => d.error !== '');
+  env.registerFunction('AuthzDecision.error(): string', (d: AuthzDecision) => d.error);
 
   // sets
   env.registerType('SetsNamespace', SetsNamespace);
