@@ -161,6 +161,18 @@ describe('regex, lists, strings, sets', () => {
     t('format.datetime().validate("x").hasValue() && !format.date().validate("2024-02-29").hasValue()');
   });
 
+  test('two-variable comprehensions over lists and maps', () => {
+    const self = { m: { a: 1n, b: 2n }, l: ['x', 'yy'] };
+    t('self.m.all(k, v, v > 0) && !self.m.all(k, v, v > 1)', self);
+    t('self.m.exists(k, v, k == "b" && v == 2) && self.l.existsOne(i, v, v == "x")', self);
+    t('self.l.all(i, v, size(v) == i + 1)', self);
+    assert.deepEqual(run('self.l.transformList(i, v, v + string(i))', self), ['x0', 'yy1']);
+    assert.deepEqual(run('self.l.transformList(i, v, i > 0, v)', self), ['yy']);
+    assert.deepEqual(run('self.m.transformMap(k, v, v * 2)', self), { a: 2n, b: 4n });
+    t('self.l.transformMap(i, v, size(v))[1] == 2', self);
+    t('[1, 2].all(x, x > 0)');
+  });
+
   test('sets', () => {
     t('sets.contains([1, 2, 3], [1, 3]) && !sets.contains([1], [2])');
     t('sets.equivalent([1, 2], [2, 1, 1]) && !sets.equivalent([1], [1, 2])');

@@ -21,6 +21,8 @@
  * - sets: `sets.contains`, `sets.equivalent`, `sets.intersects`;
  * - format: `format.dns1123Label()` (and the other named formats),
  *   `format.named(name)`, `<format>.validate(s)` (none, or the list of errors);
+ * - two-variable comprehensions: `all`/`exists`/`existsOne(k, v, p)`,
+ *   `transformList`/`transformMap(k, v, [filter,] e)` over lists and maps;
  * - authz: `authorizer.group(g).resource(r).namespace(ns).name(n).check(verb)`,
  *   `authorizer.path(p).check(verb)`, `authorizer.requestResource.check(verb)`,
  *   decisions' `allowed()`, `reason()`, `errored()`, `error()` (the
@@ -627,6 +629,85 @@ export class AuthzResource {
   }
 }
 
+// ------------------------------------------------- two-variable comprehensions
+
+type TwoVarKind = 'all' | 'exists' | 'existsOne' | 'transformList' | 'transformMap';
+
+/**
+ * cel-go's ext.TwoVarComprehensions (Kubernetes 1.32+): `all(k, v, p)`,
+ * `exists(k, v, p)`, `existsOne(k, v, p)`, `transformList(k, v, [filter,] e)`,
+ * `transformMap(k, v, [filter,] e)` over lists (index, element) and maps
+ * (key, value), as macros over cel-js's evaluator contexts.
+ */
+function twoVarMacro(kind: TwoVarKind, filtered: boolean) {
+  return ({ ast, args, receiver }: { ast: any; args: any[]; receiver: any }) => {
+    const ident = (n: any) => {
+      if (n?.op !== 'id') throw new Error(`${kind}() invalid iteration variable`);
+      return n.args as string;
+    };
+    return {
+      ast,
+      receiver,
+      k: ident(args[0]),
+      v: ident(args[1]),
+      filter: filtered ? args[2] : undefined,
+      expr: filtered ? args[3] : args[2],
+      ctx1: undefined as any,
+      ctx2: undefined as any,
+      typeCheck(checker: any, m: any, ctx: any) {
+        checker.check(m.receiver, ctx);
+        const dyn = checker.getType('dyn');
+        m.ctx1 = ctx.forkWithVariable(m.k, dyn);
+        m.ctx2 = m.ctx1.forkWithVariable(m.v, dyn);
+        if (m.filter) checker.check(m.filter, m.ctx2);
+        checker.check(m.expr, m.ctx2);
+        m.ast.setMeta?.('async', false);
+        return checker.getType(kind === 'transformList' ? 'list<dyn>' : kind === 'transformMap' ? 'map<dyn, dyn>' : 'bool');
+      },
+      evaluate(ev: any, m: any, ctx: any) {
+        const recv = ev.run(m.receiver, ctx);
+        let entries: Array<[unknown, unknown]>;
+        if (Array.isArray(recv)) entries = recv.map((x, i) => [BigInt(i), x]);
+        else if (recv instanceof Map) entries = [...recv.entries()];
+        else if (recv && typeof recv === 'object') entries = Object.entries(recv);
+        else throw new Error(`${kind}() requires a list or a map`);
+        let count = 0;
+        const list: unknown[] = [];
+        const map = new Map<unknown, unknown>();
+        for (const [k, v] of entries) {
+          const c1 = m.ctx1.reuse(ctx).setIterValue(k, ev);
+          const c2 = m.ctx2.reuse(c1).setIterValue(v, ev);
+          if (m.filter && ev.run(m.filter, c2) !== true) continue;
+          const r = ev.run(m.expr, c2);
+          switch (kind) {
+            case 'all':
+              if (r !== true) return false;
+              break;
+            case 'exists':
+              if (r === true) return true;
+              break;
+            case 'existsOne':
+              if (r === true) count++;
+              break;
+            case 'transformList':
+              list.push(r);
+              break;
+            case 'transformMap':
+              map.set(k, r);
+              break;
+          }
+        }
+        if (kind === 'all') return true;
+        if (kind === 'exists') return false;
+        if (kind === 'existsOne') return count === 1;
+        if (kind === 'transformList') return list;
+        // String keys as a plain object (cel-js's usual map); other keys (list indexes) keep their type in a Map.
+        return [...map.keys()].every((k) => typeof k === 'string') ? Object.fromEntries(map) : map;
+      },
+    };
+  };
+}
+
 // ------------------------------------------------------------- environment
 
 class IpNamespace {}
@@ -776,6 +857,16 @@ function build(): Environment {
   env.registerFunction('AuthzDecision.reason(): string', (d: AuthzDecision) => d.reason);
   env.registerFunction('AuthzDecision.errored(): bool', (d: AuthzDecision) => d.error !== '');
   env.registerFunction('AuthzDecision.error(): string', (d: AuthzDecision) => d.error);
+
+  // two-variable comprehensions (1.32+)
+  env.registerFunction('list.all(ast, ast, ast): bool', twoVarMacro('all', false));
+  env.registerFunction('list.exists(ast, ast, ast): bool', twoVarMacro('exists', false));
+  env.registerFunction('list.existsOne(ast, ast, ast): bool', twoVarMacro('existsOne', false));
+  env.registerFunction('list.exists_one(ast, ast, ast): bool', twoVarMacro('existsOne', false));
+  env.registerFunction('list.transformList(ast, ast, ast): list<dyn>', twoVarMacro('transformList', false));
+  env.registerFunction('list.transformList(ast, ast, ast, ast): list<dyn>', twoVarMacro('transformList', true));
+  env.registerFunction('list.transformMap(ast, ast, ast): map<dyn, dyn>', twoVarMacro('transformMap', false));
+  env.registerFunction('list.transformMap(ast, ast, ast, ast): map<dyn, dyn>', twoVarMacro('transformMap', true));
 
   // sets
   env.registerType('SetsNamespace', SetsNamespace);
