@@ -161,6 +161,18 @@ describe('regex, lists, strings, sets', () => {
     t('format.datetime().validate("x").hasValue() && !format.date().validate("2024-02-29").hasValue()');
   });
 
+  test('semver library (upstream examples)', () => {
+    assert.equal(run('semver("1.2.3").major()'), 1n);
+    assert.equal(run('semver("1.2.3").compareTo(semver("1.2.3"))'), 0n);
+    assert.equal(run('semver("1.2.3").compareTo(semver("2.0.0"))'), -1n);
+    assert.equal(run('semver("1.2.3").compareTo(semver("0.1.2"))'), 1n);
+    t('semver("1.0.0-alpha").isLessThan(semver("1.0.0-alpha.1")) && semver("1.0.0-rc.1").isLessThan(semver("1.0.0"))');
+    t('isSemver("1.0.0") && !isSemver("hello") && !isSemver("v1.0") && isSemver("v1.0", true)');
+    t('semver("v1.0", true) == semver("1.0.0") && semver("01.01.01", true) == semver("1.1.1")');
+    throwsAt('semver("200K")', /No Major.Minor.Patch elements found/);
+    throwsAt('semver("1.02.3")', /Minor number must not contain leading zeroes "02"/);
+  });
+
   test('two-variable comprehensions over lists and maps', () => {
     const self = { m: { a: 1n, b: 2n }, l: ['x', 'yy'] };
     t('self.m.all(k, v, v > 0) && !self.m.all(k, v, v > 1)', self);

@@ -21,6 +21,8 @@
  * - sets: `sets.contains`, `sets.equivalent`, `sets.intersects`;
  * - format: `format.dns1123Label()` (and the other named formats),
  *   `format.named(name)`, `<format>.validate(s)` (none, or the list of errors);
+ * - semver: `semver(s[, normalize])`, `isSemver(s[, normalize])`, `major`,
+ *   `minor`, `patch`, `isGreaterThan`, `isLessThan`, `compareTo`;
  * - two-variable comprehensions: `all`/`exists`/`existsOne(k, v, p)`,
  *   `transformList`/`transformMap(k, v, [filter,] e)` over lists and maps;
  * - authz: `authorizer.group(g).resource(r).namespace(ns).name(n).check(verb)`,
@@ -629,6 +631,89 @@ export class AuthzResource {
   }
 }
 
+// ------------------------------------------------------------------ semver
+
+/** A semantic version (blang/semver's Version). */
+export class Semver {
+  constructor(
+    readonly major: bigint,
+    readonly minor: bigint,
+    readonly patch: bigint,
+    readonly pre: string[],
+    readonly build: string[],
+  ) {}
+
+  /** semver.Parse with blang/semver's messages; `normalize` as Kubernetes' normalizeAndParse. */
+  static parse(input: string, normalize = false): Semver {
+    let str = input;
+    if (normalize) {
+      str = str.startsWith('v') ? str.slice(1) : str;
+      const parts = splitN(str, '.', 3).map((p) => {
+        if (p.length <= 1) return p;
+        const t = p.replace(/^0+/, '');
+        return t.length === 0 || !/^[0-9]/.test(t) ? `0${t}` : t;
+      });
+      if (parts.length < 3) {
+        if (/[+-]/.test(parts[parts.length - 1]!)) throw new Error('short version cannot contain PreRelease/Build meta data');
+        while (parts.length < 3) parts.push('0');
+      }
+      str = parts.join('.');
+    }
+    if (str.length === 0) throw new Error('Version string empty');
+    const parts = splitN(str, '.', 3);
+    if (parts.length !== 3) throw new Error('No Major.Minor.Patch elements found');
+    const num = (p: string, what: string): bigint => {
+      if (!/^[0-9]+$/.test(p)) throw new Error(`Invalid character(s) found in ${what.toLowerCase()} number ${JSON.stringify(p)}`);
+      if (p.length > 1 && p.startsWith('0')) throw new Error(`${what} number must not contain leading zeroes ${JSON.stringify(p)}`);
+      return BigInt(p);
+    };
+    const major = num(parts[0]!, 'Major');
+    const minor = num(parts[1]!, 'Minor');
+    let rest = parts[2]!;
+    let build: string[] = [];
+    let pre: string[] = [];
+    const plus = rest.indexOf('+');
+    if (plus >= 0) {
+      build = rest.slice(plus + 1).split('.');
+      rest = rest.slice(0, plus);
+      for (const b of build) if (!/^[0-9A-Za-z-]+$/.test(b)) throw new Error(b === '' ? 'Build meta data is empty' : `Invalid character(s) found in build meta data ${JSON.stringify(b)}`);
+    }
+    const dash = rest.indexOf('-');
+    if (dash >= 0) {
+      pre = rest.slice(dash + 1).split('.');
+      rest = rest.slice(0, dash);
+      for (const p of pre) {
+        if (p === '') throw new Error('Prerelease is empty');
+        if (!/^[0-9A-Za-z-]+$/.test(p)) throw new Error(`Invalid character(s) found in prerelease ${JSON.stringify(p)}`);
+        if (/^[0-9]+$/.test(p) && p.length > 1 && p.startsWith('0')) throw new Error(`Numeric PreRelease version must not contain leading zeroes ${JSON.stringify(p)}`);
+      }
+    }
+    const patch = num(rest, 'Patch');
+    return new Semver(major, minor, patch, pre, build);
+  }
+
+  compare(o: Semver): bigint {
+    for (const [a, b] of [[this.major, o.major], [this.minor, o.minor], [this.patch, o.patch]] as const) if (a !== b) return a < b ? -1n : 1n;
+    if (this.pre.length === 0 || o.pre.length === 0) return this.pre.length === o.pre.length ? 0n : this.pre.length === 0 ? 1n : -1n;
+    for (let i = 0; i < Math.min(this.pre.length, o.pre.length); i++) {
+      const a = this.pre[i]!;
+      const b = o.pre[i]!;
+      if (a === b) continue;
+      const an = /^[0-9]+$/.test(a);
+      const bn = /^[0-9]+$/.test(b);
+      if (an && bn) return BigInt(a) < BigInt(b) ? -1n : 1n;
+      if (an !== bn) return an ? -1n : 1n;
+      return a < b ? -1n : 1n;
+    }
+    return this.pre.length === o.pre.length ? 0n : this.pre.length < o.pre.length ? -1n : 1n;
+  }
+}
+
+function splitN(s: string, sep: string, n: number): string[] {
+  const parts = s.split(sep);
+  return parts.length <= n ? parts : [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
+}
+
 // ------------------------------------------------- two-variable comprehensions
 
 type TwoVarKind = 'all' | 'exists' | 'existsOne' | 'transformList' | 'transformMap';
@@ -857,6 +942,28 @@ function build(): Environment {
   env.registerFunction('AuthzDecision.reason(): string', (d: AuthzDecision) => d.reason);
   env.registerFunction('AuthzDecision.errored(): bool', (d: AuthzDecision) => d.error !== '');
   env.registerFunction('AuthzDecision.error(): string', (d: AuthzDecision) => d.error);
+
+  // semver (1.33+)
+  env.registerType('Semver', Semver);
+  env.registerFunction('semver(string): Semver', (v: string) => Semver.parse(v));
+  env.registerFunction('semver(string, bool): Semver', (v: string, n: boolean) => Semver.parse(v, n));
+  const isSemver = (v: string, n: boolean) => {
+    try {
+      Semver.parse(v, n);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  env.registerFunction('isSemver(string): bool', (v: string) => isSemver(v, false));
+  env.registerFunction('isSemver(string, bool): bool', (v: string, n: boolean) => isSemver(v, n));
+  env.registerFunction('Semver.major(): int', (v: Semver) => v.major);
+  env.registerFunction('Semver.minor(): int', (v: Semver) => v.minor);
+  env.registerFunction('Semver.patch(): int', (v: Semver) => v.patch);
+  env.registerFunction('Semver.isGreaterThan(Semver): bool', (a: Semver, b: Semver) => a.compare(b) === 1n);
+  env.registerFunction('Semver.isLessThan(Semver): bool', (a: Semver, b: Semver) => a.compare(b) === -1n);
+  env.registerFunction('Semver.compareTo(Semver): int', (a: Semver, b: Semver) => a.compare(b));
+  env.registerOperator('Semver == Semver', (a: Semver, b: Semver) => a.compare(b) === 0n && a.build.join('.') === b.build.join('.'));
 
   // two-variable comprehensions (1.32+)
   env.registerFunction('list.all(ast, ast, ast): bool', twoVarMacro('all', false));
