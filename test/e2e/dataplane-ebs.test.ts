@@ -1,6 +1,8 @@
 /**
  * EBS volumes of PersistentVolumes are EC2 volumes, end to end with the aws
  * CLI and kubectl against one localeks (fast profile, one managed node):
+ *  - the aws-ebs-csi-driver EKS add-on installs the driver's objects
+ *    (CSIDriver, ebs-csi-controller, ebs-csi-node on the node);
  *  - a gp3 claim (ebs.csi.aws.com, WaitForFirstConsumer) used by a pod gets
  *    an EC2 volume in the node's zone, with the EBS CSI driver's tags, that
  *    `aws ec2 describe-volumes` finds by tag, zone and status;
@@ -71,8 +73,8 @@ describe('data plane: EBS volumes of PersistentVolumes with the aws CLI and kube
     nodeName = node.metadata.name;
     zone = node.metadata.labels['topology.kubernetes.io/zone'];
     instanceId = /\/(i-[0-9a-f]+)$/.exec(node.spec.providerID)![1]!;
+    await aws('eks', 'create-addon', '--cluster-name', 'ebs', '--addon-name', 'aws-ebs-csi-driver');
     await apply(
-      { apiVersion: 'storage.k8s.io/v1', kind: 'CSIDriver', metadata: { name: 'ebs.csi.aws.com' }, spec: { attachRequired: true, podInfoOnMount: false } },
       { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'gp3' }, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', parameters: { type: 'gp3', tagSpecification_1: 'team=data' } },
       { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'keep' }, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Retain', parameters: { type: 'gp3' } },
     );
@@ -84,6 +86,24 @@ describe('data plane: EBS volumes of PersistentVolumes with the aws CLI and kube
 
   let volumeId: string;
   let pvName: string;
+
+  it('the aws-ebs-csi-driver add-on installs the driver: CSIDriver, controller Deployment, node DaemonSet', async () => {
+    await waitFor(async () => (await aws('eks', 'describe-addon', '--cluster-name', 'ebs', '--addon-name', 'aws-ebs-csi-driver')).addon.status === 'ACTIVE', { what: 'add-on ACTIVE' });
+    const driver = await waitFor(async () => {
+      const r = await kubectl(['get', 'csidriver', 'ebs.csi.aws.com', '-o', 'json']);
+      return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    }, { what: 'CSIDriver' });
+    assert.deepEqual([driver.spec.attachRequired, driver.spec.podInfoOnMount], [true, false]);
+    await waitFor(async () => (await kubectlJson(['get', 'deployment', 'ebs-csi-controller', '-n', 'kube-system'])).status?.readyReplicas === 2, { what: 'ebs-csi-controller ready' });
+    const node = await waitFor(async () => {
+      const l = (await kubectlJson(['get', 'pods', '-n', 'kube-system', '-l', 'app=ebs-csi-node'])).items;
+      return l.length === 1 && l[0].status.phase === 'Running' ? l[0] : undefined;
+    }, { what: 'ebs-csi-node pod running' });
+    assert.equal(node.spec.nodeName, nodeName);
+    const ctr = (await kubectlJson(['get', 'deployment', 'ebs-csi-controller', '-n', 'kube-system'])).spec.template.spec.containers;
+    assert.match(ctr.find((c: any) => c.name === 'ebs-plugin').image, /^602401143452\.dkr\.ecr\.us-east-1\.amazonaws\.com\/eks\/aws-ebs-csi-driver:v\d+\.\d+\.\d+$/);
+    assert.ok(ctr.find((c: any) => c.name === 'csi-provisioner').args.includes('--extra-create-metadata'));
+  });
 
   it('a gp3 claim used by a pod is an EC2 volume in the node\'s zone with the driver\'s tags', async () => {
     await apply(claim('data', 'gp3'), podWith('db', 'data'));

@@ -16,6 +16,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { KObject } from '../../kube/api/types.ts';
 import { nthIp } from '../../kube/apiserver/registry/service-allocator.ts';
+import { ebsCsiDriverObjects } from './ebs-csi-manifests.ts';
 import { addonImages } from './images.ts';
 
 /** One object to write: group ('' for core), resource (plural), namespace ('' for cluster scope). */
@@ -42,6 +43,7 @@ export const ADDON_WORKLOADS: Record<string, { group: string; resource: string; 
   'vpc-cni': { group: 'apps', resource: 'daemonsets', name: 'aws-node' },
   'kube-proxy': { group: 'apps', resource: 'daemonsets', name: 'kube-proxy' },
   coredns: { group: 'apps', resource: 'deployments', name: 'coredns' },
+  'aws-ebs-csi-driver': { group: 'apps', resource: 'deployments', name: 'ebs-csi-controller' },
 };
 
 const LINUX_AFFINITY = {
@@ -582,6 +584,8 @@ export function addonObjects(addonName: string, version: string, cluster: AddonC
       return kubeProxy(cluster, version, cfg);
     case 'coredns':
       return coredns(cluster, version, cfg);
+    case 'aws-ebs-csi-driver':
+      return ebsCsiDriverObjects(cluster, version, cfg);
     default:
       return [];
   }
