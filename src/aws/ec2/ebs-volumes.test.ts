@@ -1,7 +1,7 @@
 /**
  * EBS volumes through the EC2 handlers: create (validation, gp2/gp3
  * defaults, tags), states on the clock, attach/detach with EC2's errors,
- * delete refused while attached, DescribeVolumes filters, root volumes.
+ * modifications (size never smaller, one per 6 hours), delete refused while attached, DescribeVolumes filters, root volumes.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -82,6 +82,16 @@ describe('EBS volumes', () => {
     assert.equal((await call('DescribeVolumes', { VolumeIds: [v.VolumeId] })).Volumes[0].State, 'available');
     await call('CreateTags', { Resources: [v.VolumeId], Tags: [{ Key: 'x', Value: 'y' }] });
     assert.equal((await call('DescribeVolumes', { Filters: [{ Name: 'tag:x', Values: ['y'] }] })).Volumes.length, 1);
+    await fails('ModifyVolume', { VolumeId: v.VolumeId, Size: 5 }, 'InvalidParameterValue', /New size cannot be smaller than existing size/);
+    const mod = (await call('ModifyVolume', { VolumeId: v.VolumeId, Size: 20, VolumeType: 'gp3' })).VolumeModification;
+    assert.deepEqual([mod.ModificationState, mod.OriginalSize, mod.TargetSize, mod.OriginalVolumeType, mod.TargetVolumeType, mod.TargetIops], ['modifying', 10, 20, 'gp2', 'gp3', 3000]);
+    assert.deepEqual(((await call('DescribeVolumes', { VolumeIds: [v.VolumeId] })).Volumes[0] as any).Size, 20);
+    await fails('ModifyVolume', { VolumeId: v.VolumeId, Size: 30 }, 'VolumeModificationRateExceeded');
+    clock.advance(1000);
+    const mods = (await call('DescribeVolumesModifications', { Filters: [{ Name: 'modification-state', Values: ['completed'] }] })).VolumesModifications;
+    assert.deepEqual(mods.map((m: any) => [m.VolumeId, m.Progress]), [[v.VolumeId, 100]]);
+    clock.advance(6 * 3_600_000);
+    assert.equal((await call('ModifyVolume', { VolumeId: v.VolumeId, Size: 30 })).VolumeModification.OriginalSize, 20);
     await call('DeleteVolume', { VolumeId: v.VolumeId });
     await fails('DescribeVolumes', { VolumeIds: [v.VolumeId] }, 'InvalidVolume.NotFound');
 

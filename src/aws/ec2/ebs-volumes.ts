@@ -1,7 +1,8 @@
 /**
  * EBS volumes made through the API (CreateVolume, and the EBS CSI driver of
  * EKS clusters through shared.ts): CreateVolume, DeleteVolume, AttachVolume,
- * DetachVolume, with EC2's validation and errors. Instances' root volumes
+ * DetachVolume, ModifyVolume and DescribeVolumesModifications, with EC2's
+ * validation and errors. Instances' root volumes
  * are not stored here (volumes.ts derives them from the instances).
  *
  * A volume is one document in the model's `Volume` shape (type `volume`)
@@ -18,6 +19,7 @@ import type { AwsDeps, TimingProfile } from '../core/deps.ts';
 import type { RequestContext } from '../core/types.ts';
 import { storeOf } from './env.ts';
 import { E, ec2Error } from './errors.ts';
+import { compileFilters, type FilterInput, paginate } from './filters.ts';
 import { newId } from './ids.ts';
 import { currentState } from './instances.ts';
 import { findZone } from './regions.ts';
@@ -28,11 +30,14 @@ import { type Tag, tagsFor } from './tags.ts';
 const VOLUME = T.volume;
 
 /** How long a volume is `creating`, an attachment `attaching` and `detaching` (simulated ms). */
-const DELAYS: Record<TimingProfile, { create: number; attach: number; detach: number }> = {
-  instant: { create: 0, attach: 0, detach: 0 },
-  fast: { create: 100, attach: 100, detach: 100 },
-  realistic: { create: 4_000, attach: 5_000, detach: 5_000 },
+const DELAYS: Record<TimingProfile, { create: number; attach: number; detach: number; modify: number; optimize: number }> = {
+  instant: { create: 0, attach: 0, detach: 0, modify: 0, optimize: 0 },
+  fast: { create: 100, attach: 100, detach: 100, modify: 100, optimize: 200 },
+  realistic: { create: 4_000, attach: 5_000, detach: 5_000, modify: 10_000, optimize: 60_000 },
 };
+
+/** EBS allows one modification per volume every 6 hours. */
+const MODIFICATION_INTERVAL_MS = 6 * 3_600_000;
 
 function delaysOf(deps: Pick<AwsDeps, 'config'>) {
   return DELAYS[deps.config?.timingProfile ?? 'fast'] ?? DELAYS.fast;
@@ -259,6 +264,104 @@ export function deleteVolumeIn(deps: AwsDeps, store: Ec2Store, volumeId: string)
   });
 }
 
+interface StoredModification {
+  VolumeId: string;
+  TargetSize: number;
+  TargetVolumeType: string;
+  TargetIops?: number;
+  TargetThroughput?: number;
+  TargetMultiAttachEnabled: boolean;
+  OriginalSize: number;
+  OriginalVolumeType: string;
+  OriginalIops?: number;
+  OriginalThroughput?: number;
+  OriginalMultiAttachEnabled: boolean;
+  StartTime: string;
+  _start: number;
+  _optimizingAt: number;
+  _completedAt: number;
+}
+
+/** modificationView is the VolumeModification shape as of now (modifying -> optimizing -> completed). */
+function modificationView(m: StoredModification, now: number): Doc {
+  const state = now >= m._completedAt ? 'completed' : now >= m._optimizingAt ? 'optimizing' : 'modifying';
+  const span = Math.max(1, m._completedAt - m._start);
+  const r: Doc = { ...out(m as unknown as Doc), ModificationState: state, StartTime: new Date(m.StartTime), Progress: state === 'completed' ? 100 : Math.min(99, Math.floor(((now - m._start) * 100) / span)) };
+  if (state === 'completed') r.EndTime = new Date(m._completedAt);
+  return r;
+}
+
+/**
+ * modifyVolumeIn changes a volume's size, type, IOPS or throughput
+ * (ModifyVolume): the volume shows its new configuration at once and the
+ * modification goes modifying -> optimizing -> completed on the clock. A
+ * smaller size is refused, and so is a second modification within 6 hours
+ * (VolumeModificationRateExceeded), as EBS does.
+ */
+export function modifyVolumeIn(deps: AwsDeps, store: Ec2Store, input: { VolumeId: string; Size?: number; VolumeType?: string; Iops?: number; Throughput?: number; MultiAttachEnabled?: boolean }): Promise<Doc> {
+  return store.exclusive(async () => {
+    const now = deps.clock.nowMs();
+    const cur = store.get(VOLUME, input.VolumeId);
+    if (!cur) throw volumeNotFound(input.VolumeId);
+    const last = (cur._modifications as StoredModification[] | undefined)?.at(-1);
+    if (last && now - last._start < MODIFICATION_INTERVAL_MS) {
+      throw ec2Error('VolumeModificationRateExceeded', "You've reached the maximum modification rate per volume limit. Wait at least 6 hours between modifications per EBS volume.");
+    }
+    const type = input.VolumeType ?? cur.VolumeType;
+    const size = input.Size ?? cur.Size;
+    if (size < cur.Size) throw E.param('New size cannot be smaller than existing size');
+    const limits = SIZE_LIMITS[type];
+    if (!limits) throw E.param(`Value (${type}) for parameter volumeType is invalid. Valid values are: ${Object.keys(SIZE_LIMITS).join(', ')}.`);
+    if (size > limits[1]) throw E.param(`Volume of ${size}GiB is too large; maximum is ${limits[1]}GiB.`);
+    if (size < limits[0]) throw E.param(`Volume of size ${size}GiB is too small; minimum is ${limits[0]}GiB.`);
+    let iops: number | undefined;
+    if (type === 'io1' || type === 'io2') iops = input.Iops ?? cur.Iops;
+    else if (type === 'gp3') iops = input.Iops ?? (cur.VolumeType === 'gp3' ? cur.Iops : 3000);
+    else {
+      if (input.Iops !== undefined) throw E.combination(`The parameter iops is not supported for ${type} volumes.`);
+      if (type === 'gp2') iops = Math.min(16000, Math.max(100, size * 3));
+    }
+    if (iops === undefined && (type === 'io1' || type === 'io2')) throw E.missing('iops');
+    if (input.Throughput !== undefined && type !== 'gp3') throw E.combination(`The parameter throughput is not supported for ${type} volumes.`);
+    const throughput = type === 'gp3' ? (input.Throughput ?? (cur.VolumeType === 'gp3' ? cur.Throughput : 125)) : undefined;
+    const d = delaysOf(deps);
+    const m: StoredModification = {
+      VolumeId: cur.VolumeId,
+      TargetSize: size,
+      TargetVolumeType: type,
+      ...(iops !== undefined ? { TargetIops: iops } : {}),
+      ...(throughput !== undefined ? { TargetThroughput: throughput } : {}),
+      TargetMultiAttachEnabled: input.MultiAttachEnabled ?? !!cur.MultiAttachEnabled,
+      OriginalSize: cur.Size,
+      OriginalVolumeType: cur.VolumeType,
+      ...(cur.Iops !== undefined ? { OriginalIops: cur.Iops } : {}),
+      ...(cur.Throughput !== undefined ? { OriginalThroughput: cur.Throughput } : {}),
+      OriginalMultiAttachEnabled: !!cur.MultiAttachEnabled,
+      StartTime: new Date(deps.clock.now()).toISOString(),
+      _start: now,
+      _optimizingAt: now + d.modify,
+      _completedAt: now + d.modify + d.optimize,
+    };
+    const v = clone(cur);
+    v.Size = size;
+    v.VolumeType = type;
+    if (iops !== undefined) v.Iops = iops;
+    else delete v.Iops;
+    if (throughput !== undefined) v.Throughput = throughput;
+    else delete v.Throughput;
+    v.MultiAttachEnabled = m.TargetMultiAttachEnabled;
+    v._modifications = [...((cur._modifications as StoredModification[] | undefined) ?? []), m].slice(-10);
+    await store.commit([store.put(VOLUME, cur.VolumeId, v)]);
+    return modificationView(m, now);
+  });
+}
+
+/** listModifications returns every volume's modifications (VolumeModification shapes as of now). */
+export function listModifications(deps: Pick<AwsDeps, 'clock'>, store: Ec2Store): Doc[] {
+  const now = deps.clock.nowMs();
+  return store.list(VOLUME).flatMap((v) => ((v._modifications as StoredModification[] | undefined) ?? []).map((m) => modificationView(m, now)));
+}
+
 /** The EC2 operations on API-made volumes. DescribeVolumes is in volumes.ts. */
 export function ebsVolumeOperations(deps: AwsDeps) {
   const st = (ctx: RequestContext) => storeOf(deps, ctx);
@@ -275,6 +378,27 @@ export function ebsVolumeOperations(deps: AwsDeps) {
     },
     DetachVolume(input: { VolumeId: string; InstanceId?: string; Device?: string }, ctx: RequestContext) {
       return detachVolumeIn(deps, st(ctx), input.VolumeId, { instanceId: input.InstanceId, device: input.Device });
+    },
+    async ModifyVolume(input: { VolumeId: string; Size?: number; VolumeType?: string; Iops?: number; Throughput?: number; MultiAttachEnabled?: boolean }, ctx: RequestContext) {
+      return { VolumeModification: await modifyVolumeIn(deps, st(ctx), input) };
+    },
+    DescribeVolumesModifications(input: { VolumeIds?: string[]; Filters?: FilterInput[]; MaxResults?: number; NextToken?: string }, ctx: RequestContext) {
+      const store = st(ctx);
+      for (const id of input.VolumeIds ?? []) if (!store.get(VOLUME, id)) throw volumeNotFound(id);
+      let rows = listModifications(deps, store);
+      if (input.VolumeIds?.length) rows = rows.filter((r) => input.VolumeIds!.includes(r.VolumeId));
+      const match = compileFilters(input.Filters, {
+        'volume-id': (d) => d.VolumeId,
+        'modification-state': (d) => d.ModificationState,
+        'target-size': (d) => d.TargetSize,
+        'target-volume-type': (d) => d.TargetVolumeType,
+        'target-iops': (d) => d.TargetIops,
+        'original-size': (d) => d.OriginalSize,
+        'original-volume-type': (d) => d.OriginalVolumeType,
+        'start-time': (d) => d.StartTime,
+      });
+      const { page, NextToken } = paginate(rows.filter(match), input.MaxResults, input.NextToken);
+      return { VolumesModifications: page, NextToken };
     },
   };
 }

@@ -13,7 +13,7 @@
 import type { AwsDeps } from '../core/deps.ts';
 import type { AwsState, Scope } from '../core/state.ts';
 import type { RequestContext } from '../core/types.ts';
-import { attachVolumeIn, createVolumeIn, type CreateVolumeSpec, deleteVolumeIn, detachVolumeIn, volumeView } from './ebs-volumes.ts';
+import { attachVolumeIn, createVolumeIn, type CreateVolumeSpec, deleteVolumeIn, detachVolumeIn, modifyVolumeIn, volumeView } from './ebs-volumes.ts';
 import { storeOf } from './env.ts';
 import { E } from './errors.ts';
 import {
@@ -366,4 +366,15 @@ export function detachVolume(deps: AwsDeps, scope: Scope, volumeId: string, inst
 /** deleteVolume deletes a volume (DeleteVolume). Throws InvalidVolume.NotFound, VolumeInUse while it is attached. */
 export function deleteVolume(deps: AwsDeps, scope: Scope, volumeId: string): Promise<void> {
   return deleteVolumeIn(deps, storeOf(deps, scope), volumeId);
+}
+
+/**
+ * modifyVolume is ModifyVolume (the EBS CSI driver's ControllerExpandVolume
+ * uses it): the volume takes its new size/type at once, the returned
+ * VolumeModification goes modifying -> optimizing -> completed. Throws
+ * InvalidVolume.NotFound, InvalidParameterValue (a smaller size),
+ * VolumeModificationRateExceeded (within 6 hours of the last one).
+ */
+export function modifyVolume(deps: AwsDeps, scope: Scope, volumeId: string, change: { Size?: number; VolumeType?: string; Iops?: number; Throughput?: number }): Promise<Doc> {
+  return modifyVolumeIn(deps, storeOf(deps, scope), { VolumeId: volumeId, ...change });
 }
