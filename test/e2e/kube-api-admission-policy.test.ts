@@ -4,9 +4,11 @@
  * with binding 'b' denied request: ..." message) or warn; params from a
  * ConfigMap, variables, matchConditions, messageExpression, reason,
  * namespace selectors, Kubernetes CEL libraries in expressions, and
- * failurePolicy on errors.
+ * failurePolicy on errors; admission webhooks' CEL matchConditions.
  */
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { type KubeHarness, startKubeHarness } from './kube-harness.ts';
 
@@ -213,5 +215,52 @@ spec:
     assert.equal(got.spec.matchConstraints.matchPolicy, 'Equivalent');
     assert.deepEqual(got.spec.matchConstraints.namespaceSelector, {});
     assert.equal(got.spec.matchConstraints.resourceRules[0].scope, '*');
+  });
+
+  test('webhook matchConditions decide whether a webhook is called; errors follow failurePolicy', async () => {
+    const calls: string[] = [];
+    const srv = createServer((req, res) => {
+      let b = '';
+      req.on('data', (d) => (b += d));
+      req.on('end', () => {
+        const review = JSON.parse(b);
+        calls.push(review.request.name);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid: review.request.uid, allowed: false, status: { code: 403, message: 'checked configmaps are refused' } } }));
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as AddressInfo).port;
+    try {
+      const hook = (conditions: unknown[], failurePolicy = 'Fail') =>
+        JSON.stringify({
+          apiVersion: 'admissionregistration.k8s.io/v1',
+          kind: 'ValidatingWebhookConfiguration',
+          metadata: { name: 'checked' },
+          webhooks: [{ name: 'checked.example.com', clientConfig: { url: `http://127.0.0.1:${port}/validate` }, rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }], matchConditions: conditions, failurePolicy, sideEffects: 'None', admissionReviewVersions: ['v1'] }],
+        });
+      const bad = await fails(['apply', '-f', '-'], hook([{ name: 'broken', expression: 'object.metadata.name.startsWith(' }]));
+      assert.match(bad, /webhooks\[0\].matchConditions\[0\].expression: Invalid value: "object.metadata.name.startsWith\(": compilation failed/);
+      await ok(['apply', '-f', '-'], hook([{ name: 'checked-only', expression: "object.metadata.name.startsWith('checked-')" }, { name: 'not-system', expression: "!request.userInfo.username.startsWith('system:')" }]));
+      await ok(['create', 'configmap', 'other-cm', '--from-literal=a=b']);
+      assert.deepEqual(calls, [], 'a false condition skips the webhook');
+      const e = await fails(['create', 'configmap', 'checked-cm', '--from-literal=a=b']);
+      assert.match(e, /admission webhook "checked.example.com" denied the request: checked configmaps are refused/);
+      assert.deepEqual(calls, ['checked-cm']);
+      // An evaluation error fails the request under failurePolicy Fail (403), skips the webhook under Ignore.
+      await ok(['apply', '-f', '-'], hook([{ name: 'errors', expression: "object.data.missing == 'x'" }]));
+      // kubectl apply's strategic merge patch merges webhooks and matchConditions by name (the rules stay).
+      const stored = JSON.parse((await ok(['get', 'validatingwebhookconfiguration', 'checked', '-o', 'json'])).stdout);
+      assert.deepEqual(stored.webhooks[0].matchConditions, [{ name: 'errors', expression: "object.data.missing == 'x'" }]);
+      assert.equal(stored.webhooks[0].rules[0].resources[0], 'configmaps');
+      const err = await fails(['create', 'configmap', 'checked-2', '--from-literal=a=b']);
+      assert.match(err, /configmaps "checked-2" is forbidden: expression 'object.data.missing == 'x'' resulted in error: no such key: missing/);
+      await ok(['apply', '-f', '-'], hook([{ name: 'errors', expression: "object.data.missing == 'x'" }], 'Ignore'));
+      await ok(['create', 'configmap', 'checked-3', '--from-literal=a=b']);
+      assert.deepEqual(calls, ['checked-cm']);
+      await ok(['delete', 'validatingwebhookconfiguration', 'checked']);
+    } finally {
+      srv.close();
+    }
   });
 });

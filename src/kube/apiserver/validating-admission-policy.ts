@@ -270,6 +270,67 @@ export function runAdmissionPolicies(reg: ClusterRegistry, op: Operation, res: R
   }
 }
 
+/**
+ * A webhook's matchConditions (upstream's matchconditions.Matcher): any false
+ * condition skips the webhook; evaluation errors with the rest true fail the
+ * request under failurePolicy Fail (403 Forbidden with the errors) and skip
+ * the webhook under Ignore.
+ */
+export function webhookMatchConditions(conditions: any[] | undefined, failurePolicy: string | undefined, res: Resource, sub: string, op: Operation, obj: KObject | undefined, old: KObject | undefined, dryRun: boolean, user: PolicyUserInfo): boolean {
+  if (!conditions || conditions.length === 0) return true;
+  const name = obj?.metadata?.name ?? old?.metadata?.name ?? '';
+  const namespace = res.namespaced ? (obj?.metadata?.namespace ?? old?.metadata?.namespace ?? '') : '';
+  const ctx: Record<string, unknown> = {
+    object: obj && op !== 'DELETE' ? toCel(obj) : null,
+    oldObject: old && op !== 'CREATE' ? toCel(old) : null,
+    request: toCel({
+      uid: '',
+      kind: { group: res.group, version: res.version, kind: res.kind },
+      resource: { group: res.group, version: res.version, resource: res.resource },
+      ...(sub ? { subResource: sub } : {}),
+      name,
+      namespace,
+      operation: op,
+      userInfo: user,
+      dryRun,
+    }),
+    authorizer: new CelAuthorizer(user.authorize, { group: res.group, resource: res.resource, subresource: sub, namespace, name }),
+  };
+  const errors: string[] = [];
+  for (const c of conditions) {
+    let r: unknown;
+    try {
+      r = evaluate(c.expression, ctx);
+    } catch (e) {
+      errors.push((e as Error).message);
+      continue;
+    }
+    if (r === false) return false;
+    if (r !== true) errors.push(`expression '${c.expression}' resulted in error: no such overload`);
+  }
+  if (errors.length === 0) return true;
+  if ((failurePolicy ?? 'Fail') === 'Ignore') return false;
+  const gr = res.group ? `${res.resource}.${res.group}` : res.resource;
+  const msg = errors.length === 1 ? errors[0]! : `[${errors.join(', ')}]`;
+  throw new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `${gr} "${name}" is forbidden: ${msg}`, reason: 'Forbidden', details: { name, group: res.group || undefined, kind: res.resource }, code: 403 });
+}
+
+/** Compile errors of webhook configurations' matchConditions (webhooks[i].matchConditions[j].expression). */
+export function webhookConfigurationErrors(obj: KObject): FieldError[] {
+  const errs: FieldError[] = [];
+  (obj.webhooks ?? []).forEach((w: any, i: number) => {
+    const names = new Set<string>();
+    (w?.matchConditions ?? []).forEach((c: any, j: number) => {
+      const at = `webhooks[${i}].matchConditions[${j}]`;
+      if (!c?.name) errs.push(fieldErr.required(`${at}.name`, ''));
+      else if (names.has(c.name)) errs.push(fieldErr.duplicate(`${at}.name`, c.name));
+      else names.add(c.name);
+      expressionErrors(`${at}.expression`, c?.expression, errs);
+    });
+  });
+  return errs;
+}
+
 function evaluate(expr: string, ctx: Record<string, unknown>): unknown {
   const prog = compiled(expr);
   if (prog instanceof Error) throw new PolicyError(`compilation error: ${prog.message.split('\n')[0]}`);

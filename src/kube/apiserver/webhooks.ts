@@ -3,7 +3,8 @@
  * and ValidatingWebhookConfigurations whose clientConfig names a URL are
  * called with an AdmissionReview v1 for matching creates, updates and
  * deletes (object null, oldObject the stored object); mutating webhooks may
- * answer a JSONPatch (ignored on DELETE, where there is nothing to mutate). Webhooks pointing at an
+ * answer a JSONPatch (ignored on DELETE, where there is nothing to mutate);
+ * their CEL matchConditions decide whether they are called. Webhooks pointing at an
  * in-cluster Service cannot be reached in a simulation: they follow their
  * failurePolicy as if the call failed.
  */
@@ -16,7 +17,7 @@ import type { Resource } from '../api/scheme.ts';
 import { StatusError, newInternalError } from './errors.ts';
 import type { ClusterRegistry } from './registry/generic-store.ts';
 import { labelSelectorFromObject, matchLabels } from './selectors.ts';
-import { runAdmissionPolicies } from './validating-admission-policy.ts';
+import { runAdmissionPolicies, webhookMatchConditions } from './validating-admission-policy.ts';
 import type { AuthzCheck } from './registry/cel-library.ts';
 
 type Operation = 'CREATE' | 'UPDATE' | 'DELETE';
@@ -100,6 +101,8 @@ export async function runWebhooks(reg: ClusterRegistry, kind: 'mutating' | 'vali
       const nsSel = labelSelectorFromObject(w.namespaceSelector);
       if (nsSel && !matchLabels(nsSel, ns?.metadata?.labels)) continue;
     }
+    // matchConditions (CEL): a false condition skips the webhook.
+    if (!webhookMatchConditions(w.matchConditions, w.failurePolicy, res, sub, op, op === 'DELETE' ? undefined : obj, old, dryRun, user)) continue;
     if (dryRun && w.sideEffects !== 'None' && w.sideEffects !== 'NoneOnDryRun') {
       throw new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `admission webhook "${w.name}" does not support dry run`, reason: 'BadRequest', code: 400 });
     }

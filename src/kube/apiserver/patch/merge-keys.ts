@@ -36,6 +36,12 @@ const BY_NAME: Record<string, ListStrategy> = {
   podIPs: { strategy: 'merge', mergeKey: 'ip' },
   hostIPs: { strategy: 'merge', mergeKey: 'ip' },
   addresses: { strategy: 'merge', mergeKey: 'type' },
+  // admissionregistration: webhook configurations' webhooks, webhooks' and policies' matchConditions.
+  webhooks: { strategy: 'merge', mergeKey: 'name' },
+  matchConditions: { strategy: 'merge', mergeKey: 'name' },
+  // ServiceAccount.secrets, Node spec.podCIDRs.
+  secrets: { strategy: 'merge', mergeKey: 'name' },
+  podCIDRs: { strategy: 'merge' },
   taints: { strategy: 'replace' },
   tolerations: { strategy: 'replace' },
   args: { strategy: 'replace' },

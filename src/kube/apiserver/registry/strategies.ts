@@ -9,7 +9,7 @@ import type { KObject } from '../../api/types.ts';
 import type { Resource } from '../../api/scheme.ts';
 import { labelSelectorFromObject, matchLabels } from '../selectors.ts';
 import { crdStrategy, customStrategy } from '../crd.ts';
-import { admissionPolicyBindingStrategy, admissionPolicyStrategy } from '../validating-admission-policy.ts';
+import { admissionPolicyBindingStrategy, admissionPolicyStrategy, webhookConfigurationErrors } from '../validating-admission-policy.ts';
 import { validateCronJobSchedule } from '../../../sim/controllers/cron-schedule.ts';
 import { isDNS1035Label, isDNS1123Label, isDNS1123Subdomain, isPathSegmentName, type NameValidator, validateLabels } from '../validation.ts';
 
@@ -733,6 +733,8 @@ const STRATEGIES: Record<string, Strategy> = {
   'networking.k8s.io/ingresses': ingress,
   'apiextensions.k8s.io/customresourcedefinitions': crdStrategy,
   'admissionregistration.k8s.io/validatingadmissionpolicies': { name: nameSubdomain, ...admissionPolicyStrategy },
+  'admissionregistration.k8s.io/validatingwebhookconfigurations': { name: nameSubdomain, validate: webhookConfigurationErrors },
+  'admissionregistration.k8s.io/mutatingwebhookconfigurations': { name: nameSubdomain, validate: webhookConfigurationErrors },
   'admissionregistration.k8s.io/validatingadmissionpolicybindings': { name: nameSubdomain, ...admissionPolicyBindingStrategy },
 };
 
