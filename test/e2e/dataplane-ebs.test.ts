@@ -13,7 +13,10 @@
  *    (InvalidVolume.NotFound afterwards);
  *  - a Retain class keeps the volume when the claim goes;
  *  - EKS's gp2 class (in-tree kubernetes.io/aws-ebs) gives a migrated
- *    awsElasticBlockStore PV on a gp2 volume.
+ *    awsElasticBlockStore PV on a gp2 volume;
+ *  - growing a claim of an expandable class modifies the EC2 volume and the
+ *    claim's capacity follows; EBS's one modification per 6 hours refuses a
+ *    second resize (VolumeResizeFailed).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -76,6 +79,7 @@ describe('data plane: EBS volumes of PersistentVolumes with the aws CLI and kube
     await aws('eks', 'create-addon', '--cluster-name', 'ebs', '--addon-name', 'aws-ebs-csi-driver');
     await apply(
       { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'gp3' }, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', parameters: { type: 'gp3', tagSpecification_1: 'team=data' } },
+      { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'grow' }, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', allowVolumeExpansion: true, parameters: { type: 'gp3' } },
       { apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass', metadata: { name: 'keep' }, provisioner: 'ebs.csi.aws.com', volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Retain', parameters: { type: 'gp3' } },
     );
   });
@@ -197,5 +201,29 @@ describe('data plane: EBS volumes of PersistentVolumes with the aws CLI and kube
     const v = (await aws('ec2', 'describe-volumes', '--volume-ids', m[2]!)).Volumes[0];
     assert.deepEqual([v.VolumeType, v.Size, v.Iops], ['gp2', 4, 100]);
     await waitFor(async () => (await aws('ec2', 'describe-volumes', '--volume-ids', m[2]!)).Volumes[0].Attachments[0]?.State === 'attached', { what: 'gp2 volume attached' });
+  });
+
+  it('growing a claim of an expandable class modifies the EC2 volume; a second resize within 6 hours is refused', async () => {
+    await apply(claim('big', 'grow'), podWith('grower', 'big'));
+    const pvc = await waitFor(async () => {
+      const c = await kubectlJson(['get', 'pvc', 'big']);
+      return c.status.phase === 'Bound' ? c : undefined;
+    }, { what: 'claim Bound' });
+    const vol = (await kubectlJson(['get', 'pv', pvc.spec.volumeName])).spec.csi.volumeHandle;
+    await waitFor(async () => (await kubectlJson(['get', 'pod', 'grower'])).status.phase === 'Running', { what: 'pod running' });
+    const patch = await kubectl(['patch', 'pvc', 'big', '-p', JSON.stringify({ spec: { resources: { requests: { storage: '8Gi' } } } })]);
+    assert.equal(patch.code, 0, patch.stderr);
+    await waitFor(async () => (await kubectlJson(['get', 'pvc', 'big'])).status.capacity?.storage === '8Gi', { what: 'claim capacity 8Gi' });
+    assert.equal((await kubectlJson(['get', 'pv', pvc.spec.volumeName])).spec.capacity.storage, '8Gi');
+    assert.equal((await aws('ec2', 'describe-volumes', '--volume-ids', vol)).Volumes[0].Size, 8);
+    const mods = (await aws('ec2', 'describe-volumes-modifications', '--volume-ids', vol)).VolumesModifications;
+    assert.deepEqual(mods.map((m: any) => [m.OriginalSize, m.TargetSize]), [[4, 8]]);
+    const events = (await kubectlJson(['get', 'events', '--field-selector', 'involvedObject.name=big'])).items.map((e: any) => e.reason);
+    assert.ok(events.includes('Resizing') && events.includes('FileSystemResizeSuccessful'), events.join(','));
+    const again = await kubectl(['patch', 'pvc', 'big', '-p', JSON.stringify({ spec: { resources: { requests: { storage: '12Gi' } } } })]);
+    assert.equal(again.code, 0, again.stderr);
+    const failed = await waitFor(async () => (await kubectlJson(['get', 'events', '--field-selector', 'involvedObject.name=big'])).items.find((e: any) => e.reason === 'VolumeResizeFailed'), { what: 'VolumeResizeFailed' });
+    assert.match(failed.message, /VolumeModificationRateExceeded|Wait at least 6 hours/);
+    assert.equal((await kubectlJson(['get', 'pvc', 'big'])).status.capacity.storage, '8Gi');
   });
 });

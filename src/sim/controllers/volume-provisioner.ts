@@ -38,8 +38,9 @@
  *   (retried with VolumeFailedDelete while it is still attached:
  *   VolumeInUse), then the PV; a Retain PV is Released and its volume kept.
  *
- * Attaching volumes to nodes is volume-attacher.ts. Not done: resize,
- * snapshots, the DefaultStorageClass admission plugin.
+ * Attaching volumes to nodes is volume-attacher.ts, expanding them
+ * volume-resizer.ts. Not done: snapshots, the DefaultStorageClass admission
+ * plugin.
  */
 import type { KObject } from '../../kube/api/types.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
@@ -56,10 +57,10 @@ const ZONE_KEY = 'topology.ebs.csi.aws.com/zone';
 const PV_CONTROLLER = 'persistentvolume-controller';
 const MANAGER = { fieldManager: 'kube-controller-manager' };
 
-/** Events already recorded per claim (so a waiting claim does not get one per pass). */
+/** Events already recorded per claim (so a waiting claim does not get one per pass); noteOnce records one unless it was the claim's last. */
 const noted = new WeakMap<ClusterRegistry, Map<string, string>>();
 
-async function noteOnce(ctx: ControllerContext, pvc: KObject, type: 'Normal' | 'Warning', reason: string, message: string, component = PV_CONTROLLER): Promise<void> {
+export async function noteOnce(ctx: ControllerContext, pvc: KObject, type: 'Normal' | 'Warning', reason: string, message: string, component = PV_CONTROLLER): Promise<void> {
   let m = noted.get(ctx.reg);
   if (!m) noted.set(ctx.reg, (m = new Map()));
   const key = pvc.metadata!.uid!;
