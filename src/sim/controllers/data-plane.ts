@@ -84,6 +84,9 @@ export const LEASE_RENEW_MS = 10_000;
 /** Writes one scheduling pass keeps in flight (the store commits concurrent writes together). */
 const WRITE_CONCURRENCY = 256;
 
+/** Event writes a cluster's recorders keep in flight (emitEvent); a recorder waits for room beyond that. */
+const EVENT_CONCURRENCY = 512;
+
 /** Nodes whose warm pools one pass reconciles at a time. */
 const IPAM_CONCURRENCY = 32;
 
@@ -162,6 +165,9 @@ interface ClusterRt {
   fargate: Map<string, { subnetId: string; ip: string; bound: boolean }>;
   /** pod uids being written (avoid concurrent transitions). */
   busy: Set<string>;
+  /** Event writes in flight (emitEvent), and writers waiting for room. */
+  eventsInFlight: number;
+  eventRoom: Array<() => void>;
   /** node name -> simulated ms of its Lease's last renewal. */
   leaseRenewed: Map<string, number>;
   /** node name -> simulated ms the kubelet was last running. */
@@ -291,6 +297,8 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       bootstrapOf: new Map(),
       fargate: new Map(),
       busy: new Set(),
+      eventsInFlight: 0,
+      eventRoom: [],
       leaseRenewed: new Map(),
       nextStartNodeIndex: 0,
       lastAlive: new Map(),
@@ -809,6 +817,34 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     }
   }
 
+  /**
+   * An event sent as client-go's recorder sends it: in the background, so
+   * the component goes on without waiting for the write (the scheduler's
+   * next binding, the kubelet's next pod). Resolves once the write has
+   * started; with EVENT_CONCURRENCY writes in flight it first waits for
+   * room (never dropping the event). Names grow with time (eventName), so
+   * lists and `kubectl describe` show a pod's events in the order sent.
+   */
+  function emitEvent(c: ClusterRt, pod: KObject, type: string, reason: string, message: string, component: string, fieldPath?: string): Promise<void> {
+    const start = () => {
+      c.eventsInFlight++;
+      void recordEvent(c, pod, type, reason, message, component, fieldPath).finally(() => {
+        c.eventsInFlight--;
+        c.eventRoom.shift()?.();
+      });
+    };
+    if (c.eventsInFlight < EVENT_CONCURRENCY && c.eventRoom.length === 0) {
+      start();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      c.eventRoom.push(() => {
+        start();
+        resolve();
+      });
+    });
+  }
+
   async function schedulePods(c: ClusterRt): Promise<void> {
     const pods = c.reg.cache.list('pods', '').map((e) => e.obj);
     const fargatePending = pods.filter((p) => !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !isTerminal(p) && p.spec?.schedulerName === FARGATE_SCHEDULER && !c.busy.has(p.metadata!.uid!));
@@ -849,7 +885,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           try {
             await bindPod(c, pod, r.nodeName);
             c.unschedulable.delete(m.uid!);
-            await recordEvent(c, pod, 'Normal', 'Scheduled', `Successfully assigned ${m.namespace}/${m.name} to ${r.nodeName}`, SCHEDULER);
+            await emitEvent(c, pod, 'Normal', 'Scheduled', `Successfully assigned ${m.namespace}/${m.name} to ${r.nodeName}`, SCHEDULER);
           } catch (e) {
             log.debug?.({ err: e, pod: m.name }, 'binding failed');
           } finally {
@@ -1306,15 +1342,13 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     await Promise.all((pod.spec?.containers ?? []).map((ctr: any) => recordEvent(c, pod, 'Normal', 'Killing', `Stopping container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`)));
   }
 
-  /** The kubelet's events for started containers (all by default): Pulled, Created, Started per container (Kubernetes 1.31 wording). */
+  /** The kubelet's events for started containers (all by default): Pulled, Created, Started per container (Kubernetes 1.31 wording), sent in the background (emitEvent). */
   async function containerEvents(c: ClusterRt, pod: KObject, only?: any[]): Promise<void> {
-    const evs: Promise<void>[] = [];
     for (const ctr of only ?? [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
-      evs.push(recordEvent(c, pod, 'Normal', 'Pulled', `Container image "${ctr.image}" already present on machine`, 'kubelet', `spec.containers{${ctr.name}}`));
-      evs.push(recordEvent(c, pod, 'Normal', 'Created', `Created container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`));
-      evs.push(recordEvent(c, pod, 'Normal', 'Started', `Started container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`));
+      await emitEvent(c, pod, 'Normal', 'Pulled', `Container image "${ctr.image}" already present on machine`, 'kubelet', `spec.containers{${ctr.name}}`);
+      await emitEvent(c, pod, 'Normal', 'Created', `Created container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`);
+      await emitEvent(c, pod, 'Normal', 'Started', `Started container ${ctr.name}`, 'kubelet', `spec.containers{${ctr.name}}`);
     }
-    await Promise.all(evs);
   }
 
   function delayOf(pod: KObject, fargate = false): number {

@@ -283,7 +283,8 @@ function termMatches(term: { matchExpressions?: NodeSelectorRequirement[]; match
 /** matchesNodeSelectorAndAffinity: spec.nodeSelector and required node affinity (NodeAffinity filter). */
 export function matchesNodeAffinity(pod: KObject, node: KObject): boolean {
   const labels = node.metadata?.labels ?? {};
-  for (const [k, v] of Object.entries((pod.spec?.nodeSelector ?? {}) as Record<string, string>)) if (labels[k] !== v) return false;
+  const selector = (pod.spec?.nodeSelector ?? {}) as Record<string, string>;
+  for (const k of Object.keys(selector)) if (labels[k] !== selector[k]) return false;
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   if (required) {
     const terms = required.nodeSelectorTerms ?? [];
@@ -330,10 +331,16 @@ const REASON = {
 /** Reasons that preemption could resolve (by removing lower-priority pods). */
 const PREEMPTABLE = new Set(['Insufficient', REASON.tooManyPods, REASON.ports, REASON.podAntiAffinity, REASON.existingAntiAffinity]);
 
-function insufficient(pod: Resources, info: NodeInfo): string[] {
-  const out: string[] = [];
+const NOTHING_SHORT: readonly string[] = Object.freeze([]);
+
+function insufficient(pod: Resources, info: NodeInfo): readonly string[] {
   const a = info.allocatable;
   const r = info.requested;
+  // The common case (it fits) allocates nothing.
+  let fits = r.pods + 1 <= a.pods && !(pod.milliCpu > 0 && r.milliCpu + pod.milliCpu > a.milliCpu) && !(pod.memory > 0 && r.memory + pod.memory > a.memory) && !(pod.ephemeralStorage > 0 && r.ephemeralStorage + pod.ephemeralStorage > a.ephemeralStorage);
+  if (fits) for (const k in pod.scalar) if (pod.scalar[k]! > 0 && (r.scalar[k] ?? 0) + pod.scalar[k]! > (a.scalar[k] ?? 0)) fits = false;
+  if (fits) return NOTHING_SHORT;
+  const out: string[] = [];
   if (r.pods + 1 > a.pods) out.push(REASON.tooManyPods);
   if (pod.milliCpu > 0 && r.milliCpu + pod.milliCpu > a.milliCpu) out.push('Insufficient cpu');
   if (pod.memory > 0 && r.memory + pod.memory > a.memory) out.push('Insufficient memory');
@@ -364,7 +371,7 @@ export function filterNode(pod: KObject, podReq: Resources, info: NodeInfo, all:
   if (ports.length > 0 && portsConflict(ports, info.usedPorts)) return [REASON.ports];
   // NodeResourcesFit
   const short = insufficient(podReq, info);
-  if (short.length > 0) return short;
+  if (short.length > 0) return [...short];
   // PodTopologySpread (DoNotSchedule constraints)
   const spread = checkTopologySpread(pod, info, state);
   if (spread) return [spread];
