@@ -185,6 +185,15 @@ describe('regex, lists, strings, sets', () => {
     t('[1, 2].all(x, x > 0)');
   });
 
+  test('has() on any selection (not only identifier chains); string literals untouched', () => {
+    const self = [{ matches: [1n], x: { y: 1n } }, {}];
+    t('has(self[0].matches) && !has(self[1].matches) && has(self[0].x.y)', self);
+    t('"has(x)" == "has(x)" && \'has(\' + "y" == "has(y"');
+    assert.throws(() => run('has(self[5].x)', self), /index out of bounds/);
+    // An optional compared with null is false (heterogeneous equality).
+    t('format.dns1123Label().validate("abc") != null');
+  });
+
   test('sets', () => {
     t('sets.contains([1, 2, 3], [1, 3]) && !sets.contains([1], [2])');
     t('sets.equivalent([1, 2], [2, 1, 1]) && !sets.equivalent([1], [1, 2])');

@@ -793,6 +793,77 @@ function twoVarMacro(kind: TwoVarKind, filtered: boolean) {
   };
 }
 
+// ---------------------------------------------------------------- escaping
+
+const CEL_RESERVED = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var', 'void', 'while']);
+
+/**
+ * A property name as CEL rules see it (k8s.io/apiserver/pkg/cel's Escape):
+ * `__` -> `__underscores__`, `.` -> `__dot__`, `-` -> `__dash__`,
+ * `/` -> `__slash__`, reserved words -> `__word__`; undefined when the name
+ * cannot be accessed from CEL.
+ */
+export function escapeCelField(name: string): string | undefined {
+  if (CEL_RESERVED.has(name)) return `__${name}__`;
+  if (!/^[a-zA-Z_.\-/][a-zA-Z0-9_.\-/]*$/.test(name)) return undefined;
+  return name.replace(/__/g, '__underscores__').replace(/\./g, '__dot__').replace(/-/g, '__dash__').replace(/\//g, '__slash__');
+}
+
+/**
+ * The expression with the global `has(` macro renamed `h_s(` (same length:
+ * error positions are kept), outside string literals: cel-js's own has()
+ * accepts only selections on an identifier chain, CEL's any `e.f`.
+ */
+function rewriteHas(expr: string): string {
+  if (!expr.includes('has')) return expr;
+  let out = '';
+  let i = 0;
+  while (i < expr.length) {
+    const c = expr[i]!;
+    if (c === '"' || c === "'") {
+      const raw = i > 0 && /[rR]/.test(expr[i - 1]!) && (i < 2 || !/[A-Za-z0-9_]/.test(expr[i - 2]!));
+      const triple = expr.startsWith(c.repeat(3), i);
+      const q = triple ? c.repeat(3) : c;
+      let j = i + q.length;
+      while (j < expr.length && !expr.startsWith(q, j)) j += !raw && expr[j] === '\\' ? 2 : 1;
+      j = Math.min(expr.length, j + q.length);
+      out += expr.slice(i, j);
+      i = j;
+      continue;
+    }
+    if (expr.startsWith('has', i) && (i === 0 || !/[A-Za-z0-9_.]/.test(expr[i - 1]!)) && /^\s*\(/.test(expr.slice(i + 3))) {
+      out += 'h_s';
+      i += 3;
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+/** CEL's has(e.f) for any e: true when e (a map or object) has f; errors of e propagate. */
+function hasMacro({ ast, args }: { ast: any; args: any[] }) {
+  const sel = args[0];
+  if (sel?.op !== '.' && sel?.op !== '.?') throw new Error('invalid argument to has() macro');
+  return {
+    ast,
+    base: sel.args[0],
+    field: sel.args[1] as string,
+    typeCheck(checker: any, m: any, ctx: any) {
+      checker.check(m.base, ctx);
+      m.ast.setMeta?.('async', false);
+      return checker.getType('bool');
+    },
+    evaluate(ev: any, m: any, ctx: any) {
+      const v = ev.run(m.base, ctx);
+      if (v instanceof Map) return v.has(m.field);
+      if (v && typeof v === 'object') return Object.hasOwn(v, m.field) && (v as Record<string, unknown>)[m.field] !== undefined;
+      throw new Error(`no such overload: has() on ${v === null ? 'null' : typeof v}`);
+    },
+  };
+}
+
 // ------------------------------------------------------------- environment
 
 class IpNamespace {}
@@ -965,6 +1036,12 @@ function build(): Environment {
   env.registerFunction('Semver.compareTo(Semver): int', (a: Semver, b: Semver) => a.compare(b));
   env.registerOperator('Semver == Semver', (a: Semver, b: Semver) => a.compare(b) === 0n && a.build.join('.') === b.build.join('.'));
 
+  // An optional compared with null (heterogeneous equality: different types are not equal).
+  env.registerOperator('optional<dyn> == null', () => false);
+
+  // has(e.f) for any e (expressions are rewritten to call h_s, see rewriteHas)
+  env.registerFunction('h_s(ast): bool', hasMacro);
+
   // two-variable comprehensions (1.32+)
   env.registerFunction('list.all(ast, ast, ast): bool', twoVarMacro('all', false));
   env.registerFunction('list.exists(ast, ast, ast): bool', twoVarMacro('exists', false));
@@ -1008,8 +1085,9 @@ export type CelProgram = (vars: Record<string, unknown>) => unknown;
  */
 export function compileCel(expr: string, opts: { optionalOldSelf?: boolean } = {}): CelProgram {
   const env = opts.optionalOldSelf ? optionalOldSelfEnvironment() : kubeCelEnvironment();
-  const program = env.parse(expr);
-  const checked = env.check(expr);
+  const source = rewriteHas(expr);
+  const program = env.parse(source);
+  const checked = env.check(source);
   if (!checked.valid) throw checked.error ?? new Error('type check failed');
   return program as unknown as CelProgram;
 }
@@ -1040,7 +1118,10 @@ function declareSchemaType(env: Environment, schema: Record<string, any> | undef
       if (schema.additionalProperties && typeof schema.additionalProperties === 'object') return `map<string, ${declareSchemaType(env, schema.additionalProperties, names)}>`;
       if (!schema.properties && !root) return 'dyn';
       const fields: Record<string, string> = {};
-      for (const [k, ps] of Object.entries<Record<string, any>>(schema.properties ?? {})) fields[k] = declareSchemaType(env, ps, names);
+      for (const [k, ps] of Object.entries<Record<string, any>>(schema.properties ?? {})) {
+        const name = escapeCelField(k);
+        if (name) fields[name] = declareSchemaType(env, ps, names);
+      }
       if (root) {
         // At the root, self has apiVersion, kind and metadata.name/generateName (upstream).
         const meta = `Schema${names.next++}`;
@@ -1075,7 +1156,7 @@ export function schemaTypeErrors(expr: string, schema: Record<string, any>, opts
   }
   let r: { valid: boolean; error?: { message: string } };
   try {
-    r = env.check(expr);
+    r = env.check(rewriteHas(expr));
   } catch {
     return undefined;
   }

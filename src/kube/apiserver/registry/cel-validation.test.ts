@@ -202,6 +202,35 @@ describe('x-kubernetes-validations (CEL)', () => {
     );
   });
 
+  test('property names are escaped as upstream (__namespace__, __dash__, __dot__); has() on any selection', () => {
+    const s = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            refs: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, namespace: { type: 'string' }, 'tls-mode': { type: 'string' } } } },
+            labels: { type: 'object', additionalProperties: { type: 'string' } },
+          },
+          'x-kubernetes-validations': [
+            { rule: "self.refs.all(r, !has(r.__namespace__) || r.__namespace__ != 'kube-system')", message: 'no kube-system refs' },
+            { rule: "self.refs.size() == 0 || !has(self.refs[0].tls__dash__mode) || self.refs[0].tls__dash__mode == 'strict'", message: 'first ref strict' },
+            { rule: "!('a.b' in self.labels) || self.labels['a.b'] == 'x'", message: 'map keys stay raw' },
+          ],
+        },
+      },
+    };
+    assert.deepEqual(celRuleCompileErrors(s, 'schema'), []);
+    assert.deepEqual(validateCelRules(s, obj({ refs: [{ name: 'a', namespace: 'default', 'tls-mode': 'strict' }], labels: { 'a.b': 'x' } })), []);
+    assert.deepEqual(
+      validateCelRules(s, obj({ refs: [{ name: 'a', 'tls-mode': 'loose' }, { name: 'b', namespace: 'kube-system' }], labels: { 'a.b': 'y' } })).map((e) => e.detail),
+      ['no kube-system refs', 'first ref strict', 'map keys stay raw'],
+    );
+    // The unescaped reserved name is not a field of the CEL type.
+    const bad = { ...s, properties: { spec: { ...s.properties.spec, 'x-kubernetes-validations': [{ rule: "self.refs.all(r, r.namespace != '')" }] } } };
+    assert.match(celRuleCompileErrors(bad, 'schema')[0]!.detail!, /compilation failed: ERROR: <input>:1:\d+: undefined field 'namespace'/);
+  });
+
   test('rules that do not compile are reported on the CRD', () => {
     const bad = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.replicas <= ' }, { rule: 'true', messageExpression: '"a" +' }] } } };
     const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');

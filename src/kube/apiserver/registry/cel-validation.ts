@@ -19,7 +19,7 @@
  */
 import { Optional } from '@marcbachmann/cel-js';
 import { type FieldError, fieldErr } from '../errors.ts';
-import { type CelProgram, celErrorText, compileCel, schemaTypeErrors } from './cel-library.ts';
+import { type CelProgram, celErrorText, compileCel, escapeCelField, schemaTypeErrors } from './cel-library.ts';
 
 type Schema = Record<string, any>;
 type Program = CelProgram;
@@ -63,9 +63,14 @@ function toCel(v: unknown, schema: Schema | undefined): unknown {
   if (Array.isArray(v)) return v.map((x) => toCel(x, schema?.items));
   if (isObj(v)) {
     const out: Record<string, unknown> = {};
+    // Objects (not additionalProperties maps) also answer their escaped property names (self.__namespace__, self.foo__dash__bar).
+    const isMap = isObj(schema?.additionalProperties) && !schema?.properties;
     for (const [k, x] of Object.entries(v)) {
       const ps = schema?.properties?.[k] ?? (isObj(schema?.additionalProperties) ? schema!.additionalProperties : undefined);
       out[k] = toCel(x, ps);
+      if (isMap) continue;
+      const esc = escapeCelField(k);
+      if (esc && esc !== k && !(esc in out)) Object.defineProperty(out, esc, { value: out[k], enumerable: false });
     }
     return out;
   }
