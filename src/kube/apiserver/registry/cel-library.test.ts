@@ -113,6 +113,10 @@ describe('ip and cidr libraries', () => {
 });
 
 describe('regex, lists, strings, sets', () => {
+  test('matches as a global function and a method', () => {
+    t('matches("v1.3.2", "v1.[0-3].\\\\d+") && !matches("v1.5.0", "v1.[0-3].\\\\d+") && "abc".matches("b")');
+  });
+
   test('find and findAll', () => {
     assert.equal(run('"abc 123".find("[0-9]+")'), '123');
     assert.equal(run('"abc".find("[0-9]+")'), '');

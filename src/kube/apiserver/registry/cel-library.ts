@@ -944,7 +944,8 @@ function build(): Environment {
   env.registerOperator('CIDR == CIDR', (a: CIDR, b: CIDR) => celEquals(a, b));
   env.registerConstant('ip', 'IpNamespace', new IpNamespace());
 
-  // regex
+  // regex (matches(s, re) is also a global function in CEL)
+  env.registerFunction('matches(string, string): bool', (s: string, re: string) => regex(re).test(s));
   env.registerFunction('string.find(string): string', (s: string, re: string) => regex(re).exec(s)?.[0] ?? '');
   env.registerFunction('string.findAll(string): list<string>', (s: string, re: string) => [...s.matchAll(regex(re))].map((m) => m[0]));
   env.registerFunction('string.findAll(string, int): list<string>', (s: string, re: string, n: bigint) => {
