@@ -107,6 +107,8 @@ describe('data plane: EBS volumes of PersistentVolumes with the aws CLI and kube
     const ctr = (await kubectlJson(['get', 'deployment', 'ebs-csi-controller', '-n', 'kube-system'])).spec.template.spec.containers;
     assert.match(ctr.find((c: any) => c.name === 'ebs-plugin').image, /^602401143452\.dkr\.ecr\.us-east-1\.amazonaws\.com\/eks\/aws-ebs-csi-driver:v\d+\.\d+\.\d+$/);
     assert.ok(ctr.find((c: any) => c.name === 'csi-provisioner').args.includes('--extra-create-metadata'));
+    // The node plugin registers the driver's topology key on the node (CSI PVs' node affinity).
+    await waitFor(async () => (await kubectlJson(['get', 'node', nodeName])).metadata.labels['topology.ebs.csi.aws.com/zone'] === zone, { what: 'node topology label' });
   });
 
   it('a gp3 claim used by a pod is an EC2 volume in the node\'s zone with the driver\'s tags', async () => {

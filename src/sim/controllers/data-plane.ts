@@ -67,6 +67,8 @@ import { syncDeployments } from './deployment-controller.ts';
 import { inParallel } from '../../util/in-parallel.ts';
 import { WorkSlice } from './work-slice.ts';
 import { WORKLOAD_CONTROLLERS, workloadResources } from './workload-controllers.ts';
+import { volumeLookup } from './volume-attacher.ts';
+import { volumeBindingFilter } from '../scheduler/volume-binding.ts';
 import { eventName } from './object-events.ts';
 
 /** A Node annotation: `stopped` makes its kubelet stop posting status and renewing its Lease, as if the kubelet process died. */
@@ -873,7 +875,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
       // Let API requests through between slices of placements (passes never overlap: nothing else binds these pods).
       if (slice.due()) await slice.yield();
       const m = pod.metadata!;
-      const r = schedule(pod, infos, c.nextStartNodeIndex);
+      const r = schedule(pod, infos, c.nextStartNodeIndex, volumeBindingFilter(pod, volumeLookup(c.reg)));
       if (infos.length > 0) c.nextStartNodeIndex = (c.nextStartNodeIndex + r.evaluatedNodes) % infos.length;
       if ('nodeName' in r) {
         const target = byName.get(r.nodeName)!;

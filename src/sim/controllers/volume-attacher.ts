@@ -25,6 +25,11 @@
  *   attachments of nodes that are gone are deleted (EC2 detaches the volumes
  *   of a terminated instance itself).
  *
+ * Once the driver is installed its node plugin registers on every EC2 node,
+ * which then carries the driver's topology label
+ * `topology.ebs.csi.aws.com/zone` (the scheduler's VolumeBinding filter,
+ * sim/scheduler/volume-binding.ts, matches CSI PVs' node affinity on it).
+ *
  * Fargate pods never get here (the fargate-scheduler refuses EBS claims).
  * Not done: pods are not held in ContainerCreating until their volume is
  * attached (attaching takes 100 ms in `fast`, 5 s in `realistic`).
@@ -33,11 +38,15 @@ import { createHash } from 'node:crypto';
 import { attachVolume, describeVolume, detachVolume } from '../../aws/ec2/shared.ts';
 import { scopeOfCluster } from '../../aws/eks/shared.ts';
 import type { KObject } from '../../kube/api/types.ts';
+import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
+import type { VolumeLookup } from '../scheduler/volume-binding.ts';
 import { recordEvent } from './object-events.ts';
-import { EBS_CSI_DRIVER, ebsVolumeId } from './volume-provisioner.ts';
+import { driverInstalled, EBS_CSI_DRIVER, ebsVolumeId } from './volume-provisioner.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
 const VA = 'storage.k8s.io/volumeattachments';
+/** The topology key the EBS CSI driver registers on nodes (CSI PVs' node affinity). */
+const ZONE_KEY = 'topology.ebs.csi.aws.com/zone';
 const POLL_MS = 250;
 const MANAGER = { fieldManager: 'kube-controller-manager' };
 
@@ -53,6 +62,22 @@ export function uniqueVolumeName(volumeId: string): string {
 
 function instanceOf(node: KObject | undefined): string | undefined {
   return /\/(i-[0-9a-f]+)$/.exec(String(node?.spec?.providerID ?? ''))?.[1];
+}
+
+const lookups = new WeakMap<ClusterRegistry, VolumeLookup>();
+
+/** volumeLookup reads claims and volumes from a cluster's watch cache (the scheduler's VolumeBinding filter); one per registry. */
+export function volumeLookup(reg: ClusterRegistry): VolumeLookup {
+  let l = lookups.get(reg);
+  if (l) return l;
+  const pvcRes = reg.scheme.get('', 'v1', 'persistentvolumeclaims');
+  const pvRes = reg.scheme.get('', 'v1', 'persistentvolumes');
+  l = {
+    claim: (ns, name) => (pvcRes ? reg.cache.get(reg.keyFor(pvcRes, ns, name))?.obj : undefined),
+    volume: (name) => (pvRes ? reg.cache.get(reg.keyFor(pvRes, '', name))?.obj : undefined),
+  };
+  lookups.set(reg, l);
+  return l;
 }
 
 interface Want {
@@ -71,6 +96,7 @@ export async function syncAttachments(ctx: ControllerContext): Promise<void> {
   const pvRes = reg.scheme.get('', 'v1', 'persistentvolumes');
   const nodesRes = reg.scheme.get('', 'v1', 'nodes')!;
   if (!vaRes || !pvcRes || !pvRes) return;
+  if (driverInstalled(ctx)) await registerNodePlugin(ctx);
   const attachments = reg.cache.list(VA, '').map((e) => e.obj).filter((a) => a.spec?.attacher === EBS_CSI_DRIVER);
   if (reg.cache.list('persistentvolumes', '').length === 0 && attachments.length === 0) return;
   const scope = scopeOfCluster(ctx.info);
@@ -207,6 +233,27 @@ export async function syncAttachments(ctx: ControllerContext): Promise<void> {
       else delete cur.status.volumesInUse;
       return cur;
     }, { ...MANAGER, subresource: 'status' }).catch(() => {});
+  }
+}
+
+/**
+ * The driver's node plugin registering with each EC2 node's kubelet: the
+ * node gets the driver's topology label `topology.ebs.csi.aws.com/zone`
+ * (what CSI PVs' node affinity names), once.
+ */
+async function registerNodePlugin(ctx: ControllerContext): Promise<void> {
+  const { reg } = ctx;
+  const nodesRes = reg.scheme.get('', 'v1', 'nodes')!;
+  for (const e of reg.cache.list('nodes', '')) {
+    const n = e.obj;
+    const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
+    if (!zone || n.metadata?.labels?.[ZONE_KEY] === zone || !instanceOf(n) || n.metadata?.deletionTimestamp) continue;
+    await reg.guaranteedUpdate(nodesRes, '', n.metadata!.name!, (cur) => {
+      if (!cur) throw new Error('node gone');
+      cur.metadata!.resourceVersion = '';
+      cur.metadata!.labels = { ...(cur.metadata!.labels ?? {}), [ZONE_KEY]: zone };
+      return cur;
+    }, { fieldManager: 'kubelet' }).catch(() => {});
   }
 }
 

@@ -509,8 +509,9 @@ function score(pod: KObject, req: Resources, info: NodeInfo, nz = nonZero(req, p
 /**
  * schedule picks a node for pod among nodes, or explains why none fits.
  * Ties go to the node that sorts first by name, so results are repeatable.
+ * volumeFilter: the pod's bound volumes' node affinity (volume-binding.ts).
  */
-export function schedule(pod: KObject, nodes: NodeInfo[], startIndex = 0): ScheduleResult {
+export function schedule(pod: KObject, nodes: NodeInfo[], startIndex = 0, volumeFilter?: (node: KObject) => string | undefined): ScheduleResult {
   const req = podRequests(pod);
   const histogram = new Map<string, number>();
   let best: { info: NodeInfo; score: number } | undefined;
@@ -525,6 +526,8 @@ export function schedule(pod: KObject, nodes: NodeInfo[], startIndex = 0): Sched
   for (; evaluated < nodes.length && feasible < want; evaluated++) {
     const info = nodes[(startIndex + evaluated) % nodes.length]!;
     const reasons = filterNode(pod, req, info, nodes, state);
+    const volume = reasons.length === 0 ? volumeFilter?.(info.node) : undefined; // VolumeBinding (volume-binding.ts)
+    if (volume) reasons.push(volume);
     if (reasons.length > 0) {
       for (const r of reasons) histogram.set(r, (histogram.get(r) ?? 0) + 1);
       if (reasons.every((r) => PREEMPTABLE.has(r) || r.startsWith('Insufficient'))) preemptable++;
