@@ -231,6 +231,25 @@ describe('x-kubernetes-validations (CEL)', () => {
     assert.match(celRuleCompileErrors(bad, 'schema')[0]!.detail!, /compilation failed: ERROR: <input>:1:\d+: undefined field 'namespace'/);
   });
 
+  test('ratcheting: on update a rule is not re-checked where the value is unchanged', () => {
+    const s = {
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            a: { type: 'string', 'x-kubernetes-validations': [{ rule: "self.startsWith('ok')", message: 'a must start with ok' }] },
+            b: { type: 'string', 'x-kubernetes-validations': [{ rule: "self.startsWith('ok')", message: 'b must start with ok' }] },
+          },
+        },
+      },
+    };
+    const stored = obj({ a: 'legacy', b: 'okay' });
+    assert.deepEqual(validateCelRules(s, obj({ a: 'legacy', b: 'ok2' }), stored), [], 'unchanged invalid a is ratcheted');
+    assert.deepEqual(validateCelRules(s, obj({ a: 'legacy2', b: 'ok2' }), stored).map((e) => e.detail), ['a must start with ok']);
+    assert.deepEqual(validateCelRules(s, obj({ a: 'legacy', b: 'ok2' })).map((e) => e.detail), ['a must start with ok'], 'create checks everything');
+  });
+
   test('rules that do not compile are reported on the CRD', () => {
     const bad = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-validations': [{ rule: 'self.replicas <= ' }, { rule: 'true', messageExpression: '"a" +' }] } } };
     const errs = celRuleCompileErrors(bad, 'spec.versions[0].schema.openAPIV3Schema');

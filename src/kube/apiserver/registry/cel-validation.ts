@@ -15,7 +15,8 @@
  * function, wrong overload) is reported when the CRD is written. With
  * `optionalOldSelf`, `oldSelf` is an optional (none on create). Strings with
  * format byte, duration, date or date-time are bytes, durations and
- * timestamps in rules (upstream's CEL type mapping).
+ * timestamps in rules (upstream's CEL type mapping). On update, rules without
+ * oldSelf are skipped where the value is unchanged (validation ratcheting).
  */
 import { Optional } from '@marcbachmann/cel-js';
 import { type FieldError, fieldErr } from '../errors.ts';
@@ -109,6 +110,17 @@ function typeName(schema: Schema, v: unknown): string {
   return Array.isArray(v) ? 'array' : isObj(v) ? 'object' : typeof v === 'number' ? 'number' : typeof v;
 }
 
+/** Deep equality of JSON values (object key order ignored). */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]));
+  if (isObj(a) && isObj(b)) {
+    const ka = Object.keys(a);
+    return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && sameJson(a[k], b[k]));
+  }
+  return false;
+}
+
 /** The rule's message, else the rule (upstream's ruleErrorString). */
 function ruleErrorString(rule: Rule): string {
   return (rule.message?.trim() || rule.rule.trim());
@@ -150,6 +162,8 @@ function evalRules(schema: Schema, v: unknown, old: unknown, hasOld: boolean, pa
     if (prog instanceof Error) continue; // reported when the CRD was written
     const transition = /\boldSelf\b/.test(rule.rule);
     if (transition && !hasOld && !rule.optionalOldSelf) continue;
+    // Ratcheting (CRDValidationRatcheting, on since 1.30): a rule without oldSelf is not re-checked on an unchanged value.
+    if (!transition && hasOld && !root && sameJson(v, old)) continue;
     const type = typeName(schema, v);
     // With optionalOldSelf, oldSelf is optional.none() on create and optional.of(old) on update.
     const oldSelf = !transition ? undefined : rule.optionalOldSelf ? (hasOld ? Optional.of(selfOf(old)) : Optional.none()) : hasOld ? selfOf(old) : undefined;
