@@ -198,6 +198,14 @@ describe('regex, lists, strings, sets', () => {
     t('format.dns1123Label().validate("abc") != null');
   });
 
+  test('conversions: string(duration), string(timestamp), int(timestamp)', () => {
+    assert.equal(run('string(duration("1h"))'), '3600s');
+    assert.equal(run('string(duration("1.5s"))'), '1.5s');
+    assert.equal(run('string(timestamp("2024-01-01T00:00:00Z"))'), '2024-01-01T00:00:00Z');
+    assert.equal(run('string(timestamp("2024-01-01T00:00:00.5Z"))'), '2024-01-01T00:00:00.5Z');
+    assert.equal(run('int(timestamp("2024-01-01T00:00:00Z"))'), 1704067200n);
+  });
+
   test('sets', () => {
     t('sets.contains([1, 2, 3], [1, 3]) && !sets.contains([1], [2])');
     t('sets.equivalent([1, 2], [2, 1, 1]) && !sets.equivalent([1], [1, 2])');

@@ -1037,6 +1037,16 @@ function build(): Environment {
   env.registerFunction('Semver.compareTo(Semver): int', (a: Semver, b: Semver) => a.compare(b));
   env.registerOperator('Semver == Semver', (a: Semver, b: Semver) => a.compare(b) === 0n && a.build.join('.') === b.build.join('.'));
 
+  // Standard conversions cel-js lacks: string(duration) ("3600s"), string(timestamp) (RFC 3339), int(timestamp) (Unix seconds).
+  env.registerFunction('string(google.protobuf.Duration): string', (d: { seconds: bigint; nanos: number }) => {
+    const neg = d.seconds < 0n || d.nanos < 0;
+    const s = d.seconds < 0n ? -d.seconds : d.seconds;
+    const n = Math.abs(d.nanos);
+    return `${neg ? '-' : ''}${s}${n ? `.${String(n).padStart(9, '0').replace(/0+$/, '')}` : ''}s`;
+  });
+  env.registerFunction('string(google.protobuf.Timestamp): string', (t: Date) => t.toISOString().replace(/\.(\d*?)0*Z$/, (_m, d: string) => (d ? `.${d}Z` : 'Z')));
+  env.registerFunction('int(google.protobuf.Timestamp): int', (t: Date) => BigInt(Math.floor(t.getTime() / 1000)));
+
   // An optional compared with null (heterogeneous equality: different types are not equal).
   env.registerOperator('optional<dyn> == null', () => false);
 
