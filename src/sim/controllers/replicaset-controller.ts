@@ -44,6 +44,31 @@ function controllerUid(pod: KObject): string | undefined {
   return (pod.metadata?.ownerReferences ?? []).find((o) => o.controller)?.uid;
 }
 
+/**
+ * What a sync reads of a pod, per pod object (watch-cache objects are never
+ * mutated; a pass reads every pod twice, and most are unchanged since the
+ * last pass): its controller, whether it is active and Ready, and whether it
+ * is fully labeled for a ReplicaSet spec (rechecked when the spec object
+ * changes).
+ */
+interface PodFacts {
+  owner: string | undefined;
+  active: boolean;
+  ready: boolean;
+  labeledFor?: unknown;
+  labeled?: boolean;
+}
+const podFacts = new WeakMap<KObject, PodFacts>();
+
+function factsOf(p: KObject): PodFacts {
+  let f = podFacts.get(p);
+  if (!f) {
+    f = { owner: controllerUid(p), active: !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed', ready: isPodReady(p) };
+    podFacts.set(p, f);
+  }
+  return f;
+}
+
 /** syncReplicaSets runs one reconcile of every ReplicaSet of the cluster. */
 export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void> {
   const { reg } = ctx;
@@ -56,7 +81,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
   const slice = new WorkSlice();
   for (const e of reg.cache.list('pods', '')) {
     if (slice.due()) await slice.yield();
-    const uid = controllerUid(e.obj);
+    const uid = factsOf(e.obj).owner;
     if (!uid) continue;
     const l = owned.get(uid) ?? [];
     l.push(e.obj);
@@ -69,7 +94,7 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
     const m = rs.metadata!;
     const ns = m.namespace!;
     const pods = owned.get(m.uid!) ?? [];
-    const active = pods.filter((p) => !p.metadata?.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    const active = pods.filter((p) => factsOf(p).active);
     const want: number = rs.spec?.replicas ?? 1;
     if (!m.deletionTimestamp && !ctx.statusOnly) {
       const diff = active.length - want;
@@ -101,17 +126,27 @@ export async function syncReplicaSets(ctx: ReplicaSetPassContext): Promise<void>
     const minReady: number = rs.spec?.minReadySeconds ?? 0;
     const tmplLabels = rs.spec?.template?.metadata?.labels ?? {};
     let available = 0;
+    let ready = 0;
+    let labeled = 0;
+    const spec = rs.spec;
     for (const p of active) {
-      if (isPodAvailable(p, minReady, ctx.nowMs)) available++;
-      else if (minReady > 0 && isPodReady(p)) {
-        const ready = (p.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
-        ctx.wake(Date.parse(ready.lastTransitionTime) + minReady * 1000);
+      const f = factsOf(p);
+      if (f.labeledFor !== spec) {
+        f.labeled = matchLabels(sel, p.metadata?.labels) && Object.entries(tmplLabels).every(([k, v]) => p.metadata?.labels?.[k] === v);
+        f.labeledFor = spec;
+      }
+      if (f.labeled) labeled++;
+      if (f.ready) ready++;
+      if (minReady === 0 ? f.ready : isPodAvailable(p, minReady, ctx.nowMs)) available++;
+      else if (minReady > 0 && f.ready) {
+        const readyCond = (p.status?.conditions ?? []).find((c: any) => c.type === 'Ready');
+        ctx.wake(Date.parse(readyCond.lastTransitionTime) + minReady * 1000);
       }
     }
     const status: Record<string, unknown> = {
       replicas: active.length,
-      fullyLabeledReplicas: active.filter((p) => matchLabels(sel, p.metadata?.labels) && Object.entries(tmplLabels).every(([k, v]) => p.metadata?.labels?.[k] === v)).length,
-      readyReplicas: active.filter(isPodReady).length,
+      fullyLabeledReplicas: labeled,
+      readyReplicas: ready,
       availableReplicas: available,
       observedGeneration: m.generation ?? 1,
     };
