@@ -67,7 +67,7 @@ import { syncDeployments } from './deployment-controller.ts';
 import { inParallel } from '../../util/in-parallel.ts';
 import { WorkSlice } from './work-slice.ts';
 import { WORKLOAD_CONTROLLERS, workloadResources } from './workload-controllers.ts';
-import { volumeLookup } from './volume-attacher.ts';
+import { volumeLookup, volumesAttached } from './volume-attacher.ts';
 import { volumeBindingFilter } from '../scheduler/volume-binding.ts';
 import { eventName } from './object-events.ts';
 
@@ -1178,6 +1178,12 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
               await containerEvents(c, pod, pod.spec?.containers ?? []);
             }
           });
+          continue;
+        }
+        if (!volumesAttached(c.reg, pod, nodeName)) {
+          // The kubelet's volume manager waits for the pod's EBS volumes (volume-attacher.ts).
+          if (!st.hostIP) guard(pod, () => writeStatus(c, pod, containerCreatingStatus(pod, net, nowTs, scheduledAt(pod))));
+          wake(now + 250);
           continue;
         }
         const due = startsAtOnce ? now : Date.parse(st.startTime ?? nowTs) + delayOf(pod, !!own.fargate);

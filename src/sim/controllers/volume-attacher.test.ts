@@ -2,7 +2,8 @@
  * The EBS attach/detach pass against a memory-store registry and the real
  * EC2 provider state: a pod on a node attaches its claim's volume to the
  * node's instance (VolumeAttachment, node status), a second node's pod gets
- * the Multi-Attach event, and the volume is detached once the pod is gone.
+ * the Multi-Attach event (and is held ContainerCreating), and the volume is
+ * detached once the pod is gone.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -17,7 +18,7 @@ import { Scheme } from '../../kube/api/scheme.ts';
 import type { ClusterInfo } from '../../kube/types.ts';
 import { bootstrapCluster } from '../../kube/apiserver/bootstrap.ts';
 import { ClusterRegistry } from '../../kube/apiserver/registry/generic-store.ts';
-import { attachmentName, syncAttachments, uniqueVolumeName } from './volume-attacher.ts';
+import { attachmentName, syncAttachments, uniqueVolumeName, volumesAttached } from './volume-attacher.ts';
 import type { ControllerContext } from './workload-controllers.ts';
 
 const cluster: ClusterInfo = {
@@ -86,6 +87,7 @@ describe('EBS volume attachment', () => {
     assert.deepEqual([v.State, v.Attachments[0].InstanceId, v.Attachments[0].State], ['in-use', instances[0], 'attached']);
     assert.deepEqual(node('n1').status.volumesInUse, [uniqueVolumeName(volumeId)]);
     assert.deepEqual(node('n1').status.volumesAttached, [{ name: uniqueVolumeName(volumeId), devicePath: '/dev/xvdaa' }]);
+    assert.equal(volumesAttached(reg, pod('a', 'n1'), 'n1'), true, 'the kubelet may start the pod');
   });
 
   it('a pod on another node gets the Multi-Attach event', async () => {
@@ -97,6 +99,7 @@ describe('EBS volume attachment', () => {
     const va: any = reg.cache.get(reg.keyFor(R('storage.k8s.io', 'volumeattachments'), '', attachmentName(volumeId, 'n2')))?.obj;
     assert.equal(va.status.attached, false);
     assert.match(va.status.attachError.message, /VolumeInUse|already attached/);
+    assert.equal(volumesAttached(reg, pod('b', 'n2'), 'n2'), false, 'the pod stays ContainerCreating');
     await reg.delete(R('', 'pods'), 'default', 'b', { gracePeriodSeconds: 0 });
   });
 
