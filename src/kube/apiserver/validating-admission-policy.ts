@@ -96,9 +96,11 @@ function matches(reg: ClusterRegistry, m: any, res: Resource, op: Operation, sub
   if ((m.excludeResourceRules ?? []).some((r: any) => ruleMatches(r, res, op, sub, name))) return false;
   const objSel = labelSelectorFromObject(m.objectSelector ?? {});
   if (objSel && !matchLabels(objSel, obj?.metadata?.labels) && !matchLabels(objSel, old?.metadata?.labels)) return false;
-  if (m.namespaceSelector && res.namespaced) {
+  if (m.namespaceSelector && (res.namespaced || (res.group === '' && res.resource === 'namespaces'))) {
+    // A Namespace is matched by its own labels (upstream's matcher).
     const nsSel = labelSelectorFromObject(m.namespaceSelector);
-    if (nsSel && !matchLabels(nsSel, nsObj?.metadata?.labels)) return false;
+    const labels = res.namespaced ? nsObj?.metadata?.labels : (obj ?? old)?.metadata?.labels;
+    if (nsSel && !matchLabels(nsSel, labels)) return false;
   }
   void reg;
   return true;
