@@ -177,6 +177,20 @@ describe('regex, lists, strings, sets', () => {
     throwsAt('semver("1.02.3")', /Minor number must not contain leading zeroes "02"/);
   });
 
+  test('image library (upstream examples)', () => {
+    const d = 'sha256:6aefddb645ee6963afd681b1845c661d0ea4c3b20ab9db86d9e753b203d385f2';
+    assert.equal(run('image("kube-apiserver-arm64:testtag").registry()'), 'index.docker.io');
+    assert.equal(run('image("registry.k8s.io/kube-apiserver-arm64:latest").registry()'), 'registry.k8s.io');
+    assert.equal(run('image("registry.k8s.io/kube-apiserver-arm64").repository()'), 'kube-apiserver-arm64');
+    assert.equal(run('image("nginx").repository()'), 'library/nginx');
+    assert.equal(run('image("registry.k8s.io/kube-apiserver-arm64").tag()'), 'latest');
+    assert.equal(run('image("registry.k8s.io/kube-apiserver-arm64:testtag").identifier()'), 'testtag');
+    assert.equal(run(`image("registry.k8s.io/kube-apiserver-arm64:latest@${d}").identifier()`), d);
+    t(`image("registry.k8s.io/kube-apiserver-arm64@${d}").containsDigest() && !image("nginx:1.27").containsDigest()`);
+    t('isImage("nginx") && isImage("123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1") && !isImage("registry.k8s.io//kube-apiserver-arm64")');
+    throwsAt('image("registry.k8s.io//x")', /could not parse reference: registry.k8s.io\/\/x/);
+  });
+
   test('two-variable comprehensions over lists and maps', () => {
     const self = { m: { a: 1n, b: 2n }, l: ['x', 'yy'] };
     t('self.m.all(k, v, v > 0) && !self.m.all(k, v, v > 1)', self);

@@ -23,6 +23,8 @@
  *   `format.named(name)`, `<format>.validate(s)` (none, or the list of errors);
  * - semver: `semver(s[, normalize])`, `isSemver(s[, normalize])`, `major`,
  *   `minor`, `patch`, `isGreaterThan`, `isLessThan`, `compareTo`;
+ * - image: `image(s)`, `isImage(s)`, `containsDigest`, `registry`,
+ *   `repository`, `identifier`, `tag`, `digest`;
  * - two-variable comprehensions: `all`/`exists`/`existsOne(k, v, p)`,
  *   `transformList`/`transformMap(k, v, [filter,] e)` over lists and maps;
  * - authz: `authorizer.group(g).resource(r).namespace(ns).name(n).check(verb)`,
@@ -714,6 +716,57 @@ function splitN(s: string, sep: string, n: number): string[] {
   return parts.length <= n ? parts : [...parts.slice(0, n - 1), parts.slice(n - 1).join(sep)];
 }
 
+// ------------------------------------------------------------------- image
+
+/** An image reference as go-containerregistry's name.ParseReference reads it (Kubernetes' image library, 1.33+). */
+export class ImageRef {
+  constructor(
+    readonly registry: string,
+    readonly repository: string,
+    readonly tag: string,
+    readonly digest: string,
+  ) {}
+
+  get identifier(): string {
+    return this.digest || this.tag;
+  }
+
+  static parse(s: string): ImageRef {
+    const bad = (): never => {
+      throw new Error(`could not parse reference: ${s}`);
+    };
+    let name = s;
+    let tag = '';
+    let digest = '';
+    const at = s.indexOf('@');
+    if (at >= 0) {
+      name = s.slice(0, at);
+      digest = s.slice(at + 1);
+      if (!/^sha256:[a-f0-9]{64}$/.test(digest)) bad();
+      const colon = name.lastIndexOf(':');
+      if (colon > name.lastIndexOf('/')) name = name.slice(0, colon); // a tag next to a digest is dropped
+    } else {
+      const colon = name.lastIndexOf(':');
+      if (colon > name.lastIndexOf('/')) {
+        tag = name.slice(colon + 1);
+        name = name.slice(0, colon);
+        if (!/^[\w][\w.-]{0,127}$/.test(tag)) bad();
+      } else tag = 'latest';
+    }
+    const parts = name.split('/');
+    let registry = 'index.docker.io';
+    if (parts.length > 1 && (/[.:]/.test(parts[0]!) || parts[0] === 'localhost')) {
+      registry = parts.shift()!;
+      if (!/^[a-zA-Z0-9.-]+(:[0-9]+)?$/.test(registry)) bad();
+      if (registry === 'docker.io') registry = 'index.docker.io';
+    }
+    let repository = parts.join('/');
+    if (repository === '' || parts.some((p) => p === '') || !/^[a-z0-9_.\-/]+$/.test(repository)) bad();
+    if (registry === 'index.docker.io' && !repository.includes('/')) repository = `library/${repository}`;
+    return new ImageRef(registry, repository, tag, digest);
+  }
+}
+
 // ------------------------------------------------- two-variable comprehensions
 
 type TwoVarKind = 'all' | 'exists' | 'existsOne' | 'transformList' | 'transformMap';
@@ -1052,6 +1105,24 @@ function build(): Environment {
 
   // has(e.f) for any e (expressions are rewritten to call h_s, see rewriteHas)
   env.registerFunction('h_s(ast): bool', hasMacro);
+
+  // image (1.33+)
+  env.registerType('Image', ImageRef);
+  env.registerFunction('image(string): Image', (v: string) => ImageRef.parse(v));
+  env.registerFunction('isImage(string): bool', (v: string) => {
+    try {
+      ImageRef.parse(v);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  env.registerFunction('Image.containsDigest(): bool', (i: ImageRef) => i.digest !== '');
+  env.registerFunction('Image.registry(): string', (i: ImageRef) => i.registry);
+  env.registerFunction('Image.repository(): string', (i: ImageRef) => i.repository);
+  env.registerFunction('Image.identifier(): string', (i: ImageRef) => i.identifier);
+  env.registerFunction('Image.tag(): string', (i: ImageRef) => i.tag);
+  env.registerFunction('Image.digest(): string', (i: ImageRef) => i.digest);
 
   // two-variable comprehensions (1.32+)
   env.registerFunction('list.all(ast, ast, ast): bool', twoVarMacro('all', false));
