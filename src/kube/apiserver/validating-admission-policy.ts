@@ -88,7 +88,7 @@ function ruleMatches(rule: any, res: Resource, op: Operation, sub: string, name:
 }
 
 /** MatchResources (a policy's matchConstraints or a binding's matchResources). */
-function matches(reg: ClusterRegistry, m: any, res: Resource, op: Operation, sub: string, obj: KObject | undefined, old: KObject | undefined, nsObj: KObject | undefined, requireRules: boolean): boolean {
+function matches(m: any, res: Resource, op: Operation, sub: string, obj: KObject | undefined, old: KObject | undefined, nsObj: KObject | undefined, requireRules: boolean): boolean {
   if (!m) return !requireRules;
   const name = obj?.metadata?.name ?? old?.metadata?.name ?? '';
   const rules: any[] = m.resourceRules ?? [];
@@ -102,7 +102,6 @@ function matches(reg: ClusterRegistry, m: any, res: Resource, op: Operation, sub
     const labels = res.namespaced ? nsObj?.metadata?.labels : (obj ?? old)?.metadata?.labels;
     if (nsSel && !matchLabels(nsSel, labels)) return false;
   }
-  void reg;
   return true;
 }
 
@@ -159,8 +158,8 @@ export function runAdmissionPolicies(reg: ClusterRegistry, op: Operation, res: R
     const policy = reg.cache.get(policyKey(b.policyName ?? ''))?.obj;
     if (!policy) continue;
     const p = policy.spec ?? {};
-    if (!matches(reg, p.matchConstraints, res, op, sub, obj, old, nsObj, true)) continue;
-    if (!matches(reg, b.matchResources, res, op, sub, obj, old, nsObj, false)) continue;
+    if (!matches(p.matchConstraints, res, op, sub, obj, old, nsObj, true)) continue;
+    if (!matches(b.matchResources, res, op, sub, obj, old, nsObj, false)) continue;
     const actions: string[] = b.validationActions ?? [];
     const deny = actions.includes('Deny');
     const warn = actions.includes('Warn');
