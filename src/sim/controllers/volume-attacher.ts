@@ -41,7 +41,7 @@ import { scopeOfCluster } from '../../aws/eks/shared.ts';
 import type { KObject } from '../../kube/api/types.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import type { VolumeLookup } from '../scheduler/volume-binding.ts';
-import { recordEvent } from './object-events.ts';
+import { warnEvery } from './throttled-events.ts';
 import { driverInstalled, EBS_CSI_DRIVER, ebsVolumeId } from './volume-provisioner.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
@@ -192,7 +192,7 @@ export async function syncAttachments(ctx: ControllerContext): Promise<void> {
           }, { ...MANAGER, subresource: 'status' }).catch(() => {});
         }
         if (code === 'VolumeInUse') {
-          await recordEvent(reg, ctx.nowMs, { apiVersion: 'v1', kind: 'Pod', ...w.pod }, 'Warning', 'FailedAttachVolume', `Multi-Attach error for volume "${w.pv}" Volume is already exclusively attached to one node and can't be attached to another`, 'attachdetach-controller').catch(() => {});
+          await warnEvery(ctx, { apiVersion: 'v1', kind: 'Pod', ...w.pod }, 'FailedAttachVolume', `Multi-Attach error for volume "${w.pv}" Volume is already exclusively attached to one node and can't be attached to another`, 'attachdetach-controller');
         } else if (code !== 'IncorrectState') {
           ctx.log.warn({ err: e, volume: w.volumeId, instance: w.instanceId }, 'EBS attach failed');
         }

@@ -48,6 +48,7 @@ import { createVolume, deleteVolume, listVolumes } from '../../aws/ec2/shared.ts
 import { listAddons, scopeOfCluster } from '../../aws/eks/shared.ts';
 import { parseQuantity } from '../../kube/api/quantity.ts';
 import { recordEvent } from './object-events.ts';
+import { warnEvery } from './throttled-events.ts';
 import type { ControllerContext, WorkloadController } from './workload-controllers.ts';
 
 export const EBS_CSI_DRIVER = 'ebs.csi.aws.com';
@@ -205,7 +206,7 @@ async function deleteBackingVolume(ctx: ControllerContext, pv: KObject): Promise
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'InvalidVolume.NotFound') return true;
-    await recordEvent(ctx.reg, ctx.nowMs, { apiVersion: 'v1', kind: 'PersistentVolume', ...pv }, 'Warning', 'VolumeFailedDelete', `rpc error: code = Internal desc = Could not delete volume ID "${id}": ${(e as Error).message}`, `${EBS_CSI_DRIVER}_ebs-csi-controller`).catch(() => {});
+    await warnEvery(ctx, { apiVersion: 'v1', kind: 'PersistentVolume', ...pv }, 'VolumeFailedDelete', `rpc error: code = Internal desc = Could not delete volume ID "${id}": ${(e as Error).message}`, `${EBS_CSI_DRIVER}_ebs-csi-controller`);
     ctx.wake(ctx.nowMs + 1000);
     return false;
   }
