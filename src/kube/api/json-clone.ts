@@ -104,25 +104,3 @@ export function isPlainJson(v: unknown): boolean {
       return false;
   }
 }
-
-/**
- * isPlainJson(v), given `base`, plain JSON, that v shares members with
- * (the object a write started from): members identical to base's are not
- * walked again.
- */
-export function isPlainJsonOver(v: unknown, base: unknown): boolean {
-  if (typeof v !== 'object' || v === null) return isPlainJson(v);
-  if (v === base) return true;
-  if (typeof base !== 'object' || base === null || Array.isArray(v) !== Array.isArray(base)) return isPlainJson(v);
-  if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (!isPlainJsonOver(v[i], (base as unknown[])[i])) return false;
-    return true;
-  }
-  if (Object.getPrototypeOf(v) !== Object.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return false;
-  const keys = Object.keys(v);
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (!isPlainJsonOver((v as Record<string, unknown>)[k], (base as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}

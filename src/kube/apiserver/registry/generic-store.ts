@@ -8,7 +8,7 @@
  * `/k8s/<uid>/registry/<group/>resource/<ns>/<name>`; the store revision of
  * the last write is the resourceVersion. Reads come from the watch cache.
  */
-import { cloneJson, isPlainJson, isPlainJsonOver, jsonCopy } from '../../api/json-clone.ts';
+import { cloneJson, isPlainJson, jsonCopy } from '../../api/json-clone.ts';
 import { randomUUID } from 'node:crypto';
 import { type Backend, type KeyValue, isStoreError } from '../../../store/backend.ts';
 import type { Clock } from '../../../sim/clock.ts';
@@ -289,7 +289,7 @@ export class ClusterRegistry {
    * changed between its encoding and the write's event (the registry awaits
    * the store).
    */
-  private readonly pendingWrites = new Map<string, { value: string; obj: KObject; handOff: boolean; base?: KObject }>();
+  private readonly pendingWrites = new Map<string, { value: string; obj: KObject; handOff: boolean }>();
 
   constructor(deps: RegistryDeps) {
     this.backend = deps.backend;
@@ -303,8 +303,7 @@ export class ClusterRegistry {
       const p = this.pendingWrites.get(kv.key);
       if (p === undefined || p.value !== kv.value) return undefined;
       this.pendingWrites.delete(kv.key);
-      // An update's object shares members with the current one it started from (plain JSON, as every cache object): those are not walked.
-      const o = p.handOff && (p.base ? isPlainJsonOver(p.obj, p.base) : isPlainJson(p.obj)) ? p.obj : jsonCopy(p.obj);
+      const o = p.handOff && isPlainJson(p.obj) ? p.obj : jsonCopy(p.obj);
       (o.metadata ??= {}).resourceVersion = String(kv.modRevision);
       return o;
     };
@@ -769,7 +768,7 @@ export class ClusterRegistry {
           return { obj: this.forVersion(res, next), created: false };
         }
         const enc = encodeWithMeta(next);
-        this.pendingWrites.set(key, { value: enc.value, obj: next, handOff: !!opts.handOff, base: cur });
+        this.pendingWrites.set(key, { value: enc.value, obj: next, handOff: !!opts.handOff });
         let w;
         try {
           w = await this.backend.update(key, enc.value, { expectedModRevision: modRev, lease: lease || undefined });
