@@ -114,7 +114,7 @@ describe('built-in definitions', () => {
       assert.ok(v2.definitions[n], `${n} in /openapi/v2`);
     }
     assert.deepEqual(
-      Object.keys(v2.definitions).filter((n) => !n.startsWith('com.amazonaws.k8s.') && n !== 'io.k8s.apimachinery.pkg.util.intstr.IntOrString' && n !== 'io.k8s.apimachinery.pkg.api.resource.Quantity' && !/^io\.k8s\.(api\.[a-z]+|apimachinery\.pkg\.apis\.meta|apiextensions-apiserver\.pkg\.apis\.apiextensions|kube-aggregator\.pkg\.apis\.apiregistration)\.v\d/.test(n)),
+      Object.keys(v2.definitions).filter((n) => !n.startsWith('com.amazonaws.k8s.') && !n.startsWith('io.k8s.metrics.pkg.apis.metrics.v1beta1.') && n !== 'io.k8s.apimachinery.pkg.util.intstr.IntOrString' && n !== 'io.k8s.apimachinery.pkg.api.resource.Quantity' && !/^io\.k8s\.(api\.[a-z]+|apimachinery\.pkg\.apis\.meta|apiextensions-apiserver\.pkg\.apis\.apiextensions|kube-aggregator\.pkg\.apis\.apiregistration)\.v\d/.test(n)),
       [],
     );
     assert.deepEqual(danglingRefs(v2, '#/definitions/', v2.definitions), []);
@@ -127,7 +127,7 @@ describe('built-in definitions', () => {
     const root = await get('/openapi/v3');
     const appsUrl: string = root.paths['apis/apps/v1'].serverRelativeURL;
     assert.match(appsUrl, /\/openapi\/v3\/apis\/apps\/v1\?hash=[0-9A-F]{128}$/);
-    for (const key of ['api/v1', 'apis/apps/v1', 'apis/apiextensions.k8s.io/v1', 'apis/apiregistration.k8s.io/v1']) {
+    for (const key of ['api/v1', 'apis/apps/v1', 'apis/apiextensions.k8s.io/v1', 'apis/apiregistration.k8s.io/v1', 'apis/metrics.k8s.io/v1beta1']) {
       const doc = await get(`/openapi/v3/${key}`);
       assert.deepEqual(danglingRefs(doc, '#/components/schemas/', doc.components.schemas), [], key);
     }
@@ -158,6 +158,11 @@ describe('built-in definitions', () => {
     assert.match(crd, /GROUP:\s+apiextensions.k8s.io\nKIND:\s+CustomResourceDefinition/);
     assert.match(crd, /openAPIV3Schema\t<JSONSchemaProps>/);
     assert.match(await ok(['explain', 'apiservices.spec.service']), /KIND:\s+APIService/);
+    // metrics.k8s.io, as metrics-server publishes it through aggregation.
+    const nm = await ok(['explain', 'nodemetrics']);
+    assert.match(nm, /GROUP:\s+metrics.k8s.io\nKIND:\s+NodeMetrics\nVERSION:\s+v1beta1/);
+    assert.match(nm, /usage\t<map\[string\]Quantity> -required-/);
+    assert.match(await ok(['explain', 'podmetrics.containers']), /FIELD: containers <\[\]ContainerMetrics>/);
   });
 
   test('client-side validation of a List: unknown and missing required fields, upstream messages', async () => {

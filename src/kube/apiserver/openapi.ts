@@ -217,6 +217,10 @@ function componentSchemas(rs: readonly Resource[], v2 = false): Record<string, u
       customSchemas(r, v2, add('V1ObjectMeta'), add('V1ListMeta'), schemas);
       continue;
     }
+    if (r.group === 'metrics.k8s.io') {
+      metricsSchemas(r, v2, add('V1ObjectMeta'), add('V1ListMeta'), add(QUANTITY), schemas);
+      continue;
+    }
     const cls = modelClassOf(r.group, r.version, r.kind);
     if (!cls) continue;
     const name = add(cls);
@@ -271,6 +275,46 @@ function toV2Schema(s: Record<string, any>): Record<string, any> {
     out.additionalProperties = toV2Schema(out.additionalProperties);
   }
   return out;
+}
+
+/**
+ * metrics.k8s.io's NodeMetrics and PodMetrics (and lists) as metrics-server
+ * publishes them through aggregation (io.k8s.metrics.pkg.apis.metrics.<v>.*),
+ * so that `kubectl explain nodemetrics` works.
+ */
+function metricsSchemas(r: Resource, v2: boolean, meta: string, listMeta: string, quantity: string, schemas: Record<string, any>): void {
+  const ref = (name: string) => (v2 ? { $ref: `#/definitions/${name}` } : { allOf: [{ $ref: `#/components/schemas/${name}` }] });
+  const pkg = `io.k8s.metrics.pkg.apis.metrics.${r.version}`;
+  const usage = { type: 'object', additionalProperties: v2 ? { $ref: `#/definitions/${quantity}` } : { $ref: `#/components/schemas/${quantity}` } };
+  const common = {
+    apiVersion: { description: API_VERSION_DESC, type: 'string' },
+    kind: { description: KIND_DESC, type: 'string' },
+    metadata: ref(meta),
+    timestamp: { type: 'string', format: 'date-time' },
+    window: { type: 'string' },
+  };
+  let properties: Record<string, unknown>;
+  let required: string[];
+  if (r.kind === 'PodMetrics') {
+    schemas[`${pkg}.ContainerMetrics`] ??= { type: 'object', required: ['name', 'usage'], properties: { name: { type: 'string' }, usage } };
+    properties = { ...common, containers: { type: 'array', items: v2 ? { $ref: `#/definitions/${pkg}.ContainerMetrics` } : { $ref: `#/components/schemas/${pkg}.ContainerMetrics` }, 'x-kubernetes-list-type': 'atomic' } };
+    required = ['timestamp', 'window', 'containers'];
+  } else {
+    properties = { ...common, usage };
+    required = ['timestamp', 'window', 'usage'];
+  }
+  schemas[`${pkg}.${r.kind}`] = { type: 'object', required, properties, 'x-kubernetes-group-version-kind': [{ group: r.group, kind: r.kind, version: r.version }] };
+  schemas[`${pkg}.${r.listKind}`] = {
+    type: 'object',
+    required: ['items'],
+    properties: {
+      apiVersion: { description: API_VERSION_DESC, type: 'string' },
+      items: { type: 'array', items: v2 ? { $ref: `#/definitions/${pkg}.${r.kind}` } : { $ref: `#/components/schemas/${pkg}.${r.kind}` } },
+      kind: { description: KIND_DESC, type: 'string' },
+      metadata: ref(listMeta),
+    },
+    'x-kubernetes-group-version-kind': [{ group: r.group, kind: r.listKind, version: r.version }],
+  };
 }
 
 /**
