@@ -13,7 +13,7 @@
  * other class belongs to the first built-in kind (core first) whose types
  * reach it.
  */
-import { BUILTIN_RESOURCES } from '../api/scheme.ts';
+import { BUILTIN_RESOURCES, resourcesForVersion } from '../api/scheme.ts';
 import { attributes, modelClassOf, unwrap } from './models.ts';
 
 /** k8s.io/apimachinery/pkg/apis/meta/v1 types that client-node generates as V1 classes. */
@@ -75,7 +75,8 @@ function ownerIndex(): Map<string, string> {
     for (const a of attrs) claim(unwrap(a.type).inner, pkg);
   };
   const kinds: Array<[string, string]> = [];
-  for (const r of BUILTIN_RESOURCES) {
+  // Every built-in kind, and the deprecated group-versions older minors still serve (flowcontrol v1beta3).
+  for (const r of [...BUILTIN_RESOURCES, ...resourcesForVersion('1.29')]) {
     const pkg = packageOfGroup(r.group);
     for (const k of [r.kind, r.listKind]) {
       const cls = modelClassOf(r.group, r.version, k);
