@@ -213,13 +213,21 @@ function walk(schema: Schema | undefined, v: unknown, old: unknown, hasOld: bool
   }
 }
 
+/** Whether a schema declares any rule, remembered per schema object (a CRD's schema is replaced, not mutated, when it changes). */
+const rulesIn = new WeakMap<object, boolean>();
+function hasRules(schema: Schema): boolean {
+  let r = rulesIn.get(schema);
+  if (r === undefined) rulesIn.set(schema, (r = JSON.stringify(schema).includes('x-kubernetes-validations')));
+  return r;
+}
+
 /**
  * Evaluates every `x-kubernetes-validations` rule of a custom resource's
  * schema (old: the stored object, for transition rules on update).
  */
 export function validateCelRules(schema: Schema | undefined, obj: unknown, old?: unknown): FieldError[] {
   const errs: FieldError[] = [];
-  if (schema && JSON.stringify(schema).includes('x-kubernetes-validations')) walk(schema, obj, old, old !== undefined, '', true, errs);
+  if (schema && hasRules(schema)) walk(schema, obj, old, old !== undefined, '', true, errs);
   return errs;
 }
 
