@@ -471,6 +471,34 @@ export async function completeLifecycleAction(engine: AutoScalingEngine, scope: 
   });
 }
 
+/**
+ * recordLifecycleActionHeartbeat is RecordLifecycleActionHeartbeat: the
+ * instance's wait (Pending:Wait or Terminating:Wait) restarts its heartbeat
+ * timeout (the hook's global timeout is not enforced).
+ */
+export async function recordLifecycleActionHeartbeat(engine: AutoScalingEngine, scope: Scope, input: any): Promise<void> {
+  const name: string = input.AutoScalingGroupName;
+  await engine.withGroup(scope, name, async () => {
+    const cur = engine.getGroup(scope, name);
+    if (!cur) throw E.groupNotFound();
+    const inst = cur.Instances.find(
+      (i) =>
+        (i.LifecycleState === 'Pending:Wait' || i.LifecycleState === 'Terminating:Wait') &&
+        i._hookName === input.LifecycleHookName &&
+        i._hookResult === undefined &&
+        (input.InstanceId ? i.InstanceId === input.InstanceId : i._hookToken === input.LifecycleActionToken),
+    );
+    if (!inst) throw E.noActiveLifecycleAction(input.InstanceId ?? input.LifecycleActionToken ?? '');
+    const hook = cur._hooks.find((h) => h.LifecycleHookName === inst._hookName);
+    if (!hook) throw E.noActiveLifecycleAction(inst.InstanceId);
+    const rev = groupRevision(engine, scope, name);
+    const g = structuredClone(cur);
+    const i = g.Instances.find((x) => x.InstanceId === inst.InstanceId)!;
+    i._hookDeadline = engine.now() + hook.HeartbeatTimeout * 1000;
+    await engine.write(scope, name, rev, g);
+  });
+}
+
 /** setMetrics is Enable/DisableMetricsCollection (no list = every group metric). */
 export async function setMetrics(engine: AutoScalingEngine, scope: Scope, name: string, metrics: string[] | undefined, granularity: string | undefined, enable: boolean): Promise<void> {
   if (enable && granularity !== '1Minute') throw validation(`Invalid granularity: ${granularity}. Valid granularity is 1Minute.`);

@@ -287,7 +287,9 @@ describe('autoscaling provider', () => {
     await until(() => ec2.instances.get(waiting[0])!.state === 'terminated', 'completed: terminated');
     assert.equal(ec2.instances.get(waiting[1])!.state, 'running', 'the other still waits');
     await rejects(call('CompleteLifecycleAction', { AutoScalingGroupName: 't', LifecycleHookName: 'drain', InstanceId: waiting[0], LifecycleActionResult: 'CONTINUE' }), 'ValidationError', /No active Lifecycle Action/);
-    // The heartbeat timeout (30 s) lets the default result apply: terminated.
+    // A heartbeat restarts the 30 s timeout; then the default result applies: terminated.
+    await call('RecordLifecycleActionHeartbeat', { AutoScalingGroupName: 't', LifecycleHookName: 'drain', InstanceId: waiting[1] });
+    await rejects(call('RecordLifecycleActionHeartbeat', { AutoScalingGroupName: 't', LifecycleHookName: 'other', InstanceId: waiting[1] }), 'ValidationError', /No active Lifecycle Action/);
     await until(() => ec2.instances.get(waiting[1])!.state === 'terminated', 'heartbeat timeout');
     await until(async () => (await group('t')).Instances.length === 1, 'two gone');
     p.stop();

@@ -223,6 +223,11 @@ export function createAutoScalingProvider(deps: AwsDeps, opts: AutoScalingProvid
       return { LifecycleHookTypes: ['autoscaling:EC2_INSTANCE_LAUNCHING', 'autoscaling:EC2_INSTANCE_TERMINATING'] };
     },
 
+    async RecordLifecycleActionHeartbeat(input, ctx) {
+      await groups.recordLifecycleActionHeartbeat(engine, scopeOf(ctx), input);
+      return {};
+    },
+
     async CompleteLifecycleAction(input, ctx) {
       await groups.completeLifecycleAction(engine, scopeOf(ctx), input);
       return {};
