@@ -158,6 +158,10 @@ describe('built-in definitions', () => {
     assert.match(crd, /GROUP:\s+apiextensions.k8s.io\nKIND:\s+CustomResourceDefinition/);
     assert.match(crd, /openAPIV3Schema\t<JSONSchemaProps>/);
     assert.match(await ok(['explain', 'apiservices.spec.service']), /KIND:\s+APIService/);
+    // A deprecated group-version the cluster's minor still serves (flowcontrol v1beta3 on 1.31).
+    const fs = await ok(['explain', 'flowschemas.spec.rules', '--api-version=flowcontrol.apiserver.k8s.io/v1beta3']);
+    assert.match(fs, /GROUP:\s+flowcontrol.apiserver.k8s.io\nKIND:\s+FlowSchema\nVERSION:\s+v1beta3/);
+    assert.match(fs, /subjects\t<\[\]Subject> -required-/);
     // metrics.k8s.io, as metrics-server publishes it through aggregation.
     const nm = await ok(['explain', 'nodemetrics']);
     assert.match(nm, /GROUP:\s+metrics.k8s.io\nKIND:\s+NodeMetrics\nVERSION:\s+v1beta1/);

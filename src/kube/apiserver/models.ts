@@ -6,9 +6,10 @@
  * fieldValidation. Loaded lazily in the background; until it is loaded (or if
  * the package is absent) callers fall back to their own tables.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 export interface Attribute {
   name: string;
@@ -24,8 +25,21 @@ let loading: Promise<void> | undefined;
 /** Starts loading the models (once); resolves when done (or failed). */
 export function loadModels(): Promise<void> {
   return (loading ??= import('@kubernetes/client-node').then(
-    (m) => {
-      models = m as unknown as Record<string, unknown>;
+    async (m) => {
+      const all: Record<string, unknown> = { ...(m as unknown as Record<string, unknown>) };
+      // flowcontrol v1beta3 (served deprecated by 1.29-1.31): its model files ship with client-node but are no longer exported.
+      try {
+        const dir = join(dirname(createRequire(import.meta.url).resolve('@kubernetes/client-node')), 'gen', 'models');
+        for (const f of readdirSync(dir)) {
+          const c = /^(V1beta3\w+)\.js$/.exec(f)?.[1];
+          if (!c || c in all) continue;
+          const mod = (await import(pathToFileURL(join(dir, f)).href)) as Record<string, unknown>;
+          if (mod[c]) all[c] = mod[c];
+        }
+      } catch {
+        /* the exported models are enough */
+      }
+      models = all;
     },
     () => {
       models = null;
