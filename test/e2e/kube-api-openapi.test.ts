@@ -178,6 +178,17 @@ describe('built-in definitions', () => {
   });
 });
 
+describe('server-side field validation messages', () => {
+  test('create: "<Kind> in version ... cannot be handled"; strategic merge patch (kubectl apply of an existing object): 422 on "patch"', async () => {
+    const dep = (extra = '') => `apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: fv, namespace: default}\nspec:\n  selector: {matchLabels: {a: fv}}\n  template:\n    metadata: {labels: {a: fv}}\n    spec:\n      containers: [{name: c, image: nginx${extra}}]\n`;
+    assert.match(await fails(['create', '-f', '-'], dep(', imagee: typo')), /Error from server \(BadRequest\): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers\[0\].imagee"/);
+    await ok(['apply', '-f', '-'], dep());
+    const e = await fails(['apply', '-f', '-'], dep(', imagee: typo'));
+    assert.match(e, /The request is invalid: patch: Invalid value: "map\[metadata:map\[annotations:map\[kubectl.kubernetes.io\/last-applied-configuration:/);
+    assert.match(e, /spec:map\[template:map\[spec:map\[\$setElementOrder\/containers:\[map\[name:c\]\] containers:\[map\[imagee:typo name:c\]\]\]\]\]\]": strict decoding error: unknown field "spec.template.spec.containers\[0\].imagee"/);
+  });
+});
+
 describe('custom resource definitions', () => {
   test('published in /openapi/v2 and the group-version v3 document, explained and validated by kubectl', async () => {
     const before = (await get('/openapi/v3')).paths;

@@ -6,6 +6,7 @@
  */
 import type { Resource } from '../api/scheme.ts';
 import type { KObject } from '../api/types.ts';
+import { type StatusError, fieldErr, newInvalid } from './errors.ts';
 import { modelClassOf, unknownModelFields } from './models.ts';
 
 type Shape = { [field: string]: Shape | 'leaf' | ['list', Shape] | 'map' };
@@ -109,4 +110,32 @@ export function unknownFields(r: Resource, obj: KObject, prefix = ''): string[] 
   const out: string[] = [];
   walk(shape, obj, prefix, out);
   return out;
+}
+
+/** A JSON value printed as Go's fmt "%+v" prints its decoded form (map[a:1 b:[x y]], keys sorted). */
+export function goValue(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goValue).join(' ')}]`;
+  if (typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `map[${Object.keys(o)
+      .sort()
+      .map((k) => `${k}:${goValue(o[k])}`)
+      .join(' ')}]`;
+  }
+  if (typeof v === 'number' && !Number.isInteger(v)) {
+    // Go's %v of a float64: shortest form, exponent below 1e-4 or from 1e21.
+    const s = String(v);
+    return s.replace(/e([+-])(\d)$/, 'e$10$2');
+  }
+  return String(v);
+}
+
+/**
+ * Upstream's answer to unknown fields in a strategic merge patch under
+ * fieldValidation=Strict: 422 Invalid, field "patch", the patch as Go prints
+ * it and the strict decoding error (kubectl: `The request is invalid: patch: ...`).
+ */
+export function strictPatchError(patch: unknown, unknown: string[]): StatusError {
+  return newInvalid({ group: '', kind: '' }, '', [fieldErr.invalid('patch', goValue(patch), `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`)]);
 }
