@@ -186,6 +186,17 @@ describe('server-side field validation messages', () => {
     const e = await fails(['apply', '-f', '-'], dep(', imagee: typo'));
     assert.match(e, /The request is invalid: patch: Invalid value: "map\[metadata:map\[annotations:map\[kubectl.kubernetes.io\/last-applied-configuration:/);
     assert.match(e, /spec:map\[template:map\[spec:map\[\$setElementOrder\/containers:\[map\[name:c\]\] containers:\[map\[imagee:typo name:c\]\]\]\]\]\]": strict decoding error: unknown field "spec.template.spec.containers\[0\].imagee"/);
+    // A merge patch: the value is the patched object's JSON.
+    const r = await fetch(`${h.url}/apis/apps/v1/namespaces/default/deployments/fv?fieldValidation=Strict`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/merge-patch+json', authorization: 'Bearer test-token' },
+      body: JSON.stringify({ spec: { bogus: 1 } }),
+    });
+    assert.equal(r.status, 422);
+    const st = (await r.json()) as any;
+    assert.equal(st.reason, 'Invalid');
+    assert.equal(st.details.causes[0].field, 'patch');
+    assert.match(st.message, /^ "" is invalid: patch: Invalid value: "\{.*\\"bogus\\":1.*\}": strict decoding error: unknown field "spec.bogus"$/);
   });
 });
 

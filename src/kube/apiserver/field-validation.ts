@@ -132,10 +132,11 @@ export function goValue(v: unknown): string {
 }
 
 /**
- * Upstream's answer to unknown fields in a strategic merge patch under
- * fieldValidation=Strict: 422 Invalid, field "patch", the patch as Go prints
- * it and the strict decoding error (kubectl: `The request is invalid: patch: ...`).
+ * Upstream's answer to unknown fields in a patch under fieldValidation=Strict:
+ * 422 Invalid on field "patch" with the strict decoding error; the value is
+ * the patch as Go prints it for a strategic merge patch, the patched object's
+ * JSON for merge and JSON patches (kubectl: `The request is invalid: patch: ...`).
  */
-export function strictPatchError(patch: unknown, unknown: string[]): StatusError {
-  return newInvalid({ group: '', kind: '' }, '', [fieldErr.invalid('patch', goValue(patch), `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`)]);
+export function strictPatchError(value: string, unknown: string[]): StatusError {
+  return newInvalid({ group: '', kind: '' }, '', [fieldErr.invalid('patch', value, `strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`)]);
 }

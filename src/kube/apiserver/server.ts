@@ -45,7 +45,7 @@ import { type CacheEvent, encodedLine } from './registry/watch-cache.ts';
 import { isCompacted, watchFromStore } from './registry/history-watch.ts';
 import { parseFieldSelector, parseLabelSelector, labelSelectorFromObject, formatLabelSelector, matchFields, matchLabels } from './selectors.ts';
 import { type IncludeObject, toTable } from './table.ts';
-import { strictPatchError, unknownFields } from './field-validation.ts';
+import { goValue, strictPatchError, unknownFields } from './field-validation.ts';
 import { NamespaceController } from './namespace-controller.ts';
 import { CrdController } from './crd.ts';
 import { GarbageCollector } from './garbage-collector.ts';
@@ -521,7 +521,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
   }
 
   /** fieldValidation=Strict|Warn|Ignore over the decoded body. */
-  function checkFields(r: Resource, body: unknown, q: URLSearchParams, res: ServerResponse, path = '', decoding = false, smpPatch?: unknown): void {
+  function checkFields(r: Resource, body: unknown, q: URLSearchParams, res: ServerResponse, path = '', decoding = false, patchValue?: () => string): void {
     const mode = q.get('fieldValidation') ?? 'Warn';
     if (mode !== 'Strict' && mode !== 'Warn' && mode !== 'Ignore') {
       throw newBadRequest(`fieldValidation parameter unsupported: ${mode}. Valid values are: Ignore, Warn, Strict`);
@@ -531,7 +531,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     if (unknown.length > 0) {
       // A create/update body is decoded as upstream's codec does: "<Kind> in version "v1" cannot be handled as a <Kind>: ...".
       const as = decoding ? `${r.kind} in version "${r.version}" cannot be handled as a ${r.kind}: ` : '';
-      if (mode === 'Strict' && smpPatch !== undefined) throw strictPatchError(smpPatch, unknown);
+      if (mode === 'Strict' && patchValue) throw strictPatchError(patchValue(), unknown);
       if (mode === 'Strict') throw newBadRequest(`${as}strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
       addWarnings(res, unknown.map((f) => `unknown field "${f}"`));
     }
@@ -881,7 +881,7 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
         patched.metadata ??= {};
         if (patched.metadata.resourceVersion === baseRv) patched.metadata.resourceVersion = '';
         // Unknown fields are looked for in the patched object (patch directives are not fields).
-        checkFields(r, patched, q, res, '', false, ct === 'application/strategic-merge-patch+json' ? body : undefined);
+        checkFields(r, patched, q, res, '', false, () => (ct === 'application/strategic-merge-patch+json' ? goValue(body) : JSON.stringify(patched)));
         return patched;
       },
       { dryRun, fieldManager, operation: isApply ? 'Apply' : 'Update', subresource: sub, createIfMissing: isApply && !sub, admitRequest: requestEscalationCheck(req), warnings, userInfo: webhookUserOf(req), handOff: true },
