@@ -10,11 +10,14 @@
  *   drain timeout (simulated time, skipped ahead), then the instance goes
  *   with it;
  * - without a blocking budget the pods leave gracefully (the instance waits
- *   while the pod is Terminating) before the instance is terminated.
+ *   while the pod is Terminating) before the instance is terminated;
+ * - deleting the node group drains its nodes the same way, and the group
+ *   goes once its last instance is gone.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type DataPlaneCluster, startDataPlaneCluster } from '../helpers/dataplane-cluster.ts';
+import { runAws } from '../helpers/aws-cli.ts';
 import { waitFor } from '../helpers/server.ts';
 
 let dp: DataPlaneCluster;
@@ -103,4 +106,22 @@ test('without a blocking budget the node\'s pods leave gracefully before its ins
   assert.match(await instanceState(w.id), /^(shutting-down|terminated)$/);
   const g = await group();
   assert.equal(g.DesiredCapacity, 1);
+});
+
+test('deleting the node group drains its last node before the instance terminates, then the group goes', async () => {
+  await dp.aws('eks', 'delete-nodegroup', '--cluster-name', 'shrink', '--nodegroup-name', 'workers');
+  const w = (await waitFor(async () => {
+    const x = await waiting();
+    if (!x?.node.spec.unschedulable) return undefined;
+    const p = (await webPods()).find((q) => q.spec.nodeName === x.node.metadata.name);
+    return p?.metadata.deletionTimestamp ? x : undefined;
+  }, { what: 'the last node cordoned, its pod Terminating, the instance held', timeoutMs: 30_000 }))!;
+  assert.equal(await instanceState(w.id), 'running');
+  assert.equal((await dp.aws('eks', 'describe-nodegroup', '--cluster-name', 'shrink', '--nodegroup-name', 'workers')).nodegroup.status, 'DELETING');
+  await waitFor(async () => {
+    const r = await runAws(dp.ep, ['eks', 'describe-nodegroup', '--cluster-name', 'shrink', '--nodegroup-name', 'workers']);
+    return r.code !== 0 && /ResourceNotFoundException/.test(r.stderr);
+  }, { what: 'node group deleted', timeoutMs: 60_000 });
+  assert.equal((await nodes()).length, 0);
+  assert.match(await instanceState(w.id), /^(shutting-down|terminated)$/);
 });

@@ -196,7 +196,8 @@ export class Lifecycle {
  * even in the instant profile.
  */
 function heldElsewhere(tx: Tx): boolean {
-  return !!(tx.patch as { _rollout?: unknown } | undefined)?._rollout;
+  const p = tx.patch as { _rollout?: unknown; _drain?: unknown } | undefined;
+  return !!(p?._rollout || p?._drain);
 }
 
 /** typeOfKey returns the resource type of a store key (`cluster`, `nodegroup`, ...). */

@@ -184,9 +184,15 @@ export function nodegroupOperations(e: EksContext) {
       if (ng.status === 'DELETING') return { nodegroup: out(ng) };
       const busy = inProgressUpdate(e, scopeOf(ctx), input.clusterName, { kind: 'nodegroup', name: input.nodegroupName });
       if (busy) throw inUse(`Cannot delete because nodegroup ${input.nodegroupName} currently has update ${busy.id} in progress`, ngFields(input.clusterName, input.nodegroupName));
-      const tx = e.lc.newTx('nodegroup', 'delete');
+      // With a data plane, EKS scales the group to zero and drains each node
+      // before Auto Scaling terminates it (sim/controllers/nodegroup-scale-in.ts
+      // completes the deletion once the group is empty).
+      const asg: string | undefined = ng.resources?.autoScalingGroups?.[0]?.name;
+      const drain = !!(e.deps.nodegroupRollouts && asg);
+      const tx = e.lc.newTx('nodegroup', 'delete', drain ? { until: deps.clock.nowMs() + ROLLOUT_HOLD_MS[e.deps.config.timingProfile]!, patch: { _drain: true } } : {});
       const next = { ...ng, status: 'DELETING', modifiedAt: iso(ctx), _tx: tx };
       await deps.state.commit([{ op: 'put', key: ng._key, doc: next }]);
+      if (drain) await e.refs.updateNodegroupAsg(scopeOf(ctx), asg!, { min: 0, max: 0, desired: 0 });
       await e.lc.begin(ng._key, tx);
       return { nodegroup: out(next) };
     },

@@ -174,7 +174,7 @@ export async function holdNodegroupTransition(state: AwsState, cluster: Pick<Clu
 /**
  * The lifecycle hook EKS puts on a managed node group's Auto Scaling group:
  * Auto Scaling holds an instance it terminates (scale-in, an instance
- * terminated in the group) in Terminating:Wait until EKS has drained its node
+ * terminated in the group, the node group's deletion) in Terminating:Wait until EKS has drained its node
  * and completes the action, or for at most the heartbeat timeout (30
  * minutes). localeks adds it only when a data plane runs (nodegroupRollouts),
  * which completes it (sim/controllers/nodegroup-scale-in.ts).

@@ -13,13 +13,19 @@
  * go with the node: the action is completed anyway (EKS lets Auto Scaling
  * go on; the hook's own 30-minute heartbeat timeout is the backstop).
  *
+ * Deleting a managed node group works the same way, as the EKS user guide
+ * describes it: EKS sets the group's sizes to zero, every node is drained
+ * before its instance terminates, and the deletion completes (the group is
+ * deleted) once the last instance is gone; this controller holds the
+ * deletion's transition until then.
+ *
  * Self-managed node groups get no hook and no drain: their pods go when the
  * node goes, as on EKS without a termination handler. Drain timeouts per
  * profile: SCALE_IN_DRAIN_TIMEOUT_MS (kept in memory: after a restart the
  * drain starts over, still bounded by the hook's heartbeat timeout).
  */
 import { completeLifecycleAction, listGroupInstances } from '../../aws/autoscaling/shared.ts';
-import { listNodegroups, MANAGED_NODEGROUP_TERMINATE_HOOK, scopeOfCluster } from '../../aws/eks/shared.ts';
+import { holdNodegroupTransition, listNodegroups, MANAGED_NODEGROUP_TERMINATE_HOOK, scopeOfCluster } from '../../aws/eks/shared.ts';
 import type { KObject } from '../../kube/api/types.ts';
 import type { ClusterRegistry } from '../../kube/apiserver/index.ts';
 import { drain, drainablePods, setCordon } from './nodegroup-rollout.ts';
@@ -33,9 +39,13 @@ import type { ControllerContext, WorkloadController } from './workload-controlle
  */
 export const SCALE_IN_DRAIN_TIMEOUT_MS: Record<string, number> = {
   realistic: 5 * 60_000,
+  // As the rollout's eviction timeout in these profiles.
   fast: 15_000,
   instant: 15_000,
 };
+
+/** How far ahead a deletion's deadline is kept while its nodes drain (the EKS side completes it when this controller lets go). */
+const HOLD_MS = 60_000;
 
 const POLL_MS = 250;
 
@@ -52,6 +62,17 @@ async function syncScaleIn(ctx: ControllerContext): Promise<void> {
   for (const ng of listNodegroups(deps.state, info)) {
     const asg: string | undefined = ng.resources?.autoScalingGroups?.[0]?.name;
     if (!asg) continue;
+    if (ng._tx?.op === 'delete' && ng._tx.patch?._drain) {
+      // A node group deletion: the group was scaled to zero; once its last
+      // instance is gone the deletion completes (the group is deleted then).
+      if (listGroupInstances(deps.state, scope, asg).length === 0) {
+        await holdNodegroupTransition(deps.state, info, ng.nodegroupName, nowMs);
+        ctx.log.info({ cluster: info.name, nodegroup: ng.nodegroupName }, 'node group deletion: every node drained and terminated');
+        continue;
+      }
+      if (ng._tx.until < nowMs + HOLD_MS / 2) await holdNodegroupTransition(deps.state, info, ng.nodegroupName, nowMs + HOLD_MS);
+      ctx.wake(nowMs + POLL_MS);
+    }
     const waiting = listGroupInstances(deps.state, scope, asg, 'Terminating:Wait');
     if (waiting.length === 0) continue;
     if (!since) started.set(reg, (since = new Map()));
