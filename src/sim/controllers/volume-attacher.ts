@@ -175,7 +175,12 @@ export async function syncAttachments(ctx: ControllerContext): Promise<void> {
       if (!va) continue;
     }
     const vol = describeVolume(ctx.deps, scope, w.volumeId);
-    if (!vol) continue;
+    if (!vol) {
+      // A PV naming a volume EC2 does not have: the pod waits (ContainerCreating), as on EKS.
+      await warnEvery(ctx, { apiVersion: 'v1', kind: 'Pod', ...w.pod }, 'FailedAttachVolume', `AttachVolume.Attach failed for volume "${w.pv}" : rpc error: code = NotFound desc = Volume "${w.volumeId}" not found`, 'attachdetach-controller');
+      ctx.wake(ctx.nowMs + 2000);
+      continue;
+    }
     let att = vol.Attachments.find((a: { InstanceId: string }) => a.InstanceId === w.instanceId);
     if (!att) {
       try {
