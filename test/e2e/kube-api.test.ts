@@ -651,6 +651,7 @@ describe('service account tokens and bindings', () => {
     const r = await fetch(`${h.url}/api/v1/namespaces/default/bindings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { kind: 'Node', name: 'node-a' } }) });
     assert.equal(r.status, 201);
     assert.equal(await ok(['get', 'pod', 'tobind', '-o', 'jsonpath={.spec.nodeName}']), 'node-a');
+    assert.equal(await ok(['get', 'pod', 'tobind', '-o', 'jsonpath={.status.conditions[?(@.type=="PodScheduled")].status}']), 'True');
     const again = await fetch(`${h.url}/api/v1/namespaces/default/pods/tobind/binding`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ apiVersion: 'v1', kind: 'Binding', metadata: { name: 'tobind' }, target: { kind: 'Node', name: 'node-b' } }) });
     assert.equal(again.status, 409);
     assert.match(((await again.json()) as any).message, /pod tobind is already assigned to node "node-a"/);

@@ -825,7 +825,9 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (!conds.some((c) => c.type === 'PodScheduled')) conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
       next.status.conditions = conds;
       return next;
-    }, { fieldManager: 'kube-scheduler', subresource: '' });
+      // As upstream's binding storage: straight to storage (no validation, admission or managed fields of the pod),
+      // keeping the status it sets (a main-resource update would reset status and drop PodScheduled).
+    }, { subresource: 'binding', storageOnly: true });
     sendJson(res, 201, successStatus());
   }
 
