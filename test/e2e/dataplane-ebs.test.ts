@@ -109,6 +109,8 @@ describe('data plane: EBS volumes of PersistentVolumes with the aws CLI and kube
     assert.ok(ctr.find((c: any) => c.name === 'csi-provisioner').args.includes('--extra-create-metadata'));
     // The node plugin registers the driver's topology key on the node (CSI PVs' node affinity).
     await waitFor(async () => (await kubectlJson(['get', 'node', nodeName])).metadata.labels['topology.ebs.csi.aws.com/zone'] === zone, { what: 'node topology label' });
+    const csiNode = await kubectlJson(['get', 'csinode', nodeName]);
+    assert.deepEqual(csiNode.spec.drivers.map((d: any) => [d.name, d.nodeID]), [['ebs.csi.aws.com', instanceId]]);
   });
 
   it('a gp3 claim used by a pod is an EC2 volume in the node\'s zone with the driver\'s tags', async () => {

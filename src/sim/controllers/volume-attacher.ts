@@ -270,15 +270,27 @@ export async function syncAttachments(ctx: ControllerContext): Promise<void> {
 /**
  * The driver's node plugin registering with each EC2 node's kubelet: the
  * node gets the driver's topology label `topology.ebs.csi.aws.com/zone`
- * (what CSI PVs' node affinity names), once.
+ * (what CSI PVs' node affinity names) and a CSINode listing the driver
+ * (nodeID: the instance id), once.
  */
 async function registerNodePlugin(ctx: ControllerContext): Promise<void> {
   const { reg } = ctx;
   const nodesRes = reg.scheme.get('', 'v1', 'nodes')!;
+  const csiNodeRes = reg.scheme.get('storage.k8s.io', 'v1', 'csinodes');
   for (const e of reg.cache.list('nodes', '')) {
     const n = e.obj;
     const zone = n.metadata?.labels?.['topology.kubernetes.io/zone'];
-    if (!zone || n.metadata?.labels?.[ZONE_KEY] === zone || !instanceOf(n) || n.metadata?.deletionTimestamp) continue;
+    const instanceId = instanceOf(n);
+    if (!zone || n.metadata?.labels?.[ZONE_KEY] === zone || !instanceId || n.metadata?.deletionTimestamp) continue;
+    // The kubelet's CSINode with the driver's entry (owned by the node: it goes with it).
+    if (csiNodeRes && !reg.cache.get(reg.keyFor(csiNodeRes, '', n.metadata!.name!))) {
+      await reg.create(csiNodeRes, '', {
+        apiVersion: 'storage.k8s.io/v1',
+        kind: 'CSINode',
+        metadata: { name: n.metadata!.name!, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: n.metadata!.name!, uid: n.metadata!.uid! }] },
+        spec: { drivers: [{ name: EBS_CSI_DRIVER, nodeID: instanceId, topologyKeys: ['kubernetes.io/os', ZONE_KEY, 'topology.kubernetes.io/zone'] }] },
+      }, { fieldManager: 'kubelet' }).catch(() => {});
+    }
     await reg.guaranteedUpdate(nodesRes, '', n.metadata!.name!, (cur) => {
       if (!cur) throw new Error('node gone');
       cur.metadata!.resourceVersion = '';
