@@ -158,3 +158,22 @@ test('the watch cache takes a write\'s object as JSON would decode it (no undefi
   created.data.k = 'changed by the caller';
   assert.equal((await reg.get(cm, 'default', 'wc')).obj.data.k, 'v');
 });
+
+test('a create owns no status fields of a resource with a status subresource (reset fields), a status write does', async () => {
+  const pods = R('', 'pods');
+  const p = await reg.create(pods, 'default', {
+    apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mf1', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] },
+  }, { fieldManager: 'kubectl-run' });
+  assert.equal(p.status.phase, 'Pending');
+  const created = p.metadata.managedFields as Array<Record<string, any>>;
+  assert.equal(created.length, 1);
+  assert.equal(created[0]!.manager, 'kubectl-run');
+  assert.ok(created[0]!.fieldsV1['f:spec'], 'the creator owns the spec');
+  assert.equal(created[0]!.fieldsV1['f:status'], undefined, 'but not the status the strategy set');
+  const cm = await reg.create(R('', 'configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mf1' }, data: { k: 'v' } }, { fieldManager: 'm' });
+  assert.ok(cm.metadata.managedFields[0].fieldsV1['f:data'], 'resources without a status subresource: every field');
+  const s = await reg.guaranteedUpdate(pods, 'default', 'mf1', (cur) => ({ ...cur!, status: { ...cur!.status, phase: 'Running' } }), { subresource: 'status', fieldManager: 'kubelet' });
+  const kubelet = (s.obj.metadata!.managedFields as Array<Record<string, any>>).find((e) => e.manager === 'kubelet');
+  assert.equal(kubelet?.subresource, 'status');
+  assert.ok(kubelet?.fieldsV1['f:status']['f:phase']);
+});

@@ -594,7 +594,14 @@ export class ClusterRegistry {
       await runWebhooks(this, 'validating', 'CREATE', res, '', obj, undefined, !!opts.dryRun, opts.userInfo, opts.warnings);
       await this.hooks.admit?.('create', res, obj);
       opts.admitRequest?.('create', res, obj, undefined, opts.warnings);
-      recordManagedFields(obj, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
+      // The status of a resource with a status subresource is a reset field of the main resource (upstream's
+      // ResetFieldsStrategy): its creator does not own it (the view shares obj's metadata, where the entry lands).
+      let owned = obj;
+      if (obj.status !== undefined && res.subresources.some((s) => s.name === 'status')) {
+        owned = { ...obj };
+        delete owned.status;
+      }
+      recordManagedFields(owned, undefined, opts.fieldManager, opts.operation ?? 'Update', timestamp(this.clock.now()));
       if (opts.dryRun) {
         return this.forVersion(res, obj);
       }
