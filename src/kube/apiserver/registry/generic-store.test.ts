@@ -165,13 +165,13 @@ test('a create owns no status fields of a resource with a status subresource (re
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'mf1', labels: { a: 'b' } }, spec: { containers: [{ name: 'c', image: 'i' }] },
   }, { fieldManager: 'kubectl-run' });
   assert.equal(p.status.phase, 'Pending');
-  const created = p.metadata.managedFields as Array<Record<string, any>>;
+  const created = p.metadata!.managedFields as Array<Record<string, any>>;
   assert.equal(created.length, 1);
   assert.equal(created[0]!.manager, 'kubectl-run');
   assert.ok(created[0]!.fieldsV1['f:spec'], 'the creator owns the spec');
   assert.equal(created[0]!.fieldsV1['f:status'], undefined, 'but not the status the strategy set');
   const cm = await reg.create(R('', 'configmaps'), 'default', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'mf1' }, data: { k: 'v' } }, { fieldManager: 'm' });
-  assert.ok(cm.metadata.managedFields[0].fieldsV1['f:data'], 'resources without a status subresource: every field');
+  assert.ok((cm.metadata!.managedFields as Array<Record<string, any>>)[0]!.fieldsV1['f:data'], 'resources without a status subresource: every field');
   const s = await reg.guaranteedUpdate(pods, 'default', 'mf1', (cur) => ({ ...cur!, status: { ...cur!.status, phase: 'Running' } }), { subresource: 'status', fieldManager: 'kubelet' });
   const kubelet = (s.obj.metadata!.managedFields as Array<Record<string, any>>).find((e) => e.manager === 'kubelet');
   assert.equal(kubelet?.subresource, 'status');
