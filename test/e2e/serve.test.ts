@@ -122,6 +122,11 @@ describe('localeks serve', () => {
     assert.equal(s.stdout().trim().split('\n').length, 1, `stdout: ${s.stdout()}`);
   });
 
+  it('runs with a JavaScript heap limit large enough for 150,000 pods (node\'s default is ~4 GB)', () => {
+    const cmdline = readFileSync(`/proc/${s.child.pid}/cmdline`, 'utf8').split('\0');
+    assert.ok(cmdline.includes('--max-old-space-size=12288'), cmdline.join(' '));
+  });
+
   it('answers /_localeks/health with version, store, uptime and endpoints', async () => {
     const r = await fetch(`${s.aws}/_localeks/health`);
     assert.equal(r.status, 200);
