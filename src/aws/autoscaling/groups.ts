@@ -447,19 +447,30 @@ export async function deleteLifecycleHook(engine: AutoScalingEngine, scope: Scop
   });
 }
 
+/**
+ * The instance a lifecycle action call names (by InstanceId or LifecycleActionToken) that waits for that hook
+ * (Pending:Wait or Terminating:Wait); `unresolved`: only while no result is recorded yet. Throws Auto Scaling's
+ * "no active lifecycle action" otherwise.
+ */
+function waitingInstance(g: GroupDoc, input: any, unresolved: boolean): GroupDoc['Instances'][number] {
+  const inst = g.Instances.find(
+    (i) =>
+      (i.LifecycleState === 'Pending:Wait' || i.LifecycleState === 'Terminating:Wait') &&
+      i._hookName === input.LifecycleHookName &&
+      (!unresolved || i._hookResult === undefined) &&
+      (input.InstanceId ? i.InstanceId === input.InstanceId : i._hookToken === input.LifecycleActionToken),
+  );
+  if (!inst) throw E.noActiveLifecycleAction(input.InstanceId ?? input.LifecycleActionToken ?? '');
+  return inst;
+}
+
 /** completeLifecycleAction lets a Pending:Wait instance go on (CONTINUE) or be terminated (ABANDON); a Terminating:Wait one is terminated either way. */
 export async function completeLifecycleAction(engine: AutoScalingEngine, scope: Scope, input: any): Promise<void> {
   const name: string = input.AutoScalingGroupName;
   await engine.withGroup(scope, name, async () => {
     const cur = engine.getGroup(scope, name);
     if (!cur) throw E.groupNotFound();
-    const inst = cur.Instances.find(
-      (i) =>
-        (i.LifecycleState === 'Pending:Wait' || i.LifecycleState === 'Terminating:Wait') &&
-        i._hookName === input.LifecycleHookName &&
-        (input.InstanceId ? i.InstanceId === input.InstanceId : i._hookToken === input.LifecycleActionToken),
-    );
-    if (!inst) throw E.noActiveLifecycleAction(input.InstanceId ?? input.LifecycleActionToken ?? '');
+    const inst = waitingInstance(cur, input, false);
     const rev = groupRevision(engine, scope, name);
     const g = structuredClone(cur);
     const i = g.Instances.find((x) => x.InstanceId === inst.InstanceId)!;
@@ -481,14 +492,7 @@ export async function recordLifecycleActionHeartbeat(engine: AutoScalingEngine, 
   await engine.withGroup(scope, name, async () => {
     const cur = engine.getGroup(scope, name);
     if (!cur) throw E.groupNotFound();
-    const inst = cur.Instances.find(
-      (i) =>
-        (i.LifecycleState === 'Pending:Wait' || i.LifecycleState === 'Terminating:Wait') &&
-        i._hookName === input.LifecycleHookName &&
-        i._hookResult === undefined &&
-        (input.InstanceId ? i.InstanceId === input.InstanceId : i._hookToken === input.LifecycleActionToken),
-    );
-    if (!inst) throw E.noActiveLifecycleAction(input.InstanceId ?? input.LifecycleActionToken ?? '');
+    const inst = waitingInstance(cur, input, true);
     const hook = cur._hooks.find((h) => h.LifecycleHookName === inst._hookName);
     if (!hook) throw E.noActiveLifecycleAction(inst.InstanceId);
     const rev = groupRevision(engine, scope, name);
