@@ -325,6 +325,13 @@ describe('localeks create/get/delete cluster (eksctl shape)', () => {
     const asg = (await aws(['autoscaling', 'describe-auto-scaling-groups', '--auto-scaling-group-names', tuned.resources.autoScalingGroups[0].name])).AutoScalingGroups[0];
     const inst = (await aws(['ec2', 'describe-instances', '--instance-ids', asg.Instances[0].InstanceId])).Reservations[0].Instances[0];
     assert.equal(inst.ImageId, ami, 'the nodes run the custom AMI');
+    // The kubelet takes maxPodsPerNode from the bootstrap user data (--max-pods=20), not the instance type's EKS value.
+    const extrasKc = join(tmp, 'extras.kubeconfig');
+    const wk = await cli(['utils', 'write-kubeconfig', '--cluster', 'extras', '--kubeconfig', extrasKc]);
+    assert.equal(wk.code, 0, wk.stderr);
+    const tunedNode = await waitFor(async () => (await readyNodes(extrasKc)).find((n) => n.metadata.name === inst.PrivateDnsName), { what: 'the tuned node Ready' });
+    assert.equal(tunedNode.status.allocatable.pods, '20');
+    assert.equal(tunedNode.status.capacity.pods, '20');
     assert.doesNotMatch(r.stderr, /ami has no effect|volumeEncrypted has no effect|maxPodsPerNode: has no effect/);
     const del = await cli(['delete', 'cluster', '--name', 'extras']);
     assert.equal(del.code, 0, del.stderr);

@@ -44,7 +44,7 @@ import { allocatePrivateIps, createNetworkInterface, deleteNetworkInterface, get
 import { onGroupChange } from '../../aws/autoscaling/shared.ts';
 import { getInstanceProfileByArn, getRole } from '../../aws/iam/shared.ts';
 import { parseAwsAuth } from '../../kube/authn/aws-auth.ts';
-import { type BootstrapInfo, parseBootstrap } from '../kubelet/bootstrap.ts';
+import { type BootstrapInfo, kubeletMaxPods, parseBootstrap } from '../kubelet/bootstrap.ts';
 import { CAPACITY_ANNOTATION, FARGATE_PROFILE_LABEL, FARGATE_SCHEDULER, fargateSize, matchProfile, unsupportedReason } from '../fargate/fargate.ts';
 import { buildFargateNode, COMPUTE_TYPE_LABEL, FARGATE_SUBNET_ANNOTATION } from '../fargate/fargate-node.ts';
 import { reconcileNodeIps } from '../cni/node-ipam.ts';
@@ -527,7 +527,7 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
           kubernetesVersion: info.kubernetesVersion,
           vcpus: facts?.vcpus ?? 2,
           memoryMiB: facts?.memoryMiB ?? 4096,
-          maxPods: fixedMaxPods(c, nodeNameOf(i), i.InstanceType, cni),
+          maxPods: fixedMaxPods(c, nodeNameOf(i), i, cni),
           architecture: facts?.architecture,
           now,
         });
@@ -675,11 +675,14 @@ export function startDataPlane(opts: DataPlaneOptions): DataPlane {
     };
   }
 
-  /** Max pods of a node, as its bootstrap fixed it when it joined (prefix delegation on at that time raises it). */
-  function fixedMaxPods(c: ClusterRt, name: string, instanceType: string, cni: CniConfig): number {
+  /**
+   * Max pods of a node, as its bootstrap fixed it when it joined: what its user data gives the kubelet (--max-pods, nodeadm
+   * maxPods), else EKS's value for its type (prefix delegation on at that time raises it).
+   */
+  function fixedMaxPods(c: ClusterRt, name: string, instance: Record<string, any>, cni: CniConfig): number {
     let n = c.maxPodsOf.get(name);
     if (n === undefined) {
-      n = maxPods(instanceType, { prefixDelegation: cni.prefixDelegation });
+      n = kubeletMaxPods(instanceUserData(deps, scopeOfCluster(c.info), instance.InstanceId)) ?? maxPods(instance.InstanceType, { prefixDelegation: cni.prefixDelegation });
       c.maxPodsOf.set(name, n);
     }
     return n;

@@ -30,6 +30,21 @@ function flagValues(text: string, flag: string): string[] {
   return [...text.matchAll(re)].map((m) => m[1]!);
 }
 
+/**
+ * kubeletMaxPods is the max pods a node's user data gives its kubelet, or
+ * undefined (the EKS value for the instance type then): the kubelet flag
+ * `--max-pods=N` (AL2's --kubelet-extra-args, AL2023 nodeadm
+ * spec.kubelet.flags), nodeadm's `spec.kubelet.config.maxPods: N`, or
+ * Bottlerocket's `max-pods = N` in [settings.kubernetes].
+ */
+export function kubeletMaxPods(userData: string | undefined): number | undefined {
+  if (!userData) return undefined;
+  const text = decode(userData);
+  const m = /--max-pods[= ]['"]?(\d+)/.exec(text) ?? /^\s*maxPods:\s*['"]?(\d+)/m.exec(text) ?? /^\s*max-pods\s*=\s*(\d+)/m.exec(text);
+  const n = m ? Number(m[1]) : NaN;
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 /** parseBootstrap returns the cluster a node's user data joins, with its kubelet labels and taints, or undefined. */
 export function parseBootstrap(userData: string | undefined): BootstrapInfo | undefined {
   if (!userData) return undefined;
