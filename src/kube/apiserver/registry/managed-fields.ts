@@ -29,6 +29,18 @@ export function itemElement(field: string, parent: string | undefined, item: unk
   return `k:${JSON.stringify(k)}`;
 }
 
+/** The key elements of every item of a non-empty list, or undefined when the list is atomic (an item has none). */
+function listElements(field: string, parent: string | undefined, list: unknown[]): string[] | undefined {
+  const sample = list[0];
+  const els: string[] = [];
+  for (const it of list) {
+    const e = itemElement(field, parent, it, sample);
+    if (e === undefined) return undefined;
+    els.push(e);
+  }
+  return els;
+}
+
 /**
  * Leaf paths of a value with the value at each (for comparisons). Paths are
  * built as strings (elements joined by SEP): this runs on every write.
@@ -50,14 +62,8 @@ export function leaves(obj: unknown, out = new Map<string, unknown>(), path = ''
     return out;
   }
   if (Array.isArray(obj) && field !== undefined && obj.length > 0) {
-    const sample = obj[0];
-    const els: string[] = [];
-    for (const it of obj) {
-      const e = itemElement(field, parent, it, sample);
-      if (e === undefined) break;
-      els.push(e);
-    }
-    if (els.length === obj.length) {
+    const els = listElements(field, parent, obj);
+    if (els) {
       for (let i = 0; i < obj.length; i++) {
         const it = obj[i];
         const p = `${path}${SEP}${els[i]!}`;
@@ -113,14 +119,8 @@ function fieldsWalk(obj: unknown, node: Record<string, any>, depth: number, fiel
     return;
   }
   if (Array.isArray(obj) && field !== undefined && obj.length > 0) {
-    const sample = obj[0];
-    const els: string[] = [];
-    for (const it of obj) {
-      const e = itemElement(field, parent, it, sample);
-      if (e === undefined) break;
-      els.push(e);
-    }
-    if (els.length === obj.length) {
+    const els = listElements(field, parent, obj);
+    if (els) {
       for (let i = 0; i < obj.length; i++) {
         const it = obj[i];
         const child = (node[els[i]!] ??= {});
@@ -272,14 +272,8 @@ function pathTree(obj: unknown, node: PNode, depth: number, field: string | unde
     return;
   }
   if (Array.isArray(obj) && field !== undefined && obj.length > 0) {
-    const sample = obj[0];
-    const els: string[] = [];
-    for (const it of obj) {
-      const e = itemElement(field, parent, it, sample);
-      if (e === undefined) break;
-      els.push(e);
-    }
-    if (els.length === obj.length) {
+    const els = listElements(field, parent, obj);
+    if (els) {
       for (let i = 0; i < obj.length; i++) {
         const it = obj[i];
         const c = childOf(node, els[i]!);
