@@ -29,7 +29,8 @@
  * client's latency is waiting in the socket to be read while the server is
  * busy, and the client), the server's and the client's CPU per request and
  * the server's event-loop delay over the phase (p99 and max: long
- * synchronous chunks such as group commits). LOCALEKS_BENCH_PHASES=crud|paced|writes|list runs a part;
+ * synchronous chunks such as group commits).
+ * LOCALEKS_BENCH_PHASES=crud|paced|writes|list runs a part;
  * LOCALEKS_BENCH_PROFILE=<dir> writes a CPU profile of the server per phase.
  */
 import { fork } from 'node:child_process';
@@ -46,6 +47,12 @@ import { bootstrapCluster, createClusterApiServer } from '../src/kube/apiserver/
 import { LeanHttpClient } from './lib/lean-http.ts';
 
 const role = process.argv[2] ?? 'server';
+
+/** The p-th percentile of xs (0 when empty). */
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
 
 if (role === 'server') {
   const storeSpec = process.env.LOCALEKS_BENCH_STORE ?? 'sqlite';
@@ -98,9 +105,7 @@ if (role === 'server') {
         mkdirSync(profileDir!, { recursive: true });
         writeFileSync(join(profileDir!, `${String(m.name).replace(/[^a-z0-9]+/gi, '-')}.cpuprofile`), JSON.stringify(profile));
       }
-      const sl = srvLat.sort((a, b) => a - b);
-      const at = (p: number) => sl[Math.min(sl.length - 1, Math.floor((p / 100) * sl.length))] ?? 0;
-      return child.send({ cpu, inServerP50: at(50), inServerP99: at(99), loopP99: d ? d.percentile(99) / 1e6 : 0, loopMax: d ? d.max / 1e6 : 0 });
+      return child.send({ cpu, inServerP50: pct(srvLat, 50), inServerP99: pct(srvLat, 99), loopP99: d ? d.percentile(99) / 1e6 : 0, loopMax: d ? d.max / 1e6 : 0 });
     }
   });
   const code = await new Promise<number>((r) => child.on('exit', (c) => r(c ?? 1)));
@@ -121,10 +126,6 @@ if (role === 'server') {
     return lean.request(method, `/clusters/bench${path}`, body === undefined ? undefined : JSON.stringify(body), contentType);
   }
 
-  function pct(xs: number[], p: number): number {
-    const s = [...xs].sort((a, b) => a - b);
-    return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
-  }
   const fmt = (ms: number) => `${ms.toFixed(2)} ms`;
 
   /** Marks a phase's start or end on the server: its CPU time (µs), and at the end the event-loop delay over the phase (ms). */
