@@ -814,6 +814,8 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
     const target = body?.target?.name;
     if (!target) throw newInvalid({ group: '', kind: 'Binding' }, name, [fieldErr.required('target.name', '')]);
     const podName = body.metadata?.name ?? name;
+    // As upstream's binding storage: straight to storage (no validation, admission or managed fields of the pod),
+    // keeping the status it sets (a main-resource update would reset status and drop PodScheduled).
     await st.registry.guaranteedUpdate(r, ns, podName, (cur) => {
       if (!cur) throw newNotFound(r, podName);
       if (cur.metadata?.deletionTimestamp) throw newConflict({ group: '', resource: 'pods/binding' }, podName, `pod ${podName} is being deleted, cannot be assigned to a host`);
@@ -825,8 +827,6 @@ export function createClusterApiServer(opts: ClusterApiServerOptions): ClusterAp
       if (!conds.some((c) => c.type === 'PodScheduled')) conds.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: timestamp(clock.now()) });
       next.status.conditions = conds;
       return next;
-      // As upstream's binding storage: straight to storage (no validation, admission or managed fields of the pod),
-      // keeping the status it sets (a main-resource update would reset status and drop PodScheduled).
     }, { subresource: 'binding', storageOnly: true });
     sendJson(res, 201, successStatus());
   }

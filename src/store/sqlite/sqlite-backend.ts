@@ -25,10 +25,11 @@
  * arrives in the same event-loop turn (including while the previous commit
  * was running, since better-sqlite3 commits synchronously) runs in one SQLite
  * transaction, or in groups of FLUSH_AT committed as they fill while a WAL
- * sync can start for them. Each job checks its own conditions (create/CAS/lease) against
- * the state the earlier jobs of the batch left, before writing anything; a
- * failing job rejects only its own promise. A job's promise resolves only
- * after COMMIT returned, i.e. once the write is durable.
+ * sync can start for them. Each job checks its own conditions
+ * (create/CAS/lease) against the state the earlier jobs of the batch left,
+ * before writing anything; a failing job rejects only its own promise. A
+ * job's promise resolves only after COMMIT returned, i.e. once the write is
+ * durable.
  *
  * Durability (default, `synchronous: 'FULL'`): every acknowledged write has
  * been fsynced, so it survives a crash of the process, a power loss or a
@@ -46,9 +47,9 @@
  * while a sync runs starts a second one (two at most; beyond, batches wait
  * for the next, which covers them all): a sync covers every commit made
  * before it started (the WAL is one file, written in order, and its frames
- * are checksummed in a chain: a crash keeps a prefix of the commits). Later batches may build on an
- * unsynced one (its conditions see its rows): a crash loses both or keeps
- * the older, never the older alone. Group commit keeps the fsyncs few (one
+ * are checksummed in a chain: a crash keeps a prefix of the commits). Later
+ * batches may build on an unsynced one (its conditions see its rows): a
+ * crash loses both or keeps the older, never the older alone. Group commit keeps the fsyncs few (one
  * per batch, or fewer). `synchronous: 'NORMAL'` drops the sync: a write is
  * acknowledged at COMMIT and survives a crash of the process (the WAL pages
  * are in the OS page cache) but not a power loss.
