@@ -26,11 +26,7 @@ async function ok(args: string[], input?: string): Promise<{ stdout: string; std
   return r;
 }
 
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await h.kubectl(args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should fail`);
-  return r.stderr;
-}
+const fails = (args: string[], input?: string): Promise<string> => h.fails(args, input);
 
 const deployment = (name: string, replicas: number, ns = 'default', image = 'nginx:1.27', labels = '') => `apiVersion: apps/v1
 kind: Deployment

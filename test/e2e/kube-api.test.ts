@@ -20,17 +20,9 @@ after(async () => {
   await h.close();
 });
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await h.kubectl(args, input);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
-  return r.stdout;
-}
+const ok = (args: string[], input?: string): Promise<string> => h.ok(args, input);
 
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await h.kubectl(args, input);
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should fail`);
-  return r.stderr;
-}
+const fails = (args: string[], input?: string): Promise<string> => h.fails(args, input);
 
 async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, ms = 10000): Promise<T> {
   const end = Date.now() + ms;

@@ -4,6 +4,7 @@
  * a bootstrapped fake cluster, a kubeconfig file for kubectl, and a kubectl
  * runner.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -25,6 +26,10 @@ export interface KubeHarness {
   cluster: ClusterInfo;
   kubeconfig: string;
   kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** kubectl that must succeed: its stdout. */
+  ok(args: string[], input?: string): Promise<string>;
+  /** kubectl that must fail: its stderr. */
+  fails(args: string[], input?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -100,6 +105,16 @@ users:
     cluster,
     kubeconfig,
     kubectl,
+    async ok(args, input) {
+      const r = await kubectl(args, input);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed: ${r.stderr}`);
+      return r.stdout;
+    },
+    async fails(args, input) {
+      const r = await kubectl(args, input);
+      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should fail`);
+      return r.stderr;
+    },
     async close() {
       api.close();
       server.closeAllConnections();
